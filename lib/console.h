@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * The host's console on a GPU: framebuffer vtconsoles (/sys/class/vtconsole/vtconN, "(M) frame
+ * buffer device") and the firmware's boot framebuffer platform device (simple-framebuffer.N,
+ * efi-framebuffer.N, vesa-framebuffer.N, …), with the memory range it occupies (/proc/iomem).
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "context.h"
+#include "pci.h"
+
+typedef struct VbVtconsole {
+        unsigned index;  /* N of vtconN */
+        char *name;      /* "(M) frame buffer device" */
+        bool bound;
+        bool framebuffer; /* an "(M) frame buffer device": one we may unbind */
+} VbVtconsole;
+
+typedef struct VbFramebuffer {
+        char *name;   /* platform device name, "efi-framebuffer.0" */
+        char *driver; /* NULL: not bound (already released) */
+        bool has_parent;
+        VbPciAddress parent; /* newer kernels: the GPU is the platform device's parent */
+} VbFramebuffer;
+
+typedef struct VbMemoryRange {
+        uint64_t start, end; /* inclusive */
+        char *name;          /* "BOOTFB", "efifb", "simpledrm", … */
+} VbMemoryRange;
+
+typedef struct VbConsoleState {
+        VbVtconsole *vtconsoles;
+        size_t n_vtconsoles;
+        VbFramebuffer *framebuffers;
+        size_t n_framebuffers;
+        VbMemoryRange *ranges; /* framebuffer memory from /proc/iomem */
+        size_t n_ranges;
+} VbConsoleState;
+
+void vb_console_state_done(VbConsoleState *s);
+int vb_console_read(VbContext *ctx, VbConsoleState *ret);
+
+/* Is anything of the console still held (a bound framebuffer vtconsole or a bound boot
+ * framebuffer)? */
+bool vb_console_is_held(const VbConsoleState *s);
+
+/* Does device D own the console: it is the boot VGA device, the boot framebuffer's parent, or
+ * one of its BARs holds the framebuffer's memory? If so and RET_WHY is non-NULL, it points at
+ * a static explanation. */
+bool vb_console_owned_by(const VbConsoleState *s, const VbPciDevice *d, const char **ret_why);
+
+typedef struct VbConsoleRelease {
+        unsigned vtconsoles_released;   /* vtconsoles unbound now */
+        unsigned framebuffers_released; /* framebuffer platform devices unbound now */
+        char *released;                 /* human list: "vtcon1, efi-framebuffer.0", NULL if none */
+} VbConsoleRelease;
+
+void vb_console_release_done(VbConsoleRelease *r);
+
+/* Unbind every bound framebuffer vtconsole, then unbind the boot framebuffer through its own
+ * driver. "Already gone" is fine. Returns 1 if something was released, 0 if nothing was held,
+ * negative errno on the first failure (RET still says what was released before it). */
+int vb_console_release(VbContext *ctx, const VbConsoleState *s, VbConsoleRelease *ret);

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "address.h"
+#include "context.h"
+
+#define VB_PCI_DEVICES_PATH "bus/pci/devices"
+#define VB_PCI_DRIVERS_PATH "bus/pci/drivers"
+#define VB_PCI_DRIVERS_PROBE_PATH "bus/pci/drivers_probe"
+
+/* A snapshot of one PCI function as sysfs shows it. */
+typedef struct VbPciDevice {
+        VbPciAddress address;
+        uint16_t vendor;
+        uint16_t device;
+        uint32_t class;     /* 24-bit: 0x030000 VGA */
+        uint8_t header_type; /* low 7 bits of the config header type: 0 endpoint, 1 bridge, 2 cardbus */
+        bool boot_vga;
+        int iommu_group;    /* -1: none */
+        char *driver;       /* NULL: no driver bound */
+        char *driver_override; /* NULL: none */
+        /* Display-class devices only: their memory BARs, to tell whether they own the boot
+         * framebuffer. */
+        struct VbPciResource *resources;
+        size_t n_resources;
+} VbPciDevice;
+
+void vb_pci_device_done(VbPciDevice *d);
+
+/* Read one device by address. -ENODEV if it is not present. */
+int vb_pci_device_read(VbContext *ctx, const VbPciAddress *address, VbPciDevice *ret);
+
+/* Bridges (header type 1/2 or class 0x0604xx/0x0607xx) are never bound. */
+bool vb_pci_device_is_bridge(const VbPciDevice *d);
+bool vb_pci_device_is_display(const VbPciDevice *d); /* class 0x03xxxx */
+
+typedef struct VbPciList {
+        VbPciDevice *devices; /* sorted by address */
+        size_t n;
+} VbPciList;
+
+void vb_pci_list_done(VbPciList *l);
+int vb_pci_enumerate(VbContext *ctx, VbPciList *ret);
+const VbPciDevice *vb_pci_list_find(const VbPciList *l, const VbPciAddress *a);
+
+/* Does the driver DRIVER exist on the pci bus (its module is loaded or built in)? */
+bool vb_pci_driver_exists(VbContext *ctx, const char *driver);
+
+/* Resources: BARs as listed in the device's "resource" file (start, end inclusive; flags). */
+typedef struct VbPciResource {
+        uint64_t start, end, flags;
+} VbPciResource;
+#define VB_PCI_MAX_RESOURCES 17
+int vb_pci_device_read_resources(VbContext *ctx, const VbPciAddress *a, VbPciResource ret[static VB_PCI_MAX_RESOURCES], size_t *ret_n);

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * The plan: pure data computed from a validated configuration and a snapshot of the machine.
+ * No I/O. The daemon applies it; `vfio-bind check` and `vfio-bindd --dry-run` print it. One
+ * decision path.
+ */
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "console.h"
+#include "pci.h"
+
+typedef enum VbAction {
+        VB_ACTION_LEAVE,   /* already on the wanted driver */
+        VB_ACTION_BIND,    /* bind (unbinding the host driver first if entry->unbind) */
+        VB_ACTION_REFUSE,  /* will not be touched; reason says why */
+        VB_ACTION_MISSING, /* selected by address, not present (yet) */
+        _VB_ACTION_MAX,
+        _VB_ACTION_INVALID = -EINVAL,
+} VbAction;
+
+typedef enum VbPlanReason {
+        VB_REASON_NONE,
+        VB_REASON_BRIDGE,          /* bridges are never bound */
+        VB_REASON_HOST_DRIVER,     /* a host driver holds it and UnbindHost=no */
+        VB_REASON_GROUP,           /* Group=check: other endpoints of its group are on host drivers */
+        VB_REASON_GROUP_MEMBER,    /* Group=check: refused because a group sibling was refused */
+        VB_REASON_NO_IOMMU,        /* a VFIO driver was asked for and there are no IOMMU groups */
+        VB_REASON_DISABLED,        /* vfio-bind=off on the kernel command line */
+        _VB_PLAN_REASON_MAX,
+        _VB_PLAN_REASON_INVALID = -EINVAL,
+} VbPlanReason;
+
+const char *vb_action_to_string(VbAction a);
+const char *vb_plan_reason_to_string(VbPlanReason r);
+
+typedef struct VbPlanEntry {
+        VbPciAddress address;
+        bool present;
+        bool selected;       /* false: a group member added by Group=take */
+        uint16_t vendor, device;
+        uint32_t class;
+        VbAction action;
+        VbPlanReason reason;
+        char *driver_before; /* NULL: none */
+        const char *driver;  /* the wanted driver (the configuration's) */
+        bool unbind;         /* the host driver will be unbound */
+        bool owns_console;   /* boot VGA / owns the boot framebuffer */
+        int iommu_group;     /* -1: none */
+        char *detail;        /* plain words for REFUSE/MISSING, e.g. the blocking group members */
+} VbPlanEntry;
+
+typedef struct VbPlan {
+        VbPlanEntry *entries; /* sorted by address */
+        size_t n;
+        bool iommu_enabled;
+        bool disabled;         /* vfio-bind=off */
+        bool release_console;  /* release before binding entries[i].owns_console (or all, Release=yes) */
+        char *console_reason;  /* why (or why not) the console is released */
+        /* Selectors (slot, vendor:device) that match no present device. */
+        VbSelector *unmatched;
+        size_t n_unmatched;
+} VbPlan;
+
+void vb_plan_done(VbPlan *p);
+
+/* Compute the plan. CONSOLE may be NULL (nothing known of the console). */
+int vb_plan_compute(const VbConfig *c, const VbPciList *devices, bool iommu_enabled,
+                    const VbConsoleState *console, VbPlan *ret);
+
+/* Number of entries with the given action. */
+size_t vb_plan_count(const VbPlan *p, VbAction a);
+/* Is the plan complete: nothing missing or unmatched? */
+bool vb_plan_complete(const VbPlan *p);
+/* Does the configuration select this device (address/slot/ID selectors)? Pure. */
+bool vb_config_selects(const VbConfig *c, const VbPciDevice *d);

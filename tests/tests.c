@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdarg.h>
+
+#include "tests.h"
+
+void test_skip(const char *format, ...) {
+        va_list ap;
+
+        fputs("SKIP: ", stderr);
+        va_start(ap, format);
+        vfprintf(stderr, format, ap);
+        va_end(ap);
+        fputc('\n', stderr);
+        exit(77);
+}
+
+const char *test_data_dir(void) {
+        const char *e = getenv("VB_TEST_DATA");
+        if (e)
+                return e;
+#ifdef VB_TEST_DATA_DIR
+        return VB_TEST_DATA_DIR;
+#else
+        return "tests";
+#endif
+}
+
+int tests_run(int argc, char **argv) {
+        unsigned passed = 0, failed = 0;
+        const char *only = argc > 1 ? argv[1] : NULL;
+
+        for (TestCase *t = test_cases; t; t = t->next) {
+                if (only && strcmp(only, t->name) != 0)
+                        continue;
+                test_failed = 0;
+                fprintf(stderr, "== %s\n", t->name);
+                if (setjmp(test_jmp) == 0)
+                        t->fn();
+                if (test_failed) {
+                        fprintf(stderr, "FAIL: %s\n", t->name);
+                        failed++;
+                } else {
+                        fprintf(stderr, "ok: %s\n", t->name);
+                        passed++;
+                }
+        }
+        fprintf(stderr, "%u passed, %u failed\n", passed, failed);
+        return failed ? 1 : 0;
+}

@@ -33,7 +33,9 @@ typedef struct VbBindResult {
         bool module_loaded;   /* the module was inserted by this call */
         bool changed;         /* something was written */
         VbBindStep failed_step; /* meaningful when the call failed */
-        bool rolled_back;     /* on failure: the override was cleared again */
+        bool rolled_back;     /* on failure: the override was cleared and the host driver re-probed */
+        bool override_left;   /* on failure: driver_override still names DRIVER and no driver is
+                               * bound, which keeps host drivers off the device */
 } VbBindResult;
 
 void vb_bind_result_done(VbBindResult *r);
@@ -41,8 +43,9 @@ void vb_bind_result_done(VbBindResult *r);
 /* Returns 1 if the device was moved to DRIVER, 0 if it was on DRIVER already, negative errno on
  * failure (-EPERM: a bridge; -EBUSY: a host driver holds it and UNBIND_HOST is false; -ENODEV:
  * the device is gone; -ENOENT: no module provides DRIVER; -EIO: the probe did not bind it). On
- * failure after driver_override was written, the override is cleared again and, if a host
- * driver held the device before, it is re-probed so the host gets it back. */
+ * failure after this call unbound a host driver, the override is cleared again and the device
+ * re-probed so the host gets it back (rolled_back). If no driver held it before, the override
+ * is left in place so that no host driver takes it later (override_left). */
 int vb_bind_device(VbContext *ctx, const VbPciAddress *a, const char *driver, bool unbind_host, VbBindResult *ret);
 
 /* Clear the override, unbind the current driver, re-probe so a host driver can take it.

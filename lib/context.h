@@ -33,8 +33,17 @@ typedef void (*VbLogFn)(void *userdata, int priority, const char *file, int line
 extern const char VB_SYSFS_ROOT_DEFAULT[];
 extern const char VB_PROCFS_ROOT_DEFAULT[];
 
+/* Where the programs find the machine: the real one (all NULL) or a test's fake. */
+typedef struct VbPlatform {
+        const char *sysfs_root;  /* NULL: "/sys" */
+        const char *procfs_root; /* NULL: "/proc" */
+        const VbKernelOps *ops;  /* NULL: the real kernel */
+        void *ops_userdata;
+} VbPlatform;
+
 /* sysfs_root/procfs_root may be NULL for the defaults. */
 int vb_context_new(VbContext **ret, const char *sysfs_root, const char *procfs_root);
+int vb_context_new_for_platform(VbContext **ret, const VbPlatform *p);
 VbContext *vb_context_free(VbContext *ctx);
 static inline void vb_context_freep(VbContext **c) {
         if (*c)
@@ -51,6 +60,9 @@ int vb_context_procfs_fd(const VbContext *ctx);
 const char *vb_context_sysfs_root(const VbContext *ctx);
 
 /* Internal plumbing used by the other lib modules. */
+struct kmod_ctx;
+/* libkmod's context, created on first use (its log routed to ours). */
+int vb_context_get_kmod(VbContext *ctx, struct kmod_ctx **ret);
 int vb_context_write_attr(VbContext *ctx, const char *path, const char *value);
 int vb_context_load_driver(VbContext *ctx, const char *driver);
 void vb_context_log(VbContext *ctx, int priority, const char *file, int line, const char *fn,

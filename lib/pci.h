@@ -34,7 +34,7 @@ void vb_pci_device_done(VbPciDevice *d);
 /* Read one device by address. -ENODEV if it is not present. */
 int vb_pci_device_read(VbContext *ctx, const VbPciAddress *address, VbPciDevice *ret);
 
-/* Bridges (header type 1/2 or class 0x0604xx/0x0607xx) are never bound. */
+/* Bridges (header type 1/2, or base class 0x06: host, ISA, PCI bridges) are never bound. */
 bool vb_pci_device_is_bridge(const VbPciDevice *d);
 bool vb_pci_device_is_display(const VbPciDevice *d); /* class 0x03xxxx */
 

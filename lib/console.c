@@ -1,0 +1,325 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+
+#include "console.h"
+#include "macro.h"
+#include "sysfs.h"
+
+#define VTCONSOLE_PATH "class/vtconsole"
+#define PLATFORM_DEVICES_PATH "bus/platform/devices"
+#define PLATFORM_DRIVERS_PATH "bus/platform/drivers"
+#define VTCONSOLE_FRAMEBUFFER_NAME "(M) frame buffer device"
+
+/* Names under which the firmware framebuffer's memory shows in /proc/iomem. */
+static const char *const iomem_framebuffer_names[] = {
+        "BOOTFB", "efifb", "simplefb", "simpledrm", "vesafb", "simple-framebuffer", "efi-framebuffer",
+};
+
+void vb_console_state_done(VbConsoleState *s) {
+        if (!s)
+                return;
+        for (size_t i = 0; i < s->n_vtconsoles; i++)
+                free(s->vtconsoles[i].name);
+        free(s->vtconsoles);
+        for (size_t i = 0; i < s->n_framebuffers; i++) {
+                free(s->framebuffers[i].name);
+                free(s->framebuffers[i].driver);
+        }
+        free(s->framebuffers);
+        for (size_t i = 0; i < s->n_ranges; i++)
+                free(s->ranges[i].name);
+        free(s->ranges);
+        *s = (VbConsoleState) {};
+}
+
+static int parse_unsigned(const char *s, unsigned *ret) {
+        char *end;
+        unsigned long v;
+
+        if (!s || !*s || *s < '0' || *s > '9')
+                return -EINVAL;
+        errno = 0;
+        v = strtoul(s, &end, 10);
+        if (errno || *end || v > UINT_MAX)
+                return -EINVAL;
+        *ret = (unsigned) v;
+        return 0;
+}
+
+static int read_vtconsoles(VbContext *ctx, VbConsoleState *s) {
+        _cleanup_strv_free_ char **names = NULL;
+        size_t count = 0;
+        int r;
+
+        r = vb_sysfs_list(ctx, VTCONSOLE_PATH, &names);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        for (char **i = names; *i; i++)
+                count++;
+        s->vtconsoles = calloc(count ?: 1, sizeof(VbVtconsole));
+        if (!s->vtconsoles)
+                return -ENOMEM;
+
+        for (char **i = names; *i; i++) {
+                VbVtconsole *v = &s->vtconsoles[s->n_vtconsoles];
+                _cleanup_free_ char *bind = NULL;
+                char path[128];
+                unsigned idx;
+
+                if (!strneq(*i, "vtcon", 5) || parse_unsigned(*i + 5, &idx) < 0)
+                        continue;
+                snprintf(path, sizeof(path), VTCONSOLE_PATH "/%s/name", *i);
+                r = vb_sysfs_read(ctx, path, &v->name);
+                if (r == -ENOENT)
+                        continue;
+                if (r < 0)
+                        return r;
+                snprintf(path, sizeof(path), VTCONSOLE_PATH "/%s/bind", *i);
+                r = vb_sysfs_read(ctx, path, &bind);
+                if (r < 0) {
+                        free(TAKE_PTR(v->name));
+                        if (r == -ENOENT)
+                                continue;
+                        return r;
+                }
+                v->index = idx;
+                v->bound = streq(bind, "1");
+                v->framebuffer = streq(v->name, VTCONSOLE_FRAMEBUFFER_NAME);
+                s->n_vtconsoles++;
+        }
+        return 0;
+}
+
+/* "efi-framebuffer.0", "simple-framebuffer.0", "vesa-framebuffer.0", "platform-framebuffer.0", … */
+static bool is_framebuffer_device_name(const char *name) {
+        const char *dot = strrchr(name, '.');
+        const char *suffix = "-framebuffer";
+        size_t len;
+
+        if (!dot || !dot[1] || strspn(dot + 1, "0123456789") != strlen(dot + 1))
+                return false;
+        len = (size_t) (dot - name);
+        return len > strlen(suffix) && strneq(dot - strlen(suffix), suffix, strlen(suffix));
+}
+
+static int read_framebuffers(VbContext *ctx, VbConsoleState *s) {
+        _cleanup_strv_free_ char **names = NULL;
+        size_t count = 0;
+        int r;
+
+        r = vb_sysfs_list(ctx, PLATFORM_DEVICES_PATH, &names);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        for (char **i = names; *i; i++)
+                count++;
+        s->framebuffers = calloc(count ?: 1, sizeof(VbFramebuffer));
+        if (!s->framebuffers)
+                return -ENOMEM;
+
+        for (char **i = names; *i; i++) {
+                VbFramebuffer *f = &s->framebuffers[s->n_framebuffers];
+                char path[PATH_MAX], target[PATH_MAX];
+                ssize_t n;
+
+                if (!is_framebuffer_device_name(*i))
+                        continue;
+                f->name = strdup(*i);
+                if (!f->name)
+                        return -ENOMEM;
+
+                snprintf(path, sizeof(path), PLATFORM_DEVICES_PATH "/%s/driver", *i);
+                r = vb_sysfs_readlink_basename(ctx, path, &f->driver);
+                if (r < 0 && r != -ENOENT)
+                        return r;
+
+                /* Newer kernels register the framebuffer below the GPU it lives on. */
+                snprintf(path, sizeof(path), PLATFORM_DEVICES_PATH "/%s", *i);
+                n = readlinkat(vb_context_sysfs_fd(ctx), path, target, sizeof(target) - 1);
+                if (n > 0) {
+                        char *slash;
+                        target[n] = '\0';
+                        slash = strrchr(target, '/');
+                        if (slash) {
+                                *slash = '\0';
+                                slash = strrchr(target, '/');
+                                if (vb_pci_address_parse(slash ? slash + 1 : target, &f->parent) >= 0)
+                                        f->has_parent = true;
+                        }
+                }
+                s->n_framebuffers++;
+        }
+        return 0;
+}
+
+static bool is_framebuffer_range_name(const char *name) {
+        for (size_t i = 0; i < ELEMENTSOF(iomem_framebuffer_names); i++)
+                if (streq(name, iomem_framebuffer_names[i]))
+                        return true;
+        return false;
+}
+
+static int read_iomem(VbContext *ctx, VbConsoleState *s) {
+        _cleanup_free_ char *text = NULL;
+        char *line, *saveptr = NULL;
+        size_t allocated = 0;
+        int r;
+
+        r = vb_procfs_read(ctx, "iomem", &text);
+        if (r < 0)
+                return r == -ENOENT || r == -EACCES ? 0 : r;
+
+        for (line = strtok_r(text, "\n", &saveptr); line; line = strtok_r(NULL, "\n", &saveptr)) {
+                uint64_t start, end;
+                char *colon, *name;
+
+                colon = strstr(line, " : ");
+                if (!colon)
+                        continue;
+                name = colon + 3;
+                if (!is_framebuffer_range_name(name))
+                        continue;
+                if (sscanf(line, " %" SCNx64 "-%" SCNx64, &start, &end) != 2)
+                        continue;
+                if (start == 0 && end == 0) /* addresses are hidden from unprivileged readers */
+                        continue;
+                if (s->n_ranges == allocated) {
+                        size_t a = allocated ? allocated * 2 : 4;
+                        VbMemoryRange *p = realloc(s->ranges, a * sizeof(VbMemoryRange));
+                        if (!p)
+                                return -ENOMEM;
+                        s->ranges = p;
+                        allocated = a;
+                }
+                s->ranges[s->n_ranges].name = strdup(name);
+                if (!s->ranges[s->n_ranges].name)
+                        return -ENOMEM;
+                s->ranges[s->n_ranges].start = start;
+                s->ranges[s->n_ranges].end = end;
+                s->n_ranges++;
+        }
+        return 0;
+}
+
+int vb_console_read(VbContext *ctx, VbConsoleState *ret) {
+        _cleanup_(vb_console_state_done) VbConsoleState s = {};
+        int r;
+
+        r = read_vtconsoles(ctx, &s);
+        if (r < 0)
+                return r;
+        r = read_framebuffers(ctx, &s);
+        if (r < 0)
+                return r;
+        r = read_iomem(ctx, &s);
+        if (r < 0)
+                return r;
+        *ret = s;
+        s = (VbConsoleState) {};
+        return 0;
+}
+
+bool vb_console_is_held(const VbConsoleState *s) {
+        for (size_t i = 0; i < s->n_vtconsoles; i++)
+                if (s->vtconsoles[i].framebuffer && s->vtconsoles[i].bound)
+                        return true;
+        for (size_t i = 0; i < s->n_framebuffers; i++)
+                if (s->framebuffers[i].driver)
+                        return true;
+        return false;
+}
+
+bool vb_console_owned_by(const VbConsoleState *s, const VbPciDevice *d, const char **ret_why) {
+        const char *why = NULL;
+
+        for (size_t i = 0; !why && i < s->n_framebuffers; i++)
+                if (s->framebuffers[i].has_parent && vb_pci_address_equal(&s->framebuffers[i].parent, &d->address))
+                        why = "the boot framebuffer belongs to it";
+        for (size_t i = 0; !why && i < s->n_ranges; i++)
+                for (size_t j = 0; j < d->n_resources; j++)
+                        if (s->ranges[i].start >= d->resources[j].start && s->ranges[i].end <= d->resources[j].end) {
+                                why = "the boot framebuffer lies in its memory";
+                                break;
+                        }
+        if (!why && d->boot_vga)
+                why = "it is the boot VGA device";
+
+        if (why && ret_why)
+                *ret_why = why;
+        return why != NULL;
+}
+
+void vb_console_release_done(VbConsoleRelease *r) {
+        if (!r)
+                return;
+        free(r->released);
+        *r = (VbConsoleRelease) {};
+}
+
+static int append_name(char **list, const char *name) {
+        char *n;
+
+        if (asprintf(&n, "%s%s%s", *list ?: "", *list ? ", " : "", name) < 0)
+                return -ENOMEM;
+        free(*list);
+        *list = n;
+        return 0;
+}
+
+int vb_console_release(VbContext *ctx, const VbConsoleState *s, VbConsoleRelease *ret) {
+        VbConsoleRelease rel = {};
+        char path[PATH_MAX];
+        int r = 0;
+
+        for (size_t i = 0; i < s->n_vtconsoles; i++) {
+                const VbVtconsole *v = &s->vtconsoles[i];
+                char name[32];
+
+                if (!v->framebuffer || !v->bound)
+                        continue;
+                snprintf(path, sizeof(path), VTCONSOLE_PATH "/vtcon%u/bind", v->index);
+                r = vb_sysfs_write(ctx, path, "0");
+                if (r < 0) {
+                        vb_debug(ctx, "unbinding vtcon%u failed: %s", v->index, strerror(-r));
+                        goto finish;
+                }
+                rel.vtconsoles_released++;
+                snprintf(name, sizeof(name), "vtcon%u", v->index);
+                r = append_name(&rel.released, name);
+                if (r < 0)
+                        goto finish;
+        }
+
+        for (size_t i = 0; i < s->n_framebuffers; i++) {
+                const VbFramebuffer *f = &s->framebuffers[i];
+
+                if (!f->driver)
+                        continue;
+                snprintf(path, sizeof(path), PLATFORM_DRIVERS_PATH "/%s/unbind", f->driver);
+                r = vb_sysfs_write(ctx, path, f->name);
+                if (r == -ENODEV || r == -ENOENT) {
+                        /* Gone already: a DRM driver or vfio-pci removed it meanwhile. */
+                        vb_debug(ctx, "%s was already released", f->name);
+                        r = 0;
+                        continue;
+                }
+                if (r < 0) {
+                        vb_debug(ctx, "unbinding %s from %s failed: %s", f->name, f->driver, strerror(-r));
+                        goto finish;
+                }
+                rel.framebuffers_released++;
+                r = append_name(&rel.released, f->name);
+                if (r < 0)
+                        goto finish;
+        }
+        r = rel.vtconsoles_released + rel.framebuffers_released > 0;
+
+finish:
+        *ret = rel;
+        return r;
+}

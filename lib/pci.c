@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "macro.h"
+#include "pci.h"
+#include "sysfs.h"
+
+#define PCI_HEADER_TYPE_OFFSET 0x0e
+#define IORESOURCE_MEM 0x00000200
+
+void vb_pci_device_done(VbPciDevice *d) {
+        if (!d)
+                return;
+        free(d->driver);
+        free(d->driver_override);
+        free(d->resources);
+        *d = (VbPciDevice) {};
+}
+
+static int device_path(const VbPciAddress *a, const char *attr, char *buf, size_t size) {
+        char addr[VB_PCI_ADDRESS_MAX];
+        int n;
+
+        n = snprintf(buf, size, VB_PCI_DEVICES_PATH "/%s%s%s", vb_pci_address_format(a, addr),
+                     attr ? "/" : "", attr ?: "");
+        return n < 0 || (size_t) n >= size ? -ENAMETOOLONG : 0;
+}
+
+#define DEVICE_PATH(a, attr) ({                                                 \
+                char *_b = alloca(128);                                         \
+                device_path((a), (attr), _b, 128) < 0 ? NULL : _b;              \
+        })
+
+static int read_header_type(VbContext *ctx, const VbPciAddress *a, uint8_t *ret) {
+        _cleanup_close_ int fd = -EBADF;
+        uint8_t b;
+        ssize_t n;
+
+        fd = openat(vb_context_sysfs_fd(ctx), DEVICE_PATH(a, "config"), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return negative_errno();
+        n = pread(fd, &b, 1, PCI_HEADER_TYPE_OFFSET);
+        if (n < 0)
+                return negative_errno();
+        if (n != 1)
+                return -ENODATA;
+        *ret = b & 0x7f;
+        return 0;
+}
+
+static int read_resources(VbContext *ctx, const VbPciAddress *a, VbPciResource *res, size_t *ret_n) {
+        _cleanup_free_ char *s = NULL;
+        size_t n = 0;
+        char *p, *saveptr = NULL;
+        int r;
+
+        r = vb_sysfs_read(ctx, DEVICE_PATH(a, "resource"), &s);
+        if (r < 0)
+                return r;
+        for (p = strtok_r(s, "\n", &saveptr); p && n < VB_PCI_MAX_RESOURCES; p = strtok_r(NULL, "\n", &saveptr)) {
+                uint64_t start, end, flags;
+                if (sscanf(p, "%" SCNx64 " %" SCNx64 " %" SCNx64, &start, &end, &flags) != 3)
+                        continue;
+                res[n++] = (VbPciResource) { .start = start, .end = end, .flags = flags };
+        }
+        *ret_n = n;
+        return 0;
+}
+
+int vb_pci_device_read_resources(VbContext *ctx, const VbPciAddress *a,
+                                 VbPciResource ret[static VB_PCI_MAX_RESOURCES], size_t *ret_n) {
+        return read_resources(ctx, a, ret, ret_n);
+}
+
+static int read_memory_bars(VbContext *ctx, VbPciDevice *d) {
+        VbPciResource all[VB_PCI_MAX_RESOURCES];
+        size_t n = 0, m = 0;
+        int r;
+
+        r = read_resources(ctx, &d->address, all, &n);
+        if (r < 0)
+                return r == -ENOENT ? 0 : r;
+        d->resources = calloc(n ?: 1, sizeof(VbPciResource));
+        if (!d->resources)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                if ((all[i].flags & IORESOURCE_MEM) && all[i].end > all[i].start)
+                        d->resources[m++] = all[i];
+        d->n_resources = m;
+        return 0;
+}
+
+int vb_pci_device_read(VbContext *ctx, const VbPciAddress *a, VbPciDevice *ret) {
+        _cleanup_(vb_pci_device_done) VbPciDevice d = { .address = *a, .iommu_group = -1 };
+        _cleanup_free_ char *group = NULL, *override = NULL;
+        uint32_t v;
+        int r;
+
+        if (!vb_sysfs_exists(ctx, DEVICE_PATH(a, NULL)))
+                return -ENODEV;
+
+        r = vb_sysfs_read_u32(ctx, DEVICE_PATH(a, "vendor"), &v);
+        if (r < 0)
+                return r == -ENOENT ? -ENODEV : r;
+        d.vendor = (uint16_t) v;
+        r = vb_sysfs_read_u32(ctx, DEVICE_PATH(a, "device"), &v);
+        if (r < 0)
+                return r == -ENOENT ? -ENODEV : r;
+        d.device = (uint16_t) v;
+        r = vb_sysfs_read_u32(ctx, DEVICE_PATH(a, "class"), &v);
+        if (r < 0)
+                return r == -ENOENT ? -ENODEV : r;
+        d.class = v & 0xffffff;
+
+        r = read_header_type(ctx, a, &d.header_type);
+        if (r < 0) {
+                vb_debug(ctx, "%s: cannot read the header type, deriving it from the class: %s",
+                         VB_PCI_ADDRESS_STR(a), strerror(-r));
+                d.header_type = (d.class >> 8) == 0x0604 ? 1 : (d.class >> 8) == 0x0607 ? 2 : 0;
+        }
+
+        if (vb_sysfs_read_u32(ctx, DEVICE_PATH(a, "boot_vga"), &v) >= 0)
+                d.boot_vga = v != 0;
+
+        r = vb_sysfs_readlink_basename(ctx, DEVICE_PATH(a, "iommu_group"), &group);
+        if (r >= 0) {
+                char *end;
+                long g;
+                errno = 0;
+                g = strtol(group, &end, 10);
+                if (errno == 0 && end != group && *end == '\0' && g >= 0 && g <= INT32_MAX)
+                        d.iommu_group = (int) g;
+        } else if (r != -ENOENT)
+                return r;
+
+        r = vb_sysfs_readlink_basename(ctx, DEVICE_PATH(a, "driver"), &d.driver);
+        if (r < 0 && r != -ENOENT)
+                return r;
+
+        r = vb_sysfs_read(ctx, DEVICE_PATH(a, "driver_override"), &override);
+        if (r >= 0 && !streq(override, "(null)") && override[0] != '\0')
+                d.driver_override = TAKE_PTR(override);
+        else if (r < 0 && r != -ENOENT)
+                return r;
+
+        if (vb_pci_device_is_display(&d)) {
+                r = read_memory_bars(ctx, &d);
+                if (r < 0)
+                        return r;
+        }
+
+        *ret = d;
+        d = (VbPciDevice) {};
+        return 0;
+}
+
+bool vb_pci_device_is_bridge(const VbPciDevice *d) {
+        /* Header type 1 (PCI-PCI) and 2 (CardBus) are bridges; so is every device of base class
+         * 0x06 (host, ISA/LPC, PCI and other bridges): none of them is ever handed to a guest. */
+        return d->header_type == 1 || d->header_type == 2 || (d->class >> 16) == 0x06;
+}
+
+bool vb_pci_device_is_display(const VbPciDevice *d) {
+        return (d->class >> 16) == 0x03;
+}
+
+void vb_pci_list_done(VbPciList *l) {
+        if (!l)
+                return;
+        for (size_t i = 0; i < l->n; i++)
+                vb_pci_device_done(&l->devices[i]);
+        free(l->devices);
+        *l = (VbPciList) {};
+}
+
+static int cmp_device(const void *a, const void *b) {
+        const VbPciDevice *x = a, *y = b;
+        return vb_pci_address_compare(&x->address, &y->address);
+}
+
+int vb_pci_enumerate(VbContext *ctx, VbPciList *ret) {
+        _cleanup_strv_free_ char **names = NULL;
+        _cleanup_(vb_pci_list_done) VbPciList l = {};
+        size_t n = 0;
+        int r;
+
+        r = vb_sysfs_list(ctx, VB_PCI_DEVICES_PATH, &names);
+        if (r == -ENOENT) {
+                *ret = (VbPciList) {};
+                return 0;
+        }
+        if (r < 0)
+                return r;
+        for (char **i = names; *i; i++)
+                n++;
+        l.devices = calloc(n ?: 1, sizeof(VbPciDevice));
+        if (!l.devices)
+                return -ENOMEM;
+
+        for (char **i = names; *i; i++) {
+                VbPciAddress a;
+
+                if (vb_pci_address_parse(*i, &a) < 0) {
+                        vb_debug(ctx, "ignoring unexpected entry %s in " VB_PCI_DEVICES_PATH, *i);
+                        continue;
+                }
+                r = vb_pci_device_read(ctx, &a, &l.devices[l.n]);
+                if (r == -ENODEV) /* gone while we looked */
+                        continue;
+                if (r < 0)
+                        return r;
+                l.n++;
+        }
+        qsort(l.devices, l.n, sizeof(VbPciDevice), cmp_device);
+
+        *ret = l;
+        l = (VbPciList) {};
+        return 0;
+}
+
+const VbPciDevice *vb_pci_list_find(const VbPciList *l, const VbPciAddress *a) {
+        VbPciDevice key = { .address = *a };
+        if (!l->n)
+                return NULL;
+        return bsearch(&key, l->devices, l->n, sizeof(VbPciDevice), cmp_device);
+}
+
+bool vb_pci_driver_exists(VbContext *ctx, const char *driver) {
+        char path[256];
+        int n = snprintf(path, sizeof(path), VB_PCI_DRIVERS_PATH "/%s", driver);
+        if (n < 0 || (size_t) n >= sizeof(path))
+                return false;
+        return vb_sysfs_exists(ctx, path);
+}

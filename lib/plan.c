@@ -1,0 +1,347 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdio.h>
+
+#include "iommu.h"
+#include "macro.h"
+#include "plan.h"
+
+static const char *const action_table[_VB_ACTION_MAX] = {
+        [VB_ACTION_LEAVE] = "leave",
+        [VB_ACTION_BIND] = "bind",
+        [VB_ACTION_REFUSE] = "refuse",
+        [VB_ACTION_MISSING] = "missing",
+};
+
+static const char *const reason_table[_VB_PLAN_REASON_MAX] = {
+        [VB_REASON_NONE] = "none",
+        [VB_REASON_BRIDGE] = "bridge",
+        [VB_REASON_HOST_DRIVER] = "host-driver",
+        [VB_REASON_GROUP] = "group",
+        [VB_REASON_GROUP_MEMBER] = "group-member",
+        [VB_REASON_NO_IOMMU] = "no-iommu",
+        [VB_REASON_DISABLED] = "disabled",
+};
+
+const char *vb_action_to_string(VbAction a) {
+        return a >= 0 && a < _VB_ACTION_MAX ? action_table[a] : NULL;
+}
+
+const char *vb_plan_reason_to_string(VbPlanReason r) {
+        return r >= 0 && r < _VB_PLAN_REASON_MAX ? reason_table[r] : NULL;
+}
+
+static void plan_entry_done(VbPlanEntry *e) {
+        free(e->driver_before);
+        free(e->detail);
+}
+
+void vb_plan_done(VbPlan *p) {
+        if (!p)
+                return;
+        for (size_t i = 0; i < p->n; i++)
+                plan_entry_done(&p->entries[i]);
+        free(p->entries);
+        free(p->console_reason);
+        free(p->unmatched);
+        *p = (VbPlan) {};
+}
+
+bool vb_config_selects(const VbConfig *c, const VbPciDevice *d) {
+        for (size_t i = 0; i < c->n_selectors; i++)
+                if (vb_selector_match(&c->selectors[i].selector, &d->address, d->vendor, d->device))
+                        return true;
+        return false;
+}
+
+size_t vb_plan_count(const VbPlan *p, VbAction a) {
+        size_t n = 0;
+        for (size_t i = 0; i < p->n; i++)
+                if (p->entries[i].action == a)
+                        n++;
+        return n;
+}
+
+bool vb_plan_complete(const VbPlan *p) {
+        return vb_plan_count(p, VB_ACTION_MISSING) == 0 && p->n_unmatched == 0;
+}
+
+static bool driver_needs_iommu(const char *driver) {
+        return strneq(driver, "vfio", 4) || strstr(driver, "vfio-pci") || strstr(driver, "_vfio_pci");
+}
+
+static VbPlanEntry *plan_add(VbPlan *p, size_t *allocated) {
+        if (p->n == *allocated) {
+                size_t a = *allocated ? *allocated * 2 : 8;
+                VbPlanEntry *e = realloc(p->entries, a * sizeof(VbPlanEntry));
+                if (!e)
+                        return NULL;
+                p->entries = e;
+                *allocated = a;
+        }
+        p->entries[p->n] = (VbPlanEntry) { .iommu_group = -1 };
+        return &p->entries[p->n++];
+}
+
+static int entry_from_device(VbPlanEntry *e, const VbConfig *c, const VbPciDevice *d, bool selected) {
+        e->address = d->address;
+        e->present = true;
+        e->selected = selected;
+        e->vendor = d->vendor;
+        e->device = d->device;
+        e->class = d->class;
+        e->driver = c->driver;
+        e->iommu_group = d->iommu_group;
+        if (d->driver) {
+                e->driver_before = strdup(d->driver);
+                if (!e->driver_before)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+static void entry_decide(VbPlanEntry *e, const VbConfig *c, const VbPciDevice *d, bool iommu_enabled) {
+        if (c->disabled) {
+                e->action = VB_ACTION_REFUSE;
+                e->reason = VB_REASON_DISABLED;
+        } else if (vb_pci_device_is_bridge(d)) {
+                e->action = VB_ACTION_REFUSE;
+                e->reason = VB_REASON_BRIDGE;
+        } else if (streq_ptr(d->driver, c->driver)) {
+                e->action = VB_ACTION_LEAVE;
+        } else if (!iommu_enabled && driver_needs_iommu(c->driver)) {
+                e->action = VB_ACTION_REFUSE;
+                e->reason = VB_REASON_NO_IOMMU;
+        } else if (d->driver && !c->unbind_host) {
+                e->action = VB_ACTION_REFUSE;
+                e->reason = VB_REASON_HOST_DRIVER;
+        } else {
+                e->action = VB_ACTION_BIND;
+                e->unbind = d->driver != NULL;
+        }
+}
+
+static VbPlanEntry *plan_find(VbPlan *p, const VbPciAddress *a) {
+        for (size_t i = 0; i < p->n; i++)
+                if (vb_pci_address_equal(&p->entries[i].address, a))
+                        return &p->entries[i];
+        return NULL;
+}
+
+/* Appends "0000:01:00.1 on snd_hda_intel" to *LIST. */
+static int append_blocker(char **list, const VbPlanEntry *e, const char *driver) {
+        char *n;
+        if (asprintf(&n, "%s%s%s on %s", *list ?: "", *list ? ", " : "", VB_PCI_ADDRESS_STR(&e->address), driver) < 0)
+                return -ENOMEM;
+        free(*list);
+        *list = n;
+        return 0;
+}
+
+/* Apply Group= to one IOMMU group. */
+static int plan_group(VbPlan *p, size_t *allocated, const VbConfig *c, const VbPciList *devices, int group) {
+        _cleanup_free_ char *blockers = NULL;
+        bool wanted = false;
+        int r;
+
+        /* Only groups with a selected device that is to be (or already is) on the driver. */
+        for (size_t i = 0; i < p->n; i++) {
+                VbPlanEntry *e = &p->entries[i];
+                if (e->iommu_group == group && e->selected &&
+                    (e->action == VB_ACTION_BIND || e->action == VB_ACTION_LEAVE))
+                        wanted = true;
+        }
+        if (!wanted)
+                return 0;
+
+        for (size_t i = 0; i < devices->n; i++) {
+                const VbPciDevice *d = &devices->devices[i];
+                VbPlanEntry *e;
+
+                if (d->iommu_group != group || vb_pci_device_is_bridge(d))
+                        continue;
+                e = plan_find(p, &d->address);
+                if (e && e->selected) {
+                        /* A selected sibling that stays on its host driver blocks the group too. */
+                        if (e->action == VB_ACTION_REFUSE && !vb_driver_is_vfio_safe(d->driver)) {
+                                r = append_blocker(&blockers, e, d->driver);
+                                if (r < 0)
+                                        return r;
+                        }
+                        continue;
+                }
+                if (c->group == VB_GROUP_TAKE) {
+                        if (streq_ptr(d->driver, c->driver))
+                                continue;
+                        e = plan_add(p, allocated);
+                        if (!e)
+                                return -ENOMEM;
+                        r = entry_from_device(e, c, d, false);
+                        if (r < 0)
+                                return r;
+                        entry_decide(e, c, d, true);
+                        if (e->action == VB_ACTION_REFUSE && !vb_driver_is_vfio_safe(d->driver)) {
+                                r = append_blocker(&blockers, e, d->driver);
+                                if (r < 0)
+                                        return r;
+                        }
+                } else if (!vb_driver_is_vfio_safe(d->driver)) {
+                        VbPlanEntry tmp = { .address = d->address };
+                        r = append_blocker(&blockers, &tmp, d->driver);
+                        if (r < 0)
+                                return r;
+                }
+        }
+
+        if (!blockers)
+                return 0;
+
+        for (size_t i = 0; i < p->n; i++) {
+                VbPlanEntry *e = &p->entries[i];
+                char *detail;
+
+                if (e->iommu_group != group)
+                        continue;
+                if (e->action == VB_ACTION_BIND) {
+                        e->action = VB_ACTION_REFUSE;
+                        e->reason = e->selected ? VB_REASON_GROUP : VB_REASON_GROUP_MEMBER;
+                        e->unbind = false;
+                } else if (e->action != VB_ACTION_LEAVE)
+                        continue;
+                if (asprintf(&detail, "IOMMU group %d has %s (Group=%s)", group, blockers,
+                             vb_group_policy_to_string(c->group)) < 0)
+                        return -ENOMEM;
+                free(e->detail);
+                e->detail = detail;
+        }
+        return 0;
+}
+
+static int cmp_entry(const void *a, const void *b) {
+        const VbPlanEntry *x = a, *y = b;
+        return vb_pci_address_compare(&x->address, &y->address);
+}
+
+static int plan_console(VbPlan *p, const VbConfig *c, const VbConsoleState *console, const VbPciList *devices) {
+        const char *why = NULL;
+        const VbPlanEntry *owner = NULL;
+        bool held = console && vb_console_is_held(console);
+
+        for (size_t i = 0; console && i < p->n; i++) {
+                VbPlanEntry *e = &p->entries[i];
+                const VbPciDevice *d;
+                const char *w;
+
+                if (!e->present || (e->action != VB_ACTION_BIND && e->action != VB_ACTION_LEAVE))
+                        continue;
+                d = vb_pci_list_find(devices, &e->address);
+                if (d && vb_console_owned_by(console, d, &w)) {
+                        e->owns_console = true;
+                        if (!owner && e->action == VB_ACTION_BIND) {
+                                owner = e;
+                                why = w;
+                        }
+                }
+        }
+
+        if (!held) {
+                p->release_console = false;
+                p->console_reason = strdup("the console holds no framebuffer");
+        } else if (c->release == VB_RELEASE_NO) {
+                p->release_console = false;
+                p->console_reason = strdup("Release=no");
+        } else if (c->release == VB_RELEASE_YES) {
+                p->release_console = vb_plan_count(p, VB_ACTION_BIND) > 0;
+                p->console_reason = strdup(p->release_console ? "Release=yes" : "Release=yes, but nothing is to be bound");
+        } else if (owner) {
+                p->release_console = true;
+                if (asprintf(&p->console_reason, "%s: %s", VB_PCI_ADDRESS_STR(&owner->address), why) < 0)
+                        p->console_reason = NULL;
+        } else {
+                p->release_console = false;
+                p->console_reason = strdup("no device being bound owns the console");
+        }
+        return p->console_reason ? 0 : -ENOMEM;
+}
+
+int vb_plan_compute(const VbConfig *c, const VbPciList *devices, bool iommu_enabled,
+                    const VbConsoleState *console, VbPlan *ret) {
+        _cleanup_(vb_plan_done) VbPlan p = { .iommu_enabled = iommu_enabled, .disabled = c->disabled };
+        size_t allocated = 0;
+        int r;
+
+        /* Every present device a selector picks. */
+        for (size_t i = 0; i < devices->n; i++) {
+                const VbPciDevice *d = &devices->devices[i];
+                VbPlanEntry *e;
+
+                if (!vb_config_selects(c, d))
+                        continue;
+                e = plan_add(&p, &allocated);
+                if (!e)
+                        return -ENOMEM;
+                r = entry_from_device(e, c, d, true);
+                if (r < 0)
+                        return r;
+                entry_decide(e, c, d, iommu_enabled);
+        }
+
+        /* Address selectors whose device is not there (yet); other selectors matching nothing. */
+        for (size_t i = 0; i < c->n_selectors; i++) {
+                const VbSelector *s = &c->selectors[i].selector;
+                bool matched = false;
+
+                for (size_t j = 0; j < devices->n && !matched; j++)
+                        matched = vb_selector_match(s, &devices->devices[j].address,
+                                                    devices->devices[j].vendor, devices->devices[j].device);
+                if (matched)
+                        continue;
+                if (s->type == VB_SELECTOR_ADDRESS) {
+                        VbPlanEntry *e;
+                        if (plan_find(&p, &s->address))
+                                continue;
+                        e = plan_add(&p, &allocated);
+                        if (!e)
+                                return -ENOMEM;
+                        e->address = s->address;
+                        e->selected = true;
+                        e->driver = c->driver;
+                        e->action = c->disabled ? VB_ACTION_REFUSE : VB_ACTION_MISSING;
+                        e->reason = c->disabled ? VB_REASON_DISABLED : VB_REASON_NONE;
+                } else {
+                        VbSelector *u = realloc(p.unmatched, (p.n_unmatched + 1) * sizeof(VbSelector));
+                        if (!u)
+                                return -ENOMEM;
+                        p.unmatched = u;
+                        p.unmatched[p.n_unmatched++] = *s;
+                }
+        }
+
+        /* IOMMU groups, per Group=. */
+        if (iommu_enabled && c->group != VB_GROUP_IGNORE && !c->disabled) {
+                size_t n_selected = p.n;
+                for (size_t i = 0; i < n_selected; i++) {
+                        int g = p.entries[i].iommu_group;
+                        bool seen = false;
+                        if (g < 0)
+                                continue;
+                        for (size_t j = 0; j < i && !seen; j++)
+                                seen = p.entries[j].iommu_group == g;
+                        if (seen)
+                                continue;
+                        r = plan_group(&p, &allocated, c, devices, g);
+                        if (r < 0)
+                                return r;
+                }
+        }
+
+        if (p.n > 0)
+                qsort(p.entries, p.n, sizeof(VbPlanEntry), cmp_entry);
+
+        r = plan_console(&p, c, console, devices);
+        if (r < 0)
+                return r;
+
+        *ret = p;
+        p = (VbPlan) {};
+        return 0;
+}

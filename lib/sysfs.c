@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "macro.h"
+#include "sysfs.h"
+
+/* sysfs attributes are at most a page; /proc files we read (cmdline, iomem) are bounded too. */
+#define READ_MAX (1024 * 1024)
+
+static int read_at(int dirfd, const char *path, char **ret) {
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_free_ char *buf = NULL;
+        size_t size = 0, allocated = 0;
+
+        if (dirfd < 0)
+                return -ENOENT;
+        fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return negative_errno();
+
+        for (;;) {
+                ssize_t n;
+
+                if (allocated - size < 4096) {
+                        char *p;
+                        if (allocated >= READ_MAX)
+                                return -EFBIG;
+                        allocated = allocated ? allocated * 2 : 4096 + 1;
+                        p = realloc(buf, allocated);
+                        if (!p)
+                                return -ENOMEM;
+                        buf = p;
+                }
+                n = read(fd, buf + size, allocated - size - 1);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                if (n == 0)
+                        break;
+                size += (size_t) n;
+        }
+        if (!buf) {
+                buf = strdup("");
+                if (!buf)
+                        return -ENOMEM;
+        }
+        buf[size] = '\0';
+        while (size > 0 && buf[size - 1] == '\n')
+                buf[--size] = '\0';
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+int vb_sysfs_read(VbContext *ctx, const char *path, char **ret) {
+        return read_at(vb_context_sysfs_fd(ctx), path, ret);
+}
+
+int vb_procfs_read(VbContext *ctx, const char *path, char **ret) {
+        return read_at(vb_context_procfs_fd(ctx), path, ret);
+}
+
+int vb_sysfs_read_u32(VbContext *ctx, const char *path, uint32_t *ret) {
+        _cleanup_free_ char *s = NULL;
+        unsigned long v;
+        char *end;
+        int r;
+
+        r = vb_sysfs_read(ctx, path, &s);
+        if (r < 0)
+                return r;
+        errno = 0;
+        v = strtoul(s, &end, 0);
+        if (errno != 0 || end == s || *end != '\0' || v > UINT32_MAX || s[0] == '-')
+                return -EINVAL;
+        *ret = (uint32_t) v;
+        return 0;
+}
+
+int vb_sysfs_readlink_basename(VbContext *ctx, const char *path, char **ret) {
+        char buf[PATH_MAX];
+        const char *base;
+        ssize_t n;
+        char *s;
+
+        n = readlinkat(vb_context_sysfs_fd(ctx), path, buf, sizeof(buf) - 1);
+        if (n < 0)
+                return negative_errno();
+        buf[n] = '\0';
+        while (n > 1 && buf[n - 1] == '/')
+                buf[--n] = '\0';
+        base = strrchr(buf, '/');
+        base = base ? base + 1 : buf;
+        if (!*base)
+                return -EINVAL;
+        s = strdup(base);
+        if (!s)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}
+
+bool vb_sysfs_exists(VbContext *ctx, const char *path) {
+        return faccessat(vb_context_sysfs_fd(ctx), path, F_OK, 0) == 0;
+}
+
+static int cmp_str(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+int vb_sysfs_list(VbContext *ctx, const char *path, char ***ret) {
+        _cleanup_strv_free_ char **l = NULL;
+        size_t n = 0, allocated = 0;
+        DIR *d;
+        int fd;
+
+        fd = openat(vb_context_sysfs_fd(ctx), path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+        d = fdopendir(fd);
+        if (!d) {
+                int r = negative_errno();
+                close(fd);
+                return r;
+        }
+
+        for (;;) {
+                struct dirent *de;
+
+                errno = 0;
+                de = readdir(d);
+                if (!de) {
+                        if (errno != 0) {
+                                int r = negative_errno();
+                                closedir(d);
+                                return r;
+                        }
+                        break;
+                }
+                if (de->d_name[0] == '.')
+                        continue;
+                if (n + 2 > allocated) {
+                        size_t a = allocated ? allocated * 2 : 16;
+                        char **p = realloc(l, a * sizeof(char *));
+                        if (!p) {
+                                closedir(d);
+                                return -ENOMEM;
+                        }
+                        l = p;
+                        allocated = a;
+                }
+                l[n] = strdup(de->d_name);
+                if (!l[n]) {
+                        closedir(d);
+                        return -ENOMEM;
+                }
+                l[++n] = NULL;
+        }
+        closedir(d);
+
+        if (!l) {
+                l = calloc(1, sizeof(char *));
+                if (!l)
+                        return -ENOMEM;
+        }
+        qsort(l, n, sizeof(char *), cmp_str);
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+int vb_sysfs_write(VbContext *ctx, const char *path, const char *value) {
+        return vb_context_write_attr(ctx, path, value);
+}

@@ -345,3 +345,100 @@ int vb_plan_compute(const VbConfig *c, const VbPciList *devices, bool iommu_enab
         p = (VbPlan) {};
         return 0;
 }
+
+int vb_plan_entry_explain(const VbPlanEntry *e, char **ret) {
+        const char *group_note = e->selected ? "" : " (a member of its IOMMU group, Group=take)";
+        char *s = NULL;
+        int r = -1;
+
+        switch (e->action) {
+        case VB_ACTION_LEAVE:
+                r = asprintf(&s, "already on %s%s%s", e->driver, e->detail ? "; but " : "", strempty(e->detail));
+                break;
+        case VB_ACTION_BIND:
+                if (e->driver_before)
+                        r = asprintf(&s, "bind to %s, unbinding %s%s", e->driver, e->driver_before, group_note);
+                else
+                        r = asprintf(&s, "bind to %s (no driver holds it)%s", e->driver, group_note);
+                break;
+        case VB_ACTION_MISSING:
+                r = asprintf(&s, "not present");
+                break;
+        case VB_ACTION_REFUSE:
+                switch (e->reason) {
+                case VB_REASON_BRIDGE:
+                        r = asprintf(&s, "refused: it is a bridge, and bridges are never bound");
+                        break;
+                case VB_REASON_HOST_DRIVER:
+                        r = asprintf(&s, "refused: %s holds it and UnbindHost=no%s", strna(e->driver_before), group_note);
+                        break;
+                case VB_REASON_GROUP:
+                case VB_REASON_GROUP_MEMBER:
+                        r = asprintf(&s, "refused: %s%s", e->detail ?: "its IOMMU group is not viable", group_note);
+                        break;
+                case VB_REASON_NO_IOMMU:
+                        r = asprintf(&s, "refused: IOMMU off: there are no IOMMU groups, so %s cannot take it "
+                                     "(add intel_iommu=on or amd_iommu=on to the kernel command line)", e->driver);
+                        break;
+                case VB_REASON_DISABLED:
+                        r = asprintf(&s, "left alone: vfio-bind=off is on the kernel command line");
+                        break;
+                default:
+                        r = asprintf(&s, "refused");
+                        break;
+                }
+                break;
+        default:
+                return -EINVAL;
+        }
+        if (r < 0)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}
+
+int vb_plan_format(const VbPlan *p, char **ret) {
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *f;
+
+        f = open_memstream(&buf, &size);
+        if (!f)
+                return -ENOMEM;
+
+        if (p->disabled)
+                fputs("vfio-bind=off is on the kernel command line: nothing will be touched\n", f);
+        fprintf(f, "IOMMU: %s\n", p->iommu_enabled ? "on" : "off (no IOMMU groups; add intel_iommu=on or amd_iommu=on to the kernel command line)");
+        for (size_t i = 0; i < p->n; i++) {
+                const VbPlanEntry *e = &p->entries[i];
+                _cleanup_free_ char *explain = NULL;
+                char group[16] = "-";
+
+                if (vb_plan_entry_explain(e, &explain) < 0) {
+                        fclose(f);
+                        free(buf);
+                        return -ENOMEM;
+                }
+                if (e->iommu_group >= 0)
+                        snprintf(group, sizeof(group), "%d", e->iommu_group);
+                if (e->present)
+                        fprintf(f, "%s [%04x:%04x] class %06x, group %s, %s: %s%s\n", VB_PCI_ADDRESS_STR(&e->address),
+                                e->vendor, e->device, e->class, group, e->driver_before ?: "no driver", explain,
+                                e->owns_console ? " (owns the console)" : "");
+                else
+                        fprintf(f, "%s: %s\n", VB_PCI_ADDRESS_STR(&e->address), explain);
+        }
+        for (size_t i = 0; i < p->n_unmatched; i++) {
+                char sel[VB_SELECTOR_STRING_MAX];
+                fprintf(f, "%s: matches no device\n", vb_selector_format(&p->unmatched[i], sel));
+        }
+        fprintf(f, "console: %s (%s)\n", p->release_console ? "release before binding" : "leave alone",
+                strempty(p->console_reason));
+
+        if (fclose(f) != 0) {
+                free(buf);
+                return -ENOMEM;
+        }
+        *ret = buf;
+        return 0;
+}

@@ -77,5 +77,13 @@ int vb_plan_compute(const VbConfig *c, const VbPciList *devices, bool iommu_enab
 size_t vb_plan_count(const VbPlan *p, VbAction a);
 /* Is the plan complete: nothing missing or unmatched? */
 bool vb_plan_complete(const VbPlan *p);
+/* Plain words for one entry, without the address: "bind to vfio-pci, unbinding bochs-drm",
+ * "refused: IOMMU group 1 has 0000:01:00.1 on snd_hda_intel (Group=check)", "not present". */
+int vb_plan_entry_explain(const VbPlanEntry *e, char **ret);
+
+/* The whole plan as text, a line per device, then the console decision: what `vfio-bind
+ * check` and `vfio-bindd --dry-run` print. */
+int vb_plan_format(const VbPlan *p, char **ret);
+
 /* Does the configuration select this device (address/slot/ID selectors)? Pure. */
 bool vb_config_selects(const VbConfig *c, const VbPciDevice *d);

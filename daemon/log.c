@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <systemd/sd-journal.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "macro.h"
+
+static const char *log_identifier = "vfio-bindd";
+static int log_max_level = LOG_INFO;
+static int log_journal = -1;
+
+static bool stderr_is_journal(void) {
+        const char *e = getenv("JOURNAL_STREAM");
+        unsigned long long dev, ino;
+        struct stat st;
+
+        if (!e || sscanf(e, "%llu:%llu", &dev, &ino) != 2)
+                return false;
+        if (fstat(STDERR_FILENO, &st) < 0)
+                return false;
+        return (unsigned long long) st.st_dev == dev && (unsigned long long) st.st_ino == ino;
+}
+
+void vbd_log_open(const char *identifier) {
+        const char *level = getenv("SYSTEMD_LOG_LEVEL");
+
+        if (identifier)
+                log_identifier = identifier;
+        log_journal = stderr_is_journal();
+        if (level && (streq(level, "debug") || streq(level, "7")))
+                log_max_level = LOG_DEBUG;
+}
+
+void vbd_log_set_max_level(int level) {
+        log_max_level = level;
+}
+
+int vbd_log_get_max_level(void) {
+        return log_max_level;
+}
+
+bool vbd_log_to_journal(void) {
+        if (log_journal < 0)
+                log_journal = stderr_is_journal();
+        return log_journal > 0;
+}
+
+int vbd_log_fullv(int priority, const VbdLogFields *f, const char *format, va_list ap) {
+        int saved_errno = errno;
+        char message[2048];
+
+        if (priority > log_max_level)
+                goto out;
+
+        vsnprintf(message, sizeof(message), format, ap);
+
+        if (vbd_log_to_journal()) {
+                char *fields[8] = {};
+                struct iovec iov[8];
+                size_t n = 0;
+
+#define FIELD(...) do { if (asprintf(&fields[n], __VA_ARGS__) >= 0) n++; } while (0)
+                FIELD("MESSAGE=%s", message);
+                FIELD("PRIORITY=%d", priority);
+                FIELD("SYSLOG_IDENTIFIER=%s", log_identifier);
+                if (f && f->device)
+                        FIELD("VFIO_BIND_DEVICE=%s", VB_PCI_ADDRESS_STR(f->device));
+                if (f && f->action) {
+                        FIELD("VFIO_BIND_ACTION=%s", f->action);
+                        FIELD("VFIO_BIND_DRIVER_BEFORE=%s", f->driver_before ?: "none");
+                        FIELD("VFIO_BIND_DRIVER_AFTER=%s", f->driver_after ?: "none");
+                }
+                if (f && f->error)
+                        FIELD("ERRNO=%d", abs(f->error));
+#undef FIELD
+                for (size_t i = 0; i < n; i++)
+                        iov[i] = (struct iovec) { .iov_base = fields[i], .iov_len = strlen(fields[i]) };
+                if (sd_journal_sendv(iov, (int) n) < 0)
+                        fprintf(stderr, "%s: %s\n", log_identifier, message);
+                for (size_t i = 0; i < n; i++)
+                        free(fields[i]);
+        } else
+                fprintf(stderr, "%s: %s\n", log_identifier, message);
+
+out:
+        errno = saved_errno;
+        return f && f->error ? -abs(f->error) : 0;
+}
+
+int vbd_log_full(int priority, const VbdLogFields *f, const char *format, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, format);
+        r = vbd_log_fullv(priority, f, format, ap);
+        va_end(ap);
+        return r;
+}
+
+void vbd_log_library(void *userdata, int priority, const char *file, int line, const char *fn,
+                     const char *format, va_list args) {
+        vbd_log_fullv(priority, NULL, format, args);
+}

@@ -1,0 +1,664 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The service: a udev monitor started before the first sysfs scan, a pass that turns the
+ * configuration and a snapshot of the machine into a plan and applies it, READY=1 once every
+ * selected device is settled or Timeout= has run out, and the same pass again for every
+ * relevant uevent afterwards.
+ */
+#include <libudev.h>
+#include <signal.h>
+#include <stdio.h>
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-event.h>
+#include <time.h>
+
+#include "bind.h"
+#include "console.h"
+#include "iommu.h"
+#include "load.h"
+#include "log.h"
+#include "macro.h"
+#include "manager.h"
+#include "pci.h"
+#include "plan.h"
+
+#define USEC_PER_SEC UINT64_C(1000000)
+#define USEC_PER_MSEC UINT64_C(1000)
+
+/* What the daemon remembers of one device between passes. */
+typedef struct DeviceState {
+        VbPciAddress address;
+        char *logged;  /* the last state that was logged, so that a pass logs only changes */
+        char *failure; /* the last bind failure; no automatic retry until the device is re-added */
+} DeviceState;
+
+struct Manager {
+        sd_event *event;
+        sd_event_source *monitor_source;
+        sd_event_source *timeout_source;
+        struct udev *udev;
+        struct udev_monitor *monitor;
+
+        VbContext *ctx;
+        VbConfig *config;
+        ManagerOptions options;
+
+        DeviceState *devices;
+        size_t n_devices;
+        int *groups; /* IOMMU groups of the selected devices in the last pass */
+        size_t n_groups;
+
+        uint64_t start_usec;
+        bool ready;
+        bool timed_out;
+        bool console_released;
+        char *console_released_text;
+        char *status;
+        char *reload_error;
+        bool failed; /* a present selected device did not end on its driver */
+};
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
+}
+
+static void format_duration(uint64_t usec, char *buf, size_t size) {
+        if (usec % USEC_PER_SEC == 0)
+                snprintf(buf, size, "%" PRIu64 "s", usec / USEC_PER_SEC);
+        else
+                snprintf(buf, size, "%" PRIu64 "ms", usec / USEC_PER_MSEC);
+}
+
+static void device_states_clear(Manager *m) {
+        for (size_t i = 0; i < m->n_devices; i++) {
+                free(m->devices[i].logged);
+                free(m->devices[i].failure);
+        }
+        free(m->devices);
+        m->devices = NULL;
+        m->n_devices = 0;
+}
+
+static DeviceState *device_state(Manager *m, const VbPciAddress *a) {
+        DeviceState *d;
+
+        for (size_t i = 0; i < m->n_devices; i++)
+                if (vb_pci_address_equal(&m->devices[i].address, a))
+                        return &m->devices[i];
+        d = realloc(m->devices, (m->n_devices + 1) * sizeof(DeviceState));
+        if (!d)
+                return NULL;
+        m->devices = d;
+        d = &m->devices[m->n_devices++];
+        *d = (DeviceState) { .address = *a };
+        return d;
+}
+
+/* Log TEXT for the device unless it is what was logged last for it. */
+static void log_device_once(Manager *m, DeviceState *s, int priority, const VbdLogFields *f, const char *text) {
+        if (s && streq_ptr(s->logged, text))
+                return;
+        vbd_log_full(priority, f, "%s: %s", VB_PCI_ADDRESS_STR(f->device), text);
+        if (s) {
+                free(s->logged);
+                s->logged = strdup(text);
+        }
+}
+
+static const char *bind_failure_words(int error, const VbBindResult *res) {
+        switch (res->failed_step) {
+        case VB_BIND_STEP_READ:
+                return error == -ENODEV ? "the device disappeared" : "reading the device failed";
+        case VB_BIND_STEP_MODULE:
+                return error == -ENOENT ? "no kernel module provides the driver" : "loading the driver's module failed";
+        case VB_BIND_STEP_OVERRIDE:
+                return "writing driver_override failed";
+        case VB_BIND_STEP_UNBIND:
+                return error == -EBUSY ? "a host driver holds it" : "unbinding the host driver failed";
+        case VB_BIND_STEP_PROBE:
+                return "writing drivers_probe failed";
+        case VB_BIND_STEP_VERIFY:
+                return "the driver did not take it (the kernel log says why: BAR can't reserve, no IOMMU group, …)";
+        default:
+                return "failed";
+        }
+}
+
+static int apply_bind(Manager *m, const VbPlanEntry *e, DeviceState *s) {
+        _cleanup_(vb_bind_result_done) VbBindResult res = {};
+        _cleanup_free_ char *text = NULL;
+        int r;
+
+        r = vb_bind_device(m->ctx, &e->address, e->driver, m->config->unbind_host, &res);
+        if (r >= 0) {
+                free(s->failure);
+                s->failure = NULL;
+                if (res.module_loaded)
+                        vbd_log_full(LOG_INFO, &(VbdLogFields) { .device = &e->address, .action = "load-module",
+                                     .driver_before = res.driver_before, .driver_after = res.driver_before },
+                                     "%s: loaded the kernel module for %s", VB_PCI_ADDRESS_STR(&e->address), e->driver);
+                if (asprintf(&text, r > 0 ? "bound to %s (was %s)" : "already on %s", e->driver, res.driver_before ?: "no driver") < 0)
+                        return -ENOMEM;
+                log_device_once(m, s, LOG_NOTICE, &(VbdLogFields) { .device = &e->address, .action = r > 0 ? "bind" : "leave",
+                                .driver_before = res.driver_before, .driver_after = res.driver_after }, text);
+                return 1;
+        }
+
+        if (asprintf(&text, "binding to %s failed: %s (%s); now on %s%s%s", e->driver, bind_failure_words(r, &res),
+                     strerror(-r), res.driver_after ?: "no driver",
+                     res.rolled_back ? ", driver_override cleared and the host driver re-probed" : "",
+                     res.override_left ? ", driver_override left at the driver so that no host driver takes it" : "") < 0)
+                return -ENOMEM;
+        log_device_once(m, s, LOG_ERR, &(VbdLogFields) { .device = &e->address, .action = "bind-failed",
+                        .driver_before = res.driver_before, .driver_after = res.driver_after, .error = r }, text);
+        free(s->failure);
+        s->failure = TAKE_PTR(text);
+        return 0;
+}
+
+static int strv_append_printf(char ***l, size_t *n, const char *format, ...) __attribute__((format(printf, 3, 4)));
+static int strv_append_printf(char ***l, size_t *n, const char *format, ...) {
+        char **p, *s;
+        va_list ap;
+        int r;
+
+        va_start(ap, format);
+        r = vasprintf(&s, format, ap);
+        va_end(ap);
+        if (r < 0)
+                return -ENOMEM;
+        p = realloc(*l, (*n + 2) * sizeof(char *));
+        if (!p) {
+                free(s);
+                return -ENOMEM;
+        }
+        p[(*n)++] = s;
+        p[*n] = NULL;
+        *l = p;
+        return 0;
+}
+
+static char *strv_join(char **l, const char *sep) {
+        size_t len = 1;
+        char *s, *p;
+
+        for (char **i = l; i && *i; i++)
+                len += strlen(*i) + strlen(sep);
+        s = p = malloc(len);
+        if (!s)
+                return NULL;
+        *p = '\0';
+        for (char **i = l; i && *i; i++)
+                p = stpcpy(stpcpy(p, i == l ? "" : sep), *i);
+        return s;
+}
+
+/* STATUS=: "2/2 devices on vfio-pci: 0000:01:00.0 0000:01:00.1; console released", then what is
+ * wrong, device by device. */
+static int update_status(Manager *m, const VbPlan *plan, char **ok, size_t n_ok, char **problems) {
+        _cleanup_free_ char *ok_list = NULL, *problem_list = NULL, *status = NULL;
+        size_t total = 0;
+        int r;
+
+        for (size_t i = 0; i < plan->n; i++)
+                if (!(plan->entries[i].action == VB_ACTION_REFUSE && plan->entries[i].reason == VB_REASON_BRIDGE))
+                        total++;
+        total += plan->n_unmatched;
+
+        ok_list = strv_join(ok, " ");
+        problem_list = strv_join(problems, "; ");
+        if (!ok_list || !problem_list)
+                return -ENOMEM;
+
+        if (m->config->disabled)
+                r = asprintf(&status, "disabled by vfio-bind=off on the kernel command line; no device touched");
+        else if (m->config->n_selectors == 0)
+                r = asprintf(&status, "no devices configured");
+        else
+                r = asprintf(&status, "%zu/%zu devices on %s%s%s%s%s%s%s%s", n_ok, total, m->config->driver,
+                             n_ok ? ": " : "", ok_list,
+                             m->console_released ? "; console released (" : "",
+                             m->console_released ? strempty(m->console_released_text) : "",
+                             m->console_released ? ")" : "",
+                             *problem_list ? "; " : "", problem_list);
+        if (r < 0)
+                return -ENOMEM;
+        if (m->reload_error) {
+                char *s;
+                if (asprintf(&s, "%s; %s", status, m->reload_error) < 0)
+                        return -ENOMEM;
+                free(status);
+                status = s;
+        }
+
+        if (!streq_ptr(status, m->status)) {
+                free(m->status);
+                m->status = TAKE_PTR(status);
+                (void) sd_notifyf(false, "STATUS=%s", m->status);
+        }
+        return 0;
+}
+
+static bool remember_group(Manager *m, int g) {
+        int *p;
+
+        if (g < 0)
+                return true;
+        for (size_t i = 0; i < m->n_groups; i++)
+                if (m->groups[i] == g)
+                        return true;
+        p = realloc(m->groups, (m->n_groups + 1) * sizeof(int));
+        if (!p)
+                return false;
+        m->groups = p;
+        m->groups[m->n_groups++] = g;
+        return true;
+}
+
+static int release_console(Manager *m, const VbPlan *plan, const VbConsoleState *console) {
+        _cleanup_(vb_console_release_done) VbConsoleRelease rel = {};
+        const VbPciAddress *owner = NULL;
+        int r;
+
+        for (size_t i = 0; i < plan->n && !owner; i++)
+                if (plan->entries[i].owns_console)
+                        owner = &plan->entries[i].address;
+
+        r = vb_console_release(m->ctx, console, &rel);
+        if (r < 0)
+                return vbd_log_full(LOG_ERR, &(VbdLogFields) { .device = owner, .error = r },
+                                    "releasing the console failed after %s: %s; binding may fail with \"can't reserve\"",
+                                    rel.released ?: "nothing", strerror(-r));
+        if (r > 0) {
+                m->console_released = true;
+                free(m->console_released_text);
+                m->console_released_text = strdup(rel.released);
+                vbd_log_full(LOG_NOTICE, &(VbdLogFields) { .device = owner, .action = "release-console" },
+                             "released the console: %s (%s)", rel.released, plan->console_reason);
+        }
+        return 0;
+}
+
+/* One pass: snapshot, plan, console, binds, status. */
+static int manager_pass(Manager *m) {
+        _cleanup_(vb_pci_list_done) VbPciList devices = {};
+        _cleanup_(vb_console_state_done) VbConsoleState console = {};
+        _cleanup_(vb_plan_done) VbPlan plan = {};
+        _cleanup_strv_free_ char **ok = NULL, **problems = NULL;
+        size_t n_ok = 0, n_problems = 0;
+        bool have_console, failed = false;
+        char timeout[32];
+        int r;
+
+        r = vb_pci_enumerate(m->ctx, &devices);
+        if (r < 0)
+                return vbd_log_full(LOG_ERR, &(VbdLogFields) { .error = r }, "Failed to enumerate PCI devices: %s", strerror(-r));
+
+        r = vb_console_read(m->ctx, &console);
+        have_console = r >= 0;
+        if (r < 0)
+                vbd_log_full(LOG_WARNING, &(VbdLogFields) { .error = r },
+                             "Failed to read the console state, leaving the console alone: %s", strerror(-r));
+
+        r = vb_plan_compute(m->config, &devices, vb_iommu_enabled(m->ctx), have_console ? &console : NULL, &plan);
+        if (r < 0)
+                return vbd_log_full(LOG_ERR, &(VbdLogFields) { .error = r }, "Failed to compute the plan: %s", strerror(-r));
+
+        if (!plan.iommu_enabled && vb_plan_count(&plan, VB_ACTION_REFUSE) > 0 && !m->config->disabled) {
+                for (size_t i = 0; i < plan.n; i++)
+                        if (plan.entries[i].reason == VB_REASON_NO_IOMMU) {
+                                r = strv_append_printf(&problems, &n_problems,
+                                                       "IOMMU off: no IOMMU groups (add intel_iommu=on or amd_iommu=on to the kernel command line)");
+                                if (r < 0)
+                                        return r;
+                                break;
+                        }
+        }
+
+        /* The console goes first: before the device that owns it is bound. */
+        if (plan.release_console && have_console)
+                (void) release_console(m, &plan, &console);
+
+        free(m->groups);
+        m->groups = NULL;
+        m->n_groups = 0;
+
+        format_duration(m->config->timeout_usec, timeout, sizeof(timeout));
+        for (size_t i = 0; i < plan.n; i++) {
+                const VbPlanEntry *e = &plan.entries[i];
+                DeviceState *s = device_state(m, &e->address);
+                _cleanup_free_ char *explain = NULL;
+                const char *addr = VB_PCI_ADDRESS_STR(&e->address);
+                VbdLogFields f = { .device = &e->address, .driver_before = e->driver_before, .driver_after = e->driver_before };
+                bool on_driver = false;
+
+                if (!s || !remember_group(m, e->iommu_group))
+                        return -ENOMEM;
+                r = vb_plan_entry_explain(e, &explain);
+                if (r < 0)
+                        return r;
+
+                switch (e->action) {
+                case VB_ACTION_LEAVE:
+                        f.action = "leave";
+                        log_device_once(m, s, e->detail ? LOG_WARNING : LOG_INFO, &f, explain);
+                        on_driver = true;
+                        if (e->detail)
+                                r = strv_append_printf(&problems, &n_problems, "%s %s", addr, e->detail);
+                        break;
+                case VB_ACTION_BIND:
+                        if (s->failure) {
+                                /* Failed before: no retry loop; a new add event or a reload clears it. */
+                                r = strv_append_printf(&problems, &n_problems, "%s %s", addr, s->failure);
+                                failed = true;
+                                break;
+                        }
+                        r = apply_bind(m, e, s);
+                        if (r < 0)
+                                return r;
+                        on_driver = r > 0;
+                        if (!on_driver) {
+                                failed = true;
+                                r = strv_append_printf(&problems, &n_problems, "%s %s", addr, s->failure);
+                        }
+                        break;
+                case VB_ACTION_REFUSE:
+                        f.action = e->reason == VB_REASON_DISABLED ? "disabled" : "refuse";
+                        log_device_once(m, s, e->reason == VB_REASON_DISABLED ? LOG_NOTICE : LOG_WARNING, &f, explain);
+                        if (e->reason == VB_REASON_DISABLED || e->reason == VB_REASON_BRIDGE)
+                                break;
+                        failed = true;
+                        if (e->reason == VB_REASON_NO_IOMMU)
+                                r = strv_append_printf(&problems, &n_problems, "%s not bound", addr);
+                        else
+                                r = strv_append_printf(&problems, &n_problems, "%s %s", addr, explain);
+                        break;
+                case VB_ACTION_MISSING:
+                        f.action = m->timed_out ? "missing" : "wait";
+                        if (m->timed_out) {
+                                _cleanup_free_ char *t = NULL;
+                                if (asprintf(&t, "not present after %s", timeout) < 0)
+                                        return -ENOMEM;
+                                log_device_once(m, s, LOG_WARNING, &f, t);
+                                r = strv_append_printf(&problems, &n_problems, "%s missing after %s", addr, timeout);
+                        } else {
+                                _cleanup_free_ char *t = NULL;
+                                if (asprintf(&t, "not present yet, waiting up to %s", timeout) < 0)
+                                        return -ENOMEM;
+                                log_device_once(m, s, LOG_INFO, &f, t);
+                                r = strv_append_printf(&problems, &n_problems, "waiting for %s", addr);
+                        }
+                        break;
+                default:
+                        break;
+                }
+                if (r < 0)
+                        return r;
+                if (on_driver) {
+                        r = strv_append_printf(&ok, &n_ok, "%s", addr);
+                        if (r < 0)
+                                return r;
+                }
+        }
+
+        for (size_t i = 0; i < plan.n_unmatched; i++) {
+                char sel[VB_SELECTOR_STRING_MAX];
+                vb_selector_format(&plan.unmatched[i], sel);
+                r = strv_append_printf(&problems, &n_problems, "no device matches %s%s", sel, m->timed_out ? "" : " yet");
+                if (r < 0)
+                        return r;
+        }
+
+        m->failed = failed;
+        r = update_status(m, &plan, ok, n_ok, problems);
+        if (r < 0)
+                return r;
+
+        return vb_plan_complete(&plan) || m->config->disabled;
+}
+
+static void manager_set_ready(Manager *m) {
+        uint64_t t = now_usec() - m->start_usec;
+
+        if (m->ready)
+                return;
+        m->ready = true;
+        m->timeout_source = sd_event_source_disable_unref(m->timeout_source);
+        (void) sd_notifyf(false, "READY=1\nSTATUS=%s", strempty(m->status));
+        vbd_log_full(m->failed ? LOG_WARNING : LOG_INFO, NULL, "first pass done in %" PRIu64 ".%03" PRIu64 "s: %s",
+                     t / USEC_PER_SEC, (t % USEC_PER_SEC) / USEC_PER_MSEC, strempty(m->status));
+        if (m->options.once)
+                (void) sd_event_exit(m->event, m->failed ? 1 : 0);
+}
+
+static int manager_pass_and_settle(Manager *m) {
+        int r;
+
+        r = manager_pass(m);
+        if (r < 0) {
+                if (!m->ready) {
+                        /* Never hold the boot: report the failure and carry on. */
+                        (void) sd_notifyf(false, "STATUS=failed: %s\nERRNO=%d", strerror(-r), -r);
+                        m->failed = true;
+                        manager_set_ready(m);
+                }
+                return r;
+        }
+        if (r > 0 || m->timed_out)
+                manager_set_ready(m);
+        return 0;
+}
+
+static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+
+        m->timed_out = true;
+        (void) manager_pass_and_settle(m);
+        return 0;
+}
+
+/* Does a uevent for A concern us: a selected device, or a member of a group we look after? */
+static bool device_is_relevant(Manager *m, const VbPciAddress *a, bool removed) {
+        _cleanup_(vb_pci_device_done) VbPciDevice d = {};
+
+        for (size_t i = 0; i < m->n_devices; i++)
+                if (vb_pci_address_equal(&m->devices[i].address, a))
+                        return true;
+        if (removed || vb_pci_device_read(m->ctx, a, &d) < 0)
+                return false;
+        if (vb_config_selects(m->config, &d))
+                return true;
+        if (m->config->group == VB_GROUP_IGNORE)
+                return false;
+        for (size_t i = 0; i < m->n_groups; i++)
+                if (m->groups[i] == d.iommu_group)
+                        return true;
+        return false;
+}
+
+static int on_uevent(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Manager *m = userdata;
+        bool pass = false;
+
+        for (;;) {
+                struct udev_device *d = udev_monitor_receive_device(m->monitor);
+                const char *action, *name;
+                VbPciAddress a;
+
+                if (!d)
+                        break;
+                action = udev_device_get_action(d);
+                name = udev_device_get_sysname(d);
+                if (action && name && vb_pci_address_parse(name, &a) >= 0 &&
+                    (streq(action, "add") || streq(action, "bind") || streq(action, "remove"))) {
+                        bool removed = streq(action, "remove");
+
+                        if (device_is_relevant(m, &a, removed)) {
+                                vbd_log(LOG_DEBUG, "uevent %s for %s", action, name);
+                                if (streq(action, "add")) {
+                                        /* A device that is added anew gets a fresh try. */
+                                        DeviceState *st = device_state(m, &a);
+                                        if (st) {
+                                                free(st->failure);
+                                                st->failure = NULL;
+                                        }
+                                }
+                                pass = true;
+                        }
+                }
+                udev_device_unref(d);
+        }
+        if (pass)
+                (void) manager_pass_and_settle(m);
+        return 0;
+}
+
+static int on_sigterm(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Manager *m = userdata;
+
+        vbd_log(LOG_INFO, "received %s, exiting and leaving every device where it is",
+                si->ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+        (void) sd_notify(false, "STOPPING=1");
+        return sd_event_exit(m->event, 0);
+}
+
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Manager *m = userdata;
+        _cleanup_(vb_diagnostics_clear) VbDiagnostics diag = {};
+        VbConfig *c = NULL;
+        int r;
+
+        (void) sd_notify(false, "RELOADING=1");
+        r = vb_config_load_all(m->ctx, m->options.config_path, &c, &diag);
+        free(m->reload_error);
+        m->reload_error = NULL;
+        if (r < 0) {
+                for (size_t i = 0; i < diag.n; i++)
+                        vbd_log(LOG_ERR, "%s", diag.messages[i]);
+                vbd_log_full(LOG_ERR, &(VbdLogFields) { .error = r }, "reloading the configuration failed, keeping the old one");
+                if (asprintf(&m->reload_error, "reload failed: %s", diag.n > 0 ? diag.messages[0] : strerror(-r)) < 0)
+                        m->reload_error = NULL;
+        } else {
+                vb_config_free(m->config);
+                m->config = c;
+                device_states_clear(m);
+                vbd_log(LOG_INFO, "reloaded the configuration");
+        }
+        (void) manager_pass(m);
+        (void) sd_notify(false, "READY=1");
+        return 0;
+}
+
+int manager_new(Manager **ret, const ManagerOptions *o, VbConfig *config, VbContext *ctx) {
+        Manager *m;
+
+        m = calloc(1, sizeof(*m));
+        if (!m)
+                return -ENOMEM;
+        m->options = *o;
+        m->config = config;
+        m->ctx = ctx;
+        m->start_usec = now_usec();
+        *ret = m;
+        return 0;
+}
+
+Manager *manager_free(Manager *m) {
+        if (!m)
+                return NULL;
+        sd_event_source_disable_unref(m->monitor_source);
+        sd_event_source_disable_unref(m->timeout_source);
+        if (m->monitor)
+                udev_monitor_unref(m->monitor);
+        if (m->udev)
+                udev_unref(m->udev);
+        sd_event_unref(m->event);
+        device_states_clear(m);
+        free(m->groups);
+        free(m->status);
+        free(m->console_released_text);
+        free(m->reload_error);
+        vb_config_free(m->config);
+        vb_context_free(m->ctx);
+        free(m);
+        return NULL;
+}
+
+static int manager_start_monitor(Manager *m) {
+        int r;
+
+        m->udev = udev_new();
+        if (!m->udev)
+                return -ENOMEM;
+        /* Kernel uevents arrive before udev runs its rules (and loads host driver modules). */
+        m->monitor = udev_monitor_new_from_netlink(m->udev, "kernel");
+        if (!m->monitor)
+                return negative_errno();
+        r = udev_monitor_filter_add_match_subsystem_devtype(m->monitor, "pci", NULL);
+        if (r < 0)
+                return r;
+        r = udev_monitor_enable_receiving(m->monitor);
+        if (r < 0)
+                return r;
+        return sd_event_add_io(m->event, &m->monitor_source, udev_monitor_get_fd(m->monitor), EPOLLIN, on_uevent, m);
+}
+
+int manager_run(Manager *m) {
+        sigset_t mask;
+        int r;
+
+        r = sd_event_new(&m->event);
+        if (r < 0)
+                return vbd_log_full(LOG_ERR, &(VbdLogFields) { .error = r }, "Failed to create the event loop: %s", strerror(-r));
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        (void) sd_event_add_signal(m->event, NULL, SIGTERM, on_sigterm, m);
+        (void) sd_event_add_signal(m->event, NULL, SIGINT, on_sigterm, m);
+        if (!m->options.once)
+                (void) sd_event_add_signal(m->event, NULL, SIGHUP, on_sighup, m);
+        (void) sd_event_set_watchdog(m->event, true);
+
+        /* The monitor first, then the scan: nothing slips between the two. */
+        r = manager_start_monitor(m);
+        if (r < 0)
+                vbd_log_full(LOG_WARNING, &(VbdLogFields) { .error = r },
+                             "Failed to listen to uevents, devices that appear later will not be bound: %s", strerror(-r));
+
+        vbd_log(LOG_INFO, "binding %zu selector%s to %s (Group=%s, UnbindHost=%s, Release=%s)",
+                m->config->n_selectors, m->config->n_selectors == 1 ? "" : "s", m->config->driver,
+                vb_group_policy_to_string(m->config->group), m->config->unbind_host ? "yes" : "no",
+                vb_release_policy_to_string(m->config->release));
+
+        /* With Timeout=0 nothing is waited for: a missing device is missing at once. */
+        m->timed_out = m->config->timeout_usec == 0;
+        r = manager_pass(m);
+        if (r < 0) {
+                (void) sd_notifyf(false, "STATUS=failed: %s\nERRNO=%d", strerror(-r), -r);
+                return 1;
+        }
+        if (r > 0 || m->timed_out)
+                manager_set_ready(m);
+        else {
+                r = sd_event_add_time(m->event, &m->timeout_source, CLOCK_MONOTONIC,
+                                      m->start_usec + m->config->timeout_usec, 10 * USEC_PER_MSEC, on_timeout, m);
+                if (r < 0) {
+                        m->timed_out = true;
+                        (void) manager_pass(m);
+                        manager_set_ready(m);
+                }
+        }
+
+        if (m->options.once && m->ready)
+                return m->failed ? 1 : 0;
+
+        r = sd_event_loop(m->event);
+        if (r < 0)
+                return vbd_log_full(LOG_ERR, &(VbdLogFields) { .error = r }, "Event loop failed: %s", strerror(-r)), 1;
+        return r;
+}

@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <getopt.h>
+#include <stdio.h>
+#include <systemd/sd-daemon.h>
+
+#include "iommu.h"
+#include "load.h"
+#include "log.h"
+#include "macro.h"
+#include "manager.h"
+#include "pci.h"
+#include "plan.h"
+#include "vb-config.h"
+#include "vfio-bindd.h"
+
+typedef struct Args {
+        const char *config_path;
+        bool validate;
+        bool dry_run;
+        bool once;
+} Args;
+
+static void help(void) {
+        printf("vfio-bindd [OPTIONS...]\n\n"
+               "Binds the PCI devices selected in " VB_CONFIG_FILE " to vfio-pci (or the configured\n"
+               "driver) early in boot, before host drivers take them, and keeps them there.\n\n"
+               "  -h --help          Show this help\n"
+               "     --version       Show the version\n"
+               "     --config=PATH   Read PATH alone instead of " VB_CONFIG_FILE " and\n"
+               "                     " VB_CONFIG_DROPIN_DIR "/*.conf\n"
+               "     --validate      Check the configuration only (no /sys access): exit 0, or 1\n"
+               "                     with FILE:LINE: errors on stderr\n"
+               "     --dry-run       Print the plan against this machine and write nothing\n"
+               "     --once          Do the first pass, then exit (for the initrd)\n\n"
+               "See the vfio-bindd(8) and vfio-bind.conf(5) manual pages for details.\n");
+}
+
+static int parse_argv(int argc, char **argv, Args *args) {
+        enum { ARG_VERSION = 0x100, ARG_CONFIG, ARG_VALIDATE, ARG_DRY_RUN, ARG_ONCE };
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, ARG_VERSION },
+                { "config", required_argument, NULL, ARG_CONFIG },
+                { "validate", no_argument, NULL, ARG_VALIDATE },
+                { "dry-run", no_argument, NULL, ARG_DRY_RUN },
+                { "once", no_argument, NULL, ARG_ONCE },
+                {}
+        };
+        int c;
+
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        help();
+                        return 0;
+                case ARG_VERSION:
+                        printf("vfio-bindd " PACKAGE_VERSION "\n");
+                        return 0;
+                case ARG_CONFIG:
+                        if (!*optarg) {
+                                fprintf(stderr, "vfio-bindd: --config= needs a path\n");
+                                return -EINVAL;
+                        }
+                        args->config_path = optarg;
+                        break;
+                case ARG_VALIDATE:
+                        args->validate = true;
+                        break;
+                case ARG_DRY_RUN:
+                        args->dry_run = true;
+                        break;
+                case ARG_ONCE:
+                        args->once = true;
+                        break;
+                case '?':
+                        return -EINVAL;
+                default:
+                        return -EINVAL;
+                }
+        if (optind < argc) {
+                fprintf(stderr, "vfio-bindd: unexpected argument \"%s\"\n", argv[optind]);
+                return -EINVAL;
+        }
+        if (args->validate + args->dry_run + args->once > 1) {
+                fprintf(stderr, "vfio-bindd: --validate, --dry-run and --once exclude each other\n");
+                return -EINVAL;
+        }
+        return 1;
+}
+
+static void print_diagnostics(const VbDiagnostics *diag, bool log) {
+        for (size_t i = 0; i < diag->n; i++) {
+                if (log && vbd_log_to_journal())
+                        vbd_log(LOG_ERR, "%s", diag->messages[i]);
+                else
+                        fprintf(stderr, "%s\n", diag->messages[i]);
+        }
+}
+
+static int dry_run(VbContext *ctx, const VbConfig *c) {
+        _cleanup_(vb_pci_list_done) VbPciList devices = {};
+        _cleanup_(vb_console_state_done) VbConsoleState console = {};
+        _cleanup_(vb_plan_done) VbPlan plan = {};
+        _cleanup_free_ char *text = NULL;
+        bool have_console;
+        int r;
+
+        r = vb_pci_enumerate(ctx, &devices);
+        if (r < 0) {
+                fprintf(stderr, "vfio-bindd: Failed to enumerate PCI devices: %s\n", strerror(-r));
+                return 1;
+        }
+        have_console = vb_console_read(ctx, &console) >= 0;
+        r = vb_plan_compute(c, &devices, vb_iommu_enabled(ctx), have_console ? &console : NULL, &plan);
+        if (r >= 0)
+                r = vb_plan_format(&plan, &text);
+        if (r < 0) {
+                fprintf(stderr, "vfio-bindd: Failed to compute the plan: %s\n", strerror(-r));
+                return 1;
+        }
+        printf("Dry run: nothing is written. Driver %s, Group=%s, UnbindHost=%s, Release=%s.\n%s",
+               c->driver, vb_group_policy_to_string(c->group), c->unbind_host ? "yes" : "no",
+               vb_release_policy_to_string(c->release), text);
+        return 0;
+}
+
+int vbd_main(int argc, char **argv, const VbPlatform *platform) {
+        _cleanup_(vb_diagnostics_clear) VbDiagnostics diag = {};
+        _cleanup_(vb_config_freep) VbConfig *config = NULL;
+        _cleanup_(vb_context_freep) VbContext *ctx = NULL;
+        _cleanup_(manager_freep) Manager *m = NULL;
+        Args args = {};
+        int r;
+
+        r = parse_argv(argc, argv, &args);
+        if (r <= 0)
+                return r < 0 ? 2 : 0;
+
+        vbd_log_open("vfio-bindd");
+
+        if (args.validate) {
+                /* Configuration only: no /sys, no /proc. */
+                r = vb_config_load_all(NULL, args.config_path, &config, &diag);
+                if (r < 0) {
+                        print_diagnostics(&diag, false);
+                        if (diag.n == 0)
+                                fprintf(stderr, "vfio-bindd: Failed to load the configuration: %s\n", strerror(-r));
+                        return 1;
+                }
+                printf("%s: valid: %zu selector%s, driver %s\n", args.config_path ?: VB_CONFIG_FILE,
+                       config->n_selectors, config->n_selectors == 1 ? "" : "s", config->driver);
+                return 0;
+        }
+
+        r = vb_context_new_for_platform(&ctx, platform);
+        if (r < 0) {
+                vbd_log_full(LOG_ERR, &(VbdLogFields) { .error = r }, "Failed to open sysfs: %s", strerror(-r));
+                (void) sd_notifyf(false, "STATUS=failed to open sysfs: %s\nERRNO=%d", strerror(-r), -r);
+                return 1;
+        }
+        if (vbd_log_get_max_level() >= LOG_DEBUG)
+                vb_context_set_log_fn(ctx, vbd_log_library, NULL);
+
+        /* The whole configuration is validated before anything is written. */
+        r = vb_config_load_all(ctx, args.config_path, &config, &diag);
+        if (r < 0) {
+                print_diagnostics(&diag, true);
+                vbd_log_full(LOG_ERR, &(VbdLogFields) { .error = r }, "the configuration is invalid, no device touched");
+                (void) sd_notifyf(false, "STATUS=configuration invalid, no device touched: %s\nERRNO=%d",
+                                  diag.n > 0 ? diag.messages[0] : strerror(-r), -r);
+                return 1;
+        }
+
+        if (args.dry_run)
+                return dry_run(ctx, config);
+
+        r = manager_new(&m, &(ManagerOptions) { .config_path = args.config_path, .once = args.once },
+                        TAKE_PTR(config), TAKE_PTR(ctx));
+        if (r < 0) {
+                vbd_log(LOG_ERR, "Out of memory");
+                return 1;
+        }
+        return manager_run(m);
+}

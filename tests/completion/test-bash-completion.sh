@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Runs the bash completion of vfio-bind without a terminal: for each command line, set COMP_LINE
+# and COMP_POINT as bash would, call the completion function, and compare COMPREPLY with what a
+# user must be offered. PCI devices and drivers come from a fake sysfs tree built here; one last
+# case compares against the machine's real /sys when it has PCI devices.
+#
+# Usage: test-bash-completion.sh [PATH/TO/vfio-bind.bash]
+
+set -u
+
+script=${1:-$(dirname "$0")/../../completions/vfio-bind.bash}
+if [[ ! -r $script ]]; then
+        echo "cannot read $script" >&2
+        exit 1
+fi
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+for a in 0000:00:00.0 0000:00:02.0 0000:0f:00.0 0000:0f:00.1 0001:00:00.0; do
+        mkdir -p "$tmp/sys/devices/pci/$a"
+        mkdir -p "$tmp/sys/bus/pci/devices"
+        ln -s "../../../devices/pci/$a" "$tmp/sys/bus/pci/devices/$a"
+done
+for d in pcieport pci-stub snd_hda_intel vfio-pci; do
+        mkdir -p "$tmp/sys/bus/pci/drivers/$d"
+done
+mkdir -p "$tmp/etc/vfio-bind.conf.d"
+touch "$tmp/etc/vfio-bind.conf" "$tmp/etc/other.conf"
+
+# shellcheck source=../../completions/vfio-bind.bash
+source "$script"
+_vfio_bind_sysfs=$tmp/sys
+
+if ! complete -p vfio-bind >/dev/null 2>&1; then
+        echo "not ok - the script does not register a completion for vfio-bind"
+        exit 1
+fi
+
+passed=0
+failed=0
+
+# check LINE EXPECTED... : complete at the end of LINE; COMPREPLY must be exactly EXPECTED (any
+# order).
+check() {
+        local line=$1
+        shift
+        COMP_LINE=$line
+        COMP_POINT=${#line}
+        read -ra COMP_WORDS <<< "$line"
+        COMP_CWORD=${#COMP_WORDS[@]}
+        [[ $line == *' ' ]] || COMP_CWORD=$((COMP_CWORD - 1))
+        COMPREPLY=()
+        _vfio_bind vfio-bind
+
+        local got want
+        got=$(printf '%s\n' "${COMPREPLY[@]}" | sort | sed '/^$/d')
+        want=$(printf '%s\n' "$@" | sort | sed '/^$/d')
+        if [[ $got == "$want" ]]; then
+                passed=$((passed + 1))
+                echo "ok - '$line'"
+        else
+                failed=$((failed + 1))
+                echo "not ok - '$line'"
+                echo "#   expected: $(echo $want)"
+                echo "#   got:      $(echo $got)"
+        fi
+}
+
+# Verbs and global options.
+check 'vfio-bind ' groups status check bind release
+check 'vfio-bind st' status
+check 'vfio-bind b' bind
+check 'vfio-bind -' --help --version
+check 'vfio-bind nonsense ' 
+
+# Options per verb.
+check 'vfio-bind groups ' 
+check 'vfio-bind groups -' --help
+check 'vfio-bind status --' --help --json --config=
+check 'vfio-bind status --j' --json
+check 'vfio-bind check -' --help --config=
+check 'vfio-bind release -' --help
+check 'vfio-bind bind 0000:0f:00.0 --' --help --driver=
+
+# PCI addresses. bash splits words at ':', so only the part after the last ':' is returned.
+check 'vfio-bind bind ' 0000:00:00.0 0000:00:02.0 0000:0f:00.0 0000:0f:00.1 0001:00:00.0
+check 'vfio-bind release ' 0000:00:00.0 0000:00:02.0 0000:0f:00.0 0000:0f:00.1 0001:00:00.0
+check 'vfio-bind bind 0001' 0001:00:00.0
+check 'vfio-bind bind 0000:0f:' 00.0 00.1
+check 'vfio-bind release 0000:0f:00.' 00.0 00.1
+check 'vfio-bind bind 0f' 0f:00.0 0f:00.1
+check 'vfio-bind bind 0f:' 00.0 00.1
+check 'vfio-bind bind 0000:0f:00.0 ' 
+check 'vfio-bind status ' 
+check 'vfio-bind bind --driver vfio-pci ' 0000:00:00.0 0000:00:02.0 0000:0f:00.0 0000:0f:00.1 0001:00:00.0
+check 'vfio-bind bind --driver=vfio-pci 0f:00.' 00.0 00.1
+
+# Driver names, as --driver=NAME and --driver NAME. '=' is a word break too.
+check 'vfio-bind bind 0f:00.0 --driver=' pcieport pci-stub snd_hda_intel vfio-pci
+check 'vfio-bind bind 0f:00.0 --driver=vf' vfio-pci
+check 'vfio-bind bind 0f:00.0 --driver=pci' pci-stub pcieport
+check 'vfio-bind bind 0f:00.0 --driver ' pcieport pci-stub snd_hda_intel vfio-pci
+check 'vfio-bind bind 0f:00.0 --driver s' snd_hda_intel
+
+# Files for --config.
+check "vfio-bind check --config=$tmp/etc/vfio" "$tmp/etc/vfio-bind.conf" "$tmp/etc/vfio-bind.conf.d/"
+check "vfio-bind status --json --config=$tmp/etc/o" "$tmp/etc/other.conf"
+check "vfio-bind check --config $tmp/etc/o" "$tmp/etc/other.conf"
+
+# The machine's own PCI devices and drivers, if it has any.
+_vfio_bind_sysfs=/sys
+shopt -s nullglob
+real_devices=(/sys/bus/pci/devices/*)
+real_drivers=(/sys/bus/pci/drivers/*)
+shopt -u nullglob
+if ((${#real_devices[@]} > 0)); then
+        check 'vfio-bind bind ' "${real_devices[@]##*/}"
+        check 'vfio-bind bind 0f:00.0 --driver ' "${real_drivers[@]##*/}"
+else
+        echo "ok - # SKIP the machine has no PCI devices in /sys"
+fi
+
+echo "$passed passed, $failed failed"
+((failed == 0))

@@ -1,0 +1,111 @@
+#!/usr/bin/env zsh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Runs the zsh completion of vfio-bind in a real interactive zsh on a pseudo-terminal (zsh/zpty):
+# types a command line, presses TAB, and records every match that the completion offers by
+# wrapping compadd. PCI devices and drivers come from a fake sysfs tree built here.
+#
+# Usage: test-zsh-completion.zsh [DIRECTORY/HOLDING/_vfio-bind]
+
+emulate -L zsh
+setopt no_unset pipe_fail
+
+dir=${1:-${0:A:h}/../../completions}
+dir=${dir:A}
+if [[ ! -r $dir/_vfio-bind ]]; then
+        print -u2 "cannot read $dir/_vfio-bind"
+        exit 1
+fi
+
+tmp=$(mktemp -d)
+trap 'zpty -d z 2>/dev/null; rm -rf $tmp' EXIT
+
+for a in 0000:00:00.0 0000:00:02.0 0000:0f:00.0 0000:0f:00.1 0001:00:00.0; do
+        mkdir -p $tmp/sys/devices/pci/$a $tmp/sys/bus/pci/devices
+        ln -s ../../../devices/pci/$a $tmp/sys/bus/pci/devices/$a
+done
+for d in pcieport pci-stub snd_hda_intel vfio-pci; do
+        mkdir -p $tmp/sys/bus/pci/drivers/$d
+done
+mkdir -p $tmp/etc/vfio-bind.conf.d
+touch $tmp/etc/vfio-bind.conf $tmp/etc/other.conf
+
+zmodload zsh/zpty
+out=$tmp/matches
+zpty z zsh -f -i
+zpty -w z "PS1='> '; fpath=(${(q)dir} \$fpath); autoload -U compinit; compinit -u -D"
+zpty -w z "_vfio_bind_sysfs=${(q)tmp}/sys"
+# Every match offered goes to $out, then on to the real compadd.
+zpty -w z 'compadd() { local -a m; builtin compadd -O m "$@"; print -rl -- $m >> '${(q)out}'; builtin compadd "$@"; }'
+# ^T completes, then prints a marker once the completion has returned.
+zpty -w z 'integer done_n=0; t-complete() { zle complete-word; done_n+=1; print -n "<DONE-$done_n>"; }'
+zpty -w z 'zle -N t-complete; bindkey "^T" t-complete'
+
+integer passed=0 failed=0 n=0
+
+# offered LINE : press TAB at the end of LINE; set $reply to the distinct matches offered.
+offered() {
+        local x
+        : >| $out
+        n+=1
+        zpty -w -n z "$1"$'\x14'
+        zpty -r z x "*<DONE-$n>*"
+        zpty -w -n z $'\x15'            # ^U: clear the line
+        zpty -w z "print SYNC-$n"
+        zpty -r z x "*SYNC-$n*SYNC-$n*"
+        reply=( ${(u)${(f)"$(<$out)"}} )
+}
+
+result() {
+        local ok=$1 line=$2 want=$3
+        if (( ok )); then
+                passed+=1
+                print -r -- "ok - '$line'"
+        else
+                failed+=1
+                print -r -- "not ok - '$line'"
+                print -r -- "#   expected: $want"
+                local -a got=( ${(o)reply} )
+                print -r -- "#   got:      ${(j: :)got}"
+        fi
+}
+
+# exactly LINE WORD... : the matches are exactly the WORDs.
+exactly() {
+        local line=$1 ok=0
+        shift
+        local -a want=( ${(o)@} ) got
+        offered $line
+        got=( ${(o)reply} )
+        [[ ${(j: :)got} == ${(j: :)want} ]] && ok=1
+        result $ok $line "${(j: :)want}"
+}
+
+# includes LINE WORD... : every WORD is among the matches.
+includes() {
+        local line=$1 w ok=1
+        shift
+        offered $line
+        for w in $@; do
+                (( ${reply[(Ie)$w]} )) || ok=0
+        done
+        result $ok $line "${(oj: :)@} (among others)"
+}
+
+exactly 'vfio-bind ' groups status check bind release
+exactly 'vfio-bind st' status
+exactly 'vfio-bind --v' --version
+exactly 'vfio-bind status --' --help --json --config
+exactly 'vfio-bind check --' --help --config
+exactly 'vfio-bind bind 0f:00.0 --' --help --driver
+exactly 'vfio-bind bind ' 0000:00:00.0 0000:00:02.0 0000:0f:00.0 0000:0f:00.1 0001:00:00.0
+exactly 'vfio-bind release 0000:0f:' 0000:0f:00.0 0000:0f:00.1
+exactly 'vfio-bind bind 0f:' 0f:00.0 0f:00.1
+exactly 'vfio-bind bind 0f:00.0 --driver=' pcieport pci-stub snd_hda_intel vfio-pci
+exactly 'vfio-bind bind 0f:00.0 --driver=vf' vfio-pci
+exactly 'vfio-bind bind 0f:00.0 --driver s' snd_hda_intel
+includes "vfio-bind check --config=$tmp/etc/o" other.conf
+includes "vfio-bind status --config $tmp/etc/vfio" vfio-bind.conf vfio-bind.conf.d
+
+print "$passed passed, $failed failed"
+(( failed == 0 ))

@@ -1,3 +1,77 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* placeholder: being written */
+#include <errno.h>
+#include <stdio.h>
+
 #include "address.h"
+
+static int hex_value(char c) {
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -EINVAL;
+}
+
+/* Exactly N hex digits at S. */
+static int parse_hex_fixed(const char *s, unsigned n, unsigned *ret) {
+        unsigned v = 0;
+
+        for (unsigned i = 0; i < n; i++) {
+                int d = hex_value(s[i]);
+                if (d < 0)
+                        return -EINVAL;
+                v = v * 16 + (unsigned) d;
+        }
+        *ret = v;
+        return 0;
+}
+
+int vb_pci_address_parse(const char *s, VbPciAddress *ret) {
+        unsigned domain, bus, slot, function;
+
+        /* The kernel's device names are always "%04x:%02x:%02x.%d": be exactly that strict, so
+         * that a name read from sysfs and the name we format are the same string. */
+        if (!s || !ret)
+                return -EINVAL;
+        if (parse_hex_fixed(s, 4, &domain) < 0 || s[4] != ':' ||
+            parse_hex_fixed(s + 5, 2, &bus) < 0 || s[7] != ':' ||
+            parse_hex_fixed(s + 8, 2, &slot) < 0 || s[10] != '.' ||
+            s[11] < '0' || s[11] > '7' || s[12] != '\0')
+                return -EINVAL;
+        if (slot > 0x1f)
+                return -EINVAL;
+        function = (unsigned) (s[11] - '0');
+
+        *ret = (VbPciAddress) {
+                .domain = (uint16_t) domain,
+                .bus = (uint8_t) bus,
+                .slot = (uint8_t) slot,
+                .function = (uint8_t) function,
+        };
+        return 0;
+}
+
+char *vb_pci_address_format(const VbPciAddress *a, char buf[static VB_PCI_ADDRESS_MAX]) {
+        snprintf(buf, VB_PCI_ADDRESS_MAX, "%04x:%02x:%02x.%u",
+                 (unsigned) a->domain, (unsigned) a->bus, (unsigned) (a->slot & 0x1f),
+                 (unsigned) (a->function & 0x7));
+        return buf;
+}
+
+bool vb_pci_address_equal(const VbPciAddress *a, const VbPciAddress *b) {
+        return vb_pci_address_compare(a, b) == 0;
+}
+
+int vb_pci_address_compare(const VbPciAddress *a, const VbPciAddress *b) {
+        if (a->domain != b->domain)
+                return a->domain < b->domain ? -1 : 1;
+        if (a->bus != b->bus)
+                return a->bus < b->bus ? -1 : 1;
+        if (a->slot != b->slot)
+                return a->slot < b->slot ? -1 : 1;
+        if (a->function != b->function)
+                return a->function < b->function ? -1 : 1;
+        return 0;
+}

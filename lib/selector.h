@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include <stdbool.h>
 #include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "address.h"
@@ -24,10 +25,21 @@ typedef struct VbSelector {
 
 #define VB_SELECTOR_STRING_MAX 16
 
-/* Parse one selector. On failure returns -EINVAL and, if RET_ERROR is non-NULL, points it at a
- * static English explanation ("bus 100 is out of range (00-ff)", …) that the caller prints after
- * the file, line and value. */
+/* Room for any explanation vb_selector_parse_explain() writes, with the NUL. */
+#define VB_SELECTOR_ERROR_MAX 128
+
+/* Parse one selector: "0000:0f:00.0", "0f:00.0", "0000:0f:00", "0f:00", "10de:13c0" (hex digits in
+ * either case). On failure returns -EINVAL and, if RET_ERROR is non-NULL, points it at a static
+ * English explanation without the offending text ("bus is out of range (00-ff)", …). */
 int vb_selector_parse(const char *s, VbSelector *ret, const char **ret_error);
+
+/* The same, but on failure writes an explanation that quotes the offending part into ERROR
+ * (ERROR_SIZE bytes, VB_SELECTOR_ERROR_MAX is enough): 'bus "100" is out of range (00-ff)'. The
+ * part is quoted only when it is short printable ASCII. RET_KIND, if non-NULL, is set on failure
+ * too: the form S looked like (ADDRESS, SLOT, ID), or _VB_SELECTOR_TYPE_INVALID, so that a caller
+ * can say "invalid PCI address" or "invalid PCI ID". */
+int vb_selector_parse_explain(const char *s, VbSelector *ret, VbSelectorType *ret_kind,
+                              char *error, size_t error_size);
 /* Canonical form: "0000:0f:00.0", "0000:0f:00", "10de:13c0". */
 char *vb_selector_format(const VbSelector *s, char buf[static VB_SELECTOR_STRING_MAX]);
 bool vb_selector_equal(const VbSelector *a, const VbSelector *b);
@@ -35,3 +47,4 @@ bool vb_selector_equal(const VbSelector *a, const VbSelector *b);
 bool vb_selector_match(const VbSelector *s, const VbPciAddress *address, uint16_t vendor, uint16_t device);
 
 const char *vb_selector_type_to_string(VbSelectorType t);
+VbSelectorType vb_selector_type_from_string(const char *s);

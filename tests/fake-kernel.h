@@ -1,3 +1,132 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
-/* placeholder: being written */
+
+/*
+ * A fake kernel for the unit tests and the daemon test program: it plays the kernel's part on a
+ * copied fake tree (tests/sysfs/<case>/, see tests/tree.h), strictly enough that a wrong write
+ * order, a module name where a driver name belongs ("vfio_pci"), or a missing probe fails a
+ * test.
+ *
+ * Installed on a context with fake_kernel_install(), it receives every VbKernelOps call:
+ *
+ *   bus/pci/devices/ADDR/driver_override   stores the value; "" or "\n" clears ("(null)")
+ *   bus/pci/drivers/D/unbind ADDR          unbinds if D holds ADDR, else -ENODEV
+ *   bus/pci/drivers/D/bind ADDR            -EBUSY if bound, -ENODEV if D does not match
+ *                                          (the override names another driver, no match line)
+ *   bus/pci/drivers_probe ADDR             -ENODEV if no such device; binds the override's
+ *                                          driver, or else the first matching host driver;
+ *                                          succeeds even when nothing bound, like the kernel
+ *   new_id, remove_id anywhere             recorded as a violation (never to be written)
+ *   class/vtconsole/vtconN/bind 0|1        "(S)" consoles cannot be unbound (-EINVAL)
+ *   bus/platform/drivers/D/{bind,unbind}   the boot framebuffer's platform device
+ *   anything else                          written if it is an existing regular file
+ *   load_driver(D)                         0 if bus/pci/drivers/D exists; a "module" line
+ *                                          creates it and attaches it to every unbound device
+ *                                          it matches (returns 1); else -ENOENT
+ *
+ * vfio drivers (names starting with "vfio") refuse bridges (header type != 0) and devices
+ * without an IOMMU group, like vfio-pci's probe. Paths are resolved like the kernel's VFS does
+ * (so ".../devices/ADDR/driver/unbind" reaches the driver's unbind), the last component is not
+ * followed (the library opens with O_NOFOLLOW).
+ *
+ * The case's fake-kernel.conf says what the drivers of the machine do, one rule a line:
+ *
+ *   match VVVV:DDDD DRIVER   DRIVER binds that ID on probe when no override names another
+ *   module DRIVER            a loadable module, not loaded yet
+ *   builtin DRIVER           present already (its directory is created if missing)
+ *   refuse DRIVER ADDR       DRIVER's probe fails for ADDR
+ *   fail PATH ERRNO [N]      writing PATH (relative to sys/, as written or normalized) fails
+ *                            with -ERRNO (a name like EIO or a number), N times or always
+ *   vanish ADDR PATH         the device ADDR disappears when PATH is written
+ *   hotplug ADDR PARENT GROUP  hotplug/ADDR/ holds a device fake_kernel_plug() adds under
+ *                            the bridge PARENT, in IOMMU group GROUP (-1: none)
+ *
+ * Every call is recorded in order and appended to <case>/fake-kernel.log, so a test can read
+ * what a separate process (the daemon) did. One line per call:
+ *
+ *   bus/pci/devices/0000:01:00.0/driver_override=vfio-pci
+ *   bus/pci/drivers/bochs-drm/bind=0000:01:00.0 -> -EBUSY
+ *   load vfio-pci -> 1
+ *   VIOLATION new_id written: bus/pci/drivers/vfio-pci/new_id=1234 1111
+ *
+ * Paths are normalized to the spelling above (a PCI device's attribute as
+ * bus/pci/devices/ADDR/ATTR, a driver's as bus/pci/drivers/D/ATTR, a vtconsole's as
+ * class/vtconsole/vtconN/bind, other paths resolved), whatever link the library went through;
+ * values lose one trailing newline. The raw path and value are kept in FakeOp too.
+ *
+ * All state lives in the tree itself (links, files), so two fake kernels on one tree (the
+ * test and the daemon it runs) agree about the machine.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "context.h"
+
+typedef struct FakeKernel FakeKernel;
+
+typedef enum FakeOpType {
+        FAKE_OP_WRITE,
+        FAKE_OP_LOAD,
+} FakeOpType;
+
+typedef struct FakeOp {
+        FakeOpType type;
+        char *path;       /* WRITE: as the library wrote it; LOAD: NULL */
+        char *normalized; /* WRITE: normalized path; LOAD: NULL */
+        char *value;      /* WRITE: the raw value; LOAD: the driver */
+        int result;       /* 0 / 1 / negative errno */
+} FakeOp;
+
+extern const VbKernelOps fake_kernel_ops;
+
+/* DIR is a case directory (holding sys/, proc/ and fake-kernel.conf), normally a copy made with
+ * tree_new(). Returns -EINVAL (and prints the line to stderr) if fake-kernel.conf is bad. */
+int fake_kernel_new(FakeKernel **ret, const char *dir);
+FakeKernel *fake_kernel_free(FakeKernel *k);
+static inline void fake_kernel_freep(FakeKernel **k) {
+        if (*k)
+                fake_kernel_free(*k);
+}
+
+/* vb_context_set_kernel_ops(ctx, &fake_kernel_ops, k). */
+void fake_kernel_install(FakeKernel *k, VbContext *ctx);
+/* A context on the fake tree (sysfs and procfs roots) with the fake kernel installed. */
+int fake_kernel_new_context(FakeKernel *k, VbContext **ret);
+
+const char *fake_kernel_dir(const FakeKernel *k);
+const char *fake_kernel_sysfs_root(const FakeKernel *k);
+const char *fake_kernel_procfs_root(const FakeKernel *k);
+
+/* The calls so far. */
+size_t fake_kernel_n_ops(const FakeKernel *k);
+const FakeOp *fake_kernel_op(const FakeKernel *k, size_t i);
+/* One line per call ("PATH=VALUE[ -> -ERRNO]" / "load DRIVER -> R"), each ending in "\n";
+ * "" if there were none. Violations are not included. Free the result. */
+char *fake_kernel_history(const FakeKernel *k);
+/* Forget the calls and violations recorded so far (not the log file). */
+void fake_kernel_forget(FakeKernel *k);
+
+/* Rules the library broke (new_id written, a path outside sys/, a wrong root fd, …). */
+size_t fake_kernel_n_violations(const FakeKernel *k);
+const char *fake_kernel_violation(const FakeKernel *k, size_t i);
+
+/* The whole <dir>/fake-kernel.log ("" if nothing was logged yet). NULL on failure. */
+char *fake_kernel_read_log(const char *dir);
+
+/* The machine's state, for assertions. Return a new string or NULL (none / no such device). */
+char *fake_kernel_driver(const FakeKernel *k, const char *addr);
+char *fake_kernel_override(const FakeKernel *k, const char *addr);
+char *fake_kernel_platform_driver(const FakeKernel *k, const char *name);
+/* A sysfs attribute, trailing newline removed; NULL if it cannot be read. */
+char *fake_kernel_read(const FakeKernel *k, const char *path);
+bool fake_kernel_driver_loaded(const FakeKernel *k, const char *driver);
+bool fake_kernel_device_exists(const FakeKernel *k, const char *addr);
+
+/* Hot-plug the device of a "hotplug ADDR PARENT GROUP" line: move hotplug/ADDR/ into sys/
+ * under PARENT, create its links and probe it like device_add() does (a matching host driver
+ * that exists binds it). RET_DEVPATH (optional): its path relative to sys/,
+ * "devices/pci0000:00/0000:00:03.0/0000:03:00.0". Returns 1 if a driver bound it, 0 if not. */
+int fake_kernel_plug(FakeKernel *k, const char *addr, char **ret_devpath);
+/* Remove a PCI device (surprise removal). */
+int fake_kernel_unplug(FakeKernel *k, const char *addr);

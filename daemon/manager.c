@@ -21,6 +21,8 @@
 #include "manager.h"
 #include "pci.h"
 #include "plan.h"
+#include "runtime.h"
+#include "snapshot.h"
 
 #define USEC_PER_SEC UINT64_C(1000000)
 #define USEC_PER_MSEC UINT64_C(1000)
@@ -283,32 +285,24 @@ static int release_console(Manager *m, const VbPlan *plan, const VbConsoleState 
 
 /* One pass: snapshot, plan, console, binds, status. */
 static int manager_pass(Manager *m) {
-        _cleanup_(vb_pci_list_done) VbPciList devices = {};
-        _cleanup_(vb_console_state_done) VbConsoleState console = {};
-        _cleanup_(vb_plan_done) VbPlan plan = {};
+        _cleanup_(vb_snapshot_done) VbSnapshot snap = {};
         _cleanup_strv_free_ char **ok = NULL, **problems = NULL;
+        const VbPlan *p = &snap.plan;
         size_t n_ok = 0, n_problems = 0;
-        bool have_console, failed = false;
+        bool failed = false;
         char timeout[32];
         int r;
 
-        r = vb_pci_enumerate(m->ctx, &devices);
+        r = vb_snapshot_take(m->ctx, m->config, m->options.runtime_dir, &snap);
         if (r < 0)
-                return vbd_log_full(LOG_ERR, &(VbdLogFields) { .error = r }, "Failed to enumerate PCI devices: %s", strerror(-r));
+                return vbd_log_full(LOG_ERR, &(VbdLogFields) { .error = r }, "Failed to look at the PCI devices: %s", strerror(-r));
+        if (!snap.have_console)
+                vbd_log_full(LOG_WARNING, &(VbdLogFields) { .error = snap.console_error },
+                             "Failed to read the console state, leaving the console alone: %s", strerror(-snap.console_error));
 
-        r = vb_console_read(m->ctx, &console);
-        have_console = r >= 0;
-        if (r < 0)
-                vbd_log_full(LOG_WARNING, &(VbdLogFields) { .error = r },
-                             "Failed to read the console state, leaving the console alone: %s", strerror(-r));
-
-        r = vb_plan_compute(m->config, &devices, vb_iommu_enabled(m->ctx), have_console ? &console : NULL, &plan);
-        if (r < 0)
-                return vbd_log_full(LOG_ERR, &(VbdLogFields) { .error = r }, "Failed to compute the plan: %s", strerror(-r));
-
-        if (!plan.iommu_enabled && vb_plan_count(&plan, VB_ACTION_REFUSE) > 0 && !m->config->disabled) {
-                for (size_t i = 0; i < plan.n; i++)
-                        if (plan.entries[i].reason == VB_REASON_NO_IOMMU) {
+        if (!p->iommu_enabled && !m->config->disabled) {
+                for (size_t i = 0; i < p->n; i++)
+                        if (p->entries[i].reason == VB_REASON_NO_IOMMU) {
                                 r = strv_append_printf(&problems, &n_problems,
                                                        "IOMMU off: no IOMMU groups (add intel_iommu=on or amd_iommu=on to the kernel command line)");
                                 if (r < 0)
@@ -318,16 +312,16 @@ static int manager_pass(Manager *m) {
         }
 
         /* The console goes first: before the device that owns it is bound. */
-        if (plan.release_console && have_console)
-                (void) release_console(m, &plan, &console);
+        if (p->release_console && snap.have_console)
+                (void) release_console(m, p, &snap.console);
 
         free(m->groups);
         m->groups = NULL;
         m->n_groups = 0;
 
         format_duration(m->config->timeout_usec, timeout, sizeof(timeout));
-        for (size_t i = 0; i < plan.n; i++) {
-                const VbPlanEntry *e = &plan.entries[i];
+        for (size_t i = 0; i < p->n; i++) {
+                const VbPlanEntry *e = &p->entries[i];
                 DeviceState *s = device_state(m, &e->address);
                 _cleanup_free_ char *explain = NULL;
                 const char *addr = VB_PCI_ADDRESS_STR(&e->address);
@@ -365,10 +359,16 @@ static int manager_pass(Manager *m) {
                         }
                         break;
                 case VB_ACTION_REFUSE:
-                        f.action = e->reason == VB_REASON_DISABLED ? "disabled" : "refuse";
-                        log_device_once(m, s, e->reason == VB_REASON_DISABLED ? LOG_NOTICE : LOG_WARNING, &f, explain);
+                        f.action = e->reason == VB_REASON_DISABLED ? "disabled" :
+                                   e->reason == VB_REASON_RELEASED ? "held" : "refuse";
+                        log_device_once(m, s, e->reason == VB_REASON_DISABLED || e->reason == VB_REASON_RELEASED ?
+                                        LOG_NOTICE : LOG_WARNING, &f, explain);
                         if (e->reason == VB_REASON_DISABLED || e->reason == VB_REASON_BRIDGE)
                                 break;
+                        if (e->reason == VB_REASON_RELEASED) {
+                                r = strv_append_printf(&problems, &n_problems, "%s released by hand", addr);
+                                break;
+                        }
                         failed = true;
                         if (e->reason == VB_REASON_NO_IOMMU)
                                 r = strv_append_printf(&problems, &n_problems, "%s not bound", addr);
@@ -403,20 +403,20 @@ static int manager_pass(Manager *m) {
                 }
         }
 
-        for (size_t i = 0; i < plan.n_unmatched; i++) {
+        for (size_t i = 0; i < p->n_unmatched; i++) {
                 char sel[VB_SELECTOR_STRING_MAX];
-                vb_selector_format(&plan.unmatched[i], sel);
+                vb_selector_format(&p->unmatched[i], sel);
                 r = strv_append_printf(&problems, &n_problems, "no device matches %s%s", sel, m->timed_out ? "" : " yet");
                 if (r < 0)
                         return r;
         }
 
         m->failed = failed;
-        r = update_status(m, &plan, ok, n_ok, problems);
+        r = update_status(m, p, ok, n_ok, problems);
         if (r < 0)
                 return r;
 
-        return vb_plan_complete(&plan) || m->config->disabled;
+        return vb_plan_complete(p) || m->config->disabled;
 }
 
 static void manager_set_ready(Manager *m) {

@@ -12,6 +12,7 @@ typedef struct Manager Manager;
 typedef struct ManagerOptions {
         const char *config_path; /* NULL: the default file and drop-ins */
         bool once;               /* first pass, then exit */
+        const char *runtime_dir; /* /run/vfio-bind */
 } ManagerOptions;
 
 /* Takes ownership of CONFIG and CTX. */

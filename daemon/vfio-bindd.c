@@ -10,6 +10,8 @@
 #include "manager.h"
 #include "pci.h"
 #include "plan.h"
+#include "runtime.h"
+#include "snapshot.h"
 #include "vb-config.h"
 #include "vfio-bindd.h"
 
@@ -98,23 +100,14 @@ static void print_diagnostics(const VbDiagnostics *diag, bool log) {
         }
 }
 
-static int dry_run(VbContext *ctx, const VbConfig *c) {
-        _cleanup_(vb_pci_list_done) VbPciList devices = {};
-        _cleanup_(vb_console_state_done) VbConsoleState console = {};
-        _cleanup_(vb_plan_done) VbPlan plan = {};
+static int dry_run(VbContext *ctx, const VbConfig *c, const char *runtime_dir) {
+        _cleanup_(vb_snapshot_done) VbSnapshot snap = {};
         _cleanup_free_ char *text = NULL;
-        bool have_console;
         int r;
 
-        r = vb_pci_enumerate(ctx, &devices);
-        if (r < 0) {
-                fprintf(stderr, "vfio-bindd: Failed to enumerate PCI devices: %s\n", strerror(-r));
-                return 1;
-        }
-        have_console = vb_console_read(ctx, &console) >= 0;
-        r = vb_plan_compute(c, &devices, vb_iommu_enabled(ctx), have_console ? &console : NULL, &plan);
+        r = vb_snapshot_take(ctx, c, runtime_dir, &snap);
         if (r >= 0)
-                r = vb_plan_format(&plan, &text);
+                r = vb_plan_format(&snap.plan, &text);
         if (r < 0) {
                 fprintf(stderr, "vfio-bindd: Failed to compute the plan: %s\n", strerror(-r));
                 return 1;
@@ -173,9 +166,13 @@ int vbd_main(int argc, char **argv, const VbPlatform *platform) {
         }
 
         if (args.dry_run)
-                return dry_run(ctx, config);
+                return dry_run(ctx, config, vb_runtime_dir(platform));
 
-        r = manager_new(&m, &(ManagerOptions) { .config_path = args.config_path, .once = args.once },
+        r = manager_new(&m, &(ManagerOptions) {
+                                .config_path = args.config_path,
+                                .once = args.once,
+                                .runtime_dir = vb_runtime_dir(platform),
+                        },
                         TAKE_PTR(config), TAKE_PTR(ctx));
         if (r < 0) {
                 vbd_log(LOG_ERR, "Out of memory");

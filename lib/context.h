@@ -39,6 +39,7 @@ typedef struct VbPlatform {
         const char *procfs_root; /* NULL: "/proc" */
         const VbKernelOps *ops;  /* NULL: the real kernel */
         void *ops_userdata;
+        const char *runtime_dir; /* NULL: "/run/vfio-bind" */
 } VbPlatform;
 
 /* sysfs_root/procfs_root may be NULL for the defaults. */

@@ -20,6 +20,7 @@ static const char *const reason_table[_VB_PLAN_REASON_MAX] = {
         [VB_REASON_GROUP_MEMBER] = "group-member",
         [VB_REASON_NO_IOMMU] = "no-iommu",
         [VB_REASON_DISABLED] = "disabled",
+        [VB_REASON_RELEASED] = "released",
 };
 
 const char *vb_action_to_string(VbAction a) {
@@ -51,6 +52,17 @@ bool vb_config_selects(const VbConfig *c, const VbPciDevice *d) {
                 if (vb_selector_match(&c->selectors[i].selector, &d->address, d->vendor, d->device))
                         return true;
         return false;
+}
+
+void vb_plan_hold(VbPlan *p, const VbPciAddress *a) {
+        for (size_t i = 0; i < p->n; i++) {
+                VbPlanEntry *e = &p->entries[i];
+                if (vb_pci_address_equal(&e->address, a) && e->action == VB_ACTION_BIND) {
+                        e->action = VB_ACTION_REFUSE;
+                        e->reason = VB_REASON_RELEASED;
+                        e->unbind = false;
+                }
+        }
 }
 
 size_t vb_plan_count(const VbPlan *p, VbAction a) {
@@ -382,6 +394,10 @@ int vb_plan_entry_explain(const VbPlanEntry *e, char **ret) {
                         break;
                 case VB_REASON_DISABLED:
                         r = asprintf(&s, "left alone: vfio-bind=off is on the kernel command line");
+                        break;
+                case VB_REASON_RELEASED:
+                        r = asprintf(&s, "left to the host: released by hand with vfio-bind release "
+                                     "(vfio-bind bind takes it again)");
                         break;
                 default:
                         r = asprintf(&s, "refused");

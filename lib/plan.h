@@ -32,6 +32,7 @@ typedef enum VbPlanReason {
         VB_REASON_GROUP_MEMBER,    /* Group=check: refused because a group sibling was refused */
         VB_REASON_NO_IOMMU,        /* a VFIO driver was asked for and there are no IOMMU groups */
         VB_REASON_DISABLED,        /* vfio-bind=off on the kernel command line */
+        VB_REASON_RELEASED,        /* given back to the host by hand (vfio-bind release) */
         _VB_PLAN_REASON_MAX,
         _VB_PLAN_REASON_INVALID = -EINVAL,
 } VbPlanReason;
@@ -72,6 +73,10 @@ void vb_plan_done(VbPlan *p);
 /* Compute the plan. CONSOLE may be NULL (nothing known of the console). */
 int vb_plan_compute(const VbConfig *c, const VbPciList *devices, bool iommu_enabled,
                     const VbConsoleState *console, VbPlan *ret);
+
+/* Hold back the device at A: given back to the host by hand with `vfio-bind release`, it stays
+ * there until `vfio-bind bind` or a reboot. Turns a BIND entry into REFUSE/RELEASED. */
+void vb_plan_hold(VbPlan *p, const VbPciAddress *a);
 
 /* Number of entries with the given action. */
 size_t vb_plan_count(const VbPlan *p, VbAction a);

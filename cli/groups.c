@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* vfio-bind groups: the IOMMU group listing of the seed guide's shell loop, with marks. */
+#include <stdio.h>
+
+#include "iommu.h"
+#include "load.h"
+#include "macro.h"
+#include "output.h"
+#include "pci.h"
+#include "plan.h"
+#include "vfio-bind.h"
+
+enum { COL_ADDRESS, COL_CLASS, COL_NAME, COL_DRIVER, COL_MARKS, _COL_MAX };
+
+typedef struct Row {
+        const VbPciDevice *device;
+        char *cells[_COL_MAX];
+} Row;
+
+static int cmp_group(const void *a, const void *b) {
+        const Row *x = a, *y = b;
+        if (x->device->iommu_group != y->device->iommu_group)
+                return x->device->iommu_group < y->device->iommu_group ? -1 : 1;
+        return vb_pci_address_compare(&x->device->address, &y->device->address);
+}
+
+static void print_no_iommu(void) {
+        printf("No IOMMU groups: the IOMMU is off or absent, so no device can be passed to a guest.\n"
+               "Turn it on in the firmware (VT-d or AMD-Vi / IOMMU) and on the kernel command line:\n"
+               "  intel_iommu=on   (Intel)    or    amd_iommu=on   (AMD)\n"
+               "On NixOS: services.vfio-bind.iommu = \"intel\"; (or \"amd\"), or\n"
+               "          boot.kernelParams = [ \"intel_iommu=on\" ];\n");
+}
+
+int vbc_groups(const VbcArgs *a) {
+        _cleanup_(vb_context_freep) VbContext *ctx = NULL;
+        _cleanup_(vb_pci_list_done) VbPciList devices = {};
+        _cleanup_(vb_config_freep) VbConfig *config = NULL;
+        _cleanup_(vb_diagnostics_clear) VbDiagnostics diag = {};
+        VbcNames *names = NULL;
+        Row *rows = NULL;
+        size_t n = 0, width[_COL_MAX] = {};
+        int r, ret = 0;
+
+        r = vbc_open_context(a, &ctx);
+        if (r < 0)
+                return 1;
+        r = vb_pci_enumerate(ctx, &devices);
+        if (r < 0) {
+                fprintf(stderr, "vfio-bind: Failed to enumerate PCI devices: %s\n", strerror(-r));
+                return 1;
+        }
+        if (!vb_iommu_enabled(ctx)) {
+                print_no_iommu();
+                return 1;
+        }
+        /* Mark configured devices when the configuration is readable; the listing does not
+         * depend on it. */
+        if (vb_config_load_all(ctx, a->config_path, &config, &diag) < 0)
+                config = NULL;
+
+        rows = calloc(devices.n ?: 1, sizeof(Row));
+        names = vbc_names_new();
+        if (!rows || !names) {
+                ret = 1;
+                goto finish;
+        }
+        for (size_t i = 0; i < devices.n; i++) {
+                const VbPciDevice *d = &devices.devices[i];
+                _cleanup_free_ char *cls = NULL, *name = NULL;
+                Row *row = &rows[n++];
+                bool bridge = vb_pci_device_is_bridge(d);
+
+                row->device = d;
+                cls = vbc_names_class(names, ctx, d);
+                name = vbc_names_device(names, ctx, d);
+                if (asprintf(&row->cells[COL_ADDRESS], "%s", VB_PCI_ADDRESS_STR(&d->address)) < 0 ||
+                    asprintf(&row->cells[COL_CLASS], "%s [%04x]", cls ?: "Class", d->class >> 8) < 0 ||
+                    asprintf(&row->cells[COL_NAME], "%s [%04x:%04x]", name ?: "Device", d->vendor, d->device) < 0 ||
+                    asprintf(&row->cells[COL_DRIVER], "%s", d->driver ?: "-") < 0 ||
+                    asprintf(&row->cells[COL_MARKS], "%s%s%s%s",
+                             d->boot_vga ? "boot-VGA " : "",
+                             bridge ? "bridge " : "",
+                             config && vb_config_selects(config, d) ? "configured " : "",
+                             d->iommu_group < 0 ? "no-group " : "") < 0) {
+                        ret = 1;
+                        goto finish;
+                }
+                for (int c = 0; c < _COL_MAX; c++)
+                        if (vbc_width(row->cells[c]) > width[c])
+                                width[c] = vbc_width(row->cells[c]);
+        }
+        qsort(rows, n, sizeof(Row), cmp_group);
+
+        for (size_t i = 0; i < n;) {
+                int g = rows[i].device->iommu_group;
+                _cleanup_free_ char *host = NULL;
+                size_t j, endpoints = 0;
+
+                for (j = i; j < n && rows[j].device->iommu_group == g; j++) {
+                        const VbPciDevice *d = rows[j].device;
+                        char *s;
+                        if (vb_pci_device_is_bridge(d))
+                                continue;
+                        endpoints++;
+                        if (vb_driver_is_vfio_safe(d->driver))
+                                continue;
+                        if (asprintf(&s, "%s%s%s", host ?: "", host ? ", " : "", d->driver) < 0) {
+                                ret = 1;
+                                goto finish;
+                        }
+                        free(host);
+                        host = s;
+                }
+
+                if (g < 0)
+                        printf("%sNo IOMMU group%s\n", VBC_BOLD, VBC_RESET);
+                else if (endpoints == 0)
+                        printf("%sIOMMU group %d%s: bridges only\n", VBC_BOLD, g, VBC_RESET);
+                else if (!host)
+                        printf("%sIOMMU group %d%s: %sready for a guest%s (every endpoint is on vfio or has no driver)\n",
+                               VBC_BOLD, g, VBC_RESET, VBC_GREEN, VBC_RESET);
+                else
+                        printf("%sIOMMU group %d%s: %sheld by the host%s (%s); %s\n", VBC_BOLD, g, VBC_RESET,
+                               VBC_YELLOW, VBC_RESET, host,
+                               endpoints > 1 ? "all its endpoints must go to the guest together" : "bind it to pass it");
+
+                for (; i < j; i++) {
+                        fputs("  ", stdout);
+                        for (int c = 0; c < _COL_MAX; c++) {
+                                const char *color = c == COL_MARKS ? VBC_YELLOW : c == COL_DRIVER ? VBC_DIM : "";
+                                fputs(color, stdout);
+                                if (c == _COL_MAX - 1)
+                                        fputs(rows[i].cells[c], stdout);
+                                else
+                                        vbc_print_padded(stdout, rows[i].cells[c], width[c]);
+                                fputs(*color ? VBC_RESET : "", stdout);
+                                if (c < _COL_MAX - 1)
+                                        fputs("  ", stdout);
+                        }
+                        fputc('\n', stdout);
+                }
+        }
+
+finish:
+        for (size_t i = 0; rows && i < n; i++)
+                for (int c = 0; c < _COL_MAX; c++)
+                        free(rows[i].cells[c]);
+        free(rows);
+        vbc_names_free(names);
+        if (ret)
+                fprintf(stderr, "vfio-bind: Out of memory\n");
+        return ret;
+}

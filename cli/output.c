@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <libudev.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "macro.h"
+#include "output.h"
+#include "sysfs.h"
+
+bool vbc_use_color(void) {
+        static int cached = -1;
+        const char *e;
+
+        if (cached < 0) {
+                e = getenv("NO_COLOR");
+                if (e && *e)
+                        cached = 0;
+                else {
+                        e = getenv("TERM");
+                        cached = isatty(STDOUT_FILENO) && !(e && streq(e, "dumb"));
+                }
+        }
+        return cached;
+}
+
+const char *vbc_color(const char *sgr) {
+        return vbc_use_color() ? sgr : "";
+}
+
+void vbc_json_string(FILE *f, const char *s) {
+        if (!s) {
+                fputs("null", f);
+                return;
+        }
+        fputc('"', f);
+        for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
+                switch (*p) {
+                case '"':
+                        fputs("\\\"", f);
+                        break;
+                case '\\':
+                        fputs("\\\\", f);
+                        break;
+                case '\n':
+                        fputs("\\n", f);
+                        break;
+                case '\t':
+                        fputs("\\t", f);
+                        break;
+                case '\r':
+                        fputs("\\r", f);
+                        break;
+                default:
+                        if (*p < 0x20)
+                                fprintf(f, "\\u%04x", *p);
+                        else
+                                fputc(*p, f);
+                }
+        }
+        fputc('"', f);
+}
+
+struct VbcNames {
+        struct udev *udev;
+        struct udev_hwdb *hwdb;
+};
+
+VbcNames *vbc_names_new(void) {
+        VbcNames *n = calloc(1, sizeof(*n));
+        if (!n)
+                return NULL;
+        n->udev = udev_new();
+        if (n->udev)
+                n->hwdb = udev_hwdb_new(n->udev);
+        return n;
+}
+
+VbcNames *vbc_names_free(VbcNames *n) {
+        if (!n)
+                return NULL;
+        if (n->hwdb)
+                udev_hwdb_unref(n->hwdb);
+        if (n->udev)
+                udev_unref(n->udev);
+        free(n);
+        return NULL;
+}
+
+static char *hwdb_lookup(VbcNames *n, const char *modalias, const char *key) {
+        struct udev_list_entry *e;
+
+        if (!n || !n->hwdb)
+                return NULL;
+        udev_list_entry_foreach(e, udev_hwdb_get_properties_list_entry(n->hwdb, modalias, 0))
+                if (streq(udev_list_entry_get_name(e), key))
+                        return strdup(udev_list_entry_get_value(e));
+        return NULL;
+}
+
+static char *read_modalias(VbContext *ctx, const VbPciDevice *d) {
+        char path[128];
+        char *s = NULL;
+
+        snprintf(path, sizeof(path), VB_PCI_DEVICES_PATH "/%s/modalias", VB_PCI_ADDRESS_STR(&d->address));
+        if (vb_sysfs_read(ctx, path, &s) >= 0)
+                return s;
+        /* Without the attribute, build the part of the modalias the hwdb keys use. */
+        if (asprintf(&s, "pci:v%08Xd%08Xsv*sd*bc%02Xsc%02Xi%02X", d->vendor, d->device, (d->class >> 16) & 0xff,
+                     (d->class >> 8) & 0xff, d->class & 0xff) < 0)
+                return NULL;
+        return s;
+}
+
+char *vbc_names_device(VbcNames *n, VbContext *ctx, const VbPciDevice *d) {
+        _cleanup_free_ char *modalias = read_modalias(ctx, d), *vendor = NULL, *model = NULL;
+        char *s = NULL;
+
+        if (modalias) {
+                vendor = hwdb_lookup(n, modalias, "ID_VENDOR_FROM_DATABASE");
+                model = hwdb_lookup(n, modalias, "ID_MODEL_FROM_DATABASE");
+        }
+        if (asprintf(&s, "%s %s", vendor ?: "Vendor", model ?: "Device") < 0)
+                return NULL;
+        if (!vendor && !model) {
+                free(s);
+                if (asprintf(&s, "Device %04x:%04x", d->vendor, d->device) < 0)
+                        return NULL;
+        }
+        return s;
+}
+
+char *vbc_names_class(VbcNames *n, VbContext *ctx, const VbPciDevice *d) {
+        _cleanup_free_ char *modalias = read_modalias(ctx, d);
+        char *s;
+
+        if (!modalias)
+                return NULL;
+        s = hwdb_lookup(n, modalias, "ID_PCI_SUBCLASS_FROM_DATABASE");
+        if (!s)
+                s = hwdb_lookup(n, modalias, "ID_PCI_CLASS_FROM_DATABASE");
+        return s;
+}
+
+size_t vbc_width(const char *s) {
+        size_t w = 0;
+        for (const unsigned char *p = (const unsigned char *) (s ?: ""); *p; p++)
+                if ((*p & 0xc0) != 0x80)
+                        w++;
+        return w;
+}
+
+void vbc_print_padded(FILE *f, const char *s, size_t width) {
+        size_t w = vbc_width(s);
+        fputs(s ?: "", f);
+        for (; w < width; w++)
+                fputc(' ', f);
+}

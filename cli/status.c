@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* vfio-bind status and vfio-bind check: the configured devices against this machine. */
+#include <stdio.h>
+
+#include "iommu.h"
+#include "macro.h"
+#include "output.h"
+#include "runtime.h"
+#include "snapshot.h"
+#include "vfio-bind.h"
+
+/* Could the device's group be handed to a guest as it stands: every endpoint on a VFIO driver
+ * or driverless? */
+static bool group_viable(const VbPciList *devices, int group) {
+        if (group < 0)
+                return false;
+        for (size_t i = 0; i < devices->n; i++) {
+                const VbPciDevice *d = &devices->devices[i];
+                if (d->iommu_group == group && !vb_pci_device_is_bridge(d) && !vb_driver_is_vfio_safe(d->driver))
+                        return false;
+        }
+        return true;
+}
+
+static bool entry_on_driver(const VbPlanEntry *e) {
+        return e->present && streq_ptr(e->driver_before, e->driver);
+}
+
+static void print_json(const VbConfig *c, const VbSnapshot *s, bool ok) {
+        const VbPlan *p = &s->plan;
+        FILE *f = stdout;
+
+        fputs("{\n  \"files\": [", f);
+        for (char **i = c->files; i && *i; i++) {
+                fputs(i == c->files ? "" : ", ", f);
+                vbc_json_string(f, *i);
+        }
+        fputs("],\n  \"driver\": ", f);
+        vbc_json_string(f, c->driver);
+        fprintf(f, ",\n  \"disabled\": %s,\n  \"iommu\": %s,\n  \"ok\": %s,\n  \"devices\": [",
+                c->disabled ? "true" : "false", s->iommu_enabled ? "true" : "false", ok ? "true" : "false");
+        for (size_t i = 0; i < p->n; i++) {
+                const VbPlanEntry *e = &p->entries[i];
+                _cleanup_free_ char *explain = NULL;
+
+                (void) vb_plan_entry_explain(e, &explain);
+                fprintf(f, "%s\n    {\"address\": \"%s\", \"selected\": %s, \"present\": %s", i ? "," : "",
+                        VB_PCI_ADDRESS_STR(&e->address), e->selected ? "true" : "false", e->present ? "true" : "false");
+                if (e->present)
+                        fprintf(f, ", \"vendor\": \"%04x\", \"device\": \"%04x\", \"class\": \"%06x\"", e->vendor, e->device, e->class);
+                else
+                        fputs(", \"vendor\": null, \"device\": null, \"class\": null", f);
+                fputs(", \"driver\": ", f);
+                vbc_json_string(f, e->driver_before);
+                fputs(", \"wanted\": ", f);
+                vbc_json_string(f, e->driver);
+                fprintf(f, ", \"on_driver\": %s", entry_on_driver(e) ? "true" : "false");
+                if (e->iommu_group >= 0)
+                        fprintf(f, ", \"iommu_group\": %d, \"group_viable\": %s", e->iommu_group,
+                                group_viable(&s->devices, e->iommu_group) ? "true" : "false");
+                else
+                        fputs(", \"iommu_group\": null, \"group_viable\": false", f);
+                fprintf(f, ", \"owns_console\": %s, \"action\": \"%s\", \"reason\": ", e->owns_console ? "true" : "false",
+                        vb_action_to_string(e->action));
+                vbc_json_string(f, e->action == VB_ACTION_REFUSE ? vb_plan_reason_to_string(e->reason) : NULL);
+                fputs(", \"explanation\": ", f);
+                vbc_json_string(f, explain);
+                fputc('}', f);
+        }
+        fputs(p->n ? "\n  ],\n" : "],\n", f);
+        fputs("  \"unmatched\": [", f);
+        for (size_t i = 0; i < p->n_unmatched; i++) {
+                char sel[VB_SELECTOR_STRING_MAX];
+                fputs(i ? ", " : "", f);
+                vbc_json_string(f, vb_selector_format(&p->unmatched[i], sel));
+        }
+        fprintf(f, "],\n  \"console\": {\"known\": %s, \"held\": %s, \"release\": \"%s\", \"would_release\": %s, \"reason\": ",
+                s->have_console ? "true" : "false", s->have_console && vb_console_is_held(&s->console) ? "true" : "false",
+                vb_release_policy_to_string(c->release), p->release_console ? "true" : "false");
+        vbc_json_string(f, p->console_reason);
+        fputs(", \"vtconsoles\": [", f);
+        for (size_t i = 0; i < s->console.n_vtconsoles; i++) {
+                const VbVtconsole *v = &s->console.vtconsoles[i];
+                fprintf(f, "%s{\"name\": \"vtcon%u\", \"description\": ", i ? ", " : "", v->index);
+                vbc_json_string(f, v->name);
+                fprintf(f, ", \"bound\": %s, \"framebuffer\": %s}", v->bound ? "true" : "false", v->framebuffer ? "true" : "false");
+        }
+        fputs("], \"framebuffers\": [", f);
+        for (size_t i = 0; i < s->console.n_framebuffers; i++) {
+                const VbFramebuffer *fb = &s->console.framebuffers[i];
+                fprintf(f, "%s{\"name\": ", i ? ", " : "");
+                vbc_json_string(f, fb->name);
+                fputs(", \"driver\": ", f);
+                vbc_json_string(f, fb->driver);
+                fputs(", \"parent\": ", f);
+                vbc_json_string(f, fb->has_parent ? VB_PCI_ADDRESS_STR(&fb->parent) : NULL);
+                fputc('}', f);
+        }
+        fputs("]}\n}\n", f);
+}
+
+static void print_console(const VbSnapshot *s) {
+        bool any = false;
+
+        if (!s->have_console) {
+                printf("Console: unknown (%s)\n", strerror(-s->console_error));
+                return;
+        }
+        printf("Console:");
+        for (size_t i = 0; i < s->console.n_vtconsoles; i++) {
+                const VbVtconsole *v = &s->console.vtconsoles[i];
+                if (!v->framebuffer)
+                        continue;
+                printf("%s vtcon%u %s", any ? "," : "", v->index, v->bound ? "bound" : "released");
+                any = true;
+        }
+        for (size_t i = 0; i < s->console.n_framebuffers; i++) {
+                const VbFramebuffer *fb = &s->console.framebuffers[i];
+                printf("%s %s %s%s%s", any ? "," : "", fb->name, fb->driver ? "on " : "released",
+                       strempty(fb->driver), fb->has_parent ? "" : "");
+                any = true;
+        }
+        printf("%s\n", any ? "" : " no framebuffer console");
+}
+
+static int take_snapshot(const VbcArgs *a, VbContext **ret_ctx, VbConfig **ret_config, VbSnapshot *ret) {
+        int r;
+
+        r = vbc_open_context(a, ret_ctx);
+        if (r < 0)
+                return r;
+        r = vbc_load_config(a, *ret_ctx, ret_config);
+        if (r < 0)
+                return r;
+        r = vb_snapshot_take(*ret_ctx, *ret_config, vb_runtime_dir(a->platform), ret);
+        if (r < 0)
+                fprintf(stderr, "vfio-bind: Failed to look at the PCI devices: %s\n", strerror(-r));
+        return r;
+}
+
+int vbc_status(const VbcArgs *a) {
+        _cleanup_(vb_context_freep) VbContext *ctx = NULL;
+        _cleanup_(vb_config_freep) VbConfig *c = NULL;
+        _cleanup_(vb_snapshot_done) VbSnapshot s = {};
+        size_t width = strlen("DRIVER");
+        bool ok = true;
+
+        if (take_snapshot(a, &ctx, &c, &s) < 0)
+                return 1;
+
+        for (size_t i = 0; i < s.plan.n; i++) {
+                const VbPlanEntry *e = &s.plan.entries[i];
+                if (e->present && !entry_on_driver(e) && e->selected)
+                        ok = false;
+                if (e->driver_before && strlen(e->driver_before) > width)
+                        width = strlen(e->driver_before);
+        }
+
+        if (a->json) {
+                print_json(c, &s, ok);
+                return ok ? 0 : 1;
+        }
+
+        if (c->disabled)
+                printf("vfio-bind=off is on the kernel command line: nothing is bound this boot.\n");
+        printf("Driver: %s    IOMMU: %s\n", c->driver, s.iommu_enabled ? "on" : "off (no IOMMU groups)");
+        if (s.plan.n == 0 && s.plan.n_unmatched == 0)
+                printf("No devices configured.\n");
+        else {
+                printf("%s%-12s  ", VBC_BOLD, "DEVICE");
+                vbc_print_padded(stdout, "DRIVER", width);
+                printf("  %-5s  STATE%s\n", "GROUP", VBC_RESET);
+        }
+        for (size_t i = 0; i < s.plan.n; i++) {
+                const VbPlanEntry *e = &s.plan.entries[i];
+                _cleanup_free_ char *explain = NULL;
+                char group[16] = "-";
+                bool on = entry_on_driver(e);
+
+                (void) vb_plan_entry_explain(e, &explain);
+                if (e->iommu_group >= 0)
+                        snprintf(group, sizeof(group), "%d", e->iommu_group);
+                printf("%-12s  ", VB_PCI_ADDRESS_STR(&e->address));
+                vbc_print_padded(stdout, e->driver_before ?: "-", width);
+                printf("  %-5s  ", group);
+                if (!e->present)
+                        printf("%snot present%s\n", VBC_YELLOW, VBC_RESET);
+                else if (on)
+                        printf("%sok%s%s%s\n", VBC_GREEN, VBC_RESET,
+                               group_viable(&s.devices, e->iommu_group) ? ", group ready for a guest" : ", but the group is not viable: ",
+                               group_viable(&s.devices, e->iommu_group) ? "" : strempty(e->detail));
+                else
+                        printf("%snot on %s%s: %s\n", VBC_RED, e->driver, VBC_RESET, strempty(explain));
+        }
+        for (size_t i = 0; i < s.plan.n_unmatched; i++) {
+                char sel[VB_SELECTOR_STRING_MAX];
+                printf("%-12s  %s\n", vb_selector_format(&s.plan.unmatched[i], sel), "matches no device");
+        }
+        print_console(&s);
+        return ok ? 0 : 1;
+}
+
+int vbc_check(const VbcArgs *a) {
+        _cleanup_(vb_context_freep) VbContext *ctx = NULL;
+        _cleanup_(vb_config_freep) VbConfig *c = NULL;
+        _cleanup_(vb_snapshot_done) VbSnapshot s = {};
+        _cleanup_free_ char *text = NULL;
+        unsigned problems = 0, warnings = 0;
+
+        if (take_snapshot(a, &ctx, &c, &s) < 0)
+                return 1;
+        if (vb_plan_format(&s.plan, &text) < 0) {
+                fprintf(stderr, "vfio-bind: Out of memory\n");
+                return 1;
+        }
+
+        printf("Configuration: ");
+        for (char **i = c->files; i && *i; i++)
+                printf("%s%s", i == c->files ? "" : ", ", *i);
+        printf("%s\nDriver %s, Group=%s, UnbindHost=%s, Release=%s\n\n%s\n", c->files && c->files[0] ? "" : "(none found)",
+               c->driver, vb_group_policy_to_string(c->group), c->unbind_host ? "yes" : "no",
+               vb_release_policy_to_string(c->release), text);
+
+#define PROBLEM(...) do { printf("%sproblem:%s ", VBC_RED, VBC_RESET); printf(__VA_ARGS__); putchar('\n'); problems++; } while (0)
+#define WARNING(...) do { printf("%swarning:%s ", VBC_YELLOW, VBC_RESET); printf(__VA_ARGS__); putchar('\n'); warnings++; } while (0)
+        if (c->n_selectors == 0)
+                PROBLEM("no devices are configured: add Device= to [Bind]");
+        if (c->disabled)
+                WARNING("vfio-bind=off is on the kernel command line of this boot");
+        if (!s.iommu_enabled)
+                PROBLEM("the IOMMU is off: add intel_iommu=on or amd_iommu=on to the kernel command line");
+        if (!vb_pci_driver_exists(ctx, c->driver) && !streq(c->driver, VB_DRIVER_DEFAULT))
+                WARNING("driver %s is not loaded now; vfio-bindd will load its module at boot", c->driver);
+        for (size_t i = 0; i < s.plan.n; i++) {
+                const VbPlanEntry *e = &s.plan.entries[i];
+                const char *addr = VB_PCI_ADDRESS_STR(&e->address);
+                _cleanup_free_ char *explain = NULL;
+
+                (void) vb_plan_entry_explain(e, &explain);
+                if (e->action == VB_ACTION_MISSING)
+                        PROBLEM("%s is not present on this machine", addr);
+                else if (e->action == VB_ACTION_REFUSE) {
+                        if (e->reason == VB_REASON_HOST_DRIVER)
+                                WARNING("%s: %s; at boot vfio-bindd runs before that driver loads from udev or "
+                                        "modules-load, but not before the initrd", addr, explain);
+                        else if (e->reason == VB_REASON_RELEASED || e->reason == VB_REASON_DISABLED)
+                                WARNING("%s: %s", addr, explain);
+                        else if (e->reason != VB_REASON_NO_IOMMU || s.iommu_enabled)
+                                PROBLEM("%s: %s", addr, explain);
+                } else if (e->action == VB_ACTION_LEAVE && e->detail)
+                        PROBLEM("%s: %s", addr, e->detail);
+        }
+        for (size_t i = 0; i < s.plan.n_unmatched; i++) {
+                char sel[VB_SELECTOR_STRING_MAX];
+                PROBLEM("%s matches no device on this machine", vb_selector_format(&s.plan.unmatched[i], sel));
+        }
+#undef PROBLEM
+#undef WARNING
+        if (problems)
+                printf("\n%u problem%s, %u warning%s: fix the problems before rebooting.\n", problems,
+                       problems == 1 ? "" : "s", warnings, warnings == 1 ? "" : "s");
+        else
+                printf("\nOK%s%u warning%s: vfio-bindd would bind %zu device%s at boot (%zu already on %s).\n",
+                       warnings ? ", " : ", ", warnings, warnings == 1 ? "" : "s",
+                       vb_plan_count(&s.plan, VB_ACTION_BIND), vb_plan_count(&s.plan, VB_ACTION_BIND) == 1 ? "" : "s",
+                       vb_plan_count(&s.plan, VB_ACTION_LEAVE), c->driver);
+        return problems ? 1 : 0;
+}

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <getopt.h>
+#include <stdio.h>
+
+#include "load.h"
+#include "macro.h"
+#include "vb-config.h"
+#include "vfio-bind.h"
+
+static void help(void) {
+        printf("vfio-bind [OPTIONS...] COMMAND ...\n\n"
+               "Inspect and change which PCI devices are bound to vfio-pci for passthrough.\n\n"
+               "Commands:\n"
+               "  groups                 List IOMMU groups and their devices\n"
+               "  status                 Show each configured device, its driver and group\n"
+               "  check                  Validate the configuration against this machine\n"
+               "                         before a reboot\n"
+               "  bind ADDRESS           Bind one device to vfio-pci (or --driver=) now\n"
+               "  release ADDRESS        Give one device back to its host driver\n\n"
+               "Options:\n"
+               "  -h --help              Show this help\n"
+               "     --version           Show the version\n"
+               "     --config=PATH       Read PATH instead of " VB_CONFIG_FILE " and its\n"
+               "                         drop-ins (status, check)\n"
+               "     --json              Print JSON (status)\n"
+               "     --driver=NAME       Driver for bind (default: vfio-pci)\n\n"
+               "Exit status: 0 when everything is as it should be, 1 when not, 2 on bad usage.\n"
+               "See the vfio-bind(1), vfio-bind.conf(5) and vfio-bindd(8) manual pages.\n");
+}
+
+int vbc_open_context(const VbcArgs *a, VbContext **ret) {
+        int r = vb_context_new_for_platform(ret, a->platform);
+        if (r < 0)
+                fprintf(stderr, "vfio-bind: Failed to open sysfs: %s\n", strerror(-r));
+        return r;
+}
+
+int vbc_load_config(const VbcArgs *a, VbContext *ctx, VbConfig **ret) {
+        _cleanup_(vb_diagnostics_clear) VbDiagnostics diag = {};
+        int r;
+
+        r = vb_config_load_all(ctx, a->config_path, ret, &diag);
+        if (r < 0) {
+                for (size_t i = 0; i < diag.n; i++)
+                        fprintf(stderr, "%s\n", diag.messages[i]);
+                if (diag.n == 0)
+                        fprintf(stderr, "vfio-bind: Failed to load the configuration: %s\n", strerror(-r));
+        }
+        return r;
+}
+
+int vbc_main(int argc, char **argv, const VbPlatform *platform) {
+        enum { ARG_VERSION = 0x100, ARG_CONFIG, ARG_JSON, ARG_DRIVER };
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, ARG_VERSION },
+                { "config", required_argument, NULL, ARG_CONFIG },
+                { "json", no_argument, NULL, ARG_JSON },
+                { "driver", required_argument, NULL, ARG_DRIVER },
+                {}
+        };
+        VbcArgs a = { .platform = platform };
+        const char *verb;
+        int c, n;
+
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        help();
+                        return 0;
+                case ARG_VERSION:
+                        printf("vfio-bind " PACKAGE_VERSION "\n");
+                        return 0;
+                case ARG_CONFIG:
+                        a.config_path = optarg;
+                        break;
+                case ARG_JSON:
+                        a.json = true;
+                        break;
+                case ARG_DRIVER:
+                        if (!vb_driver_name_is_valid(optarg)) {
+                                fprintf(stderr, "vfio-bind: invalid driver name \"%s\"\n", optarg);
+                                return 2;
+                        }
+                        a.driver = optarg;
+                        break;
+                default:
+                        return 2;
+                }
+
+        if (optind >= argc) {
+                help();
+                return 2;
+        }
+        verb = argv[optind];
+        n = argc - optind - 1;
+
+        if (a.json && !streq(verb, "status")) {
+                fprintf(stderr, "vfio-bind: --json is only understood by status\n");
+                return 2;
+        }
+        if (a.driver && !streq(verb, "bind")) {
+                fprintf(stderr, "vfio-bind: --driver= is only understood by bind\n");
+                return 2;
+        }
+        if (streq(verb, "bind") || streq(verb, "release")) {
+                if (n != 1) {
+                        fprintf(stderr, "vfio-bind: %s needs one PCI address, e.g. 0000:01:00.0\n", verb);
+                        return 2;
+                }
+                return streq(verb, "bind") ? vbc_bind(&a, argv[optind + 1]) : vbc_release(&a, argv[optind + 1]);
+        }
+        if (n != 0) {
+                fprintf(stderr, "vfio-bind: %s takes no arguments\n", verb);
+                return 2;
+        }
+        if (streq(verb, "groups"))
+                return vbc_groups(&a);
+        if (streq(verb, "status"))
+                return vbc_status(&a);
+        if (streq(verb, "check"))
+                return vbc_check(&a);
+        fprintf(stderr, "vfio-bind: unknown command \"%s\"; see vfio-bind --help\n", verb);
+        return 2;
+}

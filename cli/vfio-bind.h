@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+
+#include "config.h"
+#include "context.h"
+
+/* The whole program; PLATFORM NULL means the real machine. Returns the exit code. */
+int vbc_main(int argc, char **argv, const VbPlatform *platform);
+
+typedef struct VbcArgs {
+        const char *config_path; /* --config= */
+        const char *driver;      /* --driver= (bind) */
+        bool json;               /* --json */
+        const VbPlatform *platform;
+} VbcArgs;
+
+/* Verbs: return the exit code. */
+int vbc_groups(const VbcArgs *a);
+int vbc_status(const VbcArgs *a);
+int vbc_check(const VbcArgs *a);
+int vbc_bind(const VbcArgs *a, const char *address);
+int vbc_release(const VbcArgs *a, const char *address);
+
+/* Shared helpers. */
+int vbc_open_context(const VbcArgs *a, VbContext **ret);
+/* Load the configuration; print FILE:LINE: errors. Returns 0 or a negative errno. */
+int vbc_load_config(const VbcArgs *a, VbContext *ctx, VbConfig **ret);

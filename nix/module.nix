@@ -1,0 +1,298 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# NixOS module: services.vfio-bind binds PCI devices to vfio-pci early in boot, in place of
+# boot.postBootCommands snippets that write driver_override, vtconsole and efi-framebuffer.
+#
+# The unit is the one the package ships (systemd/vfio-bind.service.in: Type=notify,
+# DefaultDependencies=no, Before=systemd-modules-load.service systemd-udev-trigger.service
+# sysinit.target display-manager.service); this module only enables it, writes
+# /etc/vfio-bind.conf and, with initrd.enable, adds a one-shot run to systemd stage 1.
+{
+  config,
+  lib,
+  pkgs,
+  ...
+}:
+
+let
+  inherit (lib)
+    concatStringsSep
+    elem
+    filter
+    hasInfix
+    hasPrefix
+    literalExpression
+    mkEnableOption
+    mkIf
+    mkMerge
+    mkOption
+    optional
+    replaceStrings
+    types
+    ;
+
+  vb = import ./lib.nix;
+  cfg = config.services.vfio-bind;
+
+  selectorType = lib.mkOptionType {
+    name = "vfio-bind-selector";
+    description = vb.selectorDescription;
+    descriptionClass = "noun";
+    check = vb.isSelector;
+    merge = lib.options.mergeEqualOption;
+  };
+
+  driverType = lib.mkOptionType {
+    name = "vfio-bind-driver";
+    description = "PCI driver name (letters, digits, _ . -; at most 64 characters)";
+    descriptionClass = "noun";
+    check = vb.isDriverName;
+    merge = lib.options.mergeEqualOption;
+  };
+
+  durationType = lib.mkOptionType {
+    name = "vfio-bind-duration";
+    description = "duration of at most 300 s (10s, 500ms, 1.5s, 1min 30s)";
+    descriptionClass = "noun";
+    check = s: builtins.isString s && vb.isTimeout s;
+    merge = lib.options.mergeEqualOption;
+  };
+
+  configFile = pkgs.writeText "vfio-bind.conf" (
+    vb.configText {
+      inherit (cfg)
+        devices
+        driver
+        group
+        unbindHost
+        timeout
+        releaseConsole
+        ;
+    }
+  );
+
+  # vfio_virqfd was merged into vfio in Linux 6.2; listing it there fails the module load.
+  vfioModules = [
+    "vfio_pci"
+    "vfio_iommu_type1"
+    "vfio"
+  ]
+  ++ optional (lib.versionOlder config.boot.kernelPackages.kernel.version "6.2") "vfio_virqfd";
+
+  # Host GPU drivers that, loaded in the initrd, bind the card before stage 2 starts.
+  gpuDrivers = [
+    "nvidia"
+    "nouveau"
+    "amdgpu"
+    "radeon"
+    "i915"
+    "xe"
+  ];
+  moduleName = m: replaceStrings [ "-" ] [ "_" ] m;
+  isGpuDriver = m: elem (moduleName m) gpuDrivers || hasPrefix "nvidia_" (moduleName m);
+  initrdGpuDrivers = filter isGpuDriver config.boot.initrd.kernelModules;
+
+  # What the seed guide's postBootCommands wrote by hand; the service does it earlier.
+  postBootCommands = config.boot.postBootCommands or "";
+  postBootWrites = filter (w: hasInfix w postBootCommands) [
+    "driver_override"
+    "vtconsole"
+    "efi-framebuffer"
+  ];
+
+  cmdlineSelects = lib.any (hasPrefix "vfio-bind.device=") config.boot.kernelParams;
+
+  unitBefore = [
+    "systemd-modules-load.service"
+    "systemd-udev-trigger.service"
+    "sysinit.target"
+    "shutdown.target"
+  ];
+in
+{
+  options.services.vfio-bind = {
+    enable = mkEnableOption "vfio-bindd, which binds PCI devices to vfio-pci early in boot for VM passthrough";
+
+    package = mkOption {
+      type = types.package;
+      default = pkgs.vfio-bind or (pkgs.callPackage ./package.nix { });
+      defaultText = literalExpression "pkgs.vfio-bind or (pkgs.callPackage ./package.nix { })";
+      description = "The vfio-bind package to use.";
+    };
+
+    devices = mkOption {
+      type = types.listOf selectorType;
+      default = [ ];
+      example = [
+        "0000:0f:00.0"
+        "0000:0f:00.1"
+      ];
+      description = ''
+        The PCI functions to bind ({file}`/etc/vfio-bind.conf` `Device=`): full addresses
+        (`0000:0f:00.0`), short addresses (`0f:00.0`, domain 0000), slots (`0f:00`: every function
+        in the slot) or vendor:device IDs (`10de:13c0`: every card of that model, the host's too).
+        Each is checked when the system is evaluated. Every endpoint of an IOMMU group must go to
+        the virtual machine together: list the GPU's audio function too, or select the slot.
+      '';
+    };
+
+    driver = mkOption {
+      type = driverType;
+      default = "vfio-pci";
+      example = "pci-stub";
+      description = ''
+        The driver to bind the devices to, as named in {file}`/sys/bus/pci/drivers/`
+        (`vfio-pci`, not the module name `vfio_pci`).
+      '';
+    };
+
+    group = mkOption {
+      type = types.enum [
+        "check"
+        "take"
+        "ignore"
+      ];
+      default = "check";
+      description = ''
+        The other members of a selected device's IOMMU group: `check` refuses a device whose
+        group has other endpoints on host drivers, `take` binds them too, `ignore` does not look.
+      '';
+    };
+
+    unbindHost = mkOption {
+      type = types.bool;
+      default = true;
+      description = ''
+        Whether a device that a host driver already holds may be taken away from it. Unbinding a
+        GPU driver that drives the host's screen can hang the session; prefer
+        {option}`services.vfio-bind.initrd.enable` when the host driver loads in the initrd.
+      '';
+    };
+
+    releaseConsole = mkOption {
+      type = types.enum [
+        "auto"
+        "yes"
+        "no"
+      ];
+      default = "auto";
+      description = ''
+        Whether to take the text console and the firmware framebuffer (efi-framebuffer,
+        simple-framebuffer, …) off the GPU before binding it: `auto` does so only when a device
+        being bound owns them, `yes` whenever a device is bound, `no` never.
+      '';
+    };
+
+    timeout = mkOption {
+      type = types.either (types.ints.between 0 300) durationType;
+      default = "10s";
+      example = "1min";
+      description = ''
+        How long to wait at boot for selected devices that have not appeared yet, as seconds or
+        a duration (`10s`, `500ms`, `1min 30s`); at most 300 s. The service reports the missing
+        ones and stays ready to bind them when they appear.
+      '';
+    };
+
+    iommu = mkOption {
+      type = types.nullOr (
+        types.enum [
+          "intel"
+          "amd"
+        ]
+      );
+      default = null;
+      example = "amd";
+      description = ''
+        Add `intel_iommu=on` or `amd_iommu=on` to {option}`boot.kernelParams`. Without an active
+        IOMMU there are no IOMMU groups and nothing can be passed through.
+      '';
+    };
+
+    initrd.enable = mkEnableOption ''
+      running `vfio-bindd --once` in systemd stage 1 as well, before the initrd's udev and
+      systemd-modules-load, so that GPU drivers loaded in the initrd (amdgpu early KMS, nvidia in
+      {option}`boot.initrd.kernelModules`) never get the devices. Requires
+      {option}`boot.initrd.systemd.enable`
+    '';
+  };
+
+  config = mkIf cfg.enable (mkMerge [
+    {
+      assertions = [
+        {
+          assertion = cfg.devices != [ ] || cmdlineSelects;
+          message = ''
+            services.vfio-bind.enable is set but services.vfio-bind.devices is empty, so nothing
+            would be bound. List the devices, for example
+              services.vfio-bind.devices = [ "0000:0f:00.0" "0000:0f:00.1" ];
+            (`vfio-bind groups` shows the IOMMU groups and their addresses).
+          '';
+        }
+      ];
+
+      warnings =
+        optional (initrdGpuDrivers != [ ] && !cfg.initrd.enable) ''
+          boot.initrd.kernelModules loads ${concatStringsSep ", " initrdGpuDrivers} in the initrd,
+          before vfio-bind.service runs in stage 2. If a device in services.vfio-bind.devices uses
+          that driver, it holds the card first and must be unbound from a live GPU; set
+          services.vfio-bind.initrd.enable = true (with boot.initrd.systemd.enable) to bind in
+          the initrd instead.
+        ''
+        ++ optional (postBootWrites != [ ]) ''
+          boot.postBootCommands still writes ${concatStringsSep ", " postBootWrites}: services.vfio-bind
+          does this earlier and checks the result. Remove those lines from boot.postBootCommands.
+        '';
+
+      boot.kernelParams = optional (cfg.iommu != null) "${cfg.iommu}_iommu=on";
+      boot.kernelModules = vfioModules;
+
+      environment.etc."vfio-bind.conf".source = configFile;
+      environment.systemPackages = [ cfg.package ];
+
+      # The package's own unit; NixOS ignores [Install], so wantedBy stands in for it.
+      systemd.packages = [ cfg.package ];
+      systemd.services.vfio-bind = {
+        wantedBy = [ "sysinit.target" ];
+        # vfio-bindd rereads the configuration on SIGHUP (ExecReload=).
+        reloadTriggers = [ configFile ];
+      };
+    }
+
+    (mkIf cfg.initrd.enable {
+      assertions = [
+        {
+          assertion = config.boot.initrd.systemd.enable;
+          message = ''
+            services.vfio-bind.initrd.enable needs boot.initrd.systemd.enable = true: the scripted
+            initrd has no service manager to run vfio-bindd in.
+          '';
+        }
+      ];
+
+      # vfio-bindd loads the driver itself through libkmod; the modules must be in the initrd.
+      boot.initrd.availableKernelModules = vfioModules;
+
+      boot.initrd.systemd = {
+        contents."/etc/vfio-bind.conf".source = configFile;
+        storePaths = [ "${cfg.package}/bin/vfio-bindd" ];
+
+        services.vfio-bind = {
+          description = "Bind PCI devices to vfio-pci in the initrd";
+          documentation = [ "man:vfio-bindd(8)" ];
+          wantedBy = [ "sysinit.target" ];
+          before = unitBefore;
+          after = [ "systemd-journald.socket" ];
+          conflicts = [ "shutdown.target" ];
+          unitConfig.DefaultDependencies = false;
+          serviceConfig = {
+            Type = "oneshot";
+            ExecStart = "${cfg.package}/bin/vfio-bindd --once";
+            # --once waits up to Timeout= (at most 300 s) for missing devices.
+            TimeoutStartSec = "6min";
+          };
+        };
+      };
+    })
+  ]);
+}

@@ -75,8 +75,8 @@ int vbc_groups(const VbcArgs *a) {
                 cls = vbc_names_class(names, ctx, d);
                 name = vbc_names_device(names, ctx, d);
                 if (asprintf(&row->cells[COL_ADDRESS], "%s", VB_PCI_ADDRESS_STR(&d->address)) < 0 ||
-                    asprintf(&row->cells[COL_CLASS], "%s [%04x]", cls ?: "Class", d->class >> 8) < 0 ||
-                    asprintf(&row->cells[COL_NAME], "%s [%04x:%04x]", name ?: "Device", d->vendor, d->device) < 0 ||
+                    asprintf(&row->cells[COL_CLASS], "%s%s[%04x]", strempty(cls), cls ? " " : "", d->class >> 8) < 0 ||
+                    asprintf(&row->cells[COL_NAME], "%s%s[%04x:%04x]", strempty(name), name ? " " : "", d->vendor, d->device) < 0 ||
                     asprintf(&row->cells[COL_DRIVER], "%s", d->driver ?: "-") < 0 ||
                     asprintf(&row->cells[COL_MARKS], "%s%s%s%s",
                              d->boot_vga ? "boot-VGA " : "",
@@ -86,6 +86,9 @@ int vbc_groups(const VbcArgs *a) {
                         ret = 1;
                         goto finish;
                 }
+                /* No trailing blank after the last mark. */
+                for (size_t l = strlen(row->cells[COL_MARKS]); l > 0 && row->cells[COL_MARKS][l - 1] == ' '; l--)
+                        row->cells[COL_MARKS][l - 1] = '\0';
                 for (int c = 0; c < _COL_MAX; c++)
                         if (vbc_width(row->cells[c]) > width[c])
                                 width[c] = vbc_width(row->cells[c]);
@@ -129,14 +132,16 @@ int vbc_groups(const VbcArgs *a) {
                         fputs("  ", stdout);
                         for (int c = 0; c < _COL_MAX; c++) {
                                 const char *color = c == COL_MARKS ? VBC_YELLOW : c == COL_DRIVER ? VBC_DIM : "";
+                                bool last = c == _COL_MAX - 1 || (c == _COL_MAX - 2 && !*rows[i].cells[_COL_MAX - 1]);
                                 fputs(color, stdout);
-                                if (c == _COL_MAX - 1)
+                                if (last)
                                         fputs(rows[i].cells[c], stdout);
                                 else
                                         vbc_print_padded(stdout, rows[i].cells[c], width[c]);
                                 fputs(*color ? VBC_RESET : "", stdout);
-                                if (c < _COL_MAX - 1)
-                                        fputs("  ", stdout);
+                                if (last)
+                                        break;
+                                fputs("  ", stdout);
                         }
                         fputc('\n', stdout);
                 }

@@ -105,9 +105,9 @@ static char *read_modalias(VbContext *ctx, const VbPciDevice *d) {
         snprintf(path, sizeof(path), VB_PCI_DEVICES_PATH "/%s/modalias", VB_PCI_ADDRESS_STR(&d->address));
         if (vb_sysfs_read(ctx, path, &s) >= 0)
                 return s;
-        /* Without the attribute, build the part of the modalias the hwdb keys use. */
-        if (asprintf(&s, "pci:v%08Xd%08Xsv*sd*bc%02Xsc%02Xi%02X", d->vendor, d->device, (d->class >> 16) & 0xff,
-                     (d->class >> 8) & 0xff, d->class & 0xff) < 0)
+        /* Without the attribute, build one the hwdb's patterns match (subsystem ids unknown). */
+        if (asprintf(&s, "pci:v%08Xd%08Xsv00000000sd00000000bc%02Xsc%02Xi%02X", d->vendor, d->device,
+                     (d->class >> 16) & 0xff, (d->class >> 8) & 0xff, d->class & 0xff) < 0)
                 return NULL;
         return s;
 }
@@ -120,25 +120,52 @@ char *vbc_names_device(VbcNames *n, VbContext *ctx, const VbPciDevice *d) {
                 vendor = hwdb_lookup(n, modalias, "ID_VENDOR_FROM_DATABASE");
                 model = hwdb_lookup(n, modalias, "ID_MODEL_FROM_DATABASE");
         }
-        if (asprintf(&s, "%s %s", vendor ?: "Vendor", model ?: "Device") < 0)
+        if (!vendor && !model)
                 return NULL;
-        if (!vendor && !model) {
-                free(s);
-                if (asprintf(&s, "Device %04x:%04x", d->vendor, d->device) < 0)
-                        return NULL;
-        }
+        if (asprintf(&s, "%s %s", vendor ?: "Unknown vendor", model ?: "device") < 0)
+                return NULL;
         return s;
 }
 
+/* The common classes, for machines without a hwdb (as lspci names them). */
+static const struct {
+        uint16_t class;
+        const char *name;
+} class_names[] = {
+        { 0x0100, "SCSI storage controller" },
+        { 0x0101, "IDE interface" },
+        { 0x0104, "RAID bus controller" },
+        { 0x0106, "SATA controller" },
+        { 0x0107, "Serial Attached SCSI controller" },
+        { 0x0108, "Non-Volatile memory controller" },
+        { 0x0200, "Ethernet controller" },
+        { 0x0280, "Network controller" },
+        { 0x0300, "VGA compatible controller" },
+        { 0x0302, "3D controller" },
+        { 0x0380, "Display controller" },
+        { 0x0401, "Multimedia audio controller" },
+        { 0x0403, "Audio device" },
+        { 0x0600, "Host bridge" },
+        { 0x0601, "ISA bridge" },
+        { 0x0604, "PCI bridge" },
+        { 0x0680, "Bridge" },
+        { 0x0c03, "USB controller" },
+        { 0x0c05, "SMBus" },
+        { 0x0c80, "Serial bus controller" },
+};
+
 char *vbc_names_class(VbcNames *n, VbContext *ctx, const VbPciDevice *d) {
         _cleanup_free_ char *modalias = read_modalias(ctx, d);
-        char *s;
+        char *s = NULL;
 
-        if (!modalias)
-                return NULL;
-        s = hwdb_lookup(n, modalias, "ID_PCI_SUBCLASS_FROM_DATABASE");
-        if (!s)
-                s = hwdb_lookup(n, modalias, "ID_PCI_CLASS_FROM_DATABASE");
+        if (modalias) {
+                s = hwdb_lookup(n, modalias, "ID_PCI_SUBCLASS_FROM_DATABASE");
+                if (!s)
+                        s = hwdb_lookup(n, modalias, "ID_PCI_CLASS_FROM_DATABASE");
+        }
+        for (size_t i = 0; !s && i < ELEMENTSOF(class_names); i++)
+                if (class_names[i].class == d->class >> 8)
+                        s = strdup(class_names[i].name);
         return s;
 }
 

@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* lib/pci against the fake trees: enumeration and what is read for each device. */
+#include "address.h"
+#include "fake-kernel.h"
+#include "macro.h"
+#include "pci.h"
+#include "tests.h"
+#include "tree.h"
+
+static VbPciAddress addr(const char *s) {
+        VbPciAddress a;
+        ASSERT_OK(vb_pci_address_parse(s, &a));
+        return a;
+}
+
+static void open_case(const char *case_name, char **ret_dir, FakeKernel **ret_k, VbContext **ret_ctx) {
+        ASSERT_OK(tree_new(case_name, ret_dir));
+        ASSERT_OK(fake_kernel_new(ret_k, *ret_dir));
+        ASSERT_OK(fake_kernel_new_context(*ret_k, ret_ctx));
+}
+
+static void close_case(char *dir, FakeKernel *k, VbContext *ctx) {
+        /* Reading never writes. */
+        ASSERT_EQ(fake_kernel_n_ops(k), 0);
+        ASSERT_EQ(fake_kernel_n_violations(k), 0);
+        vb_context_free(ctx);
+        fake_kernel_free(k);
+        tree_free(dir);
+}
+
+TEST(enumerate_desktop) {
+        static const char *const expected[] = {
+                "0000:00:00.0", "0000:00:01.0", "0000:00:02.0", "0000:00:03.0",
+                "0000:00:1f.2", "0000:01:00.0", "0000:01:00.1", "0000:02:00.0",
+        };
+        char *dir;
+        FakeKernel *k;
+        VbContext *ctx;
+        VbPciList l = {};
+
+        open_case("desktop", &dir, &k, &ctx);
+        ASSERT_OK(vb_pci_enumerate(ctx, &l));
+        ASSERT_EQ(l.n, ELEMENTSOF(expected));
+        /* Sorted by address (readdir order is not). */
+        for (size_t i = 0; i < l.n; i++)
+                ASSERT_STREQ(VB_PCI_ADDRESS_STR(&l.devices[i].address), expected[i]);
+        vb_pci_list_done(&l);
+        close_case(dir, k, ctx);
+}
+
+TEST(read_gpu) {
+        char *dir;
+        FakeKernel *k;
+        VbContext *ctx;
+        VbPciList l = {};
+        const VbPciDevice *d;
+        VbPciAddress a = addr("0000:01:00.0");
+
+        open_case("desktop", &dir, &k, &ctx);
+        ASSERT_OK(vb_pci_enumerate(ctx, &l));
+        d = vb_pci_list_find(&l, &a);
+        ASSERT_TRUE(d);
+        ASSERT_EQ(d->vendor, 0x1234);
+        ASSERT_EQ(d->device, 0x1111);
+        ASSERT_EQ(d->class, 0x030000);
+        /* Config byte 0x0e is 0x80 (multi-function): the low 7 bits are the type. */
+        ASSERT_EQ(d->header_type, 0);
+        ASSERT_TRUE(d->boot_vga);
+        ASSERT_EQ(d->iommu_group, 1);
+        ASSERT_STREQ(d->driver, "bochs-drm");
+        /* "(null)" is what the kernel shows for no override. */
+        ASSERT_NULL(d->driver_override);
+        ASSERT_TRUE(vb_pci_device_is_display(d));
+        ASSERT_FALSE(vb_pci_device_is_bridge(d));
+        /* Memory BARs only: BAR 0, BAR 2, the ROM. */
+        ASSERT_EQ(d->n_resources, 3);
+        ASSERT_EQ(d->resources[0].start, 0xc0000000);
+        ASSERT_EQ(d->resources[0].end, 0xc0ffffff);
+        ASSERT_EQ(d->resources[1].start, 0xc1000000);
+        vb_pci_list_done(&l);
+        close_case(dir, k, ctx);
+}
+
+TEST(read_other_devices) {
+        char *dir;
+        FakeKernel *k;
+        VbContext *ctx;
+        VbPciDevice d = {};
+        VbPciAddress a;
+
+        open_case("desktop", &dir, &k, &ctx);
+
+        a = addr("0000:01:00.1");
+        ASSERT_OK(vb_pci_device_read(ctx, &a, &d));
+        ASSERT_EQ(d.vendor, 0x8086);
+        ASSERT_EQ(d.device, 0x293e);
+        ASSERT_EQ(d.class, 0x040300);
+        ASSERT_FALSE(d.boot_vga);
+        ASSERT_EQ(d.iommu_group, 1);
+        ASSERT_STREQ(d.driver, "snd_hda_intel");
+        ASSERT_FALSE(vb_pci_device_is_display(&d));
+        vb_pci_device_done(&d);
+
+        a = addr("0000:00:01.0");
+        ASSERT_OK(vb_pci_device_read(ctx, &a, &d));
+        ASSERT_EQ(d.header_type, 1);
+        ASSERT_EQ(d.class, 0x060400);
+        ASSERT_EQ(d.iommu_group, 2);
+        ASSERT_STREQ(d.driver, "pcieport");
+        ASSERT_TRUE(vb_pci_device_is_bridge(&d));
+        vb_pci_device_done(&d);
+
+        /* The host bridge: header type 0 but class 0x06, no driver. */
+        a = addr("0000:00:00.0");
+        ASSERT_OK(vb_pci_device_read(ctx, &a, &d));
+        ASSERT_EQ(d.header_type, 0);
+        ASSERT_NULL(d.driver);
+        ASSERT_TRUE(vb_pci_device_is_bridge(&d));
+        vb_pci_device_done(&d);
+
+        a = addr("0000:00:03.0");
+        ASSERT_OK(vb_pci_device_read(ctx, &a, &d));
+        ASSERT_TRUE(vb_pci_device_is_bridge(&d));
+        vb_pci_device_done(&d);
+
+        /* Not present (the hot-plug slot is empty). */
+        a = addr("0000:03:00.0");
+        ASSERT_ERRNO(vb_pci_device_read(ctx, &a, &d), ENODEV);
+        close_case(dir, k, ctx);
+}
+
+TEST(override_is_read) {
+        char *dir;
+        FakeKernel *k;
+        VbContext *ctx;
+        VbPciDevice d = {};
+        VbPciAddress a = addr("0000:01:00.1");
+
+        open_case("desktop", &dir, &k, &ctx);
+        ASSERT_OK(tree_write(dir, "sys/bus/pci/devices/0000:01:00.1/driver_override", "vfio-pci\n"));
+        ASSERT_OK(vb_pci_device_read(ctx, &a, &d));
+        ASSERT_STREQ(d.driver_override, "vfio-pci");
+        vb_pci_device_done(&d);
+        close_case(dir, k, ctx);
+}
+
+TEST(no_iommu_means_no_group) {
+        char *dir;
+        FakeKernel *k;
+        VbContext *ctx;
+        VbPciList l = {};
+
+        open_case("no-iommu", &dir, &k, &ctx);
+        ASSERT_OK(vb_pci_enumerate(ctx, &l));
+        ASSERT_EQ(l.n, 8);
+        for (size_t i = 0; i < l.n; i++)
+                ASSERT_EQ(l.devices[i].iommu_group, -1);
+        vb_pci_list_done(&l);
+        close_case(dir, k, ctx);
+}
+
+TEST(two_gpus) {
+        char *dir;
+        FakeKernel *k;
+        VbContext *ctx;
+        VbPciList l = {};
+        VbPciAddress a0 = addr("0000:0e:00.0"), a1 = addr("0000:0f:00.0"), s0 = addr("0000:0e:00.1"),
+                     s1 = addr("0000:0f:00.1");
+        const VbPciDevice *g0, *g1, *d0, *d1;
+
+        open_case("two-gpus", &dir, &k, &ctx);
+        ASSERT_OK(vb_pci_enumerate(ctx, &l));
+        g0 = vb_pci_list_find(&l, &a0);
+        g1 = vb_pci_list_find(&l, &a1);
+        d0 = vb_pci_list_find(&l, &s0);
+        d1 = vb_pci_list_find(&l, &s1);
+        ASSERT_TRUE(g0 && g1 && d0 && d1);
+        ASSERT_TRUE(g0->boot_vga);
+        ASSERT_FALSE(g1->boot_vga);
+        ASSERT_EQ(g0->device, 0x13c2);
+        ASSERT_EQ(g1->device, 0x13c0);
+        ASSERT_EQ(d0->device, 0x0fbb);
+        ASSERT_EQ(d1->device, 0x0fbb);
+        ASSERT_EQ(g0->iommu_group, 13);
+        ASSERT_EQ(d1->iommu_group, 14);
+        /* 64-bit prefetchable BAR 1 holds the framebuffer aperture. */
+        ASSERT_EQ(g0->n_resources, 4);
+        ASSERT_EQ(g0->resources[1].start, 0xe0000000);
+        ASSERT_EQ(g0->resources[1].end, 0xefffffff);
+        vb_pci_list_done(&l);
+        close_case(dir, k, ctx);
+}
+
+TEST(driver_exists) {
+        char *dir;
+        FakeKernel *k;
+        VbContext *ctx;
+
+        open_case("desktop", &dir, &k, &ctx);
+        ASSERT_TRUE(vb_pci_driver_exists(ctx, "bochs-drm"));
+        ASSERT_FALSE(vb_pci_driver_exists(ctx, "vfio-pci"));
+        ASSERT_FALSE(vb_pci_driver_exists(ctx, "vfio_pci"));
+        close_case(dir, k, ctx);
+
+        open_case("unbound", &dir, &k, &ctx);
+        ASSERT_TRUE(vb_pci_driver_exists(ctx, "vfio-pci"));
+        close_case(dir, k, ctx);
+}
+
+TEST(device_gone_while_enumerating_is_skipped) {
+        char *dir;
+        FakeKernel *k;
+        VbContext *ctx;
+        VbPciList l = {};
+
+        open_case("desktop", &dir, &k, &ctx);
+        /* A dangling bus link: the device went away between readdir and read. */
+        ASSERT_OK(fake_kernel_unplug(k, "0000:02:00.0"));
+        ASSERT_OK(tree_symlink(dir, "../../../devices/pci0000:00/0000:00:02.0/0000:02:00.0",
+                               "sys/bus/pci/devices/0000:02:00.0"));
+        ASSERT_OK(vb_pci_enumerate(ctx, &l));
+        ASSERT_EQ(l.n, 7);
+        vb_pci_list_done(&l);
+        close_case(dir, k, ctx);
+}
+
+TESTS_MAIN()

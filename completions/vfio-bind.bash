@@ -123,7 +123,7 @@ _vfio_bind() {
         local opts
         case $verb in
                 '')      opts='--help --version' ;;
-                groups)  opts='--help' ;;
+                groups)  opts='--help --config=' ;;
                 status)  opts='--help --json --config=' ;;
                 check)   opts='--help --config=' ;;
                 bind)    opts='--help --driver=' ;;

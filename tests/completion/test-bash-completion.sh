@@ -78,7 +78,7 @@ check 'vfio-bind nonsense '
 
 # Options per verb.
 check 'vfio-bind groups ' 
-check 'vfio-bind groups -' --help
+check 'vfio-bind groups -' --help --config=
 check 'vfio-bind status --' --help --json --config=
 check 'vfio-bind status --j' --json
 check 'vfio-bind check -' --help --config=

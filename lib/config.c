@@ -549,10 +549,11 @@ static int parse_device(Parser *p, VbConfigSetting setting, char *value) {
 
                 r = vb_selector_parse_explain(word, &s, &kind, error, sizeof(error));
                 if (r < 0) {
-                        r = parser_error(p, "invalid %s %s: %s",
+                        r = parser_error(p, "invalid %s %s: %s%s",
                                          kind == VB_SELECTOR_ID ? "PCI ID" :
                                          kind < 0 ? "device selector" : "PCI address",
-                                         QUOTE(word), error);
+                                         QUOTE(word), error,
+                                         strchr(word, ',') ? " (separate selectors with spaces)" : "");
                         if (r < 0)
                                 return r;
                         continue;

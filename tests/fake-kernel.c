@@ -213,10 +213,10 @@ static char *op_format(const FakeOp *op) {
 
         if (!v)
                 return NULL;
-        if (op->type == FAKE_OP_LOAD)
-                return xasprintf("load %s -> %d", v, op->result);
         if (op->result < 0)
                 res = xasprintf(" -> -%s", errno_name(-op->result));
+        if (op->type == FAKE_OP_LOAD)
+                return res ? xasprintf("load %s%s", v, res) : xasprintf("load %s -> %d", v, op->result);
         return xasprintf("%s=%s%s", op->normalized ?: op->path, v, res ?: "");
 }
 

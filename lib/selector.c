@@ -104,7 +104,7 @@ static int parse_function(Problem *p, Field f, uint32_t *ret) {
 static int selector_parse_full(const char *s, VbSelector *ret, Problem *p) {
         const char *colon[2];
         size_t n_colons = 0;
-        Field parts[3], slot_field, function_field;
+        Field parts[3], slot_field, function_field = {};
         bool has_function;
         uint32_t domain = 0, bus, slot, function = 0;
         int r;

@@ -194,7 +194,9 @@ int vbc_status(const VbcArgs *a) {
         }
         for (size_t i = 0; i < s.plan.n_unmatched; i++) {
                 char sel[VB_SELECTOR_STRING_MAX];
-                printf("%-12s  %s\n", vb_selector_format(&s.plan.unmatched[i], sel), "matches no device");
+                printf("%-12s  ", vb_selector_format(&s.plan.unmatched[i], sel));
+                vbc_print_padded(stdout, "-", width);
+                printf("  %-5s  %smatches no device%s\n", "-", VBC_YELLOW, VBC_RESET);
         }
         print_console(&s);
         return ok ? 0 : 1;
@@ -217,7 +219,7 @@ int vbc_check(const VbcArgs *a) {
         printf("Configuration: ");
         for (char **i = c->files; i && *i; i++)
                 printf("%s%s", i == c->files ? "" : ", ", *i);
-        printf("%s\nDriver %s, Group=%s, UnbindHost=%s, Release=%s\n\n%s\n", c->files && c->files[0] ? "" : "(none found)",
+        printf("%s\nDriver %s, Group=%s, UnbindHost=%s, Release=%s\n\n%s", c->files && c->files[0] ? "" : "(none found)",
                c->driver, vb_group_policy_to_string(c->group), c->unbind_host ? "yes" : "no",
                vb_release_policy_to_string(c->release), text);
 
@@ -243,7 +245,8 @@ int vbc_check(const VbcArgs *a) {
                         if (e->reason == VB_REASON_HOST_DRIVER)
                                 WARNING("%s: %s; at boot vfio-bindd runs before that driver loads from udev or "
                                         "modules-load, but not before the initrd", addr, explain);
-                        else if (e->reason == VB_REASON_RELEASED || e->reason == VB_REASON_DISABLED)
+                        else if (e->reason == VB_REASON_RELEASED || e->reason == VB_REASON_DISABLED ||
+                                 e->reason == VB_REASON_BRIDGE)
                                 WARNING("%s: %s", addr, explain);
                         else if (e->reason != VB_REASON_NO_IOMMU || s.iommu_enabled)
                                 PROBLEM("%s: %s", addr, explain);
@@ -260,8 +263,8 @@ int vbc_check(const VbcArgs *a) {
                 printf("\n%u problem%s, %u warning%s: fix the problems before rebooting.\n", problems,
                        problems == 1 ? "" : "s", warnings, warnings == 1 ? "" : "s");
         else
-                printf("\nOK%s%u warning%s: vfio-bindd would bind %zu device%s at boot (%zu already on %s).\n",
-                       warnings ? ", " : ", ", warnings, warnings == 1 ? "" : "s",
+                printf("\nOK, %u warning%s: vfio-bindd would bind %zu device%s at boot (%zu already on %s).\n",
+                       warnings, warnings == 1 ? "" : "s",
                        vb_plan_count(&s.plan, VB_ACTION_BIND), vb_plan_count(&s.plan, VB_ACTION_BIND) == 1 ? "" : "s",
                        vb_plan_count(&s.plan, VB_ACTION_LEAVE), c->driver);
         return problems ? 1 : 0;

@@ -21,7 +21,7 @@ static void help(void) {
                "  -h --help              Show this help\n"
                "     --version           Show the version\n"
                "     --config=PATH       Read PATH instead of " VB_CONFIG_FILE " and its\n"
-               "                         drop-ins (status, check)\n"
+               "                         drop-ins (groups, status, check)\n"
                "     --json              Print JSON (status)\n"
                "     --driver=NAME       Driver for bind (default: vfio-pci)\n\n"
                "Exit status: 0 when everything is as it should be, 1 when not, 2 on bad usage.\n"

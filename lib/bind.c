@@ -170,9 +170,13 @@ done:
                         r = -ENOMEM;
         }
 finish:
-        if (r < 0)
+        if (r < 0) {
+                /* Failed before anything was unbound: say where the device is now. */
+                if (!res.driver_after && r != -ENODEV)
+                        (void) current_driver(ctx, a, &res.driver_after);
                 vb_debug(ctx, "%s: binding to %s failed at step %s: %s", VB_PCI_ADDRESS_STR(a), driver,
                          vb_bind_step_to_string(res.failed_step), strerror(-r));
+        }
         *ret = res;
         return r;
 }

@@ -640,12 +640,25 @@ TEST(line_limits) {
         ASSERT_STREQ(diag.messages[0], "t:1: line is too long (4097 bytes, the limit is 4096)");
 }
 
+/* A fresh directory under $TMPDIR (build sandboxes may have no /tmp). */
+static char *make_temp_dir(void) {
+        const char *tmp = getenv("TMPDIR");
+        char *dir;
+
+        if (asprintf(&dir, "%s/test-config-XXXXXX", tmp && *tmp ? tmp : "/tmp") < 0)
+                TEST_FAIL("out of memory");
+        if (!mkdtemp(dir)) {
+                free(dir);
+                TEST_FAIL("mkdtemp() failed: %m");
+        }
+        return dir;
+}
+
 TEST(long_line_file) {
-        char dir[] = "/tmp/test-config-XXXXXX";
+        _cleanup_free_ char *dir = make_temp_dir();
         _cleanup_free_ char *path = NULL;
         FILE *f;
 
-        ASSERT_TRUE(mkdtemp(dir));
         path = path_join(dir, "long.conf");
         f = fopen(path, "we");
         ASSERT_TRUE(f);
@@ -968,11 +981,10 @@ TEST(dropins) {
 }
 
 TEST(file_level_errors) {
-        char dir[] = "/tmp/test-config-XXXXXX";
+        _cleanup_free_ char *dir = make_temp_dir();
         _cleanup_free_ char *missing = NULL, *fifo = NULL, *big = NULL, *unreadable = NULL;
         int fd;
 
-        ASSERT_TRUE(mkdtemp(dir));
         missing = path_join(dir, "missing.conf");
 
         /* a missing default file is fine, a missing explicit file is not */

@@ -19,37 +19,61 @@ let
 
   lines = text: builtins.filter builtins.isString (builtins.split "\n" text);
 
-  # Microseconds per Timeout= unit; a number without unit is in seconds.
+  # Microseconds per Timeout= unit (lib/config.c duration_units); a number without unit is in
+  # seconds. Longer names first, so that the regular expression does not stop at "m" in "min".
   timeUnits = {
+    "usec" = 1;
     "us" = 1;
+    "msec" = 1000;
     "ms" = 1000;
-    "" = 1000000;
-    "s" = 1000000;
     "sec" = 1000000;
-    "m" = 60000000;
+    "s" = 1000000;
     "min" = 60000000;
+    "m" = 60000000;
     "h" = 3600000000;
   };
-  unitNames = builtins.concatStringsSep "|" (builtins.filter (u: u != "") (builtins.attrNames timeUnits));
-  timePart = "([0-9]+)(\\.([0-9]+))?(${unitNames})?";
+  unitAlternatives = "usec|us|msec|ms|sec|s|min|m|h";
+  # One part: a number, an optional fraction, blanks, an optional unit. Parts may follow each
+  # other with or without blanks ("1min 30s", "1min30s"). Blanks are spaces and tabs only.
+  timePart = "([0-9]+)(\\.([0-9]+))?[ \t]*(${unitAlternatives})?";
+  timeSpan = "[ \t]*(${timePart}[ \t]*)+";
 
   # A decimal string of digits as an integer; fromJSON alone refuses leading zeros ("05").
   toInt = s: if s == "" then 0 else builtins.fromJSON (builtins.head (builtins.match "0*([0-9]+)" s));
 
-  pow10 = n: if n == 0 then 1 else 10 * pow10 (n - 1);
+  chars = s: builtins.genList (i: builtins.substring i 1 s) (builtins.stringLength s);
 
-  # One part of a duration, "1.5s", as microseconds: integer arithmetic, the fraction cut after
-  # nanoseconds first so that the numbers stay small.
+  # The fraction as lib/config.c adds it: each digit is worth a tenth of the one before, and
+  # digits finer than a microsecond are dropped.
+  fractionUsec =
+    unit: digits:
+    (builtins.foldl'
+      (
+        acc: d:
+        if acc.mult >= 10 then
+          {
+            mult = acc.mult / 10;
+            usec = acc.usec + toInt d * (acc.mult / 10);
+          }
+        else
+          acc
+      )
+      {
+        mult = unit;
+        usec = 0;
+      }
+      (chars digits)
+    ).usec;
+
+  # The captures of one timePart match as microseconds.
   partUsec =
-    part:
+    m:
     let
-      m = builtins.match timePart part;
-      whole = toInt (builtins.elemAt m 0);
+      unitName = builtins.elemAt m 3;
+      unit = if unitName == null then timeUnits.s else timeUnits.${unitName};
       fraction = builtins.elemAt m 2;
-      unit = timeUnits.${if builtins.elemAt m 3 == null then "" else builtins.elemAt m 3};
-      digits = builtins.substring 0 9 (if fraction == null then "" else fraction);
     in
-    whole * unit + toInt digits * unit / pow10 (builtins.stringLength digits);
+    toInt (builtins.elemAt m 0) * unit + (if fraction == null then 0 else fractionUsec unit fraction);
 in
 rec {
   # Regular expressions (whole string) for the three selector forms.
@@ -86,13 +110,13 @@ rec {
   timeoutMaxUsec = 300 * 1000000;
 
   # Timeout= as microseconds: an integer of seconds, or a duration string ("10s", "500ms",
-  # "1.5s", "1min 30s", "2"), parts separated by spaces. null if it is neither.
+  # "1.5s", "1min 30s", "2"). null if it is neither.
   timeoutUsec =
     v:
     if builtins.isInt v then
       (if v >= 0 then v * 1000000 else null)
-    else if builtins.isString v && matches "${timePart}( +${timePart})*" v then
-      sum (map partUsec (builtins.filter builtins.isString (builtins.split " +" v)))
+    else if builtins.isString v && matches timeSpan v then
+      sum (map partUsec (builtins.filter builtins.isList (builtins.split timePart v)))
     else
       null;
 

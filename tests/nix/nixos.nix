@@ -1,10 +1,14 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# Evaluates NixOS configurations that use nix/module.nix against a real nixpkgs tree (given by
-# path; nothing is fetched). tests/nix/nixos-eval.sh runs it and checks the results.
+# Evaluates NixOS configurations that use nix/module.nix against a real nixpkgs tree, given by
+# path (nothing is fetched, nothing is built):
 #
 #   nix-instantiate --store dummy:// --eval --strict --json tests/nix/nixos.nix \
-#     --arg nixpkgs /path/to/nixpkgs -A <case>
+#     --arg nixpkgs /path/to/nixpkgs -A failures        # must be []
+#   … -A guide | initrd | mistakes | gpuInitrd           # what came out, to read
+#   … -A badDevice | badTimeout | badDriver              # must fail, naming the option
+#
+# tests/nix/check.sh runs all of this when VB_NIXPKGS is set.
 {
   nixpkgs,
   system ? "x86_64-linux",
@@ -14,6 +18,7 @@ let
   # nixpkgs' default.nix refuses Nix older than 2.18; the top level itself does not care.
   pkgs = import (nixpkgs + "/pkgs/top-level/default.nix") { localSystem = { inherit system; }; };
   inherit (pkgs) lib;
+  vb = import ../../nix/lib.nix;
 
   base = {
     fileSystems."/" = {
@@ -35,7 +40,8 @@ let
       ];
     }).config;
 
-  guide = {
+  # The seed guide's setup (amd_iommu=on, the GPU and its audio function), as options.
+  guideModule = {
     services.vfio-bind = {
       enable = true;
       devices = [
@@ -46,33 +52,8 @@ let
     };
   };
 
-  failedAssertions = config: map (a: a.message) (lib.filter (a: !a.assertion) config.assertions);
-
-  summary = config: {
-    conf = config.environment.etc."vfio-bind.conf".source.text;
-    kernelParams = config.boot.kernelParams;
-    kernelModules = config.boot.kernelModules;
-    kernelVersion = config.boot.kernelPackages.kernel.version;
-    systemdPackages = map (p: p.name) config.systemd.packages;
-    packageMesonFlags = config.services.vfio-bind.package.mesonFlags;
-    wantedBy = config.systemd.services.vfio-bind.wantedBy;
-    override = config.systemd.units."vfio-bind.service".text;
-    initrdUnit = config.boot.initrd.systemd.units."vfio-bind.service".text or null;
-    initrdStorePaths = lib.filter (lib.hasInfix "vfio-bind") (map (p: p.source) config.boot.initrd.systemd.storePaths);
-    initrdSystemd = config.boot.initrd.systemd.enable;
-    initrdConf = config.boot.initrd.systemd.contents."/etc/vfio-bind.conf".source.text or null;
-    initrdModules = lib.filter (lib.hasPrefix "vfio") config.boot.initrd.availableKernelModules;
-    assertions = failedAssertions config;
-    warnings = config.warnings;
-  };
-in
-{
-  # The seed guide's setup, as options.
-  guide = summary (eval guide);
-
-  # Stage 1 binding with systemd in the initrd, and a duration and policies off their defaults.
-  initrd = summary (eval {
-    imports = [ guide ];
+  initrdModule = {
+    imports = [ guideModule ];
     boot.initrd.systemd.enable = true;
     services.vfio-bind = {
       initrd.enable = true;
@@ -82,40 +63,199 @@ in
       timeout = 30;
       driver = "pci-stub";
     };
-  });
+  };
+
+  failedAssertions = config: map (a: a.message) (lib.filter (a: !a.assertion) config.assertions);
+
+  summary = config: {
+    conf = config.environment.etc."vfio-bind.conf".source.text or null;
+    kernelParams = config.boot.kernelParams;
+    kernelModules = config.boot.kernelModules;
+    kernelVersion = config.boot.kernelPackages.kernel.version;
+    package = config.services.vfio-bind.package.name;
+    packageOut = config.services.vfio-bind.package.outPath;
+    packageMesonFlags = config.services.vfio-bind.package.mesonFlags;
+    systemdPackages = map (p: p.name) config.systemd.packages;
+    wantedBy = config.systemd.services.vfio-bind.wantedBy or null;
+    # The package ships the unit; NixOS adds this drop-in (overrides.conf) to it.
+    override = config.systemd.units."vfio-bind.service".text or null;
+    initrdSystemd = config.boot.initrd.systemd.enable;
+    initrdUnit = config.boot.initrd.systemd.units."vfio-bind.service".text or null;
+    initrdWantedBy = config.boot.initrd.systemd.services.vfio-bind.wantedBy or null;
+    initrdStorePaths = lib.filter (lib.hasInfix "vfio-bind") (
+      map (p: p.source) config.boot.initrd.systemd.storePaths
+    );
+    initrdConf = config.boot.initrd.systemd.contents."/etc/vfio-bind.conf".source.text or null;
+    initrdModules = lib.filter (lib.hasPrefix "vfio") config.boot.initrd.availableKernelModules;
+    assertions = failedAssertions config;
+    warnings = config.warnings;
+  };
+
+  guide = summary (eval guideModule);
+  initrd = summary (eval initrdModule);
 
   # What the assertions and warnings catch.
   mistakes = summary (eval {
     services.vfio-bind.enable = true;
     services.vfio-bind.initrd.enable = true;
     boot.initrd.systemd.enable = false;
+    boot.postBootCommands = ''
+      echo 0 > /sys/class/vtconsole/vtcon1/bind
+      echo efi-framebuffer.0 > /sys/bus/platform/drivers/efi-framebuffer/unbind
+      echo vfio-pci > /sys/bus/pci/devices/0000:0f:00.0/driver_override
+    '';
+  });
+  gpuInitrd = summary (eval {
+    imports = [ guideModule ];
     boot.initrd.kernelModules = [
       "amdgpu"
       "nvidia-drm"
     ];
-    boot.postBootCommands = ''
-      echo 0 > /sys/class/vtconsole/vtcon1/bind
-      echo vfio-pci > /sys/bus/pci/devices/0000:0f:00.0/driver_override
-    '';
   });
-
   # Selectors from the kernel command line only: no assertion.
-  cmdline = (summary (eval {
+  cmdline = summary (eval {
     services.vfio-bind.enable = true;
     boot.kernelParams = [ "vfio-bind.device=0f:00.0" ];
-  })).assertions;
+  });
+  disabled = summary (eval { services.vfio-bind.devices = [ "0f:00.0" ]; });
+
+  lines = text: lib.filter (l: l != "") (lib.splitString "\n" text);
+  # The template the package installs as lib/systemd/system/vfio-bind.service (meson fills in
+  # @sbindir@ and @sysconfdir@); the derivation cannot be built here, so read its source.
+  unitTemplate = lines (builtins.readFile ../../systemd/vfio-bind.service.in);
+  beforeUnits = lib.concatMap (l: lib.splitString " " (lib.removePrefix "Before=" l)) (
+    lib.filter (lib.hasPrefix "Before=") unitTemplate
+  );
+  initrdLines = lines initrd.initrdUnit;
+  initrdBefore = lib.splitString " " (
+    lib.removePrefix "Before=" (lib.findFirst (lib.hasPrefix "Before=") "Before=" initrdLines)
+  );
+
+  earlyUnits = [
+    "systemd-modules-load.service"
+    "systemd-udev-trigger.service"
+    "sysinit.target"
+  ];
+
+  expect = what: ok: lib.optional (!ok) what;
+  has = lib.elem;
+  hasAll = xs: list: lib.all (x: lib.elem x list) xs;
+  hasInfixIn = infix: list: lib.any (lib.hasInfix infix) list;
+
+  guideConf = vb.configText {
+    devices = [
+      "0000:0f:00.0"
+      "0f:00.1"
+    ];
+    driver = "vfio-pci";
+    group = "check";
+    unbindHost = true;
+    timeout = "10s";
+    releaseConsole = "auto";
+  };
+in
+{
+  inherit
+    guide
+    initrd
+    mistakes
+    gpuInitrd
+    cmdline
+    disabled
+    ;
+
+  failures = lib.concatLists [
+    # The package's unit, as meson installs it.
+    (expect "unit: Type=notify" (has "Type=notify" unitTemplate))
+    (expect "unit: DefaultDependencies=no" (has "DefaultDependencies=no" unitTemplate))
+    (expect "unit: Before= ${toString earlyUnits}" (hasAll earlyUnits beforeUnits))
+    (expect "unit: ExecStart=@sbindir@/vfio-bindd" (has "ExecStart=@sbindir@/vfio-bindd" unitTemplate))
+    (expect "package: sbindir is bin, sysconfdir /etc, unitdir in $out" (
+      hasAll [
+        "-Dsbindir=bin"
+        "-Dsysconfdir=/etc"
+      ] guide.packageMesonFlags
+      && hasInfixIn "/lib/systemd/system" guide.packageMesonFlags
+    ))
+
+    # Stage 2: the package's unit enabled, not a second one written here.
+    (expect "guide: /etc/vfio-bind.conf" (guide.conf == guideConf))
+    (expect "guide: amd_iommu=on" (has "amd_iommu=on" guide.kernelParams))
+    (expect "guide: vfio modules" (
+      hasAll [
+        "vfio_pci"
+        "vfio_iommu_type1"
+        "vfio"
+      ] guide.kernelModules
+    ))
+    (expect "guide: vfio_virqfd only before Linux 6.2" (
+      has "vfio_virqfd" guide.kernelModules == lib.versionOlder guide.kernelVersion "6.2"
+    ))
+    (expect "guide: systemd.packages has the package" (has guide.package guide.systemdPackages))
+    (expect "guide: wanted by sysinit.target" (guide.wantedBy == [ "sysinit.target" ]))
+    (expect "guide: the drop-in leaves Type=, ExecStart=, DefaultDependencies= and Before= to the unit" (
+      !lib.any (k: hasInfixIn k (lines guide.override)) [
+        "Type="
+        "ExecStart="
+        "DefaultDependencies="
+        "Before="
+      ]
+    ))
+    (expect "guide: reloads on a new configuration" (lib.hasInfix "X-Reload-Triggers=" guide.override))
+    (expect "guide: no initrd service" (
+      guide.initrdUnit == null && guide.initrdStorePaths == [ ] && guide.initrdConf == null
+    ))
+    (expect "guide: no assertion fails" (guide.assertions == [ ]))
+    (expect "guide: no warning" (guide.warnings == [ ]))
+
+    # Stage 1.
+    (expect "initrd: the service runs vfio-bindd --once" (
+      has "ExecStart=${initrd.packageOut}/bin/vfio-bindd --once" initrdLines
+    ))
+    (expect "initrd: DefaultDependencies off" (has "DefaultDependencies=false" initrdLines))
+    (expect "initrd: Before= ${toString earlyUnits}" (hasAll earlyUnits initrdBefore))
+    (expect "initrd: wanted by sysinit.target" (initrd.initrdWantedBy == [ "sysinit.target" ]))
+    (expect "initrd: the program in storePaths" (
+      has "${initrd.packageOut}/bin/vfio-bindd" initrd.initrdStorePaths
+    ))
+    (expect "initrd: the same configuration in the initrd" (
+      initrd.initrdConf == initrd.conf && lib.hasInfix "Driver=pci-stub" initrd.conf
+    ))
+    (expect "initrd: vfio modules available in the initrd" (has "vfio_pci" initrd.initrdModules))
+    (expect "initrd: no assertion fails" (initrd.assertions == [ ]))
+
+    # Mistakes.
+    (expect "mistakes: empty devices asserted" (hasInfixIn "services.vfio-bind.devices is empty" mistakes.assertions))
+    (expect "mistakes: initrd.enable without systemd stage 1 asserted" (
+      hasInfixIn "needs boot.initrd.systemd.enable" mistakes.assertions
+    ))
+    (expect "mistakes: postBootCommands warned" (
+      hasInfixIn "boot.postBootCommands still writes driver_override, vtconsole, efi-framebuffer" mistakes.warnings
+    ))
+    (expect "gpuInitrd: initrd GPU drivers warned" (
+      hasInfixIn "loads amdgpu, nvidia-drm in the initrd" gpuInitrd.warnings
+    ))
+    (expect "cmdline: vfio-bind.device= on the kernel command line is enough" (cmdline.assertions == [ ]))
+    (expect "disabled: nothing without enable" (
+      disabled.conf == null && disabled.override == null && !(has disabled.package disabled.systemdPackages)
+    ))
+  ];
 
   # Must fail evaluation, naming the option.
-  badDevice = (eval (lib.recursiveUpdate guide { services.vfio-bind.devices = [ "0f:00.8" ]; })).environment.etc."vfio-bind.conf".source.text;
-  badTimeout = (eval (lib.recursiveUpdate guide { services.vfio-bind.timeout = "5min 1s"; })).environment.etc."vfio-bind.conf".source.text;
-  badDriver = (eval (lib.recursiveUpdate guide { services.vfio-bind.driver = "../vfio-pci"; })).environment.etc."vfio-bind.conf".source.text;
+  badDevice =
+    (eval (lib.recursiveUpdate guideModule { services.vfio-bind.devices = [ "0f:00.8" ]; }))
+    .environment.etc."vfio-bind.conf".source.text;
+  badTimeout =
+    (eval (lib.recursiveUpdate guideModule { services.vfio-bind.timeout = "5min 1s"; }))
+    .environment.etc."vfio-bind.conf".source.text;
+  badDriver =
+    (eval (lib.recursiveUpdate guideModule { services.vfio-bind.driver = "../vfio-pci"; }))
+    .environment.etc."vfio-bind.conf".source.text;
 
-  # Whole-system derivations (computed, not built).
-  toplevel = (eval guide).system.build.toplevel.drvPath;
-  initrdToplevel = (eval {
-    imports = [ guide ];
-    boot.initrd.systemd.enable = true;
-    services.vfio-bind.initrd.enable = true;
-  }).system.build.toplevel.drvPath;
-  vmTest = (pkgs.testers.runNixOSTest ../../nix/test.nix).driver.drvPath;
+  # Whole systems and the VM test's driver: computed, not built.
+  drvPaths = {
+    guide = (eval guideModule).system.build.toplevel.drvPath;
+    initrd = (eval initrdModule).system.build.toplevel.drvPath;
+    vmTest = (pkgs.testers.runNixOSTest ../../nix/test.nix).driver.drvPath;
+  };
 }

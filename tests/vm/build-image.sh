@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
 # Build (or find in the cache) the guest image the QEMU tests boot: a kernel from Debian's
-# linux-image-amd64 and a root file system with systemd as PID 1, udev, kmod and pciutils, packed
+# linux-image-amd64 and a root file system with systemd as PID 1, udev, kmod, pciutils and jq, packed
 # as a zstd cpio that the kernel unpacks as its initramfs and runs as a normal system
 # (rdinit=/lib/systemd/systemd, no /etc/initrd-release).
 #
@@ -22,7 +22,7 @@ SELF=$(readlink -f "${BASH_SOURCE[0]}")
 CACHE=${VB_VM_CACHE:-${XDG_CACHE_HOME:-/var/cache}/vfio-bind-vm}
 SUITE=bookworm
 MIRROR=${VB_VM_MIRROR:-}
-PACKAGES=(systemd systemd-sysv udev kmod pciutils)
+PACKAGES=(systemd systemd-sysv udev kmod pciutils jq)
 # The host drivers of the emulated devices, the VFIO drivers, and what they need; the closure is
 # taken from modules.dep.
 MODULES=(bochs snd_hda_intel e1000e vfio_pci vfio_iommu_type1 pci-stub)

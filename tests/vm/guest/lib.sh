@@ -1,0 +1,371 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# shellcheck shell=bash
+#
+# Helpers for the checks that run inside the guest. Under TCG every fork/exec costs tens of
+# milliseconds, so the helpers read sysfs with shell builtins and run each outside tool (dmesg,
+# journalctl, systemctl, jq) once, keeping what it printed in arrays.
+#
+# A check is a function that returns 0 when it holds and otherwise sets WHY to what was found:
+#     check scenario-1 "both functions on vfio-pci" on_driver 0000:01:00.0 vfio-pci
+# prints "VMRESULT PASS scenario-1: both functions on vfio-pci" or "VMRESULT FAIL …: WHY" on the
+# results port (fd 3, the second serial port), which the host turns into the report.
+
+WHY=
+
+_result() { printf 'VMRESULT %s\n' "$*" >&3; }
+pass() { _result "PASS $1: $2"; }
+fail() { _result "FAIL $1: $2"; }
+# timing ID TEXT: a measured time, reported on its own line
+timing() { _result "TIME $1: $2"; }
+note() { _result "INFO $1: $2"; }
+
+# check ID TEXT FUNCTION [ARGS…]
+check() {
+        local id=$1 text=$2
+        shift 2
+        WHY=
+        if "$@"; then
+                pass "$id" "$text"
+        else
+                fail "$id" "$text: ${WHY:-$* failed}"
+        fi
+}
+
+# all CHECK… joined with "&&" without a subshell: all_of "on_driver A x" "on_driver B y"
+all_of() {
+        local c
+        for c in "$@"; do
+                # shellcheck disable=SC2086
+                $c || return 1
+        done
+}
+
+# ---------------------------------------------------------------------------------------------
+# sysfs, builtins only
+
+# pci_driver ADDR: REPLY = the driver bound to ADDR ("" for none); returns 1 if ADDR is absent.
+pci_driver() {
+        local line
+        REPLY=
+        [[ -e /sys/bus/pci/devices/$1 ]] || return 1
+        while IFS= read -r line; do
+                [[ $line == DRIVER=* ]] && REPLY=${line#DRIVER=}
+        done </sys/bus/pci/devices/$1/uevent
+        return 0
+}
+
+# read_attr FILE: REPLY = the first line of FILE ("" if it cannot be read)
+read_attr() {
+        REPLY=
+        [[ -r $1 ]] || return 1
+        IFS= read -r REPLY <"$1" || [[ -n $REPLY ]]
+}
+
+# iommu_group ADDR: REPLY = the IOMMU group number of ADDR; returns 1 if it has none.
+iommu_group() {
+        local p
+        REPLY=
+        for p in /sys/kernel/iommu_groups/*/devices/"$1"; do
+                [[ -e $p ]] || continue
+                p=${p#/sys/kernel/iommu_groups/}
+                REPLY=${p%%/*}
+                return 0
+        done
+        return 1
+}
+
+# on_driver ADDR DRIVER: the device is there and bound to DRIVER ("" means no driver).
+on_driver() {
+        if ! pci_driver "$1"; then
+                WHY="$1 is not on the bus"
+                return 1
+        fi
+        [[ $REPLY == "$2" ]] && return 0
+        WHY="$1 is on ${REPLY:-no driver}, not ${2:-no driver}"
+        return 1
+}
+
+# no_override ADDR: driver_override of ADDR is empty.
+no_override() {
+        read_attr "/sys/bus/pci/devices/$1/driver_override"
+        [[ $REPLY == "(null)" || -z $REPLY ]] && return 0
+        WHY="$1 still has driver_override=$REPLY"
+        return 1
+}
+
+# vfio_dev_node ADDR: /dev/vfio/<group of ADDR> exists.
+vfio_dev_node() {
+        if ! iommu_group "$1"; then
+                WHY="$1 has no IOMMU group"
+                return 1
+        fi
+        [[ -c /dev/vfio/$REPLY ]] && return 0
+        WHY="/dev/vfio/$REPLY (group of $1) does not exist"
+        return 1
+}
+
+# module_loaded NAME: /sys/module/NAME exists (loaded as a module or built in with parameters).
+module_loaded() {
+        [[ -d /sys/module/$1 ]] && return 0
+        WHY="module $1 is not loaded"
+        return 1
+}
+
+# vtcon_fb: REPLY = the vtconsole whose driver is the frame buffer console ("" if none).
+vtcon_fb() {
+        local d name
+        REPLY=
+        for d in /sys/class/vtconsole/vtcon*; do
+                read_attr "$d/name" || continue
+                name=$REPLY
+                REPLY=
+                if [[ $name == *"frame buffer"* ]]; then
+                        REPLY=${d##*/}
+                        return 0
+                fi
+        done
+        return 1
+}
+
+# platform_driver DEV: REPLY = the driver of the platform device DEV ("" for none); 1 if absent.
+platform_driver() {
+        local line
+        REPLY=
+        [[ -e /sys/bus/platform/devices/$1 ]] || return 1
+        while IFS= read -r line; do
+                [[ $line == DRIVER=* ]] && REPLY=${line#DRIVER=}
+        done </sys/bus/platform/devices/$1/uevent
+        return 0
+}
+
+# wait_for SECONDS FUNCTION [ARGS…]: poll FUNCTION every 0.1 s until it holds.
+wait_for() {
+        local deadline=$(( $(uptime_ms) + $1 * 1000 ))
+        shift
+        while ! "$@"; do
+                (( $(uptime_ms) < deadline )) || return 1
+                read -r -t 0.1 -u 9 || :
+        done
+        return 0
+}
+
+# uptime_ms: prints the uptime in milliseconds (CLOCK_BOOTTIME, close to the monotonic clock).
+uptime_ms() {
+        local up
+        read -r up _ </proc/uptime
+        printf '%d\n' "$(( ${up%.*} * 1000 + 10#${up#*.} * 10 ))"
+}
+
+# ---------------------------------------------------------------------------------------------
+# the kernel log: KLOG[] holds `dmesg` once, load_klog refreshes it
+
+KLOG=()
+load_klog() {
+        mapfile -t KLOG < <(dmesg)
+}
+
+# klog_find PATTERN [FROM]: REPLY = index of the first line matching the glob PATTERN, -1 if none.
+klog_find() {
+        local i
+        for ((i = ${2:-0}; i < ${#KLOG[@]}; i++)); do
+                # shellcheck disable=SC2053
+                if [[ ${KLOG[i]} == $1 ]]; then
+                        REPLY=$i
+                        return 0
+                fi
+        done
+        REPLY=-1
+        return 1
+}
+
+# the driver core's lines (dyndbg "func driver_bound +p; func really_probe +p")
+klog_bound_pattern() { printf '%s' "*driver: '$1': driver_bound: bound to device '$2'*"; }
+klog_probe_pattern() { printf '%s' "*really_probe: probing driver $1 with device $2*"; }
+
+# never_bound DRIVER ADDR: the kernel log has no driver_bound line for DRIVER and ADDR.
+never_bound() {
+        if klog_find "$(klog_bound_pattern "$1" "$2")"; then
+                WHY="kernel log: ${KLOG[REPLY]}"
+                return 1
+        fi
+        return 0
+}
+
+# was_bound DRIVER ADDR: the kernel log has a driver_bound line for DRIVER and ADDR.
+was_bound() {
+        klog_find "$(klog_bound_pattern "$1" "$2")" && return 0
+        WHY="no \"driver: '$1': driver_bound: bound to device '$2'\" in the kernel log"
+        return 1
+}
+
+# klog_absent PATTERN: no kernel log line matches the glob.
+klog_absent() {
+        if klog_find "$1"; then
+                WHY="kernel log: ${KLOG[REPLY]}"
+                return 1
+        fi
+        return 0
+}
+
+# ---------------------------------------------------------------------------------------------
+# uevents recorded by vm-uevents.service (udevadm monitor --kernel --udev --property)
+
+UE_SRC=() UE_TIME=() UE_ACTION=() UE_SLOT=() UE_DRIVER=()
+_uevent_push() {
+        [[ -n $src ]] || return 0
+        UE_SRC+=("$src") UE_TIME+=("$time") UE_ACTION+=("$action") UE_SLOT+=("$slot") UE_DRIVER+=("$driver")
+        src=
+}
+load_uevents() {
+        local line src= time= action= slot= driver=
+        UE_SRC=() UE_TIME=() UE_ACTION=() UE_SLOT=() UE_DRIVER=()
+        while IFS= read -r line; do
+                if [[ $line =~ ^(KERNEL|UDEV)\ *\[([0-9.]+)\]\ +([a-z]+)\  ]]; then
+                        _uevent_push
+                        src=${BASH_REMATCH[1]} time=${BASH_REMATCH[2]} action=${BASH_REMATCH[3]}
+                        slot= driver=
+                elif [[ $line == PCI_SLOT_NAME=* ]]; then
+                        slot=${line#PCI_SLOT_NAME=}
+                elif [[ $line == DRIVER=* ]]; then
+                        driver=${line#DRIVER=}
+                elif [[ -z $line ]]; then
+                        _uevent_push
+                fi
+        done </run/vm-uevents.log
+        _uevent_push
+}
+
+# uevent_find SRC ACTION ADDR [DRIVER]: REPLY = index of the first matching event, -1 if none.
+uevent_find() {
+        local i
+        for ((i = 0; i < ${#UE_SRC[@]}; i++)); do
+                [[ ${UE_SRC[i]} == "$1" && ${UE_ACTION[i]} == "$2" && ${UE_SLOT[i]} == "$3" ]] || continue
+                [[ $# -lt 4 || ${UE_DRIVER[i]} == "$4" ]] || continue
+                REPLY=$i
+                return 0
+        done
+        REPLY=-1
+        return 1
+}
+
+# no_uevent_bind DRIVER ADDR: neither the kernel nor udev ever reported DRIVER binding ADDR.
+no_uevent_bind() {
+        local src
+        for src in KERNEL UDEV; do
+                if uevent_find $src bind "$2" "$1"; then
+                        WHY="$src bind of $2 by $1 at ${UE_TIME[REPLY]} s"
+                        return 1
+                fi
+        done
+        return 0
+}
+
+# uevent_bind DRIVER ADDR: the kernel reported DRIVER binding ADDR.
+uevent_bind() {
+        uevent_find KERNEL bind "$2" "$1" && return 0
+        WHY="no KERNEL bind uevent of $2 with DRIVER=$1"
+        return 1
+}
+
+# ---------------------------------------------------------------------------------------------
+# systemd: unit properties and the journal
+
+# unit_props UNIT: PROP[Key]=value for the properties the checks use
+declare -A PROP=()
+unit_props() {
+        local line
+        PROP=()
+        while IFS= read -r line; do
+                PROP[${line%%=*}]=${line#*=}
+        done < <(systemctl show "$1" -p ActiveState -p SubState -p Result -p StatusText \
+                 -p ExecMainStatus -p ExecMainCode -p ExecMainStartTimestampMonotonic \
+                 -p ActiveEnterTimestampMonotonic -p InactiveExitTimestampMonotonic \
+                 -p ExecMainExitTimestampMonotonic -p NRestarts)
+}
+
+# unit_active UNIT
+unit_active() {
+        unit_props "$1"
+        [[ ${PROP[ActiveState]} == active ]] && return 0
+        WHY="$1 is ${PROP[ActiveState]:-unknown}/${PROP[SubState]:-?} (result ${PROP[Result]:-?})"
+        return 1
+}
+
+# status_has TEXT…: the last StatusText read by unit_props contains every TEXT
+status_has() {
+        local t
+        for t in "$@"; do
+                if [[ ${PROP[StatusText]} != *"$t"* ]]; then
+                        WHY="status \"${PROP[StatusText]}\" does not mention \"$t\""
+                        return 1
+                fi
+        done
+        return 0
+}
+
+# load_journal UNIT: J_DEVICE[], J_ACTION[], J_BEFORE[], J_AFTER[], J_MESSAGE[], one per entry
+J_DEVICE=() J_ACTION=() J_BEFORE=() J_AFTER=() J_MESSAGE=()
+load_journal() {
+        local dev act before after msg
+        J_DEVICE=() J_ACTION=() J_BEFORE=() J_AFTER=() J_MESSAGE=()
+        while IFS=$'\t' read -r dev act before after msg; do
+                J_DEVICE+=("$dev") J_ACTION+=("$act") J_BEFORE+=("$before") J_AFTER+=("$after")
+                J_MESSAGE+=("$msg")
+        done < <(journalctl -b -u "$1" -o json --no-pager |
+                 jq -r '[.VFIO_BIND_DEVICE // "-", .VFIO_BIND_ACTION // "-",
+                         .VFIO_BIND_DRIVER_BEFORE // "-", .VFIO_BIND_DRIVER_AFTER // "-",
+                         (.MESSAGE | if type == "array" then implode else . end // "")] | @tsv')
+}
+
+# journal_find ACTION ADDR [DRIVER_AFTER]: REPLY = index of an entry with these fields whose
+# message also names ADDR; -1 if none.
+journal_find() {
+        local i
+        for ((i = 0; i < ${#J_ACTION[@]}; i++)); do
+                [[ ${J_ACTION[i]} == "$1" && ${J_DEVICE[i]} == "$2" ]] || continue
+                [[ $# -lt 3 || ${J_AFTER[i]} == "$3" ]] || continue
+                [[ ${J_MESSAGE[i]} == *"$2"* ]] || continue
+                REPLY=$i
+                return 0
+        done
+        REPLY=-1
+        return 1
+}
+
+# journal_has ACTION ADDR [DRIVER_AFTER]
+journal_has() {
+        journal_find "$@" && return 0
+        local i seen=
+        for ((i = 0; i < ${#J_ACTION[@]}; i++)); do
+                [[ ${J_DEVICE[i]} == "$2" ]] && seen+=" ${J_ACTION[i]}(${J_BEFORE[i]}->${J_AFTER[i]})"
+        done
+        WHY="no journal entry VFIO_BIND_ACTION=$1 VFIO_BIND_DEVICE=$2${3:+ VFIO_BIND_DRIVER_AFTER=$3} naming $2 in its message; entries for $2:${seen:- none}"
+        return 1
+}
+
+# journal_lacks ACTION: no entry has VFIO_BIND_ACTION=ACTION.
+journal_lacks() {
+        local i
+        for ((i = 0; i < ${#J_ACTION[@]}; i++)); do
+                if [[ ${J_ACTION[i]} == "$1" ]]; then
+                        WHY="journal: ${J_MESSAGE[i]}"
+                        return 1
+                fi
+        done
+        return 0
+}
+
+# journal_mentions TEXT: some message of the unit contains TEXT.
+journal_mentions() {
+        local i
+        for ((i = 0; i < ${#J_MESSAGE[@]}; i++)); do
+                [[ ${J_MESSAGE[i]} == *"$1"* ]] && return 0
+        done
+        WHY="no journal message of the unit mentions \"$1\""
+        return 1
+}
+
+# usec_to_s USEC: REPLY = "S.mmm"
+usec_to_s() {
+        printf -v REPLY '%d.%03d' $(( $1 / 1000000 )) $(( ($1 / 1000) % 1000 ))
+}

@@ -1,0 +1,14 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Install what the QEMU tests need on the host (Debian 12): QEMU, OVMF firmware, mmdebstrap for
+# the guest image, cpio/zstd to pack it, kmod for depmod, python3 for the QMP client.
+set -eu
+PACKAGES="qemu-system-x86 ovmf mmdebstrap cpio zstd kmod python3 apt-utils ca-certificates"
+if [ "$(id -u)" != 0 ]; then
+        echo "install-deps.sh: run as root (apt-get install $PACKAGES)" >&2
+        exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $PACKAGES

@@ -65,10 +65,8 @@ int vb_diagnostics_add(VbDiagnostics *d, const char *file, unsigned line, const 
                 return -ENOMEM;
         }
 
-        if (line > 0)
-                r = asprintf(&full, "%s:%u: %s", file, line, message);
-        else
-                r = asprintf(&full, "%s: %s", file, message);
+        /* Always FILE:LINE:, so that every message has the same shape; line 0 is the file as a whole. */
+        r = asprintf(&full, "%s:%u: %s", file, line, message);
         if (r < 0)
                 return -ENOMEM;
 

@@ -135,7 +135,7 @@ static void expect_add(const char *path, unsigned line, const char *text, const 
                 TEST_FAIL("too many expectations");
         e = &expects[n_expects++];
         *e = (Expect) {};
-        if ((line > 0 ? asprintf(&e->prefix, "%s:%u: ", path, line) : asprintf(&e->prefix, "%s: ", path)) < 0)
+        if (asprintf(&e->prefix, "%s:%u: ", path, line) < 0)
                 TEST_FAIL("out of memory");
         e->text = replace(text, token, value);
 }
@@ -458,7 +458,7 @@ TEST(diagnostics) {
         ASSERT_OK(vb_diagnostics_add(&d, "/etc/vfio-bind.conf.d", 0, "is not a directory"));
         ASSERT_EQ(d.n, 2);
         ASSERT_STREQ(d.messages[0], "/etc/vfio-bind.conf:3: invalid thing \"x\"");
-        ASSERT_STREQ(d.messages[1], "/etc/vfio-bind.conf.d: is not a directory");
+        ASSERT_STREQ(d.messages[1], "/etc/vfio-bind.conf.d:0: is not a directory");
         ASSERT_NULL(d.messages[2]);
         vb_diagnostics_clear(&d);
         ASSERT_EQ(d.n, 0);
@@ -995,13 +995,13 @@ TEST(file_level_errors) {
         ASSERT_ERRNO(vb_config_parse_file(cfg, missing, true, &diag), EINVAL);
         ASSERT_DIAG_N(1);
         ASSERT_TRUE(strneq(diag.messages[0], missing, strlen(missing)));
-        ASSERT_STREQ(diag.messages[0] + strlen(missing), ": cannot open: No such file or directory");
+        ASSERT_STREQ(diag.messages[0] + strlen(missing), ":0: cannot open: No such file or directory");
 
         /* a directory */
         reset();
         ASSERT_ERRNO(vb_config_parse_file(cfg, dir, false, &diag), EINVAL);
         ASSERT_DIAG_N(1);
-        ASSERT_STREQ(diag.messages[0] + strlen(dir), ": is a directory, not a configuration file");
+        ASSERT_STREQ(diag.messages[0] + strlen(dir), ":0: is a directory, not a configuration file");
 
         /* a FIFO: refused without blocking */
         fifo = path_join(dir, "fifo.conf");
@@ -1009,7 +1009,7 @@ TEST(file_level_errors) {
         reset();
         ASSERT_ERRNO(vb_config_parse_file(cfg, fifo, true, &diag), EINVAL);
         ASSERT_DIAG_N(1);
-        ASSERT_STREQ(diag.messages[0] + strlen(fifo), ": is not a regular file");
+        ASSERT_STREQ(diag.messages[0] + strlen(fifo), ":0: is not a regular file");
 
         /* /dev/null: masked, empty */
         reset();
@@ -1018,7 +1018,7 @@ TEST(file_level_errors) {
         /* another character device is not */
         ASSERT_ERRNO(vb_config_parse_file(cfg, "/dev/zero", true, &diag), EINVAL);
         ASSERT_DIAG_N(1);
-        ASSERT_STREQ(diag.messages[0], "/dev/zero: is not a regular file");
+        ASSERT_STREQ(diag.messages[0], "/dev/zero:0: is not a regular file");
 
         /* too large */
         big = path_join(dir, "big.conf");
@@ -1029,7 +1029,7 @@ TEST(file_level_errors) {
         reset();
         ASSERT_ERRNO(vb_config_parse_file(cfg, big, true, &diag), EINVAL);
         ASSERT_DIAG_N(1);
-        ASSERT_STREQ(diag.messages[0] + strlen(big), ": is too large (1048577 bytes, the limit is 1048576)");
+        ASSERT_STREQ(diag.messages[0] + strlen(big), ":0: is too large (1048577 bytes, the limit is 1048576)");
 
         /* unreadable: root reads everything, so only as another user */
         unreadable = path_join(dir, "unreadable.conf");
@@ -1040,7 +1040,7 @@ TEST(file_level_errors) {
         if (geteuid() != 0) {
                 ASSERT_ERRNO(vb_config_parse_file(cfg, unreadable, false, &diag), EINVAL);
                 ASSERT_DIAG_N(1);
-                ASSERT_STREQ(diag.messages[0] + strlen(unreadable), ": cannot open: Permission denied");
+                ASSERT_STREQ(diag.messages[0] + strlen(unreadable), ":0: cannot open: Permission denied");
         } else
                 fprintf(stderr, "(running as root: the unreadable-file case cannot be checked)\n");
 
@@ -1048,7 +1048,7 @@ TEST(file_level_errors) {
         reset();
         ASSERT_ERRNO(vb_config_load(cfg, NULL, false, big, &diag), EINVAL);
         ASSERT_DIAG_N(1);
-        ASSERT_STREQ(diag.messages[0] + strlen(big), ": is not a directory");
+        ASSERT_STREQ(diag.messages[0] + strlen(big), ":0: is not a directory");
 
         unlink(unreadable);
         unlink(big);

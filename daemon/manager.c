@@ -12,6 +12,7 @@
 #include <systemd/sd-event.h>
 #include <time.h>
 
+#include "bind-job.h"
 #include "bind.h"
 #include "console.h"
 #include "iommu.h"
@@ -26,12 +27,16 @@
 
 #define USEC_PER_SEC UINT64_C(1000000)
 #define USEC_PER_MSEC UINT64_C(1000)
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
 
 /* What the daemon remembers of one device between passes. */
 typedef struct DeviceState {
         VbPciAddress address;
         char *logged;  /* the last state that was logged, so that a pass logs only changes */
         char *failure; /* the last bind failure; no automatic retry until the device is re-added */
+        BindJob *stuck; /* a bind whose sysfs write has not returned */
+        sd_event_source *stuck_source;
+        uint64_t stuck_since;
 } DeviceState;
 
 struct Manager {
@@ -73,11 +78,16 @@ static void format_duration(uint64_t usec, char *buf, size_t size) {
                 snprintf(buf, size, "%" PRIu64 "ms", usec / USEC_PER_MSEC);
 }
 
+static void device_state_done(DeviceState *d) {
+        free(d->logged);
+        free(d->failure);
+        d->stuck_source = sd_event_source_disable_unref(d->stuck_source);
+        d->stuck = bind_job_unref(d->stuck);
+}
+
 static void device_states_clear(Manager *m) {
-        for (size_t i = 0; i < m->n_devices; i++) {
-                free(m->devices[i].logged);
-                free(m->devices[i].failure);
-        }
+        for (size_t i = 0; i < m->n_devices; i++)
+                device_state_done(&m->devices[i]);
         free(m->devices);
         m->devices = NULL;
         m->n_devices = 0;
@@ -128,12 +138,71 @@ static const char *bind_failure_words(int error, const VbBindResult *res) {
         }
 }
 
+static int manager_pass_and_settle(Manager *m);
+
+static void keepalive(void *userdata) {
+        /* Waiting for a bind must not look like a hang to the service manager. */
+        (void) sd_notify(false, "WATCHDOG=1");
+}
+
+static int on_stuck_returned(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
+        Manager *m = userdata;
+
+        for (size_t i = 0; i < m->n_devices; i++) {
+                DeviceState *s = &m->devices[i];
+                uint64_t t;
+
+                if (s->stuck_source != source)
+                        continue;
+                t = now_usec() - s->stuck_since;
+                vbd_log_full(LOG_WARNING, &(VbdLogFields) { .device = &s->address, .action = "unstuck" },
+                             "%s: the write that hung returned after %" PRIu64 "s; looking at the device again",
+                             VB_PCI_ADDRESS_STR(&s->address), t / USEC_PER_SEC);
+                s->stuck_source = sd_event_source_disable_unref(s->stuck_source);
+                s->stuck = bind_job_unref(s->stuck);
+                free(s->failure);
+                s->failure = NULL;
+                free(s->logged);
+                s->logged = NULL;
+                break;
+        }
+        (void) manager_pass_and_settle(m);
+        return 0;
+}
+
 static int apply_bind(Manager *m, const VbPlanEntry *e, DeviceState *s) {
         _cleanup_(vb_bind_result_done) VbBindResult res = {};
         _cleanup_free_ char *text = NULL;
-        int r;
+        uint64_t now = now_usec(), deadline;
+        BindJob *stuck = NULL;
+        int r = 0, k;
 
-        r = vb_bind_device(m->ctx, &e->address, e->driver, m->config->unbind_host, &res);
+        /* Before READY=1 a bind may take until Timeout= (at least a second); afterwards it may take
+         * Timeout= (at least five seconds) of its own. */
+        deadline = m->ready ? now + MAX(m->config->timeout_usec, 5 * USEC_PER_SEC)
+                            : MAX(m->start_usec + m->config->timeout_usec, now + USEC_PER_SEC);
+        k = bind_job_run(m->ctx, &e->address, e->driver, m->config->unbind_host, deadline, keepalive, m,
+                         &r, &res, &stuck);
+        if (k == -ETIMEDOUT) {
+                _cleanup_free_ char *what = bind_job_describe(stuck);
+                char t[32];
+
+                format_duration((now_usec() - now) / USEC_PER_SEC * USEC_PER_SEC, t, sizeof(t));
+                s->stuck = stuck;
+                s->stuck_since = now;
+                if (sd_event_add_io(m->event, &s->stuck_source, bind_job_fd(stuck), EPOLLIN, on_stuck_returned, m) < 0)
+                        s->stuck_source = NULL;
+                if (asprintf(&text, "stuck: %s has not returned after %s (the driver hangs in the kernel; "
+                             "the device is left alone until it returns)", what ?: "a write", t) < 0)
+                        return -ENOMEM;
+                log_device_once(m, s, LOG_ERR, &(VbdLogFields) { .device = &e->address, .action = "stuck",
+                                .driver_before = e->driver_before, .driver_after = NULL, .error = ETIMEDOUT }, text);
+                free(s->failure);
+                s->failure = TAKE_PTR(text);
+                return 0;
+        }
+        if (k < 0)
+                return k; /* no thread could be started */
         if (r >= 0) {
                 free(s->failure);
                 s->failure = NULL;
@@ -500,7 +569,7 @@ static int on_uevent(sd_event_source *s, int fd, uint32_t revents, void *userdat
                                 if (streq(action, "add")) {
                                         /* A device that is added anew gets a fresh try. */
                                         DeviceState *st = device_state(m, &a);
-                                        if (st) {
+                                        if (st && !st->stuck) {
                                                 free(st->failure);
                                                 st->failure = NULL;
                                         }
@@ -543,7 +612,15 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
         } else {
                 vb_config_free(m->config);
                 m->config = c;
-                device_states_clear(m);
+                /* Forget failures, so that everything is tried again; a device whose write still
+                 * hangs in the kernel stays left alone. */
+                for (size_t i = 0; i < m->n_devices; i++)
+                        if (!m->devices[i].stuck) {
+                                free(m->devices[i].failure);
+                                m->devices[i].failure = NULL;
+                                free(m->devices[i].logged);
+                                m->devices[i].logged = NULL;
+                        }
                 vbd_log(LOG_INFO, "reloaded the configuration");
         }
         (void) manager_pass(m);
@@ -553,6 +630,7 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
 
 int manager_new(Manager **ret, const ManagerOptions *o, VbConfig *config, VbContext *ctx) {
         Manager *m;
+        int r;
 
         m = calloc(1, sizeof(*m));
         if (!m)
@@ -561,6 +639,11 @@ int manager_new(Manager **ret, const ManagerOptions *o, VbConfig *config, VbCont
         m->config = config;
         m->ctx = ctx;
         m->start_usec = now_usec();
+        r = bind_job_track_context(ctx);
+        if (r < 0) {
+                free(m);
+                return r;
+        }
         *ret = m;
         return 0;
 }

@@ -114,6 +114,11 @@ void vb_context_set_kernel_ops(VbContext *c, const VbKernelOps *ops, void *userd
         c->ops_userdata = ops ? userdata : NULL;
 }
 
+void vb_context_get_kernel_ops(const VbContext *c, const VbKernelOps **ret_ops, void **ret_userdata) {
+        *ret_ops = c->ops;
+        *ret_userdata = c->ops_userdata;
+}
+
 void vb_context_set_log_fn(VbContext *c, VbLogFn fn, void *userdata) {
         c->log_fn = fn;
         c->log_userdata = userdata;

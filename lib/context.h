@@ -53,6 +53,8 @@ static inline void vb_context_freep(VbContext **c) {
 
 /* Replace the kernel (tests). OPS must outlive the context. NULL restores the real kernel. */
 void vb_context_set_kernel_ops(VbContext *ctx, const VbKernelOps *ops, void *userdata);
+/* The kernel ops in use (to wrap them). */
+void vb_context_get_kernel_ops(const VbContext *ctx, const VbKernelOps **ret_ops, void **ret_userdata);
 /* Debug logging sink of the library (routes libkmod's log too). */
 void vb_context_set_log_fn(VbContext *ctx, VbLogFn fn, void *userdata);
 

@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <sys/eventfd.h>
+#include <time.h>
+
+#include "bind-job.h"
+#include "macro.h"
+
+struct BindJob {
+        atomic_int ref;
+        VbContext *ctx;
+        VbPciAddress address;
+        char *driver;
+        bool unbind_host;
+        int efd;
+
+        pthread_mutex_t lock; /* protects the fields below */
+        bool done;
+        int r;
+        VbBindResult result;
+        char *inflight; /* the write in progress */
+};
+
+/* The job the current thread works for (NULL on the main thread). */
+static __thread BindJob *current_job;
+
+/* The kernel ops the tracker wraps, per context. One daemon has one context. */
+typedef struct Tracker {
+        const VbKernelOps *inner;
+        void *inner_userdata;
+} Tracker;
+
+static int tracked_write(void *userdata, int rootfd, const char *path, const char *value) {
+        Tracker *t = userdata;
+        BindJob *j = current_job;
+        int r;
+
+        if (j) {
+                char *s = NULL;
+                if (asprintf(&s, "writing \"%s\" to %s", value, path) < 0)
+                        s = NULL;
+                pthread_mutex_lock(&j->lock);
+                free(j->inflight);
+                j->inflight = s;
+                pthread_mutex_unlock(&j->lock);
+        }
+        r = t->inner->write_attr(t->inner_userdata, rootfd, path, value);
+        if (j) {
+                pthread_mutex_lock(&j->lock);
+                free(j->inflight);
+                j->inflight = NULL;
+                pthread_mutex_unlock(&j->lock);
+        }
+        return r;
+}
+
+static int tracked_load(void *userdata, VbContext *ctx, const char *driver) {
+        Tracker *t = userdata;
+        BindJob *j = current_job;
+        int r;
+
+        if (!t->inner->load_driver)
+                return -EOPNOTSUPP;
+        if (j) {
+                char *s = NULL;
+                if (asprintf(&s, "loading the module of %s", driver) < 0)
+                        s = NULL;
+                pthread_mutex_lock(&j->lock);
+                free(j->inflight);
+                j->inflight = s;
+                pthread_mutex_unlock(&j->lock);
+        }
+        r = t->inner->load_driver(t->inner_userdata, ctx, driver);
+        if (j) {
+                pthread_mutex_lock(&j->lock);
+                free(j->inflight);
+                j->inflight = NULL;
+                pthread_mutex_unlock(&j->lock);
+        }
+        return r;
+}
+
+static const VbKernelOps tracked_ops = {
+        .write_attr = tracked_write,
+        .load_driver = tracked_load,
+};
+
+int bind_job_track_context(VbContext *ctx) {
+        Tracker *t;
+
+        t = calloc(1, sizeof(*t));
+        if (!t)
+                return -ENOMEM;
+        vb_context_get_kernel_ops(ctx, &t->inner, &t->inner_userdata);
+        /* The tracker lives as long as the process: a stuck thread may still use it at exit. */
+        vb_context_set_kernel_ops(ctx, &tracked_ops, t);
+        return 0;
+}
+
+BindJob *bind_job_unref(BindJob *j) {
+        if (!j)
+                return NULL;
+        if (atomic_fetch_sub(&j->ref, 1) != 1)
+                return NULL;
+        vb_bind_result_done(&j->result);
+        free(j->inflight);
+        free(j->driver);
+        closep(&j->efd);
+        pthread_mutex_destroy(&j->lock);
+        free(j);
+        return NULL;
+}
+
+static void *job_thread(void *userdata) {
+        BindJob *j = userdata;
+        VbBindResult res = {};
+        uint64_t one = 1;
+        int r;
+
+        current_job = j;
+        r = vb_bind_device(j->ctx, &j->address, j->driver, j->unbind_host, &res);
+        current_job = NULL;
+
+        pthread_mutex_lock(&j->lock);
+        j->r = r;
+        j->result = res;
+        j->done = true;
+        pthread_mutex_unlock(&j->lock);
+        (void) !write(j->efd, &one, sizeof(one));
+        bind_job_unref(j);
+        return NULL;
+}
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
+
+int bind_job_run(VbContext *ctx, const VbPciAddress *a, const char *driver, bool unbind_host,
+                 uint64_t deadline_usec, BindJobKeepalive keepalive, void *userdata,
+                 int *ret_r, VbBindResult *ret_result, BindJob **ret_stuck) {
+        pthread_attr_t attr;
+        pthread_t thread;
+        BindJob *j;
+        int r;
+
+        j = calloc(1, sizeof(*j));
+        if (!j)
+                return -ENOMEM;
+        atomic_init(&j->ref, 2); /* the caller's and the thread's */
+        j->ctx = ctx;
+        j->address = *a;
+        j->unbind_host = unbind_host;
+        j->driver = strdup(driver);
+        j->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        pthread_mutex_init(&j->lock, NULL);
+        if (!j->driver || j->efd < 0) {
+                atomic_store(&j->ref, 1);
+                bind_job_unref(j);
+                return -ENOMEM;
+        }
+
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        r = pthread_create(&thread, &attr, job_thread, j);
+        pthread_attr_destroy(&attr);
+        if (r != 0) {
+                atomic_store(&j->ref, 1);
+                bind_job_unref(j);
+                return -r;
+        }
+
+        for (;;) {
+                struct pollfd pfd = { .fd = j->efd, .events = POLLIN };
+                uint64_t now = now_usec();
+                int timeout_ms;
+
+                if (bind_job_done(j))
+                        break;
+                if (now >= deadline_usec) {
+                        *ret_stuck = j;
+                        return -ETIMEDOUT;
+                }
+                timeout_ms = (int) ((deadline_usec - now + 999) / 1000);
+                if (timeout_ms > 1000)
+                        timeout_ms = 1000;
+                (void) poll(&pfd, 1, timeout_ms);
+                if (keepalive)
+                        keepalive(userdata);
+        }
+
+        pthread_mutex_lock(&j->lock);
+        *ret_r = j->r;
+        *ret_result = j->result;
+        j->result = (VbBindResult) {};
+        pthread_mutex_unlock(&j->lock);
+        bind_job_unref(j);
+        return 0;
+}
+
+char *bind_job_describe(BindJob *j) {
+        char *s;
+
+        pthread_mutex_lock(&j->lock);
+        s = strdup(j->inflight ?: "between two writes");
+        pthread_mutex_unlock(&j->lock);
+        return s;
+}
+
+int bind_job_fd(BindJob *j) {
+        return j->efd;
+}
+
+bool bind_job_done(BindJob *j) {
+        bool done;
+
+        pthread_mutex_lock(&j->lock);
+        done = j->done;
+        pthread_mutex_unlock(&j->lock);
+        return done;
+}
+
+const VbPciAddress *bind_job_address(BindJob *j) {
+        return &j->address;
+}

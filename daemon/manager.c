@@ -187,7 +187,7 @@ static int apply_bind(Manager *m, const VbPlanEntry *e, DeviceState *s) {
                 _cleanup_free_ char *what = bind_job_describe(stuck);
                 char t[32];
 
-                format_duration((now_usec() - now) / USEC_PER_SEC * USEC_PER_SEC, t, sizeof(t));
+                format_duration((now_usec() - now + USEC_PER_SEC / 2) / USEC_PER_SEC * USEC_PER_SEC, t, sizeof(t));
                 s->stuck = stuck;
                 s->stuck_since = now;
                 if (sd_event_add_io(m->event, &s->stuck_source, bind_job_fd(stuck), EPOLLIN, on_stuck_returned, m) < 0)
@@ -406,6 +406,11 @@ static int manager_pass(Manager *m) {
                 switch (e->action) {
                 case VB_ACTION_LEAVE:
                         f.action = "leave";
+                        /* After our own bind, "already on" is no news. */
+                        if (!e->detail && s->logged && strneq(s->logged, "bound to ", 9)) {
+                                free(s->logged);
+                                s->logged = strdup(explain);
+                        }
                         log_device_once(m, s, e->detail ? LOG_WARNING : LOG_INFO, &f, explain);
                         on_driver = true;
                         if (e->detail)

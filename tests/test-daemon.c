@@ -1,0 +1,582 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * vfio-bindd as a process: tests/vfio-bindd-test (the real daemon, the fake kernel) runs on a
+ * copy of a fake tree placed in a umockdev testbed, with a NOTIFY_SOCKET this test owns.
+ * Uevents reach the daemon's libudev monitor through umockdev's netlink emulation: the test
+ * plugs a device with the fake kernel, then emits the kernel's "add" and "bind" uevents with
+ * umockdev_testbed_uevent().
+ *
+ * Both processes run under libumockdev-preload (the test re-executes itself with it): the
+ * preload redirects /sys to the testbed, which is also where umockdev_testbed_uevent() reads
+ * the device from. The tree is copied to the testbed's root, so its sys/ is the testbed's
+ * sysfs and the daemon is given the same directory as its sysfs root.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1 /* asprintf */
+#endif
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <umockdev.h>
+
+#include "fake-kernel.h"
+#include "macro.h"
+#include "tests.h"
+#include "tree.h"
+
+#define PRELOAD "libumockdev-preload.so.0"
+#define WAIT_MS 20000
+
+typedef struct Daemon {
+        UMockdevTestbed *tb;
+        char *root;
+        FakeKernel *k;  /* the test's view of the same tree */
+        int notify_fd;
+        pid_t pid;
+        char *notify;   /* every notification so far, one per line, "|" between fields */
+        bool ready;
+        int status;     /* exit status once reaped, -1 before */
+} Daemon;
+
+/* Run the whole program under libumockdev-preload. */
+__attribute__((constructor)) static void reexec_under_umockdev(void) {
+        const char *p = getenv("LD_PRELOAD");
+        char buf[8192], *argv[64];
+        size_t n = 0, argc = 0;
+        ssize_t len;
+        int fd;
+
+        if (p && strstr(p, "libumockdev-preload"))
+                return;
+        fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return;
+        len = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        if (len <= 0)
+                return;
+        buf[len] = '\0';
+        while (n < (size_t) len && argc < ELEMENTSOF(argv) - 1) {
+                argv[argc++] = buf + n;
+                n += strlen(buf + n) + 1;
+        }
+        argv[argc] = NULL;
+        if (p && *p) {
+                char *both;
+                if (asprintf(&both, "%s %s", PRELOAD, p) < 0)
+                        return;
+                setenv("LD_PRELOAD", both, 1);
+        } else
+                setenv("LD_PRELOAD", PRELOAD, 1);
+        /* An ASan build would refuse a preload listed before its runtime. */
+        p = getenv("ASAN_OPTIONS");
+        if (!p || !strstr(p, "verify_asan_link_order")) {
+                char *o;
+                if (asprintf(&o, "%s%sverify_asan_link_order=0", strempty(p), p && *p ? ":" : "") < 0)
+                        return;
+                setenv("ASAN_OPTIONS", o, 1);
+        }
+        execv("/proc/self/exe", argv);
+        fprintf(stderr, "cannot re-execute under %s: %m\n", PRELOAD);
+}
+
+/* What a failed test (TEST_FAIL longjmps past daemon_done()) leaves behind: cleaned up before
+ * the next test and at exit. */
+static pid_t leftover_pid = -1;
+static char *leftover_root;
+
+static void cleanup_leftovers(void) {
+        if (leftover_pid > 0) {
+                kill(leftover_pid, SIGKILL);
+                (void) waitpid(leftover_pid, NULL, 0);
+                leftover_pid = -1;
+        }
+        if (leftover_root) {
+                if (getenv("VB_TEST_KEEP_TREES"))
+                        fprintf(stderr, "kept testbed %s\n", leftover_root);
+                else
+                        (void) tree_remove(leftover_root);
+                free(leftover_root);
+                leftover_root = NULL;
+        }
+}
+
+static const char *bindd_test_path(void) {
+        static char path[4096];
+        const char *e = getenv("VB_BINDD_TEST");
+        ssize_t n;
+        char *slash;
+
+        if (e)
+                return e;
+        n = readlink("/proc/self/exe", path, sizeof(path) - 32);
+        if (n < 0)
+                return "vfio-bindd-test";
+        path[n] = '\0';
+        slash = strrchr(path, '/');
+        strcpy(slash ? slash + 1 : path, "vfio-bindd-test");
+        return path;
+}
+
+static char *root_path(const Daemon *d, const char *name) {
+        char *p;
+        ASSERT_TRUE(asprintf(&p, "%s/%s", d->root, name) > 0);
+        return p;
+}
+
+/* A testbed holding a copy of CASE_NAME, the configuration CONF (NULL: none written) and extra
+ * fake kernel rules. */
+static void daemon_prepare(Daemon *d, const char *case_name, const char *conf, const char *fake_conf) {
+        _cleanup_free_ char *sock = NULL;
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+        static bool registered = false;
+
+        cleanup_leftovers();
+        if (!registered) {
+                atexit(cleanup_leftovers);
+                registered = true;
+        }
+        *d = (Daemon) { .notify_fd = -EBADF, .pid = -1, .status = -1 };
+        d->tb = umockdev_testbed_new();
+        ASSERT_TRUE(d->tb);
+        d->root = umockdev_testbed_get_root_dir(d->tb);
+        leftover_root = strdup(d->root);
+        ASSERT_OK(tree_copy(case_name, d->root));
+        if (conf)
+                ASSERT_OK(tree_write(d->root, "vfio-bind.conf", conf));
+        if (fake_conf)
+                ASSERT_OK(tree_append(d->root, "fake-kernel.conf", fake_conf));
+        ASSERT_OK(fake_kernel_new(&d->k, d->root));
+
+        sock = root_path(d, "notify");
+        ASSERT_TRUE(strlen(sock) < sizeof(sa.sun_path));
+        strcpy(sa.sun_path, sock);
+        d->notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        ASSERT_TRUE(d->notify_fd >= 0);
+        ASSERT_OK(bind(d->notify_fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 ? -errno : 0);
+        d->notify = strdup("");
+}
+
+/* Start the daemon with --config=<root>/vfio-bind.conf (if written) and ARGS. */
+static void daemon_start(Daemon *d, const char *const *args) {
+        _cleanup_free_ char *conf = root_path(d, "vfio-bind.conf"), *config_arg = NULL;
+        _cleanup_free_ char *out = root_path(d, "stdout"), *err = root_path(d, "stderr");
+        _cleanup_free_ char *sock = root_path(d, "notify");
+        const char *argv[16] = { bindd_test_path() };
+        size_t n = 1;
+
+        ASSERT_TRUE(asprintf(&config_arg, "--config=%s", conf) > 0);
+        if (tree_exists(d->root, "vfio-bind.conf"))
+                argv[n++] = config_arg;
+        for (; args && *args; args++)
+                argv[n++] = *args;
+        argv[n] = NULL;
+
+        d->pid = fork();
+        ASSERT_TRUE(d->pid >= 0);
+        leftover_pid = d->pid;
+        if (d->pid == 0) {
+                int o = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+                int e = open(err, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+                if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
+                        _exit(127);
+                setenv("VB_FAKE_TREE", d->root, 1);
+                setenv("NOTIFY_SOCKET", sock, 1);
+                unsetenv("JOURNAL_STREAM");
+                execv(argv[0], (char **) argv);
+                _exit(127);
+        }
+}
+
+static int64_t now_ms(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Read what has arrived on the notify socket. */
+static void daemon_drain(Daemon *d) {
+        char buf[4096];
+        ssize_t n;
+
+        while ((n = recv(d->notify_fd, buf, sizeof(buf) - 1, 0)) > 0) {
+                char *s;
+
+                buf[n] = '\0';
+                for (char *c = buf; *c; c++)
+                        if (*c == '\n')
+                                *c = '|';
+                if (strstr(buf, "READY=1"))
+                        d->ready = true;
+                ASSERT_TRUE(asprintf(&s, "%s%s\n", d->notify, buf) > 0);
+                free(d->notify);
+                d->notify = s;
+        }
+}
+
+/* Has the child exited? Reap it. */
+static bool daemon_exited(Daemon *d) {
+        int st;
+
+        if (d->status >= 0)
+                return true;
+        if (d->pid > 0 && waitpid(d->pid, &st, WNOHANG) == d->pid) {
+                d->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+                d->pid = -1;
+                leftover_pid = -1;
+                return true;
+        }
+        return false;
+}
+
+/* Wait until a notification contains NEEDLE (or the daemon exits, or time runs out). */
+static bool daemon_wait_notify(Daemon *d, const char *needle) {
+        int64_t end = now_ms() + WAIT_MS;
+
+        for (;;) {
+                struct pollfd p = { .fd = d->notify_fd, .events = POLLIN };
+
+                daemon_drain(d);
+                if (strstr(d->notify, needle))
+                        return true;
+                if (daemon_exited(d) || now_ms() > end)
+                        return false;
+                (void) poll(&p, 1, 50);
+        }
+}
+
+/* Wait until the test's fake kernel sees ADDR on DRIVER. */
+static bool wait_driver(Daemon *d, const char *addr, const char *driver) {
+        int64_t end = now_ms() + WAIT_MS;
+
+        for (;;) {
+                _cleanup_free_ char *cur = fake_kernel_driver(d->k, addr);
+                if (streq_ptr(cur, driver))
+                        return true;
+                if (now_ms() > end)
+                        return false;
+                usleep(20 * 1000);
+        }
+}
+
+static int daemon_wait_exit(Daemon *d) {
+        int64_t end = now_ms() + WAIT_MS;
+
+        while (!daemon_exited(d)) {
+                if (now_ms() > end) {
+                        kill(d->pid, SIGKILL);
+                        TEST_FAIL("the daemon did not exit");
+                }
+                usleep(20 * 1000);
+        }
+        daemon_drain(d);
+        return d->status;
+}
+
+/* Run to completion (--validate, --dry-run, --once). */
+static int daemon_run(Daemon *d, const char *const *args) {
+        daemon_start(d, args);
+        return daemon_wait_exit(d);
+}
+
+static int daemon_stop(Daemon *d) {
+        ASSERT_TRUE(d->pid > 0);
+        ASSERT_OK(kill(d->pid, SIGTERM) < 0 ? -errno : 0);
+        return daemon_wait_exit(d);
+}
+
+static void daemon_show(const Daemon *d) {
+        _cleanup_free_ char *err = tree_read(d->root, "stderr"), *log = fake_kernel_read_log(d->root);
+        fprintf(stderr, "--- notifications:\n%s--- daemon stderr:\n%s\n--- fake kernel log:\n%s---\n",
+                strempty(d->notify), strempty(err), strempty(log));
+}
+
+static void daemon_done(Daemon *d) {
+        if (d->pid > 0) {
+                kill(d->pid, SIGKILL);
+                (void) waitpid(d->pid, NULL, 0);
+        }
+        if (d->notify_fd >= 0)
+                close(d->notify_fd);
+        fake_kernel_free(d->k);
+        free(d->notify);
+        g_free(d->root);
+        g_object_unref(d->tb);
+        leftover_pid = -1;
+        free(leftover_root);
+        leftover_root = NULL;
+        *d = (Daemon) {};
+}
+
+#define ASSERT_DAEMON(d, expr)                                                  \
+        do {                                                                    \
+                if (!(expr)) {                                                  \
+                        daemon_show(d);                                         \
+                        TEST_FAIL("assertion failed: %s", #expr);               \
+                }                                                               \
+        } while (0)
+
+#define ASSERT_DRIVER(d, addr, driver)                                          \
+        do {                                                                    \
+                _cleanup_free_ char *_cur = fake_kernel_driver((d)->k, (addr)); \
+                if (!streq_ptr(_cur, (driver))) {                               \
+                        daemon_show(d);                                         \
+                        TEST_FAIL("%s: expected driver %s, got %s", (addr),     \
+                                  strna(driver), strna(_cur));                  \
+                }                                                               \
+        } while (0)
+
+#define ASSERT_EXIT(d, expr, code)                                              \
+        do {                                                                    \
+                int _st = (expr);                                               \
+                if (_st != (code)) {                                            \
+                        daemon_show(d);                                         \
+                        TEST_FAIL("%s: expected exit status %d, got %d", #expr, (code), _st); \
+                }                                                               \
+        } while (0)
+
+/* The writes the daemon made, as the fake kernel logged them. */
+static char *daemon_log(const Daemon *d) {
+        char *log = fake_kernel_read_log(d->root);
+        ASSERT_TRUE(log);
+        return log;
+}
+
+/* ---- the tests --------------------------------------------------------------------------------- */
+
+TEST(coldplug_binds_gpu_and_audio) {
+        Daemon d;
+        _cleanup_free_ char *log = NULL;
+
+        daemon_prepare(&d, "desktop", "[Bind]\nDevice=01:00\n", NULL);
+        daemon_start(&d, NULL);
+        ASSERT_DAEMON(&d, daemon_wait_notify(&d, "READY=1"));
+        ASSERT_DAEMON(&d, strstr(d.notify, "2/2 devices on vfio-pci"));
+        ASSERT_DRIVER(&d, "0000:01:00.0", "vfio-pci");
+        ASSERT_DRIVER(&d, "0000:01:00.1", "vfio-pci");
+        ASSERT_DRIVER(&d, "0000:02:00.0", "e1000e");
+        /* The GPU owns the console (Release=auto): released before anything is bound. */
+        log = daemon_log(&d);
+        ASSERT_DAEMON(&d, strstr(log,
+                                 "class/vtconsole/vtcon1/bind=0\n"
+                                 "bus/platform/drivers/efi-framebuffer/unbind=efi-framebuffer.0\n"
+                                 "load vfio-pci -> 1\n"
+                                 "bus/pci/devices/0000:01:00.0/driver_override=vfio-pci\n"
+                                 "bus/pci/drivers/bochs-drm/unbind=0000:01:00.0\n"
+                                 "bus/pci/drivers_probe=0000:01:00.0\n"));
+        ASSERT_DAEMON(&d, strstr(log,
+                                 "bus/pci/devices/0000:01:00.1/driver_override=vfio-pci\n"
+                                 "bus/pci/drivers/snd_hda_intel/unbind=0000:01:00.1\n"
+                                 "bus/pci/drivers_probe=0000:01:00.1\n"));
+        ASSERT_DAEMON(&d, !strstr(log, "VIOLATION"));
+
+        /* SIGTERM: exit 0, devices stay where they are. */
+        ASSERT_EXIT(&d, daemon_stop(&d), 0);
+        ASSERT_DRIVER(&d, "0000:01:00.0", "vfio-pci");
+        ASSERT_DRIVER(&d, "0000:01:00.1", "vfio-pci");
+        daemon_done(&d);
+}
+
+TEST(coldplug_race_won) {
+        Daemon d;
+        _cleanup_free_ char *log = NULL;
+
+        /* Nothing holds the GPU yet, vfio-pci is built in: no unbind at all. */
+        daemon_prepare(&d, "unbound", "[Bind]\nDevice=01:00\nUnbindHost=no\n[Console]\nRelease=no\n", NULL);
+        daemon_start(&d, NULL);
+        ASSERT_DAEMON(&d, daemon_wait_notify(&d, "READY=1"));
+        ASSERT_DRIVER(&d, "0000:01:00.0", "vfio-pci");
+        ASSERT_DRIVER(&d, "0000:01:00.1", "vfio-pci");
+        log = daemon_log(&d);
+        ASSERT_DAEMON(&d, !strstr(log, "unbind"));
+        ASSERT_EXIT(&d, daemon_stop(&d), 0);
+        daemon_done(&d);
+}
+
+TEST(hotplug_add_is_handled) {
+        Daemon d;
+        _cleanup_free_ char *devpath = NULL, *syspath = NULL, *log = NULL;
+
+        daemon_prepare(&d, "desktop", "[Bind]\nDevice=0000:03:00.0\nTimeout=60s\n", NULL);
+        daemon_start(&d, NULL);
+        /* Waiting for the device; the monitor is up before the first pass. */
+        ASSERT_DAEMON(&d, daemon_wait_notify(&d, "0000:03:00.0"));
+        ASSERT_DAEMON(&d, !d.ready);
+
+        /* The card arrives; e1000e is loaded and binds it during device_add, as in the kernel. */
+        ASSERT_EQ(fake_kernel_plug(d.k, "0000:03:00.0", &devpath), 1);
+        ASSERT_TRUE(asprintf(&syspath, "/sys/%s", devpath) > 0);
+        umockdev_testbed_uevent(d.tb, syspath, "add");
+        umockdev_testbed_uevent(d.tb, syspath, "bind");
+
+        ASSERT_DAEMON(&d, daemon_wait_notify(&d, "READY=1"));
+        ASSERT_DAEMON(&d, wait_driver(&d, "0000:03:00.0", "vfio-pci"));
+        ASSERT_DAEMON(&d, strstr(d.notify, "1/1 devices on vfio-pci"));
+        log = daemon_log(&d);
+        ASSERT_DAEMON(&d, strstr(log,
+                                 "bus/pci/devices/0000:03:00.0/driver_override=vfio-pci\n"
+                                 "bus/pci/drivers/e1000e/unbind=0000:03:00.0\n"
+                                 "bus/pci/drivers_probe=0000:03:00.0\n"));
+        /* The NIC does not own the console. */
+        ASSERT_DAEMON(&d, !strstr(log, "vtconsole"));
+        ASSERT_EXIT(&d, daemon_stop(&d), 0);
+        daemon_done(&d);
+}
+
+TEST(host_driver_with_unbind_host_no) {
+        Daemon d;
+        _cleanup_free_ char *log = NULL;
+
+        daemon_prepare(&d, "desktop", "[Bind]\nDevice=02:00.0\nUnbindHost=no\n", NULL);
+        daemon_start(&d, NULL);
+        ASSERT_DAEMON(&d, daemon_wait_notify(&d, "READY=1"));
+        ASSERT_DAEMON(&d, strstr(d.notify, "0/1 devices on vfio-pci"));
+        ASSERT_DRIVER(&d, "0000:02:00.0", "e1000e");
+        log = daemon_log(&d);
+        ASSERT_DAEMON(&d, streq(log, ""));
+        ASSERT_EXIT(&d, daemon_stop(&d), 0);
+        daemon_done(&d);
+
+        /* UnbindHost=yes (the default) takes it. */
+        daemon_prepare(&d, "desktop", "[Bind]\nDevice=02:00.0\n", NULL);
+        daemon_start(&d, NULL);
+        ASSERT_DAEMON(&d, daemon_wait_notify(&d, "READY=1"));
+        ASSERT_DAEMON(&d, strstr(d.notify, "1/1 devices on vfio-pci"));
+        ASSERT_DRIVER(&d, "0000:02:00.0", "vfio-pci");
+        ASSERT_EXIT(&d, daemon_stop(&d), 0);
+        daemon_done(&d);
+}
+
+TEST(release_auto_decides) {
+        Daemon d;
+        _cleanup_free_ char *log = NULL, *bind = NULL, *fb = NULL;
+
+        /* The second card does not own the console: it stays. */
+        daemon_prepare(&d, "two-gpus", "[Bind]\nDevice=0f:00\n", NULL);
+        daemon_start(&d, NULL);
+        ASSERT_DAEMON(&d, daemon_wait_notify(&d, "READY=1"));
+        ASSERT_DRIVER(&d, "0000:0f:00.0", "vfio-pci");
+        ASSERT_DRIVER(&d, "0000:0f:00.1", "vfio-pci");
+        ASSERT_DRIVER(&d, "0000:0e:00.0", "nouveau");
+        ASSERT_DRIVER(&d, "0000:0e:00.1", "snd_hda_intel");
+        log = daemon_log(&d);
+        ASSERT_DAEMON(&d, !strstr(log, "vtconsole") && !strstr(log, "platform"));
+        bind = fake_kernel_read(d.k, "class/vtconsole/vtcon1/bind");
+        ASSERT_STREQ(bind, "1");
+        ASSERT_EXIT(&d, daemon_stop(&d), 0);
+        daemon_done(&d);
+
+        /* The boot card: console and framebuffer released first. */
+        free(TAKE_PTR(log));
+        free(TAKE_PTR(bind));
+        daemon_prepare(&d, "two-gpus", "[Bind]\nDevice=0e:00\n", NULL);
+        daemon_start(&d, NULL);
+        ASSERT_DAEMON(&d, daemon_wait_notify(&d, "READY=1"));
+        ASSERT_DRIVER(&d, "0000:0e:00.0", "vfio-pci");
+        ASSERT_DAEMON(&d, strstr(d.notify, "console released"));
+        log = daemon_log(&d);
+        ASSERT_DAEMON(&d, strstr(log, "class/vtconsole/vtcon1/bind=0\n"
+                                      "bus/platform/drivers/efi-framebuffer/unbind=efi-framebuffer.0\n"
+                                      "load vfio-pci"));
+        fb = fake_kernel_platform_driver(d.k, "efi-framebuffer.0");
+        ASSERT_NULL(fb);
+        ASSERT_EXIT(&d, daemon_stop(&d), 0);
+        daemon_done(&d);
+}
+
+TEST(group_check_refuses_and_take_binds) {
+        Daemon d;
+        _cleanup_free_ char *log = NULL;
+
+        daemon_prepare(&d, "shared-group", "[Bind]\nDevice=04:00.0 04:00.1\n", NULL);
+        daemon_start(&d, NULL);
+        ASSERT_DAEMON(&d, daemon_wait_notify(&d, "READY=1"));
+        ASSERT_DAEMON(&d, strstr(d.notify, "0000:04:00.2"));
+        ASSERT_DRIVER(&d, "0000:04:00.0", "nouveau");
+        ASSERT_DRIVER(&d, "0000:04:00.1", "snd_hda_intel");
+        ASSERT_DRIVER(&d, "0000:04:00.2", "xhci_hcd");
+        log = daemon_log(&d);
+        ASSERT_DAEMON(&d, !strstr(log, "driver_override"));
+        ASSERT_EXIT(&d, daemon_stop(&d), 0);
+        daemon_done(&d);
+
+        daemon_prepare(&d, "shared-group", "[Bind]\nDevice=04:00.0 04:00.1\nGroup=take\n", NULL);
+        daemon_start(&d, NULL);
+        ASSERT_DAEMON(&d, daemon_wait_notify(&d, "READY=1"));
+        ASSERT_DRIVER(&d, "0000:04:00.0", "vfio-pci");
+        ASSERT_DRIVER(&d, "0000:04:00.1", "vfio-pci");
+        ASSERT_DRIVER(&d, "0000:04:00.2", "vfio-pci");
+        /* The desktop's own GPU is left alone. */
+        ASSERT_DRIVER(&d, "0000:01:00.0", "bochs-drm");
+        ASSERT_EXIT(&d, daemon_stop(&d), 0);
+        daemon_done(&d);
+}
+
+TEST(validate_bad_file) {
+        Daemon d;
+        _cleanup_free_ char *err = NULL, *log = NULL, *expected = NULL;
+        static const char *const args[] = { "--validate", NULL };
+
+        daemon_prepare(&d, "desktop", "[Bind]\nDevice=01:00\nGroup=sometimes\nDevice=zz:00.0\n", NULL);
+        ASSERT_EXIT(&d, daemon_run(&d, args), 1);
+        err = tree_read(d.root, "stderr");
+        ASSERT_TRUE(asprintf(&expected, "%s/vfio-bind.conf:3:", d.root) > 0);
+        ASSERT_CONTAINS(err, expected);
+        free(expected);
+        ASSERT_TRUE(asprintf(&expected, "%s/vfio-bind.conf:4:", d.root) > 0);
+        ASSERT_CONTAINS(err, expected);
+        log = daemon_log(&d);
+        ASSERT_STREQ(log, "");
+        daemon_done(&d);
+}
+
+TEST(invalid_config_touches_nothing) {
+        Daemon d;
+        _cleanup_free_ char *log = NULL;
+
+        /* Not --validate: the daemon itself refuses to start on a bad file. */
+        daemon_prepare(&d, "desktop", "[Bind]\nDevice=01:00\nDriver=../../evil\n", NULL);
+        ASSERT_EXIT(&d, daemon_run(&d, NULL), 1);
+        ASSERT_DAEMON(&d, strstr(d.notify, "ERRNO="));
+        log = daemon_log(&d);
+        ASSERT_STREQ(log, "");
+        ASSERT_DRIVER(&d, "0000:01:00.0", "bochs-drm");
+        daemon_done(&d);
+}
+
+TEST(dry_run_writes_nothing) {
+        Daemon d;
+        _cleanup_free_ char *out = NULL, *log = NULL;
+        static const char *const args[] = { "--dry-run", NULL };
+
+        daemon_prepare(&d, "desktop", "[Bind]\nDevice=01:00\n", NULL);
+        ASSERT_EXIT(&d, daemon_run(&d, args), 0);
+        out = tree_read(d.root, "stdout");
+        ASSERT_CONTAINS(out, "0000:01:00.0");
+        ASSERT_CONTAINS(out, "0000:01:00.1");
+        log = daemon_log(&d);
+        ASSERT_STREQ(log, "");
+        ASSERT_DRIVER(&d, "0000:01:00.0", "bochs-drm");
+        daemon_done(&d);
+}
+
+TEST(once_exits_after_the_first_pass) {
+        Daemon d;
+        static const char *const args[] = { "--once", NULL };
+
+        daemon_prepare(&d, "unbound", "[Bind]\nDevice=01:00\n", NULL);
+        ASSERT_EXIT(&d, daemon_run(&d, args), 0);
+        ASSERT_TRUE(d.ready);
+        ASSERT_DRIVER(&d, "0000:01:00.0", "vfio-pci");
+        daemon_done(&d);
+}
+
+TESTS_MAIN()

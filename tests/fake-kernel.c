@@ -494,6 +494,8 @@ static int uevent_set_driver(FakeKernel *k, const char *devpath, const char *dri
 /* BUS is "pci" or "platform"; NAME is the device's name on the bus. */
 static int link_driver(FakeKernel *k, const char *bus, const char *devpath, const char *driver) {
         _cleanup_free_ char *up = up_path(devpath);
+        if (!up)
+                return -ENOMEM;
         _cleanup_free_ char *target = xasprintf("%s/bus/%s/drivers/%s", up, bus, driver);
         _cleanup_free_ char *link = xasprintf("%s/driver", devpath);
         _cleanup_free_ char *back_target = xasprintf("../../../../%s", devpath);

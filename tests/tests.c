@@ -25,6 +25,14 @@ const char *test_data_dir(void) {
 #endif
 }
 
+/* setjmp() in a function of its own, whose locals do not change after it. */
+static bool run_one(TestCase *t) {
+        test_failed = 0;
+        if (setjmp(test_jmp) == 0)
+                t->fn();
+        return !test_failed;
+}
+
 int tests_run(int argc, char **argv) {
         unsigned passed = 0, failed = 0;
         const char *only = argc > 1 ? argv[1] : NULL;
@@ -32,11 +40,8 @@ int tests_run(int argc, char **argv) {
         for (TestCase *t = test_cases; t; t = t->next) {
                 if (only && strcmp(only, t->name) != 0)
                         continue;
-                test_failed = 0;
                 fprintf(stderr, "== %s\n", t->name);
-                if (setjmp(test_jmp) == 0)
-                        t->fn();
-                if (test_failed) {
+                if (!run_one(t)) {
                         fprintf(stderr, "FAIL: %s\n", t->name);
                         failed++;
                 } else {

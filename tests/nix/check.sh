@@ -144,12 +144,15 @@ PY
                 fi
         done
 
-        if nix_eval "${nixos[@]}" -A drvPaths >"$tmp/drv.json" 2>"$tmp/drv.err"; then
-                echo "derivations (computed, not built): $(cat "$tmp/drv.json")"
-        else
-                fail "system or VM test derivations do not evaluate:"
-                tail -n 20 "$tmp/drv.err" >&2
-        fi
+        # Whole systems, the VM test and the flake's outputs: derivations computed, not built.
+        for attr in drvPaths flake; do
+                if nix_eval "${nixos[@]}" -A "$attr" >"$tmp/drv.json" 2>"$tmp/drv.err"; then
+                        echo "$attr: $(cat "$tmp/drv.json")"
+                else
+                        fail "$attr does not evaluate:"
+                        tail -n 20 "$tmp/drv.err" >&2
+                fi
+        done
 else
         echo "NixOS evaluation: skipped (set VB_NIXPKGS=path/to/nixpkgs)"
 fi

@@ -131,6 +131,42 @@ let
     lib.removePrefix "Before=" (lib.findFirst (lib.hasPrefix "Before=") "Before=" initrdLines)
   );
 
+  # flake.nix's outputs, called as Nix would call them, with this nixpkgs tree as the input.
+  flakeResult =
+    let
+      nixpkgsInput = {
+        inherit lib;
+        legacyPackages = lib.genAttrs [ "x86_64-linux" "aarch64-linux" ] (
+          s: import (nixpkgs + "/pkgs/top-level/default.nix") { localSystem.system = s; }
+        );
+      };
+      outputs = (import ../../flake.nix).outputs {
+        self = outputs;
+        nixpkgs = nixpkgsInput;
+      };
+      overlaid = import (nixpkgs + "/pkgs/top-level/default.nix") {
+        localSystem = { inherit system; };
+        overlays = [ outputs.overlays.default ];
+      };
+    in
+    {
+      packages = lib.mapAttrs (_: p: lib.mapAttrs (_: d: d.drvPath) p) outputs.packages;
+      checks = lib.mapAttrs (_: c: lib.mapAttrs (_: d: d.drvPath) c) outputs.checks;
+      overlay = overlaid.vfio-bind.drvPath;
+      module = toString outputs.nixosModules.default;
+      # With the overlay applied, the module takes pkgs.vfio-bind.
+      moduleWithOverlay =
+        (import (nixpkgs + "/nixos/lib/eval-config.nix") {
+          inherit system;
+          pkgs = overlaid;
+          modules = [
+            base
+            outputs.nixosModules.default
+            guideModule
+          ];
+        }).config.services.vfio-bind.package.drvPath == overlaid.vfio-bind.drvPath;
+    };
+
   earlyUnits = [
     "systemd-modules-load.service"
     "systemd-udev-trigger.service"
@@ -163,6 +199,7 @@ in
     cmdline
     disabled
     ;
+  flake = flakeResult;
 
   failures = lib.concatLists [
     # The package's unit, as meson installs it.
@@ -236,6 +273,14 @@ in
       hasInfixIn "loads amdgpu, nvidia-drm in the initrd" gpuInitrd.warnings
     ))
     (expect "cmdline: vfio-bind.device= on the kernel command line is enough" (cmdline.assertions == [ ]))
+    (expect "flake: packages and checks for both systems, the VM test on x86_64-linux" (
+      lib.all (s: flakeResult.packages.${s} ? default && flakeResult.checks.${s} ? package) [
+        "x86_64-linux"
+        "aarch64-linux"
+      ]
+      && flakeResult.checks.x86_64-linux ? vm
+    ))
+    (expect "flake: with overlays.default the module takes pkgs.vfio-bind" flakeResult.moduleWithOverlay)
     (expect "disabled: nothing without enable" (
       disabled.conf == null && disabled.override == null && !(has disabled.package disabled.systemdPackages)
     ))
@@ -258,4 +303,5 @@ in
     initrd = (eval initrdModule).system.build.toplevel.drvPath;
     vmTest = (pkgs.testers.runNixOSTest ../../nix/test.nix).driver.drvPath;
   };
+
 }

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -36,6 +37,11 @@ typedef struct Fail {
         int remaining; /* -1: always */
 } Fail;
 
+typedef struct Hang {
+        char *path;
+        unsigned msec;
+} Hang;
+
 typedef struct Vanish {
         char *addr;
         char *path;
@@ -63,8 +69,14 @@ struct FakeKernel {
         size_t n_fails;
         Vanish *vanishes;
         size_t n_vanishes;
+        Hang *hangs;
+        size_t n_hangs;
         Hotplug *hotplugs;
         size_t n_hotplugs;
+
+        /* The daemon binds in worker threads and carries on when one hangs in a write: calls
+         * may come from several threads at once. */
+        pthread_mutex_t lock;
 
         FakeOp *ops;
         size_t n_ops;
@@ -363,6 +375,17 @@ static int conf_load(FakeKernel *k) {
                         if (grow(&k->fails, &k->n_fails, sizeof(Fail)) < 0)
                                 abort();
                         k->fails[k->n_fails - 1] = (Fail) { strdup(w[1]), e, (int) times };
+                } else if (streq(w[0], "hang") && n == 3) {
+                        char *end;
+                        long ms = strtol(w[2], &end, 10);
+
+                        if (*end || ms < 1 || ms > 600000) {
+                                r = conf_error(path, lineno, "bad milliseconds");
+                                goto finish;
+                        }
+                        if (grow(&k->hangs, &k->n_hangs, sizeof(Hang)) < 0)
+                                abort();
+                        k->hangs[k->n_hangs - 1] = (Hang) { strdup(w[1]), (unsigned) ms };
                 } else if (streq(w[0], "vanish") && n == 3) {
                         if (grow(&k->vanishes, &k->n_vanishes, sizeof(Vanish)) < 0)
                                 abort();
@@ -813,8 +836,7 @@ static int resolve(FakeKernel *k, const char *path, char **ret_dir, const char *
         return *ret_dir ? 0 : -ENOMEM;
 }
 
-static int fake_write_attr(void *userdata, int rootfd, const char *path, const char *value) {
-        FakeKernel *k = userdata;
+static int write_attr_locked(FakeKernel *k, int rootfd, const char *path, const char *value) {
         _cleanup_free_ char *dir = NULL, *normalized = NULL, *rel = NULL, *v = NULL;
         const char *base = NULL, *drv;
         struct stat st_root, st_sys, st;
@@ -949,11 +971,28 @@ static int driver_register(FakeKernel *k, const char *driver) {
         return 0;
 }
 
+static int fake_write_attr(void *userdata, int rootfd, const char *path, const char *value) {
+        FakeKernel *k = userdata;
+        int r;
+
+        assert(k);
+        /* A driver that hangs in its probe or remove: the write does not return for a while
+         * (the kernel holds the device lock meanwhile; other devices carry on). */
+        for (size_t i = 0; i < k->n_hangs; i++)
+                if (streq(k->hangs[i].path, path))
+                        usleep(k->hangs[i].msec * 1000);
+        pthread_mutex_lock(&k->lock);
+        r = write_attr_locked(k, rootfd, path, value);
+        pthread_mutex_unlock(&k->lock);
+        return r;
+}
+
 static int fake_load_driver(void *userdata, VbContext *ctx, const char *driver) {
         FakeKernel *k = userdata;
         int r = -ENOENT;
 
         assert(k);
+        pthread_mutex_lock(&k->lock);
         if (fake_kernel_driver_loaded(k, driver))
                 r = 0;
         else
@@ -965,6 +1004,7 @@ static int fake_load_driver(void *userdata, VbContext *ctx, const char *driver) 
                                 break;
                         }
         record(k, FAKE_OP_LOAD, NULL, NULL, driver, r);
+        pthread_mutex_unlock(&k->lock);
         return r;
 }
 
@@ -985,6 +1025,7 @@ int fake_kernel_new(FakeKernel **ret, const char *dir) {
         if (!k)
                 return -ENOMEM;
         k->sys_fd = -EBADF;
+        pthread_mutex_init(&k->lock, NULL);
         k->dir = strdup(dir);
         sys = xasprintf("%s/sys", dir);
         k->proc = xasprintf("%s/proc", dir);
@@ -1047,6 +1088,10 @@ FakeKernel *fake_kernel_free(FakeKernel *k) {
                 free(k->vanishes[i].path);
         }
         free(k->vanishes);
+        for (size_t i = 0; i < k->n_hangs; i++)
+                free(k->hangs[i].path);
+        free(k->hangs);
+        pthread_mutex_destroy(&k->lock);
         for (size_t i = 0; i < k->n_hotplugs; i++) {
                 free(k->hotplugs[i].addr);
                 free(k->hotplugs[i].parent);

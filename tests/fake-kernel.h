@@ -38,6 +38,8 @@
  *   fail PATH ERRNO [N]      writing PATH (relative to sys/, as written or normalized) fails
  *                            with -ERRNO (a name like EIO or a number), N times or always
  *   vanish ADDR PATH         the device ADDR disappears when PATH is written
+ *   hang PATH MSEC           a write to PATH (as written) returns only after MSEC ms, like a
+ *                            driver stuck in its probe or remove (other writes go on)
  *   hotplug ADDR PARENT GROUP  hotplug/ADDR/ holds a device fake_kernel_plug() adds under
  *                            the bridge PARENT, in IOMMU group GROUP (-1: none)
  *

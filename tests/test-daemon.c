@@ -431,6 +431,28 @@ TEST(hotplug_add_is_handled) {
         daemon_done(&d);
 }
 
+TEST(write_that_hangs_does_not_hold_ready) {
+        Daemon d;
+        int64_t start;
+
+        /* bochs-drm hangs in its remove for 8 s: READY=1 must come after Timeout= (2 s), not
+         * after the write returns, and the status must say which write is stuck. */
+        daemon_prepare(&d, "desktop", "[Bind]\nDevice=01:00\nTimeout=2s\n",
+                       "hang bus/pci/drivers/bochs-drm/unbind 8000\n");
+        start = now_ms();
+        daemon_start(&d, NULL);
+        ASSERT_DAEMON(&d, daemon_wait_notify(&d, "READY=1"));
+        ASSERT_DAEMON(&d, now_ms() - start < 7000);
+        ASSERT_DAEMON(&d, strstr(d.notify, "stuck"));
+        ASSERT_DAEMON(&d, strstr(d.notify, "bochs-drm/unbind"));
+        /* The other function of the card did not wait for it. */
+        ASSERT_DRIVER(&d, "0000:01:00.1", "vfio-pci");
+        /* Once the write returns, the bind completes. */
+        ASSERT_DAEMON(&d, wait_driver(&d, "0000:01:00.0", "vfio-pci"));
+        ASSERT_EXIT(&d, daemon_stop(&d), 0);
+        daemon_done(&d);
+}
+
 TEST(host_driver_with_unbind_host_no) {
         Daemon d;
         _cleanup_free_ char *log = NULL;

@@ -4,6 +4,7 @@
  * to fake_kernel_ops, as the library's context would make them. */
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "fake-kernel.h"
 #include "macro.h"
@@ -505,6 +506,25 @@ TEST(vanish_rule) {
         ASSERT_ERRNO(wr(&f, "bus/pci/drivers_probe", GPU), ENODEV);
         ASSERT_ERRNO(wr(&f, "bus/pci/devices/" GPU "/driver_override", ""), ENOENT);
         ASSERT_DRIVER(&f, AUDIO, "snd_hda_intel");
+        teardown(&f);
+}
+
+TEST(hang_rule) {
+        Fixture f = setup_with("desktop", "hang bus/pci/drivers_probe 300\n");
+        struct timespec a, b;
+        long ms;
+
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        ASSERT_OK(wr(&f, "bus/pci/drivers_probe", GPU));
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
+        ASSERT_INT(ms, >=, 300);
+        /* Other paths do not wait. */
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        ASSERT_OK(wr(&f, "bus/pci/drivers/bochs-drm/unbind", GPU));
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
+        ASSERT_INT(ms, <, 300);
         teardown(&f);
 }
 

@@ -28,7 +28,7 @@ struct BindJob {
 static __thread BindJob *current_job;
 
 /* The kernel ops the tracker wraps, per context. One daemon has one context. */
-typedef struct Tracker {
+typedef struct BindJobTracker {
         const VbKernelOps *inner;
         void *inner_userdata;
 } Tracker;
@@ -88,16 +88,23 @@ static const VbKernelOps tracked_ops = {
         .load_driver = tracked_load,
 };
 
-int bind_job_track_context(VbContext *ctx) {
+int bind_job_track_context(VbContext *ctx, BindJobTracker **ret) {
         Tracker *t;
 
         t = calloc(1, sizeof(*t));
         if (!t)
                 return -ENOMEM;
         vb_context_get_kernel_ops(ctx, &t->inner, &t->inner_userdata);
-        /* The tracker lives as long as the process: a stuck thread may still use it at exit. */
         vb_context_set_kernel_ops(ctx, &tracked_ops, t);
+        *ret = t;
         return 0;
+}
+
+BindJobTracker *bind_job_tracker_free(BindJobTracker *t) {
+        /* A thread stuck in the kernel read the tracker before its write began; after the write it
+         * touches only its own job, so freeing here is safe. */
+        free(t);
+        return NULL;
 }
 
 BindJob *bind_job_unref(BindJob *j) {

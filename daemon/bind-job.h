@@ -16,9 +16,12 @@
 #include "context.h"
 
 typedef struct BindJob BindJob;
+typedef struct BindJobTracker BindJobTracker;
 
-/* Route CTX's writes through the job tracker (call once per context, before any job). */
-int bind_job_track_context(VbContext *ctx);
+/* Route CTX's writes through a tracker that records the write each job is in (call once per
+ * context, before any job). The tracker must outlive the context's last use. */
+int bind_job_track_context(VbContext *ctx, BindJobTracker **ret);
+BindJobTracker *bind_job_tracker_free(BindJobTracker *t);
 
 typedef void (*BindJobKeepalive)(void *userdata);
 

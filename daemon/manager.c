@@ -34,6 +34,7 @@ typedef struct DeviceState {
         VbPciAddress address;
         char *logged;  /* the last state that was logged, so that a pass logs only changes */
         char *failure; /* the last bind failure; no automatic retry until the device is re-added */
+        char *forced;  /* bound by Force= although the host used it: what it used it for */
         BindJob *stuck; /* a bind whose sysfs write has not returned */
         sd_event_source *stuck_source;
         uint64_t stuck_since;
@@ -47,6 +48,7 @@ struct Manager {
         struct udev_monitor *monitor;
 
         VbContext *ctx;
+        BindJobTracker *tracker;
         VbConfig *config;
         ManagerOptions options;
 
@@ -63,6 +65,7 @@ struct Manager {
         char *status;
         char *reload_error;
         bool failed; /* a present selected device did not end on its driver */
+        int holds_error; /* the last interlock read error that was logged */
 };
 
 static uint64_t now_usec(void) {
@@ -81,6 +84,7 @@ static void format_duration(uint64_t usec, char *buf, size_t size) {
 static void device_state_done(DeviceState *d) {
         free(d->logged);
         free(d->failure);
+        free(d->forced);
         d->stuck_source = sd_event_source_disable_unref(d->stuck_source);
         d->stuck = bind_job_unref(d->stuck);
 }
@@ -368,6 +372,11 @@ static int manager_pass(Manager *m) {
         if (!snap.have_console)
                 vbd_log_full(LOG_WARNING, &(VbdLogFields) { .error = snap.console_error },
                              "Failed to read the console state, leaving the console alone: %s", strerror(-snap.console_error));
+        if (snap.holds_error && snap.holds_error != m->holds_error)
+                vbd_log_full(LOG_WARNING, &(VbdLogFields) { .error = snap.holds_error },
+                             "Failed to read what the host uses (mounts, swap, network), the interlocks know only part of it: %s",
+                             strerror(-snap.holds_error));
+        m->holds_error = snap.holds_error;
 
         if (!p->iommu_enabled && !m->config->disabled) {
                 for (size_t i = 0; i < p->n; i++)
@@ -423,10 +432,19 @@ static int manager_pass(Manager *m) {
                                 failed = true;
                                 break;
                         }
+                        if (e->forced)
+                                vbd_log_full(LOG_WARNING, &(VbdLogFields) { .device = &e->address, .action = "force",
+                                             .driver_before = e->driver_before, .driver_after = e->driver_before },
+                                             "%s: FORCED by Force=: binding to %s although the host uses it: %s",
+                                             addr, e->driver, e->in_use);
                         r = apply_bind(m, e, s);
                         if (r < 0)
                                 return r;
                         on_driver = r > 0;
+                        if (on_driver && e->forced) {
+                                free(s->forced);
+                                s->forced = strdup(e->in_use);
+                        }
                         if (!on_driver) {
                                 failed = true;
                                 r = strv_append_printf(&problems, &n_problems, "%s %s", addr, s->failure);
@@ -470,6 +488,12 @@ static int manager_pass(Manager *m) {
                 }
                 if (r < 0)
                         return r;
+                if (on_driver && s->forced) {
+                        r = strv_append_printf(&problems, &n_problems, "%s FORCED although the host used it (%s)",
+                                               addr, s->forced);
+                        if (r < 0)
+                                return r;
+                }
                 if (on_driver) {
                         r = strv_append_printf(&ok, &n_ok, "%s", addr);
                         if (r < 0)
@@ -644,7 +668,7 @@ int manager_new(Manager **ret, const ManagerOptions *o, VbConfig *config, VbCont
         m->config = config;
         m->ctx = ctx;
         m->start_usec = now_usec();
-        r = bind_job_track_context(ctx);
+        r = bind_job_track_context(ctx, &m->tracker);
         if (r < 0) {
                 free(m);
                 return r;
@@ -670,6 +694,7 @@ Manager *manager_free(Manager *m) {
         free(m->reload_error);
         vb_config_free(m->config);
         vb_context_free(m->ctx);
+        bind_job_tracker_free(m->tracker);
         free(m);
         return NULL;
 }

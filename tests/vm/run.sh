@@ -235,7 +235,13 @@ run_boot() { # SCENARIO
         rm -rf "$dir"
         mkdir -p "$dir"
         append=("${APPEND_BASE[@]}")
-        [[ $IOMMU == on ]] && append+=(intel_iommu=on)
+        # Debian's 6.1 turns the Intel IOMMU on by default (INTEL_IOMMU_DEFAULT_ON_INTGPU_OFF=y),
+        # so "off" has to be said, not only "on" left out
+        if [[ $IOMMU == on ]]; then
+                append+=(intel_iommu=on)
+        else
+                append+=(intel_iommu=off)
+        fi
         # shellcheck disable=SC2206
         append+=($APPEND)
 

@@ -63,6 +63,9 @@ static void print_json(const VbConfig *c, const VbSnapshot *s, bool ok) {
                 fprintf(f, ", \"owns_console\": %s, \"action\": \"%s\", \"reason\": ", e->owns_console ? "true" : "false",
                         vb_action_to_string(e->action));
                 vbc_json_string(f, e->action == VB_ACTION_REFUSE ? vb_plan_reason_to_string(e->reason) : NULL);
+                fputs(", \"in_use\": ", f);
+                vbc_json_string(f, e->in_use);
+                fprintf(f, ", \"forced\": %s", e->forced ? "true" : "false");
                 fputs(", \"explanation\": ", f);
                 vbc_json_string(f, explain);
                 fputc('}', f);
@@ -229,6 +232,8 @@ int vbc_check(const VbcArgs *a) {
                 PROBLEM("no devices are configured: add Device= to [Bind]");
         if (c->disabled)
                 WARNING("vfio-bind=off is on the kernel command line of this boot");
+        if (s.holds_error)
+                WARNING("cannot tell completely what the host uses (mounts, swap, network): %s", strerror(-s.holds_error));
         if (!s.iommu_enabled)
                 PROBLEM("the IOMMU is off: add intel_iommu=on or amd_iommu=on to the kernel command line");
         if (!vb_pci_driver_exists(ctx, c->driver) && !streq(c->driver, VB_DRIVER_DEFAULT))
@@ -252,6 +257,8 @@ int vbc_check(const VbcArgs *a) {
                                 PROBLEM("%s: %s", addr, explain);
                 } else if (e->action == VB_ACTION_LEAVE && e->detail)
                         PROBLEM("%s: %s", addr, e->detail);
+                else if (e->action == VB_ACTION_BIND && e->forced)
+                        WARNING("%s: FORCED by Force=: it will be bound although the host uses it: %s", addr, e->in_use);
         }
         for (size_t i = 0; i < s.plan.n_unmatched; i++) {
                 char sel[VB_SELECTOR_STRING_MAX];

@@ -442,6 +442,9 @@ VbConfig *vb_config_free(VbConfig *c) {
         for (size_t i = 0; i < c->n_selectors; i++)
                 free(c->selectors[i].file);
         free(c->selectors);
+        for (size_t i = 0; i < c->n_force; i++)
+                free(c->force[i].file);
+        free(c->force);
         free(c->driver);
         strv_free(c->files);
         for (size_t i = 0; i < _VB_SETTING_MAX; i++)
@@ -452,34 +455,39 @@ VbConfig *vb_config_free(VbConfig *c) {
 
 /* Adds S unless it is there already. Returns 0, -EEXIST with *RET_EXISTING set, -E2BIG when
  * VB_CONFIG_SELECTORS_MAX is reached, or -ENOMEM. */
-static int config_add_selector(VbConfig *c, const VbSelector *s, const char *file, unsigned line,
-                               const VbConfigSelector **ret_existing) {
+static int selector_list_add(VbConfigSelector **list, size_t *n_list, const VbSelector *s, const char *file,
+                             unsigned line, const VbConfigSelector **ret_existing) {
         VbConfigSelector *n;
         char *f;
 
-        for (size_t i = 0; i < c->n_selectors; i++)
-                if (vb_selector_equal(&c->selectors[i].selector, s)) {
-                        *ret_existing = &c->selectors[i];
+        for (size_t i = 0; i < *n_list; i++)
+                if (vb_selector_equal(&(*list)[i].selector, s)) {
+                        *ret_existing = &(*list)[i];
                         return -EEXIST;
                 }
-        if (c->n_selectors >= VB_CONFIG_SELECTORS_MAX)
+        if (*n_list >= VB_CONFIG_SELECTORS_MAX)
                 return -E2BIG;
 
         f = strdup(file);
         if (!f)
                 return -ENOMEM;
-        n = realloc(c->selectors, (c->n_selectors + 1) * sizeof(VbConfigSelector));
+        n = realloc(*list, (*n_list + 1) * sizeof(VbConfigSelector));
         if (!n) {
                 free(f);
                 return -ENOMEM;
         }
-        n[c->n_selectors++] = (VbConfigSelector) {
+        n[(*n_list)++] = (VbConfigSelector) {
                 .selector = *s,
                 .file = f,
                 .line = line,
         };
-        c->selectors = n;
+        *list = n;
         return 0;
+}
+
+static int config_add_selector(VbConfig *c, const VbSelector *s, const char *file, unsigned line,
+                               const VbConfigSelector **ret_existing) {
+        return selector_list_add(&c->selectors, &c->n_selectors, s, file, line, ret_existing);
 }
 
 /* ---- the parser ---- */
@@ -535,7 +543,8 @@ _printf_(2, 3) static int parser_error(Parser *p, const char *format, ...) {
 
 typedef int (*KeyParser)(Parser *p, VbConfigSetting setting, char *value);
 
-static int parse_device(Parser *p, VbConfigSetting setting, char *value) {
+/* Device= and Force=: selectors separated by whitespace, each checked, none twice in the list. */
+static int parse_selector_list(Parser *p, const char *key, VbConfigSelector **list, size_t *n_list, char *value) {
         char *word, *save = NULL;
         int r;
 
@@ -557,9 +566,10 @@ static int parse_device(Parser *p, VbConfigSetting setting, char *value) {
                         continue;
                 }
 
-                r = config_add_selector(p->config, &s, p->file, p->line, &existing);
+                r = selector_list_add(list, n_list, &s, p->file, p->line, &existing);
                 if (r == -EEXIST)
-                        r = parser_error(p, "duplicate selector %s (%s), already listed at %s:%u",
+                        r = parser_error(p, "duplicate %sselector %s (%s), already listed at %s:%u",
+                                         streq(key, "Device") ? "" : "Force= ",
                                          QUOTE(word), vb_selector_format(&s, canonical),
                                          existing->file, existing->line);
                 else if (r == -E2BIG)
@@ -569,6 +579,14 @@ static int parse_device(Parser *p, VbConfigSetting setting, char *value) {
                         return r;
         }
         return 0;
+}
+
+static int parse_device(Parser *p, VbConfigSetting setting, char *value) {
+        return parse_selector_list(p, "Device", &p->config->selectors, &p->config->n_selectors, value);
+}
+
+static int parse_force(Parser *p, VbConfigSetting setting, char *value) {
+        return parse_selector_list(p, "Force", &p->config->force, &p->config->n_force, value);
 }
 
 static int parse_driver(Parser *p, VbConfigSetting setting, char *value) {
@@ -635,6 +653,7 @@ static const struct {
         KeyParser parse;
 } key_table[] = {
         { SECTION_BIND, "Device", _VB_SETTING_INVALID, parse_device },
+        { SECTION_BIND, "Force", _VB_SETTING_INVALID, parse_force },
         { SECTION_BIND, "Driver", VB_SETTING_DRIVER, parse_driver },
         { SECTION_BIND, "Group", VB_SETTING_GROUP, parse_group },
         { SECTION_BIND, "UnbindHost", VB_SETTING_UNBIND_HOST, parse_unbind_host },

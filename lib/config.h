@@ -91,6 +91,11 @@ typedef struct VbConfigSelector {
 typedef struct VbConfig {
         VbConfigSelector *selectors;
         size_t n_selectors;
+        /* Force=: devices that are bound even though the host uses them (a mounted file system,
+         * active swap, a network interface with addresses, the console with Release=no). They
+         * must be selected by Device= too; Force= alone binds nothing. */
+        VbConfigSelector *force;
+        size_t n_force;
         char *driver;            /* default "vfio-pci" */
         VbGroupPolicy group;     /* default check */
         bool unbind_host;        /* default yes */

@@ -21,6 +21,7 @@ static const char *const reason_table[_VB_PLAN_REASON_MAX] = {
         [VB_REASON_NO_IOMMU] = "no-iommu",
         [VB_REASON_DISABLED] = "disabled",
         [VB_REASON_RELEASED] = "released",
+        [VB_REASON_IN_USE] = "in-use",
 };
 
 const char *vb_action_to_string(VbAction a) {
@@ -34,6 +35,7 @@ const char *vb_plan_reason_to_string(VbPlanReason r) {
 static void plan_entry_done(VbPlanEntry *e) {
         free(e->driver_before);
         free(e->detail);
+        free(e->in_use);
 }
 
 void vb_plan_done(VbPlan *p) {
@@ -52,6 +54,23 @@ bool vb_config_selects(const VbConfig *c, const VbPciDevice *d) {
                 if (vb_selector_match(&c->selectors[i].selector, &d->address, d->vendor, d->device))
                         return true;
         return false;
+}
+
+bool vb_config_forces(const VbConfig *c, const VbPciDevice *d) {
+        for (size_t i = 0; i < c->n_force; i++)
+                if (vb_selector_match(&c->force[i].selector, &d->address, d->vendor, d->device))
+                        return true;
+        return false;
+}
+
+unsigned vb_plan_hold_mask(const VbConfig *c) {
+        unsigned mask = VB_HOLD_MASK(VB_HOLD_MOUNT) | VB_HOLD_MASK(VB_HOLD_SWAP) | VB_HOLD_MASK(VB_HOLD_NETWORK);
+
+        /* With Release=auto/yes the console is released before its device is bound; with
+         * Release=no binding the device would take the console from under the host. */
+        if (c->release == VB_RELEASE_NO)
+                mask |= VB_HOLD_MASK(VB_HOLD_CONSOLE);
+        return mask;
 }
 
 void vb_plan_hold(VbPlan *p, const VbPciAddress *a) {
@@ -111,7 +130,17 @@ static int entry_from_device(VbPlanEntry *e, const VbConfig *c, const VbPciDevic
         return 0;
 }
 
-static void entry_decide(VbPlanEntry *e, const VbConfig *c, const VbPciDevice *d, bool iommu_enabled) {
+static int entry_decide(VbPlanEntry *e, const VbConfig *c, const VbPciDevice *d, bool iommu_enabled,
+                        const VbHolds *holds) {
+        int r;
+
+        if (!c->disabled && !vb_pci_device_is_bridge(d) && !streq_ptr(d->driver, c->driver)) {
+                r = vb_holds_describe(holds, &d->address, vb_plan_hold_mask(c), &e->in_use);
+                if (r < 0)
+                        return r;
+                e->forced = e->in_use && vb_config_forces(c, d);
+        }
+
         if (c->disabled) {
                 e->action = VB_ACTION_REFUSE;
                 e->reason = VB_REASON_DISABLED;
@@ -120,6 +149,9 @@ static void entry_decide(VbPlanEntry *e, const VbConfig *c, const VbPciDevice *d
                 e->reason = VB_REASON_BRIDGE;
         } else if (streq_ptr(d->driver, c->driver)) {
                 e->action = VB_ACTION_LEAVE;
+        } else if (e->in_use && !e->forced) {
+                e->action = VB_ACTION_REFUSE;
+                e->reason = VB_REASON_IN_USE;
         } else if (!iommu_enabled && driver_needs_iommu(c->driver)) {
                 e->action = VB_ACTION_REFUSE;
                 e->reason = VB_REASON_NO_IOMMU;
@@ -130,6 +162,10 @@ static void entry_decide(VbPlanEntry *e, const VbConfig *c, const VbPciDevice *d
                 e->action = VB_ACTION_BIND;
                 e->unbind = d->driver != NULL;
         }
+        /* Forced only matters when it is bound. */
+        if (e->action != VB_ACTION_BIND)
+                e->forced = false;
+        return 0;
 }
 
 static VbPlanEntry *plan_find(VbPlan *p, const VbPciAddress *a) {
@@ -139,10 +175,12 @@ static VbPlanEntry *plan_find(VbPlan *p, const VbPciAddress *a) {
         return NULL;
 }
 
-/* Appends "0000:01:00.1 on snd_hda_intel" to *LIST. */
+/* Appends "0000:01:00.1 on snd_hda_intel" to *LIST, and what the host uses it for, if it does. */
 static int append_blocker(char **list, const VbPlanEntry *e, const char *driver) {
+        bool in_use = e->reason == VB_REASON_IN_USE && e->in_use;
         char *n;
-        if (asprintf(&n, "%s%s%s on %s", *list ?: "", *list ? ", " : "", VB_PCI_ADDRESS_STR(&e->address), driver) < 0)
+        if (asprintf(&n, "%s%s%s on %s%s%s%s", *list ?: "", *list ? ", " : "", VB_PCI_ADDRESS_STR(&e->address), driver,
+                     in_use ? " (the host uses it: " : "", in_use ? e->in_use : "", in_use ? ")" : "") < 0)
                 return -ENOMEM;
         free(*list);
         *list = n;
@@ -150,7 +188,8 @@ static int append_blocker(char **list, const VbPlanEntry *e, const char *driver)
 }
 
 /* Apply Group= to one IOMMU group. */
-static int plan_group(VbPlan *p, size_t *allocated, const VbConfig *c, const VbPciList *devices, int group) {
+static int plan_group(VbPlan *p, size_t *allocated, const VbConfig *c, const VbPciList *devices, int group,
+                      const VbHolds *holds) {
         _cleanup_free_ char *blockers = NULL;
         bool wanted = false;
         int r;
@@ -190,7 +229,9 @@ static int plan_group(VbPlan *p, size_t *allocated, const VbConfig *c, const VbP
                         r = entry_from_device(e, c, d, false);
                         if (r < 0)
                                 return r;
-                        entry_decide(e, c, d, true);
+                        r = entry_decide(e, c, d, true, holds);
+                        if (r < 0)
+                                return r;
                         if (e->action == VB_ACTION_REFUSE && !vb_driver_is_vfio_safe(d->driver)) {
                                 r = append_blocker(&blockers, e, d->driver);
                                 if (r < 0)
@@ -217,6 +258,7 @@ static int plan_group(VbPlan *p, size_t *allocated, const VbConfig *c, const VbP
                         e->action = VB_ACTION_REFUSE;
                         e->reason = e->selected ? VB_REASON_GROUP : VB_REASON_GROUP_MEMBER;
                         e->unbind = false;
+                        e->forced = false;
                 } else if (e->action != VB_ACTION_LEAVE)
                         continue;
                 if (asprintf(&detail, "IOMMU group %d has %s (Group=%s)", group, blockers,
@@ -277,6 +319,11 @@ static int plan_console(VbPlan *p, const VbConfig *c, const VbConsoleState *cons
 
 int vb_plan_compute(const VbConfig *c, const VbPciList *devices, bool iommu_enabled,
                     const VbConsoleState *console, VbPlan *ret) {
+        return vb_plan_compute_full(c, devices, iommu_enabled, console, NULL, ret);
+}
+
+int vb_plan_compute_full(const VbConfig *c, const VbPciList *devices, bool iommu_enabled,
+                         const VbConsoleState *console, const VbHolds *holds, VbPlan *ret) {
         _cleanup_(vb_plan_done) VbPlan p = { .iommu_enabled = iommu_enabled, .disabled = c->disabled };
         size_t allocated = 0;
         int r;
@@ -294,7 +341,9 @@ int vb_plan_compute(const VbConfig *c, const VbPciList *devices, bool iommu_enab
                 r = entry_from_device(e, c, d, true);
                 if (r < 0)
                         return r;
-                entry_decide(e, c, d, iommu_enabled);
+                r = entry_decide(e, c, d, iommu_enabled, holds);
+                if (r < 0)
+                        return r;
         }
 
         /* Address selectors whose device is not there (yet); other selectors matching nothing. */
@@ -340,7 +389,7 @@ int vb_plan_compute(const VbConfig *c, const VbPciList *devices, bool iommu_enab
                                 seen = p.entries[j].iommu_group == g;
                         if (seen)
                                 continue;
-                        r = plan_group(&p, &allocated, c, devices, g);
+                        r = plan_group(&p, &allocated, c, devices, g, holds);
                         if (r < 0)
                                 return r;
                 }
@@ -369,9 +418,13 @@ int vb_plan_entry_explain(const VbPlanEntry *e, char **ret) {
                 break;
         case VB_ACTION_BIND:
                 if (e->driver_before)
-                        r = asprintf(&s, "bind to %s, unbinding %s%s", e->driver, e->driver_before, group_note);
+                        r = asprintf(&s, "bind to %s, unbinding %s%s%s%s", e->driver, e->driver_before, group_note,
+                                     e->forced ? "; FORCED although the host uses it: " : "",
+                                     e->forced ? e->in_use : "");
                 else
-                        r = asprintf(&s, "bind to %s (no driver holds it)%s", e->driver, group_note);
+                        r = asprintf(&s, "bind to %s (no driver holds it)%s%s%s", e->driver, group_note,
+                                     e->forced ? "; FORCED although the host uses it: " : "",
+                                     e->forced ? e->in_use : "");
                 break;
         case VB_ACTION_MISSING:
                 r = asprintf(&s, "not present");
@@ -398,6 +451,9 @@ int vb_plan_entry_explain(const VbPlanEntry *e, char **ret) {
                 case VB_REASON_RELEASED:
                         r = asprintf(&s, "left to the host: released by hand with vfio-bind release "
                                      "(vfio-bind bind takes it again)");
+                        break;
+                case VB_REASON_IN_USE:
+                        r = asprintf(&s, "refused: the host uses it: %s%s (Force= overrides)", strna(e->in_use), group_note);
                         break;
                 default:
                         r = asprintf(&s, "refused");

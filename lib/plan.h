@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "console.h"
+#include "interlock.h"
 #include "pci.h"
 
 typedef enum VbAction {
@@ -33,6 +34,8 @@ typedef enum VbPlanReason {
         VB_REASON_NO_IOMMU,        /* a VFIO driver was asked for and there are no IOMMU groups */
         VB_REASON_DISABLED,        /* vfio-bind=off on the kernel command line */
         VB_REASON_RELEASED,        /* given back to the host by hand (vfio-bind release) */
+        VB_REASON_IN_USE,          /* the host uses it (mounted file system, swap, network, console
+                                    * with Release=no) and Force= does not name it */
         _VB_PLAN_REASON_MAX,
         _VB_PLAN_REASON_INVALID = -EINVAL,
 } VbPlanReason;
@@ -54,6 +57,8 @@ typedef struct VbPlanEntry {
         bool owns_console;   /* boot VGA / owns the boot framebuffer */
         int iommu_group;     /* -1: none */
         char *detail;        /* plain words for REFUSE/MISSING, e.g. the blocking group members */
+        char *in_use;        /* what the host uses it for ("/dev/sda2 is mounted on /"), NULL: nothing */
+        bool forced;         /* BIND although the host uses it: Force= names it (warn loudly) */
 } VbPlanEntry;
 
 typedef struct VbPlan {
@@ -70,9 +75,17 @@ typedef struct VbPlan {
 
 void vb_plan_done(VbPlan *p);
 
-/* Compute the plan. CONSOLE may be NULL (nothing known of the console). */
+/* Compute the plan. CONSOLE may be NULL (nothing known of the console). HOLDS (may be NULL: none
+ * known) says what the host uses: a device it uses is refused (VB_REASON_IN_USE) unless Force=
+ * names it; a console hold counts only with Release=no (otherwise the console is released
+ * first). A Group=take member the host uses blocks its whole group. */
+int vb_plan_compute_full(const VbConfig *c, const VbPciList *devices, bool iommu_enabled,
+                         const VbConsoleState *console, const VbHolds *holds, VbPlan *ret);
+/* The same without interlock facts. */
 int vb_plan_compute(const VbConfig *c, const VbPciList *devices, bool iommu_enabled,
                     const VbConsoleState *console, VbPlan *ret);
+/* The kinds of holds that refuse a device under C: all but the console unless Release=no. */
+unsigned vb_plan_hold_mask(const VbConfig *c);
 
 /* Hold back the device at A: given back to the host by hand with `vfio-bind release`, it stays
  * there until `vfio-bind bind` or a reboot. Turns a BIND entry into REFUSE/RELEASED. */
@@ -92,3 +105,5 @@ int vb_plan_format(const VbPlan *p, char **ret);
 
 /* Does the configuration select this device (address/slot/ID selectors)? Pure. */
 bool vb_config_selects(const VbConfig *c, const VbPciDevice *d);
+/* Does Force= name this device? Pure. */
+bool vb_config_forces(const VbConfig *c, const VbPciDevice *d);

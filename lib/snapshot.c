@@ -9,6 +9,7 @@ void vb_snapshot_done(VbSnapshot *s) {
                 return;
         vb_pci_list_done(&s->devices);
         vb_console_state_done(&s->console);
+        vb_holds_done(&s->holds);
         vb_plan_done(&s->plan);
         *s = (VbSnapshot) {};
 }
@@ -29,7 +30,14 @@ int vb_snapshot_take(VbContext *ctx, const VbConfig *c, const char *runtime_dir,
                 vb_debug(ctx, "cannot read the console state: %s", strerror(-r));
         }
 
-        r = vb_plan_compute(c, &s.devices, s.iommu_enabled, s.have_console ? &s.console : NULL, &s.plan);
+        r = vb_interlock_read(ctx, s.have_console ? &s.console : NULL, &s.devices, &s.holds);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                s.holds_error = r;
+
+        r = vb_plan_compute_full(c, &s.devices, s.iommu_enabled, s.have_console ? &s.console : NULL, &s.holds,
+                                 &s.plan);
         if (r < 0)
                 return r;
 

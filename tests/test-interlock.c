@@ -1,0 +1,598 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * lib/interlock against the fake trees in-use and in-use-group (tests/sysfs/make-safety-trees.sh):
+ * which devices the host uses (mounted file systems and swap walked to their controllers, network
+ * interfaces that are up with addresses, the console), and the plan's refusal of them unless
+ * Force= names them. Each test rewrites the tree's proc files for its own situation.
+ */
+#include <stdio.h>
+#include <sys/wait.h>
+
+#include "config.h"
+#include "console.h"
+#include "fake-kernel.h"
+#include "interlock.h"
+#include "iommu.h"
+#include "macro.h"
+#include "pci.h"
+#include "plan.h"
+#include "snapshot.h"
+#include "tests.h"
+#include "tree.h"
+#include "vfio-bind.h"
+
+typedef struct Run {
+        char *dir;
+        FakeKernel *k;
+        VbContext *ctx;
+        VbHolds holds;
+} Run;
+
+static void run_open(Run *run, const char *case_name) {
+        *run = (Run) {};
+        ASSERT_OK(tree_new(case_name, &run->dir));
+        ASSERT_OK(fake_kernel_new(&run->k, run->dir));
+        ASSERT_OK(fake_kernel_new_context(run->k, &run->ctx));
+}
+
+static void run_close(Run *run) {
+        /* Reading what the host uses never writes. */
+        ASSERT_EQ(fake_kernel_n_ops(run->k), 0);
+        ASSERT_EQ(fake_kernel_n_violations(run->k), 0);
+        vb_holds_done(&run->holds);
+        vb_context_free(run->ctx);
+        fake_kernel_free(run->k);
+        tree_free(run->dir);
+        *run = (Run) {};
+}
+
+static VbPciAddress addr(const char *s) {
+        VbPciAddress a;
+        ASSERT_OK(vb_pci_address_parse(s, &a));
+        return a;
+}
+
+/* The text of the hold of KIND on ADDRESS, or NULL. */
+static const char *hold(const Run *run, const char *address, VbHoldKind kind) {
+        VbPciAddress a = addr(address);
+
+        for (size_t i = 0; i < run->holds.n; i++)
+                if (run->holds.holds[i].kind == kind && vb_pci_address_equal(&run->holds.holds[i].address, &a))
+                        return run->holds.holds[i].what;
+        return NULL;
+}
+
+static const char route_none[] = "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n";
+
+TEST(block_devices_walk_to_their_controller) {
+        static const struct {
+                const char *name;
+                const char *expect; /* NULL: none */
+        } cases[] = {
+                { "sda", "0000:00:1f.2" },
+                { "sda2", "0000:00:1f.2" },
+                { "dm-0", "0000:00:1f.2" },         /* through slaves/sda4 */
+                { "nvme0n1p1", "0000:3d:00.0" },    /* nvme/nvme0/nvme0n1/nvme0n1p1 */
+                { "sdz", NULL },                    /* no such block device */
+                { "..", NULL },                     /* never leaves class/block */
+                { "../../bus", NULL },
+        };
+        Run run;
+
+        run_open(&run, "in-use");
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ VbPciAddress *a = NULL;
+                size_t n = 99;
+
+                ASSERT_OK(vb_interlock_block_devices(run.ctx, cases[i].name, &a, &n));
+                if (!cases[i].expect) {
+                        if (n != 0)
+                                TEST_FAIL("%s: expected no PCI device, got %zu", cases[i].name, n);
+                        continue;
+                }
+                if (n != 1)
+                        TEST_FAIL("%s: expected one PCI device, got %zu", cases[i].name, n);
+                ASSERT_STREQ(VB_PCI_ADDRESS_STR(&a[0]), cases[i].expect);
+        }
+        run_close(&run);
+}
+
+TEST(mounts_and_swap_hold_the_disk_controller) {
+        Run run;
+
+        run_open(&run, "in-use");
+        ASSERT_OK(vb_interlock_read_storage(run.ctx, &run.holds));
+        /* /, /boot and /home (dm-0 on sda4) are all on the AHCI controller. */
+        ASSERT_CONTAINS(hold(&run, "0000:00:1f.2", VB_HOLD_MOUNT), "/dev/sda2 is mounted on /");
+        ASSERT_CONTAINS(hold(&run, "0000:00:1f.2", VB_HOLD_MOUNT), "/dev/sda1 is mounted on /boot");
+        ASSERT_CONTAINS(hold(&run, "0000:00:1f.2", VB_HOLD_MOUNT), "/dev/mapper/vg-home is mounted on /home");
+        ASSERT_STREQ(hold(&run, "0000:00:1f.2", VB_HOLD_SWAP), "swap on /dev/sda3 is active");
+        /* btrfs: an anonymous st_dev, found through the source; the mount point is unescaped. */
+        ASSERT_STREQ(hold(&run, "0000:3d:00.0", VB_HOLD_MOUNT), "/dev/nvme0n1p1 is mounted on /mnt/my data");
+        /* Nothing else: tmpfs, proc, sysfs and devtmpfs are on no device. */
+        ASSERT_EQ(run.holds.n, 3);
+        ASSERT_NULL(hold(&run, "0000:02:00.0", VB_HOLD_MOUNT));
+        run_close(&run);
+}
+
+TEST(swap_alone_holds_the_controller) {
+        Run run;
+
+        run_open(&run, "in-use");
+        ASSERT_OK(tree_write(run.dir, "proc/self/mountinfo",
+                             "21 1 0:30 / / rw - tmpfs rootfs rw\n"
+                             "24 21 0:22 / /proc rw - proc proc rw\n"));
+        ASSERT_OK(vb_interlock_read_storage(run.ctx, &run.holds));
+        ASSERT_NULL(hold(&run, "0000:00:1f.2", VB_HOLD_MOUNT));
+        ASSERT_STREQ(hold(&run, "0000:00:1f.2", VB_HOLD_SWAP), "swap on /dev/sda3 is active");
+        ASSERT_EQ(run.holds.n, 1);
+        run_close(&run);
+}
+
+TEST(swap_file_holds_the_disk_of_its_file_system) {
+        Run run;
+
+        run_open(&run, "in-use");
+        ASSERT_OK(tree_write(run.dir, "proc/swaps",
+                             "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n"
+                             "/mnt/my\\040data/swapfile               file\t\t1048572\t\t0\t\t-2\n"));
+        ASSERT_OK(vb_interlock_read_storage(run.ctx, &run.holds));
+        ASSERT_STREQ(hold(&run, "0000:3d:00.0", VB_HOLD_SWAP),
+                     "swap file /mnt/my data/swapfile on /dev/nvme0n1p1 is active");
+        ASSERT_NULL(hold(&run, "0000:00:1f.2", VB_HOLD_SWAP));
+        run_close(&run);
+}
+
+TEST(missing_proc_files_mean_nothing_known) {
+        Run run;
+
+        run_open(&run, "in-use");
+        ASSERT_OK(tree_unlink(run.dir, "proc/self/mountinfo"));
+        ASSERT_OK(tree_unlink(run.dir, "proc/swaps"));
+        ASSERT_OK(tree_unlink(run.dir, "proc/net/route"));
+        ASSERT_OK(tree_unlink(run.dir, "proc/net/if_inet6"));
+        ASSERT_OK(vb_interlock_read(run.ctx, NULL, &(VbPciList) {}, &run.holds));
+        ASSERT_EQ(run.holds.n, 0);
+        run_close(&run);
+
+        /* The desktop tree has no block, net or mount information at all. */
+        run_open(&run, "desktop");
+        ASSERT_OK(vb_interlock_read_storage(run.ctx, &run.holds));
+        ASSERT_OK(vb_interlock_read_network(run.ctx, &run.holds));
+        ASSERT_EQ(run.holds.n, 0);
+        run_close(&run);
+}
+
+TEST(garbage_in_proc_files_is_skipped) {
+        Run run;
+
+        run_open(&run, "in-use");
+        ASSERT_OK(tree_write(run.dir, "proc/self/mountinfo",
+                             "garbage\n"
+                             "1 2 3\n"
+                             "- - - -\n"
+                             "21 1 8:2 / / rw shared:1 - ext4\n"         /* no source */
+                             "21 1 x:y / /x rw - ext4 /dev/../../etc/passwd rw\n"
+                             "21 1 8:99 / /y rw - ext4 /dev/sdq1 rw\n"   /* unknown device */
+                             "\n"));
+        ASSERT_OK(tree_write(run.dir, "proc/swaps", "Filename Type\n/dev/ partition\nnothing\n"));
+        ASSERT_OK(tree_write(run.dir, "proc/net/route", "Iface\nbad line\n"));
+        ASSERT_OK(tree_write(run.dir, "proc/net/if_inet6", "zz\n0001 02\n"));
+        ASSERT_OK(vb_interlock_read_storage(run.ctx, &run.holds));
+        ASSERT_OK(vb_interlock_read_network(run.ctx, &run.holds));
+        ASSERT_EQ(run.holds.n, 0);
+        run_close(&run);
+}
+
+TEST(interface_up_with_addresses_holds_the_nic) {
+        Run run;
+
+        run_open(&run, "in-use");
+        ASSERT_OK(vb_interlock_read_network(run.ctx, &run.holds));
+        /* The subnet route is preferred to the default route; IPv6 without link-local. */
+        ASSERT_STREQ(hold(&run, "0000:02:00.0", VB_HOLD_NETWORK),
+                     "network interface eth0 is up with 10.0.2.0/24 and 2001:db8::2/64");
+        /* lo and br0 are virtual: br0 has no address here, lo is on no PCI device. */
+        ASSERT_EQ(run.holds.n, 1);
+        run_close(&run);
+}
+
+TEST(link_local_only_or_down_is_not_in_use) {
+        Run run;
+
+        /* Up, but only the automatic link-local address. */
+        run_open(&run, "in-use");
+        ASSERT_OK(tree_write(run.dir, "proc/net/route", route_none));
+        ASSERT_OK(tree_write(run.dir, "proc/net/if_inet6", "fe800000000000005054fffffe123456 02 40 20 80     eth0\n"));
+        ASSERT_OK(vb_interlock_read_network(run.ctx, &run.holds));
+        ASSERT_EQ(run.holds.n, 0);
+        run_close(&run);
+
+        /* Addresses, but the interface is down (IFF_UP clear). */
+        run_open(&run, "in-use");
+        ASSERT_OK(tree_write(run.dir, "sys/class/net/eth0/flags", "0x1002\n"));
+        ASSERT_OK(vb_interlock_read_network(run.ctx, &run.holds));
+        ASSERT_EQ(run.holds.n, 0);
+        run_close(&run);
+}
+
+TEST(bridge_port_is_in_use_through_its_bridge) {
+        Run run;
+
+        run_open(&run, "in-use");
+        ASSERT_OK(tree_write(run.dir, "proc/net/route",
+                             "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
+                             "br0\t0001A8C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n"));
+        ASSERT_OK(tree_write(run.dir, "proc/net/if_inet6", ""));
+        ASSERT_OK(vb_interlock_read_network(run.ctx, &run.holds));
+        ASSERT_STREQ(hold(&run, "0000:02:00.0", VB_HOLD_NETWORK), "network interface br0 is up with 192.168.1.0/24");
+        ASSERT_EQ(run.holds.n, 1);
+        run_close(&run);
+}
+
+TEST(console_owner_is_held) {
+        _cleanup_(vb_console_state_done) VbConsoleState console = {};
+        _cleanup_(vb_pci_list_done) VbPciList devices = {};
+        Run run;
+
+        run_open(&run, "desktop");
+        ASSERT_OK(vb_pci_enumerate(run.ctx, &devices));
+        ASSERT_OK(vb_console_read(run.ctx, &console));
+        ASSERT_OK(vb_interlock_add_console(&console, &devices, &run.holds));
+        ASSERT_CONTAINS(hold(&run, "0000:01:00.0", VB_HOLD_CONSOLE), "vtcon1, efi-framebuffer.0");
+        ASSERT_EQ(run.holds.n, 1);
+        run_close(&run);
+
+        /* Released already: nothing is held. */
+        run_open(&run, "desktop");
+        ASSERT_OK(tree_write(run.dir, "sys/class/vtconsole/vtcon1/bind", "0\n"));
+        ASSERT_OK(tree_unlink(run.dir, "sys/bus/platform/devices/efi-framebuffer.0/driver"));
+        vb_console_state_done(&console);
+        ASSERT_OK(vb_console_read(run.ctx, &console));
+        ASSERT_OK(vb_interlock_add_console(&console, &devices, &run.holds));
+        ASSERT_EQ(run.holds.n, 0);
+        run_close(&run);
+}
+
+TEST(holds_merge_and_describe) {
+        _cleanup_(vb_holds_done) VbHolds h = {};
+        _cleanup_free_ char *all = NULL, *net = NULL, *none = NULL;
+        VbPciAddress a = addr("0000:00:1f.2"), b = addr("0000:02:00.0");
+
+        ASSERT_OK(vb_holds_add(&h, &a, VB_HOLD_MOUNT, "/dev/sda2 is mounted on /boot"));
+        ASSERT_OK(vb_holds_add(&h, &a, VB_HOLD_MOUNT, "/dev/sda2 is mounted on /"));
+        ASSERT_OK(vb_holds_add(&h, &a, VB_HOLD_MOUNT, "/dev/sda2 is mounted on /")); /* twice: once */
+        ASSERT_OK(vb_holds_add(&h, &a, VB_HOLD_MOUNT, "c"));
+        ASSERT_OK(vb_holds_add(&h, &a, VB_HOLD_MOUNT, "d"));
+        ASSERT_OK(vb_holds_add(&h, &a, VB_HOLD_MOUNT, "e"));
+        ASSERT_OK(vb_holds_add(&h, &a, VB_HOLD_SWAP, "swap"));
+        ASSERT_OK(vb_holds_add(&h, &b, VB_HOLD_NETWORK, "eth0"));
+        ASSERT_ERRNO(vb_holds_add(&h, &b, _VB_HOLD_KIND_MAX, "x"), EINVAL);
+        ASSERT_EQ(h.n, 3);
+        ASSERT_STREQ(h.holds[0].what, "/dev/sda2 is mounted on /boot, /dev/sda2 is mounted on /, c, and more");
+
+        ASSERT_OK(vb_holds_describe(&h, &a, VB_HOLD_MASK_ALL, &all));
+        ASSERT_STREQ(all, "/dev/sda2 is mounted on /boot, /dev/sda2 is mounted on /, c, and more; swap");
+        ASSERT_OK(vb_holds_describe(&h, &b, VB_HOLD_MASK(VB_HOLD_NETWORK), &net));
+        ASSERT_STREQ(net, "eth0");
+        ASSERT_OK(vb_holds_describe(&h, &b, VB_HOLD_MASK(VB_HOLD_MOUNT), &none));
+        ASSERT_NULL(none);
+        ASSERT_TRUE(vb_holds_has(&h, &a, VB_HOLD_MASK(VB_HOLD_SWAP)));
+        ASSERT_FALSE(vb_holds_has(&h, &a, VB_HOLD_MASK(VB_HOLD_CONSOLE)));
+        ASSERT_STREQ(vb_hold_kind_to_string(VB_HOLD_NETWORK), "network");
+        ASSERT_EQ(vb_hold_kind_from_string("console"), VB_HOLD_CONSOLE);
+        ASSERT_EQ(vb_hold_kind_from_string("disk"), _VB_HOLD_KIND_INVALID);
+}
+
+/* ---- the plan ---- */
+
+typedef struct PlanRun {
+        Run run;
+        VbConfig *config;
+        VbSnapshot snap;
+} PlanRun;
+
+/* A snapshot (the daemon's and the CLI's view) of CASE_NAME with CONF; BEFORE may change the
+ * tree's files first. */
+static void plan_run(PlanRun *p, const char *case_name, const char *conf, void (*before)(Run *run)) {
+        _cleanup_(vb_diagnostics_clear) VbDiagnostics diag = {};
+
+        *p = (PlanRun) {};
+        run_open(&p->run, case_name);
+        if (before)
+                before(&p->run);
+        ASSERT_OK(vb_config_new(&p->config));
+        if (vb_config_parse_text(p->config, "test.conf", conf, strlen(conf), &diag) < 0) {
+                for (size_t i = 0; i < diag.n; i++)
+                        fprintf(stderr, "%s\n", diag.messages[i]);
+                TEST_FAIL("bad test configuration");
+        }
+        ASSERT_OK(vb_snapshot_take(p->run.ctx, p->config, NULL, &p->snap));
+        ASSERT_EQ(p->snap.holds_error, 0);
+}
+
+static void plan_done(PlanRun *p) {
+        vb_snapshot_done(&p->snap);
+        vb_config_free(p->config);
+        run_close(&p->run);
+}
+
+static const VbPlanEntry *entry(const PlanRun *p, const char *s) {
+        VbPciAddress a = addr(s);
+
+        for (size_t i = 0; i < p->snap.plan.n; i++)
+                if (vb_pci_address_equal(&p->snap.plan.entries[i].address, &a))
+                        return &p->snap.plan.entries[i];
+        TEST_FAIL("no plan entry for %s", s);
+}
+
+static char *explain(const PlanRun *p, const char *s) {
+        char *e = NULL;
+        ASSERT_OK(vb_plan_entry_explain(entry(p, s), &e));
+        return e;
+}
+
+#define ASSERT_ENTRY(p, a, action_, reason_)                                            \
+        do {                                                                            \
+                const VbPlanEntry *_e = entry((p), (a));                                \
+                if (_e->action != (action_) || _e->reason != (reason_))                 \
+                        TEST_FAIL("%s: expected %s/%s, got %s/%s", (a),                 \
+                                  vb_action_to_string(action_), vb_plan_reason_to_string(reason_), \
+                                  vb_action_to_string(_e->action), vb_plan_reason_to_string(_e->reason)); \
+        } while (0)
+
+TEST(plan_refuses_the_root_disk_controller) {
+        _cleanup_free_ char *text = NULL, *forced = NULL;
+        PlanRun p;
+
+        plan_run(&p, "in-use", "[Bind]\nDevice=00:1f.2\n", NULL);
+        ASSERT_ENTRY(&p, "0000:00:1f.2", VB_ACTION_REFUSE, VB_REASON_IN_USE);
+        ASSERT_FALSE(entry(&p, "0000:00:1f.2")->forced);
+        text = explain(&p, "0000:00:1f.2");
+        ASSERT_CONTAINS(text, "refused: the host uses it: /dev/sda2 is mounted on /");
+        ASSERT_CONTAINS(text, "swap on /dev/sda3 is active");
+        ASSERT_CONTAINS(text, "Force= overrides");
+        ASSERT_STREQ(vb_plan_reason_to_string(VB_REASON_IN_USE), "in-use");
+        plan_done(&p);
+
+        /* Force= by ID: bound, with the reason kept for the loud warning. */
+        plan_run(&p, "in-use", "[Bind]\nDevice=00:1f.2\nForce=8086:2922\n", NULL);
+        ASSERT_ENTRY(&p, "0000:00:1f.2", VB_ACTION_BIND, VB_REASON_NONE);
+        ASSERT_TRUE(entry(&p, "0000:00:1f.2")->forced);
+        forced = explain(&p, "0000:00:1f.2");
+        ASSERT_CONTAINS(forced, "bind to vfio-pci, unbinding ahci; FORCED although the host uses it: /dev/sda2 is mounted on /");
+        plan_done(&p);
+}
+
+TEST(force_alone_binds_nothing) {
+        PlanRun p;
+
+        plan_run(&p, "in-use", "[Bind]\nDevice=02:00.0\nGroup=ignore\nForce=00:1f.2\n", NULL);
+        ASSERT_EQ(p.snap.plan.n, 1);
+        ASSERT_ENTRY(&p, "0000:02:00.0", VB_ACTION_REFUSE, VB_REASON_IN_USE);
+        plan_done(&p);
+}
+
+TEST(plan_refuses_the_nic_in_use) {
+        _cleanup_free_ char *text = NULL;
+        PlanRun p;
+
+        plan_run(&p, "in-use", "[Bind]\nDevice=02:00.0\n", NULL);
+        ASSERT_ENTRY(&p, "0000:02:00.0", VB_ACTION_REFUSE, VB_REASON_IN_USE);
+        text = explain(&p, "0000:02:00.0");
+        ASSERT_CONTAINS(text, "network interface eth0 is up with 10.0.2.0/24");
+        plan_done(&p);
+
+        plan_run(&p, "in-use", "[Bind]\nDevice=02:00.0\nForce=0000:02:00.0\n", NULL);
+        ASSERT_ENTRY(&p, "0000:02:00.0", VB_ACTION_BIND, VB_REASON_NONE);
+        ASSERT_TRUE(entry(&p, "0000:02:00.0")->forced);
+        plan_done(&p);
+}
+
+static void no_network(Run *run) {
+        ASSERT_OK(tree_write(run->dir, "proc/net/route", route_none));
+        ASSERT_OK(tree_write(run->dir, "proc/net/if_inet6", ""));
+}
+
+TEST(group_take_refuses_a_group_with_a_disk_in_use) {
+        _cleanup_free_ char *nic = NULL, *sata = NULL;
+        PlanRun p;
+
+        /* The NIC is free, but its group sibling 02:00.1 holds /srv. */
+        plan_run(&p, "in-use-group", "[Bind]\nDevice=02:00.0\nGroup=take\n", no_network);
+        ASSERT_ENTRY(&p, "0000:02:00.0", VB_ACTION_REFUSE, VB_REASON_GROUP);
+        ASSERT_ENTRY(&p, "0000:02:00.1", VB_ACTION_REFUSE, VB_REASON_IN_USE);
+        nic = explain(&p, "0000:02:00.0");
+        ASSERT_CONTAINS(nic, "0000:02:00.1 on ahci (the host uses it: /dev/sdb1 is mounted on /srv)");
+        sata = explain(&p, "0000:02:00.1");
+        ASSERT_CONTAINS(sata, "/dev/sdb1 is mounted on /srv");
+        ASSERT_CONTAINS(sata, "Group=take");
+        ASSERT_EQ(vb_plan_count(&p.snap.plan, VB_ACTION_BIND), 0);
+        plan_done(&p);
+
+        /* Forcing the sibling lets the whole group go. */
+        plan_run(&p, "in-use-group", "[Bind]\nDevice=02:00.0\nGroup=take\nForce=02:00.1\n", no_network);
+        ASSERT_ENTRY(&p, "0000:02:00.0", VB_ACTION_BIND, VB_REASON_NONE);
+        ASSERT_ENTRY(&p, "0000:02:00.1", VB_ACTION_BIND, VB_REASON_NONE);
+        ASSERT_FALSE(entry(&p, "0000:02:00.0")->forced);
+        ASSERT_TRUE(entry(&p, "0000:02:00.1")->forced);
+        plan_done(&p);
+
+        /* Group=check refuses it anyway (a sibling on a host driver). */
+        plan_run(&p, "in-use-group", "[Bind]\nDevice=02:00.0\n", no_network);
+        ASSERT_ENTRY(&p, "0000:02:00.0", VB_ACTION_REFUSE, VB_REASON_GROUP);
+        plan_done(&p);
+}
+
+TEST(console_with_release_no_is_refused) {
+        _cleanup_free_ char *text = NULL;
+        PlanRun p;
+
+        /* Release=no: binding the GPU would take the console from the host (vfio-pci removes a
+         * conflicting framebuffer itself on newer kernels). */
+        plan_run(&p, "in-use", "[Bind]\nDevice=01:00\n[Console]\nRelease=no\n", NULL);
+        ASSERT_ENTRY(&p, "0000:01:00.0", VB_ACTION_REFUSE, VB_REASON_IN_USE);
+        ASSERT_ENTRY(&p, "0000:01:00.1", VB_ACTION_REFUSE, VB_REASON_GROUP);
+        text = explain(&p, "0000:01:00.0");
+        ASSERT_CONTAINS(text, "the console in use (vtcon1, efi-framebuffer.0) is on it");
+        ASSERT_FALSE(p.snap.plan.release_console);
+        plan_done(&p);
+
+        /* Release=auto: the console is released first; nothing to refuse. */
+        plan_run(&p, "in-use", "[Bind]\nDevice=01:00\n", NULL);
+        ASSERT_ENTRY(&p, "0000:01:00.0", VB_ACTION_BIND, VB_REASON_NONE);
+        ASSERT_ENTRY(&p, "0000:01:00.1", VB_ACTION_BIND, VB_REASON_NONE);
+        ASSERT_NULL(entry(&p, "0000:01:00.0")->in_use);
+        ASSERT_TRUE(p.snap.plan.release_console);
+        plan_done(&p);
+
+        /* Release=no with Force=: bound without releasing. */
+        plan_run(&p, "in-use", "[Bind]\nDevice=01:00\nForce=01:00.0\n[Console]\nRelease=no\n", NULL);
+        ASSERT_ENTRY(&p, "0000:01:00.0", VB_ACTION_BIND, VB_REASON_NONE);
+        ASSERT_TRUE(entry(&p, "0000:01:00.0")->forced);
+        ASSERT_FALSE(p.snap.plan.release_console);
+        plan_done(&p);
+}
+
+TEST(bridges_are_never_bound_even_forced) {
+        PlanRun p;
+
+        plan_run(&p, "in-use", "[Bind]\nDevice=00:01.0 00:00.0\nForce=00:01.0 00:00.0\nGroup=ignore\n", NULL);
+        ASSERT_ENTRY(&p, "0000:00:01.0", VB_ACTION_REFUSE, VB_REASON_BRIDGE);
+        ASSERT_ENTRY(&p, "0000:00:00.0", VB_ACTION_REFUSE, VB_REASON_BRIDGE);
+        ASSERT_FALSE(entry(&p, "0000:00:01.0")->forced);
+        plan_done(&p);
+}
+
+TEST(already_bound_is_not_in_use) {
+        PlanRun p;
+
+        /* On vfio-pci already: the host cannot be using it, nothing to refuse. */
+        plan_run(&p, "in-use", "[Bind]\nDriver=ahci\nDevice=00:1f.2\n", NULL);
+        ASSERT_ENTRY(&p, "0000:00:1f.2", VB_ACTION_LEAVE, VB_REASON_NONE);
+        ASSERT_NULL(entry(&p, "0000:00:1f.2")->in_use);
+        plan_done(&p);
+}
+
+TEST(force_is_parsed_like_device) {
+        _cleanup_(vb_diagnostics_clear) VbDiagnostics diag = {};
+        _cleanup_(vb_config_freep) VbConfig *c = NULL;
+        static const char text[] =
+                "[Bind]\n"
+                "Device=01:00.0\n"
+                "Force=01:00.0 10de:13c0\n"
+                "Force=0000:01:00.0\n"   /* 3: duplicate */
+                "Force=01:00,0\n"        /* 4: bad */
+                "Force=\n"               /* 5: empty */
+                "[Console]\n"
+                "Force=01:00.0\n";       /* 7: wrong section */
+
+        ASSERT_OK(vb_config_new(&c));
+        ASSERT_ERRNO(vb_config_parse_text(c, "f.conf", text, strlen(text), &diag), EINVAL);
+        ASSERT_EQ(c->n_force, 2);
+        ASSERT_EQ(c->n_selectors, 1);
+        ASSERT_EQ(c->force[1].selector.type, VB_SELECTOR_ID);
+        ASSERT_EQ(c->force[0].line, 3);
+        ASSERT_EQ(diag.n, 4);
+        ASSERT_CONTAINS(diag.messages[0], "f.conf:4: duplicate Force= selector");
+        ASSERT_CONTAINS(diag.messages[1], "f.conf:5: invalid PCI ID \"01:00,0\"");
+        ASSERT_CONTAINS(diag.messages[2], "f.conf:6: empty value for Force=");
+        ASSERT_CONTAINS(diag.messages[3], "f.conf:8: unknown key \"Force\" in section [Console] (Force= belongs in [Bind])");
+}
+
+/* ---- the CLI ---- */
+
+/* Run `vfio-bind ARGS` on the tree in RUN with CONF; return its exit code, its output in *OUT. */
+static int cli(const Run *run, const char *conf, const char *verb, char **out) {
+        _cleanup_free_ char *conf_path = NULL, *out_path = NULL, *arg = NULL;
+        pid_t pid;
+        int st;
+
+        ASSERT_TRUE(asprintf(&conf_path, "%s/vfio-bind.conf", run->dir) > 0);
+        ASSERT_TRUE(asprintf(&out_path, "%s/cli.out", run->dir) > 0);
+        ASSERT_TRUE(asprintf(&arg, "--config=%s", conf_path) > 0);
+        ASSERT_OK(tree_write(run->dir, "vfio-bind.conf", conf));
+        fflush(NULL);
+        pid = fork();
+        ASSERT_TRUE(pid >= 0);
+        if (pid == 0) {
+                char *argv[] = { (char *) "vfio-bind", arg, (char *) verb, NULL };
+                FILE *f = freopen(out_path, "w", stdout);
+                if (!f || !freopen(out_path, "a", stderr))
+                        _exit(127);
+                int r;
+
+                setenv("NO_COLOR", "1", 1);
+                r = vbc_main(3, argv, &(VbPlatform) {
+                                        .sysfs_root = fake_kernel_sysfs_root(run->k),
+                                        .procfs_root = fake_kernel_procfs_root(run->k),
+                                        .ops = &fake_kernel_ops,
+                                        .ops_userdata = run->k,
+                                        .runtime_dir = run->dir,
+                                });
+                fflush(NULL);
+                _exit(r);
+        }
+        ASSERT_EQ(waitpid(pid, &st, 0), pid);
+        *out = tree_read(run->dir, "cli.out");
+        ASSERT_TRUE(*out);
+        return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+TEST(check_explains_the_refusal_and_the_force) {
+        _cleanup_free_ char *out = NULL, *forced = NULL;
+        Run run;
+
+        run_open(&run, "in-use");
+        ASSERT_EQ(cli(&run, "[Bind]\nDevice=00:1f.2\n", "check", &out), 1);
+        ASSERT_CONTAINS(out, "problem: 0000:00:1f.2: refused: the host uses it: /dev/sda2 is mounted on /");
+        ASSERT_EQ(cli(&run, "[Bind]\nDevice=00:1f.2\nForce=00:1f.2\n", "check", &forced), 0);
+        ASSERT_CONTAINS(forced, "warning: 0000:00:1f.2: FORCED by Force=: it will be bound although the host uses it: "
+                                "/dev/sda2 is mounted on /");
+        run_close(&run);
+}
+
+TEST(status_json_names_the_hold) {
+        _cleanup_free_ char *out = NULL;
+        Run run;
+
+        run_open(&run, "in-use");
+        ASSERT_OK(tree_write(run.dir, "vfio-bind.conf", "[Bind]\nDevice=02:00.0\n"));
+        {
+                _cleanup_free_ char *conf_path = NULL, *arg = NULL, *out_path = NULL;
+                pid_t pid;
+                int st;
+
+                ASSERT_TRUE(asprintf(&conf_path, "%s/vfio-bind.conf", run.dir) > 0);
+                ASSERT_TRUE(asprintf(&arg, "--config=%s", conf_path) > 0);
+                ASSERT_TRUE(asprintf(&out_path, "%s/cli.out", run.dir) > 0);
+                fflush(NULL);
+                pid = fork();
+                ASSERT_TRUE(pid >= 0);
+                if (pid == 0) {
+                        char *argv[] = { (char *) "vfio-bind", arg, (char *) "status", (char *) "--json", NULL };
+                        int r;
+
+                        if (!freopen(out_path, "w", stdout))
+                                _exit(127);
+                        r = vbc_main(4, argv, &(VbPlatform) {
+                                                .sysfs_root = fake_kernel_sysfs_root(run.k),
+                                                .procfs_root = fake_kernel_procfs_root(run.k),
+                                                .ops = &fake_kernel_ops,
+                                                .ops_userdata = run.k,
+                                                .runtime_dir = run.dir,
+                                        });
+                        fflush(NULL);
+                        _exit(r);
+                }
+                ASSERT_EQ(waitpid(pid, &st, 0), pid);
+                ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 1);
+        }
+        out = tree_read(run.dir, "cli.out");
+        ASSERT_CONTAINS(out, "\"reason\": \"in-use\"");
+        ASSERT_CONTAINS(out, "\"in_use\": \"network interface eth0 is up with 10.0.2.0/24 and 2001:db8::2/64\"");
+        ASSERT_CONTAINS(out, "\"forced\": false");
+        run_close(&run);
+}
+
+TESTS_MAIN()

@@ -59,8 +59,10 @@ stdenv.mkDerivation (finalAttrs: {
   mesonFlags = [
     # vfio-bindd reads /etc/vfio-bind.conf, not a file in the store.
     (lib.mesonOption "sysconfdir" "/etc")
-    # One bin/ for both programs; the unit's ExecStart= follows sbindir.
-    (lib.mesonOption "sbindir" "bin")
+    # One bin/ for both programs; the unit's ExecStart= follows sbindir. The meson setup hook
+    # passes --sbindir=$out/sbin first; a later --sbindir wins, while -Dsbindir= beside it is
+    # an error ("Got argument sbindir as both -Dsbindir and --sbindir").
+    "--sbindir=bin"
     (lib.mesonOption "unitdir" "${placeholder "out"}/lib/systemd/system")
     (lib.mesonEnable "man-pages" true)
     (lib.mesonBool "tests" finalAttrs.doCheck)

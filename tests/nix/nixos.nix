@@ -209,7 +209,7 @@ in
     (expect "unit: ExecStart=@sbindir@/vfio-bindd" (has "ExecStart=@sbindir@/vfio-bindd" unitTemplate))
     (expect "package: sbindir is bin, sysconfdir /etc, unitdir in $out" (
       hasAll [
-        "-Dsbindir=bin"
+        "--sbindir=bin"
         "-Dsysconfdir=/etc"
       ] guide.packageMesonFlags
       && hasInfixIn "/lib/systemd/system" guide.packageMesonFlags

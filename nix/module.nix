@@ -71,7 +71,8 @@ let
     }
   );
 
-  # vfio_virqfd was merged into vfio in Linux 6.2; listing it there fails the module load.
+  # vfio_virqfd was merged into vfio in Linux 6.2; listing it there would make
+  # systemd-modules-load.service fail.
   vfioModules = [
     "vfio_pci"
     "vfio_iommu_type1"

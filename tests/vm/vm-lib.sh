@@ -1,0 +1,224 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# shellcheck shell=bash
+#
+# The host side of a guest boot, shared by tests/vm/run.sh (the tests) and tools/demo.sh: find or
+# build the image, put a payload (the build's programs and unit, a configuration, the guest
+# scripts, a scenario file) after it, boot QEMU with the test machine, and cut the guest's logs
+# out of the results port.
+#
+# The caller sets VB_DAEMON, VB_CLI, VB_UNIT (the build's files) and VM_LOGDIR, calls vm_setup,
+# then per boot: vm_scenario_load FILE, vm_build_payload NAME FILE, vm_boot NAME.
+
+VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=topology.sh
+source "$VM_DIR/topology.sh"
+
+OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.fd
+OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.fd
+VM_BOOT_TIMEOUT=${VB_VM_BOOT_TIMEOUT:-300}
+
+# no_timer_check: under TCG on a busy host the IO-APIC timer test can time out and panic.
+# dyndbg makes the driver core log every probe and bind; the kprobe logs efifb's removal.
+VM_APPEND_BASE=(console=ttyS0 rdinit=/lib/systemd/systemd systemd.unit=vm-test.target panic=-1
+                no_timer_check systemd.show_status=false loglevel=4
+                'dyndbg="func driver_bound +p; func really_probe +p"'
+                kprobe_event=p:vm/efifb_remove,efifb_remove tp_printk)
+
+# The machine: a GPU (VGA) and its audio function in one slot behind a root port (one IOMMU
+# group), a NIC behind a second root port, a third root port left free for hotplug. The NIC's
+# user-mode network is restricted: the guest reaches nothing.
+VM_TOPOLOGY=(
+        -device intel-iommu,intremap=on
+        -device pcie-root-port,id=rp1,bus=pcie.0,chassis=1,slot=1,addr=0x2
+        -device VGA,bus=rp1,addr=0x0.0,multifunction=on
+        -device ich9-intel-hda,bus=rp1,addr=0x0.1
+        -device pcie-root-port,id=rp2,bus=pcie.0,chassis=2,slot=2,addr=0x3
+        -device e1000e,bus=rp2,addr=0x0,netdev=nic0
+        -netdev user,id=nic0,restrict=on
+        -device pcie-root-port,id=rp3,bus=pcie.0,chassis=3,slot=3,addr=0x4
+)
+
+# vm_missing_tools: prints what the host lacks, one a line
+vm_missing_tools() {
+        local t missing=()
+        for t in qemu-system-x86_64 mmdebstrap cpio zstd depmod python3 timeout; do
+                command -v "$t" >/dev/null || missing+=("$t")
+        done
+        [[ -r $OVMF_CODE && -r $OVMF_VARS ]] || missing+=(ovmf)
+        ((${#missing[@]} == 0)) || printf '%s\n' "${missing[@]}"
+}
+
+# vm_image: IMAGE = the guest image directory (built on first use, progress on stderr)
+vm_image() {
+        IMAGE=$("$VM_DIR/build-image.sh") || IMAGE=
+        [[ -n $IMAGE && -s $IMAGE/rootfs.cpio.zst ]] || return 1
+        KREL=$(cat "$IMAGE/kernel-release")
+}
+
+# vm_setup: the work directory and where the unit puts the programs; call after vm_image
+vm_setup() {
+        VM_WORK=$(mktemp -d "${TMPDIR:-/tmp}/vfio-bind-vm.XXXXXX")
+        VM_QEMU_PID=
+        trap vm_cleanup EXIT
+        trap 'exit 130' INT TERM
+        # where the unit says the daemon is; the CLI goes to the bin/ next to its sbin/
+        GUEST_DAEMON=$(sed -n 's/^ExecStart=[-@:+!]*\([^ ]*\).*/\1/p' "$VB_UNIT" | head -n1)
+        [[ $GUEST_DAEMON == /* ]] || { echo "cannot read ExecStart= from $VB_UNIT" >&2; return 1; }
+        GUEST_CLI=${GUEST_DAEMON%/*/*}/bin/vfio-bind
+}
+
+vm_cleanup() {
+        [[ -n ${VM_QEMU_PID:-} ]] && kill "$VM_QEMU_PID" 2>/dev/null
+        [[ -n ${VM_WORK:-} ]] && rm -rf "$VM_WORK"
+}
+
+# vm_scenario_load FILE: reset the scenario settings to their defaults, then read FILE
+#   DESCRIPTION  one line for the log
+#   IOMMU        on (intel_iommu=on) or off (intel_iommu=off)
+#   APPEND       more kernel command line
+#   CONF         the text of /etc/vfio-bind.conf ("" for none)
+#   SERVICE      enabled (vfio-bind.service in sysinit.target.wants) or disabled
+#   HOTPLUG      QMP device_add arguments, run when the guest asks (HOTPLUG-REQUEST)
+#   payload()    adds files under the payload root $1 (runs on the host)
+#   checks()     runs in the guest (see guest/lib.sh)
+vm_scenario_load() {
+        DESCRIPTION= IOMMU=on APPEND= CONF= SERVICE=enabled HOTPLUG=
+        payload() { :; }
+        checks() { :; }
+        # shellcheck source=/dev/null
+        source "$1"
+}
+
+# install_file SRC DEST MODE: copy into the payload root $P
+install_file() {
+        mkdir -p "$P$(dirname "$2")"
+        install -m "$3" "$1" "$P$2"
+}
+
+# install_libs BINARY: the shared libraries it needs that the image lacks (an ASan build needs
+# libasan, …), at their /usr path (the image has merged /usr)
+install_libs() {
+        local lib real
+        while read -r lib; do
+                real=$(readlink -f "$lib")
+                lib=/usr${lib#/usr}
+                grep -qxF -e "$lib" -e "${lib#/usr}" "$IMAGE/manifest" && continue
+                install_file "$real" "$lib" 0644
+        done < <(ldd "$1" 2>/dev/null | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p')
+}
+
+# vm_build_payload NAME FILE: $VM_WORK/initrd.img = the image + a cpio with the programs, the
+# unit, the configuration, the guest scripts and the scenario FILE
+vm_build_payload() {
+        local name=$1 file=$2 u
+        P=$VM_WORK/payload
+        rm -rf "$P"
+        mkdir -p "$P/vm" "$P/etc/systemd/system/sysinit.target.wants"
+
+        install_file "$VB_DAEMON" "$GUEST_DAEMON" 0755
+        install_file "$VB_CLI" "$GUEST_CLI" 0755
+        install_libs "$VB_DAEMON"
+        install_libs "$VB_CLI"
+        install_file "$VB_UNIT" /etc/systemd/system/vfio-bind.service 0644
+        if [[ $SERVICE == enabled ]]; then
+                ln -s ../vfio-bind.service "$P/etc/systemd/system/sysinit.target.wants/vfio-bind.service"
+        fi
+        [[ -z $CONF ]] || printf '%s\n' "$CONF" > "$P/etc/vfio-bind.conf"
+
+        for u in vm-test.target vm-check.service vm-uevents.service display-manager.service; do
+                install_file "$VM_DIR/guest/$u" "/etc/systemd/system/$u" 0644
+        done
+        ln -s ../vm-uevents.service "$P/etc/systemd/system/sysinit.target.wants/vm-uevents.service"
+        install_file "$VM_DIR/guest/emergency.service" /etc/systemd/system/emergency.service 0644
+        install_file "$VM_DIR/guest/emergency.service" /etc/systemd/system/rescue.service 0644
+        install_file "$VM_DIR/guest/emergency" /vm/emergency 0755
+        install_file "$VM_DIR/guest/lib.sh" /vm/lib.sh 0644
+        install_file "$VM_DIR/topology.sh" /vm/topology.sh 0644
+        install_file "$VM_DIR/guest/run-checks" /vm/run-checks 0755
+        install_file "$VM_DIR/guest/uevents-ready" /vm/uevents-ready 0755
+        install_file "$file" /vm/scenario.sh 0644
+        {
+                printf 'BOOT_NAME=%q\n' "$name"
+                printf 'VB_DAEMON=%q\n' "$GUEST_DAEMON"
+                printf 'VB_CLI=%q\n' "$GUEST_CLI"
+        } > "$P/vm/env"
+        payload "$P" || return 1
+        (cd "$P" && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) > "$VM_WORK/payload.cpio" || return 1
+        # the kernel reads an uncompressed cpio after a compressed one only at a 4-byte boundary
+        { cat "$IMAGE/rootfs.cpio.zst"
+          head -c $(( (512 - $(stat -c %s "$IMAGE/rootfs.cpio.zst") % 512) % 512 )) /dev/zero
+          cat "$VM_WORK/payload.cpio"; } > "$VM_WORK/initrd.img"
+}
+
+# vm_boot NAME [PROGRESS_FN]: boot the payload; the logs go to $VM_LOGDIR/NAME/ (console.log,
+# results.log, and the guest's dumps cut out of it: dmesg.log, journal.log, …). PROGRESS_FN is
+# called about every second with the seconds since the start. Sets VM_RESULTS, VM_BOOT_SECONDS,
+# VM_BOOT_RC (124 or 137: killed at VM_BOOT_TIMEOUT).
+vm_boot() {
+        local name=$1 progress=${2:-} dir append start hotplug_done=0
+        dir=$VM_LOGDIR/$name
+        rm -rf "$dir"
+        mkdir -p "$dir"
+        append=("${VM_APPEND_BASE[@]}")
+        # Debian's 6.1 turns the Intel IOMMU on by default (INTEL_IOMMU_DEFAULT_ON_INTGPU_OFF=y),
+        # so "off" has to be said, not only "on" left out
+        if [[ $IOMMU == on ]]; then
+                append+=(intel_iommu=on)
+        else
+                append+=(intel_iommu=off)
+        fi
+        # shellcheck disable=SC2206
+        append+=($APPEND)
+
+        cp "$OVMF_VARS" "$VM_WORK/vars.fd"
+        rm -f "$VM_WORK/qmp.sock"
+        VM_RESULTS=$dir/results.log
+        : > "$VM_RESULTS"
+        start=$SECONDS
+        timeout --kill-after=10 "$VM_BOOT_TIMEOUT" \
+                qemu-system-x86_64 -machine q35,accel=tcg -cpu max -smp 2 -m 2048 \
+                -nodefaults -no-user-config -display none -no-reboot \
+                -drive if=pflash,format=raw,unit=0,readonly=on,file="$OVMF_CODE" \
+                -drive if=pflash,format=raw,unit=1,file="$VM_WORK/vars.fd" \
+                -kernel "$IMAGE/vmlinuz" -initrd "$VM_WORK/initrd.img" -append "${append[*]}" \
+                -serial file:"$dir/console.log" -serial file:"$VM_RESULTS" \
+                -qmp unix:"$VM_WORK/qmp.sock",server=on,wait=off \
+                "${VM_TOPOLOGY[@]}" \
+                >"$dir/qemu.log" 2>&1 &
+        VM_QEMU_PID=$!
+
+        while kill -0 "$VM_QEMU_PID" 2>/dev/null; do
+                # the host's part of a hotplug scenario
+                if [[ -n $HOTPLUG ]] && ((!hotplug_done)) && grep -aq '^VMRESULT HOTPLUG-REQUEST' "$VM_RESULTS"; then
+                        hotplug_done=1
+                        # shellcheck disable=SC2086
+                        if python3 "$VM_DIR/qmp.py" "$VM_WORK/qmp.sock" device_add $HOTPLUG >>"$dir/qmp.log" 2>&1; then
+                                printf '# %s: hot-added %s through QMP at %d s\n' "$name" "$HOTPLUG" $((SECONDS - start))
+                        else
+                                printf '# %s: QMP device_add %s failed: %s\n' "$name" "$HOTPLUG" "$(tail -n1 "$dir/qmp.log")"
+                        fi
+                fi
+                sleep 1
+                [[ -z $progress ]] || "$progress" $((SECONDS - start))
+        done
+        wait "$VM_QEMU_PID"
+        VM_BOOT_RC=$?
+        VM_QEMU_PID=
+        VM_BOOT_SECONDS=$((SECONDS - start))
+        # cut the guest's dumps into files
+        tr -d '\r' < "$VM_RESULTS" | awk -v dir="$dir" '
+                /^VMDUMP-BEGIN / { out = dir "/" $2 ".log"; printf "" > out; next }
+                /^VMDUMP-END /   { close(out); out = ""; next }
+                out != ""        { print >> out }'
+}
+
+# vm_result_lines: the guest's VMRESULT lines of the last boot, without the dumps and the \r
+vm_result_lines() {
+        tr -d '\r' < "$VM_RESULTS" | sed -n '/^VMDUMP-BEGIN/,/^VMDUMP-END/!p' | grep -a '^VMRESULT '
+}
+
+# vm_console_tail N: the last N lines of the last boot's console, escape codes removed
+vm_console_tail() {
+        tail -n "$1" "$(dirname "$VM_RESULTS")/console.log" 2>/dev/null | tr -d '\r' |
+                sed 's/\x1b\[[0-9;=]*[A-Za-z]//g'
+}

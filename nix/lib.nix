@@ -132,7 +132,8 @@ rec {
   formatBool = b: if b then "yes" else "no";
 
   # The text of /etc/vfio-bind.conf (see vfio-bind.conf(5)). An empty value is an error there, so
-  # no devices means no Device= line (the kernel command line may still add some).
+  # no devices means no Device= line (the kernel command line may still add some), and no forced
+  # devices no Force= line.
   configText =
     {
       devices,
@@ -141,12 +142,17 @@ rec {
       unbindHost,
       timeout,
       releaseConsole,
+      force ? [ ],
     }:
+    let
+      selectors = key: list: if list == [ ] then "" else "${key}=${builtins.concatStringsSep " " list}\n";
+    in
     ''
       # Generated from the NixOS options services.vfio-bind.*; see vfio-bind.conf(5).
       [Bind]
     ''
-    + (if devices == [ ] then "" else "Device=${builtins.concatStringsSep " " devices}\n")
+    + selectors "Device" devices
+    + selectors "Force" force
     + ''
       Driver=${driver}
       Group=${group}

@@ -67,6 +67,7 @@ let
         unbindHost
         timeout
         releaseConsole
+        force
         ;
     }
   );
@@ -134,6 +135,18 @@ in
         in the slot) or vendor:device IDs (`10de:13c0`: every card of that model, the host's too).
         Each is checked when the system is evaluated. Every endpoint of an IOMMU group must go to
         the virtual machine together: list the GPU's audio function too, or select the slot.
+      '';
+    };
+
+    force = mkOption {
+      type = types.listOf selectorType;
+      default = [ ];
+      example = [ "0000:05:00.0" ];
+      description = ''
+        Devices that may be bound even though the host is using them (a mounted file system or
+        swap behind them, a network interface that is up with an address, the console in use with
+        `releaseConsole = "no"`), which the service otherwise refuses. Written like
+        {option}`services.vfio-bind.devices`; a device must be listed there as well to be bound.
       '';
     };
 

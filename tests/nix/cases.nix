@@ -112,6 +112,34 @@
 
   # Option values → the exact text of /etc/vfio-bind.conf.
   configs = {
+    # A NIC that carries the host's address, passed through on purpose.
+    forced = {
+      options = {
+        devices = [
+          "05:00.0"
+          "10de:13c0"
+        ];
+        force = [ "05:00.0" ];
+        driver = "vfio-pci";
+        group = "ignore";
+        unbindHost = true;
+        timeout = "1min 30s";
+        releaseConsole = "auto";
+      };
+      text = ''
+        # Generated from the NixOS options services.vfio-bind.*; see vfio-bind.conf(5).
+        [Bind]
+        Device=05:00.0 10de:13c0
+        Force=05:00.0
+        Driver=vfio-pci
+        Group=ignore
+        UnbindHost=yes
+        Timeout=1min 30s
+
+        [Console]
+        Release=auto
+      '';
+    };
     guide = {
       options = {
         devices = [

@@ -131,8 +131,8 @@ PY
                 tail -n 20 "$tmp/nixos.err" >&2
         fi
 
-        for bad in badDevice:services.vfio-bind.devices badTimeout:services.vfio-bind.timeout \
-                   badDriver:services.vfio-bind.driver; do
+        for bad in badDevice:services.vfio-bind.devices badForce:services.vfio-bind.force \
+                   badTimeout:services.vfio-bind.timeout badDriver:services.vfio-bind.driver; do
                 attr=${bad%%:*} option=${bad#*:}
                 if nix_eval "${nixos[@]}" -A "$attr" >/dev/null 2>"$tmp/bad.err"; then
                         fail "$attr evaluated, but a bad $option must fail evaluation"

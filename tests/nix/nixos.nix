@@ -62,6 +62,7 @@ let
       releaseConsole = "yes";
       timeout = 30;
       driver = "pci-stub";
+      force = [ "0f:00.1" ];
     };
   };
 
@@ -256,7 +257,9 @@ in
       has "${initrd.packageOut}/bin/vfio-bindd" initrd.initrdStorePaths
     ))
     (expect "initrd: the same configuration in the initrd" (
-      initrd.initrdConf == initrd.conf && lib.hasInfix "Driver=pci-stub" initrd.conf
+      initrd.initrdConf == initrd.conf
+      && lib.hasInfix "Driver=pci-stub" initrd.conf
+      && lib.hasInfix "Force=0f:00.1" initrd.conf
     ))
     (expect "initrd: vfio modules available in the initrd" (has "vfio_pci" initrd.initrdModules))
     (expect "initrd: no assertion fails" (initrd.assertions == [ ]))
@@ -292,6 +295,9 @@ in
     .environment.etc."vfio-bind.conf".source.text;
   badTimeout =
     (eval (lib.recursiveUpdate guideModule { services.vfio-bind.timeout = "5min 1s"; }))
+    .environment.etc."vfio-bind.conf".source.text;
+  badForce =
+    (eval (lib.recursiveUpdate guideModule { services.vfio-bind.force = [ "0f:00" "05:00.0 " ]; }))
     .environment.etc."vfio-bind.conf".source.text;
   badDriver =
     (eval (lib.recursiveUpdate guideModule { services.vfio-bind.driver = "../vfio-pci"; }))

@@ -20,7 +20,7 @@ let
   lines = text: builtins.filter builtins.isString (builtins.split "\n" text);
 
   # Microseconds per Timeout= unit (lib/config.c duration_units); a number without unit is in
-  # seconds. Longer names first, so that the regular expression does not stop at "m" in "min".
+  # seconds.
   timeUnits = {
     "usec" = 1;
     "us" = 1;
@@ -32,6 +32,7 @@ let
     "m" = 60000000;
     "h" = 3600000000;
   };
+  # Longer names first, so that the regular expression does not stop at "m" in "min".
   unitAlternatives = "usec|us|msec|ms|sec|s|min|m|h";
   # One part: a number, an optional fraction, blanks, an optional unit. Parts may follow each
   # other with or without blanks ("1min 30s", "1min30s"). Blanks are spaces and tabs only.

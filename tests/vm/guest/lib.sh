@@ -466,3 +466,16 @@ cli_ok() {
         WHY="vfio-bind exited $CLI_RC: ${CLI_OUT//$'\n'/ | }"
         return 1
 }
+
+# show TEXT COMMAND…: for the demo: "$ TEXT", then what COMMAND printed, on the results port as
+# VMSHOW lines (TEXT is the command as a user would type it)
+show() {
+        local text=$1 out line
+        shift
+        out=$(NO_COLOR=1 SYSTEMD_COLORS=0 COLUMNS=100 "$@" 2>&1)
+        printf 'VMSHOW $ %s\n' "$text" >&3
+        while IFS= read -r line; do
+                printf 'VMSHOW %s\n' "$line" >&3
+        done <<<"$out"
+        printf 'VMSHOW \n' >&3
+}

@@ -17,14 +17,14 @@
 # VB_VM_CACHE (image cache).
 
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 top=$PWD
 build=${VB_DEMO_BUILD:-$top/build-demo}
 
 if [[ -t 1 && -z ${NO_COLOR:-} ]]; then
         B=$'\e[1m' G=$'\e[32m' D=$'\e[2m' R=$'\e[0m'
 else
-        B= G= D= R=
+        B='' G='' D='' R=''
 fi
 say() { printf '\n%s==> %s%s\n' "$B" "$*" "$R"; }
 detail() { printf '%s    %s%s\n' "$D" "$*" "$R"; }

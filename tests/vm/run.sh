@@ -27,7 +27,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=vm-lib.sh
 source "$HERE/vm-lib.sh"
 
-VB_DAEMON= VB_CLI= VB_UNIT= VM_LOGDIR= REQUIRE=0 LIST=0
+VB_DAEMON='' VB_CLI='' VB_UNIT='' VM_LOGDIR='' REQUIRE=0 LIST=0
 SELECT=()
 while (($#)); do
         case $1 in

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034
 # The PCI addresses the guest's firmware gives the emulated devices (run.sh builds the machine,
 # the scenarios name these in their configurations and checks). Sourced on the host and in the
 # guest.

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034
 #
 # The host side of a guest boot, shared by tests/vm/run.sh (the tests) and tools/demo.sh: find or
 # build the image, put a payload (the build's programs and unit, a configuration, the guest
@@ -19,6 +19,7 @@ VM_BOOT_TIMEOUT=${VB_VM_BOOT_TIMEOUT:-300}
 
 # no_timer_check: under TCG on a busy host the IO-APIC timer test can time out and panic.
 # dyndbg makes the driver core log every probe and bind; the kprobe logs efifb's removal.
+# shellcheck disable=SC2054
 VM_APPEND_BASE=(console=ttyS0 rdinit=/lib/systemd/systemd systemd.unit=vm-test.target panic=-1
                 no_timer_check systemd.show_status=false loglevel=4
                 'dyndbg="func driver_bound +p; func really_probe +p"'
@@ -27,6 +28,7 @@ VM_APPEND_BASE=(console=ttyS0 rdinit=/lib/systemd/systemd systemd.unit=vm-test.t
 # The machine: a GPU (VGA) and its audio function in one slot behind a root port (one IOMMU
 # group), a NIC behind a second root port, a third root port left free for hotplug. The NIC's
 # user-mode network is restricted: the guest reaches nothing.
+# shellcheck disable=SC2054
 VM_TOPOLOGY=(
         -device intel-iommu,intremap=on
         -device pcie-root-port,id=rp1,bus=pcie.0,chassis=1,slot=1,addr=0x2
@@ -82,7 +84,7 @@ vm_cleanup() {
 #   payload()    adds files under the payload root $1 (runs on the host)
 #   checks()     runs in the guest (see guest/lib.sh)
 vm_scenario_load() {
-        DESCRIPTION= IOMMU=on APPEND= CONF= SERVICE=enabled HOTPLUG=
+        DESCRIPTION='' IOMMU=on APPEND='' CONF='' SERVICE=enabled HOTPLUG=''
         payload() { :; }
         checks() { :; }
         # shellcheck source=/dev/null

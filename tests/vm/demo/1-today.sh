@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034
 # The demo's first boot: the machine as it is today. vfio-bind is installed and its unit enabled,
 # but there is no /etc/vfio-bind.conf yet, so the service does not start and the host drivers
 # take everything.

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034
 # The demo's second boot: /etc/vfio-bind.conf selects the GPU slot (GPU and its audio function).
 # vfio-bind.service runs early in boot, before udev coldplug and systemd-modules-load.
 

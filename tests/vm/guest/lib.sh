@@ -217,13 +217,13 @@ _uevent_push() {
         src=
 }
 load_uevents() {
-        local line src= time= action= slot= driver=
+        local line src='' time='' action='' slot='' driver=''
         UE_SRC=() UE_TIME=() UE_ACTION=() UE_SLOT=() UE_DRIVER=()
         while IFS= read -r line; do
                 if [[ $line =~ ^(KERNEL|UDEV)\ *\[([0-9.]+)\]\ +([a-z]+)\  ]]; then
                         _uevent_push
                         src=${BASH_REMATCH[1]} time=${BASH_REMATCH[2]} action=${BASH_REMATCH[3]}
-                        slot= driver=
+                        slot='' driver=''
                 elif [[ $line == PCI_SLOT_NAME=* ]]; then
                         slot=${line#PCI_SLOT_NAME=}
                 elif [[ $line == DRIVER=* ]]; then
@@ -451,7 +451,7 @@ report_ready_time() {
 
 # run_cli NAME ARGS…: run the vfio-bind CLI; CLI_OUT = its output (stdout and stderr), CLI_RC =
 # its exit status; the output also goes to the host as NAME.log
-CLI_OUT= CLI_RC=0
+CLI_OUT='' CLI_RC=0
 run_cli() {
         local name=$1
         shift

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034
 # Baseline, no vfio-bind: the machine looks like the seed's, the IOMMU groups are as expected, and
 # without vfio-bind the host drivers do win the race. This also proves the instruments: the
 # kernel log's driver_bound lines and the recorded uevents do show a host driver binding when it

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034
 # Scenario 1, the coldplug race, with the first half of scenario 4 (console) and scenario 8
 # (ordering), which need the same boot: both functions of the GPU slot are configured; bochs and
 # snd_hda_intel are loadable and udev coldplug loads them. The GPU is the boot VGA device with

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034
 # Scenario 2, the modules-load race: the host drivers are listed in /etc/modules-load.d/ (what
 # NixOS boot.kernelModules produces), so systemd-modules-load.service loads them early, not only
 # udev coldplug. vfio-bind.service is ordered before it and must still win.

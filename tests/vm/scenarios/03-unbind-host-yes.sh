@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034
 # Scenario 3, first half: the host drivers hold both functions before vfio-bindd starts, as when
 # a driver was loaded in the initrd (here an early unit loads them, after the uevent recorder and
 # before vfio-bind.service). UnbindHost=yes moves both to vfio-pci.

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034
 # Scenario 3, second half: the host drivers hold both functions before vfio-bindd starts and
 # UnbindHost=no: vfio-bindd leaves them there, and its status says why.
 

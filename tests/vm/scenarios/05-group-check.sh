@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034
 # Scenario 5, first half: only the GPU function is configured, with Group=check, while the audio
 # function of the same IOMMU group is on its host driver (snd_hda_intel, loaded early as by the
 # initrd). The group could not go to a guest, so vfio-bindd refuses the GPU and says why.

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034
 # Scenario 5, second half: the same machine (audio on snd_hda_intel before vfio-bindd starts, only
 # the GPU function configured), now with Group=take: both functions go to vfio-pci.
 

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034
 # Scenario 6, hotplug, with the second half of scenario 4: only NICs are configured, the one
 # present at boot and one that is hot-added through QMP into the free root port after boot.
 # e1000e is loaded by then (coldplug loads it for the first NIC's modalias), so it binds the new

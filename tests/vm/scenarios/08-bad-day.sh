@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034
 # Scenario 7, a bad day: the IOMMU is off and one configured device never appears. The service
 # still reaches READY within Timeout=, its status and journal say exactly what is wrong, the
 # devices stay with the host, and the boot goes on. (Leaving intel_iommu=on out is not enough on
@@ -26,8 +26,9 @@ ready_within_timeout() {
         start=${PROP[ExecMainStartTimestampMonotonic]:-0} ready=${PROP[ActiveEnterTimestampMonotonic]:-0}
         usec_to_s $((ready - start))
         timing scenario-7 "vfio-bind.service start -> READY $REPLY s (IOMMU off, one device missing, Timeout=3s)"
-        # Timeout=3s plus a second for a slow emulated machine
-        ((ready - start <= 4000000)) && return 0
+        # Timeout=3s, plus up to 2 s for process start-up and the last pass on an emulated machine
+        # that shares two cores with other work
+        ((ready - start <= 5000000)) && return 0
         WHY="READY came $REPLY s after the start, Timeout= is 3s"
         return 1
 }

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034
 # Scenario 9, the CLI on the real kernel: with the GPU slot bound by vfio-bindd at boot,
 # `vfio-bind groups` must agree with /sys/kernel/iommu_groups, `vfio-bind status --json` must
 # reflect the bound state, `vfio-bind release` must give the audio function back to

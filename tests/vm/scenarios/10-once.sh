@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034
 # Scenario 10, the --once mode the initrd uses: vfio-bind.service is not enabled; an early oneshot
 # unit runs `vfio-bindd --once` instead. It must bind the GPU slot and exit 0.
 

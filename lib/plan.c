@@ -221,8 +221,8 @@ static int plan_group(VbPlan *p, size_t *allocated, const VbConfig *c, const VbP
                         continue;
                 }
                 if (c->group == VB_GROUP_TAKE) {
-                        if (streq_ptr(d->driver, c->driver))
-                                continue;
+                        /* A member already on the driver is listed too (LEAVE), so that the group
+                         * is counted whole after the bind, not only while it is being bound. */
                         e = plan_add(p, allocated);
                         if (!e)
                                 return -ENOMEM;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <sys/wait.h>
 
+#include "bind.h"
 #include "config.h"
 #include "console.h"
 #include "fake-kernel.h"
@@ -471,6 +472,30 @@ TEST(already_bound_is_not_in_use) {
         plan_run(&p, "in-use", "[Bind]\nDriver=ahci\nDevice=00:1f.2\n", NULL);
         ASSERT_ENTRY(&p, "0000:00:1f.2", VB_ACTION_LEAVE, VB_REASON_NONE);
         ASSERT_NULL(entry(&p, "0000:00:1f.2")->in_use);
+        plan_done(&p);
+}
+
+TEST(group_take_counts_a_member_already_bound) {
+        _cleanup_(vb_bind_result_done) VbBindResult res = {};
+        PlanRun p;
+
+        /* After the daemon's bind the audio function is on vfio-pci: the next pass (the bind
+         * uevent's) must still list it, as LEAVE, so that the status counts the group whole. */
+        p = (PlanRun) {};
+        run_open(&p.run, "desktop");
+        ASSERT_EQ(vb_bind_device(p.run.ctx, &(VbPciAddress) { .bus = 1, .function = 1 }, "vfio-pci", true, &res), 1);
+        fake_kernel_forget(p.run.k);
+        ASSERT_OK(vb_config_new(&p.config));
+        {
+                _cleanup_(vb_diagnostics_clear) VbDiagnostics diag = {};
+                static const char conf[] = "[Bind]\nDevice=0000:01:00.0\nGroup=take\n";
+                ASSERT_OK(vb_config_parse_text(p.config, "t.conf", conf, strlen(conf), &diag));
+        }
+        ASSERT_OK(vb_snapshot_take(p.run.ctx, p.config, NULL, &p.snap));
+        ASSERT_EQ(p.snap.plan.n, 2);
+        ASSERT_ENTRY(&p, "0000:01:00.0", VB_ACTION_BIND, VB_REASON_NONE);
+        ASSERT_ENTRY(&p, "0000:01:00.1", VB_ACTION_LEAVE, VB_REASON_NONE);
+        ASSERT_FALSE(entry(&p, "0000:01:00.1")->selected);
         plan_done(&p);
 }
 

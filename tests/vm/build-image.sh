@@ -71,13 +71,27 @@ if [[ ${1:-} == --key ]]; then
 fi
 
 OUT=$CACHE/$KEY
-if [[ -s $OUT/rootfs.cpio.zst && -s $OUT/vmlinuz && -s $OUT/manifest ]]; then
+image_ready() { [[ -s $OUT/rootfs.cpio.zst && -s $OUT/vmlinuz && -s $OUT/manifest ]]; }
+if image_ready; then
         say "using cached image $OUT ($KERNEL_PKG $KERNEL_VER)"
+        touch "$OUT" 2>/dev/null || true # in use: see the clean-up at the end
         echo "$OUT"
         exit 0
 fi
 
 [[ $(id -u) == 0 ]] || die "building the image needs root (mmdebstrap, device nodes)"
+# one build at a time per cache; whoever waited finds the image made by the other
+mkdir -p "$CACHE"
+exec 8>"$CACHE/.lock"
+if ! flock -n 8; then
+        say "another build of the image is running; waiting for it"
+        flock 8
+fi
+if image_ready; then
+        say "using the image just built: $OUT"
+        echo "$OUT"
+        exit 0
+fi
 for tool in mmdebstrap cpio zstd depmod modprobe dpkg-deb apt-get; do
         command -v "$tool" >/dev/null || die "$tool is missing (run tests/vm/install-deps.sh)"
 done
@@ -167,7 +181,10 @@ say "packing the root file system (zstd cpio)"
 
 mkdir -p "$OUT"
 mv "$WORK/vmlinuz" "$WORK/kernel-release" "$WORK/manifest" "$WORK/rootfs.cpio.zst" "$OUT/"
-# older images are not used any more
-find "$CACHE" -mindepth 1 -maxdepth 1 -type d -regex '.*/[0-9a-f]\{16\}' ! -name "$KEY" -exec rm -rf {} + 2>/dev/null || true
+# kernel packages other than this one are not needed any more
+find "$CACHE/kernel" -maxdepth 1 -name 'linux-image-*.deb' ! -name "${KDEB##*/}" -delete 2>/dev/null || true
+# images of other recipes that nobody used for two days (another checkout may still use one)
+find "$CACHE" -mindepth 1 -maxdepth 1 -type d -regex '.*/[0-9a-f]\{16\}' ! -name "$KEY" -mmin +2880 \
+        -exec rm -rf {} + 2>/dev/null || true
 say "image ready in $((SECONDS - START)) s: $OUT ($(du -h "$OUT/rootfs.cpio.zst" | cut -f1) root file system)"
 echo "$OUT"

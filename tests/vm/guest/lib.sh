@@ -479,3 +479,19 @@ show() {
         done <<<"$out"
         printf 'VMSHOW \n' >&3
 }
+
+# journal_actions_name_devices: every entry of the unit that records an action for a device names
+# that device's address in its message text too
+journal_actions_name_devices() {
+        local i n=0
+        for ((i = 0; i < ${#J_ACTION[@]}; i++)); do
+                [[ ${J_ACTION[i]} != - ]] || continue
+                n=$((n + 1))
+                [[ ${J_DEVICE[i]} != - ]] || { WHY="entry \"${J_MESSAGE[i]}\" (action ${J_ACTION[i]}) has no VFIO_BIND_DEVICE="; return 1; }
+                [[ ${J_MESSAGE[i]} == *"${J_DEVICE[i]}"* ]] ||
+                        { WHY="entry \"${J_MESSAGE[i]}\" does not name its device ${J_DEVICE[i]}"; return 1; }
+        done
+        ((n > 0)) && return 0
+        WHY="no journal entry with VFIO_BIND_ACTION="
+        return 1
+}

@@ -67,6 +67,7 @@ checks() {
         check scenario-1 "vfio-bind.service active, its status names both devices" \
                 service_status_has "2/2 devices on vfio-pci" "$GPU" "$AUDIO"
         check scenario-1 "journalctl -u vfio-bind: a bind entry with the address for each device" journal_bind_lines
+        check scenario-1 "journalctl -u vfio-bind: every action entry names its device (field and message)" journal_actions_name_devices
         report_ready_time scenario-1 "coldplug boot, 2 devices, console released"
         check scenario-4 "the GPU was the boot VGA device with efifb on it" console_on_gpu_at_boot
         check scenario-4 "Release=auto: kernel log shows console unbound, then efifb removed, then vfio-pci probing the GPU" console_released_before_probe

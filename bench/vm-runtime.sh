@@ -1,0 +1,236 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# shellcheck shell=bash disable=SC2034
+#
+# Benchmark boot 1 (a scenario for tests/vm/vm-lib.sh, run by bench/vm.sh): vfio-bind.service
+# binds the GPU slot during boot (its activation time is recorded), then, in the same boot, the
+# tools take turns moving both functions from no driver to vfio-pci and back:
+#   once      vfio-bindd --once (process start to exit); back: vfio-bind release, per function
+#   ready     systemctl start vfio-bind.service: the daemon's start to READY=1; back: as once
+#   driverctl driverctl set-override, per function; back: driverctl unset-override, per function
+#   seed      the seed guide's postBootCommands as a bash script, with vfio-pci not loaded
+#   seed-pre  the same with vfio-pci loaded before (the guide also lists it in kernelModules)
+#   floor     bench-floor bind (module load + override, unbind, probe); back: bench-floor release
+# and, to tell what the difference to the floor is made of: vfio-bindd --version and bench-floor
+# without arguments (process start and exit only), and vfio-bindd --dry-run (start, scan, plan).
+# Between runs an untimed reset unloads vfio-pci and clears both functions. Then the daemon's
+# memory after READY, and its wakeups over BENCH_IDLE seconds of idleness, with the shipped unit
+# and with the watchdog turned off.
+
+DESCRIPTION="benchmark: vfio-bind at boot, then the tools in alternating rounds"
+SERVICE=enabled
+CONF="[Bind]
+Device=$GPU_SLOT"
+
+payload() {
+        bench_payload "$1"
+}
+
+seed_snippet() {
+        # the guide's loop is cut off after the echo; "done" closes it as intended
+        bash "$BENCH_DIR/seed-snippet.sh"
+}
+
+# per_function CMD...: run "CMD... GPU", then "CMD... AUDIO" even if the first failed; the exit
+# status is the first failure's
+per_function() {
+        local rc=0
+        "$@" "$GPU" || rc=$?
+        "$@" "$AUDIO" || { local r=$?; ((rc)) || rc=$r; }
+        return "$rc"
+}
+
+driverctl_set() { driverctl set-override "$1" vfio-pci; }
+
+driverctl_there() {
+        per_function driverctl_set
+}
+
+# driverctl's unset-override re-probes and then exits 1 ("failed to bind device") when no host
+# driver takes the function, which is the expected outcome here
+driverctl_back() {
+        per_function driverctl unset-override
+}
+
+cli_back() {
+        per_function "$VB_CLI" release
+}
+
+floor_there() {
+        "$BENCH_DIR/bench-floor" bind vfio-pci "$GPU" "$AUDIO"
+}
+
+floor_back() {
+        "$BENCH_DIR/bench-floor" release "$GPU" "$AUDIO"
+}
+
+# run_tool TOOL ROUND: one timed run from a clean state, reported as
+#   BENCH run TOOL ROUND there_us back_us rc drivers_after_there drivers_after_back extra_us
+run_tool() {
+        local tool=$1 round=$2 there=0 back=- rc after_there after_back=- extra=-
+        if [[ $tool == seed-pre ]]; then
+                bench_reset preload
+        else
+                bench_reset
+        fi
+        case $tool in
+        once)
+                timed "$tool" "$VB_DAEMON" --once
+                ;;
+        ready)
+                timed "$tool" systemctl start vfio-bind.service
+                unit_props vfio-bind.service
+                local s=${PROP[ExecMainStartTimestampMonotonic]:-0} e=${PROP[ActiveEnterTimestampMonotonic]:-0}
+                ((s > 0 && e >= s)) && extra=$((e - s))
+                ;;
+        driverctl)
+                timed "$tool" driverctl_there
+                ;;
+        seed | seed-pre)
+                timed "$tool" seed_snippet
+                ;;
+        floor)
+                timed "$tool" floor_there
+                ;;
+        # diagnostics: what the difference to the floor is made of
+        start-daemon)
+                timed "$tool" "$VB_DAEMON" --version
+                ;;
+        start-floor)
+                timed "$tool" "$BENCH_DIR/bench-floor"
+                ;;
+        dry-run)
+                timed "$tool" "$VB_DAEMON" --dry-run
+                ;;
+        esac
+        there=$REPLY rc=$RC
+        drivers_now
+        after_there=$REPLY
+        case $tool in
+        ready)
+                systemctl stop vfio-bind.service
+                timed "$tool" cli_back
+                back=$REPLY
+                ;;
+        once)
+                timed "$tool" cli_back
+                back=$REPLY
+                ;;
+        driverctl)
+                timed "$tool" driverctl_back
+                back=$REPLY
+                ;;
+        floor)
+                timed "$tool" floor_back
+                back=$REPLY
+                ;;
+        esac
+        if [[ $back != - ]]; then
+                drivers_now
+                after_back=$REPLY
+        fi
+        bench run "$tool $round $there $back $rc $after_there $after_back $extra"
+}
+
+# idle_sample PID: REPLY = "RUNS VOLUNTARY INVOLUNTARY" summed over the process's threads
+# (schedstat's third field counts the times a task ran on a CPU)
+idle_sample() {
+        local t runs=0 vol=0 invol=0 a b c line
+        for t in /proc/"$1"/task/*; do
+                read -r a b c <"$t/schedstat" && runs=$((runs + c))
+                while IFS= read -r line; do
+                        case $line in
+                        voluntary_ctxt_switches:*) vol=$((vol + ${line##*[[:space:]]})) ;;
+                        nonvoluntary_ctxt_switches:*) invol=$((invol + ${line##*[[:space:]]})) ;;
+                        esac
+                done <"$t/status"
+        done
+        REPLY="$runs $vol $invol"
+}
+
+# daemon_memory_idle LABEL: start the service, report its memory after READY and its wakeups over
+# BENCH_IDLE seconds
+daemon_memory_idle() {
+        local label=$1 pid line hwm=- rss=- threads=- before after
+        bench_reset
+        systemctl start vfio-bind.service
+        unit_props vfio-bind.service
+        pid=
+        while IFS= read -r line; do
+                [[ $line == MainPID=* ]] && pid=${line#MainPID=}
+        done < <(systemctl show -p MainPID vfio-bind.service)
+        if [[ -z $pid || $pid == 0 ]]; then
+                bench memory "$label - - - ${PROP[ActiveState]}"
+                return
+        fi
+        # let the start settle (uevents of the binds reach the daemon's monitor) before sampling
+        read -r -t 5 -u 9 || :
+        while IFS= read -r line; do
+                case $line in
+                VmHWM:*) hwm=${line//[!0-9]/} ;;
+                VmRSS:*) rss=${line//[!0-9]/} ;;
+                Threads:*) threads=${line//[!0-9]/} ;;
+                esac
+        done </proc/"$pid"/status
+        drivers_now
+        bench memory "$label $hwm $rss $threads $REPLY"
+        idle_sample "$pid"
+        before=$REPLY
+        read -r -t "$BENCH_IDLE" -u 9 || :
+        idle_sample "$pid"
+        after=$REPLY
+        bench idle "$label $BENCH_IDLE $before $after"
+        systemctl stop vfio-bind.service
+}
+
+checks() {
+        local i t tools round line
+        # shellcheck source=/dev/null
+        source /vm/bench/env
+        # shellcheck source=guest.sh
+        source "$BENCH_DIR/guest.sh"
+        bench_machine
+        # 1. the boot: vfio-bind.service's activation, against the boot's milestones
+        unit_activation vfio-bind.service
+        bench boot-unit "vfio-bind.service $REPLY"
+        boot_times
+        bench boot-times "$REPLY"
+        drivers_now
+        bench boot-drivers "$REPLY"
+        bench_boot_host_drivers
+
+        # 2. from now on no host driver may take the functions back: unload the ones coldplug
+        # loaded (they never bound, vfio-bind won the race)
+        systemctl stop vfio-bind.service
+        "$BENCH_DIR/bench-floor" release "${BENCH_DEVS[@]}"
+        for m in bochs snd_hda_intel; do
+                module_live "$m" && { modprobe -r "$m" || note bench "modprobe -r $m failed"; }
+        done
+        bench_reset
+        drivers_now
+        bench start-state "$REPLY"
+
+        # 3. the rounds: every tool once per round, the order rotated each round
+        tools=(once ready driverctl seed seed-pre floor start-daemon start-floor dry-run)
+        for ((round = 1; round <= BENCH_ROUNDS; round++)); do
+                for ((i = 0; i < ${#tools[@]}; i++)); do
+                        t=${tools[(i + round - 1) % ${#tools[@]}]}
+                        run_tool "$t" "$round"
+                done
+        done
+
+        # 4. memory and idleness, with the shipped unit and with WatchdogSec=0
+        daemon_memory_idle shipped
+        mkdir -p /run/systemd/system/vfio-bind.service.d
+        printf '[Service]\nWatchdogSec=0\n' >/run/systemd/system/vfio-bind.service.d/bench.conf
+        systemctl daemon-reload
+        daemon_memory_idle no-watchdog
+        rm -rf /run/systemd/system/vfio-bind.service.d
+        systemctl daemon-reload
+        bench_reset
+        if [[ -s /run/bench-stderr.log ]]; then
+                while IFS= read -r line; do
+                        note bench-stderr "$line"
+                done < <(sort /run/bench-stderr.log | uniq -c | head -n 20)
+        fi
+        pass bench "benchmark boot finished"
+}

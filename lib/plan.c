@@ -179,12 +179,20 @@ static VbPlanEntry *plan_find(VbPlan *p, const VbPciAddress *a) {
 static int append_blocker(char **list, const VbPlanEntry *e, const char *driver) {
         bool in_use = e->reason == VB_REASON_IN_USE && e->in_use;
         char *n;
-        if (asprintf(&n, "%s%s%s on %s%s%s%s", *list ?: "", *list ? ", " : "", VB_PCI_ADDRESS_STR(&e->address), driver,
+        if (asprintf(&n, "%s%s%s on %s%s%s%s", *list ?: "", *list ? ", " : "", VB_PCI_ADDRESS_STR(&e->address),
+                     driver ?: "no driver",
                      in_use ? " (the host uses it: " : "", in_use ? e->in_use : "", in_use ? ")" : "") < 0)
                 return -ENOMEM;
         free(*list);
         *list = n;
         return 0;
+}
+
+/* Does refused entry E (device D) keep its IOMMU group from a guest? */
+static bool sibling_blocks(const VbPlanEntry *e, const VbPciDevice *d) {
+        if (e->action != VB_ACTION_REFUSE)
+                return false;
+        return e->reason == VB_REASON_IN_USE || !vb_driver_is_vfio_safe(d->driver);
 }
 
 /* Apply Group= to one IOMMU group. */
@@ -212,8 +220,10 @@ static int plan_group(VbPlan *p, size_t *allocated, const VbConfig *c, const VbP
                         continue;
                 e = plan_find(p, &d->address);
                 if (e && e->selected) {
-                        /* A selected sibling that stays on its host driver blocks the group too. */
-                        if (e->action == VB_ACTION_REFUSE && !vb_driver_is_vfio_safe(d->driver)) {
+                        /* A selected sibling that stays on its host driver blocks the group too,
+                         * and so does one the host uses even while it has no driver yet (the
+                         * console's GPU before its driver loads): the host will take it. */
+                        if (sibling_blocks(e, d)) {
                                 r = append_blocker(&blockers, e, d->driver);
                                 if (r < 0)
                                         return r;
@@ -232,7 +242,7 @@ static int plan_group(VbPlan *p, size_t *allocated, const VbConfig *c, const VbP
                         r = entry_decide(e, c, d, true, holds);
                         if (r < 0)
                                 return r;
-                        if (e->action == VB_ACTION_REFUSE && !vb_driver_is_vfio_safe(d->driver)) {
+                        if (sibling_blocks(e, d)) {
                                 r = append_blocker(&blockers, e, d->driver);
                                 if (r < 0)
                                         return r;

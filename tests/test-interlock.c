@@ -439,6 +439,14 @@ TEST(console_with_release_no_is_refused) {
         ASSERT_FALSE(p.snap.plan.release_console);
         plan_done(&p);
 
+        /* Before the GPU's driver loads (the daemon won the race): refused all the same, and its
+         * group with it, since the host will take the GPU. */
+        plan_run(&p, "unbound", "[Bind]\nDevice=01:00\n[Console]\nRelease=no\n", NULL);
+        ASSERT_ENTRY(&p, "0000:01:00.0", VB_ACTION_REFUSE, VB_REASON_IN_USE);
+        ASSERT_ENTRY(&p, "0000:01:00.1", VB_ACTION_REFUSE, VB_REASON_GROUP);
+        ASSERT_CONTAINS(entry(&p, "0000:01:00.1")->detail, "0000:01:00.0 on no driver (the host uses it: the console in use");
+        plan_done(&p);
+
         /* Release=auto: the console is released first; nothing to refuse. */
         plan_run(&p, "in-use", "[Bind]\nDevice=01:00\n", NULL);
         ASSERT_ENTRY(&p, "0000:01:00.0", VB_ACTION_BIND, VB_REASON_NONE);

@@ -52,9 +52,12 @@ for target in config selector; do
                         cp "$f" "$corpus/seed-$(printf '%s' "$f" | md5sum | cut -c1-16)"
                 done
         log=$out/fuzz-$target.log
-        "$out/tests/fuzz/fuzz-$target" "${dict[@]}" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-                -jobs="$jobs" -workers="$jobs" -print_final_stats=1 -artifact_prefix="$artifacts/" "$corpus" \
-                >"$log" 2>&1
+        parallel=()
+        ((jobs > 1)) && parallel=(-jobs="$jobs" -workers="$jobs")
+        # libFuzzer writes fuzz-N.log into the working directory in parallel mode: keep it in $out.
+        (cd "$out" && "$out/tests/fuzz/fuzz-$target" "${dict[@]/#-dict=/-dict=$top/}" -max_total_time="$seconds" \
+                -timeout=10 -rss_limit_mb=2048 "${parallel[@]}" -print_final_stats=1 -artifact_prefix="$artifacts/" \
+                "$corpus") >"$log" 2>&1
         r=$?
         execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | awk '{s += $1} END {print s + 0}')
         total=$((total + execs))

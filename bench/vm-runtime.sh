@@ -150,7 +150,7 @@ idle_sample() {
 # daemon_memory_idle LABEL: start the service, report its memory after READY and its wakeups over
 # BENCH_IDLE seconds
 daemon_memory_idle() {
-        local label=$1 pid line hwm=- rss=- threads=- before after
+        local label=$1 pid line hwm=- rss=- threads=- anon=- file=- pss=- private=0 before after
         bench_reset
         systemctl start vfio-bind.service
         unit_props vfio-bind.service
@@ -169,10 +169,20 @@ daemon_memory_idle() {
                 VmHWM:*) hwm=${line//[!0-9]/} ;;
                 VmRSS:*) rss=${line//[!0-9]/} ;;
                 Threads:*) threads=${line//[!0-9]/} ;;
+                RssAnon:*) anon=${line//[!0-9]/} ;;
+                RssFile:*) file=${line//[!0-9]/} ;;
                 esac
         done </proc/"$pid"/status
+        # what only this process holds (the libraries' shared pages are in RSS, not here)
+        while IFS= read -r line; do
+                case $line in
+                Pss:*) pss=${line//[!0-9]/} ;;
+                Private_Clean:*) private=$((private + ${line//[!0-9]/})) ;;
+                Private_Dirty:*) private=$((private + ${line//[!0-9]/})) ;;
+                esac
+        done </proc/"$pid"/smaps_rollup
         drivers_now
-        bench memory "$label $hwm $rss $threads $REPLY"
+        bench memory "$label $hwm $rss $threads $REPLY $anon $file $pss $private"
         idle_sample "$pid"
         before=$REPLY
         read -r -t "$BENCH_IDLE" -u 9 || :

@@ -751,21 +751,27 @@ int vb_interlock_add_console(const VbConsoleState *console, const VbPciList *dev
 }
 
 int vb_interlock_read(VbContext *ctx, const VbConsoleState *console, const VbPciList *devices, VbHolds *ret) {
-        int r;
+        int r, first = 0;
 
         *ret = (VbHolds) {};
         r = vb_interlock_add_console(console, devices, ret);
         if (r < 0)
                 return r;
+        /* One source that cannot be read must not hide the others. */
         r = vb_interlock_read_storage(ctx, ret);
+        if (r == -ENOMEM)
+                return r;
         if (r < 0) {
                 vb_debug(ctx, "cannot tell which storage the host uses: %s", strerror(-r));
-                return r;
+                first = r;
         }
         r = vb_interlock_read_network(ctx, ret);
+        if (r == -ENOMEM)
+                return r;
         if (r < 0) {
                 vb_debug(ctx, "cannot tell which network interfaces the host uses: %s", strerror(-r));
-                return r;
+                if (first == 0)
+                        first = r;
         }
-        return 0;
+        return first;
 }

@@ -75,8 +75,8 @@ int vb_interlock_read_network(VbContext *ctx, VbHolds *h);
 /* The devices owning a console that is held (pure: from the console state). */
 int vb_interlock_add_console(const VbConsoleState *console, const VbPciList *devices, VbHolds *h);
 
-/* All of the above into a new VbHolds. CONSOLE may be NULL (not known). Returns 0 or a negative
- * errno on the first failure other than a missing file (RET then holds what was found before). */
+/* All of the above into a new VbHolds. CONSOLE may be NULL (not known). Returns 0, or the first
+ * failure other than a missing file; RET then still holds everything that could be read. */
 int vb_interlock_read(VbContext *ctx, const VbConsoleState *console, const VbPciList *devices, VbHolds *ret);
 
 /* The PCI devices behind block device NAME ("sda2", "dm-0", "nvme0n1p1"): its nearest PCI

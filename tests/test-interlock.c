@@ -6,6 +6,7 @@
  * Force= names them. Each test rewrites the tree's proc files for its own situation.
  */
 #include <stdio.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "bind.h"
@@ -161,6 +162,30 @@ TEST(missing_proc_files_mean_nothing_known) {
         ASSERT_OK(vb_interlock_read_storage(run.ctx, &run.holds));
         ASSERT_OK(vb_interlock_read_network(run.ctx, &run.holds));
         ASSERT_EQ(run.holds.n, 0);
+        run_close(&run);
+}
+
+TEST(unreadable_facts_are_reported_not_ignored) {
+        _cleanup_(vb_snapshot_done) VbSnapshot snap = {};
+        _cleanup_(vb_diagnostics_clear) VbDiagnostics diag = {};
+        _cleanup_(vb_config_freep) VbConfig *c = NULL;
+        _cleanup_free_ char *path = NULL;
+        static const char conf[] = "[Bind]\nDevice=02:00.0\n";
+        Run run;
+
+        /* mountinfo that cannot be read (a directory here): the snapshot says so (the daemon
+         * warns, `vfio-bind check` too) and still has the network facts. */
+        run_open(&run, "in-use");
+        ASSERT_OK(tree_unlink(run.dir, "proc/self/mountinfo"));
+        ASSERT_TRUE(asprintf(&path, "%s/proc/self/mountinfo", run.dir) > 0);
+        ASSERT_OK(mkdir(path, 0755) < 0 ? -errno : 0);
+        ASSERT_OK(vb_config_new(&c));
+        ASSERT_OK(vb_config_parse_text(c, "t.conf", conf, strlen(conf), &diag));
+        ASSERT_OK(vb_snapshot_take(run.ctx, c, NULL, &snap));
+        ASSERT_EQ(snap.holds_error, -EISDIR);
+        ASSERT_EQ(snap.plan.n, 1);
+        ASSERT_EQ(snap.plan.entries[0].action, VB_ACTION_REFUSE);
+        ASSERT_EQ(snap.plan.entries[0].reason, VB_REASON_IN_USE);
         run_close(&run);
 }
 

@@ -22,6 +22,7 @@
 #   --no-tree       skip the fake-tree part
 #   --out FILE      write the report there instead of bench/RESULTS.md
 #   --keep DIR      keep the raw measurements and logs in DIR
+#   --from DIR      measure nothing: write the report again from what --keep DIR kept
 #
 # Needs root for the QEMU part (image build, like tests/vm); the packages come from
 # tools/deps.sh (valgrind, python3, QEMU and the image tools). Nothing here fails because a
@@ -31,7 +32,7 @@ set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOP=$(cd "$HERE/.." && pwd)
-BUILD='' ROUNDS=5 IDLE=60 SIZES="16 256 4096" VM=1 TREE=1 OUT=$HERE/RESULTS.md KEEP=''
+BUILD='' ROUNDS=5 IDLE=60 SIZES="16 256 4096" VM=1 TREE=1 OUT=$HERE/RESULTS.md KEEP='' FROM=''
 while (($#)); do
         case $1 in
         --build) BUILD=$2; shift 2 ;;
@@ -42,6 +43,7 @@ while (($#)); do
         --no-tree) TREE=0; shift ;;
         --out) OUT=$2; shift 2 ;;
         --keep) KEEP=$2; shift 2 ;;
+        --from) FROM=$2; shift 2 ;;
         -h|--help) sed -n '3,/^$/s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
         *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
         esac
@@ -49,6 +51,26 @@ done
 
 say() { printf '[bench] %s\n' "$*" >&2; }
 die() { printf '[bench] error: %s\n' "$*" >&2; exit 1; }
+
+if [[ -n $FROM ]]; then
+        [[ -f $FROM/meta.txt ]] || die "$FROM holds no kept run (meta.txt is missing)"
+        args=(--meta "$FROM/meta.txt" --out "$OUT")
+        if [[ -f $FROM/tree.txt ]]; then
+                # the callgrind summaries again, with the report's current parser
+                grep '^time ' "$FROM/tree.txt" >"$FROM/tree.txt.new"
+                for t in "$FROM"/callgrind.*.txt; do
+                        [[ -e $t ]] || continue
+                        IFS=. read -r _ n tool _ <<<"${t##*/}"
+                        python3 "$HERE/report.py" callgrind "$n" "$tool" "$t" >>"$FROM/tree.txt.new" || die "cannot read $t"
+                done
+                mv "$FROM/tree.txt.new" "$FROM/tree.txt"
+                args+=(--tree "$FROM/tree.txt")
+        fi
+        [[ -f $FROM/vm.txt ]] && args+=(--vm "$FROM/vm.txt" --vm-logs "$FROM/vm-logs")
+        python3 "$HERE/report.py" report "${args[@]}" || die "writing the report failed"
+        say "wrote $OUT from $FROM"
+        exit 0
+fi
 
 for t in meson ninja python3 valgrind callgrind_annotate; do
         command -v "$t" >/dev/null || die "$t is missing (run tools/deps.sh as root)"
@@ -168,6 +190,6 @@ fi
 
 args=(--meta "$WORK/meta.txt" --out "$OUT")
 ((TREE)) && args+=(--tree "$WORK/tree.txt")
-((VM)) && args+=(--vm "$WORK/vm.txt")
+((VM)) && args+=(--vm "$WORK/vm.txt" --vm-logs "$WORK/vm-logs")
 python3 "$HERE/report.py" report "${args[@]}" || die "writing the report failed"
 say "wrote $OUT"

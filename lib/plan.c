@@ -168,13 +168,6 @@ static int entry_decide(VbPlanEntry *e, const VbConfig *c, const VbPciDevice *d,
         return 0;
 }
 
-static VbPlanEntry *plan_find(VbPlan *p, const VbPciAddress *a) {
-        for (size_t i = 0; i < p->n; i++)
-                if (vb_pci_address_equal(&p->entries[i].address, a))
-                        return &p->entries[i];
-        return NULL;
-}
-
 /* Appends "0000:01:00.1 on snd_hda_intel" to *LIST, and what the host uses it for, if it does. */
 static int append_blocker(char **list, const VbPlanEntry *e, const char *driver) {
         bool in_use = e->reason == VB_REASON_IN_USE && e->in_use;
@@ -195,30 +188,86 @@ static bool sibling_blocks(const VbPlanEntry *e, const VbPciDevice *d) {
         return e->reason == VB_REASON_IN_USE || !vb_driver_is_vfio_safe(d->driver);
 }
 
+/* What the plan is built from, with the indexes that keep it O(n log n): the entry of each
+ * device (by index in the device list), and the devices ordered by IOMMU group. */
+typedef struct PlanBuild {
+        VbPlan *p;
+        size_t allocated;
+        const VbPciList *devices;
+        ssize_t *entry_of;  /* devices->n: index into p->entries, or -1 */
+        size_t *by_group;   /* indices of the devices with a group, ordered by (group, address) */
+        size_t n_by_group;
+} PlanBuild;
+
+static void plan_build_done(PlanBuild *b) {
+        free(b->entry_of);
+        free(b->by_group);
+}
+
+static VbPlanEntry *plan_build_add(PlanBuild *b, size_t device_index) {
+        VbPlanEntry *e = plan_add(b->p, &b->allocated);
+        if (e && device_index != SIZE_MAX)
+                b->entry_of[device_index] = (ssize_t) (b->p->n - 1);
+        return e;
+}
+
+static VbPlanEntry *plan_build_entry(PlanBuild *b, size_t device_index) {
+        ssize_t i = b->entry_of[device_index];
+        return i < 0 ? NULL : &b->p->entries[i];
+}
+
+static int cmp_by_group(const void *a, const void *b, void *userdata) {
+        const VbPciList *devices = userdata;
+        size_t x = *(const size_t *) a, y = *(const size_t *) b;
+        int gx = devices->devices[x].iommu_group, gy = devices->devices[y].iommu_group;
+        if (gx != gy)
+                return gx < gy ? -1 : 1;
+        return x < y ? -1 : x > y;
+}
+
+/* The devices of GROUP: [*ret_start, *ret_end) in b->by_group. */
+static void group_range(const PlanBuild *b, int group, size_t *ret_start, size_t *ret_end) {
+        size_t lo = 0, hi = b->n_by_group;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (b->devices->devices[b->by_group[mid]].iommu_group < group)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        *ret_start = lo;
+        while (lo < b->n_by_group && b->devices->devices[b->by_group[lo]].iommu_group == group)
+                lo++;
+        *ret_end = lo;
+}
+
 /* Apply Group= to one IOMMU group. */
-static int plan_group(VbPlan *p, size_t *allocated, const VbConfig *c, const VbPciList *devices, int group,
-                      const VbHolds *holds) {
+static int plan_group(PlanBuild *b, const VbConfig *c, int group, const VbHolds *holds) {
         _cleanup_free_ char *blockers = NULL;
+        const VbPciList *devices = b->devices;
+        size_t start, end;
         bool wanted = false;
         int r;
 
+        group_range(b, group, &start, &end);
+
         /* Only groups with a selected device that is to be (or already is) on the driver. */
-        for (size_t i = 0; i < p->n; i++) {
-                VbPlanEntry *e = &p->entries[i];
-                if (e->iommu_group == group && e->selected &&
-                    (e->action == VB_ACTION_BIND || e->action == VB_ACTION_LEAVE))
-                        wanted = true;
+        for (size_t k = start; k < end && !wanted; k++) {
+                VbPlanEntry *e = plan_build_entry(b, b->by_group[k]);
+                wanted = e && e->selected && (e->action == VB_ACTION_BIND || e->action == VB_ACTION_LEAVE);
         }
         if (!wanted)
                 return 0;
 
-        for (size_t i = 0; i < devices->n; i++) {
+        for (size_t k = start; k < end; k++) {
+                size_t i = b->by_group[k];
                 const VbPciDevice *d = &devices->devices[i];
                 VbPlanEntry *e;
 
-                if (d->iommu_group != group || vb_pci_device_is_bridge(d))
+                if (vb_pci_device_is_bridge(d))
                         continue;
-                e = plan_find(p, &d->address);
+                e = plan_build_entry(b, i);
                 if (e && e->selected) {
                         /* A selected sibling that stays on its host driver blocks the group too,
                          * and so does one the host uses even while it has no driver yet (the
@@ -233,7 +282,7 @@ static int plan_group(VbPlan *p, size_t *allocated, const VbConfig *c, const VbP
                 if (c->group == VB_GROUP_TAKE) {
                         /* A member already on the driver is listed too (LEAVE), so that the group
                          * is counted whole after the bind, not only while it is being bound. */
-                        e = plan_add(p, allocated);
+                        e = plan_build_add(b, i);
                         if (!e)
                                 return -ENOMEM;
                         r = entry_from_device(e, c, d, false);
@@ -258,11 +307,11 @@ static int plan_group(VbPlan *p, size_t *allocated, const VbConfig *c, const VbP
         if (!blockers)
                 return 0;
 
-        for (size_t i = 0; i < p->n; i++) {
-                VbPlanEntry *e = &p->entries[i];
+        for (size_t k = start; k < end; k++) {
+                VbPlanEntry *e = plan_build_entry(b, b->by_group[k]);
                 char *detail;
 
-                if (e->iommu_group != group)
+                if (!e)
                         continue;
                 if (e->action == VB_ACTION_BIND) {
                         e->action = VB_ACTION_REFUSE;
@@ -332,20 +381,125 @@ int vb_plan_compute(const VbConfig *c, const VbPciList *devices, bool iommu_enab
         return vb_plan_compute_full(c, devices, iommu_enabled, console, NULL, ret);
 }
 
+/* The selectors ordered for lookup: addresses and slots by address (binary search), IDs in a
+ * short list; and which selectors matched a present device. */
+typedef struct SelectorIndex {
+        const VbConfig *c;
+        size_t *addresses, n_addresses;
+        size_t *slots, n_slots;
+        size_t *ids, n_ids;
+        bool *matched;
+} SelectorIndex;
+
+static void selector_index_done(SelectorIndex *x) {
+        free(x->addresses);
+        free(x->slots);
+        free(x->ids);
+        free(x->matched);
+}
+
+static int cmp_selector_address(const void *a, const void *b, void *userdata) {
+        const VbConfig *c = userdata;
+        const VbSelector *x = &c->selectors[*(const size_t *) a].selector;
+        const VbSelector *y = &c->selectors[*(const size_t *) b].selector;
+        return vb_pci_address_compare(&x->address, &y->address);
+}
+
+static int selector_index_build(SelectorIndex *x, const VbConfig *c) {
+        size_t n = c->n_selectors ?: 1;
+
+        *x = (SelectorIndex) { .c = c };
+        x->addresses = calloc(n, sizeof(size_t));
+        x->slots = calloc(n, sizeof(size_t));
+        x->ids = calloc(n, sizeof(size_t));
+        x->matched = calloc(n, sizeof(bool));
+        if (!x->addresses || !x->slots || !x->ids || !x->matched)
+                return -ENOMEM;
+        for (size_t i = 0; i < c->n_selectors; i++) {
+                const VbSelector *s = &c->selectors[i].selector;
+                if (s->type == VB_SELECTOR_ADDRESS)
+                        x->addresses[x->n_addresses++] = i;
+                else if (s->type == VB_SELECTOR_SLOT) {
+                        x->slots[x->n_slots++] = i;
+                } else
+                        x->ids[x->n_ids++] = i;
+        }
+        /* Slots compare by their address with function 0, which the parser leaves at 0. */
+        qsort_r(x->addresses, x->n_addresses, sizeof(size_t), cmp_selector_address, (void *) c);
+        qsort_r(x->slots, x->n_slots, sizeof(size_t), cmp_selector_address, (void *) c);
+        return 0;
+}
+
+/* Binary search over SORTED (selector indices ordered by address) for KEY; marks every equal
+ * one as matched. */
+static bool selector_index_lookup(SelectorIndex *x, const size_t *sorted, size_t n, const VbPciAddress *key) {
+        size_t lo = 0, hi = n;
+        bool found = false;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (vb_pci_address_compare(&x->c->selectors[sorted[mid]].selector.address, key) < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        for (; lo < n && vb_pci_address_equal(&x->c->selectors[sorted[lo]].selector.address, key); lo++) {
+                x->matched[sorted[lo]] = true;
+                found = true;
+        }
+        return found;
+}
+
+/* Does any selector pick D? Marks every selector that does. */
+static bool selector_index_match(SelectorIndex *x, const VbPciDevice *d) {
+        VbPciAddress slot = d->address;
+        bool found;
+
+        slot.function = 0;
+        found = selector_index_lookup(x, x->addresses, x->n_addresses, &d->address);
+        found |= selector_index_lookup(x, x->slots, x->n_slots, &slot);
+        for (size_t i = 0; i < x->n_ids; i++)
+                if (vb_selector_match(&x->c->selectors[x->ids[i]].selector, &d->address, d->vendor, d->device)) {
+                        x->matched[x->ids[i]] = true;
+                        found = true;
+                }
+        return found;
+}
+
+static int cmp_size(const void *a, const void *b) {
+        size_t x = *(const size_t *) a, y = *(const size_t *) b;
+        return x < y ? -1 : x > y;
+}
+
 int vb_plan_compute_full(const VbConfig *c, const VbPciList *devices, bool iommu_enabled,
                          const VbConsoleState *console, const VbHolds *holds, VbPlan *ret) {
         _cleanup_(vb_plan_done) VbPlan p = { .iommu_enabled = iommu_enabled, .disabled = c->disabled };
-        size_t allocated = 0;
+        _cleanup_(selector_index_done) SelectorIndex index = {};
+        _cleanup_(plan_build_done) PlanBuild b = { .p = &p, .devices = devices };
+        _cleanup_free_ size_t *missing = NULL;
+        size_t n_missing = 0;
         int r;
+
+        r = selector_index_build(&index, c);
+        if (r < 0)
+                return r;
+        b.entry_of = malloc((devices->n ?: 1) * sizeof(ssize_t));
+        b.by_group = malloc((devices->n ?: 1) * sizeof(size_t));
+        missing = malloc((c->n_selectors ?: 1) * sizeof(size_t));
+        if (!b.entry_of || !b.by_group || !missing)
+                return -ENOMEM;
 
         /* Every present device a selector picks. */
         for (size_t i = 0; i < devices->n; i++) {
                 const VbPciDevice *d = &devices->devices[i];
                 VbPlanEntry *e;
 
-                if (!vb_config_selects(c, d))
+                b.entry_of[i] = -1;
+                if (d->iommu_group >= 0)
+                        b.by_group[b.n_by_group++] = i;
+                if (!selector_index_match(&index, d))
                         continue;
-                e = plan_add(&p, &allocated);
+                e = plan_build_add(&b, i);
                 if (!e)
                         return -ENOMEM;
                 r = entry_from_device(e, c, d, true);
@@ -359,26 +513,12 @@ int vb_plan_compute_full(const VbConfig *c, const VbPciList *devices, bool iommu
         /* Address selectors whose device is not there (yet); other selectors matching nothing. */
         for (size_t i = 0; i < c->n_selectors; i++) {
                 const VbSelector *s = &c->selectors[i].selector;
-                bool matched = false;
 
-                for (size_t j = 0; j < devices->n && !matched; j++)
-                        matched = vb_selector_match(s, &devices->devices[j].address,
-                                                    devices->devices[j].vendor, devices->devices[j].device);
-                if (matched)
+                if (index.matched[i])
                         continue;
-                if (s->type == VB_SELECTOR_ADDRESS) {
-                        VbPlanEntry *e;
-                        if (plan_find(&p, &s->address))
-                                continue;
-                        e = plan_add(&p, &allocated);
-                        if (!e)
-                                return -ENOMEM;
-                        e->address = s->address;
-                        e->selected = true;
-                        e->driver = c->driver;
-                        e->action = c->disabled ? VB_ACTION_REFUSE : VB_ACTION_MISSING;
-                        e->reason = c->disabled ? VB_REASON_DISABLED : VB_REASON_NONE;
-                } else {
+                if (s->type == VB_SELECTOR_ADDRESS)
+                        missing[n_missing++] = i;
+                else {
                         VbSelector *u = realloc(p.unmatched, (p.n_unmatched + 1) * sizeof(VbSelector));
                         if (!u)
                                 return -ENOMEM;
@@ -386,20 +526,42 @@ int vb_plan_compute_full(const VbConfig *c, const VbPciList *devices, bool iommu
                         p.unmatched[p.n_unmatched++] = *s;
                 }
         }
+        qsort_r(missing, n_missing, sizeof(size_t), cmp_selector_address, (void *) c);
+        for (size_t i = 0; i < n_missing; i++) {
+                const VbSelector *s = &c->selectors[missing[i]].selector;
+                VbPlanEntry *e;
 
-        /* IOMMU groups, per Group=. */
+                /* The same address given twice (file and kernel command line) is one entry. */
+                if (i > 0 && vb_pci_address_equal(&c->selectors[missing[i - 1]].selector.address, &s->address))
+                        continue;
+                e = plan_build_add(&b, SIZE_MAX);
+                if (!e)
+                        return -ENOMEM;
+                e->address = s->address;
+                e->selected = true;
+                e->driver = c->driver;
+                e->action = c->disabled ? VB_ACTION_REFUSE : VB_ACTION_MISSING;
+                e->reason = c->disabled ? VB_REASON_DISABLED : VB_REASON_NONE;
+        }
+
+        /* IOMMU groups, per Group=: each group of a selected device once, in group order. */
         if (iommu_enabled && c->group != VB_GROUP_IGNORE && !c->disabled) {
-                size_t n_selected = p.n;
-                for (size_t i = 0; i < n_selected; i++) {
-                        int g = p.entries[i].iommu_group;
-                        bool seen = false;
-                        if (g < 0)
+                _cleanup_free_ size_t *groups = NULL;
+                size_t n_groups = 0;
+
+                qsort_r(b.by_group, b.n_by_group, sizeof(size_t), cmp_by_group, (void *) devices);
+
+                groups = malloc((p.n ?: 1) * sizeof(size_t));
+                if (!groups)
+                        return -ENOMEM;
+                for (size_t i = 0; i < p.n; i++)
+                        if (p.entries[i].iommu_group >= 0)
+                                groups[n_groups++] = (size_t) p.entries[i].iommu_group;
+                qsort(groups, n_groups, sizeof(size_t), cmp_size);
+                for (size_t i = 0; i < n_groups; i++) {
+                        if (i > 0 && groups[i] == groups[i - 1])
                                 continue;
-                        for (size_t j = 0; j < i && !seen; j++)
-                                seen = p.entries[j].iommu_group == g;
-                        if (seen)
-                                continue;
-                        r = plan_group(&p, &allocated, c, devices, g, holds);
+                        r = plan_group(&b, c, (int) groups[i], holds);
                         if (r < 0)
                                 return r;
                 }

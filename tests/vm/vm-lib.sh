@@ -143,6 +143,10 @@ vm_build_payload() {
                 printf 'BOOT_NAME=%q\n' "$name"
                 printf 'VB_DAEMON=%q\n' "$GUEST_DAEMON"
                 printf 'VB_CLI=%q\n' "$GUEST_CLI"
+                # a sanitizer build: the guest also looks for the sanitizers' reports
+                if ldd "$VB_DAEMON" "$VB_CLI" 2>/dev/null | grep -e libasan -e libubsan >/dev/null; then
+                        printf 'VB_SANITIZED=1\n'
+                fi
         } > "$P/vm/env"
         payload "$P" || return 1
         (cd "$P" && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) > "$VM_WORK/payload.cpio" || return 1

@@ -452,11 +452,13 @@ report_ready_time() {
 # run_cli NAME ARGS…: run the vfio-bind CLI; CLI_OUT = its output (stdout and stderr), CLI_RC =
 # its exit status; the output also goes to the host as NAME.log
 CLI_OUT='' CLI_RC=0
+SANITIZER_REPORTS=()
 run_cli() {
         local name=$1
         shift
         CLI_OUT=$(NO_COLOR=1 "$VB_CLI" "$@" 2>&1)
         CLI_RC=$?
+        [[ $CLI_OUT != *"Sanitizer"* && $CLI_OUT != *"runtime error:"* ]] || SANITIZER_REPORTS+=("vfio-bind $*")
         printf 'VMDUMP-BEGIN %s\n%s\n[exit %d]\nVMDUMP-END %s\n' "$name" "$CLI_OUT" "$CLI_RC" "$name" >&3
 }
 
@@ -493,5 +495,21 @@ journal_actions_name_devices() {
         done
         ((n > 0)) && return 0
         WHY="no journal entry with VFIO_BIND_ACTION="
+        return 1
+}
+
+# no_sanitizer_reports: in a sanitizer build, neither the journal (the daemon's stderr) nor any
+# output of the CLI run by the checks has an AddressSanitizer/LeakSanitizer/UBSan report
+no_sanitizer_reports() {
+        local line
+        while IFS= read -r line; do
+                if [[ $line == *"ERROR: AddressSanitizer"* || $line == *"ERROR: LeakSanitizer"* ||
+                      $line == *"runtime error:"* ]]; then
+                        WHY="journal: $line"
+                        return 1
+                fi
+        done < <(journalctl -b -o cat --no-pager)
+        ((${#SANITIZER_REPORTS[@]} == 0)) && return 0
+        WHY="reports in the output of: ${SANITIZER_REPORTS[*]}"
         return 1
 }

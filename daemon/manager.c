@@ -97,19 +97,30 @@ static void device_states_clear(Manager *m) {
         m->n_devices = 0;
 }
 
+/* The state of the device at A, created if new. The states are kept ordered by address, so a
+ * pass over many devices stays O(n log n). The pointer is valid until the next call. */
 static DeviceState *device_state(Manager *m, const VbPciAddress *a) {
+        size_t lo = 0, hi = m->n_devices;
         DeviceState *d;
 
-        for (size_t i = 0; i < m->n_devices; i++)
-                if (vb_pci_address_equal(&m->devices[i].address, a))
-                        return &m->devices[i];
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                int c = vb_pci_address_compare(&m->devices[mid].address, a);
+                if (c == 0)
+                        return &m->devices[mid];
+                if (c < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
         d = realloc(m->devices, (m->n_devices + 1) * sizeof(DeviceState));
         if (!d)
                 return NULL;
         m->devices = d;
-        d = &m->devices[m->n_devices++];
-        *d = (DeviceState) { .address = *a };
-        return d;
+        memmove(&m->devices[lo + 1], &m->devices[lo], (m->n_devices - lo) * sizeof(DeviceState));
+        m->n_devices++;
+        m->devices[lo] = (DeviceState) { .address = *a };
+        return &m->devices[lo];
 }
 
 /* Log TEXT for the device unless it is what was logged last for it. */
@@ -535,6 +546,8 @@ static int manager_pass_and_settle(Manager *m) {
         int r;
 
         r = manager_pass(m);
+        /* Idle until the next uevent: libkmod's indexes are mapped again when needed. */
+        vb_context_drop_caches(m->ctx);
         if (r < 0) {
                 if (!m->ready) {
                         /* Never hold the boot: report the failure and carry on. */
@@ -653,6 +666,7 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
                 vbd_log(LOG_INFO, "reloaded the configuration");
         }
         (void) manager_pass(m);
+        vb_context_drop_caches(m->ctx);
         (void) sd_notify(false, "READY=1");
         return 0;
 }
@@ -751,6 +765,7 @@ int manager_run(Manager *m) {
         /* With Timeout=0 nothing is waited for: a missing device is missing at once. */
         m->timed_out = m->config->timeout_usec == 0;
         r = manager_pass(m);
+        vb_context_drop_caches(m->ctx);
         if (r < 0) {
                 (void) sd_notifyf(false, "STATUS=failed: %s\nERRNO=%d", strerror(-r), -r);
                 return 1;

@@ -169,6 +169,11 @@ static void kmod_log_to_context(void *data, int priority, const char *file, int 
                 c->log_fn(c->log_userdata, priority < 7 ? 7 : priority, file, line, fn, format, args);
 }
 
+void vb_context_drop_caches(VbContext *c) {
+        if (c->kmod)
+                c->kmod = kmod_unref(c->kmod);
+}
+
 int vb_context_get_kmod(VbContext *c, struct kmod_ctx **ret) {
         if (!c->kmod) {
                 c->kmod = kmod_new(NULL, NULL);

@@ -66,6 +66,9 @@ const char *vb_context_sysfs_root(const VbContext *ctx);
 struct kmod_ctx;
 /* libkmod's context, created on first use (its log routed to ours). */
 int vb_context_get_kmod(VbContext *ctx, struct kmod_ctx **ret);
+/* Let go of what can be loaded again on demand (libkmod's context and its index mappings): a
+ * daemon calls this when it goes idle. */
+void vb_context_drop_caches(VbContext *ctx);
 int vb_context_write_attr(VbContext *ctx, const char *path, const char *value);
 int vb_context_load_driver(VbContext *ctx, const char *driver);
 void vb_context_log(VbContext *ctx, int priority, const char *file, int line, const char *fn,

@@ -4,15 +4,20 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <time.h>
+#include <systemd/sd-id128.h>
 #include <systemd/sd-journal.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "macro.h"
 
+#define PID_FMT "%d"
+
 static const char *log_identifier = "vfio-bindd";
 static int log_max_level = LOG_INFO;
 static int log_journal = -1;
+static unsigned log_journal_sent; /* entries sent through the native protocol */
 
 static bool stderr_is_journal(void) {
         const char *e = getenv("JOURNAL_STREAM");
@@ -82,6 +87,8 @@ int vbd_log_fullv(int priority, const VbdLogFields *f, const char *format, va_li
                         iov[i] = (struct iovec) { .iov_base = fields[i], .iov_len = strlen(fields[i]) };
                 if (sd_journal_sendv(iov, (int) n) < 0)
                         fprintf(stderr, "%s: %s\n", log_identifier, message);
+                else
+                        log_journal_sent++;
                 for (size_t i = 0; i < n; i++)
                         free(fields[i]);
         } else
@@ -105,4 +112,47 @@ int vbd_log_full(int priority, const VbdLogFields *f, const char *format, ...) {
 void vbd_log_library(void *userdata, int priority, const char *file, int line, const char *fn,
                      const char *format, va_list args) {
         vbd_log_fullv(priority, NULL, format, args);
+}
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
+
+void vbd_log_sync(uint64_t timeout_usec) {
+        sd_journal *j = NULL;
+        uint64_t deadline = now_usec() + timeout_usec;
+        sd_id128_t boot;
+        char match[64];
+
+        if (log_journal_sent == 0 || sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY) < 0)
+                return;
+        snprintf(match, sizeof(match), "_PID=" PID_FMT, getpid());
+        if (sd_journal_add_match(j, match, 0) < 0)
+                goto finish;
+        /* Only this boot's entries: a PID repeats across boots. */
+        if (sd_id128_get_boot(&boot) >= 0) {
+                char b[SD_ID128_STRING_MAX];
+                snprintf(match, sizeof(match), "_BOOT_ID=%s", sd_id128_to_string(boot, b));
+                if (sd_journal_add_match(j, match, 0) < 0)
+                        goto finish;
+        }
+
+        for (;;) {
+                unsigned n = 0;
+                uint64_t now;
+
+                sd_journal_seek_head(j);
+                while (sd_journal_next(j) > 0)
+                        n++;
+                if (n >= log_journal_sent)
+                        break;
+                now = now_usec();
+                if (now >= deadline)
+                        break;
+                (void) sd_journal_wait(j, deadline - now);
+        }
+finish:
+        sd_journal_close(j);
 }

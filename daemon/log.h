@@ -8,6 +8,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <syslog.h>
 
 #include "address.h"
@@ -34,6 +35,11 @@ int vbd_log_fullv(int priority, const VbdLogFields *f, const char *format, va_li
 #define vbd_warning(...) vbd_log_full(LOG_WARNING, NULL, __VA_ARGS__)
 #define vbd_info(...) vbd_log_full(LOG_INFO, NULL, __VA_ARGS__)
 #define vbd_debug(...) vbd_log_full(LOG_DEBUG, NULL, __VA_ARGS__)
+
+/* Wait (at most TIMEOUT_USEC) until journald has stored every entry this process sent. A process
+ * that exits at once (--once) must not exit before journald read its cgroup, or its entries
+ * lose the unit they belong to and `journalctl -u` cannot find them. */
+void vbd_log_sync(uint64_t timeout_usec);
 
 /* A VbLogFn for the library's debug messages. */
 void vbd_log_library(void *userdata, int priority, const char *file, int line, const char *fn,

@@ -782,10 +782,14 @@ int manager_run(Manager *m) {
                 }
         }
 
-        if (m->options.once && m->ready)
+        if (m->options.once && m->ready) {
+                vbd_log_sync(3 * USEC_PER_SEC);
                 return m->failed ? 1 : 0;
+        }
 
         r = sd_event_loop(m->event);
+        if (m->options.once)
+                vbd_log_sync(3 * USEC_PER_SEC);
         if (r < 0)
                 return vbd_log_full(LOG_ERR, &(VbdLogFields) { .error = r }, "Event loop failed: %s", strerror(-r)), 1;
         return r;

@@ -4,6 +4,7 @@
 
 #include "bind.h"
 #include "console.h"
+#include "interlock.h"
 #include "iommu.h"
 #include "macro.h"
 #include "output.h"
@@ -78,6 +79,34 @@ int vbc_bind(const VbcArgs *a, const char *arg) {
                 return 1;
         addr = VB_PCI_ADDRESS_STR(&d.address);
 
+        /* The interlocks: a device behind a mounted file system, active swap or a network
+         * interface in use is not taken from the host unless --force says so. (The console is
+         * released below instead.) */
+        if (!streq_ptr(d.driver, driver)) {
+                _cleanup_(vb_holds_done) VbHolds holds = {};
+                _cleanup_free_ char *in_use = NULL;
+                unsigned mask = VB_HOLD_MASK(VB_HOLD_MOUNT) | VB_HOLD_MASK(VB_HOLD_SWAP) | VB_HOLD_MASK(VB_HOLD_NETWORK);
+
+                r = vb_interlock_read_storage(ctx, &holds);
+                if (r >= 0)
+                        r = vb_interlock_read_network(ctx, &holds);
+                if (r < 0)
+                        fprintf(stderr, "vfio-bind: Failed to read what the host uses (%s); the check is incomplete\n",
+                                strerror(-r));
+                if (vb_holds_describe(&holds, &d.address, mask, &in_use) < 0) {
+                        fprintf(stderr, "vfio-bind: Out of memory\n");
+                        return 1;
+                }
+                if (in_use && !a->force) {
+                        fprintf(stderr, "vfio-bind: %s: refused: the host uses it: %s; --force binds it anyway\n",
+                                addr, in_use);
+                        return 1;
+                }
+                if (in_use)
+                        fprintf(stderr, "vfio-bind: %s: WARNING: the host uses it (%s); binding it anyway (--force)\n",
+                                addr, in_use);
+        }
+
         if (strneq(driver, "vfio", 4) && !vb_iommu_enabled(ctx)) {
                 fprintf(stderr, "vfio-bind: the IOMMU is off (no IOMMU groups), so %s cannot take %s: "
                         "add intel_iommu=on or amd_iommu=on to the kernel command line\n", driver, addr);
@@ -99,7 +128,7 @@ int vbc_bind(const VbcArgs *a, const char *arg) {
         if (r < 0) {
                 fprintf(stderr, "vfio-bind: %s: binding to %s failed: %s (%s); now on %s%s%s\n", addr, driver,
                         failure_words(&res, r), strerror(-r), res.driver_after ?: "no driver",
-                        res.rolled_back ? "; the override was cleared and the host driver re-probed" : "",
+                        res.rolled_back ? "; the override was cleared again" : "",
                         res.override_left ? "; driver_override still names the driver" : "");
                 return 1;
         }

@@ -23,7 +23,9 @@ static void help(void) {
                "     --config=PATH       Read PATH instead of " VB_CONFIG_FILE " and its\n"
                "                         drop-ins (groups, status, check)\n"
                "     --json              Print JSON (status)\n"
-               "     --driver=NAME       Driver for bind (default: vfio-pci)\n\n"
+               "     --driver=NAME       Driver for bind (default: vfio-pci)\n"
+               "     --force             Bind although the host uses the device (a mounted\n"
+               "                         file system, swap, a network interface that is up)\n\n"
                "Exit status: 0 when everything is as it should be, 1 when not, 2 on bad usage.\n"
                "See the vfio-bind(1), vfio-bind.conf(5) and vfio-bindd(8) manual pages.\n");
 }
@@ -50,13 +52,14 @@ int vbc_load_config(const VbcArgs *a, VbContext *ctx, VbConfig **ret) {
 }
 
 int vbc_main(int argc, char **argv, const VbPlatform *platform) {
-        enum { ARG_VERSION = 0x100, ARG_CONFIG, ARG_JSON, ARG_DRIVER };
+        enum { ARG_VERSION = 0x100, ARG_CONFIG, ARG_JSON, ARG_DRIVER, ARG_FORCE };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
                 { "config", required_argument, NULL, ARG_CONFIG },
                 { "json", no_argument, NULL, ARG_JSON },
                 { "driver", required_argument, NULL, ARG_DRIVER },
+                { "force", no_argument, NULL, ARG_FORCE },
                 {}
         };
         VbcArgs a = { .platform = platform };
@@ -77,6 +80,9 @@ int vbc_main(int argc, char **argv, const VbPlatform *platform) {
                         break;
                 case ARG_JSON:
                         a.json = true;
+                        break;
+                case ARG_FORCE:
+                        a.force = true;
                         break;
                 case ARG_DRIVER:
                         if (!vb_driver_name_is_valid(optarg)) {
@@ -100,8 +106,8 @@ int vbc_main(int argc, char **argv, const VbPlatform *platform) {
                 fprintf(stderr, "vfio-bind: --json is only understood by status\n");
                 return 2;
         }
-        if (a.driver && !streq(verb, "bind")) {
-                fprintf(stderr, "vfio-bind: --driver= is only understood by bind\n");
+        if ((a.driver || a.force) && !streq(verb, "bind")) {
+                fprintf(stderr, "vfio-bind: --driver= and --force are only understood by bind\n");
                 return 2;
         }
         if (streq(verb, "bind") || streq(verb, "release")) {

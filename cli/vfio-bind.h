@@ -13,6 +13,7 @@ typedef struct VbcArgs {
         const char *config_path; /* --config= */
         const char *driver;      /* --driver= (bind) */
         bool json;               /* --json */
+        bool force;              /* --force (bind) */
         const VbPlatform *platform;
 } VbcArgs;
 

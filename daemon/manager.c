@@ -234,7 +234,7 @@ static int apply_bind(Manager *m, const VbPlanEntry *e, DeviceState *s) {
 
         if (asprintf(&text, "binding to %s failed: %s (%s); now on %s%s%s", e->driver, bind_failure_words(r, &res),
                      strerror(-r), res.driver_after ?: "no driver",
-                     res.rolled_back ? ", driver_override cleared and the host driver re-probed" : "",
+                     res.rolled_back ? ", driver_override cleared again" : "",
                      res.override_left ? ", driver_override left at the driver so that no host driver takes it" : "") < 0)
                 return -ENOMEM;
         log_device_once(m, s, LOG_ERR, &(VbdLogFields) { .device = &e->address, .action = "bind-failed",
@@ -400,9 +400,18 @@ static int manager_pass(Manager *m) {
                         }
         }
 
-        /* The console goes first: before the device that owns it is bound. */
-        if (p->release_console && snap.have_console)
-                (void) release_console(m, p, &snap.console);
+        /* The console goes first: before the device that owns it is bound. But only when the
+         * driver can be had at all: without its module nothing will be bound, and the host would
+         * lose its console for nothing. */
+        if (p->release_console && snap.have_console) {
+                r = vb_context_load_driver(m->ctx, m->config->driver);
+                if (r < 0)
+                        vbd_log_full(LOG_ERR, &(VbdLogFields) { .error = r },
+                                     "loading the module of %s failed (%s): the console is left alone",
+                                     m->config->driver, r == -ENOENT ? "no kernel module provides it" : strerror(-r));
+                else
+                        (void) release_console(m, p, &snap.console);
+        }
 
         free(m->groups);
         m->groups = NULL;

@@ -33,7 +33,7 @@ typedef struct VbBindResult {
         bool module_loaded;   /* the module was inserted by this call */
         bool changed;         /* something was written */
         VbBindStep failed_step; /* meaningful when the call failed */
-        bool rolled_back;     /* on failure: the override was cleared and the host driver re-probed */
+        bool rolled_back;     /* on failure: the override was cleared again (and the device re-probed) */
         bool override_left;   /* on failure: driver_override still names DRIVER and no driver is
                                * bound, which keeps host drivers off the device */
 } VbBindResult;

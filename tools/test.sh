@@ -57,10 +57,14 @@ PY
 run_meson_tests() {
         local dir=$1 name=$2
         shift 2
-        rm -f "$dir/meson-logs/testlog.json"
+        local logs
+        # meson names the log after the wrapper or setup ("testlog-valgrind.json"): take whichever
+        # this run wrote.
+        rm -f "$dir"/meson-logs/testlog*.json
         meson test -C "$dir" --print-errorlogs "$@"
-        if [ -f "$dir/meson-logs/testlog.json" ]; then
-                count_meson "$dir/meson-logs/testlog.json" "$name"
+        logs=("$dir"/meson-logs/testlog*.json)
+        if [ -f "${logs[0]}" ]; then
+                count_meson "${logs[0]}" "$name"
         else
                 failed=$((failed + 1))
                 failures+=("$name (no test log)")

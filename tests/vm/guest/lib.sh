@@ -303,17 +303,19 @@ status_has() {
         return 0
 }
 
-# load_journal UNIT: J_DEVICE[], J_ACTION[], J_BEFORE[], J_AFTER[], J_MESSAGE[], one per entry
-J_DEVICE=() J_ACTION=() J_BEFORE=() J_AFTER=() J_MESSAGE=()
+# load_journal UNIT: J_DEVICE[], J_ACTION[], J_BEFORE[], J_AFTER[], J_MESSAGE[], J_MONO[] (the
+# journal's monotonic timestamp in microseconds), J_PID[], one per entry of the unit
+J_DEVICE=() J_ACTION=() J_BEFORE=() J_AFTER=() J_MESSAGE=() J_MONO=() J_PID=()
 load_journal() {
-        local dev act before after msg
-        J_DEVICE=() J_ACTION=() J_BEFORE=() J_AFTER=() J_MESSAGE=()
-        while IFS=$'\t' read -r dev act before after msg; do
+        local dev act before after mono pid msg
+        J_DEVICE=() J_ACTION=() J_BEFORE=() J_AFTER=() J_MESSAGE=() J_MONO=() J_PID=()
+        while IFS=$'\t' read -r dev act before after mono pid msg; do
                 J_DEVICE+=("$dev") J_ACTION+=("$act") J_BEFORE+=("$before") J_AFTER+=("$after")
-                J_MESSAGE+=("$msg")
+                J_MONO+=("$mono") J_PID+=("$pid") J_MESSAGE+=("$msg")
         done < <(journalctl -b -u "$1" -o json --no-pager |
                  jq -r '[.VFIO_BIND_DEVICE // "-", .VFIO_BIND_ACTION // "-",
                          .VFIO_BIND_DRIVER_BEFORE // "-", .VFIO_BIND_DRIVER_AFTER // "-",
+                         .__MONOTONIC_TIMESTAMP // "0", ._PID // "-",
                          (.MESSAGE | if type == "array" then implode else . end // "")] | @tsv')
 }
 

@@ -20,16 +20,27 @@ iommu_off() {
         return 0
 }
 
+# READY within Timeout= of the daemon running: from its first journal entry (the journal's
+# clock, not the daemon's) to the unit turning active. The start of the process is not counted:
+# exec and dynamic linking alone took 2 s under TCG on a busy host. Both are reported.
 ready_within_timeout() {
-        local start ready
+        local start ready first=0 i
         unit_active vfio-bind.service || return 1
         start=${PROP[ExecMainStartTimestampMonotonic]:-0} ready=${PROP[ActiveEnterTimestampMonotonic]:-0}
+        for ((i = 0; i < ${#J_PID[@]}; i++)); do
+                [[ ${J_PID[i]} =~ ^[0-9]+$ ]] || continue # systemd's own lines about the unit
+                [[ ${J_MESSAGE[i]} == Started* || ${J_MESSAGE[i]} == Starting* ]] && continue
+                first=${J_MONO[i]}
+                break
+        done
+        ((first > 0)) || { WHY="no journal entry of vfio-bindd"; return 1; }
         usec_to_s $((ready - start))
-        timing scenario-7 "vfio-bind.service start -> READY $REPLY s (IOMMU off, one device missing, Timeout=3s)"
-        # Timeout=3s, plus up to 2 s for process start-up and the last pass on an emulated machine
-        # that shares two cores with other work
-        ((ready - start <= 5000000)) && return 0
-        WHY="READY came $REPLY s after the start, Timeout= is 3s"
+        local total=$REPLY
+        usec_to_s $((ready - first))
+        timing scenario-7 "vfio-bindd's first log line -> READY $REPLY s; vfio-bind.service start -> READY $total s (IOMMU off, one device missing, Timeout=3s)"
+        # Timeout=3s plus a second for the last pass on an emulated machine
+        ((ready - first <= 4000000)) && return 0
+        WHY="READY came $REPLY s after vfio-bindd's first log line, Timeout= is 3s"
         return 1
 }
 
@@ -43,7 +54,7 @@ boot_went_on() {
 
 checks() {
         check scenario-7 "the IOMMU is off (no IOMMU groups)" iommu_off
-        check scenario-7 "vfio-bind.service reached READY within Timeout=" ready_within_timeout
+        check scenario-7 "vfio-bind.service reached READY within Timeout= (from vfio-bindd's first log line)" ready_within_timeout
         check scenario-7 "the status says the IOMMU is off and how to turn it on" \
                 service_status_has "IOMMU off" "intel_iommu=on" "$GPU" "$AUDIO"
         check scenario-7 "the status names the missing device and the timeout" \

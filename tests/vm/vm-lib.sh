@@ -81,10 +81,12 @@ vm_cleanup() {
 #   CONF         the text of /etc/vfio-bind.conf ("" for none)
 #   SERVICE      enabled (vfio-bind.service in sysinit.target.wants) or disabled
 #   HOTPLUG      QMP device_add arguments, run when the guest asks (HOTPLUG-REQUEST)
+#   QEMU_EXTRA   more QEMU arguments for this boot (an array: a disk, a root port for it)
 #   payload()    adds files under the payload root $1 (runs on the host)
 #   checks()     runs in the guest (see guest/lib.sh)
 vm_scenario_load() {
         DESCRIPTION='' IOMMU=on APPEND='' CONF='' SERVICE=enabled HOTPLUG=''
+        QEMU_EXTRA=()
         payload() { :; }
         checks() { :; }
         # shellcheck source=/dev/null
@@ -189,7 +191,7 @@ vm_boot() {
                 -kernel "$IMAGE/vmlinuz" -initrd "$VM_WORK/initrd.img" -append "${append[*]}" \
                 -serial file:"$dir/console.log" -serial file:"$VM_RESULTS" \
                 -qmp unix:"$VM_WORK/qmp.sock",server=on,wait=off \
-                "${VM_TOPOLOGY[@]}" \
+                "${VM_TOPOLOGY[@]}" "${QEMU_EXTRA[@]}" \
                 >"$dir/qemu.log" 2>&1 &
         VM_QEMU_PID=$!
 

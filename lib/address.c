@@ -4,7 +4,7 @@
 
 #include "address.h"
 
-static int hex_value(char c) {
+int vb_hex_digit(char c) {
         if (c >= '0' && c <= '9')
                 return c - '0';
         if (c >= 'a' && c <= 'f')
@@ -19,7 +19,7 @@ static int parse_hex_fixed(const char *s, unsigned n, unsigned *ret) {
         unsigned v = 0;
 
         for (unsigned i = 0; i < n; i++) {
-                int d = hex_value(s[i]);
+                int d = vb_hex_digit(s[i]);
                 if (d < 0)
                         return -EINVAL;
                 v = v * 16 + (unsigned) d;

@@ -15,6 +15,9 @@ typedef struct VbPciAddress {
 /* "0000:01:00.0" plus NUL */
 #define VB_PCI_ADDRESS_MAX 13
 
+/* The value of one hexadecimal digit (either case), or -EINVAL. */
+int vb_hex_digit(char c);
+
 /* Parse a full address "0000:0f:00.0" only (the kernel's device name). 0 or -EINVAL. */
 int vb_pci_address_parse(const char *s, VbPciAddress *ret);
 /* Format into BUF (at least VB_PCI_ADDRESS_MAX bytes); returns BUF. */

@@ -33,16 +33,6 @@ static int problem_set(Problem *p, const char *message, const char *name, const 
         return -EINVAL;
 }
 
-static int hex_digit(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 /* Hex value of F; -EINVAL if it is empty or not hex, -ERANGE if it has more than 8 digits. */
 static int field_hex(Field f, uint32_t *ret) {
         uint32_t v = 0;
@@ -50,12 +40,12 @@ static int field_hex(Field f, uint32_t *ret) {
         if (f.len == 0)
                 return -EINVAL;
         for (size_t i = 0; i < f.len; i++)
-                if (hex_digit(f.text[i]) < 0)
+                if (vb_hex_digit(f.text[i]) < 0)
                         return -EINVAL;
         if (f.len > 8)
                 return -ERANGE;
         for (size_t i = 0; i < f.len; i++)
-                v = v * 16 + (uint32_t) hex_digit(f.text[i]);
+                v = v * 16 + (uint32_t) vb_hex_digit(f.text[i]);
         *ret = v;
         return 0;
 }
@@ -96,7 +86,7 @@ static int parse_id_field(Problem *p, Field f, bool vendor, uint16_t *ret) {
 
 static int parse_function(Problem *p, Field f, uint32_t *ret) {
         /* "0f:00.0x", "0f:00.0.1": a good function followed by junk */
-        if (f.len > 1 && f.text[0] >= '0' && f.text[0] <= '7' && hex_digit(f.text[1]) < 0)
+        if (f.len > 1 && f.text[0] >= '0' && f.text[0] <= '7' && vb_hex_digit(f.text[1]) < 0)
                 return PROBLEM(p, "function", "has trailing characters", f);
         return PARSE_FIELD(p, f, "function", 1, 7u, "0-7", ret);
 }

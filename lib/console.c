@@ -58,8 +58,7 @@ static int read_vtconsoles(VbContext *ctx, VbConsoleState *s) {
                 return 0;
         if (r < 0)
                 return r;
-        for (char **i = names; *i; i++)
-                count++;
+        count = strv_length(names);
         s->vtconsoles = calloc(count ?: 1, sizeof(VbVtconsole));
         if (!s->vtconsoles)
                 return -ENOMEM;
@@ -116,8 +115,7 @@ static int read_framebuffers(VbContext *ctx, VbConsoleState *s) {
                 return 0;
         if (r < 0)
                 return r;
-        for (char **i = names; *i; i++)
-                count++;
+        count = strv_length(names);
         s->framebuffers = calloc(count ?: 1, sizeof(VbFramebuffer));
         if (!s->framebuffers)
                 return -ENOMEM;

@@ -32,8 +32,7 @@ int vb_iommu_group_members(VbContext *ctx, int group, VbPciAddress **ret, size_t
         r = vb_sysfs_list(ctx, path, &names);
         if (r < 0)
                 return r;
-        for (char **i = names; *i; i++)
-                count++;
+        count = strv_length(names);
         members = calloc(count ?: 1, sizeof(VbPciAddress));
         if (!members)
                 return -ENOMEM;

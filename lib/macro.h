@@ -67,6 +67,13 @@ static inline void strv_free(char **l) {
                 free(*i);
         free(l);
 }
+static inline size_t strv_length(char *const *l) {
+        size_t n = 0;
+        for (; l && l[n]; n++)
+                ;
+        return n;
+}
+
 static inline void strv_freep(char ***l) {
         strv_free(*l);
 }

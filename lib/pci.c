@@ -193,8 +193,7 @@ int vb_pci_enumerate(VbContext *ctx, VbPciList *ret) {
         }
         if (r < 0)
                 return r;
-        for (char **i = names; *i; i++)
-                n++;
+        n = strv_length(names);
         l.devices = calloc(n ?: 1, sizeof(VbPciDevice));
         if (!l.devices)
                 return -ENOMEM;

@@ -23,6 +23,12 @@ static inline bool streq_ptr(const char *a, const char *b) {
         return streq(a, b);
 }
 
+/* The rest of S after PREFIX, or NULL if S does not start with it. */
+static inline const char *startswith(const char *s, const char *prefix) {
+        size_t n = strlen(prefix);
+        return strneq(s, prefix, n) ? s + n : NULL;
+}
+
 static inline const char *strempty(const char *s) {
         return s ?: "";
 }

@@ -20,12 +20,21 @@ void vb_pci_device_done(VbPciDevice *d) {
 }
 
 static int device_path(const VbPciAddress *a, const char *attr, char *buf, size_t size) {
-        char addr[VB_PCI_ADDRESS_MAX];
-        int n;
+        static const char prefix[] = VB_PCI_DEVICES_PATH "/";
+        size_t n = sizeof(prefix) - 1, m = attr ? strlen(attr) : 0;
 
-        n = snprintf(buf, size, VB_PCI_DEVICES_PATH "/%s%s%s", vb_pci_address_format(a, addr),
-                     attr ? "/" : "", attr ?: "");
-        return n < 0 || (size_t) n >= size ? -ENAMETOOLONG : 0;
+        if (n + VB_PCI_ADDRESS_MAX + 1 + m > size)
+                return -ENAMETOOLONG;
+        memcpy(buf, prefix, n);
+        vb_pci_address_format(a, buf + n);
+        n += VB_PCI_ADDRESS_MAX - 1;
+        if (attr) {
+                buf[n++] = '/';
+                memcpy(buf + n, attr, m);
+                n += m;
+        }
+        buf[n] = '\0';
+        return 0;
 }
 
 #define DEVICE_PATH(a, attr) ({                                                 \
@@ -60,10 +69,22 @@ static int read_resources(VbContext *ctx, const VbPciAddress *a, VbPciResource *
         if (r < 0)
                 return r;
         for (p = strtok_r(s, "\n", &saveptr); p && n < VB_PCI_MAX_RESOURCES; p = strtok_r(NULL, "\n", &saveptr)) {
-                uint64_t start, end, flags;
-                if (sscanf(p, "%" SCNx64 " %" SCNx64 " %" SCNx64, &start, &end, &flags) != 3)
+                /* "0x%016llx 0x%016llx 0x%016llx": start, end, flags */
+                uint64_t v[3];
+                char *q = p;
+                size_t k;
+
+                for (k = 0; k < 3; k++) {
+                        char *end;
+                        errno = 0;
+                        v[k] = strtoull(q, &end, 16);
+                        if (errno || end == q || (*end != ' ' && *end != '\0'))
+                                break;
+                        q = end;
+                }
+                if (k < 3)
                         continue;
-                res[n++] = (VbPciResource) { .start = start, .end = end, .flags = flags };
+                res[n++] = (VbPciResource) { .start = v[0], .end = v[1], .flags = v[2] };
         }
         *ret_n = n;
         return 0;
@@ -92,36 +113,114 @@ static int read_memory_bars(VbContext *ctx, VbPciDevice *d) {
         return 0;
 }
 
+/* The identity and driver of a device from its uevent file: one read instead of the vendor,
+ * device and class attributes and the driver link. The kernel writes PCI_ID=VVVV:DDDD and
+ * PCI_CLASS=CCCCCC (hex) for every PCI device and DRIVER=name while a driver is bound, from the
+ * same dev->driver the driver link shows. -ENODATA if the file lacks an identity field, so the
+ * caller can fall back to the attributes. */
+static int read_uevent(VbContext *ctx, const VbPciAddress *a, VbPciDevice *d) {
+        _cleanup_free_ char *s = NULL, *driver = NULL;
+        bool have_id = false, have_class = false;
+        char *p, *saveptr = NULL;
+        int r;
+
+        r = vb_sysfs_read(ctx, DEVICE_PATH(a, "uevent"), &s);
+        if (r < 0)
+                return r;
+        for (p = strtok_r(s, "\n", &saveptr); p; p = strtok_r(NULL, "\n", &saveptr)) {
+                const char *v;
+                char *end;
+
+                if ((v = startswith(p, "PCI_ID="))) {
+                        unsigned long vendor, device;
+                        errno = 0;
+                        vendor = strtoul(v, &end, 16);
+                        if (errno || end == v || *end != ':' || vendor > UINT16_MAX)
+                                return -ENODATA;
+                        v = end + 1;
+                        device = strtoul(v, &end, 16);
+                        if (errno || end == v || *end != '\0' || device > UINT16_MAX)
+                                return -ENODATA;
+                        d->vendor = (uint16_t) vendor;
+                        d->device = (uint16_t) device;
+                        have_id = true;
+                } else if ((v = startswith(p, "PCI_CLASS="))) {
+                        unsigned long class;
+                        errno = 0;
+                        class = strtoul(v, &end, 16);
+                        if (errno || end == v || *end != '\0' || class > 0xffffff)
+                                return -ENODATA;
+                        d->class = (uint32_t) class;
+                        have_class = true;
+                } else if ((v = startswith(p, "DRIVER=")) && *v) {
+                        free(driver);
+                        driver = strdup(v);
+                        if (!driver)
+                                return -ENOMEM;
+                }
+        }
+        if (!have_id || !have_class)
+                return -ENODATA;
+        d->driver = TAKE_PTR(driver);
+        return 0;
+}
+
+/* The same from the attributes, for trees whose uevent files say less. */
+static int read_attributes(VbContext *ctx, const VbPciAddress *a, VbPciDevice *d) {
+        uint32_t v;
+        int r;
+
+        r = vb_sysfs_read_u32(ctx, DEVICE_PATH(a, "vendor"), &v);
+        if (r < 0)
+                return r == -ENOENT ? -ENODEV : r;
+        d->vendor = (uint16_t) v;
+        r = vb_sysfs_read_u32(ctx, DEVICE_PATH(a, "device"), &v);
+        if (r < 0)
+                return r == -ENOENT ? -ENODEV : r;
+        d->device = (uint16_t) v;
+        r = vb_sysfs_read_u32(ctx, DEVICE_PATH(a, "class"), &v);
+        if (r < 0)
+                return r == -ENOENT ? -ENODEV : r;
+        d->class = v & 0xffffff;
+
+        r = vb_sysfs_readlink_basename(ctx, DEVICE_PATH(a, "driver"), &d->driver);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        return 0;
+}
+
 int vb_pci_device_read(VbContext *ctx, const VbPciAddress *a, VbPciDevice *ret) {
         _cleanup_(vb_pci_device_done) VbPciDevice d = { .address = *a, .iommu_group = -1 };
         _cleanup_free_ char *group = NULL, *override = NULL;
         uint32_t v;
         int r;
 
-        if (!vb_sysfs_exists(ctx, DEVICE_PATH(a, NULL)))
+        /* Every sysfs read costs a path walk and a few syscalls, which is most of a pass on a
+         * slow machine: read as few files as tell the whole story. */
+        r = read_uevent(ctx, a, &d);
+        if (r == -ENOENT && !vb_sysfs_exists(ctx, DEVICE_PATH(a, NULL)))
                 return -ENODEV;
+        if (r == -ENOENT || r == -ENODATA) {
+                vb_debug(ctx, "%s: no identity in uevent, reading the attributes", VB_PCI_ADDRESS_STR(a));
+                free(d.driver);
+                d.driver = NULL;
+                r = read_attributes(ctx, a, &d);
+        }
+        if (r < 0)
+                return r;
 
-        r = vb_sysfs_read_u32(ctx, DEVICE_PATH(a, "vendor"), &v);
-        if (r < 0)
-                return r == -ENOENT ? -ENODEV : r;
-        d.vendor = (uint16_t) v;
-        r = vb_sysfs_read_u32(ctx, DEVICE_PATH(a, "device"), &v);
-        if (r < 0)
-                return r == -ENOENT ? -ENODEV : r;
-        d.device = (uint16_t) v;
-        r = vb_sysfs_read_u32(ctx, DEVICE_PATH(a, "class"), &v);
-        if (r < 0)
-                return r == -ENOENT ? -ENODEV : r;
-        d.class = v & 0xffffff;
-
-        r = read_header_type(ctx, a, &d.header_type);
-        if (r < 0) {
+        /* Base class 0x06 is a bridge whatever its header says; others need the header type. */
+        r = (d.class >> 16) == 0x06 ? -EALREADY : read_header_type(ctx, a, &d.header_type);
+        if (r == -EALREADY)
+                d.header_type = (d.class >> 8) == 0x0604 ? 1 : (d.class >> 8) == 0x0607 ? 2 : 0;
+        else if (r < 0) {
                 vb_debug(ctx, "%s: cannot read the header type, deriving it from the class: %s",
                          VB_PCI_ADDRESS_STR(a), strerror(-r));
                 d.header_type = (d.class >> 8) == 0x0604 ? 1 : (d.class >> 8) == 0x0607 ? 2 : 0;
         }
 
-        if (vb_sysfs_read_u32(ctx, DEVICE_PATH(a, "boot_vga"), &v) >= 0)
+        /* boot_vga exists only on display devices. */
+        if (vb_pci_device_is_display(&d) && vb_sysfs_read_u32(ctx, DEVICE_PATH(a, "boot_vga"), &v) >= 0)
                 d.boot_vga = v != 0;
 
         r = vb_sysfs_readlink_basename(ctx, DEVICE_PATH(a, "iommu_group"), &group);
@@ -133,10 +232,6 @@ int vb_pci_device_read(VbContext *ctx, const VbPciAddress *a, VbPciDevice *ret) 
                 if (errno == 0 && end != group && *end == '\0' && g >= 0 && g <= INT32_MAX)
                         d.iommu_group = (int) g;
         } else if (r != -ENOENT)
-                return r;
-
-        r = vb_sysfs_readlink_basename(ctx, DEVICE_PATH(a, "driver"), &d.driver);
-        if (r < 0 && r != -ENOENT)
                 return r;
 
         r = vb_sysfs_read(ctx, DEVICE_PATH(a, "driver_override"), &override);

@@ -11,7 +11,12 @@
 /* sysfs attributes are at most a page; /proc files we read (cmdline, iomem) are bounded too. */
 #define READ_MAX (1024 * 1024)
 
-static int read_at(int dirfd, const char *path, char **ret) {
+/* Read PATH below DIRFD whole. ONE_READ: a read that does not fill the buffer returned
+ * everything, as it does for a sysfs attribute (the kernel formats it whole, at most a page, and
+ * hands it out in one read) and for a small regular file; it saves the read that would only
+ * return end of file. /proc files are seq_files that may stop short at their own page size, so
+ * they are read to the end. */
+static int read_at(int dirfd, const char *path, bool one_read, char **ret) {
         _cleanup_close_ int fd = -EBADF;
         _cleanup_free_ char *buf = NULL;
         size_t size = 0, allocated = 0;
@@ -44,6 +49,8 @@ static int read_at(int dirfd, const char *path, char **ret) {
                 if (n == 0)
                         break;
                 size += (size_t) n;
+                if (one_read && size < allocated - 1)
+                        break;
         }
         if (!buf) {
                 buf = strdup("");
@@ -58,11 +65,11 @@ static int read_at(int dirfd, const char *path, char **ret) {
 }
 
 int vb_sysfs_read(VbContext *ctx, const char *path, char **ret) {
-        return read_at(vb_context_sysfs_fd(ctx), path, ret);
+        return read_at(vb_context_sysfs_fd(ctx), path, true, ret);
 }
 
 int vb_procfs_read(VbContext *ctx, const char *path, char **ret) {
-        return read_at(vb_context_procfs_fd(ctx), path, ret);
+        return read_at(vb_context_procfs_fd(ctx), path, false, ret);
 }
 
 int vb_sysfs_read_u32(VbContext *ctx, const char *path, uint32_t *ret) {

@@ -4,6 +4,7 @@
 #include "fake-kernel.h"
 #include "macro.h"
 #include "pci.h"
+#include "sysfs.h"
 #include "tests.h"
 #include "tree.h"
 
@@ -222,6 +223,117 @@ TEST(device_gone_while_enumerating_is_skipped) {
         ASSERT_EQ(l.n, 7);
         vb_pci_list_done(&l);
         close_case(dir, k, ctx);
+}
+
+/* The identity and driver come from the uevent file. On every fixture tree they must be what
+ * the vendor, device and class attributes and the driver link say, or the fast path and the
+ * kernel's attributes could disagree without a test noticing. */
+static uint32_t attr_u32(const char *dir, const char *dev, const char *attr) {
+        _cleanup_free_ char *path = NULL, *s = NULL;
+        ASSERT_TRUE(asprintf(&path, "sys/bus/pci/devices/%s/%s", dev, attr) > 0);
+        s = tree_read(dir, path);
+        ASSERT_TRUE(s);
+        return (uint32_t) strtoul(s, NULL, 0);
+}
+
+static char *link_basename(const char *dir, const char *dev) {
+        _cleanup_free_ char *path = NULL;
+        char buf[4096];
+        ssize_t n;
+        ASSERT_TRUE(asprintf(&path, "%s/sys/bus/pci/devices/%s/driver", dir, dev) > 0);
+        n = readlink(path, buf, sizeof(buf) - 1);
+        if (n < 0)
+                return NULL;
+        buf[n] = '\0';
+        return strdup(strrchr(buf, '/') + 1);
+}
+
+TEST(uevent_agrees_with_attributes) {
+        static const char *const cases[] = {
+                "desktop", "two-gpus", "unbound", "no-iommu", "shared-group", "simpledrm", "in-use", "in-use-group",
+        };
+        size_t checked = 0;
+
+        for (size_t c = 0; c < ELEMENTSOF(cases); c++) {
+                char *dir;
+                FakeKernel *k;
+                VbContext *ctx;
+                VbPciList l = {};
+
+                open_case(cases[c], &dir, &k, &ctx);
+                ASSERT_OK(vb_pci_enumerate(ctx, &l));
+                ASSERT_TRUE(l.n > 0);
+                for (size_t i = 0; i < l.n; i++) {
+                        const VbPciDevice *d = &l.devices[i];
+                        const char *name = VB_PCI_ADDRESS_STR(&d->address);
+                        _cleanup_free_ char *driver = link_basename(dir, name);
+
+                        ASSERT_EQ(d->vendor, attr_u32(dir, name, "vendor"));
+                        ASSERT_EQ(d->device, attr_u32(dir, name, "device"));
+                        ASSERT_EQ(d->class, attr_u32(dir, name, "class") & 0xffffff);
+                        ASSERT_STREQ(strempty(d->driver), strempty(driver));
+                        checked++;
+                }
+                vb_pci_list_done(&l);
+                close_case(dir, k, ctx);
+        }
+        ASSERT_TRUE(checked >= 40);
+}
+
+/* A uevent file without the identity (or none at all): the attributes are read instead, and a
+ * DRIVER= line of such a file is not believed. */
+TEST(uevent_without_identity_falls_back) {
+        char *dir;
+        FakeKernel *k;
+        VbContext *ctx;
+        VbPciDevice d = {};
+        VbPciAddress a = addr("0000:01:00.1");
+
+        open_case("desktop", &dir, &k, &ctx);
+        ASSERT_OK(tree_write(dir, "sys/bus/pci/devices/0000:01:00.1/uevent", "DRIVER=wrong\nPCI_CLASS=40300\n"));
+        ASSERT_OK(vb_pci_device_read(ctx, &a, &d));
+        ASSERT_EQ(d.vendor, 0x8086);
+        ASSERT_EQ(d.device, 0x293e);
+        ASSERT_EQ(d.class, 0x040300);
+        ASSERT_STREQ(d.driver, "snd_hda_intel");
+        vb_pci_device_done(&d);
+
+        /* Garbage in PCI_ID is not half-believed either. */
+        ASSERT_OK(tree_write(dir, "sys/bus/pci/devices/0000:01:00.1/uevent", "PCI_ID=zz:293E\nPCI_CLASS=40300\n"));
+        ASSERT_OK(vb_pci_device_read(ctx, &a, &d));
+        ASSERT_EQ(d.vendor, 0x8086);
+        ASSERT_STREQ(d.driver, "snd_hda_intel");
+        vb_pci_device_done(&d);
+
+        ASSERT_OK(tree_unlink(dir, "sys/bus/pci/devices/0000:01:00.1/uevent"));
+        ASSERT_OK(vb_pci_device_read(ctx, &a, &d));
+        ASSERT_EQ(d.device, 0x293e);
+        ASSERT_STREQ(d.driver, "snd_hda_intel");
+        vb_pci_device_done(&d);
+        close_case(dir, k, ctx);
+}
+
+/* An unbind through the (fake) kernel shows in the next read. */
+TEST(read_follows_unbind) {
+        char *dir;
+        FakeKernel *k;
+        VbContext *ctx;
+        VbPciDevice d = {};
+        VbPciAddress a = addr("0000:01:00.1");
+
+        open_case("desktop", &dir, &k, &ctx);
+        ASSERT_OK(vb_pci_device_read(ctx, &a, &d));
+        ASSERT_STREQ(d.driver, "snd_hda_intel");
+        vb_pci_device_done(&d);
+        ASSERT_OK(vb_sysfs_write(ctx, "bus/pci/drivers/snd_hda_intel/unbind", "0000:01:00.1"));
+        ASSERT_OK(vb_pci_device_read(ctx, &a, &d));
+        ASSERT_NULL(d.driver);
+        ASSERT_EQ(d.vendor, 0x8086);
+        vb_pci_device_done(&d);
+        ASSERT_EQ(fake_kernel_n_violations(k), 0);
+        vb_context_free(ctx);
+        fake_kernel_free(k);
+        tree_free(dir);
 }
 
 TESTS_MAIN()

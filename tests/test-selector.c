@@ -3,6 +3,7 @@
 
 #include "address.h"
 #include "selector.h"
+#include "macro.h"
 #include "tests.h"
 
 #define ADDR(d, b, s, f) ((VbPciAddress) { .domain = (d), .bus = (b), .slot = (s), .function = (f) })
@@ -72,6 +73,21 @@ TEST(address_format_roundtrip) {
         a = ADDR(0, 0, 0, 0);
         ASSERT_STREQ(VB_PCI_ADDRESS_STR(&a), "0000:00:00.0");
         ASSERT_EQ(strlen(VB_PCI_ADDRESS_STR(&a)) + 1, VB_PCI_ADDRESS_MAX);
+
+        /* Every bus, slot and function, on a few domains: what the kernel's "%04x:%02x:%02x.%d"
+         * gives, and back. */
+        static const unsigned domains[] = { 0, 1, 0xa, 0x10, 0x100, 0xabcd, 0xffff };
+        for (size_t i = 0; i < ELEMENTSOF(domains); i++)
+                for (unsigned bus = 0; bus <= 0xff; bus++)
+                        for (unsigned slot = 0; slot <= 0x1f; slot++)
+                                for (unsigned fn = 0; fn <= 7; fn++) {
+                                        char want[32];
+                                        a = ADDR(domains[i], bus, slot, fn);
+                                        snprintf(want, sizeof(want), "%04x:%02x:%02x.%u", domains[i], bus, slot, fn);
+                                        ASSERT_STREQ(vb_pci_address_format(&a, buf), want);
+                                        ASSERT_OK(vb_pci_address_parse(buf, &b));
+                                        ASSERT_TRUE(vb_pci_address_equal(&a, &b));
+                                }
 }
 
 TEST(address_compare) {

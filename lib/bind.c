@@ -71,7 +71,7 @@ int vb_bind_device(VbContext *ctx, const VbPciAddress *a, const char *driver, bo
         bool unbound_host = false;
         int r;
 
-        r = vb_pci_device_read(ctx, a, &d);
+        r = vb_pci_device_read_identity(ctx, a, &d);
         if (r < 0)
                 goto finish;
         if (d.driver) {

@@ -189,35 +189,59 @@ static int read_attributes(VbContext *ctx, const VbPciAddress *a, VbPciDevice *d
         return 0;
 }
 
+/* Identity, header type and driver: what telling a bridge and the current driver needs. */
+static int read_identity(VbContext *ctx, const VbPciAddress *a, VbPciDevice *d) {
+        int r;
+
+        /* Every sysfs read costs a path walk and a few syscalls, which is most of a pass on a
+         * slow machine: read as few files as tell the whole story. */
+        r = read_uevent(ctx, a, d);
+        if (r == -ENOENT && !vb_sysfs_exists(ctx, DEVICE_PATH(a, NULL)))
+                return -ENODEV;
+        if (r == -ENOENT || r == -ENODATA) {
+                vb_debug(ctx, "%s: no identity in uevent, reading the attributes", VB_PCI_ADDRESS_STR(a));
+                free(d->driver);
+                d->driver = NULL;
+                r = read_attributes(ctx, a, d);
+        }
+        if (r < 0)
+                return r;
+
+        /* Base class 0x06 is a bridge whatever its header says; others need the header type. */
+        if ((d->class >> 16) == 0x06) {
+                d->header_type = (d->class >> 8) == 0x0604 ? 1 : (d->class >> 8) == 0x0607 ? 2 : 0;
+                return 0;
+        }
+        r = read_header_type(ctx, a, &d->header_type);
+        if (r < 0) {
+                vb_debug(ctx, "%s: cannot read the header type, deriving it from the class: %s",
+                         VB_PCI_ADDRESS_STR(a), strerror(-r));
+                d->header_type = 0;
+        }
+        return 0;
+}
+
+int vb_pci_device_read_identity(VbContext *ctx, const VbPciAddress *a, VbPciDevice *ret) {
+        _cleanup_(vb_pci_device_done) VbPciDevice d = { .address = *a, .iommu_group = -1 };
+        int r;
+
+        r = read_identity(ctx, a, &d);
+        if (r < 0)
+                return r;
+        *ret = d;
+        d = (VbPciDevice) {};
+        return 0;
+}
+
 int vb_pci_device_read(VbContext *ctx, const VbPciAddress *a, VbPciDevice *ret) {
         _cleanup_(vb_pci_device_done) VbPciDevice d = { .address = *a, .iommu_group = -1 };
         _cleanup_free_ char *group = NULL, *override = NULL;
         uint32_t v;
         int r;
 
-        /* Every sysfs read costs a path walk and a few syscalls, which is most of a pass on a
-         * slow machine: read as few files as tell the whole story. */
-        r = read_uevent(ctx, a, &d);
-        if (r == -ENOENT && !vb_sysfs_exists(ctx, DEVICE_PATH(a, NULL)))
-                return -ENODEV;
-        if (r == -ENOENT || r == -ENODATA) {
-                vb_debug(ctx, "%s: no identity in uevent, reading the attributes", VB_PCI_ADDRESS_STR(a));
-                free(d.driver);
-                d.driver = NULL;
-                r = read_attributes(ctx, a, &d);
-        }
+        r = read_identity(ctx, a, &d);
         if (r < 0)
                 return r;
-
-        /* Base class 0x06 is a bridge whatever its header says; others need the header type. */
-        r = (d.class >> 16) == 0x06 ? -EALREADY : read_header_type(ctx, a, &d.header_type);
-        if (r == -EALREADY)
-                d.header_type = (d.class >> 8) == 0x0604 ? 1 : (d.class >> 8) == 0x0607 ? 2 : 0;
-        else if (r < 0) {
-                vb_debug(ctx, "%s: cannot read the header type, deriving it from the class: %s",
-                         VB_PCI_ADDRESS_STR(a), strerror(-r));
-                d.header_type = (d.class >> 8) == 0x0604 ? 1 : (d.class >> 8) == 0x0607 ? 2 : 0;
-        }
 
         /* boot_vga exists only on display devices. */
         if (vb_pci_device_is_display(&d) && vb_sysfs_read_u32(ctx, DEVICE_PATH(a, "boot_vga"), &v) >= 0)

@@ -34,6 +34,11 @@ void vb_pci_device_done(VbPciDevice *d);
 /* Read one device by address. -ENODEV if it is not present. */
 int vb_pci_device_read(VbContext *ctx, const VbPciAddress *address, VbPciDevice *ret);
 
+/* Only what telling a bridge and the current driver needs: vendor, device, class, header type,
+ * driver (boot_vga, iommu_group, driver_override and resources stay unset). -ENODEV if the
+ * device is not present. */
+int vb_pci_device_read_identity(VbContext *ctx, const VbPciAddress *address, VbPciDevice *ret);
+
 /* Bridges (header type 1/2, or base class 0x06: host, ISA, PCI bridges) are never bound. */
 bool vb_pci_device_is_bridge(const VbPciDevice *d);
 bool vb_pci_device_is_display(const VbPciDevice *d); /* class 0x03xxxx */

@@ -336,4 +336,35 @@ TEST(read_follows_unbind) {
         tree_free(dir);
 }
 
+TEST(read_identity_only) {
+        char *dir;
+        FakeKernel *k;
+        VbContext *ctx;
+        VbPciDevice d = {};
+        VbPciAddress a = addr("0000:01:00.0");
+
+        open_case("desktop", &dir, &k, &ctx);
+        ASSERT_OK(vb_pci_device_read_identity(ctx, &a, &d));
+        ASSERT_EQ(d.vendor, 0x1234);
+        ASSERT_EQ(d.device, 0x1111);
+        ASSERT_EQ(d.class, 0x030000);
+        ASSERT_EQ(d.header_type, 0);
+        ASSERT_STREQ(d.driver, "bochs-drm");
+        /* the rest is not read */
+        ASSERT_FALSE(d.boot_vga);
+        ASSERT_EQ(d.iommu_group, -1);
+        ASSERT_EQ(d.n_resources, 0);
+        vb_pci_device_done(&d);
+
+        a = addr("0000:00:01.0");
+        ASSERT_OK(vb_pci_device_read_identity(ctx, &a, &d));
+        ASSERT_EQ(d.header_type, 1);
+        ASSERT_TRUE(vb_pci_device_is_bridge(&d));
+        vb_pci_device_done(&d);
+
+        a = addr("0000:03:00.0");
+        ASSERT_ERRNO(vb_pci_device_read_identity(ctx, &a, &d), ENODEV);
+        close_case(dir, k, ctx);
+}
+
 TESTS_MAIN()

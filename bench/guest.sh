@@ -53,12 +53,14 @@ module_live() {
 # without driver and override, no release marks, vfio-pci and the modules it pulled in unloaded
 # (so every tool pays for the module load), or loaded again with "preload".
 bench_reset() {
-        local a
-        unit_props vfio-bind.service
-        if [[ ${PROP[ActiveState]} != inactive && ${PROP[ActiveState]} != failed ]]; then
-                systemctl stop vfio-bind.service
-        fi
-        systemctl reset-failed vfio-bind.service 2>/dev/null
+        local a u
+        for u in vfio-bind.service vfio-bind-plain.service; do
+                unit_props "$u"
+                if [[ ${PROP[ActiveState]} != inactive && ${PROP[ActiveState]} != failed ]]; then
+                        systemctl stop "$u"
+                fi
+                systemctl reset-failed "$u" 2>/dev/null
+        done
         both_clean || "$BENCH_DIR/bench-floor" release "${BENCH_DEVS[@]}"
         for a in /run/vfio-bind/released/*; do
                 [[ -e $a ]] && rm -f "$a"

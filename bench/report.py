@@ -30,6 +30,7 @@ TOOLS_TREE = {
 TOOLS_VM = [
     ("once", "`vfio-bindd --once`", "process start to exit", "`vfio-bind release` per function"),
     ("ready", "vfio-bind.service", "`systemctl start` (returns at READY=1)", "stop, then `vfio-bind release` per function"),
+    ("ready-plain", "vfio-bind.service without its sandbox", "the same, the unit's sandboxing lines removed", "stop, then `vfio-bind release` per function"),
     ("driverctl", "driverctl", "`driverctl set-override` per function", "`driverctl unset-override` per function"),
     ("seed", "seed snippet, vfio-pci not loaded", "the postBootCommands as a bash script", "-"),
     ("seed-pre", "seed snippet, vfio-pci loaded", "the same, vfio-pci loaded before (as by boot.kernelModules)", "-"),
@@ -355,6 +356,12 @@ def vm_section(path, out, meta, logs=None):
     if ready:
         out.append(f"vfio-bind.service, the daemon's own start to READY=1 (ExecMainStartTimestamp → "
                    f"ActiveEnterTimestamp): {spread_ms(ready)} ms, {ratio(med(ready), floor_there)} the floor.\n")
+    plain = [r["extra"] for r in runs.get("ready-plain", []) if r["extra"] is not None]
+    if plain:
+        out.append(f"The same unit without its sandbox (vfio-bind-plain.service: the lines from *# Sandboxing* to "
+                   f"*UMask=* removed): {spread_ms(plain)} ms, {ratio(med(plain), floor_there)} the floor; the "
+                   f"difference is what PID 1 spends setting up the hardening (namespaces, mounts, seccomp, BPF) "
+                   f"before the daemon runs.\n")
 
     results = {"once": med([r["there"] for r in runs.get("once", [])]), "floor": floor_there,
                "driverctl": med([r["there"] for r in runs.get("driverctl", [])]),

@@ -6,6 +6,8 @@
 # tools take turns moving both functions from no driver to vfio-pci and back:
 #   once      vfio-bindd --once (process start to exit); back: vfio-bind release, per function
 #   ready     systemctl start vfio-bind.service: the daemon's start to READY=1; back: as once
+#   ready-plain  the same unit without its sandbox (vfio-bind-plain.service): what the hardening
+#             costs at start
 #   driverctl driverctl set-override, per function; back: driverctl unset-override, per function
 #   seed      the seed guide's postBootCommands as a bash script, with vfio-pci not loaded
 #   seed-pre  the same with vfio-pci loaded before (the guide also lists it in kernelModules)
@@ -76,9 +78,11 @@ run_tool() {
         once)
                 timed "$tool" "$VB_DAEMON" --once
                 ;;
-        ready)
-                timed "$tool" systemctl start vfio-bind.service
-                unit_props vfio-bind.service
+        ready | ready-plain)
+                local unit=vfio-bind.service
+                [[ $tool == ready-plain ]] && unit=vfio-bind-plain.service
+                timed "$tool" systemctl start "$unit"
+                unit_props "$unit"
                 local s=${PROP[ExecMainStartTimestampMonotonic]:-0} e=${PROP[ActiveEnterTimestampMonotonic]:-0}
                 ((s > 0 && e >= s)) && extra=$((e - s))
                 ;;
@@ -106,8 +110,8 @@ run_tool() {
         drivers_now
         after_there=$REPLY
         case $tool in
-        ready)
-                systemctl stop vfio-bind.service
+        ready | ready-plain)
+                systemctl stop "$unit"
                 timed "$tool" cli_back
                 back=$REPLY
                 ;;
@@ -220,7 +224,7 @@ checks() {
         bench start-state "$REPLY"
 
         # 3. the rounds: every tool once per round, the order rotated each round
-        tools=(once ready driverctl seed seed-pre floor start-daemon start-floor dry-run)
+        tools=(once ready ready-plain driverctl seed seed-pre floor start-daemon start-floor dry-run)
         for ((round = 1; round <= BENCH_ROUNDS; round++)); do
                 for ((i = 0; i < ${#tools[@]}; i++)); do
                         t=${tools[(i + round - 1) % ${#tools[@]}]}

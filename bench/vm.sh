@@ -83,6 +83,9 @@ bench_payload() {
         done
         install_file "$DCTL/lib/udev/vfio_name" /usr/lib/udev/vfio_name 0755
         mkdir -p "$p/etc/driverctl.d"
+        # the same unit without its sandbox, to tell what the hardening costs at start
+        mkdir -p "$p/etc/systemd/system"
+        sed '/^# Sandboxing/,/^UMask=/d' "$VB_UNIT" >"$p/etc/systemd/system/vfio-bind-plain.service"
         install_file "$BENCH_FLOOR" /vm/bench/bench-floor 0755
         install_libs "$BENCH_FLOOR"
         install_file "$HERE/guest.sh" /vm/bench/guest.sh 0644

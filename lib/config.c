@@ -436,6 +436,8 @@ int vb_config_new(VbConfig **ret) {
         return 0;
 }
 
+static struct VbSelectorSet *selector_set_free(struct VbSelectorSet *x);
+
 VbConfig *vb_config_free(VbConfig *c) {
         if (!c)
                 return NULL;
@@ -449,45 +451,119 @@ VbConfig *vb_config_free(VbConfig *c) {
         strv_free(c->files);
         for (size_t i = 0; i < _VB_SETTING_MAX; i++)
                 free(c->origins[i].file);
+        selector_set_free(c->selector_set);
+        selector_set_free(c->force_set);
         free(c);
         return NULL;
 }
 
-/* Adds S unless it is there already. Returns 0, -EEXIST with *RET_EXISTING set, -E2BIG when
- * VB_CONFIG_SELECTORS_MAX is reached, or -ENOMEM. */
-static int selector_list_add(VbConfigSelector **list, size_t *n_list, const VbSelector *s, const char *file,
-                             unsigned line, const VbConfigSelector **ret_existing) {
-        VbConfigSelector *n;
-        char *f;
+/* Where each selector of a list is, by vb_selector_key(): a duplicate is found in constant time,
+ * so thousands of Device= lines load in linear time. Open addressing with linear probing, at
+ * most half full. It also holds how much room the list has. */
+typedef struct VbSelectorSet {
+        uint64_t *keys; /* key + 1; 0 is an empty slot */
+        uint32_t *at;   /* the selector's index in the list */
+        size_t size;    /* slots, a power of two */
+        size_t n;
+        size_t allocated; /* entries the list has room for */
+} VbSelectorSet;
 
-        for (size_t i = 0; i < *n_list; i++)
-                if (vb_selector_equal(&(*list)[i].selector, s)) {
-                        *ret_existing = &(*list)[i];
-                        return -EEXIST;
+static struct VbSelectorSet *selector_set_free(struct VbSelectorSet *x) {
+        if (x) {
+                free(x->keys);
+                free(x->at);
+                free(x);
+        }
+        return NULL;
+}
+
+static size_t selector_set_slot(const VbSelectorSet *x, uint64_t key) {
+        size_t i = (size_t) ((key * UINT64_C(0x9e3779b97f4a7c15)) >> 32) & (x->size - 1);
+
+        while (x->keys[i] != 0 && x->keys[i] != key + 1)
+                i = (i + 1) & (x->size - 1);
+        return i;
+}
+
+static int selector_set_grow(VbSelectorSet *x) {
+        VbSelectorSet old = *x;
+        size_t size = x->size ? x->size * 2 : 64;
+
+        x->keys = calloc(size, sizeof(uint64_t));
+        x->at = calloc(size, sizeof(uint32_t));
+        if (!x->keys || !x->at) {
+                free(x->keys);
+                free(x->at);
+                x->keys = old.keys;
+                x->at = old.at;
+                return -ENOMEM;
+        }
+        x->size = size;
+        for (size_t i = 0; i < old.size; i++)
+                if (old.keys[i] != 0) {
+                        size_t j = selector_set_slot(x, old.keys[i] - 1);
+                        x->keys[j] = old.keys[i];
+                        x->at[j] = old.at[i];
                 }
+        free(old.keys);
+        free(old.at);
+        return 0;
+}
+
+/* Adds S to LIST unless it is there already (SET indexes LIST). Returns 0, -EEXIST with
+ * *RET_EXISTING set, -E2BIG when VB_CONFIG_SELECTORS_MAX is reached, or -ENOMEM. */
+static int selector_list_add(VbConfigSelector **list, size_t *n_list, VbSelectorSet **set, const VbSelector *s,
+                             const char *file, unsigned line, const VbConfigSelector **ret_existing) {
+        uint64_t key = vb_selector_key(s);
+        VbSelectorSet *x = *set;
+        size_t slot;
+        char *f;
+        int r;
+
+        if (!x) {
+                x = calloc(1, sizeof(VbSelectorSet));
+                if (!x)
+                        return -ENOMEM;
+                *set = x;
+        }
+        if ((x->n + 1) * 2 > x->size) {
+                r = selector_set_grow(x);
+                if (r < 0)
+                        return r;
+        }
+        slot = selector_set_slot(x, key);
+        if (x->keys[slot] != 0) {
+                *ret_existing = &(*list)[x->at[slot]];
+                return -EEXIST;
+        }
         if (*n_list >= VB_CONFIG_SELECTORS_MAX)
                 return -E2BIG;
 
+        if (*n_list == x->allocated) {
+                size_t a = x->allocated ? x->allocated * 2 : 16;
+                VbConfigSelector *n = reallocarray(*list, a, sizeof(VbConfigSelector));
+                if (!n)
+                        return -ENOMEM;
+                *list = n;
+                x->allocated = a;
+        }
         f = strdup(file);
         if (!f)
                 return -ENOMEM;
-        n = realloc(*list, (*n_list + 1) * sizeof(VbConfigSelector));
-        if (!n) {
-                free(f);
-                return -ENOMEM;
-        }
-        n[(*n_list)++] = (VbConfigSelector) {
+        (*list)[*n_list] = (VbConfigSelector) {
                 .selector = *s,
                 .file = f,
                 .line = line,
         };
-        *list = n;
+        x->keys[slot] = key + 1;
+        x->at[slot] = (uint32_t) (*n_list)++;
+        x->n++;
         return 0;
 }
 
 static int config_add_selector(VbConfig *c, const VbSelector *s, const char *file, unsigned line,
                                const VbConfigSelector **ret_existing) {
-        return selector_list_add(&c->selectors, &c->n_selectors, s, file, line, ret_existing);
+        return selector_list_add(&c->selectors, &c->n_selectors, &c->selector_set, s, file, line, ret_existing);
 }
 
 /* ---- the parser ---- */
@@ -544,7 +620,8 @@ _printf_(2, 3) static int parser_error(Parser *p, const char *format, ...) {
 typedef int (*KeyParser)(Parser *p, VbConfigSetting setting, char *value);
 
 /* Device= and Force=: selectors separated by whitespace, each checked, none twice in the list. */
-static int parse_selector_list(Parser *p, const char *key, VbConfigSelector **list, size_t *n_list, char *value) {
+static int parse_selector_list(Parser *p, const char *key, VbConfigSelector **list, size_t *n_list,
+                               VbSelectorSet **set, char *value) {
         char *word, *save = NULL;
         int r;
 
@@ -566,7 +643,7 @@ static int parse_selector_list(Parser *p, const char *key, VbConfigSelector **li
                         continue;
                 }
 
-                r = selector_list_add(list, n_list, &s, p->file, p->line, &existing);
+                r = selector_list_add(list, n_list, set, &s, p->file, p->line, &existing);
                 if (r == -EEXIST)
                         r = parser_error(p, "duplicate %sselector %s (%s), already listed at %s:%u",
                                          streq(key, "Device") ? "" : "Force= ",
@@ -582,11 +659,12 @@ static int parse_selector_list(Parser *p, const char *key, VbConfigSelector **li
 }
 
 static int parse_device(Parser *p, VbConfigSetting setting, char *value) {
-        return parse_selector_list(p, "Device", &p->config->selectors, &p->config->n_selectors, value);
+        return parse_selector_list(p, "Device", &p->config->selectors, &p->config->n_selectors,
+                                   &p->config->selector_set, value);
 }
 
 static int parse_force(Parser *p, VbConfigSetting setting, char *value) {
-        return parse_selector_list(p, "Force", &p->config->force, &p->config->n_force, value);
+        return parse_selector_list(p, "Force", &p->config->force, &p->config->n_force, &p->config->force_set, value);
 }
 
 static int parse_driver(Parser *p, VbConfigSetting setting, char *value) {

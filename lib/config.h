@@ -104,6 +104,8 @@ typedef struct VbConfig {
         bool disabled;           /* vfio-bind=off on the kernel command line */
         char **files;            /* the files that were read, in order, NULL-terminated */
         VbConfigOrigin origins[_VB_SETTING_MAX]; /* where each setting came from */
+        /* Private to the parser: the selectors and Force= lists by value, to find duplicates. */
+        struct VbSelectorSet *selector_set, *force_set;
 } VbConfig;
 
 /* A configuration holding the defaults and no selector. */

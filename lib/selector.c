@@ -275,6 +275,23 @@ bool vb_selector_equal(const VbSelector *a, const VbSelector *b) {
         }
 }
 
+uint64_t vb_selector_key(const VbSelector *s) {
+        uint64_t k = (uint64_t) s->type << 48;
+
+        switch (s->type) {
+        case VB_SELECTOR_ADDRESS:
+                return k | (uint64_t) s->address.domain << 16 | (uint64_t) s->address.bus << 8 |
+                       (uint64_t) (s->address.slot & 0x1f) << 3 | (s->address.function & 0x7);
+        case VB_SELECTOR_SLOT:
+                return k | (uint64_t) s->address.domain << 16 | (uint64_t) s->address.bus << 8 |
+                       (uint64_t) (s->address.slot & 0x1f) << 3;
+        case VB_SELECTOR_ID:
+                return k | (uint64_t) s->vendor << 16 | s->device;
+        default:
+                return k;
+        }
+}
+
 bool vb_selector_match(const VbSelector *s, const VbPciAddress *address, uint16_t vendor, uint16_t device) {
         switch (s->type) {
         case VB_SELECTOR_ADDRESS:

@@ -40,6 +40,9 @@ int vb_selector_parse(const char *s, VbSelector *ret, const char **ret_error);
  * can say "invalid PCI address" or "invalid PCI ID". */
 int vb_selector_parse_explain(const char *s, VbSelector *ret, VbSelectorType *ret_kind,
                               char *error, size_t error_size);
+/* A number that is the same for two selectors exactly when vb_selector_equal() says they are. */
+uint64_t vb_selector_key(const VbSelector *s);
+
 /* Canonical form: "0000:0f:00.0", "0000:0f:00", "10de:13c0". */
 char *vb_selector_format(const VbSelector *s, char buf[static VB_SELECTOR_STRING_MAX]);
 bool vb_selector_equal(const VbSelector *a, const VbSelector *b);

@@ -716,6 +716,60 @@ TEST(selector_limit) {
         ASSERT_STREQ(diag.messages[0], "test.conf:4098: too many selectors (the limit is 4096), not adding \"1000:0001\"");
 }
 
+/* Duplicates are found by value among thousands of selectors of all three kinds, whatever the
+ * spelling, and each is reported with the line of the first; an address, its slot and an ID that
+ * share digits are different selectors; Force= is a list of its own. */
+TEST(duplicates_among_many) {
+        enum { N = 1300 };
+        _cleanup_free_ char *text = NULL;
+        size_t n = 0;
+        unsigned line = 1;
+
+        text = malloc((size_t) N * 3 * 24 + 64 * 40);
+        ASSERT_TRUE(text);
+        n += (size_t) sprintf(text, "[Bind]\n");
+        for (unsigned i = 0; i < N; i++) {
+                n += (size_t) sprintf(text + n, "Device=%04x:%02x:%02x.%u\n", i >> 8, i & 0xff, (i * 7) & 0x1f, i & 7);
+                n += (size_t) sprintf(text + n, "Device=%04x:%02x:%02x\n", i >> 8, i & 0xff, (i * 7) & 0x1f);
+                n += (size_t) sprintf(text + n, "Device=%04x:%04x\n", 0x1000 + i, i);
+        }
+        line += 3 * N;
+        /* again, spelled differently: upper case, the short form where the domain is 0 */
+        for (unsigned k = 0; k < 10; k++) {
+                unsigned i = k * 127;
+                if (i >> 8)
+                        n += (size_t) sprintf(text + n, "Device=%04X:%02X:%02X.%u\n", i >> 8, i & 0xff, (i * 7) & 0x1f, i & 7);
+                else
+                        n += (size_t) sprintf(text + n, "Device=%x:%x.%u\n", i & 0xff, (i * 7) & 0x1f, i & 7);
+                n += (size_t) sprintf(text + n, "Device=%04X:%02X:%02X\n", i >> 8, i & 0xff, (i * 7) & 0x1f);
+                n += (size_t) sprintf(text + n, "Device=%04X:%04X\n", 0x1000 + i, i);
+        }
+        n += (size_t) sprintf(text + n, "Force=0000:00:00.0 0000:00:00\n");
+        reset();
+        ASSERT_ERRNO(parse(text), EINVAL);
+        ASSERT_EQ(cfg->n_selectors, 3 * N);
+        ASSERT_EQ(cfg->n_force, 2);
+        ASSERT_DIAG_N(30);
+        for (unsigned k = 0; k < 10; k++) {
+                unsigned i = k * 127, first = 2 + 3 * i;
+                char want[160];
+
+                snprintf(want, sizeof(want), "test.conf:%u: duplicate selector ", line + 1 + 3 * k);
+                ASSERT_CONTAINS(diag.messages[3 * k], want);
+                snprintf(want, sizeof(want), "(%04x:%02x:%02x.%u), already listed at test.conf:%u",
+                         i >> 8, i & 0xff, (i * 7) & 0x1f, i & 7, first);
+                ASSERT_CONTAINS(diag.messages[3 * k], want);
+                snprintf(want, sizeof(want), "(%04x:%02x:%02x), already listed at test.conf:%u",
+                         i >> 8, i & 0xff, (i * 7) & 0x1f, first + 1);
+                ASSERT_CONTAINS(diag.messages[3 * k + 1], want);
+                snprintf(want, sizeof(want), "(%04x:%04x), already listed at test.conf:%u", 0x1000 + i, i, first + 2);
+                ASSERT_CONTAINS(diag.messages[3 * k + 2], want);
+        }
+        /* the list keeps the order of the file */
+        ASSERT_EQ(cfg->selectors[3 * 5].line, 2 + 3 * 5);
+        ASSERT_EQ(cfg->selectors[3 * N - 1].selector.vendor, 0x1000 + N - 1);
+}
+
 /* Random bytes drawn from an alphabet rich in syntax: never a crash, never a result without a
  * diagnostic or a diagnostic without a result, every message prefixed with the name and a
  * line. (The real fuzzing is done with libFuzzer; this keeps the property in every test run.) */

@@ -16,7 +16,7 @@
 # without arguments (process start and exit only), and vfio-bindd --dry-run (start, scan, plan).
 # Between runs an untimed reset unloads vfio-pci and clears both functions. Then the daemon's
 # memory after READY, and its wakeups over BENCH_IDLE seconds of idleness, with the shipped unit
-# and with the watchdog turned off.
+# and with WatchdogSec=1min.
 
 DESCRIPTION="benchmark: vfio-bind at boot, then the tools in alternating rounds"
 SERVICE=enabled
@@ -153,6 +153,27 @@ idle_sample() {
 
 # daemon_memory_idle LABEL: start the service, report its memory after READY and its wakeups over
 # BENCH_IDLE seconds
+# rss_by_mapping PID: "BENCH rss-map NAME RSS_KIB ANON_KIB" per mapped file (by base name; the
+# heap, stacks and anonymous mappings by their smaps name or "anonymous"), from /proc/PID/smaps
+rss_by_mapping() {
+        local line name=anonymous k
+        local -A rss=() anon=()
+        while IFS= read -r line; do
+                if [[ $line =~ ^[0-9a-f]+-[0-9a-f]+\  ]]; then
+                        read -r _ _ _ _ _ name <<<"$line"
+                        name=${name##*/}
+                        [[ -n $name ]] || name=anonymous
+                elif [[ $line == Rss:* ]]; then
+                        rss[$name]=$(( ${rss[$name]:-0} + ${line//[!0-9]/} ))
+                elif [[ $line == Anonymous:* ]]; then
+                        anon[$name]=$(( ${anon[$name]:-0} + ${line//[!0-9]/} ))
+                fi
+        done </proc/"$1"/smaps
+        for k in "${!rss[@]}"; do
+                ((rss[$k] > 0)) && bench rss-map "$k ${rss[$k]} ${anon[$k]:-0}"
+        done
+}
+
 daemon_memory_idle() {
         local label=$1 pid line hwm=- rss=- threads=- anon=- file=- pss=- private=0 before after
         bench_reset
@@ -187,6 +208,7 @@ daemon_memory_idle() {
         done </proc/"$pid"/smaps_rollup
         drivers_now
         bench memory "$label $hwm $rss $threads $REPLY $anon $file $pss $private"
+        [[ $label == shipped ]] && rss_by_mapping "$pid"
         idle_sample "$pid"
         before=$REPLY
         read -r -t "$BENCH_IDLE" -u 9 || :
@@ -232,12 +254,13 @@ checks() {
                 done
         done
 
-        # 4. memory and idleness, with the shipped unit and with WatchdogSec=0
+        # 4. memory and idleness, with the shipped unit (no watchdog) and with the watchdog a user
+        # may turn on (WatchdogSec=1min: a ping every 30 s)
         daemon_memory_idle shipped
         mkdir -p /run/systemd/system/vfio-bind.service.d
-        printf '[Service]\nWatchdogSec=0\n' >/run/systemd/system/vfio-bind.service.d/bench.conf
+        printf '[Service]\nWatchdogSec=1min\n' >/run/systemd/system/vfio-bind.service.d/bench.conf
         systemctl daemon-reload
-        daemon_memory_idle no-watchdog
+        daemon_memory_idle watchdog
         rm -rf /run/systemd/system/vfio-bind.service.d
         systemctl daemon-reload
         bench_reset

@@ -14,7 +14,8 @@
 #   floor     bench-floor bind (module load + override, unbind, probe); back: bench-floor release
 # and, to tell what the difference to the floor is made of: vfio-bindd --version and bench-floor
 # without arguments (process start and exit only), and vfio-bindd --dry-run (start, scan, plan).
-# Between runs an untimed reset unloads vfio-pci and clears both functions. Then the daemon's
+# Between runs an untimed reset unloads vfio-pci and clears both functions. Then what the unit's
+# sandbox costs at start (the shipped unit against copies without parts of it), then the daemon's
 # memory after READY, and its wakeups over BENCH_IDLE seconds of idleness, with the shipped unit
 # and with WatchdogSec=1min.
 
@@ -153,6 +154,35 @@ idle_sample() {
 
 # daemon_memory_idle LABEL: start the service, report its memory after READY and its wakeups over
 # BENCH_IDLE seconds
+# sandbox_cost: the daemon's start → READY=1 (ExecMainStartTimestamp, taken when PID 1 forks, to
+# ActiveEnterTimestamp) for the unit as shipped, without its sandbox, and without each of its
+# costly parts, with both functions already on vfio-pci so that every start only scans and finds
+# them bound: the differences are PID 1's sandbox setup. Reported as
+#   BENCH sandbox VARIANT ROUND US
+sandbox_cost() {
+        local variants=(full none no-namespaces no-seccomp no-ip-bpf) round i v u s e
+        bench_reset
+        "$VB_DAEMON" --once >/dev/null 2>>/run/bench-stderr.log || note bench "sandbox: vfio-bindd --once failed"
+        for ((round = 1; round <= BENCH_ROUNDS; round++)); do
+                for ((i = 0; i < ${#variants[@]}; i++)); do
+                        v=${variants[(i + round - 1) % ${#variants[@]}]}
+                        u=vfio-bind-sbx-$v.service
+                        systemctl start "$u"
+                        unit_props "$u"
+                        s=${PROP[ExecMainStartTimestampMonotonic]:-0} e=${PROP[ActiveEnterTimestampMonotonic]:-0}
+                        if ((s > 0 && e >= s)) && [[ ${PROP[ActiveState]} == active ]]; then
+                                bench sandbox "$v $round $((e - s))"
+                        else
+                                note bench "sandbox: $u did not start (${PROP[ActiveState]})"
+                        fi
+                        systemctl stop "$u"
+                done
+        done
+        drivers_now
+        bench sandbox-state "$REPLY"
+        bench_reset
+}
+
 # rss_by_mapping PID: "BENCH rss-map NAME RSS_KIB ANON_KIB" per mapped file (by base name; the
 # heap, stacks and anonymous mappings by their smaps name or "anonymous"), from /proc/PID/smaps
 rss_by_mapping() {
@@ -254,7 +284,10 @@ checks() {
                 done
         done
 
-        # 4. memory and idleness, with the shipped unit (no watchdog) and with the watchdog a user
+        # 4. what the sandbox costs at start
+        sandbox_cost
+
+        # 5. memory and idleness, with the shipped unit (no watchdog) and with the watchdog a user
         # may turn on (WatchdogSec=1min: a ping every 30 s)
         daemon_memory_idle shipped
         mkdir -p /run/systemd/system/vfio-bind.service.d

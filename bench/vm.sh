@@ -83,9 +83,17 @@ bench_payload() {
         done
         install_file "$DCTL/lib/udev/vfio_name" /usr/lib/udev/vfio_name 0755
         mkdir -p "$p/etc/driverctl.d"
-        # the same unit without its sandbox, to tell what the hardening costs at start
+        # the same unit without its sandbox, to tell what the hardening costs at start, and
+        # without parts of it (bench/vm-runtime.sh, sandbox_cost)
         mkdir -p "$p/etc/systemd/system"
         sed '/^# Sandboxing/,/^UMask=/d' "$VB_UNIT" >"$p/etc/systemd/system/vfio-bind-plain.service"
+        local d=$p/etc/systemd/system/vfio-bind-sbx
+        cp "$VB_UNIT" "$d-full.service"
+        sed '/^# Sandboxing/,/^UMask=/d' "$VB_UNIT" >"$d-none.service"
+        sed -E '/^(ProtectSystem|ProtectHome|PrivateDevices|DevicePolicy|PrivateMounts|ProtectClock|ProtectKernelLogs|ProtectControlGroups|ProtectProc|PrivateIPC|ProtectHostname)=/d' \
+                "$VB_UNIT" >"$d-no-namespaces.service"
+        sed -E '/^SystemCall(Filter|ErrorNumber|Architectures)=/d' "$VB_UNIT" >"$d-no-seccomp.service"
+        sed -E '/^IPAddressDeny=/d' "$VB_UNIT" >"$d-no-ip-bpf.service"
         install_file "$BENCH_FLOOR" /vm/bench/bench-floor 0755
         install_libs "$BENCH_FLOOR"
         install_file "$HERE/guest.sh" /vm/bench/guest.sh 0644

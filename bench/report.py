@@ -448,7 +448,7 @@ def vm_section(path, out, meta, logs=None):
         out.append("")
         if rssmap:
             total = sum(r for _, r, _ in rssmap)
-            out.append("Where the shipped unit's VmRSS is, by mapping (/proc/PID/smaps, Rss summed per file; "
+            out.append("Where the shipped unit's RSS is, by mapping (/proc/PID/smaps, Rss summed per file; "
                        "*anonymous* are the pages the process wrote: for a library, the ones its relocations "
                        "touched at load):\n")
             out.append("| mapping | Rss | of it anonymous | share of Rss |")

@@ -1,17 +1,25 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* vfio-bind bind ADDRESS and vfio-bind release ADDRESS: one device by hand. */
+/*
+ * vfio-bind bind ADDRESS and vfio-bind release ADDRESS: by hand, through the same plan and the
+ * same apply as the daemon. bind reads the configuration's policies (Driver=, Group=, Release=,
+ * Force=) and refuses what the daemon would refuse, in the same words; its flags say otherwise.
+ */
+#include <assert.h>
 #include <stdio.h>
 
+#include "apply.h"
 #include "bind.h"
-#include "console.h"
-#include "interlock.h"
 #include "iommu.h"
 #include "macro.h"
 #include "output.h"
 #include "pci.h"
+#include "plan.h"
 #include "runtime.h"
 #include "selector.h"
+#include "snapshot.h"
 #include "vfio-bind.h"
+
+#define HAND_SOURCE "command line"
 
 static int parse_address(const char *s, VbPciAddress *ret) {
         const char *error = NULL;
@@ -26,29 +34,6 @@ static int parse_address(const char *s, VbPciAddress *ret) {
         return 0;
 }
 
-static int open_device(const VbcArgs *a, const char *arg, VbContext **ret_ctx, VbPciDevice *ret) {
-        VbPciAddress addr;
-        int r;
-
-        r = parse_address(arg, &addr);
-        if (r < 0)
-                return r;
-        r = vbc_open_context(a, ret_ctx);
-        if (r < 0)
-                return r;
-        r = vb_pci_device_read(*ret_ctx, &addr, ret);
-        if (r < 0) {
-                fprintf(stderr, "vfio-bind: %s: %s\n", VB_PCI_ADDRESS_STR(&addr),
-                        r == -ENODEV ? "no such PCI device" : strerror(-r));
-                return r;
-        }
-        if (vb_pci_device_is_bridge(ret)) {
-                fprintf(stderr, "vfio-bind: %s is a bridge; bridges are never bound or released\n", VB_PCI_ADDRESS_STR(&addr));
-                return -EPERM;
-        }
-        return 0;
-}
-
 static const char *failure_words(const VbBindResult *res, int r) {
         switch (res->failed_step) {
         case VB_BIND_STEP_MODULE:
@@ -56,7 +41,7 @@ static const char *failure_words(const VbBindResult *res, int r) {
         case VB_BIND_STEP_OVERRIDE:
                 return "writing driver_override failed";
         case VB_BIND_STEP_UNBIND:
-                return "unbinding the current driver failed";
+                return r == -EBUSY ? "a host driver holds it" : "unbinding the current driver failed";
         case VB_BIND_STEP_PROBE:
                 return "writing drivers_probe failed";
         case VB_BIND_STEP_VERIFY:
@@ -66,112 +51,361 @@ static const char *failure_words(const VbBindResult *res, int r) {
         }
 }
 
-int vbc_bind(const VbcArgs *a, const char *arg) {
-        _cleanup_(vb_context_freep) VbContext *ctx = NULL;
-        _cleanup_(vb_pci_device_done) VbPciDevice d = {};
-        _cleanup_(vb_bind_result_done) VbBindResult res = {};
-        _cleanup_(vb_console_state_done) VbConsoleState console = {};
-        const char *driver = a->driver ?: VB_DRIVER_DEFAULT;
-        const char *addr, *why = NULL;
+/* Add A to the selector list *L (N entries), as given on the command line. */
+static int hand_selector_add(VbConfigSelector **l, size_t *n, const VbPciAddress *a) {
+        VbConfigSelector *p;
+        char *file;
+
+        file = strdup(HAND_SOURCE);
+        if (!file)
+                return -ENOMEM;
+        p = realloc(*l, (*n + 1) * sizeof(VbConfigSelector));
+        if (!p) {
+                free(file);
+                return -ENOMEM;
+        }
+        p[(*n)++] = (VbConfigSelector) {
+                .selector = { .type = VB_SELECTOR_ADDRESS, .address = *a },
+                .file = file,
+        };
+        *l = p;
+        return 0;
+}
+
+/* The configuration of a hand bind: the file's policies, the device (and with --take-group its
+ * group), --force and --release-console on top. A hand bind may unbind a host driver (that is
+ * what it is asked for) and is not held back by vfio-bind=off, which is about the boot. */
+static int hand_config(const VbcArgs *a, const VbConfig *file, const VbSnapshot *s, const VbPciDevice *d,
+                       VbConfig **ret) {
+        _cleanup_(vb_config_freep) VbConfig *c = NULL;
         int r;
 
-        if (open_device(a, arg, &ctx, &d) < 0)
+        r = vb_config_new(&c);
+        if (r < 0)
+                return r;
+        free(c->driver);
+        c->driver = strdup(a->driver ?: file->driver);
+        if (!c->driver)
+                return -ENOMEM;
+        c->group = a->take_group ? VB_GROUP_TAKE : file->group;
+        c->unbind_host = true;
+        c->timeout_usec = file->timeout_usec;
+        c->release = a->release_console && file->release == VB_RELEASE_NO ? VB_RELEASE_AUTO : file->release;
+
+        r = hand_selector_add(&c->selectors, &c->n_selectors, &d->address);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < file->n_force; i++) {
+                VbConfigSelector *p = realloc(c->force, (c->n_force + 1) * sizeof(VbConfigSelector));
+                if (!p)
+                        return -ENOMEM;
+                c->force = p;
+                c->force[c->n_force] = (VbConfigSelector) { .selector = file->force[i].selector, .line = file->force[i].line };
+                c->force[c->n_force].file = strdup(file->force[i].file);
+                if (!c->force[c->n_force++].file)
+                        return -ENOMEM;
+        }
+        if (a->force)
+                for (size_t i = 0; i < s->devices.n; i++) {
+                        const VbPciDevice *m = &s->devices.devices[i];
+                        bool member = vb_pci_address_equal(&m->address, &d->address) ||
+                                      (a->take_group && d->iommu_group >= 0 && m->iommu_group == d->iommu_group);
+                        if (member) {
+                                r = hand_selector_add(&c->force, &c->n_force, &m->address);
+                                if (r < 0)
+                                        return r;
+                        }
+                }
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+/* What flag would say otherwise, after a refusal. */
+static const char *refusal_hint(const VbConfig *c, const VbPlanEntry *e) {
+        switch (e->reason) {
+        case VB_REASON_GROUP:
+        case VB_REASON_GROUP_MEMBER:
+                return "; --take-group binds every endpoint of the group";
+        case VB_REASON_IN_USE:
+                return c->release == VB_RELEASE_NO && e->in_use && strstr(e->in_use, "console") ?
+                               "; --release-console releases the console first, --force binds it anyway" :
+                               "; --force binds it anyway";
+        default:
+                return "";
+        }
+}
+
+/* Print what the pass did; returns whether every device to be bound ended on the driver. */
+static bool print_applied(const VbPlan *p, const VbApply *ap) {
+        bool ok = true;
+
+        if (ap->module_error < 0)
+                fprintf(stderr, "vfio-bind: loading the module of %s failed: %s; nothing was bound%s\n", p->driver,
+                        ap->module_error == -ENOENT ? "no kernel module provides it" : strerror(-ap->module_error),
+                        p->release_console ? ", the console is left alone" : "");
+        if (ap->console_released)
+                printf("released the console: %s (%s)\n", ap->console_text, strempty(p->console_reason));
+        if (ap->console_error < 0)
+                fprintf(stderr, "vfio-bind: releasing the console failed: %s\n", strerror(-ap->console_error));
+
+        for (size_t i = 0; i < p->n; i++) {
+                const VbPlanEntry *e = &p->entries[i];
+                const VbApplyResult *r = &ap->results[i];
+                const char *addr = VB_PCI_ADDRESS_STR(&e->address);
+                const char *cause = r->cause < p->n ? VB_PCI_ADDRESS_STR(&p->entries[r->cause].address) : "a member";
+
+                switch (r->state) {
+                case VB_DEVICE_ON_DRIVER:
+                        printf("%s: already on %s\n", addr, e->driver);
+                        break;
+                case VB_DEVICE_BOUND:
+                        if (r->bind.changed)
+                                printf("%s: bound to %s (was %s)\n", addr, e->driver, r->bind.driver_before ?: "no driver");
+                        else
+                                printf("%s: already on %s\n", addr, e->driver);
+                        break;
+                case VB_DEVICE_FAILED:
+                case VB_DEVICE_STUCK:
+                        ok = false;
+                        fprintf(stderr, "vfio-bind: %s: binding to %s failed: %s (%s); now on %s%s%s\n", addr, e->driver,
+                                failure_words(&r->bind, r->error), strerror(-r->error), r->bind.driver_after ?: "no driver",
+                                r->bind.rolled_back ? "; the override was cleared again" : "",
+                                r->bind.override_left ? "; driver_override still names the driver" : "");
+                        break;
+                case VB_DEVICE_ROLLED_BACK:
+                        ok = false;
+                        fprintf(stderr, "vfio-bind: %s: put back on %s: %s of its IOMMU group failed, and a group is "
+                                "never left half bound%s\n", addr, r->restore.driver_after ?: "no driver", cause,
+                                r->restore.override_left ? " (driver_override left at the driver: no host driver held it)" : "");
+                        break;
+                case VB_DEVICE_RESTORE_FAILED:
+                        ok = false;
+                        fprintf(stderr, "vfio-bind: %s: %s of its IOMMU group failed, and putting this one back on %s "
+                                "failed: %s (%s); now on %s\n", addr, cause, r->bind.driver_before ?: "no driver",
+                                failure_words(&r->restore, r->error), strerror(-r->error),
+                                r->restore.driver_after ?: "no driver");
+                        break;
+                case VB_DEVICE_SKIPPED:
+                        ok = false;
+                        fprintf(stderr, "vfio-bind: %s: not tried: %s of its IOMMU group failed first\n", addr, cause);
+                        break;
+                default:
+                        break;
+                }
+        }
+        return ok;
+}
+
+int vbc_bind(const VbcArgs *a, const char *arg) {
+        _cleanup_(vb_context_freep) VbContext *ctx = NULL;
+        _cleanup_(vb_config_freep) VbConfig *file = NULL, *c = NULL;
+        _cleanup_(vb_snapshot_done) VbSnapshot s = {};
+        _cleanup_(vb_apply_done) VbApply applied = {};
+        const char *runtime_dir = vb_platform_runtime_dir(a->platform);
+        const VbPciDevice *d;
+        const VbPlanEntry *target;
+        _cleanup_free_ char *explain = NULL;
+        VbPciAddress addr;
+        int r;
+
+        if (parse_address(arg, &addr) < 0)
+                return 2;
+        if (vbc_open_context(a, &ctx) < 0 || vbc_load_config(a, ctx, &file) < 0)
                 return 1;
-        addr = VB_PCI_ADDRESS_STR(&d.address);
+        r = vb_snapshot_read(ctx, runtime_dir, &s);
+        if (r < 0) {
+                fprintf(stderr, "vfio-bind: Failed to look at the PCI devices: %s\n", strerror(-r));
+                return 1;
+        }
+        d = vb_pci_list_find(&s.devices, &addr);
+        if (!d) {
+                fprintf(stderr, "vfio-bind: %s: no such PCI device\n", VB_PCI_ADDRESS_STR(&addr));
+                return 1;
+        }
+        if (hand_config(a, file, &s, d, &c) < 0) {
+                fprintf(stderr, "vfio-bind: Out of memory\n");
+                return 1;
+        }
 
-        /* The interlocks: a device behind a mounted file system, active swap or a network
-         * interface in use is not taken from the host unless --force says so. (The console is
-         * released below instead.) */
-        if (!streq_ptr(d.driver, driver)) {
-                _cleanup_(vb_holds_done) VbHolds holds = {};
-                _cleanup_free_ char *in_use = NULL;
-                unsigned mask = VB_HOLD_MASK(VB_HOLD_MOUNT) | VB_HOLD_MASK(VB_HOLD_SWAP) | VB_HOLD_MASK(VB_HOLD_NETWORK);
+        /* The hand bind takes the device (and with --take-group its group) again. */
+        for (size_t i = 0; i < s.devices.n; i++) {
+                const VbPciDevice *m = &s.devices.devices[i];
+                if (vb_pci_address_equal(&m->address, &addr) ||
+                    (a->take_group && d->iommu_group >= 0 && m->iommu_group == d->iommu_group))
+                        vb_snapshot_forget_release(&s, &m->address);
+        }
+        r = vb_snapshot_plan(ctx, c, &s);
+        if (r < 0) {
+                fprintf(stderr, "vfio-bind: Failed to compute the plan: %s\n", strerror(-r));
+                return 1;
+        }
+        target = vb_plan_find(&s.plan, &addr);
+        assert(target);
+        if (vb_plan_entry_explain(target, &explain) < 0) {
+                fprintf(stderr, "vfio-bind: Out of memory\n");
+                return 1;
+        }
 
-                r = vb_interlock_read_storage(ctx, &holds);
-                if (r >= 0)
-                        r = vb_interlock_read_network(ctx, &holds);
-                if (r < 0)
-                        fprintf(stderr, "vfio-bind: Failed to read what the host uses (%s); the check is incomplete\n",
-                                strerror(-r));
-                if (vb_holds_describe(&holds, &d.address, mask, &in_use) < 0) {
+        if (a->dry_run) {
+                _cleanup_free_ char *text = NULL;
+
+                if (vb_plan_format(&s.plan, &text) < 0) {
                         fprintf(stderr, "vfio-bind: Out of memory\n");
                         return 1;
                 }
-                if (in_use && !a->force) {
-                        fprintf(stderr, "vfio-bind: %s: refused: the host uses it: %s; --force binds it anyway\n",
-                                addr, in_use);
-                        return 1;
-                }
-                if (in_use)
+                printf("Dry run: nothing is written. Driver %s, Group=%s, Release=%s%s%s.\n%s", c->driver,
+                       vb_group_policy_to_string(c->group), vb_release_policy_to_string(c->release),
+                       a->force ? ", --force" : "", a->take_group ? ", --take-group" : "", text);
+                return target->action == VB_ACTION_BIND || target->action == VB_ACTION_LEAVE ? 0 : 1;
+        }
+
+        if (target->action == VB_ACTION_REFUSE) {
+                fprintf(stderr, "vfio-bind: %s: %s%s; nothing was written\n", VB_PCI_ADDRESS_STR(&addr), explain,
+                        refusal_hint(c, target));
+                return 1;
+        }
+        for (size_t i = 0; i < s.plan.n; i++) {
+                const VbPlanEntry *e = &s.plan.entries[i];
+                if (e->action == VB_ACTION_BIND && e->forced)
                         fprintf(stderr, "vfio-bind: %s: WARNING: the host uses it (%s); binding it anyway (--force)\n",
-                                addr, in_use);
+                                VB_PCI_ADDRESS_STR(&e->address), e->in_use);
         }
 
-        if (strneq(driver, "vfio", 4) && !vb_iommu_enabled(ctx)) {
-                fprintf(stderr, "vfio-bind: the IOMMU is off (no IOMMU groups), so %s cannot take %s: "
-                        "add intel_iommu=on or amd_iommu=on to the kernel command line\n", driver, addr);
-                return 1;
-        }
-
-        /* The boot framebuffer on this GPU must go first, or the driver cannot reserve its BARs. */
-        if (!streq_ptr(d.driver, driver) && vb_console_read(ctx, &console) >= 0 && vb_console_is_held(&console) &&
-            vb_console_owned_by(&console, &d, &why)) {
-                _cleanup_(vb_console_release_done) VbConsoleRelease rel = {};
-                r = vb_console_release(ctx, &console, &rel);
-                if (r < 0)
-                        fprintf(stderr, "vfio-bind: releasing the console failed: %s\n", strerror(-r));
-                else if (r > 0)
-                        printf("%s: released the console (%s): %s\n", addr, why, rel.released);
-        }
-
-        r = vb_bind_device(ctx, &d.address, driver, true, &res);
+        r = vb_apply(ctx, &s.plan, s.have_console ? &s.console : NULL, NULL, &applied);
         if (r < 0) {
-                fprintf(stderr, "vfio-bind: %s: binding to %s failed: %s (%s); now on %s%s%s\n", addr, driver,
-                        failure_words(&res, r), strerror(-r), res.driver_after ?: "no driver",
-                        res.rolled_back ? "; the override was cleared again" : "",
-                        res.override_left ? "; driver_override still names the driver" : "");
+                fprintf(stderr, "vfio-bind: Out of memory\n");
                 return 1;
         }
-        r = vb_runtime_set_released(vb_runtime_dir(a->platform), &d.address, false);
-        if (r < 0)
-                fprintf(stderr, "vfio-bind: Failed to clear the release mark of %s, ignoring: %s\n", addr, strerror(-r));
-        if (res.changed)
-                printf("%s: bound to %s (was %s)\n", addr, driver, res.driver_before ?: "no driver");
+        if (!print_applied(&s.plan, &applied))
+                return 1;
+
+        for (size_t i = 0; i < s.plan.n; i++)
+                if (vb_apply_result_on_driver(&applied.results[i])) {
+                        r = vb_runtime_set_released(runtime_dir, &s.plan.entries[i].address, false);
+                        if (r < 0)
+                                fprintf(stderr, "vfio-bind: Failed to clear the release mark of %s, ignoring: %s\n",
+                                        VB_PCI_ADDRESS_STR(&s.plan.entries[i].address), strerror(-r));
+                }
+        return 0;
+}
+
+/* What giving back D means for the rest of its IOMMU group. */
+static void print_group_note(VbContext *ctx, const VbPciDevice *d,
+                             const VbPciAddress *released, size_t n_released) {
+        _cleanup_(vb_pci_list_done) VbPciList now = {};
+        _cleanup_free_ char *stay = NULL, *host = NULL;
+        size_t others = 0;
+
+        if (d->iommu_group < 0 || vb_pci_enumerate(ctx, &now) < 0)
+                return;
+        for (size_t i = 0; i < now.n; i++) {
+                const VbPciDevice *m = &now.devices[i];
+                bool mine = false;
+                char *t;
+
+                if (m->iommu_group != d->iommu_group || vb_pci_device_is_bridge(m))
+                        continue;
+                for (size_t k = 0; k < n_released; k++)
+                        mine |= vb_pci_address_equal(&released[k], &m->address);
+                if (mine) {
+                        if (vb_iommu_member_blocks(m)) {
+                                if (asprintf(&t, "%s%s%s on %s", host ?: "", host ? ", " : "", VB_PCI_ADDRESS_STR(&m->address),
+                                             m->driver) < 0)
+                                        return;
+                                free(host);
+                                host = t;
+                        }
+                        continue;
+                }
+                others++;
+                if (asprintf(&t, "%s%s%s on %s", stay ?: "", stay ? ", " : "", VB_PCI_ADDRESS_STR(&m->address),
+                             m->driver ?: "no driver") < 0)
+                        return;
+                free(stay);
+                stay = t;
+        }
+        if (others == 0)
+                printf("IOMMU group %d: it has no other endpoint.\n", d->iommu_group);
+        else if (host)
+                printf("IOMMU group %d: %s stay%s as %s; the group cannot go to a guest while %s "
+                       "(vfio-bind release --take-group %s gives the whole group back, vfio-bind bind --take-group takes "
+                       "it again).\n", d->iommu_group, stay, others == 1 ? "s" : "", others == 1 ? "it is" : "they are",
+                       host, VB_PCI_ADDRESS_STR(&d->address));
         else
-                printf("%s: already on %s\n", addr, driver);
+                printf("IOMMU group %d: %s stay%s as %s; no host driver took what was released, so the group can "
+                       "still go to a guest.\n", d->iommu_group, stay, others == 1 ? "s" : "", others == 1 ? "it is" : "they are");
+}
+
+static int release_one(const VbcArgs *a, VbContext *ctx, const VbPciAddress *addr) {
+        _cleanup_(vb_bind_result_done) VbBindResult res = {};
+        const char *s = VB_PCI_ADDRESS_STR(addr);
+        int r;
+
+        /* Mark it first, so that a running vfio-bindd does not take it back on the bind event. */
+        r = vb_runtime_set_released(vb_platform_runtime_dir(a->platform), addr, true);
+        if (r < 0)
+                fprintf(stderr, "vfio-bind: Failed to mark %s as released (a running vfio-bindd may take it back): %s\n",
+                        s, strerror(-r));
+
+        r = vb_release_device(ctx, addr, &res);
+        if (r < 0) {
+                fprintf(stderr, "vfio-bind: %s: releasing failed: %s (%s); now on %s\n", s, failure_words(&res, r),
+                        strerror(-r), res.driver_after ?: "no driver");
+                return r;
+        }
+        if (r == 0)
+                printf("%s: nothing to release (no driver, no override)\n", s);
+        else if (res.driver_after)
+                printf("%s: released: driver_override cleared, now on %s (was %s)\n", s, res.driver_after,
+                       res.driver_before ?: "no driver");
+        else
+                printf("%s: released: driver_override cleared; no host driver took it (was %s)\n", s,
+                       res.driver_before ?: "no driver");
         return 0;
 }
 
 int vbc_release(const VbcArgs *a, const char *arg) {
         _cleanup_(vb_context_freep) VbContext *ctx = NULL;
-        _cleanup_(vb_pci_device_done) VbPciDevice d = {};
-        _cleanup_(vb_bind_result_done) VbBindResult res = {};
-        const char *addr;
+        _cleanup_(vb_pci_list_done) VbPciList devices = {};
+        _cleanup_free_ VbPciAddress *released = NULL;
+        const VbPciDevice *d;
+        VbPciAddress addr;
+        size_t n = 0;
+        bool ok = true;
         int r;
 
-        if (open_device(a, arg, &ctx, &d) < 0)
+        if (parse_address(arg, &addr) < 0)
+                return 2;
+        if (vbc_open_context(a, &ctx) < 0)
                 return 1;
-        addr = VB_PCI_ADDRESS_STR(&d.address);
-
-        /* Mark it first, so that a running vfio-bindd does not take it back on the bind event. */
-        r = vb_runtime_set_released(vb_runtime_dir(a->platform), &d.address, true);
-        if (r < 0)
-                fprintf(stderr, "vfio-bind: Failed to mark %s as released (a running vfio-bindd may take it back): %s\n",
-                        addr, strerror(-r));
-
-        r = vb_release_device(ctx, &d.address, &res);
+        r = vb_pci_enumerate(ctx, &devices);
         if (r < 0) {
-                fprintf(stderr, "vfio-bind: %s: releasing failed: %s (%s); now on %s\n", addr,
-                        failure_words(&res, r), strerror(-r), res.driver_after ?: "no driver");
+                fprintf(stderr, "vfio-bind: Failed to look at the PCI devices: %s\n", strerror(-r));
                 return 1;
         }
-        if (r == 0)
-                printf("%s: nothing to release (no driver, no override)\n", addr);
-        else if (res.driver_after)
-                printf("%s: released: driver_override cleared, now on %s (was %s)\n", addr, res.driver_after,
-                       res.driver_before ?: "no driver");
-        else
-                printf("%s: released: driver_override cleared; no host driver took it (was %s)\n", addr,
-                       res.driver_before ?: "no driver");
-        return 0;
+        d = vb_pci_list_find(&devices, &addr);
+        if (!d) {
+                fprintf(stderr, "vfio-bind: %s: no such PCI device\n", VB_PCI_ADDRESS_STR(&addr));
+                return 1;
+        }
+        if (vb_pci_device_is_bridge(d)) {
+                fprintf(stderr, "vfio-bind: %s is a bridge; bridges are never bound or released\n", VB_PCI_ADDRESS_STR(&addr));
+                return 1;
+        }
+        released = calloc(devices.n, sizeof(VbPciAddress));
+        if (!released) {
+                fprintf(stderr, "vfio-bind: Out of memory\n");
+                return 1;
+        }
+        for (size_t i = 0; i < devices.n; i++) {
+                const VbPciDevice *m = &devices.devices[i];
+                if (!vb_pci_address_equal(&m->address, &addr) &&
+                    !(a->take_group && d->iommu_group >= 0 && m->iommu_group == d->iommu_group && !vb_pci_device_is_bridge(m)))
+                        continue;
+                if (release_one(a, ctx, &m->address) < 0)
+                        ok = false;
+                released[n++] = m->address;
+        }
+        print_group_note(ctx, d, released, n);
+        return ok ? 0 : 1;
 }

@@ -7,7 +7,7 @@
 #include "macro.h"
 #include "output.h"
 #include "pci.h"
-#include "plan.h"
+#include "selector-index.h"
 #include "vfio-bind.h"
 
 enum { COL_ADDRESS, COL_CLASS, COL_NAME, COL_DRIVER, COL_MARKS, _COL_MAX };
@@ -36,6 +36,7 @@ int vbc_groups(const VbcArgs *a) {
         _cleanup_(vb_context_freep) VbContext *ctx = NULL;
         _cleanup_(vb_pci_list_done) VbPciList devices = {};
         _cleanup_(vb_config_freep) VbConfig *config = NULL;
+        _cleanup_(vb_selector_index_freep) VbSelectorIndex *selectors = NULL;
         _cleanup_(vb_diagnostics_clear) VbDiagnostics diag = {};
         VbcNames *names = NULL;
         Row *rows = NULL;
@@ -58,6 +59,10 @@ int vbc_groups(const VbcArgs *a) {
          * depend on it. */
         if (vb_config_load_all(ctx, a->config_path, &config, &diag) < 0)
                 config = NULL;
+        if (config && vb_selector_index_new(&selectors, config->selectors, config->n_selectors) < 0) {
+                fprintf(stderr, "vfio-bind: Out of memory\n");
+                return 1;
+        }
 
         rows = calloc(devices.n ?: 1, sizeof(Row));
         names = vbc_names_new();
@@ -81,7 +86,7 @@ int vbc_groups(const VbcArgs *a) {
                     asprintf(&row->cells[COL_MARKS], "%s%s%s%s",
                              d->boot_vga ? "boot-VGA " : "",
                              bridge ? "bridge " : "",
-                             config && vb_config_selects(config, d) ? "configured " : "",
+                             selectors && vb_selector_index_match(selectors, &d->address, d->vendor, d->device) ? "configured " : "",
                              d->iommu_group < 0 ? "no-group " : "") < 0) {
                         ret = 1;
                         goto finish;
@@ -106,7 +111,7 @@ int vbc_groups(const VbcArgs *a) {
                         if (vb_pci_device_is_bridge(d))
                                 continue;
                         endpoints++;
-                        if (vb_driver_is_vfio_safe(d->driver))
+                        if (!vb_iommu_member_blocks(d))
                                 continue;
                         if (asprintf(&s, "%s%s%s", host ?: "", host ? ", " : "", d->driver) < 0) {
                                 ret = 1;

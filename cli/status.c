@@ -2,25 +2,13 @@
 /* vfio-bind status and vfio-bind check: the configured devices against this machine. */
 #include <stdio.h>
 
+#include "driver.h"
 #include "iommu.h"
 #include "macro.h"
 #include "output.h"
 #include "runtime.h"
 #include "snapshot.h"
 #include "vfio-bind.h"
-
-/* Could the device's group be handed to a guest as it stands: every endpoint on a VFIO driver
- * or driverless? */
-static bool group_viable(const VbPciList *devices, int group) {
-        if (group < 0)
-                return false;
-        for (size_t i = 0; i < devices->n; i++) {
-                const VbPciDevice *d = &devices->devices[i];
-                if (d->iommu_group == group && !vb_pci_device_is_bridge(d) && !vb_driver_is_vfio_safe(d->driver))
-                        return false;
-        }
-        return true;
-}
 
 static bool entry_on_driver(const VbPlanEntry *e) {
         return e->present && streq_ptr(e->driver_before, e->driver);
@@ -57,7 +45,7 @@ static void print_json(const VbConfig *c, const VbSnapshot *s, bool ok) {
                 fprintf(f, ", \"on_driver\": %s", entry_on_driver(e) ? "true" : "false");
                 if (e->iommu_group >= 0)
                         fprintf(f, ", \"iommu_group\": %d, \"group_viable\": %s", e->iommu_group,
-                                group_viable(&s->devices, e->iommu_group) ? "true" : "false");
+                                vb_iommu_group_viable(&s->devices, e->iommu_group) ? "true" : "false");
                 else
                         fputs(", \"iommu_group\": null, \"group_viable\": false", f);
                 fprintf(f, ", \"owns_console\": %s, \"action\": \"%s\", \"reason\": ", e->owns_console ? "true" : "false",
@@ -135,7 +123,7 @@ static int take_snapshot(const VbcArgs *a, VbContext **ret_ctx, VbConfig **ret_c
         r = vbc_load_config(a, *ret_ctx, ret_config);
         if (r < 0)
                 return r;
-        r = vb_snapshot_take(*ret_ctx, *ret_config, vb_runtime_dir(a->platform), ret);
+        r = vb_snapshot_take(*ret_ctx, *ret_config, vb_platform_runtime_dir(a->platform), ret);
         if (r < 0)
                 fprintf(stderr, "vfio-bind: Failed to look at the PCI devices: %s\n", strerror(-r));
         return r;
@@ -190,8 +178,8 @@ int vbc_status(const VbcArgs *a) {
                         printf("%snot present%s\n", VBC_YELLOW, VBC_RESET);
                 else if (on)
                         printf("%sok%s%s%s\n", VBC_GREEN, VBC_RESET,
-                               group_viable(&s.devices, e->iommu_group) ? ", group ready for a guest" : ", but the group is not viable: ",
-                               group_viable(&s.devices, e->iommu_group) ? "" : strempty(e->detail));
+                               vb_iommu_group_viable(&s.devices, e->iommu_group) ? ", group ready for a guest" : ", but the group is not viable: ",
+                               vb_iommu_group_viable(&s.devices, e->iommu_group) ? "" : strempty(e->detail));
                 else
                         printf("%snot on %s%s: %s\n", VBC_RED, e->driver, VBC_RESET, strempty(explain));
         }
@@ -235,8 +223,8 @@ int vbc_check(const VbcArgs *a) {
         if (s.holds_error)
                 WARNING("cannot tell completely what the host uses (mounts, swap, network): %s", strerror(-s.holds_error));
         if (!s.iommu_enabled)
-                PROBLEM("the IOMMU is off: add intel_iommu=on or amd_iommu=on to the kernel command line");
-        if (!vb_pci_driver_exists(ctx, c->driver) && !streq(c->driver, VB_DRIVER_DEFAULT))
+                PROBLEM("the IOMMU is off: " VB_IOMMU_HINT);
+        if (!vb_driver_exists(ctx, c->driver) && !streq(c->driver, VB_DRIVER_DEFAULT))
                 WARNING("driver %s is not loaded now; vfio-bindd will load its module at boot", c->driver);
         for (size_t i = 0; i < s.plan.n; i++) {
                 const VbPlanEntry *e = &s.plan.entries[i];

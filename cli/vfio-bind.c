@@ -15,23 +15,27 @@ static void help(void) {
                "  status                 Show each configured device, its driver and group\n"
                "  check                  Validate the configuration against this machine\n"
                "                         before a reboot\n"
-               "  bind ADDRESS           Bind one device to vfio-pci (or --driver=) now\n"
-               "  release ADDRESS        Give one device back to its host driver\n\n"
+               "  bind ADDRESS           Bind one device (with --take-group its IOMMU group) to\n"
+               "                         the configured driver now, as vfio-bindd would\n"
+               "  release ADDRESS        Give one device (or its group) back to the host\n\n"
                "Options:\n"
                "  -h --help              Show this help\n"
                "     --version           Show the version\n"
                "     --config=PATH       Read PATH instead of " VB_CONFIG_FILE " and its\n"
-               "                         drop-ins (groups, status, check)\n"
+               "                         drop-ins\n"
                "     --json              Print JSON (status)\n"
-               "     --driver=NAME       Driver for bind (default: vfio-pci)\n"
-               "     --force             Bind although the host uses the device (a mounted\n"
-               "                         file system, swap, a network interface that is up)\n\n"
+               "     --driver=NAME       Driver for bind (default: the configuration's Driver=)\n"
+               "     --dry-run           Print the plan of bind, write nothing\n"
+               "     --take-group        bind, release: every endpoint of the device's IOMMU group\n"
+               "     --force             bind although the host uses the device (a mounted\n"
+               "                         file system, swap, a network interface that is up)\n"
+               "     --release-console   bind the console's GPU although Release=no\n\n"
                "Exit status: 0 when everything is as it should be, 1 when not, 2 on bad usage.\n"
                "See the vfio-bind(1), vfio-bind.conf(5) and vfio-bindd(8) manual pages.\n");
 }
 
 int vbc_open_context(const VbcArgs *a, VbContext **ret) {
-        int r = vb_context_new_for_platform(ret, a->platform);
+        int r = vb_platform_open_context(a->platform, ret);
         if (r < 0)
                 fprintf(stderr, "vfio-bind: Failed to open sysfs: %s\n", strerror(-r));
         return r;
@@ -52,7 +56,8 @@ int vbc_load_config(const VbcArgs *a, VbContext *ctx, VbConfig **ret) {
 }
 
 int vbc_main(int argc, char **argv, const VbPlatform *platform) {
-        enum { ARG_VERSION = 0x100, ARG_CONFIG, ARG_JSON, ARG_DRIVER, ARG_FORCE };
+        enum { ARG_VERSION = 0x100, ARG_CONFIG, ARG_JSON, ARG_DRIVER, ARG_FORCE, ARG_TAKE_GROUP, ARG_RELEASE_CONSOLE,
+               ARG_DRY_RUN };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -60,6 +65,9 @@ int vbc_main(int argc, char **argv, const VbPlatform *platform) {
                 { "json", no_argument, NULL, ARG_JSON },
                 { "driver", required_argument, NULL, ARG_DRIVER },
                 { "force", no_argument, NULL, ARG_FORCE },
+                { "take-group", no_argument, NULL, ARG_TAKE_GROUP },
+                { "release-console", no_argument, NULL, ARG_RELEASE_CONSOLE },
+                { "dry-run", no_argument, NULL, ARG_DRY_RUN },
                 {}
         };
         VbcArgs a = { .platform = platform };
@@ -84,6 +92,15 @@ int vbc_main(int argc, char **argv, const VbPlatform *platform) {
                 case ARG_FORCE:
                         a.force = true;
                         break;
+                case ARG_TAKE_GROUP:
+                        a.take_group = true;
+                        break;
+                case ARG_RELEASE_CONSOLE:
+                        a.release_console = true;
+                        break;
+                case ARG_DRY_RUN:
+                        a.dry_run = true;
+                        break;
                 case ARG_DRIVER:
                         if (!vb_driver_name_is_valid(optarg)) {
                                 fprintf(stderr, "vfio-bind: invalid driver name \"%s\"\n", optarg);
@@ -106,8 +123,17 @@ int vbc_main(int argc, char **argv, const VbPlatform *platform) {
                 fprintf(stderr, "vfio-bind: --json is only understood by status\n");
                 return 2;
         }
-        if ((a.driver || a.force) && !streq(verb, "bind")) {
-                fprintf(stderr, "vfio-bind: --driver= and --force are only understood by bind\n");
+        if ((a.driver || a.force || a.release_console || a.dry_run) && !streq(verb, "bind")) {
+                fprintf(stderr, "vfio-bind: --driver=, --force, --release-console and --dry-run are only understood by bind\n");
+                return 2;
+        }
+        if (a.take_group && !streq(verb, "bind") && !streq(verb, "release")) {
+                fprintf(stderr, "vfio-bind: --take-group is only understood by bind and release\n");
+                return 2;
+        }
+        if (!streq(verb, "groups") && !streq(verb, "status") && !streq(verb, "check") && !streq(verb, "bind") &&
+            !streq(verb, "release")) {
+                fprintf(stderr, "vfio-bind: unknown command \"%s\"; see vfio-bind --help\n", verb);
                 return 2;
         }
         if (streq(verb, "bind") || streq(verb, "release")) {
@@ -125,8 +151,5 @@ int vbc_main(int argc, char **argv, const VbPlatform *platform) {
                 return vbc_groups(&a);
         if (streq(verb, "status"))
                 return vbc_status(&a);
-        if (streq(verb, "check"))
-                return vbc_check(&a);
-        fprintf(stderr, "vfio-bind: unknown command \"%s\"; see vfio-bind --help\n", verb);
-        return 2;
+        return vbc_check(&a);
 }

@@ -4,7 +4,7 @@
 #include <stdbool.h>
 
 #include "config.h"
-#include "context.h"
+#include "platform.h"
 
 /* The whole program; PLATFORM NULL means the real machine. Returns the exit code. */
 int vbc_main(int argc, char **argv, const VbPlatform *platform);
@@ -14,6 +14,9 @@ typedef struct VbcArgs {
         const char *driver;      /* --driver= (bind) */
         bool json;               /* --json */
         bool force;              /* --force (bind) */
+        bool take_group;         /* --take-group (bind, release) */
+        bool release_console;    /* --release-console (bind) */
+        bool dry_run;            /* --dry-run (bind) */
         const VbPlatform *platform;
 } VbcArgs;
 

@@ -83,9 +83,18 @@ static int tracked_load(void *userdata, VbContext *ctx, const char *driver) {
         return r;
 }
 
+static void tracked_drop_caches(void *userdata) {
+        Tracker *t = userdata;
+
+        if (t->inner->drop_caches)
+                t->inner->drop_caches(t->inner_userdata);
+}
+
+/* No unref: the context keeps owning the kernel it was first given. */
 static const VbKernelOps tracked_ops = {
         .write_attr = tracked_write,
         .load_driver = tracked_load,
+        .drop_caches = tracked_drop_caches,
 };
 
 int bind_job_track_context(VbContext *ctx, BindJobTracker **ret) {

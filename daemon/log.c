@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "time-util.h"
 #include "macro.h"
 
 #define PID_FMT "%d"
@@ -39,10 +40,6 @@ void vbd_log_open(const char *identifier) {
         log_journal = stderr_is_journal();
         if (level && (streq(level, "debug") || streq(level, "7")))
                 log_max_level = LOG_DEBUG;
-}
-
-void vbd_log_set_max_level(int level) {
-        log_max_level = level;
 }
 
 int vbd_log_get_max_level(void) {
@@ -114,15 +111,9 @@ void vbd_log_library(void *userdata, int priority, const char *file, int line, c
         vbd_log_fullv(priority, NULL, format, args);
 }
 
-static uint64_t now_usec(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
-}
-
 void vbd_log_sync(uint64_t timeout_usec) {
         sd_journal *j = NULL;
-        uint64_t deadline = now_usec() + timeout_usec;
+        uint64_t deadline = vb_now_usec() + timeout_usec;
         sd_id128_t boot;
         char match[64];
 
@@ -148,7 +139,7 @@ void vbd_log_sync(uint64_t timeout_usec) {
                         n++;
                 if (n >= log_journal_sent)
                         break;
-                now = now_usec();
+                now = vb_now_usec();
                 if (now >= deadline)
                         break;
                 (void) sd_journal_wait(j, deadline - now);

@@ -22,7 +22,6 @@ typedef struct VbdLogFields {
 } VbdLogFields;
 
 void vbd_log_open(const char *identifier);
-void vbd_log_set_max_level(int level);
 int vbd_log_get_max_level(void);
 bool vbd_log_to_journal(void);
 

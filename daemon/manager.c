@@ -1,21 +1,20 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The service: a udev monitor started before the first sysfs scan, a pass that turns the
- * configuration and a snapshot of the machine into a plan and applies it, READY=1 once every
- * selected device is settled or Timeout= has run out, and the same pass again for every
- * relevant uevent afterwards.
+ * The service: a udev monitor started before the first sysfs scan, and one settle path (at
+ * start, on a relevant uevent, on SIGHUP, when a hung write returns) that looks at the machine,
+ * plans, applies the plan (lib/apply) and reports what happened: a journal entry per change of a
+ * device's state, and STATUS=. READY=1 once every selected device is settled or Timeout= has run
+ * out.
  */
 #include <libudev.h>
 #include <signal.h>
 #include <stdio.h>
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
-#include <time.h>
 
-#include "bind-job.h"
-#include "bind.h"
-#include "console.h"
+#include "apply.h"
 #include "iommu.h"
+#include "bind-job.h"
 #include "load.h"
 #include "log.h"
 #include "macro.h"
@@ -23,19 +22,22 @@
 #include "pci.h"
 #include "plan.h"
 #include "runtime.h"
+#include "selector-index.h"
 #include "snapshot.h"
+#include "strv.h"
+#include "time-util.h"
 
-#define USEC_PER_SEC UINT64_C(1000000)
-#define USEC_PER_MSEC UINT64_C(1000)
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
 
 /* What the daemon remembers of one device between passes. */
 typedef struct DeviceState {
         VbPciAddress address;
-        char *logged;  /* the last state that was logged, so that a pass logs only changes */
-        char *failure; /* the last bind failure; no automatic retry until the device is re-added */
-        char *forced;  /* bound by Force= although the host used it: what it used it for */
-        BindJob *stuck; /* a bind whose sysfs write has not returned */
+        VbDeviceState state; /* after the last pass */
+        bool seen;           /* state holds a pass's result */
+        char *logged;        /* the last text logged, so that a pass logs only changes */
+        char *failure;       /* the last bind failure; not tried again until it is added anew */
+        char *forced;        /* bound by Force= although the host used it: what it used it for */
+        BindJob *stuck;      /* a bind whose sysfs write has not returned */
         sd_event_source *stuck_source;
         uint64_t stuck_since;
 } DeviceState;
@@ -50,11 +52,12 @@ struct Manager {
         VbContext *ctx;
         BindJobTracker *tracker;
         VbConfig *config;
+        VbSelectorIndex *selectors; /* of config, for telling which uevents concern us */
         ManagerOptions options;
 
-        DeviceState *devices;
+        DeviceState *devices; /* ordered by address */
         size_t n_devices;
-        int *groups; /* IOMMU groups of the selected devices in the last pass */
+        int *groups; /* IOMMU groups of the devices of the last plan */
         size_t n_groups;
 
         uint64_t start_usec;
@@ -67,19 +70,6 @@ struct Manager {
         bool failed; /* a present selected device did not end on its driver */
         int holds_error; /* the last interlock read error that was logged */
 };
-
-static uint64_t now_usec(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
-}
-
-static void format_duration(uint64_t usec, char *buf, size_t size) {
-        if (usec % USEC_PER_SEC == 0)
-                snprintf(buf, size, "%" PRIu64 "s", usec / USEC_PER_SEC);
-        else
-                snprintf(buf, size, "%" PRIu64 "ms", usec / USEC_PER_MSEC);
-}
 
 static void device_state_done(DeviceState *d) {
         free(d->logged);
@@ -97,11 +87,8 @@ static void device_states_clear(Manager *m) {
         m->n_devices = 0;
 }
 
-/* The state of the device at A, created if new. The states are kept ordered by address, so a
- * pass over many devices stays O(n log n). The pointer is valid until the next call. */
-static DeviceState *device_state(Manager *m, const VbPciAddress *a) {
+static DeviceState *device_state_find(Manager *m, const VbPciAddress *a, size_t *ret_index) {
         size_t lo = 0, hi = m->n_devices;
-        DeviceState *d;
 
         while (lo < hi) {
                 size_t mid = lo + (hi - lo) / 2;
@@ -113,6 +100,20 @@ static DeviceState *device_state(Manager *m, const VbPciAddress *a) {
                 else
                         hi = mid;
         }
+        if (ret_index)
+                *ret_index = lo;
+        return NULL;
+}
+
+/* The state of the device at A, created if new. The states are kept ordered by address, so a
+ * pass over many devices stays O(n log n). The pointer is valid until the next call. */
+static DeviceState *device_state(Manager *m, const VbPciAddress *a) {
+        DeviceState *d;
+        size_t lo;
+
+        d = device_state_find(m, a, &lo);
+        if (d)
+                return d;
         d = realloc(m->devices, (m->n_devices + 1) * sizeof(DeviceState));
         if (!d)
                 return NULL;
@@ -123,15 +124,18 @@ static DeviceState *device_state(Manager *m, const VbPciAddress *a) {
         return &m->devices[lo];
 }
 
+static void device_state_forget_failure(DeviceState *s) {
+        free(s->failure);
+        s->failure = NULL;
+}
+
 /* Log TEXT for the device unless it is what was logged last for it. */
-static void log_device_once(Manager *m, DeviceState *s, int priority, const VbdLogFields *f, const char *text) {
-        if (s && streq_ptr(s->logged, text))
+static void log_device_once(DeviceState *s, int priority, const VbdLogFields *f, const char *text) {
+        if (streq_ptr(s->logged, text))
                 return;
         vbd_log_full(priority, f, "%s: %s", VB_PCI_ADDRESS_STR(f->device), text);
-        if (s) {
-                free(s->logged);
-                s->logged = strdup(text);
-        }
+        free(s->logged);
+        s->logged = strdup(text);
 }
 
 static const char *bind_failure_words(int error, const VbBindResult *res) {
@@ -153,7 +157,7 @@ static const char *bind_failure_words(int error, const VbBindResult *res) {
         }
 }
 
-static int manager_pass_and_settle(Manager *m);
+static int manager_settle(Manager *m);
 
 static void keepalive(void *userdata) {
         /* Waiting for a bind must not look like a hang to the service manager. */
@@ -169,121 +173,87 @@ static int on_stuck_returned(sd_event_source *source, int fd, uint32_t revents, 
 
                 if (s->stuck_source != source)
                         continue;
-                t = now_usec() - s->stuck_since;
+                t = vb_now_usec() - s->stuck_since;
                 vbd_log_full(LOG_WARNING, &(VbdLogFields) { .device = &s->address, .action = "unstuck" },
                              "%s: the write that hung returned after %" PRIu64 "s; looking at the device again",
                              VB_PCI_ADDRESS_STR(&s->address), t / USEC_PER_SEC);
                 s->stuck_source = sd_event_source_disable_unref(s->stuck_source);
                 s->stuck = bind_job_unref(s->stuck);
-                free(s->failure);
-                s->failure = NULL;
+                device_state_forget_failure(s);
                 free(s->logged);
                 s->logged = NULL;
                 break;
         }
-        (void) manager_pass_and_settle(m);
+        (void) manager_settle(m);
         return 0;
 }
 
-static int apply_bind(Manager *m, const VbPlanEntry *e, DeviceState *s) {
-        _cleanup_(vb_bind_result_done) VbBindResult res = {};
-        _cleanup_free_ char *text = NULL;
-        uint64_t now = now_usec(), deadline;
+/* VbApplyOps.bind: the bind runs in a thread of its own and may take until a deadline; a write
+ * that hangs in the kernel leaves a stuck job behind, watched until it returns. */
+static int bind_with_deadline(void *userdata, VbContext *ctx, const VbPlanEntry *e, bool unbind_host,
+                              VbBindResult *ret, char **ret_stuck) {
+        Manager *m = userdata;
+        uint64_t now = vb_now_usec(), deadline;
         BindJob *stuck = NULL;
+        DeviceState *s;
         int r = 0, k;
 
         /* Before READY=1 a bind may take until Timeout= (at least a second); afterwards it may take
          * Timeout= (at least five seconds) of its own. */
         deadline = m->ready ? now + MAX(m->config->timeout_usec, 5 * USEC_PER_SEC)
                             : MAX(m->start_usec + m->config->timeout_usec, now + USEC_PER_SEC);
-        k = bind_job_run(m->ctx, &e->address, e->driver, m->config->unbind_host, deadline, keepalive, m,
-                         &r, &res, &stuck);
+        k = bind_job_run(ctx, &e->address, e->driver, unbind_host, deadline, keepalive, m, &r, ret, &stuck);
         if (k == -ETIMEDOUT) {
-                _cleanup_free_ char *what = bind_job_describe(stuck);
-                char t[32];
-
-                format_duration((now_usec() - now + USEC_PER_SEC / 2) / USEC_PER_SEC * USEC_PER_SEC, t, sizeof(t));
+                s = device_state(m, &e->address);
+                if (!s) {
+                        bind_job_unref(stuck);
+                        return -ENOMEM;
+                }
                 s->stuck = stuck;
                 s->stuck_since = now;
                 if (sd_event_add_io(m->event, &s->stuck_source, bind_job_fd(stuck), EPOLLIN, on_stuck_returned, m) < 0)
                         s->stuck_source = NULL;
-                if (asprintf(&text, "stuck: %s has not returned after %s (the driver hangs in the kernel; "
-                             "the device is left alone until it returns)", what ?: "a write", t) < 0)
-                        return -ENOMEM;
-                log_device_once(m, s, LOG_ERR, &(VbdLogFields) { .device = &e->address, .action = "stuck",
-                                .driver_before = e->driver_before, .driver_after = NULL, .error = ETIMEDOUT }, text);
-                free(s->failure);
-                s->failure = TAKE_PTR(text);
-                return 0;
+                *ret_stuck = bind_job_describe(stuck) ?: strdup("a write");
+                return -ETIMEDOUT;
         }
         if (k < 0)
                 return k; /* no thread could be started */
-        if (r >= 0) {
-                free(s->failure);
-                s->failure = NULL;
-                if (res.module_loaded)
-                        vbd_log_full(LOG_INFO, &(VbdLogFields) { .device = &e->address, .action = "load-module",
-                                     .driver_before = res.driver_before, .driver_after = res.driver_before },
-                                     "%s: loaded the kernel module for %s", VB_PCI_ADDRESS_STR(&e->address), e->driver);
-                if (asprintf(&text, r > 0 ? "bound to %s (was %s)" : "already on %s", e->driver, res.driver_before ?: "no driver") < 0)
-                        return -ENOMEM;
-                log_device_once(m, s, LOG_NOTICE, &(VbdLogFields) { .device = &e->address, .action = r > 0 ? "bind" : "leave",
-                                .driver_before = res.driver_before, .driver_after = res.driver_after }, text);
-                return 1;
-        }
+        return r;
+}
 
-        if (asprintf(&text, "binding to %s failed: %s (%s); now on %s%s%s", e->driver, bind_failure_words(r, &res),
-                     strerror(-r), res.driver_after ?: "no driver",
-                     res.rolled_back ? ", driver_override cleared again" : "",
-                     res.override_left ? ", driver_override left at the driver so that no host driver takes it" : "") < 0)
+static int remember_group(Manager *m, int g) {
+        int *p;
+
+        if (g < 0)
+                return 0;
+        for (size_t i = 0; i < m->n_groups; i++)
+                if (m->groups[i] == g)
+                        return 0;
+        p = realloc(m->groups, (m->n_groups + 1) * sizeof(int));
+        if (!p)
                 return -ENOMEM;
-        log_device_once(m, s, LOG_ERR, &(VbdLogFields) { .device = &e->address, .action = "bind-failed",
-                        .driver_before = res.driver_before, .driver_after = res.driver_after, .error = r }, text);
-        free(s->failure);
-        s->failure = TAKE_PTR(text);
+        m->groups = p;
+        m->groups[m->n_groups++] = g;
         return 0;
 }
 
-static int strv_append_printf(char ***l, size_t *n, const char *format, ...) __attribute__((format(printf, 3, 4)));
-static int strv_append_printf(char ***l, size_t *n, const char *format, ...) {
-        char **p, *s;
-        va_list ap;
-        int r;
+/* What one pass says: the devices on the driver, and what is wrong, device by device. */
+typedef struct Report {
+        char **ok;
+        size_t n_ok;
+        char **problems;
+        size_t n_problems;
+        bool failed;
+} Report;
 
-        va_start(ap, format);
-        r = vasprintf(&s, format, ap);
-        va_end(ap);
-        if (r < 0)
-                return -ENOMEM;
-        p = realloc(*l, (*n + 2) * sizeof(char *));
-        if (!p) {
-                free(s);
-                return -ENOMEM;
-        }
-        p[(*n)++] = s;
-        p[*n] = NULL;
-        *l = p;
-        return 0;
+static void report_done(Report *r) {
+        strv_free(r->ok);
+        strv_free(r->problems);
 }
 
-static char *strv_join(char **l, const char *sep) {
-        size_t len = 1;
-        char *s, *p;
-
-        for (char **i = l; i && *i; i++)
-                len += strlen(*i) + strlen(sep);
-        s = p = malloc(len);
-        if (!s)
-                return NULL;
-        *p = '\0';
-        for (char **i = l; i && *i; i++)
-                p = stpcpy(stpcpy(p, i == l ? "" : sep), *i);
-        return s;
-}
-
-/* STATUS=: "2/2 devices on vfio-pci: 0000:01:00.0 0000:01:00.1; console released", then what is
- * wrong, device by device. */
-static int update_status(Manager *m, const VbPlan *plan, char **ok, size_t n_ok, char **problems) {
+/* STATUS=: "2/2 devices on vfio-pci: 0000:01:00.0 0000:01:00.1; console released (…)", then what
+ * is wrong, device by device. */
+static int update_status(Manager *m, const VbPlan *plan, const Report *rep) {
         _cleanup_free_ char *ok_list = NULL, *problem_list = NULL, *status = NULL;
         size_t total = 0;
         int r;
@@ -293,8 +263,8 @@ static int update_status(Manager *m, const VbPlan *plan, char **ok, size_t n_ok,
                         total++;
         total += plan->n_unmatched;
 
-        ok_list = strv_join(ok, " ");
-        problem_list = strv_join(problems, "; ");
+        ok_list = strv_join(rep->ok, " ");
+        problem_list = strv_join(rep->problems, "; ");
         if (!ok_list || !problem_list)
                 return -ENOMEM;
 
@@ -303,8 +273,8 @@ static int update_status(Manager *m, const VbPlan *plan, char **ok, size_t n_ok,
         else if (m->config->n_selectors == 0)
                 r = asprintf(&status, "no devices configured");
         else
-                r = asprintf(&status, "%zu/%zu devices on %s%s%s%s%s%s%s%s", n_ok, total, m->config->driver,
-                             n_ok ? ": " : "", ok_list,
+                r = asprintf(&status, "%zu/%zu devices on %s%s%s%s%s%s%s%s", rep->n_ok, total, m->config->driver,
+                             rep->n_ok ? ": " : "", ok_list,
                              m->console_released ? "; console released (" : "",
                              m->console_released ? strempty(m->console_released_text) : "",
                              m->console_released ? ")" : "",
@@ -327,57 +297,248 @@ static int update_status(Manager *m, const VbPlan *plan, char **ok, size_t n_ok,
         return 0;
 }
 
-static bool remember_group(Manager *m, int g) {
-        int *p;
-
-        if (g < 0)
-                return true;
-        for (size_t i = 0; i < m->n_groups; i++)
-                if (m->groups[i] == g)
-                        return true;
-        p = realloc(m->groups, (m->n_groups + 1) * sizeof(int));
-        if (!p)
-                return false;
-        m->groups = p;
-        m->groups[m->n_groups++] = g;
-        return true;
-}
-
-static int release_console(Manager *m, const VbPlan *plan, const VbConsoleState *console) {
-        _cleanup_(vb_console_release_done) VbConsoleRelease rel = {};
+/* The console and the module, as the pass left them. */
+static void report_console(Manager *m, const VbPlan *p, const VbApply *a) {
         const VbPciAddress *owner = NULL;
-        int r;
 
-        for (size_t i = 0; i < plan->n && !owner; i++)
-                if (plan->entries[i].owns_console)
-                        owner = &plan->entries[i].address;
+        for (size_t i = 0; i < p->n && !owner; i++)
+                if (p->entries[i].owns_console && p->entries[i].action == VB_ACTION_BIND)
+                        owner = &p->entries[i].address;
 
-        r = vb_console_release(m->ctx, console, &rel);
-        if (r < 0)
-                return vbd_log_full(LOG_ERR, &(VbdLogFields) { .device = owner, .error = r },
-                                    "releasing the console failed after %s: %s; binding may fail with \"can't reserve\"",
-                                    rel.released ?: "nothing", strerror(-r));
-        if (r > 0) {
+        if (a->module_error < 0)
+                vbd_log_full(LOG_ERR, &(VbdLogFields) { .device = owner, .error = a->module_error },
+                             "loading the module of %s failed (%s): nothing is bound%s", p->driver,
+                             a->module_error == -ENOENT ? "no kernel module provides it" : strerror(-a->module_error),
+                             p->release_console ? ", and the console is left alone" : "");
+        else if (a->module_loaded)
+                vbd_log(LOG_INFO, "loaded the kernel module for %s", p->driver);
+
+        if (a->console_error < 0)
+                vbd_log_full(LOG_ERR, &(VbdLogFields) { .device = owner, .error = a->console_error },
+                             "releasing the console failed after %s: %s; binding may fail with \"can't reserve\"",
+                             a->console_text ?: "nothing", strerror(-a->console_error));
+        if (a->console_released) {
                 m->console_released = true;
                 free(m->console_released_text);
-                m->console_released_text = strdup(rel.released);
+                m->console_released_text = strdup(a->console_text);
                 vbd_log_full(LOG_NOTICE, &(VbdLogFields) { .device = owner, .action = "release-console" },
-                             "released the console: %s (%s)", rel.released, plan->console_reason);
+                             "released the console: %s (%s)", a->console_text, strempty(p->console_reason));
         }
+}
+
+static int report_failure(DeviceState *s, const VbPlanEntry *e, const VbApplyResult *res, const VbPlan *p,
+                          char **ret) {
+        const VbBindResult *b = &res->bind;
+        const char *cause = res->cause < p->n ? VB_PCI_ADDRESS_STR(&p->entries[res->cause].address) : "a member";
+        int r = -1;
+
+        switch (res->state) {
+        case VB_DEVICE_FAILED:
+                r = asprintf(ret, "binding to %s failed: %s (%s); now on %s%s%s", e->driver,
+                             bind_failure_words(res->error, b), strerror(-res->error), b->driver_after ?: "no driver",
+                             b->rolled_back ? ", driver_override cleared again" : "",
+                             b->override_left ? ", driver_override left at the driver so that no host driver takes it" : "");
+                break;
+        case VB_DEVICE_STUCK: {
+                char t[32];
+
+                vb_format_duration((vb_now_usec() - s->stuck_since + USEC_PER_SEC / 2) / USEC_PER_SEC * USEC_PER_SEC, t,
+                                   sizeof(t));
+                r = asprintf(ret, "stuck: %s has not returned after %s (the driver hangs in the kernel; the device is "
+                             "left alone until it returns)", res->stuck, t);
+                break;
+        }
+        case VB_DEVICE_ROLLED_BACK:
+                r = asprintf(ret, "rolled back to %s: %s of its IOMMU group failed to bind, so the group is not "
+                             "left half on %s (Group=%s)%s", res->restore.driver_after ?: "no driver", cause, e->driver,
+                             vb_group_policy_to_string(p->group),
+                             res->restore.override_left ? "; driver_override left at the driver so that no host driver takes it" : "");
+                break;
+        case VB_DEVICE_RESTORE_FAILED:
+                r = asprintf(ret, "bound to %s, then %s of its IOMMU group failed, and putting it back on %s failed: "
+                             "%s (%s); now on %s", e->driver, cause, res->bind.driver_before ?: "no driver",
+                             bind_failure_words(res->error, &res->restore), strerror(-res->error),
+                             res->restore.driver_after ?: "no driver");
+                break;
+        case VB_DEVICE_SKIPPED:
+                r = asprintf(ret, "not tried: %s of its IOMMU group failed first (Group=%s)", cause,
+                             vb_group_policy_to_string(p->group));
+                break;
+        default:
+                return -EINVAL;
+        }
+        return r < 0 ? -ENOMEM : 0;
+}
+
+/* One entry's result: its journal entry (when it changed) and its part of STATUS=. */
+static int report_entry(Manager *m, const VbPlan *p, size_t i, const VbApplyResult *res, Report *rep) {
+        const VbPlanEntry *e = &p->entries[i];
+        const char *addr = VB_PCI_ADDRESS_STR(&e->address);
+        _cleanup_free_ char *text = NULL;
+        DeviceState *s;
+        VbdLogFields f = { .device = &e->address, .driver_before = e->driver_before, .driver_after = e->driver_before };
+        char timeout[32];
+        bool on_driver = vb_apply_result_on_driver(res);
+        VbDeviceState before;
+        bool seen;
+        int r = 0;
+
+        s = device_state(m, &e->address);
+        if (!s)
+                return -ENOMEM;
+        before = s->state;
+        seen = s->seen;
+        s->state = res->state;
+        s->seen = true;
+        vb_format_duration(m->config->timeout_usec, timeout, sizeof(timeout));
+
+        switch (res->state) {
+        case VB_DEVICE_ON_DRIVER:
+                r = vb_plan_entry_explain(e, &text);
+                if (r < 0)
+                        return r;
+                f.action = "leave";
+                /* After our own bind, "already on" is no news. */
+                if (seen && before == VB_DEVICE_BOUND && !e->detail) {
+                        free(s->logged);
+                        s->logged = TAKE_PTR(text);
+                        break;
+                }
+                log_device_once(s, e->detail ? LOG_WARNING : LOG_INFO, &f, text);
+                if (e->detail)
+                        r = strv_extend_printf(&rep->problems, &rep->n_problems, "%s %s", addr, e->detail);
+                break;
+        case VB_DEVICE_BOUND:
+                device_state_forget_failure(s);
+                if (e->forced) {
+                        free(s->forced);
+                        s->forced = strdup(e->in_use);
+                }
+                if (asprintf(&text, res->bind.changed ? "bound to %s (was %s)" : "already on %s", e->driver,
+                             res->bind.driver_before ?: "no driver") < 0)
+                        return -ENOMEM;
+                f.action = res->bind.changed ? "bind" : "leave";
+                f.driver_before = res->bind.driver_before;
+                f.driver_after = res->bind.driver_after;
+                log_device_once(s, LOG_NOTICE, &f, text);
+                break;
+        case VB_DEVICE_FAILED:
+        case VB_DEVICE_STUCK:
+        case VB_DEVICE_ROLLED_BACK:
+        case VB_DEVICE_RESTORE_FAILED:
+        case VB_DEVICE_SKIPPED: {
+                const VbBindResult *after = res->state == VB_DEVICE_ROLLED_BACK || res->state == VB_DEVICE_RESTORE_FAILED ?
+                                                    &res->restore : &res->bind;
+                static const char *const actions[_VB_DEVICE_STATE_MAX] = {
+                        [VB_DEVICE_FAILED] = "bind-failed",
+                        [VB_DEVICE_STUCK] = "stuck",
+                        [VB_DEVICE_ROLLED_BACK] = "rollback",
+                        [VB_DEVICE_RESTORE_FAILED] = "rollback-failed",
+                        [VB_DEVICE_SKIPPED] = "skip",
+                };
+
+                r = report_failure(s, e, res, p, &text);
+                if (r < 0)
+                        return r;
+                f.action = actions[res->state];
+                f.driver_before = res->bind.driver_before ?: e->driver_before;
+                f.driver_after = after->driver_after;
+                f.error = res->state == VB_DEVICE_SKIPPED || res->state == VB_DEVICE_ROLLED_BACK ? 0 : -res->error;
+                log_device_once(s, res->state == VB_DEVICE_ROLLED_BACK || res->state == VB_DEVICE_SKIPPED ? LOG_WARNING :
+                                LOG_ERR, &f, text);
+                rep->failed = true;
+                r = strv_extend_printf(&rep->problems, &rep->n_problems, "%s %s", addr, text);
+                /* The device that failed is not tried again until it is added anew; the members
+                 * put back are refused by the plan as long as it stays so. */
+                if (r >= 0 && (res->state == VB_DEVICE_FAILED || res->state == VB_DEVICE_STUCK ||
+                               res->state == VB_DEVICE_RESTORE_FAILED)) {
+                        free(s->failure);
+                        s->failure = TAKE_PTR(text);
+                }
+                break;
+        }
+        case VB_DEVICE_REFUSED:
+                if (e->reason == VB_REASON_FAILED) {
+                        /* Said when it failed; the status keeps saying it. */
+                        rep->failed = true;
+                        r = strv_extend_printf(&rep->problems, &rep->n_problems, "%s %s", addr,
+                                               s->failure ?: "failed before");
+                        break;
+                }
+                r = vb_plan_entry_explain(e, &text);
+                if (r < 0)
+                        return r;
+                f.action = e->reason == VB_REASON_DISABLED ? "disabled" : e->reason == VB_REASON_RELEASED ? "held" : "refuse";
+                log_device_once(s, e->reason == VB_REASON_DISABLED || e->reason == VB_REASON_RELEASED ? LOG_NOTICE : LOG_WARNING,
+                                &f, text);
+                if (e->reason == VB_REASON_DISABLED || e->reason == VB_REASON_BRIDGE)
+                        break;
+                if (e->reason == VB_REASON_RELEASED) {
+                        r = strv_extend_printf(&rep->problems, &rep->n_problems, "%s released by hand", addr);
+                        break;
+                }
+                rep->failed = true;
+                if (e->reason == VB_REASON_NO_IOMMU)
+                        r = strv_extend_printf(&rep->problems, &rep->n_problems, "%s not bound", addr);
+                else
+                        r = strv_extend_printf(&rep->problems, &rep->n_problems, "%s %s", addr, text);
+                break;
+        case VB_DEVICE_MISSING:
+                f.action = m->timed_out ? "missing" : "wait";
+                if (asprintf(&text, m->timed_out ? "not present after %s" : "not present yet, waiting up to %s", timeout) < 0)
+                        return -ENOMEM;
+                log_device_once(s, m->timed_out ? LOG_WARNING : LOG_INFO, &f, text);
+                if (m->timed_out)
+                        r = strv_extend_printf(&rep->problems, &rep->n_problems, "%s missing after %s", addr, timeout);
+                else
+                        r = strv_extend_printf(&rep->problems, &rep->n_problems, "waiting for %s", addr);
+                break;
+        default:
+                break;
+        }
+        if (r < 0)
+                return r;
+        if (on_driver && s->forced) {
+                r = strv_extend_printf(&rep->problems, &rep->n_problems, "%s FORCED although the host used it (%s)", addr,
+                                       s->forced);
+                if (r < 0)
+                        return r;
+        }
+        if (on_driver)
+                return strv_extend_printf(&rep->ok, &rep->n_ok, "%s", addr);
         return 0;
 }
 
-/* One pass: snapshot, plan, console, binds, status. */
+/* The devices whose bind failed before (remembered until they are added anew or a reload). */
+static int failed_devices(Manager *m, VbPciAddress **ret, size_t *ret_n) {
+        _cleanup_free_ VbPciAddress *l = NULL;
+        size_t n = 0;
+
+        l = malloc((m->n_devices ?: 1) * sizeof(VbPciAddress));
+        if (!l)
+                return -ENOMEM;
+        for (size_t i = 0; i < m->n_devices; i++)
+                if (m->devices[i].failure || m->devices[i].stuck)
+                        l[n++] = m->devices[i].address;
+        *ret = TAKE_PTR(l);
+        *ret_n = n;
+        return 0;
+}
+
+/* One pass: look, plan, apply, report. Returns 1 when every selected device is settled (the plan
+ * is complete), 0 when some are still awaited, or a negative errno. */
 static int manager_pass(Manager *m) {
         _cleanup_(vb_snapshot_done) VbSnapshot snap = {};
-        _cleanup_strv_free_ char **ok = NULL, **problems = NULL;
+        _cleanup_(vb_apply_done) VbApply applied = {};
+        _cleanup_(report_done) Report rep = {};
         const VbPlan *p = &snap.plan;
-        size_t n_ok = 0, n_problems = 0;
-        bool failed = false;
-        char timeout[32];
         int r;
 
-        r = vb_snapshot_take(m->ctx, m->config, m->options.runtime_dir, &snap);
+        r = vb_snapshot_read(m->ctx, m->options.runtime_dir, &snap);
+        if (r >= 0)
+                r = failed_devices(m, &snap.failed, &snap.n_failed);
+        if (r >= 0)
+                r = vb_snapshot_plan(m->ctx, m->config, &snap);
         if (r < 0)
                 return vbd_log_full(LOG_ERR, &(VbdLogFields) { .error = r }, "Failed to look at the PCI devices: %s", strerror(-r));
         if (!snap.have_console)
@@ -389,156 +550,58 @@ static int manager_pass(Manager *m) {
                              strerror(-snap.holds_error));
         m->holds_error = snap.holds_error;
 
-        if (!p->iommu_enabled && !m->config->disabled) {
+        for (size_t i = 0; i < p->n; i++) {
+                const VbPlanEntry *e = &p->entries[i];
+                if (e->action == VB_ACTION_BIND && e->forced)
+                        vbd_log_full(LOG_WARNING, &(VbdLogFields) { .device = &e->address, .action = "force",
+                                     .driver_before = e->driver_before, .driver_after = e->driver_before },
+                                     "%s: FORCED by Force=: binding to %s although the host uses it: %s",
+                                     VB_PCI_ADDRESS_STR(&e->address), e->driver, e->in_use);
+        }
+        r = vb_apply(m->ctx, p, snap.have_console ? &snap.console : NULL,
+                     &(VbApplyOps) { .bind = bind_with_deadline, .userdata = m }, &applied);
+        if (r < 0)
+                return r;
+
+        report_console(m, p, &applied);
+        if (!p->iommu_enabled && !m->config->disabled)
                 for (size_t i = 0; i < p->n; i++)
                         if (p->entries[i].reason == VB_REASON_NO_IOMMU) {
-                                r = strv_append_printf(&problems, &n_problems,
-                                                       "IOMMU off: no IOMMU groups (add intel_iommu=on or amd_iommu=on to the kernel command line)");
+                                r = strv_extend_printf(&rep.problems, &rep.n_problems,
+                                                       "IOMMU off: no IOMMU groups (" VB_IOMMU_HINT ")");
                                 if (r < 0)
                                         return r;
                                 break;
                         }
-        }
-
-        /* The console goes first: before the device that owns it is bound. But only when the
-         * driver can be had at all: without its module nothing will be bound, and the host would
-         * lose its console for nothing. */
-        if (p->release_console && snap.have_console) {
-                r = vb_context_load_driver(m->ctx, m->config->driver);
-                if (r < 0)
-                        vbd_log_full(LOG_ERR, &(VbdLogFields) { .error = r },
-                                     "loading the module of %s failed (%s): the console is left alone",
-                                     m->config->driver, r == -ENOENT ? "no kernel module provides it" : strerror(-r));
-                else
-                        (void) release_console(m, p, &snap.console);
-        }
 
         free(m->groups);
         m->groups = NULL;
         m->n_groups = 0;
-
-        format_duration(m->config->timeout_usec, timeout, sizeof(timeout));
         for (size_t i = 0; i < p->n; i++) {
-                const VbPlanEntry *e = &p->entries[i];
-                DeviceState *s = device_state(m, &e->address);
-                _cleanup_free_ char *explain = NULL;
-                const char *addr = VB_PCI_ADDRESS_STR(&e->address);
-                VbdLogFields f = { .device = &e->address, .driver_before = e->driver_before, .driver_after = e->driver_before };
-                bool on_driver = false;
-
-                if (!s || !remember_group(m, e->iommu_group))
-                        return -ENOMEM;
-                r = vb_plan_entry_explain(e, &explain);
+                r = remember_group(m, p->entries[i].iommu_group);
+                if (r >= 0)
+                        r = report_entry(m, p, i, &applied.results[i], &rep);
                 if (r < 0)
                         return r;
-
-                switch (e->action) {
-                case VB_ACTION_LEAVE:
-                        f.action = "leave";
-                        /* After our own bind, "already on" is no news. */
-                        if (!e->detail && s->logged && strneq(s->logged, "bound to ", 9)) {
-                                free(s->logged);
-                                s->logged = strdup(explain);
-                        }
-                        log_device_once(m, s, e->detail ? LOG_WARNING : LOG_INFO, &f, explain);
-                        on_driver = true;
-                        if (e->detail)
-                                r = strv_append_printf(&problems, &n_problems, "%s %s", addr, e->detail);
-                        break;
-                case VB_ACTION_BIND:
-                        if (s->failure) {
-                                /* Failed before: no retry loop; a new add event or a reload clears it. */
-                                r = strv_append_printf(&problems, &n_problems, "%s %s", addr, s->failure);
-                                failed = true;
-                                break;
-                        }
-                        if (e->forced)
-                                vbd_log_full(LOG_WARNING, &(VbdLogFields) { .device = &e->address, .action = "force",
-                                             .driver_before = e->driver_before, .driver_after = e->driver_before },
-                                             "%s: FORCED by Force=: binding to %s although the host uses it: %s",
-                                             addr, e->driver, e->in_use);
-                        r = apply_bind(m, e, s);
-                        if (r < 0)
-                                return r;
-                        on_driver = r > 0;
-                        if (on_driver && e->forced) {
-                                free(s->forced);
-                                s->forced = strdup(e->in_use);
-                        }
-                        if (!on_driver) {
-                                failed = true;
-                                r = strv_append_printf(&problems, &n_problems, "%s %s", addr, s->failure);
-                        }
-                        break;
-                case VB_ACTION_REFUSE:
-                        f.action = e->reason == VB_REASON_DISABLED ? "disabled" :
-                                   e->reason == VB_REASON_RELEASED ? "held" : "refuse";
-                        log_device_once(m, s, e->reason == VB_REASON_DISABLED || e->reason == VB_REASON_RELEASED ?
-                                        LOG_NOTICE : LOG_WARNING, &f, explain);
-                        if (e->reason == VB_REASON_DISABLED || e->reason == VB_REASON_BRIDGE)
-                                break;
-                        if (e->reason == VB_REASON_RELEASED) {
-                                r = strv_append_printf(&problems, &n_problems, "%s released by hand", addr);
-                                break;
-                        }
-                        failed = true;
-                        if (e->reason == VB_REASON_NO_IOMMU)
-                                r = strv_append_printf(&problems, &n_problems, "%s not bound", addr);
-                        else
-                                r = strv_append_printf(&problems, &n_problems, "%s %s", addr, explain);
-                        break;
-                case VB_ACTION_MISSING:
-                        f.action = m->timed_out ? "missing" : "wait";
-                        if (m->timed_out) {
-                                _cleanup_free_ char *t = NULL;
-                                if (asprintf(&t, "not present after %s", timeout) < 0)
-                                        return -ENOMEM;
-                                log_device_once(m, s, LOG_WARNING, &f, t);
-                                r = strv_append_printf(&problems, &n_problems, "%s missing after %s", addr, timeout);
-                        } else {
-                                _cleanup_free_ char *t = NULL;
-                                if (asprintf(&t, "not present yet, waiting up to %s", timeout) < 0)
-                                        return -ENOMEM;
-                                log_device_once(m, s, LOG_INFO, &f, t);
-                                r = strv_append_printf(&problems, &n_problems, "waiting for %s", addr);
-                        }
-                        break;
-                default:
-                        break;
-                }
-                if (r < 0)
-                        return r;
-                if (on_driver && s->forced) {
-                        r = strv_append_printf(&problems, &n_problems, "%s FORCED although the host used it (%s)",
-                                               addr, s->forced);
-                        if (r < 0)
-                                return r;
-                }
-                if (on_driver) {
-                        r = strv_append_printf(&ok, &n_ok, "%s", addr);
-                        if (r < 0)
-                                return r;
-                }
         }
-
         for (size_t i = 0; i < p->n_unmatched; i++) {
                 char sel[VB_SELECTOR_STRING_MAX];
                 vb_selector_format(&p->unmatched[i], sel);
-                r = strv_append_printf(&problems, &n_problems, "no device matches %s%s", sel, m->timed_out ? "" : " yet");
+                r = strv_extend_printf(&rep.problems, &rep.n_problems, "no device matches %s%s", sel,
+                                       m->timed_out ? "" : " yet");
                 if (r < 0)
                         return r;
         }
 
-        m->failed = failed;
-        r = update_status(m, p, ok, n_ok, problems);
+        m->failed = rep.failed;
+        r = update_status(m, p, &rep);
         if (r < 0)
                 return r;
-
         return vb_plan_complete(p) || m->config->disabled;
 }
 
 static void manager_set_ready(Manager *m) {
-        uint64_t t = now_usec() - m->start_usec;
+        uint64_t t = vb_now_usec() - m->start_usec;
 
         if (m->ready)
                 return;
@@ -551,7 +614,8 @@ static void manager_set_ready(Manager *m) {
                 (void) sd_event_exit(m->event, m->failed ? 1 : 0);
 }
 
-static int manager_pass_and_settle(Manager *m) {
+/* The one settle path: at start, on uevents, on SIGHUP, when a hung write returns. */
+static int manager_settle(Manager *m) {
         int r;
 
         r = manager_pass(m);
@@ -575,22 +639,24 @@ static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         Manager *m = userdata;
 
         m->timed_out = true;
-        (void) manager_pass_and_settle(m);
+        (void) manager_settle(m);
         return 0;
 }
 
-/* Does a uevent for A concern us: a selected device, or a member of a group we look after? */
+/* Does a uevent for A concern us: a device we look after, one the configuration selects, or a
+ * member of a group we look after? */
 static bool device_is_relevant(Manager *m, const VbPciAddress *a, bool removed) {
         _cleanup_(vb_pci_device_done) VbPciDevice d = {};
 
-        for (size_t i = 0; i < m->n_devices; i++)
-                if (vb_pci_address_equal(&m->devices[i].address, a))
-                        return true;
-        if (removed || vb_pci_device_read(m->ctx, a, &d) < 0)
+        if (device_state_find(m, a, NULL))
+                return true;
+        if (removed || vb_pci_device_read_identity(m->ctx, a, &d) < 0)
                 return false;
-        if (vb_config_selects(m->config, &d))
+        if (vb_selector_index_match(m->selectors, &d.address, d.vendor, d.device))
                 return true;
         if (m->config->group == VB_GROUP_IGNORE)
+                return false;
+        if (vb_pci_device_read(m->ctx, a, &d) < 0)
                 return false;
         for (size_t i = 0; i < m->n_groups; i++)
                 if (m->groups[i] == d.iommu_group)
@@ -619,11 +685,9 @@ static int on_uevent(sd_event_source *s, int fd, uint32_t revents, void *userdat
                                 vbd_log(LOG_DEBUG, "uevent %s for %s", action, name);
                                 if (streq(action, "add")) {
                                         /* A device that is added anew gets a fresh try. */
-                                        DeviceState *st = device_state(m, &a);
-                                        if (st && !st->stuck) {
-                                                free(st->failure);
-                                                st->failure = NULL;
-                                        }
+                                        DeviceState *st = device_state_find(m, &a, NULL);
+                                        if (st && !st->stuck)
+                                                device_state_forget_failure(st);
                                 }
                                 pass = true;
                         }
@@ -631,7 +695,7 @@ static int on_uevent(sd_event_source *s, int fd, uint32_t revents, void *userdat
                 udev_device_unref(d);
         }
         if (pass)
-                (void) manager_pass_and_settle(m);
+                (void) manager_settle(m);
         return 0;
 }
 
@@ -661,21 +725,29 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
                 if (asprintf(&m->reload_error, "reload failed: %s", diag.n > 0 ? diag.messages[0] : strerror(-r)) < 0)
                         m->reload_error = NULL;
         } else {
-                vb_config_free(m->config);
-                m->config = c;
-                /* Forget failures, so that everything is tried again; a device whose write still
-                 * hangs in the kernel stays left alone. */
-                for (size_t i = 0; i < m->n_devices; i++)
-                        if (!m->devices[i].stuck) {
-                                free(m->devices[i].failure);
-                                m->devices[i].failure = NULL;
-                                free(m->devices[i].logged);
-                                m->devices[i].logged = NULL;
-                        }
-                vbd_log(LOG_INFO, "reloaded the configuration");
+                VbSelectorIndex *x;
+
+                r = vb_selector_index_new(&x, c->selectors, c->n_selectors);
+                if (r < 0) {
+                        vb_config_free(c);
+                        vbd_log(LOG_ERR, "Out of memory, keeping the old configuration");
+                } else {
+                        vb_config_free(m->config);
+                        vb_selector_index_free(m->selectors);
+                        m->config = c;
+                        m->selectors = x;
+                        /* Forget failures, so that everything is tried again; a device whose write
+                         * still hangs in the kernel stays left alone. */
+                        for (size_t i = 0; i < m->n_devices; i++)
+                                if (!m->devices[i].stuck) {
+                                        device_state_forget_failure(&m->devices[i]);
+                                        free(m->devices[i].logged);
+                                        m->devices[i].logged = NULL;
+                                }
+                        vbd_log(LOG_INFO, "reloaded the configuration");
+                }
         }
-        (void) manager_pass(m);
-        vb_context_drop_caches(m->ctx);
+        (void) manager_settle(m);
         (void) sd_notify(false, "READY=1");
         return 0;
 }
@@ -690,9 +762,15 @@ int manager_new(Manager **ret, const ManagerOptions *o, VbConfig *config, VbCont
         m->options = *o;
         m->config = config;
         m->ctx = ctx;
-        m->start_usec = now_usec();
+        m->start_usec = vb_now_usec();
+        r = vb_selector_index_new(&m->selectors, config->selectors, config->n_selectors);
+        if (r < 0) {
+                free(m);
+                return r;
+        }
         r = bind_job_track_context(ctx, &m->tracker);
         if (r < 0) {
+                vb_selector_index_free(m->selectors);
                 free(m);
                 return r;
         }
@@ -715,6 +793,7 @@ Manager *manager_free(Manager *m) {
         free(m->status);
         free(m->console_released_text);
         free(m->reload_error);
+        vb_selector_index_free(m->selectors);
         vb_config_free(m->config);
         vb_context_free(m->ctx);
         bind_job_tracker_free(m->tracker);
@@ -773,21 +852,15 @@ int manager_run(Manager *m) {
 
         /* With Timeout=0 nothing is waited for: a missing device is missing at once. */
         m->timed_out = m->config->timeout_usec == 0;
-        r = manager_pass(m);
-        vb_context_drop_caches(m->ctx);
-        if (r < 0) {
-                (void) sd_notifyf(false, "STATUS=failed: %s\nERRNO=%d", strerror(-r), -r);
+        r = manager_settle(m);
+        if (r < 0)
                 return 1;
-        }
-        if (r > 0 || m->timed_out)
-                manager_set_ready(m);
-        else {
+        if (!m->ready) {
                 r = sd_event_add_time(m->event, &m->timeout_source, CLOCK_MONOTONIC,
                                       m->start_usec + m->config->timeout_usec, 10 * USEC_PER_MSEC, on_timeout, m);
                 if (r < 0) {
                         m->timed_out = true;
-                        (void) manager_pass(m);
-                        manager_set_ready(m);
+                        (void) manager_settle(m);
                 }
         }
 

@@ -10,7 +10,7 @@
 #include "manager.h"
 #include "pci.h"
 #include "plan.h"
-#include "runtime.h"
+#include "platform.h"
 #include "snapshot.h"
 #include "vb-config.h"
 #include "vfio-bindd.h"
@@ -146,7 +146,7 @@ int vbd_main(int argc, char **argv, const VbPlatform *platform) {
                 return 0;
         }
 
-        r = vb_context_new_for_platform(&ctx, platform);
+        r = vb_platform_open_context(platform, &ctx);
         if (r < 0) {
                 vbd_log_full(LOG_ERR, &(VbdLogFields) { .error = r }, "Failed to open sysfs: %s", strerror(-r));
                 (void) sd_notifyf(false, "STATUS=failed to open sysfs: %s\nERRNO=%d", strerror(-r), -r);
@@ -166,12 +166,12 @@ int vbd_main(int argc, char **argv, const VbPlatform *platform) {
         }
 
         if (args.dry_run)
-                return dry_run(ctx, config, vb_runtime_dir(platform));
+                return dry_run(ctx, config, vb_platform_runtime_dir(platform));
 
         r = manager_new(&m, &(ManagerOptions) {
                                 .config_path = args.config_path,
                                 .once = args.once,
-                                .runtime_dir = vb_runtime_dir(platform),
+                                .runtime_dir = vb_platform_runtime_dir(platform),
                         },
                         TAKE_PTR(config), TAKE_PTR(ctx));
         if (r < 0) {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include "context.h"
+#include "platform.h"
 
 /* The whole program; PLATFORM NULL means the real machine. Returns the exit code. */
 int vbd_main(int argc, char **argv, const VbPlatform *platform);

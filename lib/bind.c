@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "bind.h"
+#include "driver.h"
 #include "macro.h"
 #include "pci.h"
 #include "sysfs.h"
@@ -30,10 +31,8 @@ void vb_bind_result_done(VbBindResult *r) {
 }
 
 static int write_device_attr(VbContext *ctx, const VbPciAddress *a, const char *attr, const char *value) {
-        char path[128];
-
-        snprintf(path, sizeof(path), VB_PCI_DEVICES_PATH "/%s/%s", VB_PCI_ADDRESS_STR(a), attr);
-        return vb_sysfs_write(ctx, path, value);
+        const char *path = VB_PCI_DEVICE_PATH(a, attr);
+        return path ? vb_sysfs_write(ctx, path, value) : -ENAMETOOLONG;
 }
 
 static int unbind_driver(VbContext *ctx, const VbPciAddress *a, const char *driver) {
@@ -53,10 +52,11 @@ static int probe(VbContext *ctx, const VbPciAddress *a) {
 
 /* The driver the device is bound to now (NULL: none). */
 static int current_driver(VbContext *ctx, const VbPciAddress *a, char **ret) {
-        char path[128];
+        const char *path = VB_PCI_DEVICE_PATH(a, "driver");
         int r;
 
-        snprintf(path, sizeof(path), VB_PCI_DEVICES_PATH "/%s/driver", VB_PCI_ADDRESS_STR(a));
+        if (!path)
+                return -ENAMETOOLONG;
         r = vb_sysfs_readlink_basename(ctx, path, ret);
         if (r == -ENOENT) {
                 *ret = NULL;
@@ -96,7 +96,7 @@ int vb_bind_device(VbContext *ctx, const VbPciAddress *a, const char *driver, bo
         }
 
         res.failed_step = VB_BIND_STEP_MODULE;
-        r = vb_context_load_driver(ctx, driver);
+        r = vb_driver_load(ctx, driver);
         if (r < 0)
                 goto finish;
         res.module_loaded = r > 0;
@@ -114,6 +114,12 @@ int vb_bind_device(VbContext *ctx, const VbPciAddress *a, const char *driver, bo
                 goto fail;
         if (d.driver && !streq(d.driver, driver)) {
                 res.failed_step = VB_BIND_STEP_UNBIND;
+                /* A host driver that took the device after it was looked at (its module loaded
+                 * meanwhile) is not unbound under UnbindHost=no either. */
+                if (!unbind_host) {
+                        r = -EBUSY;
+                        goto fail;
+                }
                 r = unbind_driver(ctx, a, d.driver);
                 if (r < 0)
                         goto fail;
@@ -156,9 +162,8 @@ fail:
                 }
         } else {
                 _cleanup_free_ char *override = NULL;
-                char path[128];
-                snprintf(path, sizeof(path), VB_PCI_DEVICES_PATH "/%s/driver_override", VB_PCI_ADDRESS_STR(a));
-                if (vb_sysfs_read(ctx, path, &override) >= 0 && streq(override, driver))
+                const char *path = VB_PCI_DEVICE_PATH(a, "driver_override");
+                if (path && vb_sysfs_read(ctx, path, &override) >= 0 && streq(override, driver))
                         res.override_left = true;
         }
         goto finish;
@@ -225,6 +230,57 @@ int vb_release_device(VbContext *ctx, const VbPciAddress *a, VbBindResult *ret) 
                 goto finish;
         r = res.changed;
 finish:
+        *ret = res;
+        return r;
+}
+
+int vb_bind_restore(VbContext *ctx, const VbPciAddress *a, const char *driver, const char *driver_before,
+                    VbBindResult *ret) {
+        VbBindResult res = { .failed_step = VB_BIND_STEP_READ };
+        int r;
+
+        r = current_driver(ctx, a, &res.driver_before);
+        if (r < 0)
+                goto finish;
+
+        if (driver_before) {
+                /* It had a host driver: no override, and let that driver probe it again. */
+                res.failed_step = VB_BIND_STEP_OVERRIDE;
+                r = write_device_attr(ctx, a, "driver_override", "");
+                if (r < 0)
+                        goto finish;
+                res.changed = true;
+        }
+        if (res.driver_before && (!driver_before || !streq(res.driver_before, driver_before))) {
+                res.failed_step = VB_BIND_STEP_UNBIND;
+                r = unbind_driver(ctx, a, res.driver_before);
+                if (r < 0)
+                        goto finish;
+                res.changed = true;
+        }
+        if (driver_before) {
+                res.failed_step = VB_BIND_STEP_PROBE;
+                r = probe(ctx, a);
+                if (r < 0)
+                        goto finish;
+        }
+
+        res.failed_step = VB_BIND_STEP_VERIFY;
+        r = current_driver(ctx, a, &res.driver_after);
+        if (r < 0)
+                goto finish;
+        if (!streq_ptr(res.driver_after, driver_before)) {
+                r = -EIO;
+                goto finish;
+        }
+        /* No driver held it before: it stays driverless, and the override (still naming DRIVER)
+         * keeps host drivers off it. */
+        res.override_left = !driver_before;
+        r = res.changed;
+finish:
+        if (r < 0)
+                vb_debug(ctx, "%s: putting it back on %s (from %s) failed at step %s: %s", VB_PCI_ADDRESS_STR(a),
+                         driver_before ?: "no driver", driver, vb_bind_step_to_string(res.failed_step), strerror(-r));
         *ret = res;
         return r;
 }

@@ -51,3 +51,13 @@ int vb_bind_device(VbContext *ctx, const VbPciAddress *a, const char *driver, bo
 /* Clear the override, unbind the current driver, re-probe so a host driver can take it.
  * Returns 1 if something changed, 0 if it had no override and no driver bound. */
 int vb_release_device(VbContext *ctx, const VbPciAddress *a, VbBindResult *ret);
+
+/* Undo a bind this caller made (a group member whose sibling failed): DRIVER_BEFORE is the
+ * driver the device had before it was moved to DRIVER. With a host driver before: the override is
+ * cleared and the device unbound and re-probed, and the host driver must hold it again. With no
+ * driver before: the device is unbound and left driverless with the override still set
+ * (override_left), so that no host driver takes it. Returns 1 if something was written, 0 if it
+ * was where it belongs already, negative errno on failure (-EIO: it ended on another driver;
+ * RET->driver_after says which). */
+int vb_bind_restore(VbContext *ctx, const VbPciAddress *a, const char *driver, const char *driver_before,
+                    VbBindResult *ret);

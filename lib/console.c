@@ -122,8 +122,8 @@ static int read_framebuffers(VbContext *ctx, VbConsoleState *s) {
 
         for (char **i = names; *i; i++) {
                 VbFramebuffer *f = &s->framebuffers[s->n_framebuffers];
-                char path[PATH_MAX], target[PATH_MAX];
-                ssize_t n;
+                _cleanup_free_ char *target = NULL;
+                char path[PATH_MAX];
 
                 if (!is_framebuffer_device_name(*i))
                         continue;
@@ -138,11 +138,11 @@ static int read_framebuffers(VbContext *ctx, VbConsoleState *s) {
 
                 /* Newer kernels register the framebuffer below the GPU it lives on. */
                 snprintf(path, sizeof(path), PLATFORM_DEVICES_PATH "/%s", *i);
-                n = readlinkat(vb_context_sysfs_fd(ctx), path, target, sizeof(target) - 1);
-                if (n > 0) {
-                        char *slash;
-                        target[n] = '\0';
-                        slash = strrchr(target, '/');
+                r = vb_sysfs_readlink(ctx, path, &target);
+                if (r == -ENOMEM)
+                        return r;
+                if (r >= 0) {
+                        char *slash = strrchr(target, '/');
                         if (slash) {
                                 *slash = '\0';
                                 slash = strrchr(target, '/');

@@ -1,11 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
-#include <libkmod.h>
 #include <stdio.h>
-#include <sys/stat.h>
 
 #include "context.h"
-#include "kmod.h"
 #include "macro.h"
 
 const char VB_SYSFS_ROOT_DEFAULT[] = "/sys";
@@ -14,43 +11,25 @@ const char VB_PROCFS_ROOT_DEFAULT[] = "/proc";
 struct VbContext {
         int sysfs_fd;
         int procfs_fd;
-        char *sysfs_root;
         const VbKernelOps *ops;
         void *ops_userdata;
+        const VbKernelOps *owner_ops; /* whose userdata the context frees */
+        void *owner_userdata;
         VbLogFn log_fn;
         void *log_userdata;
-        struct kmod_ctx *kmod;
 };
 
-static int real_write_attr(void *userdata, int rootfd, const char *path, const char *value) {
-        _cleanup_close_ int fd = -EBADF;
-        size_t len = strlen(value);
-        ssize_t n;
-
-        fd = openat(rootfd, path, O_WRONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
-        if (fd < 0)
-                return negative_errno();
-        /* sysfs store methods take the whole buffer in one write; an empty write is not passed to
-         * the kernel at all, so "clear" is written as a lone newline. */
-        if (len == 0) {
-                value = "\n";
-                len = 1;
-        }
-        n = write(fd, value, len);
-        if (n < 0)
-                return negative_errno();
-        if ((size_t) n != len)
-                return -EIO;
-        return 0;
+static int read_only_write(void *userdata, int rootfd, const char *path, const char *value) {
+        return -EROFS;
 }
 
-static int real_load_driver(void *userdata, VbContext *ctx, const char *driver) {
-        return vb_kmod_load_driver(ctx, driver);
+static int read_only_load(void *userdata, VbContext *ctx, const char *name) {
+        return -EROFS;
 }
 
-static const VbKernelOps real_kernel_ops = {
-        .write_attr = real_write_attr,
-        .load_driver = real_load_driver,
+static const VbKernelOps read_only_ops = {
+        .write_attr = read_only_write,
+        .load_driver = read_only_load,
 };
 
 static int open_root(const char *path) {
@@ -65,13 +44,8 @@ int vb_context_new(VbContext **ret, const char *sysfs_root, const char *procfs_r
         if (!c)
                 return -ENOMEM;
         c->procfs_fd = -EBADF;
-        c->ops = &real_kernel_ops;
-        c->sysfs_root = strdup(sysfs_root ?: VB_SYSFS_ROOT_DEFAULT);
-        if (!c->sysfs_root) {
-                vb_context_free(c);
-                return -ENOMEM;
-        }
-        c->sysfs_fd = open_root(c->sysfs_root);
+        c->ops = &read_only_ops;
+        c->sysfs_fd = open_root(sysfs_root ?: VB_SYSFS_ROOT_DEFAULT);
         if (c->sysfs_fd < 0) {
                 int r = c->sysfs_fd;
                 vb_context_free(c);
@@ -84,33 +58,23 @@ int vb_context_new(VbContext **ret, const char *sysfs_root, const char *procfs_r
         return 0;
 }
 
-int vb_context_new_for_platform(VbContext **ret, const VbPlatform *p) {
-        VbContext *c;
-        int r;
-
-        r = vb_context_new(&c, p ? p->sysfs_root : NULL, p ? p->procfs_root : NULL);
-        if (r < 0)
-                return r;
-        if (p && p->ops)
-                vb_context_set_kernel_ops(c, p->ops, p->ops_userdata);
-        *ret = c;
-        return 0;
-}
-
 VbContext *vb_context_free(VbContext *c) {
         if (!c)
                 return NULL;
-        if (c->kmod)
-                kmod_unref(c->kmod);
+        if (c->owner_ops)
+                c->owner_ops->unref(c->owner_userdata);
         closep(&c->sysfs_fd);
         closep(&c->procfs_fd);
-        free(c->sysfs_root);
         free(c);
         return NULL;
 }
 
 void vb_context_set_kernel_ops(VbContext *c, const VbKernelOps *ops, void *userdata) {
-        c->ops = ops ?: &real_kernel_ops;
+        if (ops && ops->unref && !c->owner_ops) {
+                c->owner_ops = ops;
+                c->owner_userdata = userdata;
+        }
+        c->ops = ops ?: &read_only_ops;
         c->ops_userdata = ops ? userdata : NULL;
 }
 
@@ -132,10 +96,6 @@ int vb_context_procfs_fd(const VbContext *c) {
         return c->procfs_fd;
 }
 
-const char *vb_context_sysfs_root(const VbContext *c) {
-        return c->sysfs_root;
-}
-
 int vb_context_write_attr(VbContext *c, const char *path, const char *value) {
         int r;
 
@@ -144,10 +104,21 @@ int vb_context_write_attr(VbContext *c, const char *path, const char *value) {
         return r;
 }
 
-int vb_context_load_driver(VbContext *c, const char *driver) {
+int vb_context_load_module(VbContext *c, const char *name) {
         if (!c->ops->load_driver)
                 return -EOPNOTSUPP;
-        return c->ops->load_driver(c->ops_userdata, c, driver);
+        return c->ops->load_driver(c->ops_userdata, c, name);
+}
+
+void vb_context_drop_caches(VbContext *c) {
+        if (c->ops->drop_caches)
+                c->ops->drop_caches(c->ops_userdata);
+}
+
+void vb_context_logv(VbContext *c, int priority, const char *file, int line, const char *fn,
+                     const char *format, va_list ap) {
+        if (c && c->log_fn)
+                c->log_fn(c->log_userdata, priority, file, line, fn, format, ap);
 }
 
 void vb_context_log(VbContext *c, int priority, const char *file, int line, const char *fn,
@@ -159,29 +130,4 @@ void vb_context_log(VbContext *c, int priority, const char *file, int line, cons
         va_start(ap, format);
         c->log_fn(c->log_userdata, priority, file, line, fn, format, ap);
         va_end(ap);
-}
-
-static void kmod_log_to_context(void *data, int priority, const char *file, int line,
-                                const char *fn, const char *format, va_list args) {
-        VbContext *c = data;
-
-        if (c->log_fn)
-                c->log_fn(c->log_userdata, priority < 7 ? 7 : priority, file, line, fn, format, args);
-}
-
-void vb_context_drop_caches(VbContext *c) {
-        if (c->kmod)
-                c->kmod = kmod_unref(c->kmod);
-}
-
-int vb_context_get_kmod(VbContext *c, struct kmod_ctx **ret) {
-        if (!c->kmod) {
-                c->kmod = kmod_new(NULL, NULL);
-                if (!c->kmod)
-                        return -ENOMEM;
-                kmod_set_log_fn(c->kmod, kmod_log_to_context, c);
-                kmod_set_log_priority(c->kmod, 7);
-        }
-        *ret = c->kmod;
-        return 0;
 }

@@ -2,12 +2,14 @@
 #pragma once
 
 /*
- * VbContext: everything the library needs from the machine, with explicit roots.
+ * VbContext: the roots the library reads the machine from, the kernel it writes to, and where
+ * its debug log goes, as kmod_new() takes a root and a log function.
  *
  * The sysfs root (normally "/sys") and the procfs root (normally "/proc") are opened once as
  * directory fds; every access below goes through openat() relative to them, so tests point the
- * context at a fake tree. Writes that the kernel reacts to go through VbKernelOps, which a
- * test replaces with a fake kernel that plays the kernel's part.
+ * context at a fake tree. Writes that the kernel reacts to go through VbKernelOps: the real
+ * kernel (lib/kernel.h), a test's fake kernel, or none (a context that only reads: every write
+ * and module load fails with -EROFS).
  *
  * There is no global state: a context is created, passed down, and freed.
  */
@@ -21,9 +23,15 @@ typedef struct VbKernelOps {
         /* Write VALUE (no trailing newline added) to the sysfs attribute at PATH, relative to the
          * sysfs root fd ROOTFD. Returns 0 or a negative errno, like the kernel's store method. */
         int (*write_attr)(void *userdata, int rootfd, const char *path, const char *value);
-        /* Load the kernel module that provides DRIVER. Returns 1 if loaded now, 0 if it was
-         * loaded or built in already, negative errno on failure (-ENOENT: no such module). */
-        int (*load_driver)(void *userdata, VbContext *ctx, const char *driver);
+        /* Load the kernel module called or aliased NAME (a driver name: "vfio-pci"). Returns 1
+         * if a module was inserted now, 0 if it was loaded or built in already, negative errno on
+         * failure (-ENOENT: no such module). Whether the driver then exists is the caller's to
+         * check. */
+        int (*load_driver)(void *userdata, VbContext *ctx, const char *name);
+        /* Optional: let go of what can be had again on demand (an idle daemon calls it). */
+        void (*drop_caches)(void *userdata);
+        /* Optional: the context owns USERDATA and calls this when it is freed. */
+        void (*unref)(void *userdata);
 } VbKernelOps;
 
 typedef void (*VbLogFn)(void *userdata, int priority, const char *file, int line, const char *fn,
@@ -33,45 +41,35 @@ typedef void (*VbLogFn)(void *userdata, int priority, const char *file, int line
 extern const char VB_SYSFS_ROOT_DEFAULT[];
 extern const char VB_PROCFS_ROOT_DEFAULT[];
 
-/* Where the programs find the machine: the real one (all NULL) or a test's fake. */
-typedef struct VbPlatform {
-        const char *sysfs_root;  /* NULL: "/sys" */
-        const char *procfs_root; /* NULL: "/proc" */
-        const VbKernelOps *ops;  /* NULL: the real kernel */
-        void *ops_userdata;
-        const char *runtime_dir; /* NULL: "/run/vfio-bind" */
-} VbPlatform;
-
-/* sysfs_root/procfs_root may be NULL for the defaults. */
+/* A context that reads SYSFS_ROOT and PROCFS_ROOT (NULL: the defaults) and writes nothing until
+ * it is given a kernel. */
 int vb_context_new(VbContext **ret, const char *sysfs_root, const char *procfs_root);
-int vb_context_new_for_platform(VbContext **ret, const VbPlatform *p);
 VbContext *vb_context_free(VbContext *ctx);
 static inline void vb_context_freep(VbContext **c) {
         if (*c)
                 vb_context_free(*c);
 }
 
-/* Replace the kernel (tests). OPS must outlive the context. NULL restores the real kernel. */
+/* The kernel to write to. OPS must outlive the context; if OPS has unref, the context owns
+ * USERDATA from now on (the first owner is kept when the ops are wrapped later). NULL: write
+ * nothing. */
 void vb_context_set_kernel_ops(VbContext *ctx, const VbKernelOps *ops, void *userdata);
 /* The kernel ops in use (to wrap them). */
 void vb_context_get_kernel_ops(const VbContext *ctx, const VbKernelOps **ret_ops, void **ret_userdata);
-/* Debug logging sink of the library (routes libkmod's log too). */
+/* Debug logging sink of the library. */
 void vb_context_set_log_fn(VbContext *ctx, VbLogFn fn, void *userdata);
 
 int vb_context_sysfs_fd(const VbContext *ctx);
 int vb_context_procfs_fd(const VbContext *ctx);
-const char *vb_context_sysfs_root(const VbContext *ctx);
 
-/* Internal plumbing used by the other lib modules. */
-struct kmod_ctx;
-/* libkmod's context, created on first use (its log routed to ours). */
-int vb_context_get_kmod(VbContext *ctx, struct kmod_ctx **ret);
-/* Let go of what can be loaded again on demand (libkmod's context and its index mappings): a
- * daemon calls this when it goes idle. */
-void vb_context_drop_caches(VbContext *ctx);
+/* Through the kernel ops. */
 int vb_context_write_attr(VbContext *ctx, const char *path, const char *value);
-int vb_context_load_driver(VbContext *ctx, const char *driver);
+int vb_context_load_module(VbContext *ctx, const char *name);
+void vb_context_drop_caches(VbContext *ctx);
+
 void vb_context_log(VbContext *ctx, int priority, const char *file, int line, const char *fn,
                     const char *format, ...) __attribute__((format(printf, 6, 7)));
+void vb_context_logv(VbContext *ctx, int priority, const char *file, int line, const char *fn,
+                     const char *format, va_list ap) __attribute__((format(printf, 6, 0)));
 
 #define vb_debug(ctx, ...) vb_context_log((ctx), 7 /* LOG_DEBUG */, __FILE__, __LINE__, __func__, __VA_ARGS__)

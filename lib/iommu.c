@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdio.h>
 
+#include "driver.h"
 #include "iommu.h"
 #include "macro.h"
 #include "sysfs.h"
@@ -45,9 +46,17 @@ int vb_iommu_group_members(VbContext *ctx, int group, VbPciAddress **ret, size_t
         return 0;
 }
 
-bool vb_driver_is_vfio_safe(const char *driver) {
-        /* No driver, a VFIO driver (vfio-pci and vendor variants such as mlx5_vfio_pci), or
-         * pci-stub: the kernel lets a group with these be used by a guest. */
-        return !driver || streq(driver, "pci-stub") || strneq(driver, "vfio", 4) ||
-                strstr(driver, "_vfio_pci") || strstr(driver, "-vfio-pci");
+bool vb_iommu_member_blocks(const VbPciDevice *d) {
+        /* Bridges on pcieport do not count; an endpoint must be driverless or on a VFIO driver
+         * (or pci-stub) for the group to be used by a guest. */
+        return !vb_pci_device_is_bridge(d) && !vb_driver_is_vfio_safe(d->driver);
+}
+
+bool vb_iommu_group_viable(const VbPciList *devices, int group) {
+        if (group < 0)
+                return false;
+        for (size_t i = 0; i < devices->n; i++)
+                if (devices->devices[i].iommu_group == group && vb_iommu_member_blocks(&devices->devices[i]))
+                        return false;
+        return true;
 }

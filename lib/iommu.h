@@ -12,5 +12,11 @@ bool vb_iommu_enabled(VbContext *ctx);
 /* Members of group N, as addresses, sorted. */
 int vb_iommu_group_members(VbContext *ctx, int group, VbPciAddress **ret, size_t *ret_n);
 
-/* Can a driver be considered harmless for group viability? (vfio drivers, pci-stub, none) */
-bool vb_driver_is_vfio_safe(const char *driver);
+/* Does device D keep its IOMMU group from a guest as it stands: an endpoint on a driver other
+ * than a VFIO driver or pci-stub? */
+bool vb_iommu_member_blocks(const VbPciDevice *d);
+/* Could GROUP be handed to a guest as it stands: no member of it blocks? false without a group. */
+bool vb_iommu_group_viable(const VbPciList *devices, int group);
+
+/* The advice when there are no IOMMU groups. */
+#define VB_IOMMU_HINT "add intel_iommu=on or amd_iommu=on to the kernel command line"

@@ -18,15 +18,18 @@ void vb_pci_device_done(VbPciDevice *d) {
         *d = (VbPciDevice) {};
 }
 
-static int device_path(const VbPciAddress *a, const char *attr, char *buf, size_t size) {
+int vb_pci_device_path(const VbPciAddress *a, const char *attr, char *buf, size_t size) {
         static const char prefix[] = VB_PCI_DEVICES_PATH "/";
-        size_t n = sizeof(prefix) - 1, m = attr ? strlen(attr) : 0;
+        char addr[VB_PCI_ADDRESS_MAX];
+        size_t n = sizeof(prefix) - 1, l, m = attr ? strlen(attr) : 0;
 
-        if (n + VB_PCI_ADDRESS_MAX + 1 + m > size)
+        vb_pci_address_format(a, addr);
+        l = strlen(addr);
+        if (n + l + 1 + m + 1 > size)
                 return -ENAMETOOLONG;
         memcpy(buf, prefix, n);
-        vb_pci_address_format(a, buf + n);
-        n += VB_PCI_ADDRESS_MAX - 1;
+        memcpy(buf + n, addr, l);
+        n += l;
         if (attr) {
                 buf[n++] = '/';
                 memcpy(buf + n, attr, m);
@@ -36,10 +39,7 @@ static int device_path(const VbPciAddress *a, const char *attr, char *buf, size_
         return 0;
 }
 
-#define DEVICE_PATH(a, attr) ({                                                 \
-                char *_b = alloca(128);                                         \
-                device_path((a), (attr), _b, 128) < 0 ? NULL : _b;              \
-        })
+#define DEVICE_PATH(a, attr) VB_PCI_DEVICE_PATH(a, attr)
 
 static int read_header_type(VbContext *ctx, const VbPciAddress *a, uint8_t *ret) {
         _cleanup_close_ int fd = -EBADF;
@@ -87,11 +87,6 @@ static int read_resources(VbContext *ctx, const VbPciAddress *a, VbPciResource *
         }
         *ret_n = n;
         return 0;
-}
-
-int vb_pci_device_read_resources(VbContext *ctx, const VbPciAddress *a,
-                                 VbPciResource ret[static VB_PCI_MAX_RESOURCES], size_t *ret_n) {
-        return read_resources(ctx, a, ret, ret_n);
 }
 
 static int read_memory_bars(VbContext *ctx, VbPciDevice *d) {
@@ -344,10 +339,3 @@ const VbPciDevice *vb_pci_list_find(const VbPciList *l, const VbPciAddress *a) {
         return bsearch(&key, l->devices, l->n, sizeof(VbPciDevice), cmp_device);
 }
 
-bool vb_pci_driver_exists(VbContext *ctx, const char *driver) {
-        char path[256];
-        int n = snprintf(path, sizeof(path), VB_PCI_DRIVERS_PATH "/%s", driver);
-        if (n < 0 || (size_t) n >= sizeof(path))
-                return false;
-        return vb_sysfs_exists(ctx, path);
-}

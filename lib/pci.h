@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <alloca.h>
 #include <stdint.h>
 
 #include "address.h"
@@ -11,6 +12,15 @@
 #define VB_PCI_DEVICES_PATH "bus/pci/devices"
 #define VB_PCI_DRIVERS_PATH "bus/pci/drivers"
 #define VB_PCI_DRIVERS_PROBE_PATH "bus/pci/drivers_probe"
+
+/* "bus/pci/devices/ADDR/ATTR" (ATTR NULL: the device's directory) into BUF: 0 or -ENAMETOOLONG. */
+int vb_pci_device_path(const VbPciAddress *a, const char *attr, char *buf, size_t size);
+#define VB_PCI_DEVICE_PATH_MAX 128
+/* The same as a temporary string (NULL if it does not fit), for one expression. */
+#define VB_PCI_DEVICE_PATH(a, attr) ({                                                          \
+                char *_b = alloca(VB_PCI_DEVICE_PATH_MAX);                                      \
+                vb_pci_device_path((a), (attr), _b, VB_PCI_DEVICE_PATH_MAX) < 0 ? NULL : _b;    \
+        })
 
 /* A snapshot of one PCI function as sysfs shows it. */
 typedef struct VbPciDevice {
@@ -52,12 +62,9 @@ void vb_pci_list_done(VbPciList *l);
 int vb_pci_enumerate(VbContext *ctx, VbPciList *ret);
 const VbPciDevice *vb_pci_list_find(const VbPciList *l, const VbPciAddress *a);
 
-/* Does the driver DRIVER exist on the pci bus (its module is loaded or built in)? */
-bool vb_pci_driver_exists(VbContext *ctx, const char *driver);
 
 /* Resources: BARs as listed in the device's "resource" file (start, end inclusive; flags). */
 typedef struct VbPciResource {
         uint64_t start, end, flags;
 } VbPciResource;
 #define VB_PCI_MAX_RESOURCES 17
-int vb_pci_device_read_resources(VbContext *ctx, const VbPciAddress *a, VbPciResource ret[static VB_PCI_MAX_RESOURCES], size_t *ret_n);

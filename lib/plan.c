@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdio.h>
 
+#include "driver.h"
 #include "iommu.h"
 #include "macro.h"
 #include "plan.h"
+#include "selector-index.h"
 
 static const char *const action_table[_VB_ACTION_MAX] = {
         [VB_ACTION_LEAVE] = "leave",
@@ -22,6 +24,7 @@ static const char *const reason_table[_VB_PLAN_REASON_MAX] = {
         [VB_REASON_DISABLED] = "disabled",
         [VB_REASON_RELEASED] = "released",
         [VB_REASON_IN_USE] = "in-use",
+        [VB_REASON_FAILED] = "failed",
 };
 
 const char *vb_action_to_string(VbAction a) {
@@ -49,20 +52,6 @@ void vb_plan_done(VbPlan *p) {
         *p = (VbPlan) {};
 }
 
-bool vb_config_selects(const VbConfig *c, const VbPciDevice *d) {
-        for (size_t i = 0; i < c->n_selectors; i++)
-                if (vb_selector_match(&c->selectors[i].selector, &d->address, d->vendor, d->device))
-                        return true;
-        return false;
-}
-
-bool vb_config_forces(const VbConfig *c, const VbPciDevice *d) {
-        for (size_t i = 0; i < c->n_force; i++)
-                if (vb_selector_match(&c->force[i].selector, &d->address, d->vendor, d->device))
-                        return true;
-        return false;
-}
-
 unsigned vb_plan_hold_mask(const VbConfig *c) {
         unsigned mask = VB_HOLD_MASK(VB_HOLD_MOUNT) | VB_HOLD_MASK(VB_HOLD_SWAP) | VB_HOLD_MASK(VB_HOLD_NETWORK);
 
@@ -73,15 +62,20 @@ unsigned vb_plan_hold_mask(const VbConfig *c) {
         return mask;
 }
 
-void vb_plan_hold(VbPlan *p, const VbPciAddress *a) {
-        for (size_t i = 0; i < p->n; i++) {
-                VbPlanEntry *e = &p->entries[i];
-                if (vb_pci_address_equal(&e->address, a) && e->action == VB_ACTION_BIND) {
-                        e->action = VB_ACTION_REFUSE;
-                        e->reason = VB_REASON_RELEASED;
-                        e->unbind = false;
-                }
+const VbPlanEntry *vb_plan_find(const VbPlan *p, const VbPciAddress *a) {
+        size_t lo = 0, hi = p->n;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                int c = vb_pci_address_compare(&p->entries[mid].address, a);
+                if (c == 0)
+                        return &p->entries[mid];
+                if (c < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
         }
+        return NULL;
 }
 
 size_t vb_plan_count(const VbPlan *p, VbAction a) {
@@ -94,10 +88,6 @@ size_t vb_plan_count(const VbPlan *p, VbAction a) {
 
 bool vb_plan_complete(const VbPlan *p) {
         return vb_plan_count(p, VB_ACTION_MISSING) == 0 && p->n_unmatched == 0;
-}
-
-static bool driver_needs_iommu(const char *driver) {
-        return strneq(driver, "vfio", 4) || strstr(driver, "vfio-pci") || strstr(driver, "_vfio_pci");
 }
 
 static VbPlanEntry *plan_add(VbPlan *p, size_t *allocated) {
@@ -130,15 +120,36 @@ static int entry_from_device(VbPlanEntry *e, const VbConfig *c, const VbPciDevic
         return 0;
 }
 
-static int entry_decide(VbPlanEntry *e, const VbConfig *c, const VbPciDevice *d, bool iommu_enabled,
-                        const VbHolds *holds) {
+/* What the plan is built from, with the indexes that keep it O(n log n): the entry of each
+ * device (by index in the device list), and the devices ordered by IOMMU group. */
+typedef struct PlanBuild {
+        VbPlan *p;
+        size_t allocated;
+        const VbPlanInput *in;
+        const VbPciList *devices;
+        VbSelectorIndex *selectors; /* Device= and the kernel command line */
+        VbSelectorIndex *force;     /* Force= */
+        ssize_t *entry_of;          /* devices->n: index into p->entries, or -1 */
+        size_t *by_group;           /* indices of the devices with a group, ordered by (group, address) */
+        size_t n_by_group;
+} PlanBuild;
+
+static bool address_in(const VbPciAddress *list, size_t n, const VbPciAddress *a) {
+        for (size_t i = 0; i < n; i++)
+                if (vb_pci_address_equal(&list[i], a))
+                        return true;
+        return false;
+}
+
+static int entry_decide(PlanBuild *b, VbPlanEntry *e, const VbPciDevice *d) {
+        const VbConfig *c = b->in->config;
         int r;
 
         if (!c->disabled && !vb_pci_device_is_bridge(d) && !streq_ptr(d->driver, c->driver)) {
-                r = vb_holds_describe(holds, &d->address, vb_plan_hold_mask(c), &e->in_use);
+                r = vb_holds_describe(b->in->holds, &d->address, vb_plan_hold_mask(c), &e->in_use);
                 if (r < 0)
                         return r;
-                e->forced = e->in_use && vb_config_forces(c, d);
+                e->forced = e->in_use && vb_selector_index_match(b->force, &d->address, d->vendor, d->device);
         }
 
         if (c->disabled) {
@@ -147,12 +158,20 @@ static int entry_decide(VbPlanEntry *e, const VbConfig *c, const VbPciDevice *d,
         } else if (vb_pci_device_is_bridge(d)) {
                 e->action = VB_ACTION_REFUSE;
                 e->reason = VB_REASON_BRIDGE;
+        } else if (address_in(b->in->released, b->in->n_released, &d->address)) {
+                /* Given back by hand: it stays with the host until vfio-bind bind or a reboot. */
+                e->action = VB_ACTION_REFUSE;
+                e->reason = VB_REASON_RELEASED;
         } else if (streq_ptr(d->driver, c->driver)) {
                 e->action = VB_ACTION_LEAVE;
+        } else if (address_in(b->in->failed, b->in->n_failed, &d->address)) {
+                /* No retry loop: a new add uevent or a reload tries again. */
+                e->action = VB_ACTION_REFUSE;
+                e->reason = VB_REASON_FAILED;
         } else if (e->in_use && !e->forced) {
                 e->action = VB_ACTION_REFUSE;
                 e->reason = VB_REASON_IN_USE;
-        } else if (!iommu_enabled && driver_needs_iommu(c->driver)) {
+        } else if (!b->in->iommu_enabled && vb_driver_is_vfio(c->driver)) {
                 e->action = VB_ACTION_REFUSE;
                 e->reason = VB_REASON_NO_IOMMU;
         } else if (d->driver && !c->unbind_host) {
@@ -171,10 +190,13 @@ static int entry_decide(VbPlanEntry *e, const VbConfig *c, const VbPciDevice *d,
 /* Appends "0000:01:00.1 on snd_hda_intel" to *LIST, and what the host uses it for, if it does. */
 static int append_blocker(char **list, const VbPlanEntry *e, const char *driver) {
         bool in_use = e->reason == VB_REASON_IN_USE && e->in_use;
+        bool released = e->action == VB_ACTION_REFUSE && e->reason == VB_REASON_RELEASED;
         char *n;
-        if (asprintf(&n, "%s%s%s on %s%s%s%s", *list ?: "", *list ? ", " : "", VB_PCI_ADDRESS_STR(&e->address),
+        if (asprintf(&n, "%s%s%s on %s%s%s%s%s", *list ?: "", *list ? ", " : "", VB_PCI_ADDRESS_STR(&e->address),
                      driver ?: "no driver",
-                     in_use ? " (the host uses it: " : "", in_use ? e->in_use : "", in_use ? ")" : "") < 0)
+                     in_use ? " (the host uses it: " : "", in_use ? e->in_use : "", in_use ? ")" : "",
+                     released ? " (released by hand with vfio-bind release)" :
+                     e->reason == VB_REASON_FAILED ? " (binding it failed)" : "") < 0)
                 return -ENOMEM;
         free(*list);
         *list = n;
@@ -185,21 +207,15 @@ static int append_blocker(char **list, const VbPlanEntry *e, const char *driver)
 static bool sibling_blocks(const VbPlanEntry *e, const VbPciDevice *d) {
         if (e->action != VB_ACTION_REFUSE)
                 return false;
-        return e->reason == VB_REASON_IN_USE || !vb_driver_is_vfio_safe(d->driver);
+        /* One the host uses, or one given back to the host by hand, goes to the host whatever it
+         * is bound to now. */
+        return e->reason == VB_REASON_IN_USE || e->reason == VB_REASON_RELEASED || e->reason == VB_REASON_FAILED ||
+                vb_iommu_member_blocks(d);
 }
 
-/* What the plan is built from, with the indexes that keep it O(n log n): the entry of each
- * device (by index in the device list), and the devices ordered by IOMMU group. */
-typedef struct PlanBuild {
-        VbPlan *p;
-        size_t allocated;
-        const VbPciList *devices;
-        ssize_t *entry_of;  /* devices->n: index into p->entries, or -1 */
-        size_t *by_group;   /* indices of the devices with a group, ordered by (group, address) */
-        size_t n_by_group;
-} PlanBuild;
-
 static void plan_build_done(PlanBuild *b) {
+        vb_selector_index_free(b->selectors);
+        vb_selector_index_free(b->force);
         free(b->entry_of);
         free(b->by_group);
 }
@@ -243,7 +259,8 @@ static void group_range(const PlanBuild *b, int group, size_t *ret_start, size_t
 }
 
 /* Apply Group= to one IOMMU group. */
-static int plan_group(PlanBuild *b, const VbConfig *c, int group, const VbHolds *holds) {
+static int plan_group(PlanBuild *b, int group) {
+        const VbConfig *c = b->in->config;
         _cleanup_free_ char *blockers = NULL;
         const VbPciList *devices = b->devices;
         size_t start, end;
@@ -288,7 +305,7 @@ static int plan_group(PlanBuild *b, const VbConfig *c, int group, const VbHolds 
                         r = entry_from_device(e, c, d, false);
                         if (r < 0)
                                 return r;
-                        r = entry_decide(e, c, d, true, holds);
+                        r = entry_decide(b, e, d);
                         if (r < 0)
                                 return r;
                         if (sibling_blocks(e, d)) {
@@ -296,7 +313,7 @@ static int plan_group(PlanBuild *b, const VbConfig *c, int group, const VbHolds 
                                 if (r < 0)
                                         return r;
                         }
-                } else if (!vb_driver_is_vfio_safe(d->driver)) {
+                } else if (vb_iommu_member_blocks(d)) {
                         VbPlanEntry tmp = { .address = d->address };
                         r = append_blocker(&blockers, &tmp, d->driver);
                         if (r < 0)
@@ -376,111 +393,33 @@ static int plan_console(VbPlan *p, const VbConfig *c, const VbConsoleState *cons
         return p->console_reason ? 0 : -ENOMEM;
 }
 
-int vb_plan_compute(const VbConfig *c, const VbPciList *devices, bool iommu_enabled,
-                    const VbConsoleState *console, VbPlan *ret) {
-        return vb_plan_compute_full(c, devices, iommu_enabled, console, NULL, ret);
-}
-
-/* The selectors ordered for lookup: addresses and slots by address (binary search), IDs in a
- * short list; and which selectors matched a present device. */
-typedef struct SelectorIndex {
-        const VbConfig *c;
-        size_t *addresses, n_addresses;
-        size_t *slots, n_slots;
-        size_t *ids, n_ids;
-        bool *matched;
-} SelectorIndex;
-
-static void selector_index_done(SelectorIndex *x) {
-        free(x->addresses);
-        free(x->slots);
-        free(x->ids);
-        free(x->matched);
-}
-
-static int cmp_selector_address(const void *a, const void *b, void *userdata) {
-        const VbConfig *c = userdata;
-        const VbSelector *x = &c->selectors[*(const size_t *) a].selector;
-        const VbSelector *y = &c->selectors[*(const size_t *) b].selector;
-        return vb_pci_address_compare(&x->address, &y->address);
-}
-
-static int selector_index_build(SelectorIndex *x, const VbConfig *c) {
-        size_t n = c->n_selectors ?: 1;
-
-        *x = (SelectorIndex) { .c = c };
-        x->addresses = calloc(n, sizeof(size_t));
-        x->slots = calloc(n, sizeof(size_t));
-        x->ids = calloc(n, sizeof(size_t));
-        x->matched = calloc(n, sizeof(bool));
-        if (!x->addresses || !x->slots || !x->ids || !x->matched)
-                return -ENOMEM;
-        for (size_t i = 0; i < c->n_selectors; i++) {
-                const VbSelector *s = &c->selectors[i].selector;
-                if (s->type == VB_SELECTOR_ADDRESS)
-                        x->addresses[x->n_addresses++] = i;
-                else if (s->type == VB_SELECTOR_SLOT) {
-                        x->slots[x->n_slots++] = i;
-                } else
-                        x->ids[x->n_ids++] = i;
-        }
-        /* Slots compare by their address with function 0, which the parser leaves at 0. */
-        qsort_r(x->addresses, x->n_addresses, sizeof(size_t), cmp_selector_address, (void *) c);
-        qsort_r(x->slots, x->n_slots, sizeof(size_t), cmp_selector_address, (void *) c);
-        return 0;
-}
-
-/* Binary search over SORTED (selector indices ordered by address) for KEY; marks every equal
- * one as matched. */
-static bool selector_index_lookup(SelectorIndex *x, const size_t *sorted, size_t n, const VbPciAddress *key) {
-        size_t lo = 0, hi = n;
-        bool found = false;
-
-        while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                if (vb_pci_address_compare(&x->c->selectors[sorted[mid]].selector.address, key) < 0)
-                        lo = mid + 1;
-                else
-                        hi = mid;
-        }
-        for (; lo < n && vb_pci_address_equal(&x->c->selectors[sorted[lo]].selector.address, key); lo++) {
-                x->matched[sorted[lo]] = true;
-                found = true;
-        }
-        return found;
-}
-
-/* Does any selector pick D? Marks every selector that does. */
-static bool selector_index_match(SelectorIndex *x, const VbPciDevice *d) {
-        VbPciAddress slot = d->address;
-        bool found;
-
-        slot.function = 0;
-        found = selector_index_lookup(x, x->addresses, x->n_addresses, &d->address);
-        found |= selector_index_lookup(x, x->slots, x->n_slots, &slot);
-        for (size_t i = 0; i < x->n_ids; i++)
-                if (vb_selector_match(&x->c->selectors[x->ids[i]].selector, &d->address, d->vendor, d->device)) {
-                        x->matched[x->ids[i]] = true;
-                        found = true;
-                }
-        return found;
-}
-
 static int cmp_size(const void *a, const void *b) {
         size_t x = *(const size_t *) a, y = *(const size_t *) b;
         return x < y ? -1 : x > y;
 }
 
-int vb_plan_compute_full(const VbConfig *c, const VbPciList *devices, bool iommu_enabled,
-                         const VbConsoleState *console, const VbHolds *holds, VbPlan *ret) {
-        _cleanup_(vb_plan_done) VbPlan p = { .iommu_enabled = iommu_enabled, .disabled = c->disabled };
-        _cleanup_(selector_index_done) SelectorIndex index = {};
-        _cleanup_(plan_build_done) PlanBuild b = { .p = &p, .devices = devices };
+static int cmp_config_selector(const void *a, const void *b, void *userdata) {
+        const VbConfig *c = userdata;
+        return vb_pci_address_compare(&c->selectors[*(const size_t *) a].selector.address,
+                                      &c->selectors[*(const size_t *) b].selector.address);
+}
+
+int vb_plan_compute(const VbPlanInput *in, VbPlan *ret) {
+        const VbConfig *c = in->config;
+        const VbPciList *devices = in->devices;
+        _cleanup_(vb_plan_done) VbPlan p = {
+                .driver = c->driver, .group = c->group, .unbind_host = c->unbind_host,
+                .iommu_enabled = in->iommu_enabled, .disabled = c->disabled,
+        };
+        _cleanup_(plan_build_done) PlanBuild b = { .p = &p, .in = in, .devices = devices };
         _cleanup_free_ size_t *missing = NULL;
         size_t n_missing = 0;
         int r;
 
-        r = selector_index_build(&index, c);
+        r = vb_selector_index_new(&b.selectors, c->selectors, c->n_selectors);
+        if (r < 0)
+                return r;
+        r = vb_selector_index_new(&b.force, c->force, c->n_force);
         if (r < 0)
                 return r;
         b.entry_of = malloc((devices->n ?: 1) * sizeof(ssize_t));
@@ -497,7 +436,7 @@ int vb_plan_compute_full(const VbConfig *c, const VbPciList *devices, bool iommu
                 b.entry_of[i] = -1;
                 if (d->iommu_group >= 0)
                         b.by_group[b.n_by_group++] = i;
-                if (!selector_index_match(&index, d))
+                if (!vb_selector_index_match(b.selectors, &d->address, d->vendor, d->device))
                         continue;
                 e = plan_build_add(&b, i);
                 if (!e)
@@ -505,7 +444,7 @@ int vb_plan_compute_full(const VbConfig *c, const VbPciList *devices, bool iommu
                 r = entry_from_device(e, c, d, true);
                 if (r < 0)
                         return r;
-                r = entry_decide(e, c, d, iommu_enabled, holds);
+                r = entry_decide(&b, e, d);
                 if (r < 0)
                         return r;
         }
@@ -514,7 +453,7 @@ int vb_plan_compute_full(const VbConfig *c, const VbPciList *devices, bool iommu
         for (size_t i = 0; i < c->n_selectors; i++) {
                 const VbSelector *s = &c->selectors[i].selector;
 
-                if (index.matched[i])
+                if (vb_selector_index_matched(b.selectors, i))
                         continue;
                 if (s->type == VB_SELECTOR_ADDRESS)
                         missing[n_missing++] = i;
@@ -526,7 +465,7 @@ int vb_plan_compute_full(const VbConfig *c, const VbPciList *devices, bool iommu
                         p.unmatched[p.n_unmatched++] = *s;
                 }
         }
-        qsort_r(missing, n_missing, sizeof(size_t), cmp_selector_address, (void *) c);
+        qsort_r(missing, n_missing, sizeof(size_t), cmp_config_selector, (void *) c);
         for (size_t i = 0; i < n_missing; i++) {
                 const VbSelector *s = &c->selectors[missing[i]].selector;
                 VbPlanEntry *e;
@@ -545,7 +484,7 @@ int vb_plan_compute_full(const VbConfig *c, const VbPciList *devices, bool iommu
         }
 
         /* IOMMU groups, per Group=: each group of a selected device once, in group order. */
-        if (iommu_enabled && c->group != VB_GROUP_IGNORE && !c->disabled) {
+        if (in->iommu_enabled && c->group != VB_GROUP_IGNORE && !c->disabled) {
                 _cleanup_free_ size_t *groups = NULL;
                 size_t n_groups = 0;
 
@@ -561,7 +500,7 @@ int vb_plan_compute_full(const VbConfig *c, const VbPciList *devices, bool iommu
                 for (size_t i = 0; i < n_groups; i++) {
                         if (i > 0 && groups[i] == groups[i - 1])
                                 continue;
-                        r = plan_group(&b, c, (int) groups[i], holds);
+                        r = plan_group(&b, (int) groups[i]);
                         if (r < 0)
                                 return r;
                 }
@@ -570,9 +509,13 @@ int vb_plan_compute_full(const VbConfig *c, const VbPciList *devices, bool iommu
         if (p.n > 0)
                 qsort(p.entries, p.n, sizeof(VbPlanEntry), cmp_entry);
 
-        r = plan_console(&p, c, console, devices);
+        r = plan_console(&p, c, in->console, devices);
         if (r < 0)
                 return r;
+        /* The driver's module is loaded before anything else; the console is given up only once it
+         * is there, since without the driver nothing would be bound and the host would lose its
+         * console for nothing. */
+        p.load_module = !in->driver_loaded && vb_plan_count(&p, VB_ACTION_BIND) > 0;
 
         *ret = p;
         p = (VbPlan) {};
@@ -615,7 +558,7 @@ int vb_plan_entry_explain(const VbPlanEntry *e, char **ret) {
                         break;
                 case VB_REASON_NO_IOMMU:
                         r = asprintf(&s, "refused: IOMMU off: there are no IOMMU groups, so %s cannot take it "
-                                     "(add intel_iommu=on or amd_iommu=on to the kernel command line)", e->driver);
+                                     "(" VB_IOMMU_HINT ")", e->driver);
                         break;
                 case VB_REASON_DISABLED:
                         r = asprintf(&s, "left alone: vfio-bind=off is on the kernel command line");
@@ -623,6 +566,10 @@ int vb_plan_entry_explain(const VbPlanEntry *e, char **ret) {
                 case VB_REASON_RELEASED:
                         r = asprintf(&s, "left to the host: released by hand with vfio-bind release "
                                      "(vfio-bind bind takes it again)");
+                        break;
+                case VB_REASON_FAILED:
+                        r = asprintf(&s, "not tried again: binding it to %s failed before (a new add uevent or a "
+                                     "reload tries again)%s", e->driver, group_note);
                         break;
                 case VB_REASON_IN_USE:
                         r = asprintf(&s, "refused: the host uses it: %s%s (Force= overrides)", strna(e->in_use), group_note);
@@ -652,7 +599,7 @@ int vb_plan_format(const VbPlan *p, char **ret) {
 
         if (p->disabled)
                 fputs("vfio-bind=off is on the kernel command line: nothing will be touched\n", f);
-        fprintf(f, "IOMMU: %s\n", p->iommu_enabled ? "on" : "off (no IOMMU groups; add intel_iommu=on or amd_iommu=on to the kernel command line)");
+        fprintf(f, "IOMMU: %s\n", p->iommu_enabled ? "on" : "off (no IOMMU groups; " VB_IOMMU_HINT ")");
         for (size_t i = 0; i < p->n; i++) {
                 const VbPlanEntry *e = &p->entries[i];
                 _cleanup_free_ char *explain = NULL;
@@ -676,6 +623,9 @@ int vb_plan_format(const VbPlan *p, char **ret) {
                 char sel[VB_SELECTOR_STRING_MAX];
                 fprintf(f, "%s: matches no device\n", vb_selector_format(&p->unmatched[i], sel));
         }
+        if (p->load_module)
+                fprintf(f, "module: load the module of %s first (its driver is not registered yet)%s\n", p->driver,
+                        p->release_console ? "; the console is released only once it is loaded" : "");
         fprintf(f, "console: %s (%s)\n", p->release_console ? "release before binding" : "leave alone",
                 strempty(p->console_reason));
 

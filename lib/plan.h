@@ -36,6 +36,8 @@ typedef enum VbPlanReason {
         VB_REASON_RELEASED,        /* given back to the host by hand (vfio-bind release) */
         VB_REASON_IN_USE,          /* the host uses it (mounted file system, swap, network, console
                                     * with Release=no) and Force= does not name it */
+        VB_REASON_FAILED,          /* binding it failed before: not tried again until it is added
+                                    * anew or the configuration is reloaded */
         _VB_PLAN_REASON_MAX,
         _VB_PLAN_REASON_INVALID = -EINVAL,
 } VbPlanReason;
@@ -64,8 +66,13 @@ typedef struct VbPlanEntry {
 typedef struct VbPlan {
         VbPlanEntry *entries; /* sorted by address */
         size_t n;
+        const char *driver;    /* the configuration's driver */
+        VbGroupPolicy group;   /* the configuration's Group=: a group is bound as a transaction */
+        bool unbind_host;      /* UnbindHost=, which holds at bind time too */
         bool iommu_enabled;
         bool disabled;         /* vfio-bind=off */
+        bool load_module;      /* the driver is not registered: load its module first, and release
+                                * the console only once it is there */
         bool release_console;  /* release before binding entries[i].owns_console (or all, Release=yes) */
         char *console_reason;  /* why (or why not) the console is released */
         /* Selectors (slot, vendor:device) that match no present device. */
@@ -75,21 +82,28 @@ typedef struct VbPlan {
 
 void vb_plan_done(VbPlan *p);
 
-/* Compute the plan. CONSOLE may be NULL (nothing known of the console). HOLDS (may be NULL: none
- * known) says what the host uses: a device it uses is refused (VB_REASON_IN_USE) unless Force=
+/* Everything a plan is decided from. Nothing changes a plan after it is computed. */
+typedef struct VbPlanInput {
+        const VbConfig *config;        /* the files and the kernel command line (vfio-bind=off, …) */
+        const VbPciList *devices;
+        bool iommu_enabled;
+        const VbConsoleState *console; /* NULL: nothing known of the console (it is left alone) */
+        const VbHolds *holds;          /* NULL: nothing known of what the host uses */
+        const VbPciAddress *released;  /* given back to the host by hand (vfio-bind release) */
+        size_t n_released;
+        const VbPciAddress *failed;    /* whose bind failed before (the daemon's memory) */
+        size_t n_failed;
+        bool driver_loaded;            /* the configuration's driver is registered already */
+} VbPlanInput;
+
+/* Compute the plan. A device the host uses (HOLDS) is refused (VB_REASON_IN_USE) unless Force=
  * names it; a console hold counts only with Release=no (otherwise the console is released
- * first). A Group=take member the host uses blocks its whole group. */
-int vb_plan_compute_full(const VbConfig *c, const VbPciList *devices, bool iommu_enabled,
-                         const VbConsoleState *console, const VbHolds *holds, VbPlan *ret);
-/* The same without interlock facts. */
-int vb_plan_compute(const VbConfig *c, const VbPciList *devices, bool iommu_enabled,
-                    const VbConsoleState *console, VbPlan *ret);
+ * first). A device released by hand is left to the host (VB_REASON_RELEASED) and, like one the
+ * host uses, blocks its IOMMU group under Group=check and Group=take. The console is released
+ * only for a device that is really going to be bound. */
+int vb_plan_compute(const VbPlanInput *in, VbPlan *ret);
 /* The kinds of holds that refuse a device under C: all but the console unless Release=no. */
 unsigned vb_plan_hold_mask(const VbConfig *c);
-
-/* Hold back the device at A: given back to the host by hand with `vfio-bind release`, it stays
- * there until `vfio-bind bind` or a reboot. Turns a BIND entry into REFUSE/RELEASED. */
-void vb_plan_hold(VbPlan *p, const VbPciAddress *a);
 
 /* Number of entries with the given action. */
 size_t vb_plan_count(const VbPlan *p, VbAction a);
@@ -98,12 +112,9 @@ bool vb_plan_complete(const VbPlan *p);
 /* Plain words for one entry, without the address: "bind to vfio-pci, unbinding bochs-drm",
  * "refused: IOMMU group 1 has 0000:01:00.1 on snd_hda_intel (Group=check)", "not present". */
 int vb_plan_entry_explain(const VbPlanEntry *e, char **ret);
+/* The entry for A, or NULL. */
+const VbPlanEntry *vb_plan_find(const VbPlan *p, const VbPciAddress *a);
 
-/* The whole plan as text, a line per device, then the console decision: what `vfio-bind
- * check` and `vfio-bindd --dry-run` print. */
+/* The whole plan as text, a line per device, then the module and console decisions: what
+ * `vfio-bind check`, `vfio-bind bind --dry-run` and `vfio-bindd --dry-run` print. */
 int vb_plan_format(const VbPlan *p, char **ret);
-
-/* Does the configuration select this device (address/slot/ID selectors)? Pure. */
-bool vb_config_selects(const VbConfig *c, const VbPciDevice *d);
-/* Does Force= name this device? Pure. */
-bool vb_config_forces(const VbConfig *c, const VbPciDevice *d);

@@ -7,10 +7,6 @@
 #include "macro.h"
 #include "runtime.h"
 
-const char *vb_runtime_dir(const VbPlatform *p) {
-        return p && p->runtime_dir ? p->runtime_dir : VB_RUNTIME_DIR_DEFAULT;
-}
-
 int vb_runtime_list_released(const char *dir, VbPciAddress **ret, size_t *ret_n) {
         _cleanup_free_ VbPciAddress *list = NULL;
         _cleanup_free_ char *path = NULL;

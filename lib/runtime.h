@@ -11,11 +11,7 @@
 #include <stddef.h>
 
 #include "address.h"
-#include "context.h"
 
-#define VB_RUNTIME_DIR_DEFAULT "/run/vfio-bind"
-
-const char *vb_runtime_dir(const VbPlatform *p);
 /* Addresses marked released. A missing directory is an empty list. */
 int vb_runtime_list_released(const char *dir, VbPciAddress **ret, size_t *ret_n);
 /* Mark or unmark A as released. */

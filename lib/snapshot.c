@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "driver.h"
 #include "iommu.h"
 #include "macro.h"
 #include "runtime.h"
@@ -10,11 +11,13 @@ void vb_snapshot_done(VbSnapshot *s) {
         vb_pci_list_done(&s->devices);
         vb_console_state_done(&s->console);
         vb_holds_done(&s->holds);
+        free(s->released);
+        free(s->failed);
         vb_plan_done(&s->plan);
         *s = (VbSnapshot) {};
 }
 
-int vb_snapshot_take(VbContext *ctx, const VbConfig *c, const char *runtime_dir, VbSnapshot *ret) {
+int vb_snapshot_read(VbContext *ctx, const char *runtime_dir, VbSnapshot *ret) {
         _cleanup_(vb_snapshot_done) VbSnapshot s = {};
         int r;
 
@@ -36,23 +39,63 @@ int vb_snapshot_take(VbContext *ctx, const VbConfig *c, const char *runtime_dir,
         if (r < 0)
                 s.holds_error = r;
 
-        r = vb_plan_compute_full(c, &s.devices, s.iommu_enabled, s.have_console ? &s.console : NULL, &s.holds,
-                                 &s.plan);
-        if (r < 0)
-                return r;
-
         if (runtime_dir) {
-                _cleanup_free_ VbPciAddress *released = NULL;
-                size_t n = 0;
-
-                r = vb_runtime_list_released(runtime_dir, &released, &n);
+                r = vb_runtime_list_released(runtime_dir, &s.released, &s.n_released);
+                if (r == -ENOMEM)
+                        return r;
                 if (r < 0)
                         vb_debug(ctx, "cannot read %s/released, ignoring: %s", runtime_dir, strerror(-r));
-                for (size_t i = 0; i < n; i++)
-                        vb_plan_hold(&s.plan, &released[i]);
         }
 
         *ret = s;
         s = (VbSnapshot) {};
         return 0;
+}
+
+int vb_snapshot_plan(VbContext *ctx, const VbConfig *c, VbSnapshot *s) {
+        VbPlan plan = {};
+        int r;
+
+        s->driver_loaded = vb_driver_exists(ctx, c->driver);
+        r = vb_plan_compute(&(VbPlanInput) {
+                                    .config = c,
+                                    .devices = &s->devices,
+                                    .iommu_enabled = s->iommu_enabled,
+                                    .console = s->have_console ? &s->console : NULL,
+                                    .holds = &s->holds,
+                                    .released = s->released,
+                                    .n_released = s->n_released,
+                                    .failed = s->failed,
+                                    .n_failed = s->n_failed,
+                                    .driver_loaded = s->driver_loaded,
+                            },
+                            &plan);
+        if (r < 0)
+                return r;
+        vb_plan_done(&s->plan);
+        s->plan = plan;
+        return 0;
+}
+
+int vb_snapshot_take(VbContext *ctx, const VbConfig *c, const char *runtime_dir, VbSnapshot *ret) {
+        _cleanup_(vb_snapshot_done) VbSnapshot s = {};
+        int r;
+
+        r = vb_snapshot_read(ctx, runtime_dir, &s);
+        if (r < 0)
+                return r;
+        r = vb_snapshot_plan(ctx, c, &s);
+        if (r < 0)
+                return r;
+        *ret = s;
+        s = (VbSnapshot) {};
+        return 0;
+}
+
+void vb_snapshot_forget_release(VbSnapshot *s, const VbPciAddress *a) {
+        for (size_t i = 0; i < s->n_released;)
+                if (vb_pci_address_equal(&s->released[i], a))
+                        s->released[i] = s->released[--s->n_released];
+                else
+                        i++;
 }

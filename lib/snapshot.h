@@ -2,7 +2,7 @@
 #pragma once
 
 /* One look at the machine and the plan for it: what the daemon's pass, its --dry-run, and the
- * CLI's status and check all start from, so that they cannot drift apart. */
+ * CLI's status, check and bind all start from, so that they cannot drift apart. */
 
 #include <stdbool.h>
 
@@ -17,18 +17,29 @@ typedef struct VbSnapshot {
         VbPciList devices;
         VbConsoleState console;
         bool have_console; /* the console state could be read */
+        int console_error; /* why the console state could not be read, or 0 */
         bool iommu_enabled;
         VbHolds holds;     /* what the host uses (interlocks) */
         int holds_error;   /* why the interlock facts are incomplete, or 0 */
+        VbPciAddress *released; /* release marks (vfio-bind release) */
+        size_t n_released;
+        VbPciAddress *failed;   /* set by the caller before planning: binds that failed before */
+        size_t n_failed;
+        bool driver_loaded;     /* the driver the plan is for is registered */
         VbPlan plan;
-        int console_error; /* why the console state could not be read, or 0 */
 } VbSnapshot;
 
 void vb_snapshot_done(VbSnapshot *s);
 
-/* Enumerate, read the console and what the host uses (interlocks), compute the plan, hold back
- * the devices released by hand (RUNTIME_DIR may be NULL). Returns 0 or a negative errno
- * (enumeration or memory). A console that cannot be read is not an error: have_console is false
- * and console_error says why. Interlock facts that cannot be read completely are not an error
- * either: holds has what was found and holds_error says why the rest is missing. */
+/* Look: enumerate, read the console, what the host uses (interlocks) and the release marks
+ * under RUNTIME_DIR (NULL: none). Returns 0 or a negative errno (enumeration or memory). A
+ * console that cannot be read is not an error: have_console is false and console_error says why.
+ * Interlock facts that cannot be read completely are not an error either: holds has what was
+ * found and holds_error says why the rest is missing. */
+int vb_snapshot_read(VbContext *ctx, const char *runtime_dir, VbSnapshot *ret);
+/* Plan: compute S->plan for C from the facts in S (replacing an earlier plan). */
+int vb_snapshot_plan(VbContext *ctx, const VbConfig *c, VbSnapshot *s);
+/* Both. */
 int vb_snapshot_take(VbContext *ctx, const VbConfig *c, const char *runtime_dir, VbSnapshot *ret);
+/* Let a release mark no longer count (a hand bind takes the device again). */
+void vb_snapshot_forget_release(VbSnapshot *s, const VbPciAddress *a);

@@ -89,9 +89,8 @@ int vb_sysfs_read_u32(VbContext *ctx, const char *path, uint32_t *ret) {
         return 0;
 }
 
-int vb_sysfs_readlink_basename(VbContext *ctx, const char *path, char **ret) {
+int vb_sysfs_readlink(VbContext *ctx, const char *path, char **ret) {
         char buf[PATH_MAX];
-        const char *base;
         ssize_t n;
         char *s;
 
@@ -99,10 +98,28 @@ int vb_sysfs_readlink_basename(VbContext *ctx, const char *path, char **ret) {
         if (n < 0)
                 return negative_errno();
         buf[n] = '\0';
-        while (n > 1 && buf[n - 1] == '/')
-                buf[--n] = '\0';
-        base = strrchr(buf, '/');
-        base = base ? base + 1 : buf;
+        s = strdup(buf);
+        if (!s)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}
+
+int vb_sysfs_readlink_basename(VbContext *ctx, const char *path, char **ret) {
+        _cleanup_free_ char *target = NULL;
+        const char *base;
+        size_t n;
+        char *s;
+        int r;
+
+        r = vb_sysfs_readlink(ctx, path, &target);
+        if (r < 0)
+                return r;
+        n = strlen(target);
+        while (n > 1 && target[n - 1] == '/')
+                target[--n] = '\0';
+        base = strrchr(target, '/');
+        base = base ? base + 1 : target;
         if (!*base)
                 return -EINVAL;
         s = strdup(base);

@@ -12,6 +12,8 @@
 /* Read a whole small attribute; trailing newline removed. */
 int vb_sysfs_read(VbContext *ctx, const char *path, char **ret);
 int vb_sysfs_read_u32(VbContext *ctx, const char *path, uint32_t *ret); /* "0x10de" or "1" */
+/* The target of the link at PATH, as the kernel wrote it. -ENOENT if there is no such link. */
+int vb_sysfs_readlink(VbContext *ctx, const char *path, char **ret);
 /* Basename of the link target at PATH ("../../bus/pci/drivers/vfio-pci" → "vfio-pci").
  * -ENOENT if there is no such link. */
 int vb_sysfs_readlink_basename(VbContext *ctx, const char *path, char **ret);

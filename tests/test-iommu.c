@@ -4,6 +4,7 @@
 
 #include "address.h"
 #include "fake-kernel.h"
+#include "driver.h"
 #include "iommu.h"
 #include "macro.h"
 #include "tests.h"

@@ -3,6 +3,7 @@
 #include "address.h"
 #include "fake-kernel.h"
 #include "macro.h"
+#include "driver.h"
 #include "pci.h"
 #include "sysfs.h"
 #include "tests.h"
@@ -198,13 +199,13 @@ TEST(driver_exists) {
         VbContext *ctx;
 
         open_case("desktop", &dir, &k, &ctx);
-        ASSERT_TRUE(vb_pci_driver_exists(ctx, "bochs-drm"));
-        ASSERT_FALSE(vb_pci_driver_exists(ctx, "vfio-pci"));
-        ASSERT_FALSE(vb_pci_driver_exists(ctx, "vfio_pci"));
+        ASSERT_TRUE(vb_driver_exists(ctx, "bochs-drm"));
+        ASSERT_FALSE(vb_driver_exists(ctx, "vfio-pci"));
+        ASSERT_FALSE(vb_driver_exists(ctx, "vfio_pci"));
         close_case(dir, k, ctx);
 
         open_case("unbound", &dir, &k, &ctx);
-        ASSERT_TRUE(vb_pci_driver_exists(ctx, "vfio-pci"));
+        ASSERT_TRUE(vb_driver_exists(ctx, "vfio-pci"));
         close_case(dir, k, ctx);
 }
 

@@ -22,6 +22,30 @@ typedef struct Run {
         VbPlan plan;
 } Run;
 
+/* Compute RUN's plan again with these release marks and failures (NULL-terminated address lists,
+ * either may be NULL), as the daemon does on its next pass. */
+static void replan(Run *run, const char *const *released, const char *const *failed) {
+        VbPciAddress r[8], f[8];
+        size_t n_r = 0, n_f = 0;
+
+        for (; released && *released; released++)
+                ASSERT_OK(vb_pci_address_parse(*released, &r[n_r++]));
+        for (; failed && *failed; failed++)
+                ASSERT_OK(vb_pci_address_parse(*failed, &f[n_f++]));
+        vb_plan_done(&run->plan);
+        ASSERT_OK(vb_plan_compute(&(VbPlanInput) {
+                                          .config = run->config,
+                                          .devices = &run->devices,
+                                          .iommu_enabled = vb_iommu_enabled(run->ctx),
+                                          .console = &run->console,
+                                          .released = r,
+                                          .n_released = n_r,
+                                          .failed = f,
+                                          .n_failed = n_f,
+                                  },
+                                  &run->plan));
+}
+
 /* Snapshot CASE_NAME (after BEFORE, if set, changed the tree through the fake kernel), parse
  * CONF and compute the plan. */
 static void run_plan_full(Run *run, const char *case_name, const char *conf, const char *cmdline,
@@ -48,7 +72,7 @@ static void run_plan_full(Run *run, const char *case_name, const char *conf, con
         vb_diagnostics_clear(&diag);
         ASSERT_OK(vb_pci_enumerate(run->ctx, &run->devices));
         ASSERT_OK(vb_console_read(run->ctx, &run->console));
-        ASSERT_OK(vb_plan_compute(run->config, &run->devices, vb_iommu_enabled(run->ctx), &run->console, &run->plan));
+        replan(run, NULL, NULL);
         ASSERT_EQ(fake_kernel_n_ops(run->k), 0);
 }
 
@@ -324,15 +348,82 @@ TEST(format_lists_every_entry) {
         run_done(&run);
 }
 
-TEST(hold_turns_bind_into_refuse) {
+TEST(released_boot_gpu_does_not_release_the_console) {
         Run run;
-        VbPciAddress a;
 
+        /* Without the mark, the GPU owns the console and the console goes first. */
+        run_plan(&run, "desktop", "[Bind]\nDevice=01:00\n[Console]\nRelease=auto\n");
+        ASSERT_ENTRY(&run, "0000:01:00.0", VB_ACTION_BIND, VB_REASON_NONE);
+        ASSERT_TRUE(run.plan.release_console);
+
+        /* Released by hand: it stays with the host, and so does the console. */
+        replan(&run, (const char *const[]) { "0000:01:00.0", NULL }, NULL);
+        ASSERT_ENTRY(&run, "0000:01:00.0", VB_ACTION_REFUSE, VB_REASON_RELEASED);
+        ASSERT_ENTRY(&run, "0000:01:00.1", VB_ACTION_REFUSE, VB_REASON_GROUP);
+        ASSERT_FALSE(run.plan.release_console);
+        ASSERT_STREQ(run.plan.console_reason, "no device being bound owns the console");
+        run_done(&run);
+}
+
+TEST(released_member_blocks_its_group) {
+        Run run;
+        _cleanup_free_ char *why = NULL;
+
+        /* Group=check: the audio function given back by hand keeps the group from a guest. */
         run_plan(&run, "desktop", "[Bind]\nDevice=01:00\n");
-        ASSERT_OK(vb_pci_address_parse("0000:01:00.1", &a));
-        vb_plan_hold(&run.plan, &a);
+        ASSERT_ENTRY(&run, "0000:01:00.0", VB_ACTION_BIND, VB_REASON_NONE);
+        replan(&run, (const char *const[]) { "0000:01:00.1", NULL }, NULL);
+        ASSERT_ENTRY(&run, "0000:01:00.1", VB_ACTION_REFUSE, VB_REASON_RELEASED);
+        ASSERT_ENTRY(&run, "0000:01:00.0", VB_ACTION_REFUSE, VB_REASON_GROUP);
+        ASSERT_OK(vb_plan_entry_explain(entry(&run, "0000:01:00.0"), &why));
+        ASSERT_CONTAINS(why, "0000:01:00.1");
+        ASSERT_CONTAINS(why, "released by hand");
+        run_done(&run);
+
+        /* Group=take cannot take a group one of whose members was given back either. */
+        run_plan(&run, "desktop", "[Bind]\nDevice=01:00.0\nGroup=take\n");
+        ASSERT_ENTRY(&run, "0000:01:00.0", VB_ACTION_BIND, VB_REASON_NONE);
+        ASSERT_ENTRY(&run, "0000:01:00.1", VB_ACTION_BIND, VB_REASON_NONE);
+        replan(&run, (const char *const[]) { "0000:01:00.1", NULL }, NULL);
+        ASSERT_ENTRY(&run, "0000:01:00.1", VB_ACTION_REFUSE, VB_REASON_RELEASED);
+        ASSERT_ENTRY(&run, "0000:01:00.0", VB_ACTION_REFUSE, VB_REASON_GROUP);
+        run_done(&run);
+
+        /* Group=ignore: the other function is bound regardless. */
+        run_plan(&run, "desktop", "[Bind]\nDevice=01:00\nGroup=ignore\n");
+        replan(&run, (const char *const[]) { "0000:01:00.1", NULL }, NULL);
         ASSERT_ENTRY(&run, "0000:01:00.1", VB_ACTION_REFUSE, VB_REASON_RELEASED);
         ASSERT_ENTRY(&run, "0000:01:00.0", VB_ACTION_BIND, VB_REASON_NONE);
+        run_done(&run);
+}
+
+TEST(failed_member_is_not_retried_and_blocks_its_group) {
+        Run run;
+
+        run_plan(&run, "desktop", "[Bind]\nDevice=01:00\n");
+        replan(&run, NULL, (const char *const[]) { "0000:01:00.1", NULL });
+        ASSERT_ENTRY(&run, "0000:01:00.1", VB_ACTION_REFUSE, VB_REASON_FAILED);
+        ASSERT_ENTRY(&run, "0000:01:00.0", VB_ACTION_REFUSE, VB_REASON_GROUP);
+        ASSERT_FALSE(run.plan.release_console);
+        run_done(&run);
+}
+
+TEST(module_load_is_in_the_plan) {
+        Run run;
+        _cleanup_free_ char *text = NULL;
+
+        /* vfio-pci is a module not loaded yet on this tree: the plan says it is loaded first, and
+         * that the console waits for it. */
+        run_plan(&run, "desktop", "[Bind]\nDevice=01:00\n");
+        ASSERT_TRUE(run.plan.load_module);
+        ASSERT_OK(vb_plan_format(&run.plan, &text));
+        ASSERT_CONTAINS(text, "module: load the module of vfio-pci first");
+        ASSERT_CONTAINS(text, "the console is released only once it is loaded");
+        run_done(&run);
+
+        /* Nothing to bind: nothing to load. */
+        run_plan(&run, "desktop", "[Bind]\nDevice=0000:00:01.0\n");
+        ASSERT_FALSE(run.plan.load_module);
         run_done(&run);
 }
 

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * Applying a plan: the one way both the daemon and `vfio-bind bind` change the machine.
+ *
+ *   load the driver's module (if the plan says so; nothing else happens without it)
+ *   → release the console (if the plan says so)
+ *   → bind each BIND entry, verified by vb_bind_device()
+ *   → under Group=check and Group=take, an IOMMU group is a transaction: when one member fails,
+ *     the members this pass moved are put back as they were (vb_bind_restore()), and the rest
+ *     of the group is not tried
+ *
+ * Mechanism only: every decision was made by the plan. The result says, entry by entry, what
+ * happened; the callers turn it into journal entries, STATUS= and command output.
+ */
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "bind.h"
+#include "console.h"
+#include "context.h"
+#include "plan.h"
+
+typedef enum VbDeviceState {
+        VB_DEVICE_ON_DRIVER,      /* it was on the driver already (LEAVE) */
+        VB_DEVICE_BOUND,          /* bound by this pass */
+        VB_DEVICE_FAILED,         /* its bind failed (bind says where and where it is now) */
+        VB_DEVICE_STUCK,          /* a write of its bind has not returned by the deadline */
+        VB_DEVICE_ROLLED_BACK,    /* bound by this pass, put back because a member of its group failed */
+        VB_DEVICE_RESTORE_FAILED, /* as ROLLED_BACK, but putting it back failed (restore says how) */
+        VB_DEVICE_SKIPPED,        /* not tried: a member of its group failed first */
+        VB_DEVICE_REFUSED,        /* the plan refused it (its reason says why) */
+        VB_DEVICE_MISSING,        /* selected, not present */
+        _VB_DEVICE_STATE_MAX,
+        _VB_DEVICE_STATE_INVALID = -EINVAL,
+} VbDeviceState;
+
+const char *vb_device_state_to_string(VbDeviceState s);
+
+typedef struct VbApplyResult {
+        VbDeviceState state;
+        int error;             /* FAILED, STUCK: the bind's negative errno; RESTORE_FAILED: the restore's */
+        VbBindResult bind;     /* BOUND, FAILED, ROLLED_BACK, RESTORE_FAILED: what the bind did */
+        VbBindResult restore;  /* ROLLED_BACK, RESTORE_FAILED: what putting it back did */
+        size_t cause;          /* ROLLED_BACK, RESTORE_FAILED, SKIPPED: the entry that failed */
+        char *stuck;           /* STUCK: the write it hangs in */
+} VbApplyResult;
+
+typedef struct VbApply {
+        VbApplyResult *results; /* one per plan entry, in the plan's order */
+        size_t n;
+        bool module_loaded;     /* a module was inserted */
+        int module_error;       /* the driver could not be had: nothing was bound, the console kept */
+        bool console_released;
+        int console_error;      /* releasing the console failed (after console_text) */
+        char *console_text;     /* what was released: "vtcon1, efi-framebuffer.0" */
+        size_t n_rolled_back;   /* devices put back */
+} VbApply;
+
+void vb_apply_done(VbApply *a);
+
+/* How one device is bound. The default (ops NULL) calls vb_bind_device(). A daemon runs it
+ * under a deadline: it returns -ETIMEDOUT and sets *RET_STUCK to the write that hangs. */
+typedef struct VbApplyOps {
+        int (*bind)(void *userdata, VbContext *ctx, const VbPlanEntry *e, bool unbind_host, VbBindResult *ret,
+                    char **ret_stuck);
+        void *userdata;
+} VbApplyOps;
+
+/* Apply PLAN, made from a snapshot whose console state is CONSOLE (NULL: unknown). Returns 0
+ * when everything could be tried (RET says what happened to each entry), or -ENOMEM. */
+int vb_apply(VbContext *ctx, const VbPlan *plan, const VbConsoleState *console, const VbApplyOps *ops,
+             VbApply *ret);
+
+/* Is the entry's device on its driver after the pass? */
+bool vb_apply_result_on_driver(const VbApplyResult *r);

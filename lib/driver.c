@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdio.h>
+
+#include "driver.h"
+#include "macro.h"
+#include "pci.h"
+#include "sysfs.h"
+
+bool vb_driver_is_vfio(const char *driver) {
+        if (!driver)
+                return false;
+        /* "vfio-pci" and "vfio_pci" style names, and variants whose driver name ends in it. */
+        if (strneq(driver, "vfio", 4))
+                return true;
+        return strstr(driver, "_vfio_pci") || strstr(driver, "-vfio-pci");
+}
+
+bool vb_driver_is_vfio_safe(const char *driver) {
+        return !driver || streq(driver, "pci-stub") || vb_driver_is_vfio(driver);
+}
+
+bool vb_driver_exists(VbContext *ctx, const char *driver) {
+        char path[256];
+        int n = snprintf(path, sizeof(path), VB_PCI_DRIVERS_PATH "/%s", driver);
+        if (n < 0 || (size_t) n >= sizeof(path))
+                return false;
+        return vb_sysfs_exists(ctx, path);
+}
+
+int vb_driver_load(VbContext *ctx, const char *driver) {
+        int r;
+
+        /* A registered driver means its module is loaded or built in: nothing to do. */
+        if (vb_driver_exists(ctx, driver))
+                return 0;
+        r = vb_context_load_module(ctx, driver);
+        if (r < 0)
+                return r;
+        if (!vb_driver_exists(ctx, driver)) {
+                vb_debug(ctx, "the module for %s is loaded, but no PCI driver of that name exists", driver);
+                return -ENOENT;
+        }
+        return r;
+}

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * Where a program finds the machine: the real one (everything NULL), or a test's fake tree and
+ * fake kernel. The daemon's and the CLI's entry points take one; the library below them only
+ * ever sees the context made from it.
+ */
+
+#include "context.h"
+
+#define VB_RUNTIME_DIR_DEFAULT "/run/vfio-bind"
+
+typedef struct VbPlatform {
+        const char *sysfs_root;  /* NULL: "/sys" */
+        const char *procfs_root; /* NULL: "/proc" */
+        const VbKernelOps *ops;  /* NULL: the real kernel */
+        void *ops_userdata;
+        const char *runtime_dir; /* NULL: VB_RUNTIME_DIR_DEFAULT */
+} VbPlatform;
+
+/* A context on the platform's roots with its kernel (the real one when P or P->ops is NULL). */
+int vb_platform_open_context(const VbPlatform *p, VbContext **ret);
+const char *vb_platform_runtime_dir(const VbPlatform *p);

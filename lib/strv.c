@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "macro.h"
+#include "strv.h"
+
+int strv_extend_printf(char ***l, size_t *n, const char *format, ...) {
+        size_t count = n ? *n : strv_length(*l);
+        char **p, *s;
+        va_list ap;
+        int r;
+
+        va_start(ap, format);
+        r = vasprintf(&s, format, ap);
+        va_end(ap);
+        if (r < 0)
+                return -ENOMEM;
+        p = realloc(*l, (count + 2) * sizeof(char *));
+        if (!p) {
+                free(s);
+                return -ENOMEM;
+        }
+        p[count++] = s;
+        p[count] = NULL;
+        *l = p;
+        if (n)
+                *n = count;
+        return 0;
+}
+
+char *strv_join(char *const *l, const char *sep) {
+        size_t len = 1, seplen = strlen(sep);
+        char *s, *p;
+
+        for (char *const *i = l; i && *i; i++)
+                len += strlen(*i) + seplen;
+        s = p = malloc(len);
+        if (!s)
+                return NULL;
+        *p = '\0';
+        for (char *const *i = l; i && *i; i++)
+                p = stpcpy(stpcpy(p, i == l ? "" : sep), *i);
+        return s;
+}

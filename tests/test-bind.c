@@ -3,57 +3,13 @@
  * rollback. */
 #include "address.h"
 #include "bind.h"
-#include "fake-kernel.h"
-#include "macro.h"
-#include "tests.h"
+#include "machine.h"
 #include "tree.h"
 
 #define GPU "0000:01:00.0"
 #define AUDIO "0000:01:00.1"
 
-typedef struct Machine {
-        char *dir;
-        FakeKernel *k;
-        VbContext *ctx;
-} Machine;
-
-static void machine_open(Machine *m, const char *case_name, const char *extra_conf) {
-        *m = (Machine) {};
-        ASSERT_OK(tree_new(case_name, &m->dir));
-        if (extra_conf)
-                ASSERT_OK(tree_append(m->dir, "fake-kernel.conf", extra_conf));
-        ASSERT_OK(fake_kernel_new(&m->k, m->dir));
-        ASSERT_OK(fake_kernel_new_context(m->k, &m->ctx));
-}
-
-static void machine_close(Machine *m) {
-        ASSERT_EQ(fake_kernel_n_violations(m->k), 0);
-        vb_context_free(m->ctx);
-        fake_kernel_free(m->k);
-        tree_free(m->dir);
-}
-
-static VbPciAddress addr(const char *s) {
-        VbPciAddress a;
-        ASSERT_OK(vb_pci_address_parse(s, &a));
-        return a;
-}
-
-#define ASSERT_HISTORY(m, expected)                                             \
-        do {                                                                    \
-                _cleanup_free_ char *_h = fake_kernel_history((m)->k);          \
-                ASSERT_STREQ(_h, (expected));                                   \
-        } while (0)
-
-#define ASSERT_DRIVER(m, a, expected)                                           \
-        do {                                                                    \
-                _cleanup_free_ char *_d = fake_kernel_driver((m)->k, (a));      \
-                const char *_e = (expected);                                    \
-                if (_e)                                                         \
-                        ASSERT_STREQ(_d, _e);                                   \
-                else                                                            \
-                        ASSERT_NULL(_d);                                        \
-        } while (0)
+#define addr machine_addr
 
 TEST(bind_takes_the_device_from_the_host_driver) {
         Machine m;

@@ -25,7 +25,9 @@
 #include <time.h>
 #include <umockdev.h>
 
+#include "bind.h"
 #include "fake-kernel.h"
+#include "runtime.h"
 #include "macro.h"
 #include "tests.h"
 #include "tree.h"
@@ -607,6 +609,79 @@ TEST(once_exits_after_the_first_pass) {
         ASSERT_EXIT(&d, daemon_run(&d, args), 0);
         ASSERT_TRUE(d.ready);
         ASSERT_DRIVER(&d, "0000:01:00.0", "vfio-pci");
+        daemon_done(&d);
+}
+
+/* The sysfs path of a PCI device of the testbed, as a uevent names it ("/sys/devices/…"). */
+static char *device_syspath(const Daemon *d, const char *addr) {
+        _cleanup_free_ char *link = NULL;
+        char *real, *s;
+
+        ASSERT_TRUE(asprintf(&link, "%s/sys/bus/pci/devices/%s", d->root, addr) > 0);
+        real = realpath(link, NULL);
+        ASSERT_TRUE(real);
+        ASSERT_TRUE(strncmp(real, d->root, strlen(d->root)) == 0);
+        s = strdup(real + strlen(d->root));
+        free(real);
+        ASSERT_TRUE(s);
+        return s;
+}
+
+/* Count the occurrences of NEEDLE in HAYSTACK. */
+static unsigned count(const char *haystack, const char *needle) {
+        unsigned n = 0;
+        for (const char *p = haystack; (p = strstr(p, needle)); p += strlen(needle))
+                n++;
+        return n;
+}
+
+TEST(hand_release_of_the_boot_gpu_keeps_the_console) {
+        _cleanup_(vb_context_freep) VbContext *ctx = NULL;
+        _cleanup_free_ char *run = NULL, *gpu_path = NULL, *log = NULL, *bind = NULL;
+        const char *const addrs[] = { "0000:01:00.0", "0000:01:00.1" };
+        Daemon d;
+
+        daemon_prepare(&d, "desktop", "[Bind]\nDevice=01:00\n[Console]\nRelease=auto\n", NULL);
+        daemon_start(&d, NULL);
+        ASSERT_DAEMON(&d, daemon_wait_notify(&d, "READY=1"));
+        ASSERT_DAEMON(&d, strstr(d.notify, "console released"));
+        ASSERT_DRIVER(&d, "0000:01:00.0", "vfio-pci");
+
+        /* vfio-bind release of both functions, as the CLI does it: the mark first, then the
+         * release; bochs-drm takes the GPU back and its framebuffer console comes up again. */
+        ASSERT_OK(fake_kernel_new_context(d.k, &ctx));
+        run = root_path(&d, "run");
+        for (size_t i = 0; i < ELEMENTSOF(addrs); i++) {
+                _cleanup_(vb_bind_result_done) VbBindResult res = {};
+                VbPciAddress a;
+
+                ASSERT_OK(vb_pci_address_parse(addrs[i], &a));
+                ASSERT_OK(vb_runtime_set_released(run, &a, true));
+                ASSERT_EQ(vb_release_device(ctx, &a, &res), 1);
+        }
+        ASSERT_DRIVER(&d, "0000:01:00.0", "bochs-drm");
+        ASSERT_OK(fake_kernel_ops.write_attr(d.k, vb_context_sysfs_fd(ctx), "class/vtconsole/vtcon1/bind", "1"));
+
+        /* The host driver's bind uevent, a reload, and a change uevent: none of them may take the
+         * console from the host for a device that stays with the host. */
+        gpu_path = device_syspath(&d, "0000:01:00.0");
+        umockdev_testbed_uevent(d.tb, gpu_path, "bind");
+        ASSERT_DAEMON(&d, daemon_wait_notify(&d, "0000:01:00.0 released by hand"));
+        umockdev_testbed_uevent(d.tb, gpu_path, "change");
+        umockdev_testbed_uevent(d.tb, gpu_path, "add");
+        ASSERT_OK(kill(d.pid, SIGHUP) < 0 ? -errno : 0);
+        ASSERT_DAEMON(&d, daemon_wait_notify(&d, "RELOADING=1"));
+        for (int64_t end = now_ms() + WAIT_MS; count(d.notify, "READY=1") < 2 && now_ms() < end;)
+                ASSERT_DAEMON(&d, daemon_wait_notify(&d, "RELOADING=1"));
+        ASSERT_DAEMON(&d, count(d.notify, "READY=1") >= 2);
+        ASSERT_EXIT(&d, daemon_stop(&d), 0);
+
+        log = daemon_log(&d);
+        ASSERT_DAEMON(&d, count(log, "class/vtconsole/vtcon1/bind=0") == 1);
+        bind = fake_kernel_read(d.k, "class/vtconsole/vtcon1/bind");
+        ASSERT_STREQ(bind, "1");
+        ASSERT_DRIVER(&d, "0000:01:00.0", "bochs-drm");
+        ASSERT_DRIVER(&d, "0000:01:00.1", "snd_hda_intel");
         daemon_done(&d);
 }
 

@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* vfio-bind bind and release against the fake kernel: the CLI refuses what the daemon would,
+ * in the same words, writes nothing when it refuses, and applies the same plan. */
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "machine.h"
+#include "runtime.h"
+#include "tree.h"
+#include "vfio-bind.h"
+
+#define GPU "0000:01:00.0"
+#define AUDIO "0000:01:00.1"
+
+/* Run `vfio-bind --config=… ARGS…` on M with CONF (written to M's tree); its exit code, its
+ * stdout and stderr in *OUT. */
+static int cli(Machine *m, const char *conf, const char *const *args, char **out) {
+        _cleanup_free_ char *conf_path = NULL, *out_path = NULL, *arg = NULL;
+        char *argv[16];
+        int argc = 0, st;
+        pid_t pid;
+
+        ASSERT_TRUE(asprintf(&conf_path, "%s/vfio-bind.conf", m->dir) > 0);
+        ASSERT_TRUE(asprintf(&out_path, "%s/cli.out", m->dir) > 0);
+        ASSERT_TRUE(asprintf(&arg, "--config=%s", conf_path) > 0);
+        ASSERT_OK(tree_write(m->dir, "vfio-bind.conf", conf));
+        argv[argc++] = (char *) "vfio-bind";
+        argv[argc++] = arg;
+        for (; *args && argc < 15; args++)
+                argv[argc++] = (char *) *args;
+        argv[argc] = NULL;
+        fflush(NULL);
+        pid = fork();
+        ASSERT_TRUE(pid >= 0);
+        if (pid == 0) {
+                int r;
+
+                if (!freopen(out_path, "w", stdout) || !freopen(out_path, "a", stderr))
+                        _exit(127);
+                setvbuf(stdout, NULL, _IONBF, 0);
+                setenv("NO_COLOR", "1", 1);
+                r = vbc_main(argc, argv, &(VbPlatform) {
+                                                 .sysfs_root = fake_kernel_sysfs_root(m->k),
+                                                 .procfs_root = fake_kernel_procfs_root(m->k),
+                                                 .ops = &fake_kernel_ops,
+                                                 .ops_userdata = m->k,
+                                                 .runtime_dir = m->dir,
+                                         });
+                fflush(NULL);
+                _exit(r);
+        }
+        ASSERT_EQ(waitpid(pid, &st, 0), pid);
+        *out = tree_read(m->dir, "cli.out");
+        ASSERT_TRUE(*out);
+        return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* What the CLI (a separate process) wrote through the fake kernel. */
+static char *written(Machine *m) {
+        char *log = fake_kernel_read_log(m->dir);
+        ASSERT_TRUE(log);
+        return log;
+}
+
+TEST(bind_refuses_half_a_group_and_writes_nothing) {
+        _cleanup_free_ char *out = NULL, *log = NULL;
+        Machine m;
+
+        /* The audio function of the GPU's group is on snd_hda_intel: under Group=check (the
+         * default) the GPU alone would be useless to a guest. */
+        machine_open(&m, "desktop", NULL);
+        ASSERT_EQ(cli(&m, "[Bind]\n", (const char *const[]) { "bind", GPU, NULL }, &out), 1);
+        ASSERT_CONTAINS(out, "0000:01:00.0: refused: IOMMU group 1 has 0000:01:00.1 on snd_hda_intel (Group=check)");
+        ASSERT_CONTAINS(out, "--take-group binds every endpoint of the group");
+        ASSERT_CONTAINS(out, "nothing was written");
+        log = written(&m);
+        ASSERT_STREQ(log, "");
+        ASSERT_DRIVER(&m, GPU, "bochs-drm");
+        ASSERT_OVERRIDE(&m, GPU, NULL);
+        machine_close(&m);
+}
+
+TEST(bind_take_group_binds_the_slot) {
+        _cleanup_free_ char *dry = NULL, *out = NULL, *log = NULL;
+        Machine m;
+
+        machine_open(&m, "desktop", NULL);
+        /* --dry-run prints the plan and writes nothing. */
+        ASSERT_EQ(cli(&m, "[Bind]\n", (const char *const[]) { "bind", "--dry-run", "--take-group", GPU, NULL }, &dry), 0);
+        ASSERT_CONTAINS(dry, "Dry run: nothing is written");
+        ASSERT_CONTAINS(dry, "0000:01:00.0 [1234:1111] class 030000, group 1, bochs-drm: bind to vfio-pci, unbinding bochs-drm");
+        ASSERT_CONTAINS(dry, "0000:01:00.1 [8086:293e] class 040300, group 1, snd_hda_intel: bind to vfio-pci, unbinding "
+                             "snd_hda_intel (a member of its IOMMU group, Group=take)");
+        ASSERT_CONTAINS(dry, "module: load the module of vfio-pci first");
+        ASSERT_CONTAINS(dry, "console: release before binding (0000:01:00.0:");
+        log = written(&m);
+        ASSERT_STREQ(log, "");
+        free(TAKE_PTR(log));
+
+        ASSERT_EQ(cli(&m, "[Bind]\n", (const char *const[]) { "bind", "--take-group", GPU, NULL }, &out), 0);
+        ASSERT_CONTAINS(out, "released the console: vtcon1, efi-framebuffer.0");
+        ASSERT_CONTAINS(out, "0000:01:00.0: bound to vfio-pci (was bochs-drm)");
+        ASSERT_CONTAINS(out, "0000:01:00.1: bound to vfio-pci (was snd_hda_intel)");
+        ASSERT_DRIVER(&m, GPU, "vfio-pci");
+        ASSERT_DRIVER(&m, AUDIO, "vfio-pci");
+        log = written(&m);
+        ASSERT_CONTAINS(log, "load vfio-pci -> 1\nclass/vtconsole/vtcon1/bind=0\n");
+        machine_close(&m);
+}
+
+TEST(bind_honours_release_marks_of_the_group) {
+        _cleanup_free_ char *out = NULL, *taken = NULL;
+        _cleanup_free_ VbPciAddress *marks = NULL;
+        VbPciAddress audio = machine_addr(AUDIO);
+        size_t n = 0;
+        Machine m;
+
+        machine_open(&m, "desktop", NULL);
+        ASSERT_OK(vb_runtime_set_released(m.dir, &audio, true));
+        /* Group=take, but the audio function was given back by hand: the GPU is refused, in the
+         * daemon's words. */
+        ASSERT_EQ(cli(&m, "[Bind]\nGroup=take\n", (const char *const[]) { "bind", GPU, NULL }, &out), 1);
+        ASSERT_CONTAINS(out, "0000:01:00.0: refused: IOMMU group 1 has 0000:01:00.1 on snd_hda_intel (released by hand "
+                             "with vfio-bind release) (Group=take)");
+        ASSERT_DRIVER(&m, GPU, "bochs-drm");
+        /* --take-group takes the whole group again, marks and all. */
+        ASSERT_EQ(cli(&m, "[Bind]\nGroup=take\n", (const char *const[]) { "bind", "--take-group", GPU, NULL }, &taken), 0);
+        ASSERT_DRIVER(&m, AUDIO, "vfio-pci");
+        ASSERT_OK(vb_runtime_list_released(m.dir, &marks, &n));
+        ASSERT_EQ(n, 0);
+        machine_close(&m);
+}
+
+TEST(bind_console_follows_release) {
+        _cleanup_free_ char *out = NULL, *log = NULL, *forced = NULL;
+        Machine m;
+
+        machine_open(&m, "desktop", NULL);
+        /* Release=no: the console's GPU is in use by the host console, as in the daemon. */
+        ASSERT_EQ(cli(&m, "[Bind]\n[Console]\nRelease=no\n", (const char *const[]) { "bind", "--take-group", GPU, NULL },
+                      &out), 1);
+        ASSERT_CONTAINS(out, "0000:01:00.0: refused: the host uses it:");
+        ASSERT_CONTAINS(out, "--release-console releases the console first");
+        log = written(&m);
+        ASSERT_STREQ(log, "");
+        free(TAKE_PTR(log));
+        ASSERT_EQ(cli(&m, "[Bind]\n[Console]\nRelease=no\n",
+                      (const char *const[]) { "bind", "--take-group", "--release-console", GPU, NULL }, &forced), 0);
+        ASSERT_CONTAINS(forced, "released the console: vtcon1, efi-framebuffer.0");
+        ASSERT_DRIVER(&m, GPU, "vfio-pci");
+        machine_close(&m);
+}
+
+TEST(bind_a_nic_leaves_the_console) {
+        _cleanup_free_ char *out = NULL, *log = NULL;
+        Machine m;
+
+        machine_open(&m, "desktop", NULL);
+        ASSERT_EQ(cli(&m, "[Bind]\n", (const char *const[]) { "bind", "0000:02:00.0", NULL }, &out), 0);
+        ASSERT_CONTAINS(out, "0000:02:00.0: bound to vfio-pci (was e1000e)");
+        log = written(&m);
+        ASSERT_TRUE(!strstr(log, "vtconsole") && !strstr(log, "platform"));
+        machine_close(&m);
+}
+
+TEST(release_says_what_it_does_to_the_group) {
+        _cleanup_free_ char *bound = NULL, *out = NULL, *all = NULL;
+        _cleanup_free_ VbPciAddress *marks = NULL;
+        size_t n = 0;
+        Machine m;
+
+        machine_open(&m, "desktop", NULL);
+        ASSERT_EQ(cli(&m, "[Bind]\n", (const char *const[]) { "bind", "--take-group", GPU, NULL }, &bound), 0);
+        ASSERT_EQ(cli(&m, "[Bind]\n", (const char *const[]) { "release", AUDIO, NULL }, &out), 0);
+        ASSERT_CONTAINS(out, "0000:01:00.1: released: driver_override cleared, now on snd_hda_intel (was vfio-pci)");
+        ASSERT_CONTAINS(out, "IOMMU group 1: 0000:01:00.0 on vfio-pci stays as it is; the group cannot go to a guest "
+                             "while 0000:01:00.1 on snd_hda_intel");
+        ASSERT_DRIVER(&m, GPU, "vfio-pci");
+        ASSERT_OK(vb_runtime_list_released(m.dir, &marks, &n));
+        ASSERT_EQ(n, 1);
+        free(TAKE_PTR(marks));
+
+        ASSERT_EQ(cli(&m, "[Bind]\n", (const char *const[]) { "release", "--take-group", GPU, NULL }, &all), 0);
+        ASSERT_DRIVER(&m, GPU, "bochs-drm");
+        ASSERT_DRIVER(&m, AUDIO, "snd_hda_intel");
+        ASSERT_CONTAINS(all, "IOMMU group 1: it has no other endpoint");
+        ASSERT_OK(vb_runtime_list_released(m.dir, &marks, &n));
+        ASSERT_EQ(n, 2);
+        machine_close(&m);
+}
+
+TEST(usage_errors) {
+        _cleanup_free_ char *a = NULL, *b = NULL, *c = NULL;
+        Machine m;
+
+        machine_open(&m, "desktop", NULL);
+        ASSERT_EQ(cli(&m, "", (const char *const[]) { "frob", "x", NULL }, &a), 2);
+        ASSERT_CONTAINS(a, "unknown command \"frob\"");
+        ASSERT_EQ(cli(&m, "", (const char *const[]) { "status", "--take-group", NULL }, &b), 2);
+        ASSERT_EQ(cli(&m, "", (const char *const[]) { "bind", "zz:00.0", NULL }, &c), 2);
+        ASSERT_CONTAINS(c, "is not a PCI address");
+        machine_close(&m);
+}
+
+TESTS_MAIN()

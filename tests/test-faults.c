@@ -440,6 +440,32 @@ TEST(driver_module_does_not_exist) {
         daemon_done(&d);
 }
 
+TEST(a_group_member_that_fails_rolls_back_its_group) {
+        _cleanup_free_ char *gpu = NULL, *ovr = NULL, *audio = NULL, *err = NULL;
+        Daemon d;
+
+        /* vfio-pci refuses the audio function after the GPU was moved: the GPU is put back on
+         * bochs-drm, and the status and the log say so, naming the member that failed. */
+        daemon_prepare(&d, "desktop", "[Bind]\nDevice=01:00\n", "refuse vfio-pci 0000:01:00.1\n");
+        daemon_start(&d, "--once", NULL, 0);
+        CHECK(&d, daemon_wait_ready(&d));
+        CHECK(&d, daemon_wait_exit(&d) == 1);
+        CHECK_CONTAINS(&d, d.status, "0000:01:00.1 binding to vfio-pci failed: the driver did not take it");
+        CHECK_CONTAINS(&d, d.status, "0000:01:00.0 rolled back to bochs-drm: 0000:01:00.1 of its IOMMU group failed to "
+                                     "bind, so the group is not left half on vfio-pci (Group=check)");
+        CHECK_CONTAINS(&d, d.status, "0/2 devices on vfio-pci");
+        gpu = fake_kernel_driver(d.k, "0000:01:00.0");
+        ovr = fake_kernel_override(d.k, "0000:01:00.0");
+        audio = fake_kernel_driver(d.k, "0000:01:00.1");
+        CHECK(&d, streq_ptr(gpu, "bochs-drm"));
+        CHECK(&d, !ovr);
+        CHECK(&d, streq_ptr(audio, "snd_hda_intel"));
+        err = daemon_stderr(&d);
+        CHECK_CONTAINS(&d, err, "0000:01:00.0: rolled back to bochs-drm");
+        check_truthful(&d, gpu_and_audio, "vfio-pci");
+        daemon_done(&d);
+}
+
 TEST(vfio_pci_refuses_the_device) {
         _cleanup_free_ char *gpu = NULL, *ovr = NULL, *gpu2 = NULL, *ovr2 = NULL, *err = NULL;
         Daemon d;

@@ -4,7 +4,7 @@
 # The demo: what vfio-bind does on a machine with a GPU to pass through, shown on a real Linux
 # kernel with systemd and udev in QEMU (no KVM needed, nothing on this machine is touched).
 #
-#     sudo ./tools/demo.sh
+#     ./tools/demo.sh          (as root)
 #
 # It installs what it needs with apt-get (Debian 12), builds vfio-bind with meson, builds the
 # guest image once (a few minutes; cached in /var/cache/vfio-bind-vm), and boots the guest twice:
@@ -30,7 +30,7 @@ say() { printf '\n%s==> %s%s\n' "$B" "$*" "$R"; }
 detail() { printf '%s    %s%s\n' "$D" "$*" "$R"; }
 die() { printf '\n%sdemo: %s%s\n' "$B" "$*" "$R" >&2; exit 1; }
 
-[[ $(id -u) == 0 ]] || die "run it as root: sudo ./tools/demo.sh (it installs packages and builds a root file system for the guest)"
+[[ $(id -u) == 0 ]] || die "run it as root, in a root shell or with sudo where it is installed (it installs packages and builds a root file system for the guest)"
 
 # 1. what the demo needs
 if [[ -z ${VB_SKIP_DEPS:-} ]]; then

@@ -8,6 +8,7 @@
 
 #include "bind-job.h"
 #include "macro.h"
+#include "time-util.h"
 
 struct BindJob {
         atomic_int ref;
@@ -150,12 +151,6 @@ static void *job_thread(void *userdata) {
         return NULL;
 }
 
-static uint64_t now_usec(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
-}
-
 int bind_job_run(VbContext *ctx, const VbPciAddress *a, const char *driver, bool unbind_host,
                  uint64_t deadline_usec, BindJobKeepalive keepalive, void *userdata,
                  int *ret_r, VbBindResult *ret_result, BindJob **ret_stuck) {
@@ -192,7 +187,7 @@ int bind_job_run(VbContext *ctx, const VbPciAddress *a, const char *driver, bool
 
         for (;;) {
                 struct pollfd pfd = { .fd = j->efd, .events = POLLIN };
-                uint64_t now = now_usec();
+                uint64_t now = vb_now_usec();
                 int timeout_ms;
 
                 if (bind_job_done(j))

@@ -59,6 +59,8 @@ struct Manager {
         size_t n_devices;
         int *groups; /* IOMMU groups of the devices of the last plan */
         size_t n_groups;
+        VbPciAddress *initrd_bound; /* stage 2: what the initrd's run left on the driver */
+        size_t n_initrd_bound;
 
         uint64_t start_usec;
         bool ready;
@@ -221,6 +223,13 @@ static int bind_with_deadline(void *userdata, VbContext *ctx, const VbPlanEntry 
         return r;
 }
 
+static bool bound_in_initrd(const Manager *m, const VbPciAddress *a) {
+        for (size_t i = 0; i < m->n_initrd_bound; i++)
+                if (vb_pci_address_equal(&m->initrd_bound[i], a))
+                        return true;
+        return false;
+}
+
 static int remember_group(Manager *m, int g) {
         int *p;
 
@@ -241,6 +250,7 @@ static int remember_group(Manager *m, int g) {
 typedef struct Report {
         char **ok;
         size_t n_ok;
+        char **initrd; /* of OK: bound in the initrd */
         char **problems;
         size_t n_problems;
         bool failed;
@@ -248,6 +258,7 @@ typedef struct Report {
 
 static void report_done(Report *r) {
         strv_free(r->ok);
+        strv_free(r->initrd);
         strv_free(r->problems);
 }
 
@@ -267,6 +278,15 @@ static int update_status(Manager *m, const VbPlan *plan, const Report *rep) {
         problem_list = strv_join(rep->problems, "; ");
         if (!ok_list || !problem_list)
                 return -ENOMEM;
+        if (rep->initrd) {
+                _cleanup_free_ char *initrd = strv_join(rep->initrd, " ");
+                char *t;
+
+                if (!initrd || asprintf(&t, "%s; bound in the initrd: %s", ok_list, initrd) < 0)
+                        return -ENOMEM;
+                free(ok_list);
+                ok_list = t;
+        }
 
         if (m->config->disabled)
                 r = asprintf(&status, "disabled by vfio-bind=off on the kernel command line; no device touched");
@@ -397,6 +417,16 @@ static int report_entry(Manager *m, const VbPlan *p, size_t i, const VbApplyResu
                 r = vb_plan_entry_explain(e, &text);
                 if (r < 0)
                         return r;
+                if (bound_in_initrd(m, &e->address)) {
+                        char *t;
+                        if (asprintf(&t, "%s (bound in the initrd)", text) < 0)
+                                return -ENOMEM;
+                        free(text);
+                        text = t;
+                        r = strv_extend_printf(&rep->initrd, NULL, "%s", addr);
+                        if (r < 0)
+                                return r;
+                }
                 f.action = "leave";
                 /* After our own bind, "already on" is no news. */
                 if (seen && before == VB_DEVICE_BOUND && !e->detail) {
@@ -593,6 +623,18 @@ static int manager_pass(Manager *m) {
                         return r;
         }
 
+        /* In the initrd: say what is on the driver, for stage 2's service to tell. */
+        if (m->options.in_initrd)
+                for (size_t i = 0; i < p->n; i++) {
+                        if (!vb_apply_result_on_driver(&applied.results[i]))
+                                continue;
+                        r = vb_runtime_set(m->options.runtime_dir, VB_MARK_BOUND_IN_INITRD, &p->entries[i].address, true);
+                        if (r < 0)
+                                vbd_log_full(LOG_WARNING, &(VbdLogFields) { .device = &p->entries[i].address, .error = r },
+                                             "Failed to leave a mark for stage 2 under %s, ignoring: %s",
+                                             m->options.runtime_dir, strerror(-r));
+                }
+
         m->failed = rep.failed;
         r = update_status(m, p, &rep);
         if (r < 0)
@@ -768,6 +810,10 @@ int manager_new(Manager **ret, const ManagerOptions *o, VbConfig *config, VbCont
                 free(m);
                 return r;
         }
+        /* In stage 2, what the initrd's run bound. */
+        if (!o->in_initrd && o->runtime_dir &&
+            vb_runtime_list(o->runtime_dir, VB_MARK_BOUND_IN_INITRD, &m->initrd_bound, &m->n_initrd_bound) < 0)
+                m->n_initrd_bound = 0;
         r = bind_job_track_context(ctx, &m->tracker);
         if (r < 0) {
                 vb_selector_index_free(m->selectors);
@@ -790,6 +836,7 @@ Manager *manager_free(Manager *m) {
         sd_event_unref(m->event);
         device_states_clear(m);
         free(m->groups);
+        free(m->initrd_bound);
         free(m->status);
         free(m->console_released_text);
         free(m->reload_error);

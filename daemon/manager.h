@@ -13,6 +13,7 @@ typedef struct ManagerOptions {
         const char *config_path; /* NULL: the default file and drop-ins */
         bool once;               /* first pass, then exit */
         const char *runtime_dir; /* /run/vfio-bind */
+        bool in_initrd;          /* mark what is on the driver, for stage 2 to tell */
 } ManagerOptions;
 
 /* Takes ownership of CONFIG and CTX. */

@@ -172,6 +172,7 @@ int vbd_main(int argc, char **argv, const VbPlatform *platform) {
                                 .config_path = args.config_path,
                                 .once = args.once,
                                 .runtime_dir = vb_platform_runtime_dir(platform),
+                                .in_initrd = vb_platform_in_initrd(platform),
                         },
                         TAKE_PTR(config), TAKE_PTR(ctx));
         if (r < 0) {

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <unistd.h>
+
 #include "kernel.h"
 #include "macro.h"
 #include "platform.h"
@@ -26,4 +28,8 @@ int vb_platform_open_context(const VbPlatform *p, VbContext **ret) {
 
 const char *vb_platform_runtime_dir(const VbPlatform *p) {
         return p && p->runtime_dir ? p->runtime_dir : VB_RUNTIME_DIR_DEFAULT;
+}
+
+bool vb_platform_in_initrd(const VbPlatform *p) {
+        return access(p && p->initrd_release ? p->initrd_release : "/etc/initrd-release", F_OK) == 0;
 }

@@ -7,6 +7,8 @@
  * ever sees the context made from it.
  */
 
+#include <stdbool.h>
+
 #include "context.h"
 
 #define VB_RUNTIME_DIR_DEFAULT "/run/vfio-bind"
@@ -17,8 +19,11 @@ typedef struct VbPlatform {
         const VbKernelOps *ops;  /* NULL: the real kernel */
         void *ops_userdata;
         const char *runtime_dir; /* NULL: VB_RUNTIME_DIR_DEFAULT */
+        const char *initrd_release; /* NULL: "/etc/initrd-release", whose presence means that the
+                                     * program runs in an initrd (systemd's convention) */
 } VbPlatform;
 
 /* A context on the platform's roots with its kernel (the real one when P or P->ops is NULL). */
 int vb_platform_open_context(const VbPlatform *p, VbContext **ret);
 const char *vb_platform_runtime_dir(const VbPlatform *p);
+bool vb_platform_in_initrd(const VbPlatform *p);

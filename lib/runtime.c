@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -7,13 +8,19 @@
 #include "macro.h"
 #include "runtime.h"
 
-int vb_runtime_list_released(const char *dir, VbPciAddress **ret, size_t *ret_n) {
+static const char *const mark_table[_VB_RUNTIME_MARK_MAX] = {
+        [VB_MARK_RELEASED] = "released",
+        [VB_MARK_BOUND_IN_INITRD] = "bound-in-initrd",
+};
+
+int vb_runtime_list(const char *dir, VbRuntimeMark mark, VbPciAddress **ret, size_t *ret_n) {
         _cleanup_free_ VbPciAddress *list = NULL;
         _cleanup_free_ char *path = NULL;
         size_t n = 0;
         DIR *d;
 
-        if (asprintf(&path, "%s/released", dir) < 0)
+        assert(mark >= 0 && mark < _VB_RUNTIME_MARK_MAX);
+        if (asprintf(&path, "%s/%s", dir, mark_table[mark]) < 0)
                 return -ENOMEM;
         d = opendir(path);
         if (!d) {
@@ -43,14 +50,15 @@ int vb_runtime_list_released(const char *dir, VbPciAddress **ret, size_t *ret_n)
         return 0;
 }
 
-int vb_runtime_set_released(const char *dir, const VbPciAddress *a, bool released) {
+int vb_runtime_set(const char *dir, VbRuntimeMark mark, const VbPciAddress *a, bool set) {
         _cleanup_free_ char *sub = NULL, *path = NULL;
         _cleanup_close_ int fd = -EBADF;
 
-        if (asprintf(&sub, "%s/released", dir) < 0 ||
+        assert(mark >= 0 && mark < _VB_RUNTIME_MARK_MAX);
+        if (asprintf(&sub, "%s/%s", dir, mark_table[mark]) < 0 ||
             asprintf(&path, "%s/%s", sub, VB_PCI_ADDRESS_STR(a)) < 0)
                 return -ENOMEM;
-        if (!released) {
+        if (!set) {
                 if (unlink(path) < 0 && errno != ENOENT)
                         return negative_errno();
                 return 0;

@@ -2,17 +2,38 @@
 #pragma once
 
 /*
- * Runtime state shared by the CLI and the daemon until the next boot, under /run/vfio-bind:
- * released/<address> marks a device given back to the host by hand (`vfio-bind release`), which
- * the daemon then leaves alone until `vfio-bind bind` takes it again.
+ * Runtime state shared by the CLI and the daemon until the next boot, under /run/vfio-bind (which
+ * survives the switch from the initrd to the real root):
+ *
+ *   released/<address>         a device given back to the host by hand (`vfio-bind release`),
+ *                              which the daemon then leaves alone until `vfio-bind bind` takes
+ *                              it again
+ *   bound-in-initrd/<address>  a device the daemon bound (or found on its driver) in the initrd,
+ *                              so that stage 2 can say where it was bound
  */
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 
 #include "address.h"
 
-/* Addresses marked released. A missing directory is an empty list. */
-int vb_runtime_list_released(const char *dir, VbPciAddress **ret, size_t *ret_n);
-/* Mark or unmark A as released. */
-int vb_runtime_set_released(const char *dir, const VbPciAddress *a, bool released);
+typedef enum VbRuntimeMark {
+        VB_MARK_RELEASED,
+        VB_MARK_BOUND_IN_INITRD,
+        _VB_RUNTIME_MARK_MAX,
+        _VB_RUNTIME_MARK_INVALID = -EINVAL,
+} VbRuntimeMark;
+
+/* Addresses with MARK. A missing directory is an empty list. */
+int vb_runtime_list(const char *dir, VbRuntimeMark mark, VbPciAddress **ret, size_t *ret_n);
+/* Set or clear MARK on A. */
+int vb_runtime_set(const char *dir, VbRuntimeMark mark, const VbPciAddress *a, bool set);
+
+/* The release marks. */
+static inline int vb_runtime_list_released(const char *dir, VbPciAddress **ret, size_t *ret_n) {
+        return vb_runtime_list(dir, VB_MARK_RELEASED, ret, ret_n);
+}
+static inline int vb_runtime_set_released(const char *dir, const VbPciAddress *a, bool released) {
+        return vb_runtime_set(dir, VB_MARK_RELEASED, a, released);
+}

@@ -685,4 +685,32 @@ TEST(hand_release_of_the_boot_gpu_keeps_the_console) {
         daemon_done(&d);
 }
 
+TEST(stage_2_says_what_the_initrd_bound) {
+        _cleanup_free_ char *log = NULL, *marks = NULL;
+        Daemon d;
+
+        /* vfio-bindd --once in the initrd (its /etc/initrd-release exists) binds the slot and marks
+         * it under the runtime directory, which the switch to the real root keeps. */
+        daemon_prepare(&d, "desktop", "[Bind]\nDevice=01:00\n", NULL);
+        ASSERT_OK(tree_write(d.root, "initrd-release", "NAME=initrd\n"));
+        ASSERT_EQ(daemon_run(&d, (const char *const[]) { "--once", NULL }), 0);
+        ASSERT_DRIVER(&d, "0000:01:00.0", "vfio-pci");
+        ASSERT_TRUE(tree_exists(d.root, "run/bound-in-initrd/0000:01:00.0"));
+        ASSERT_TRUE(tree_exists(d.root, "run/bound-in-initrd/0000:01:00.1"));
+
+        /* Stage 2's service leaves them and says where they were bound. */
+        ASSERT_OK(unlink(root_path(&d, "initrd-release")) < 0 ? -errno : 0);
+        free(d.notify);
+        d.notify = strdup("");
+        d.status = -1;
+        daemon_start(&d, NULL);
+        ASSERT_DAEMON(&d, daemon_wait_notify(&d, "READY=1"));
+        ASSERT_DAEMON(&d, strstr(d.notify, "2/2 devices on vfio-pci: 0000:01:00.0 0000:01:00.1; bound in the initrd: "
+                                           "0000:01:00.0 0000:01:00.1"));
+        ASSERT_EXIT(&d, daemon_stop(&d), 0);
+        log = daemon_log(&d);
+        ASSERT_DAEMON(&d, count(log, "driver_override=vfio-pci") == 2);
+        daemon_done(&d);
+}
+
 TESTS_MAIN()

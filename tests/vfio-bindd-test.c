@@ -22,7 +22,7 @@
 
 int main(int argc, char **argv) {
         _cleanup_(fake_kernel_freep) FakeKernel *k = NULL;
-        _cleanup_free_ char *runtime_dir = NULL;
+        _cleanup_free_ char *runtime_dir = NULL, *initrd_release = NULL;
         const char *dir = getenv("VB_FAKE_TREE");
         int r;
 
@@ -35,7 +35,7 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "vfio-bindd-test: %s is not a usable fake tree: %s\n", dir, strerror(-r));
                 return 2;
         }
-        if (asprintf(&runtime_dir, "%s/run", dir) < 0)
+        if (asprintf(&runtime_dir, "%s/run", dir) < 0 || asprintf(&initrd_release, "%s/initrd-release", dir) < 0)
                 return 2;
         if (mkdir(runtime_dir, 0755) < 0 && errno != EEXIST) {
                 fprintf(stderr, "vfio-bindd-test: cannot create %s: %m\n", runtime_dir);
@@ -48,6 +48,7 @@ int main(int argc, char **argv) {
                                 .ops = &fake_kernel_ops,
                                 .ops_userdata = k,
                                 .runtime_dir = runtime_dir,
+                                .initrd_release = initrd_release, /* a test creates it to play an initrd */
                         });
 
         if (fake_kernel_n_violations(k) > 0) {

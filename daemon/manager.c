@@ -111,7 +111,7 @@ static DeviceState *device_state_find(Manager *m, const VbPciAddress *a, size_t 
  * pass over many devices stays O(n log n). The pointer is valid until the next call. */
 static DeviceState *device_state(Manager *m, const VbPciAddress *a) {
         DeviceState *d;
-        size_t lo;
+        size_t lo = 0;
 
         d = device_state_find(m, a, &lo);
         if (d)

@@ -686,7 +686,7 @@ TEST(hand_release_of_the_boot_gpu_keeps_the_console) {
 }
 
 TEST(stage_2_says_what_the_initrd_bound) {
-        _cleanup_free_ char *log = NULL, *marks = NULL;
+        _cleanup_free_ char *log = NULL, *initrd_release = NULL;
         Daemon d;
 
         /* vfio-bindd --once in the initrd (its /etc/initrd-release exists) binds the slot and marks
@@ -699,7 +699,8 @@ TEST(stage_2_says_what_the_initrd_bound) {
         ASSERT_TRUE(tree_exists(d.root, "run/bound-in-initrd/0000:01:00.1"));
 
         /* Stage 2's service leaves them and says where they were bound. */
-        ASSERT_OK(unlink(root_path(&d, "initrd-release")) < 0 ? -errno : 0);
+        initrd_release = root_path(&d, "initrd-release");
+        ASSERT_OK(unlink(initrd_release) < 0 ? -errno : 0);
         free(d.notify);
         d.notify = strdup("");
         d.status = -1;

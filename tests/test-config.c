@@ -16,7 +16,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cmdline.h"
 #include "config.h"
+#include "load.h"
 #include "macro.h"
 #include "tests.h"
 

@@ -21,8 +21,8 @@
 #include "selector.h"
 #include "value.h"
 
-#define VB_CONFIG_FILE_DEFAULT "/etc/vfio-bind.conf"
-#define VB_CONFIG_DROPIN_DIR_DEFAULT "/etc/vfio-bind.conf.d"
+/* The paths of the configuration file and its drop-in directory come from the build
+ * (VB_CONFIG_FILE, VB_CONFIG_DROPIN_DIR in vb-config.h, under meson's sysconfdir). */
 #define VB_DRIVER_DEFAULT "vfio-pci"
 #define VB_TIMEOUT_DEFAULT_USEC (10 * UINT64_C(1000000))
 #define VB_TIMEOUT_MAX_USEC (300 * UINT64_C(1000000))

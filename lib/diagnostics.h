@@ -13,6 +13,7 @@ typedef struct VbDiagnostics {
 void vb_diagnostics_clear(VbDiagnostics *d);
 
 /* Appends "FILE:LINE: message". LINE 0 means the file as a whole (cannot be read, is a directory,
- * …) and is written "FILE: message". Returns 0 or -ENOMEM. */
+ * …) and is written the same way, "FILE:0: message", so that every message has one shape.
+ * Returns 0 or -ENOMEM. */
 int vb_diagnostics_add(VbDiagnostics *d, const char *file, unsigned line, const char *format, ...)
         __attribute__((format(printf, 4, 5)));

@@ -115,7 +115,7 @@ static char *replace(const char *s, const char *token, const char *value) {
 }
 
 typedef struct Expect {
-        char *prefix; /* "PATH:LINE: " or "PATH: " */
+        char *prefix; /* "PATH:LINE: ", LINE 0 for the file as a whole */
         char *text;
 } Expect;
 

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <limits.h>
+#include <string.h>
+
+#include "macro.h"
+#include "sysfs-link.h"
+
+int vb_sysfs_link_read(VbContext *ctx, const char *path, char **ret) {
+        char buf[PATH_MAX];
+        ssize_t n;
+        char *s;
+
+        n = readlinkat(vb_context_sysfs_fd(ctx), path, buf, sizeof(buf) - 1);
+        if (n < 0)
+                return negative_errno();
+        buf[n] = '\0';
+        s = strdup(buf);
+        if (!s)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}
+
+bool vb_sysfs_link_pci_ancestor(const char *target, VbPciAddress *ret) {
+        bool found = false;
+        const char *p = target;
+
+        while (*p) {
+                char comp[VB_PCI_ADDRESS_MAX];
+                size_t n = strcspn(p, "/");
+                VbPciAddress a;
+
+                if (n == VB_PCI_ADDRESS_MAX - 1) {
+                        memcpy(comp, p, n);
+                        comp[n] = '\0';
+                        if (vb_pci_address_parse(comp, &a) >= 0) {
+                                *ret = a;
+                                found = true;
+                        }
+                }
+                p += n;
+                p += strspn(p, "/");
+        }
+        return found;
+}
+
+bool vb_sysfs_link_name_is_safe(const char *s) {
+        return s && *s && !strchr(s, '/') && !streq(s, ".") && !streq(s, "..") && strlen(s) < NAME_MAX;
+}

@@ -30,7 +30,8 @@ bool vb_sysfs_link_pci_ancestor(const char *target, VbPciAddress *ret) {
                 size_t n = strcspn(p, "/");
                 VbPciAddress a;
 
-                if (n == VB_PCI_ADDRESS_MAX - 1) {
+                /* Any component that fits is tried: the address parser is strict. */
+                if (n < VB_PCI_ADDRESS_MAX) {
                         memcpy(comp, p, n);
                         comp[n] = '\0';
                         if (vb_pci_address_parse(comp, &a) >= 0) {

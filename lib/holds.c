@@ -5,9 +5,6 @@
 #include "holds.h"
 #include "macro.h"
 
-/* Texts merged into one hold before "and more". */
-#define HOLD_TEXTS_MAX 3
-
 static const char *const hold_kind_table[_VB_HOLD_KIND_MAX] = {
         [VB_HOLD_MOUNT] = "mount",
         [VB_HOLD_SWAP] = "swap",
@@ -30,31 +27,46 @@ void vb_holds_done(VbHolds *h) {
         if (!h)
                 return;
         for (size_t i = 0; i < h->n; i++)
-                free(h->holds[i].what);
+                strv_free(h->holds[i].texts);
         free(h->holds);
         *h = (VbHolds) {};
 }
 
-/* Is ITEM one of the ", "-separated texts of LIST? */
-static bool list_has(const char *list, const char *item) {
-        size_t n = strlen(item);
-
-        for (const char *p = list; (p = strstr(p, item)); p++)
-                if ((p == list || (p >= list + 2 && strneq(p - 2, ", ", 2))) && (p[n] == '\0' || strneq(p + n, ", ", 2)))
+static bool hold_has_text(const VbHold *o, const char *what) {
+        for (size_t i = 0; i < o->n_texts; i++)
+                if (streq(o->texts[i], what))
                         return true;
         return false;
 }
 
-static size_t count_texts(const char *what) {
-        size_t n = 1;
-        for (const char *p = what; (p = strstr(p, ", ")); p += 2)
-                n++;
-        return n;
+static int hold_add_text(VbHold *o, const char *what) {
+        char **l, *s;
+
+        /* The same text twice (a file system mounted twice on one place, bind mounts of one
+         * device): once is enough. */
+        if (hold_has_text(o, what))
+                return 0;
+        if (o->n_texts >= VB_HOLD_TEXTS_MAX) {
+                o->more = true;
+                return 0;
+        }
+        s = strdup(what);
+        if (!s)
+                return -ENOMEM;
+        l = realloc(o->texts, (o->n_texts + 2) * sizeof(char *));
+        if (!l) {
+                free(s);
+                return -ENOMEM;
+        }
+        l[o->n_texts++] = s;
+        l[o->n_texts] = NULL;
+        o->texts = l;
+        return 0;
 }
 
 int vb_holds_add(VbHolds *h, const VbPciAddress *a, VbHoldKind kind, const char *what) {
         VbHold *n;
-        char *s;
+        int r;
 
         if (kind < 0 || kind >= _VB_HOLD_KIND_MAX || !what)
                 return -EINVAL;
@@ -62,34 +74,19 @@ int vb_holds_add(VbHolds *h, const VbPciAddress *a, VbHoldKind kind, const char 
         for (size_t i = 0; i < h->n; i++) {
                 VbHold *o = &h->holds[i];
 
-                if (o->kind != kind || !vb_pci_address_equal(&o->address, a))
-                        continue;
-                /* The same text twice (a file system mounted twice on one place, bind mounts of
-                 * one device): once is enough. */
-                if (list_has(o->what, what))
-                        return 0;
-                if (strstr(o->what, ", and more"))
-                        return 0;
-                if (count_texts(o->what) >= HOLD_TEXTS_MAX) {
-                        if (asprintf(&s, "%s, and more", o->what) < 0)
-                                return -ENOMEM;
-                } else if (asprintf(&s, "%s, %s", o->what, what) < 0)
-                        return -ENOMEM;
-                free(o->what);
-                o->what = s;
-                return 0;
+                if (o->kind == kind && vb_pci_address_equal(&o->address, a))
+                        return hold_add_text(o, what);
         }
 
-        s = strdup(what);
-        if (!s)
-                return -ENOMEM;
         n = realloc(h->holds, (h->n + 1) * sizeof(VbHold));
-        if (!n) {
-                free(s);
+        if (!n)
                 return -ENOMEM;
-        }
         h->holds = n;
-        h->holds[h->n++] = (VbHold) { .address = *a, .kind = kind, .what = s };
+        n[h->n] = (VbHold) { .address = *a, .kind = kind };
+        r = hold_add_text(&n[h->n], what);
+        if (r < 0)
+                return r;
+        h->n++;
         return 0;
 }
 
@@ -100,8 +97,38 @@ bool vb_holds_has(const VbHolds *h, const VbPciAddress *a, unsigned mask) {
         return false;
 }
 
+/* Append PART to *S (NULL: empty) after SEPARATOR if *S is not empty. */
+static int append(char **s, const char *separator, const char *part) {
+        char *n;
+
+        if (asprintf(&n, "%s%s%s", strempty(*s), *s ? separator : "", part) < 0)
+                return -ENOMEM;
+        free(*s);
+        *s = n;
+        return 0;
+}
+
+int vb_hold_describe(const VbHold *hold, char **ret) {
+        _cleanup_free_ char *s = NULL;
+        int r;
+
+        for (size_t i = 0; i < hold->n_texts; i++) {
+                r = append(&s, ", ", hold->texts[i]);
+                if (r < 0)
+                        return r;
+        }
+        if (hold->more) {
+                r = append(&s, ", ", "and more");
+                if (r < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
 int vb_holds_describe(const VbHolds *h, const VbPciAddress *a, unsigned mask, char **ret) {
-        char *s = NULL;
+        _cleanup_free_ char *s = NULL;
+        int r;
 
         /* In the order of the kinds, so that the text does not depend on reading order. */
         for (int k = 0; k < _VB_HOLD_KIND_MAX; k++) {
@@ -109,18 +136,18 @@ int vb_holds_describe(const VbHolds *h, const VbPciAddress *a, unsigned mask, ch
                         continue;
                 for (size_t i = 0; h && i < h->n; i++) {
                         const VbHold *o = &h->holds[i];
-                        char *n;
+                        _cleanup_free_ char *text = NULL;
 
                         if ((int) o->kind != k || !vb_pci_address_equal(&o->address, a))
                                 continue;
-                        if (asprintf(&n, "%s%s%s", strempty(s), s ? "; " : "", o->what) < 0) {
-                                free(s);
-                                return -ENOMEM;
-                        }
-                        free(s);
-                        s = n;
+                        r = vb_hold_describe(o, &text);
+                        if (r < 0)
+                                return r;
+                        r = append(&s, "; ", strempty(text));
+                        if (r < 0)
+                                return r;
                 }
         }
-        *ret = s;
+        *ret = TAKE_PTR(s);
         return 0;
 }

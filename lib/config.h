@@ -2,8 +2,10 @@
 #pragma once
 
 /*
- * The validated configuration: /etc/vfio-bind.conf, then /etc/vfio-bind.conf.d/ *.conf in name
- * order, then the kernel command line (vfio-bind=off, vfio-bind.device=SEL[,SEL…]).
+ * The validated configuration: the configuration file, then the *.conf files of its drop-in
+ * directory in name order (lib/load.h), then the kernel command line (vfio-bind=off,
+ * vfio-bind.device=SEL[,SEL…], lib/cmdline.h). This file has the configuration itself and the
+ * parser of the keys and the INI syntax they are written in.
  *
  * Parsing never touches sysfs. Every problem is recorded as "FILE:LINE: message" in a
  * VbDiagnostics; a configuration with any error must not be used.
@@ -14,16 +16,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "diagnostics.h"
+#include "selector-set.h"
 #include "selector.h"
+#include "value.h"
 
-#define VB_CONFIG_FILE_DEFAULT "/etc/vfio-bind.conf"
-#define VB_CONFIG_DROPIN_DIR_DEFAULT "/etc/vfio-bind.conf.d"
+/* The paths of the configuration file and its drop-in directory come from the build
+ * (VB_CONFIG_FILE, VB_CONFIG_DROPIN_DIR in vb-config.h, under meson's sysconfdir). */
 #define VB_DRIVER_DEFAULT "vfio-pci"
 #define VB_TIMEOUT_DEFAULT_USEC (10 * UINT64_C(1000000))
 #define VB_TIMEOUT_MAX_USEC (300 * UINT64_C(1000000))
-#define VB_DRIVER_NAME_MAX 64
-/* The name used in diagnostics for settings that came from the kernel command line. */
-#define VB_CMDLINE_SOURCE "kernel command line"
 
 /* Bounds that keep the parser's work and memory proportional to sane input. */
 #define VB_CONFIG_LINE_MAX 4096                  /* bytes per line, without the newline */
@@ -53,18 +55,6 @@ VbGroupPolicy vb_group_policy_from_string(const char *s);
 const char *vb_release_policy_to_string(VbReleasePolicy p);
 VbReleasePolicy vb_release_policy_from_string(const char *s);
 
-/* One "FILE:LINE: message" per problem. */
-typedef struct VbDiagnostics {
-        char **messages; /* NULL-terminated */
-        size_t n;
-} VbDiagnostics;
-
-void vb_diagnostics_clear(VbDiagnostics *d);
-/* Appends "FILE:LINE: message". LINE 0 means the file as a whole (cannot be read, is a directory,
- * …) and is written "FILE: message". Returns 0 or -ENOMEM. */
-int vb_diagnostics_add(VbDiagnostics *d, const char *file, unsigned line, const char *format, ...)
-        __attribute__((format(printf, 4, 5)));
-
 /* The settings that may be given at most once across all files. */
 typedef enum VbConfigSetting {
         VB_SETTING_DRIVER,
@@ -81,12 +71,6 @@ typedef struct VbConfigOrigin {
         char *file;
         unsigned line;
 } VbConfigOrigin;
-
-typedef struct VbConfigSelector {
-        VbSelector selector;
-        char *file; /* where it was written; VB_CMDLINE_SOURCE for the kernel command line */
-        unsigned line;
-} VbConfigSelector;
 
 typedef struct VbConfig {
         VbConfigSelector *selectors;
@@ -105,7 +89,7 @@ typedef struct VbConfig {
         char **files;            /* the files that were read, in order, NULL-terminated */
         VbConfigOrigin origins[_VB_SETTING_MAX]; /* where each setting came from */
         /* Private to the parser: the selectors and Force= lists by value, to find duplicates. */
-        struct VbSelectorSet *selector_set, *force_set;
+        VbSelectorSet *selector_set, *force_set;
 } VbConfig;
 
 /* A configuration holding the defaults and no selector. */
@@ -121,33 +105,28 @@ static inline void vb_config_freep(VbConfig **c) {
  * C->files. Returns 0, -EINVAL when anything was added to DIAG, or -ENOMEM. */
 int vb_config_parse_text(VbConfig *c, const char *name, const char *text, size_t len, VbDiagnostics *diag);
 
-/* Read PATH. MUST_EXIST: a missing file is an error (an explicit --config); otherwise a missing
- * file is fine (the default path). A file that is a symlink to /dev/null counts as empty (masked).
- * Problems with the file as a whole are reported at line 0. A file that was read is appended to
- * C->files. Returns 0, -EINVAL when anything was added to DIAG, or -ENOMEM. */
-int vb_config_parse_file(VbConfig *c, const char *path, bool must_exist, VbDiagnostics *diag);
-
-/* The main file, then DROPIN_DIR/ *.conf in name order (strcmp order; hidden files are skipped;
- * a missing directory is fine). Either may be NULL to skip it. All errors of all files are
- * collected. Returns 0, -EINVAL when anything was added to DIAG, or -ENOMEM. */
-int vb_config_load(VbConfig *c, const char *path, bool must_exist, const char *dropin_dir, VbDiagnostics *diag);
-
-/* Apply a kernel command line (the text of /proc/cmdline): "vfio-bind=off" (or 0, no, false)
- * sets disabled, "vfio-bind.device=SEL[,SEL…]" adds selectors. Double quotes group words as the
- * kernel does. Other words are ignored; an unknown "vfio-bind.KEY" is an error. Problems are
- * reported as "kernel command line:1: …". Returns 0, -EINVAL or -ENOMEM. */
-int vb_config_apply_cmdline(VbConfig *c, const char *cmdline, VbDiagnostics *diag);
-
-/* Validate a driver name: [A-Za-z0-9_.-], no "/", not "." or "..", at most VB_DRIVER_NAME_MAX.
- * Returns true if valid. */
-bool vb_driver_name_is_valid(const char *s);
-
-/* Parse a systemd-style duration: "10s", "500ms", "1min 30s", "1.5s", "2" (seconds), "0". Units:
- * us, usec, ms, msec, s, sec, m, min, h. Returns 0, -EINVAL (garbage, negative, "infinity") or
- * -ERANGE (does not fit in 64 bits). Does not apply VB_TIMEOUT_MAX_USEC. */
-int vb_parse_duration(const char *s, uint64_t *ret_usec);
-
-/* yes/no/true/false/on/off/1/0, any case: 1, 0 or -EINVAL. */
-int vb_parse_boolean(const char *s);
-
 const char *vb_config_setting_to_string(VbConfigSetting s); /* "Driver", "Group", … */
+
+/* Where a parser is: the configuration it adds to, the file and line errors are reported at, and
+ * how many it reported. The files' parser (vb_config_parse_text()) and the kernel command line's
+ * (lib/cmdline.c) share it, so that both report and cap errors alike. */
+typedef struct VbConfigParser {
+        VbConfig *config;
+        VbDiagnostics *diag;
+        const char *file;
+        unsigned line;
+        unsigned section; /* the INI section; private to lib/config.c, starts at 0 (none) */
+        unsigned n_errors;
+        bool gave_up; /* VB_CONFIG_ERRORS_MAX reached */
+} VbConfigParser;
+
+/* Record an error at the current line, or once "too many errors" and then nothing. Returns 0 or
+ * -ENOMEM. */
+int vb_config_parser_error(VbConfigParser *p, const char *format, ...) __attribute__((format(printf, 2, 3)));
+
+/* Add the selectors in VALUE (cut in place at any of SEPARATORS) to Device= (FORCE false) or
+ * Force= (FORCE true), each checked and none twice in its list; every problem is reported with
+ * WHERE after the selector (" in vfio-bind.device=", or "" in a file). Returns 1 if VALUE held any
+ * word, 0 if it held none, or -ENOMEM. */
+int vb_config_parser_add_selectors(VbConfigParser *p, bool force, const char *separators, const char *where,
+                                   char *value);

@@ -1,8 +1,235 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include "cmdline.h"
 #include "load.h"
 #include "macro.h"
 #include "sysfs.h"
 #include "vb-config.h"
+
+static int strv_append(char ***l, const char *s) {
+        size_t n = 0;
+        char **nl, *d;
+
+        for (char **i = *l; i && *i; i++)
+                n++;
+        d = strdup(s);
+        if (!d)
+                return -ENOMEM;
+        nl = realloc(*l, (n + 2) * sizeof(char *));
+        if (!nl) {
+                free(d);
+                return -ENOMEM;
+        }
+        nl[n] = d;
+        nl[n + 1] = NULL;
+        *l = nl;
+        return 0;
+}
+
+/* ---- files ---- */
+
+/* Read at most VB_CONFIG_FILE_SIZE_MAX bytes; -EFBIG if there is more. */
+static int read_bounded(int fd, char **ret, size_t *ret_len) {
+        _cleanup_free_ char *buf = NULL;
+        size_t size = 0, len = 0;
+
+        for (;;) {
+                ssize_t k;
+
+                if (len == size) {
+                        size_t nsize = size == 0 ? 4096 : size * 2;
+                        char *nbuf;
+
+                        if (size > VB_CONFIG_FILE_SIZE_MAX)
+                                return -EFBIG;
+                        if (nsize > VB_CONFIG_FILE_SIZE_MAX + 1)
+                                nsize = VB_CONFIG_FILE_SIZE_MAX + 1;
+                        nbuf = realloc(buf, nsize);
+                        if (!nbuf)
+                                return -ENOMEM;
+                        buf = nbuf;
+                        size = nsize;
+                }
+                k = read(fd, buf + len, size - len);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                if (k == 0)
+                        break;
+                len += (size_t) k;
+                if (len > VB_CONFIG_FILE_SIZE_MAX)
+                        return -EFBIG;
+        }
+
+        *ret = TAKE_PTR(buf);
+        *ret_len = len;
+        return 0;
+}
+
+int vb_config_parse_file(VbConfig *c, const char *path, bool must_exist, VbDiagnostics *diag) {
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_free_ char *text = NULL;
+        struct stat st;
+        size_t len = 0;
+        int r;
+
+        assert(c);
+        assert(path);
+        assert(diag);
+
+        /* O_NONBLOCK: a FIFO must not hang us; it is refused below. */
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0) {
+                r = negative_errno();
+                if (r == -ENOENT && !must_exist)
+                        return 0;
+                r = vb_diagnostics_add(diag, path, 0, "cannot open: %s", strerror(-r));
+                return r < 0 ? r : -EINVAL;
+        }
+        if (fstat(fd, &st) < 0) {
+                r = vb_diagnostics_add(diag, path, 0, "cannot stat: %s", strerror(errno));
+                return r < 0 ? r : -EINVAL;
+        }
+
+        if (S_ISDIR(st.st_mode))
+                r = vb_diagnostics_add(diag, path, 0, "is a directory, not a configuration file");
+        else if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3))
+                return strv_append(&c->files, path); /* /dev/null: masked, counts as empty */
+        else if (!S_ISREG(st.st_mode))
+                r = vb_diagnostics_add(diag, path, 0, "is not a regular file");
+        else if (st.st_size > VB_CONFIG_FILE_SIZE_MAX)
+                r = vb_diagnostics_add(diag, path, 0, "is too large (%jd bytes, the limit is %d)",
+                                       (intmax_t) st.st_size, VB_CONFIG_FILE_SIZE_MAX);
+        else {
+                r = read_bounded(fd, &text, &len);
+                if (r == -ENOMEM)
+                        return r;
+                if (r == -EFBIG)
+                        r = vb_diagnostics_add(diag, path, 0, "is too large (more than %d bytes)",
+                                               VB_CONFIG_FILE_SIZE_MAX);
+                else if (r < 0)
+                        r = vb_diagnostics_add(diag, path, 0, "cannot read: %s", strerror(-r));
+                else {
+                        r = strv_append(&c->files, path);
+                        if (r < 0)
+                                return r;
+                        return vb_config_parse_text(c, path, text, len, diag);
+                }
+        }
+        return r < 0 ? r : -EINVAL;
+}
+
+static int name_compare(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+static bool dropin_name_wanted(const char *name) {
+        size_t n = strlen(name);
+
+        return name[0] != '.' && n > 5 && streq(name + n - 5, ".conf");
+}
+
+static void closedirp(DIR **d) {
+        if (*d)
+                closedir(*d);
+}
+
+static int load_dropins(VbConfig *c, const char *dir, VbDiagnostics *diag) {
+        _cleanup_(closedirp) DIR *d = NULL;
+        _cleanup_strv_free_ char **names = NULL;
+        size_t n = 0;
+        int r, ret = 0;
+
+        d = opendir(dir);
+        if (!d) {
+                r = negative_errno();
+                if (r == -ENOENT)
+                        return 0;
+                if (r == -ENOTDIR)
+                        r = vb_diagnostics_add(diag, dir, 0, "is not a directory");
+                else
+                        r = vb_diagnostics_add(diag, dir, 0, "cannot open directory: %s", strerror(-r));
+                return r < 0 ? r : -EINVAL;
+        }
+
+        for (;;) {
+                struct dirent *de;
+
+                errno = 0;
+                de = readdir(d);
+                if (!de) {
+                        if (errno != 0) {
+                                r = vb_diagnostics_add(diag, dir, 0, "cannot read directory: %s",
+                                                       strerror(errno));
+                                return r < 0 ? r : -EINVAL;
+                        }
+                        break;
+                }
+                if (!dropin_name_wanted(de->d_name))
+                        continue;
+                if (n >= VB_CONFIG_DROPINS_MAX) {
+                        r = vb_diagnostics_add(diag, dir, 0, "has more than %d *.conf files",
+                                               VB_CONFIG_DROPINS_MAX);
+                        return r < 0 ? r : -EINVAL;
+                }
+                r = strv_append(&names, de->d_name);
+                if (r < 0)
+                        return r;
+                n++;
+        }
+
+        if (n > 0)
+                qsort(names, n, sizeof(char *), name_compare);
+
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *path = NULL;
+
+                if (asprintf(&path, "%s/%s", dir, names[i]) < 0)
+                        return -ENOMEM;
+                /* Listed a moment ago: if it is gone or is a dangling symlink, say so. */
+                r = vb_config_parse_file(c, path, true, diag);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0)
+                        ret = -EINVAL;
+        }
+        return ret;
+}
+
+int vb_config_load(VbConfig *c, const char *path, bool must_exist, const char *dropin_dir, VbDiagnostics *diag) {
+        int r, ret = 0;
+
+        assert(c);
+        assert(diag);
+
+        if (path) {
+                r = vb_config_parse_file(c, path, must_exist, diag);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0)
+                        ret = -EINVAL;
+        }
+        if (dropin_dir) {
+                r = load_dropins(c, dropin_dir, diag);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0)
+                        ret = -EINVAL;
+        }
+        return ret;
+}
+
+/* ---- the way both programs load it ---- */
 
 int vb_config_load_all(VbContext *ctx, const char *path, VbConfig **ret, VbDiagnostics *diag) {
         _cleanup_(vb_config_freep) VbConfig *c = NULL;

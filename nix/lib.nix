@@ -4,8 +4,8 @@
 # Driver= checks, and the text of /etc/vfio-bind.conf. Builtins only (no nixpkgs lib), so that
 # tests/nix/check.sh can evaluate them with nothing but nix-instantiate.
 #
-# lib/selector.c and lib/config.c are the authority (see vfio-bind.conf(5)); these functions
-# accept exactly what they accept, so that a typo fails `nixos-rebuild` instead of the boot.
+# lib/selector.c, lib/config.c and lib/value.c are the authority (see vfio-bind.conf(5)); these
+# functions accept exactly what they accept, so that a typo fails `nixos-rebuild` instead of the boot.
 let
   hex = "[0-9a-fA-F]";
   # DDDD: (domain, optional), BB (bus), SS (slot, 00-1f), F (function, 0-7).
@@ -19,7 +19,7 @@ let
 
   lines = text: builtins.filter builtins.isString (builtins.split "\n" text);
 
-  # Microseconds per Timeout= unit (lib/config.c duration_units); a number without unit is in
+  # Microseconds per Timeout= unit (lib/value.c duration_units); a number without unit is in
   # seconds.
   timeUnits = {
     "usec" = 1;
@@ -44,7 +44,7 @@ let
 
   chars = s: builtins.genList (i: builtins.substring i 1 s) (builtins.stringLength s);
 
-  # The fraction as lib/config.c adds it: each digit is worth a tenth of the one before, and
+  # The fraction as lib/value.c adds it: each digit is worth a tenth of the one before, and
   # digits finer than a microsecond are dropped.
   fractionUsec =
     unit: digits:

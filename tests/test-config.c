@@ -16,7 +16,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cmdline.h"
 #include "config.h"
+#include "load.h"
 #include "macro.h"
 #include "tests.h"
 
@@ -28,8 +30,8 @@ static VbConfig *config_new_or_die(void) {
         return c;
 }
 
-/* Shared state, freed by the next test that uses it, so that a failing assertion (longjmp)
- * does not leak into the next test's ASan report. */
+/* Shared state, freed after every test (TEARDOWN below), so that a failing assertion (longjmp)
+ * leaks nothing into the next test or the leak checker's report at exit. */
 static VbConfig *cfg;
 static VbDiagnostics diag;
 
@@ -113,7 +115,7 @@ static char *replace(const char *s, const char *token, const char *value) {
 }
 
 typedef struct Expect {
-        char *prefix; /* "PATH:LINE: " or "PATH: " */
+        char *prefix; /* "PATH:LINE: ", LINE 0 for the file as a whole */
         char *text;
 } Expect;
 
@@ -258,6 +260,14 @@ static bool has_suffix(const char *s, const char *suffix) {
 
 static char *data_path(const char *rel) {
         return path_join(test_data_dir(), rel);
+}
+
+TEARDOWN() {
+        cfg = vb_config_free(cfg);
+        vb_diagnostics_clear(&diag);
+        expects_clear();
+        strv_free(corpus_names);
+        corpus_names = NULL;
 }
 
 /* ---- defaults, tables, helpers ---- */
@@ -1218,16 +1228,6 @@ TEST(cmdline_after_files) {
                                           "in vfio-bind.device=, already listed at ");
         ASSERT_CONTAINS(diag.messages[0], "/configs/good/minimal.conf:2");
         ASSERT_EQ(cfg->n_selectors, 2);
-}
-
-/* Frees the shared state when the last test is done, so that leak checkers see a clean exit. */
-TEST(zz_cleanup) {
-        cfg = vb_config_free(cfg);
-        vb_diagnostics_clear(&diag);
-        expects_clear();
-        strv_free(corpus_names);
-        corpus_names = NULL;
-        ASSERT_NULL(cfg);
 }
 
 TESTS_MAIN();

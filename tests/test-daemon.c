@@ -89,7 +89,7 @@ __attribute__((constructor)) static void reexec_under_umockdev(void) {
 }
 
 /* What a failed test (TEST_FAIL longjmps past daemon_done()) leaves behind: cleaned up before
- * the next test and at exit. */
+ * the next daemon and after every test (TEARDOWN below). */
 static pid_t leftover_pid = -1;
 static char *leftover_root;
 
@@ -107,6 +107,10 @@ static void cleanup_leftovers(void) {
                 free(leftover_root);
                 leftover_root = NULL;
         }
+}
+
+TEARDOWN() {
+        cleanup_leftovers();
 }
 
 static const char *bindd_test_path(void) {
@@ -138,13 +142,7 @@ static void daemon_prepare(Daemon *d, const char *case_name, const char *conf, c
         _cleanup_free_ char *sock = NULL;
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
 
-        static bool registered = false;
-
-        cleanup_leftovers();
-        if (!registered) {
-                atexit(cleanup_leftovers);
-                registered = true;
-        }
+        cleanup_leftovers(); /* an earlier daemon of this test */
         *d = (Daemon) { .notify_fd = -EBADF, .pid = -1, .status = -1 };
         d->tb = umockdev_testbed_new();
         ASSERT_TRUE(d->tb);

@@ -76,6 +76,11 @@ static void kill_leftover(void) {
         }
 }
 
+/* A daemon that a failed test (TEST_FAIL longjmps past daemon_done()) left running. */
+TEARDOWN() {
+        kill_leftover();
+}
+
 static int64_t now_ms(void) {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -86,13 +91,7 @@ static int64_t now_ms(void) {
 static void daemon_prepare(Daemon *d, const char *case_name, const char *conf, const char *fake_conf) {
         _cleanup_free_ char *sock = NULL;
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        static bool registered;
-
-        kill_leftover();
-        if (!registered) {
-                atexit(kill_leftover);
-                registered = true;
-        }
+        kill_leftover(); /* an earlier daemon of this test */
         *d = (Daemon) { .notify_fd = -EBADF, .pid = -1, .exit_status = -1 };
         ASSERT_OK(tree_new(case_name, &d->dir));
         ASSERT_OK(tree_write(d->dir, "vfio-bind.conf", conf));

@@ -28,6 +28,8 @@ typedef struct Run {
         FakeKernel *k;
         VbContext *ctx;
         VbHolds holds;
+        char *described[16]; /* what hold() returned, freed by run_close() */
+        size_t n_described;
 } Run;
 
 static void run_open(Run *run, const char *case_name) {
@@ -42,6 +44,8 @@ static void run_close(Run *run) {
         ASSERT_EQ(fake_kernel_n_ops(run->k), 0);
         ASSERT_EQ(fake_kernel_n_violations(run->k), 0);
         vb_holds_done(&run->holds);
+        for (size_t i = 0; i < run->n_described; i++)
+                free(run->described[i]);
         vb_context_free(run->ctx);
         fake_kernel_free(run->k);
         tree_free(run->dir);
@@ -55,13 +59,19 @@ static VbPciAddress addr(const char *s) {
 }
 
 /* The text of the hold of KIND on ADDRESS, or NULL. */
-static const char *hold(const Run *run, const char *address, VbHoldKind kind) {
+static const char *hold(Run *run, const char *address, VbHoldKind kind) {
         VbPciAddress a = addr(address);
+        char *text = NULL;
 
-        for (size_t i = 0; i < run->holds.n; i++)
-                if (run->holds.holds[i].kind == kind && vb_pci_address_equal(&run->holds.holds[i].address, &a))
-                        return run->holds.holds[i].what;
-        return NULL;
+        ASSERT_OK(vb_holds_describe(&run->holds, &a, VB_HOLD_MASK(kind), &text));
+        if (!text)
+                return NULL;
+        if (run->n_described >= ELEMENTSOF(run->described)) {
+                free(text);
+                TEST_FAIL("hold() called too often in one run");
+        }
+        run->described[run->n_described++] = text;
+        return text;
 }
 
 static const char route_none[] = "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n";
@@ -282,7 +292,7 @@ TEST(console_owner_is_held) {
 
 TEST(holds_merge_and_describe) {
         _cleanup_(vb_holds_done) VbHolds h = {};
-        _cleanup_free_ char *all = NULL, *net = NULL, *none = NULL;
+        _cleanup_free_ char *first = NULL, *all = NULL, *net = NULL, *none = NULL;
         VbPciAddress a = addr("0000:00:1f.2"), b = addr("0000:02:00.0");
 
         ASSERT_OK(vb_holds_add(&h, &a, VB_HOLD_MOUNT, "/dev/sda2 is mounted on /boot"));
@@ -295,7 +305,10 @@ TEST(holds_merge_and_describe) {
         ASSERT_OK(vb_holds_add(&h, &b, VB_HOLD_NETWORK, "eth0"));
         ASSERT_ERRNO(vb_holds_add(&h, &b, _VB_HOLD_KIND_MAX, "x"), EINVAL);
         ASSERT_EQ(h.n, 3);
-        ASSERT_STREQ(h.holds[0].what, "/dev/sda2 is mounted on /boot, /dev/sda2 is mounted on /, c, and more");
+        ASSERT_EQ(h.holds[0].n_texts, 3);
+        ASSERT_TRUE(h.holds[0].more);
+        ASSERT_OK(vb_hold_describe(&h.holds[0], &first));
+        ASSERT_STREQ(first, "/dev/sda2 is mounted on /boot, /dev/sda2 is mounted on /, c, and more");
 
         ASSERT_OK(vb_holds_describe(&h, &a, VB_HOLD_MASK_ALL, &all));
         ASSERT_STREQ(all, "/dev/sda2 is mounted on /boot, /dev/sda2 is mounted on /, c, and more; swap");
@@ -308,6 +321,44 @@ TEST(holds_merge_and_describe) {
         ASSERT_STREQ(vb_hold_kind_to_string(VB_HOLD_NETWORK), "network");
         ASSERT_EQ(vb_hold_kind_from_string("console"), VB_HOLD_CONSOLE);
         ASSERT_EQ(vb_hold_kind_from_string("disk"), _VB_HOLD_KIND_INVALID);
+}
+
+/* Texts are kept as a list: one that contains ", " (the console's "vtcon1, efi-framebuffer.0",
+ * a mount point with a comma in its name) counts once, is found again as itself, and its parts
+ * are not texts of their own. */
+TEST(hold_texts_with_commas_count_once) {
+        _cleanup_(vb_holds_done) VbHolds h = {};
+        _cleanup_free_ char *one = NULL, *three = NULL, *capped = NULL;
+        VbPciAddress a = addr("0000:01:00.0");
+
+        ASSERT_OK(vb_holds_add(&h, &a, VB_HOLD_CONSOLE, "the console in use (vtcon1, efi-framebuffer.0) is on it"));
+        ASSERT_OK(vb_holds_add(&h, &a, VB_HOLD_CONSOLE, "the console in use (vtcon1, efi-framebuffer.0) is on it"));
+        ASSERT_EQ(h.n, 1);
+        ASSERT_EQ(h.holds[0].n_texts, 1);
+        ASSERT_OK(vb_holds_describe(&h, &a, VB_HOLD_MASK_ALL, &one));
+        ASSERT_STREQ(one, "the console in use (vtcon1, efi-framebuffer.0) is on it");
+
+        /* A text equal to a part of another one is a text of its own, not a duplicate. */
+        ASSERT_OK(vb_holds_add(&h, &a, VB_HOLD_MOUNT, "/dev/sdb1 is mounted on /mnt/a, b"));
+        ASSERT_OK(vb_holds_add(&h, &a, VB_HOLD_MOUNT, "b"));
+        ASSERT_OK(vb_holds_add(&h, &a, VB_HOLD_MOUNT, "/dev/sdb2 is mounted on /mnt/c, d, e"));
+        ASSERT_EQ(h.holds[1].n_texts, 3);
+        ASSERT_FALSE(h.holds[1].more);
+        ASSERT_OK(vb_holds_describe(&h, &a, VB_HOLD_MASK(VB_HOLD_MOUNT), &three));
+        ASSERT_STREQ(three, "/dev/sdb1 is mounted on /mnt/a, b, b, /dev/sdb2 is mounted on /mnt/c, d, e");
+
+        /* The cap counts texts, not commas: a fourth one is "and more", a known one is nothing. */
+        ASSERT_OK(vb_holds_add(&h, &a, VB_HOLD_MOUNT, "b"));
+        ASSERT_FALSE(h.holds[1].more);
+        ASSERT_OK(vb_holds_add(&h, &a, VB_HOLD_MOUNT, "f"));
+        ASSERT_OK(vb_holds_add(&h, &a, VB_HOLD_MOUNT, "g"));
+        ASSERT_EQ(h.holds[1].n_texts, 3);
+        ASSERT_TRUE(h.holds[1].more);
+        ASSERT_OK(vb_holds_describe(&h, &a, VB_HOLD_MASK_ALL, &capped));
+        ASSERT_STREQ(capped, "/dev/sdb1 is mounted on /mnt/a, b, b, /dev/sdb2 is mounted on /mnt/c, d, e, and more; "
+                             "the console in use (vtcon1, efi-framebuffer.0) is on it");
+        ASSERT_TRUE(vb_holds_has(&h, &a, VB_HOLD_MASK(VB_HOLD_MOUNT)));
+        ASSERT_FALSE(vb_holds_has(&h, &a, VB_HOLD_MASK(VB_HOLD_SWAP)));
 }
 
 /* ---- the plan ---- */

@@ -2,6 +2,7 @@
 /* lib/plan: configurations against snapshots of the fake trees. The plan is pure: computing it
  * writes nothing. */
 #include "address.h"
+#include "cmdline.h"
 #include "config.h"
 #include "console.h"
 #include "fake-kernel.h"

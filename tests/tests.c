@@ -26,10 +26,16 @@ const char *test_data_dir(void) {
 }
 
 /* setjmp() in a function of its own, whose locals do not change after it. */
+static void run_guarded(void (*fn)(void)) {
+        if (setjmp(test_jmp) == 0)
+                fn();
+}
+
 static bool run_one(TestCase *t) {
         test_failed = 0;
-        if (setjmp(test_jmp) == 0)
-                t->fn();
+        run_guarded(t->fn);
+        if (test_teardown)
+                run_guarded(test_teardown);
         return !test_failed;
 }
 

@@ -3,8 +3,9 @@
 
 /*
  * A tiny test framework: TEST(name) { … } registers a test; ASSERT_* print FILE:LINE and the
- * values, then fail the current test. main() comes from TESTS_MAIN(). Exit 77 = skipped (say why
- * with test_skip()).
+ * values, then fail the current test. TEARDOWN() { … } (at most one per file) runs after every
+ * test, passed or failed. main() comes from TESTS_MAIN(). Exit 77 = skipped (say why with
+ * test_skip()).
  */
 
 #include <errno.h>
@@ -24,6 +25,7 @@ typedef struct TestCase {
 extern TestCase *test_cases;
 extern jmp_buf test_jmp;
 extern int test_failed;
+extern void (*test_teardown)(void);
 
 #define TEST(name)                                                              \
         static void test_##name(void);                                          \
@@ -35,6 +37,17 @@ extern int test_failed;
                 *p = &tc;                                                       \
         }                                                                       \
         static void test_##name(void)
+
+/* Runs after every test, also after one that failed (an ASSERT_* longjmps past the rest of the
+ * test): free what the tests of a file keep in globals, stop what they started, so that one
+ * failure does not leak into the next test or into the leak checker's report at exit. An
+ * ASSERT_* in it fails the test that just ran. */
+#define TEARDOWN()                                                              \
+        static void test_teardown_fn(void);                                     \
+        __attribute__((constructor)) static void test_register_teardown(void) { \
+                test_teardown = test_teardown_fn;                               \
+        }                                                                       \
+        static void test_teardown_fn(void)
 
 #define TEST_FAIL(...)                                                          \
         do {                                                                    \
@@ -103,6 +116,7 @@ const char *test_data_dir(void);
         TestCase *test_cases = NULL;                                            \
         jmp_buf test_jmp;                                                       \
         int test_failed = 0;                                                    \
+        void (*test_teardown)(void) = NULL;                                     \
         int main(int argc, char **argv) {                                       \
                 return tests_run(argc, argv);                                   \
         }

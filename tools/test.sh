@@ -127,6 +127,15 @@ else
         skipped=$((skipped + 1))
 fi
 
+step "lib/: the include graph has no cycle (tools/include-graph.sh)"
+if tools/include-graph.sh >"$out.include-graph.txt"; then
+        tail -n 1 "$out.include-graph.txt"
+        passed=$((passed + 1))
+else
+        cat "$out.include-graph.txt"
+        failed=$((failed + 1)) failures+=("include cycle in lib/")
+fi
+
 step "NixOS files: parse and evaluate offline"
 if [ -x tests/nix/check.sh ] && command -v nix-instantiate >/dev/null; then
         if tests/nix/check.sh; then

@@ -65,6 +65,19 @@ static int current_driver(VbContext *ctx, const VbPciAddress *a, char **ret) {
         return r;
 }
 
+/* Is the device on WANTED (NULL: no driver)? *RET is the driver it is on. 0, -EIO if not, or the
+ * error reading the link. */
+static int verify(VbContext *ctx, const VbPciAddress *a, const char *wanted, char **ret) {
+        int r;
+
+        free(*ret);
+        *ret = NULL;
+        r = current_driver(ctx, a, ret);
+        if (r < 0)
+                return r;
+        return streq_ptr(*ret, wanted) ? 0 : -EIO;
+}
+
 int vb_bind_device(VbContext *ctx, const VbPciAddress *a, const char *driver, bool unbind_host, VbBindResult *ret) {
         _cleanup_(vb_pci_device_done) VbPciDevice d = {};
         VbBindResult res = { .failed_step = VB_BIND_STEP_READ };
@@ -135,13 +148,9 @@ int vb_bind_device(VbContext *ctx, const VbPciAddress *a, const char *driver, bo
 
         /* drivers_probe reports success even when no driver took the device: check. */
         res.failed_step = VB_BIND_STEP_VERIFY;
-        r = current_driver(ctx, a, &res.driver_after);
+        r = verify(ctx, a, driver, &res.driver_after);
         if (r < 0)
                 goto fail;
-        if (!streq_ptr(res.driver_after, driver)) {
-                r = -EIO;
-                goto fail;
-        }
         r = 1;
         goto finish;
 
@@ -266,13 +275,9 @@ int vb_bind_restore(VbContext *ctx, const VbPciAddress *a, const char *driver, c
         }
 
         res.failed_step = VB_BIND_STEP_VERIFY;
-        r = current_driver(ctx, a, &res.driver_after);
+        r = verify(ctx, a, driver_before, &res.driver_after);
         if (r < 0)
                 goto finish;
-        if (!streq_ptr(res.driver_after, driver_before)) {
-                r = -EIO;
-                goto finish;
-        }
         /* No driver held it before: it stays driverless, and the override (still naming DRIVER)
          * keeps host drivers off it. */
         res.override_left = !driver_before;

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "fake-kernel.h"
+#include "machine.h"
 #include "macro.h"
 #include "tests.h"
 #include "tree.h"
@@ -53,21 +54,6 @@ static int load(Fixture *f, const char *driver) {
         return fake_kernel_ops.load_driver(f->k, NULL, driver);
 }
 
-#define ASSERT_DRIVER(f, addr, expected)                                        \
-        do {                                                                    \
-                _cleanup_free_ char *_d = fake_kernel_driver((f)->k, (addr));   \
-                const char *_e = (expected);                                    \
-                if (_e)                                                         \
-                        ASSERT_STREQ(_d, _e);                                   \
-                else                                                            \
-                        ASSERT_NULL(_d);                                        \
-        } while (0)
-
-#define ASSERT_HISTORY(f, expected)                                             \
-        do {                                                                    \
-                _cleanup_free_ char *_h = fake_kernel_history((f)->k);          \
-                ASSERT_STREQ(_h, (expected));                                   \
-        } while (0)
 
 TEST(every_case_loads_and_is_consistent) {
         static const char *const cases[] = { "desktop", "two-gpus", "shared-group", "no-iommu", "unbound", "simpledrm" };

@@ -253,7 +253,7 @@ checks() {
         mark "systemctl start vfio-bind (group $HDA $PF)"
         DAEMON_MS=$MARK_MS
         systemctl start vfio-bind.service || note scenario-15 "systemctl start vfio-bind.service failed"
-        wait_for 30 group_back
+        wait_for 20 group_back
         udevadm settle --timeout=10 || :
         check scenario-15 "daemon: the kernel refused the PF after vfio-pci took $HDA (or the plan refused the group before any write)" \
                 kernel_refused_or_plan_refused daemon_refused

@@ -25,7 +25,7 @@ MIRROR=${VB_VM_MIRROR:-}
 PACKAGES=(systemd systemd-sysv udev kmod pciutils jq)
 # The host drivers of the emulated devices, the VFIO drivers, and what they need; the closure is
 # taken from modules.dep.
-MODULES=(bochs snd_hda_intel e1000e vfio_pci vfio_iommu_type1 pci-stub virtio_pci virtio_blk ext4)
+MODULES=(bochs snd_hda_intel e1000e vfio_pci vfio_iommu_type1 pci-stub virtio_pci virtio_blk ext4 nvme)
 
 say() { printf '[vm-image] %s\n' "$*" >&2; }
 die() { printf '[vm-image] error: %s\n' "$*" >&2; exit 1; }

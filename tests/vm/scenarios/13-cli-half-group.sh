@@ -1,0 +1,159 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# shellcheck shell=bash disable=SC2034
+# Scenario 13, `vfio-bind bind` and IOMMU groups on the real kernel (issue 11): the service is not
+# enabled, so udev coldplug gives the GPU to bochs-drm and its audio function to snd_hda_intel
+# (the control: both host drivers really bind). With Group=check (the default), `vfio-bind bind
+# 0000:01:00.0` must refuse what the daemon would refuse: half of IOMMU group 6 while
+# 0000:01:00.1 is on snd_hda_intel. It exits 1, names 0000:01:00.1 and snd_hda_intel, and writes
+# nothing: no driver_override, no unbind, no probe, not a single uevent of the slot. `--dry-run
+# --take-group` prints the plan and writes nothing either; `--take-group` binds both functions.
+
+DESCRIPTION="vfio-bind bind refuses half an IOMMU group (Group=check), --dry-run, --take-group"
+SERVICE=disabled
+CONF="[Bind]
+Group=check
+[Console]
+Release=auto"
+
+# mark TEXT: MARK_MS = now (uptime in ms), MARK_TEXT = TEXT, written into the kernel log, so
+# the checks can look only at what happened after it
+MARK_MS=0 MARK_TEXT=''
+mark() {
+        MARK_TEXT="vm-test: $1"
+        printf '%s\n' "$MARK_TEXT" >/dev/kmsg
+        MARK_MS=$(uptime_ms)
+}
+
+# klog_since_mark: REPLY = index of the kernel log line after the last mark (load_klog first)
+klog_since_mark() {
+        load_klog
+        klog_find "*$MARK_TEXT" || { WHY="the mark \"$MARK_TEXT\" is not in the kernel log"; return 1; }
+        REPLY=$((REPLY + 1))
+}
+
+# slot_quiet_since_mark: since the mark, the driver core logged no probe, bind or unbind of
+# either function, and neither the kernel nor udev sent a uevent for them
+slot_quiet_since_mark() {
+        local from i t a
+        klog_since_mark || return 1
+        from=$REPLY
+        for a in "$GPU" "$AUDIO"; do
+                if klog_find "*really_probe*$a*" "$from" || klog_find "*driver_bound*$a*" "$from"; then
+                        WHY="kernel log after the mark: ${KLOG[REPLY]}"
+                        return 1
+                fi
+        done
+        load_uevents
+        for ((i = 0; i < ${#UE_SRC[@]}; i++)); do
+                [[ ${UE_SLOT[i]} == "$GPU" || ${UE_SLOT[i]} == "$AUDIO" ]] || continue
+                t=${UE_TIME[i]}
+                # UE_TIME is "S.micro" of CLOCK_MONOTONIC; MARK_MS is close to it (no suspend here)
+                if (( ${t%.*} * 1000 + 10#${t#*.} / 1000 >= MARK_MS )); then
+                        WHY="${UE_SRC[i]} ${UE_ACTION[i]} uevent of ${UE_SLOT[i]} (DRIVER=${UE_DRIVER[i]:-none}) at $t s, after the mark at $MARK_MS ms"
+                        return 1
+                fi
+        done
+        return 0
+}
+
+# slot_as_before: the GPU on bochs-drm, its audio on snd_hda_intel, no override on either
+slot_as_before() {
+        all_of "on_driver $GPU bochs-drm" "on_driver $AUDIO snd_hda_intel" "no_override $GPU" "no_override $AUDIO"
+}
+
+# host_drivers_bound_first: the control: bochs-drm and snd_hda_intel bound the functions
+# (coldplug), vfio-pci never did, and that is where they are now
+host_drivers_bound_first() {
+        all_of "was_bound bochs-drm $GPU" "was_bound snd_hda_intel $AUDIO" \
+               "never_bound vfio-pci $GPU" "never_bound vfio-pci $AUDIO" slot_as_before
+}
+
+# refused_names_audio: the last run_cli exited 1 and its output names the audio function and
+# its driver
+refused_names_audio() {
+        local out=${CLI_OUT//$'\n'/ | }
+        ((CLI_RC == 1)) || { WHY="vfio-bind exited $CLI_RC, not 1: $out"; return 1; }
+        [[ $CLI_OUT == *"$AUDIO"* && $CLI_OUT == *snd_hda_intel* ]] && return 0
+        WHY="the refusal does not name $AUDIO and snd_hda_intel: $out"
+        return 1
+}
+
+# dry_run_plan: the last run_cli printed the plan: a line per function of the group with its
+# IDs, class and IOMMU group, and a console line, and exited 0
+dry_run_plan() {
+        local a line group found=0 console=0
+        cli_ok || return 1
+        iommu_group "$GPU" || { WHY="$GPU has no IOMMU group"; return 1; }
+        group=$REPLY
+        for a in "$GPU" "$AUDIO"; do
+                found=0
+                while IFS= read -r line; do
+                        [[ $line == *"$a ["????:????"] class "??????", group $group"* ]] && found=1
+                done <<<"$CLI_OUT"
+                ((found)) || { WHY="no plan line \"$a [vvvv:dddd] class cccccc, group $group…\": ${CLI_OUT//$'\n'/ | }"; return 1; }
+        done
+        while IFS= read -r line; do
+                [[ $line == *"console: "* ]] && console=1
+        done <<<"$CLI_OUT"
+        ((console)) && return 0
+        WHY="no \"console: …\" line in the plan: ${CLI_OUT//$'\n'/ | }"
+        return 1
+}
+
+# restore_slot: when a step left the slot changed (a check above failed), put it back by hand, so
+# that each later check looks at its own step: clear the overrides, give each function back to
+# its host driver
+restore_slot() {
+        local a host
+        slot_as_before && return 0
+        note scenario-13 "restoring the slot by hand after: $WHY"
+        for a in "$GPU" "$AUDIO"; do
+                printf '\n' >"/sys/bus/pci/devices/$a/driver_override"
+                host=bochs-drm
+                [[ $a == "$AUDIO" ]] && host=snd_hda_intel
+                pci_driver "$a"
+                if [[ $REPLY != "$host" ]]; then
+                        [[ -z $REPLY ]] || printf '%s\n' "$a" >"/sys/bus/pci/devices/$a/driver/unbind"
+                        printf '%s\n' "$a" >/sys/bus/pci/drivers_probe
+                fi
+        done
+        wait_for 10 slot_as_before || note scenario-13 "the slot could not be restored: $WHY"
+        udevadm settle --timeout=10 || :
+}
+
+# took_group: the last run_cli exited 0; both functions are on vfio-pci now, bound after the mark
+took_group() {
+        local from
+        cli_ok || return 1
+        gpu_slot_on vfio-pci || return 1
+        klog_since_mark || return 1
+        from=$REPLY
+        klog_find "$(klog_bound_pattern vfio-pci "$GPU")" "$from" || { WHY="no vfio-pci bind of $GPU after the mark"; return 1; }
+        klog_find "$(klog_bound_pattern vfio-pci "$AUDIO")" "$from" || { WHY="no vfio-pci bind of $AUDIO after the mark"; return 1; }
+        vfio_dev_node "$GPU"
+}
+
+checks() {
+        check scenario-13 "control: without vfio-bind, bochs-drm and snd_hda_intel bound the GPU slot (and vfio-pci never did)" \
+                host_drivers_bound_first
+
+        mark "vfio-bind bind $GPU"
+        run_cli bind-half bind "$GPU"
+        check scenario-13 "Group=check: vfio-bind bind $GPU exits 1 and names $AUDIO on snd_hda_intel" refused_names_audio
+        check scenario-13 "the refused bind wrote nothing: both functions where they were, no driver_override" slot_as_before
+        check scenario-13 "the refused bind wrote nothing: no probe, bind or unbind in the kernel log, no uevent of the slot" \
+                slot_quiet_since_mark
+        restore_slot
+
+        mark "vfio-bind bind --dry-run --take-group $GPU"
+        run_cli bind-dry-run bind --dry-run --take-group "$GPU"
+        check scenario-13 "--dry-run --take-group prints the plan (both functions with IDs, class, group; the console)" dry_run_plan
+        check scenario-13 "--dry-run wrote nothing: both functions where they were, no driver_override" slot_as_before
+        check scenario-13 "--dry-run wrote nothing: no probe, bind or unbind in the kernel log, no uevent of the slot" \
+                slot_quiet_since_mark
+        restore_slot
+
+        mark "vfio-bind bind --take-group $GPU"
+        run_cli bind-take-group bind --take-group "$GPU"
+        check scenario-13 "--take-group binds both functions of the group to vfio-pci (exit 0), /dev/vfio/<group> exists" took_group
+}

@@ -698,6 +698,7 @@ static bool device_is_relevant(Manager *m, const VbPciAddress *a, bool removed) 
                 return true;
         if (m->config->group == VB_GROUP_IGNORE)
                 return false;
+        vb_pci_device_done(&d);
         if (vb_pci_device_read(m->ctx, a, &d) < 0)
                 return false;
         for (size_t i = 0; i < m->n_groups; i++)

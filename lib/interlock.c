@@ -150,7 +150,7 @@ static bool path_pci_ancestor(const char *path, VbPciAddress *ret) {
                 size_t n = strcspn(p, "/");
                 VbPciAddress a;
 
-                if (n == VB_PCI_ADDRESS_MAX - 1) {
+                if (n < VB_PCI_ADDRESS_MAX) {
                         memcpy(comp, p, n);
                         comp[n] = '\0';
                         if (vb_pci_address_parse(comp, &a) >= 0) {

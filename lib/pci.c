@@ -26,7 +26,7 @@ static int device_path(const VbPciAddress *a, const char *attr, char *buf, size_
                 return -ENAMETOOLONG;
         memcpy(buf, prefix, n);
         vb_pci_address_format(a, buf + n);
-        n += VB_PCI_ADDRESS_MAX - 1;
+        n += strlen(buf + n);
         if (attr) {
                 buf[n++] = '/';
                 memcpy(buf + n, attr, m);

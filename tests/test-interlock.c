@@ -653,4 +653,52 @@ TEST(status_json_names_the_hold) {
         run_close(&run);
 }
 
+/* tests/sysfs/vmd: disks behind Intel VMD walk to their controller in domain 10000, through the
+ * VMD root bus directory "pci10000:e0", which is not a device. */
+TEST(vmd_disks_walk_to_their_controller) {
+        static const struct {
+                const char *name;
+                const char *expect;
+        } cases[] = {
+                { "nvme0n1", "10000:e1:00.0" },
+                { "sda", "10000:e0:17.0" },
+                { "sda2", "10000:e0:17.0" },
+        };
+        Run run;
+
+        run_open(&run, "vmd");
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ VbPciAddress *a = NULL;
+                size_t n = 99;
+
+                ASSERT_OK(vb_interlock_block_devices(run.ctx, cases[i].name, &a, &n));
+                if (n != 1)
+                        TEST_FAIL("%s: expected one PCI device, got %zu", cases[i].name, n);
+                ASSERT_STREQ(VB_PCI_ADDRESS_STR(&a[0]), cases[i].expect);
+        }
+
+        ASSERT_OK(vb_interlock_read_storage(run.ctx, &run.holds));
+        ASSERT_CONTAINS(hold(&run, "10000:e0:17.0", VB_HOLD_MOUNT), "/dev/sda2 is mounted on /");
+        ASSERT_CONTAINS(hold(&run, "10000:e0:17.0", VB_HOLD_MOUNT), "/dev/sda1 is mounted on /boot/efi");
+        ASSERT_NULL(hold(&run, "10000:e1:00.0", VB_HOLD_MOUNT));
+        ASSERT_NULL(hold(&run, "0000:e0:17.0", VB_HOLD_MOUNT));
+        run_close(&run);
+}
+
+TEST(plan_refuses_the_root_disk_controller_behind_vmd) {
+        _cleanup_free_ char *text = NULL;
+        PlanRun p;
+
+        plan_run(&p, "vmd", "[Bind]\nDevice=10000:e0:17.0\nGroup=ignore\n", NULL);
+        ASSERT_ENTRY(&p, "10000:e0:17.0", VB_ACTION_REFUSE, VB_REASON_IN_USE);
+        text = explain(&p, "10000:e0:17.0");
+        ASSERT_CONTAINS(text, "/dev/sda2 is mounted on /");
+        plan_done(&p);
+
+        /* The NVMe controller next to it holds no mounted file system. */
+        plan_run(&p, "vmd", "[Bind]\nDevice=10000:e1:00.0\nGroup=ignore\n", NULL);
+        ASSERT_ENTRY(&p, "10000:e1:00.0", VB_ACTION_BIND, VB_REASON_NONE);
+        plan_done(&p);
+}
+
 TESTS_MAIN()

@@ -701,4 +701,56 @@ TEST(plan_refuses_the_root_disk_controller_behind_vmd) {
         plan_done(&p);
 }
 
+/* The CLI on tests/sysfs/vmd with CONF, as "vfio-bind --config=… VERB [ARG]": its exit status,
+ * and its standard output in *RET_OUT. */
+static int vmd_cli(Run *run, const char *conf, const char *verb, const char *arg, char **ret_out) {
+        _cleanup_free_ char *conf_path = NULL, *config_arg = NULL, *out_path = NULL;
+        pid_t pid;
+        int st;
+
+        ASSERT_OK(tree_write(run->dir, "vfio-bind.conf", conf));
+        ASSERT_TRUE(asprintf(&conf_path, "%s/vfio-bind.conf", run->dir) > 0);
+        ASSERT_TRUE(asprintf(&config_arg, "--config=%s", conf_path) > 0);
+        ASSERT_TRUE(asprintf(&out_path, "%s/cli.out", run->dir) > 0);
+        fflush(NULL);
+        pid = fork();
+        ASSERT_TRUE(pid >= 0);
+        if (pid == 0) {
+                char *argv[] = { (char *) "vfio-bind", config_arg, (char *) verb, (char *) arg, NULL };
+                int r;
+
+                if (!freopen(out_path, "w", stdout))
+                        _exit(127);
+                r = vbc_main(arg ? 4 : 3, argv, &(VbPlatform) {
+                                        .sysfs_root = fake_kernel_sysfs_root(run->k),
+                                        .procfs_root = fake_kernel_procfs_root(run->k),
+                                        .ops = &fake_kernel_ops,
+                                        .ops_userdata = run->k,
+                                        .runtime_dir = run->dir,
+                                });
+                fflush(NULL);
+                _exit(r);
+        }
+        ASSERT_EQ(waitpid(pid, &st, 0), pid);
+        ASSERT_TRUE(WIFEXITED(st));
+        *ret_out = tree_read(run->dir, "cli.out");
+        ASSERT_TRUE(*ret_out);
+        return WEXITSTATUS(st);
+}
+
+TEST(cli_prints_vmd_addresses) {
+        _cleanup_free_ char *json = NULL, *check = NULL;
+        Run run;
+
+        run_open(&run, "vmd");
+        ASSERT_EQ(vmd_cli(&run, "[Bind]\nDevice=10000:e1:00.0 10000:e2:00\n", "status", "--json", &json), 1);
+        /* just the string, as the kernel names the device */
+        ASSERT_CONTAINS(json, "\"address\": \"10000:e1:00.0\"");
+        ASSERT_CONTAINS(json, "\"reason\": \"group\"");
+        ASSERT_CONTAINS(json, "10000:e2:00");
+        ASSERT_EQ(vmd_cli(&run, "[Bind]\nDevice=10000:e1:00.0\nGroup=ignore\n", "check", NULL, &check), 0);
+        ASSERT_CONTAINS(check, "10000:e1:00.0 [144d:a80a] class 010802, group 7, nvme: bind to vfio-pci");
+        run_close(&run);
+}
+
 TESTS_MAIN()

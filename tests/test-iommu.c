@@ -90,7 +90,9 @@ TEST(vfio_safe_drivers) {
 }
 
 TEST(group_members_behind_vmd) {
-        static const char *const expected[] = { "0000:00:0e.0", "10000:e0:17.0", "10000:e0:1d.0", "10000:e1:00.0" };
+        static const char *const expected[] = {
+                "0000:00:0e.0", "10000:e0:17.0", "10000:e0:1c.0", "10000:e0:1d.0", "10000:e1:00.0",
+        };
         char *dir;
         VbContext *ctx;
         VbPciAddress *m = NULL;

@@ -375,7 +375,7 @@ TEST(read_identity_only) {
 TEST(enumerate_vmd) {
         static const char *const expected[] = {
                 "0000:00:00.0", "0000:00:0e.0", "0000:00:1f.6",
-                "10000:e0:17.0", "10000:e0:1d.0", "10000:e1:00.0", /* after domain 0000, by number */
+                "10000:e0:17.0", "10000:e0:1c.0", "10000:e0:1d.0", "10000:e1:00.0", /* after domain 0000 */
         };
         char *dir;
         FakeKernel *k;
@@ -444,7 +444,7 @@ TEST(read_devices_behind_vmd) {
  * under the VMD endpoint's ("…/0000:00:0e.0/pci10000:e0/…"), its domain is not that of the
  * endpoint, and its iommu_group is the endpoint's. */
 TEST(vmd_fixture_layout) {
-        static const char *const behind[] = { "10000:e0:1d.0", "10000:e1:00.0", "10000:e0:17.0" };
+        static const char *const behind[] = { "10000:e0:1c.0", "10000:e0:1d.0", "10000:e1:00.0", "10000:e0:17.0" };
         _cleanup_free_ char *vmd_link = NULL;
         char buf[PATH_MAX], *dir;
         ssize_t n;

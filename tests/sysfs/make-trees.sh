@@ -401,7 +401,8 @@ block() {
 # it sits on a PCI root bus of its own, domain 10000, whose directory is *inside* the VMD
 # endpoint's: devices/pci0000:00/0000:00:0e.0/pci10000:e0/. Behind it: a root port
 # 10000:e0:1d.0 with an NVMe controller 10000:e1:00.0 (unmounted, the one a user would want to
-# pass through) and the SATA controller 10000:e0:17.0 that holds the root file system. DMA from
+# pass through), an empty root port 10000:e0:1c.0 where a second NVMe 10000:e2:00.0 can be
+# hot-plugged, and the SATA controller 10000:e0:17.0 that holds the root file system. DMA from
 # behind VMD carries the VMD endpoint's requester ID, so the IOMMU cannot tell those devices
 # apart: they are all in the VMD endpoint's IOMMU group 7, and their iommu_group links point to
 # it. A NIC 0000:00:1f.6 in a group of its own is the ordinary device next to them.
@@ -423,6 +424,10 @@ build_vmd() {
         dev $V/10000:e0:1d.0 10000:e1:00.0 0x144d 0xa80a 0x010802 0x00 nvme 7
         res 5 0x72100000 0x721007ff 0x40200
         dev $V 10000:e0:17.0 0x8086 0xa0d3 0x010601 0x00 ahci 7
+        # An empty hot-plug root port; a second NVMe (hotplug/10000:e2:00.0) can arrive there.
+        res 7 0x72200000 0x722fffff 0x200
+        dev $V 10000:e0:1c.0 0x8086 0xa0bc 0x060400 0x01 pcieport 7
+        staged_dev 10000:e2:00.0 0x144d 0xa80a 0x010802
         res 0 0x70000000 0x7001ffff 0x40200
         dev $P 0000:00:1f.6 0x8086 0x15fc 0x020000 0x00 e1000e 9
         block "$V/10000:e0:1d.0/10000:e1:00.0/nvme/nvme0/nvme0n1" 259:0
@@ -467,6 +472,7 @@ IOMEM
 # What the drivers of this machine do (see tests/fake-kernel.h).
 match 8086:9a0b vmd
 match 8086:a0b0 pcieport
+match 8086:a0bc pcieport
 match 144d:a80a nvme
 match 8086:a0d3 ahci
 match 8086:15fc e1000e
@@ -476,6 +482,8 @@ builtin nvme
 builtin ahci
 builtin e1000e
 module vfio-pci
+# A second NVMe that can be hot-plugged into the empty root port 10000:e0:1c.0 (group 7).
+hotplug 10000:e2:00.0 10000:e0:1c.0 7
 CONF
 }
 

@@ -702,13 +702,14 @@ TEST(plan_refuses_the_root_disk_controller_behind_vmd) {
 }
 
 /* The CLI on tests/sysfs/vmd with CONF, as "vfio-bind --config=… VERB [ARG]": its exit status,
- * and its standard output in *RET_OUT. */
+ * its standard output in *RET_OUT, its standard error in the tree's cli.err. */
 static int vmd_cli(Run *run, const char *conf, const char *verb, const char *arg, char **ret_out) {
-        _cleanup_free_ char *conf_path = NULL, *config_arg = NULL, *out_path = NULL;
+        _cleanup_free_ char *conf_path = NULL, *config_arg = NULL, *out_path = NULL, *err_path = NULL;
         pid_t pid;
         int st;
 
         ASSERT_OK(tree_write(run->dir, "vfio-bind.conf", conf));
+        ASSERT_TRUE(asprintf(&err_path, "%s/cli.err", run->dir) > 0);
         ASSERT_TRUE(asprintf(&conf_path, "%s/vfio-bind.conf", run->dir) > 0);
         ASSERT_TRUE(asprintf(&config_arg, "--config=%s", conf_path) > 0);
         ASSERT_TRUE(asprintf(&out_path, "%s/cli.out", run->dir) > 0);
@@ -719,7 +720,7 @@ static int vmd_cli(Run *run, const char *conf, const char *verb, const char *arg
                 char *argv[] = { (char *) "vfio-bind", config_arg, (char *) verb, (char *) arg, NULL };
                 int r;
 
-                if (!freopen(out_path, "w", stdout))
+                if (!freopen(out_path, "w", stdout) || !freopen(err_path, "w", stderr))
                         _exit(127);
                 r = vbc_main(arg ? 4 : 3, argv, &(VbPlatform) {
                                         .sysfs_root = fake_kernel_sysfs_root(run->k),
@@ -750,6 +751,21 @@ TEST(cli_prints_vmd_addresses) {
         ASSERT_CONTAINS(json, "10000:e2:00");
         ASSERT_EQ(vmd_cli(&run, "[Bind]\nDevice=10000:e1:00.0\nGroup=ignore\n", "check", NULL, &check), 0);
         ASSERT_CONTAINS(check, "10000:e1:00.0 [144d:a80a] class 010802, group 7, nvme: bind to vfio-pci");
+        run_close(&run);
+}
+
+TEST(cli_rejects_a_domain_above_ffffffff) {
+        _cleanup_free_ char *out = NULL, *err = NULL, *log = NULL;
+        Run run;
+
+        run_open(&run, "vmd");
+        ASSERT_INT(vmd_cli(&run, "[Bind]\n", "bind", "100000000:e1:00.0", &out), !=, 0);
+        err = tree_read(run.dir, "cli.err");
+        ASSERT_CONTAINS(err, "\"100000000:e1:00.0\" is not a PCI address");
+        ASSERT_CONTAINS(err, "domain is out of range (0-ffffffff)");
+        /* nothing written, by the child's fake kernel either */
+        log = fake_kernel_read_log(run.dir);
+        ASSERT_TRUE(!log || !*log);
         run_close(&run);
 }
 

@@ -30,12 +30,21 @@ static int parse_hex_fixed(const char *s, unsigned n, unsigned *ret) {
 
 int vb_pci_address_parse(const char *s, VbPciAddress *ret) {
         unsigned domain, bus, slot, function;
+        size_t n = 0;
 
         /* The kernel's device names are always "%04x:%02x:%02x.%d": be exactly that strict, so
-         * that a name read from sysfs and the name we format are the same string. */
+         * that a name read from sysfs and the name we format are the same string. The domain
+         * has 4 digits, or 5 to 8 with no leading zero (VMD domains, 10000 and up). */
         if (!s || !ret)
                 return -EINVAL;
-        if (parse_hex_fixed(s, 4, &domain) < 0 || s[4] != ':' ||
+        while (n < 9 && vb_hex_digit(s[n]) >= 0)
+                n++;
+        if (n < 4 || n > 8 || (n > 4 && s[0] == '0'))
+                return -EINVAL;
+        if (parse_hex_fixed(s, (unsigned) n, &domain) < 0)
+                return -EINVAL;
+        s += n - 4; /* from here on, the layout of "0000:0f:00.0" */
+        if (s[4] != ':' ||
             parse_hex_fixed(s + 5, 2, &bus) < 0 || s[7] != ':' ||
             parse_hex_fixed(s + 8, 2, &slot) < 0 || s[10] != '.' ||
             s[11] < '0' || s[11] > '7' || s[12] != '\0')
@@ -45,7 +54,7 @@ int vb_pci_address_parse(const char *s, VbPciAddress *ret) {
         function = (unsigned) (s[11] - '0');
 
         *ret = (VbPciAddress) {
-                .domain = (uint16_t) domain,
+                .domain = (uint32_t) domain,
                 .bus = (uint8_t) bus,
                 .slot = (uint8_t) slot,
                 .function = (uint8_t) function,
@@ -57,20 +66,23 @@ char *vb_pci_address_format(const VbPciAddress *a, char buf[static VB_PCI_ADDRES
         /* By hand: every sysfs path of a device is built from this, and snprintf() costs a
          * hundred times more. */
         static const char hex[] = "0123456789abcdef";
+        unsigned digits = 4;
+        char *p = buf;
 
-        buf[0] = hex[(a->domain >> 12) & 0xf];
-        buf[1] = hex[(a->domain >> 8) & 0xf];
-        buf[2] = hex[(a->domain >> 4) & 0xf];
-        buf[3] = hex[a->domain & 0xf];
-        buf[4] = ':';
-        buf[5] = hex[a->bus >> 4];
-        buf[6] = hex[a->bus & 0xf];
-        buf[7] = ':';
-        buf[8] = hex[(a->slot & 0x1f) >> 4];
-        buf[9] = hex[a->slot & 0xf];
-        buf[10] = '.';
-        buf[11] = (char) ('0' + (a->function & 0x7));
-        buf[12] = '\0';
+        /* "%04x": at least 4 digits, more when the domain needs them (VMD: 10000 and up). */
+        while (digits < 8 && a->domain >> (4 * digits))
+                digits++;
+        for (unsigned i = digits; i > 0; i--)
+                *p++ = hex[(a->domain >> (4 * (i - 1))) & 0xf];
+        *p++ = ':';
+        *p++ = hex[a->bus >> 4];
+        *p++ = hex[a->bus & 0xf];
+        *p++ = ':';
+        *p++ = hex[(a->slot & 0x1f) >> 4];
+        *p++ = hex[a->slot & 0xf];
+        *p++ = '.';
+        *p++ = (char) ('0' + (a->function & 0x7));
+        *p = '\0';
         return buf;
 }
 

@@ -4,25 +4,32 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* A PCI function address, DDDD:BB:DD.F. */
+/* A PCI function address, DDDD:BB:DD.F. The domain has 32 bits: Intel VMD puts the devices
+ * behind it in domains 10000 and up, and the kernel prints a domain with "%04x" (4 to 8 digits:
+ * "10000:e1:00.0"). */
 typedef struct VbPciAddress {
-        uint16_t domain;
+        uint32_t domain;
         uint8_t bus;
         uint8_t slot;     /* 0..31 */
         uint8_t function; /* 0..7 */
 } VbPciAddress;
 
-/* "0000:01:00.0" plus NUL */
-#define VB_PCI_ADDRESS_MAX 13
+/* The longest, "ffffffff:ff:1f.7", plus NUL. Most are shorter: "0000:01:00.0" has 12 characters,
+ * and a domain above ffff adds one character per digit beyond 4. */
+#define VB_PCI_ADDRESS_MAX 17
 
 /* The value of one hexadecimal digit (either case), or -EINVAL. */
 int vb_hex_digit(char c);
 
-/* Parse a full address "0000:0f:00.0" only (the kernel's device name). 0 or -EINVAL. */
+/* Parse a full address "0000:0f:00.0" or "10000:e1:00.0" only, exactly as the kernel names the
+ * device ("%04x:%02x:%02x.%d": a domain of 4 digits, or of 5 to 8 without a leading zero). 0 or
+ * -EINVAL. */
 int vb_pci_address_parse(const char *s, VbPciAddress *ret);
-/* Format into BUF (at least VB_PCI_ADDRESS_MAX bytes); returns BUF. */
+/* Format into BUF (at least VB_PCI_ADDRESS_MAX bytes) as the kernel does, lower case, the domain
+ * with at least 4 digits and more only when it needs them; returns BUF. */
 char *vb_pci_address_format(const VbPciAddress *a, char buf[static VB_PCI_ADDRESS_MAX]);
 bool vb_pci_address_equal(const VbPciAddress *a, const VbPciAddress *b);
+/* Domain, then bus, slot, function, each as a number (so 0000:… < ffff:… < 10000:…). */
 int vb_pci_address_compare(const VbPciAddress *a, const VbPciAddress *b);
 
 /* Convenience for printing: VB_PCI_ADDRESS_STR(&a) gives a temporary string. */

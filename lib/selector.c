@@ -33,34 +33,40 @@ static int problem_set(Problem *p, const char *message, const char *name, const 
         return -EINVAL;
 }
 
-/* Hex value of F; -EINVAL if it is empty or not hex, -ERANGE if it has more than 8 digits. */
+/* Hex value of F; -EINVAL if it is empty or not hex, -ERANGE if the value does not fit in 32 bits
+ * (more than 8 digits after the leading zeros). */
 static int field_hex(Field f, uint32_t *ret) {
         uint32_t v = 0;
+        size_t significant = 0;
 
         if (f.len == 0)
                 return -EINVAL;
         for (size_t i = 0; i < f.len; i++)
                 if (vb_hex_digit(f.text[i]) < 0)
                         return -EINVAL;
-        if (f.len > 8)
-                return -ERANGE;
-        for (size_t i = 0; i < f.len; i++)
+        for (size_t i = 0; i < f.len; i++) {
+                if (significant == 0 && f.text[i] == '0')
+                        continue;
+                if (++significant > 8)
+                        return -ERANGE;
                 v = v * 16 + (uint32_t) vb_hex_digit(f.text[i]);
+        }
         *ret = v;
         return 0;
 }
 
 /* An address field with at most MAX_DIGITS digits and at most MAX. The literals are spelled out
- * per field so that every message stays a static string. */
+ * per field so that every message stays a static string. A value out of range is told before
+ * too many digits: "100" is a bus out of range, "000f" a bus written with too many digits. */
 #define PARSE_FIELD(p, f, name, max_digits, max, range, ret)                    \
         ({                                                                      \
                 uint32_t _v = 0;                                                \
-                int _r = 0;                                                     \
+                int _r = 0, _h = field_hex(f, &_v);                             \
                 if ((f).len == 0)                                               \
                         _r = PROBLEM(p, name, "is empty", f);                   \
-                else if (field_hex(f, &_v) == -EINVAL)                          \
+                else if (_h == -EINVAL)                                         \
                         _r = PROBLEM(p, name, "is not hexadecimal", f);         \
-                else if ((f).len > 8 || _v > (max))                             \
+                else if (_h == -ERANGE || _v > (max))                           \
                         _r = PROBLEM(p, name, "is out of range (" range ")", f); \
                 else if ((f).len > (max_digits))                                \
                         _r = PROBLEM(p, name, "has more than " #max_digits " hex digits", f); \
@@ -153,14 +159,11 @@ static int selector_parse_full(const char *s, VbSelector *ret, Problem *p) {
 
         p->kind = has_function ? VB_SELECTOR_ADDRESS : VB_SELECTOR_SLOT;
 
+        /* The domain: 1 to 8 digits, 0 to ffffffff (VMD domains start at 10000). */
         if (n_colons == 2) {
-                Field d = parts[0];
-                if (d.len == 0)
-                        return PROBLEM(p, "domain", "is empty", d);
-                if (field_hex(d, &domain) == -EINVAL)
-                        return PROBLEM(p, "domain", "is not hexadecimal", d);
-                if (d.len > 4)
-                        return PROBLEM(p, "domain", "is longer than 4 hex digits", d);
+                r = PARSE_FIELD(p, parts[0], "domain", 8, UINT32_MAX, "0-ffffffff", &domain);
+                if (r < 0)
+                        return r;
         }
 
         r = PARSE_FIELD(p, parts[n_colons - 1], "bus", 2, 0xffu, "00-ff", &bus);
@@ -178,7 +181,7 @@ static int selector_parse_full(const char *s, VbSelector *ret, Problem *p) {
         *ret = (VbSelector) {
                 .type = p->kind,
                 .address = {
-                        .domain = (uint16_t) domain,
+                        .domain = domain,
                         .bus = (uint8_t) bus,
                         .slot = (uint8_t) slot,
                         .function = (uint8_t) function,
@@ -276,6 +279,8 @@ bool vb_selector_equal(const VbSelector *a, const VbSelector *b) {
 }
 
 uint64_t vb_selector_key(const VbSelector *s) {
+        /* The type in bits 48 and up; below it the 32-bit domain (bits 16-47), bus, slot and
+         * function, or vendor and device. */
         uint64_t k = (uint64_t) s->type << 48;
 
         switch (s->type) {

@@ -9,8 +9,8 @@
 #include "address.h"
 
 typedef enum VbSelectorType {
-        VB_SELECTOR_ADDRESS, /* 0000:0f:00.0 or 0f:00.0 (domain 0000) */
-        VB_SELECTOR_SLOT,    /* 0000:0f:00 or 0f:00: every function present in the slot */
+        VB_SELECTOR_ADDRESS, /* 0000:0f:00.0, 10000:e1:00.0 or 0f:00.0 (domain 0000) */
+        VB_SELECTOR_SLOT,    /* 0000:0f:00, 10000:e1:00 or 0f:00: every function present in the slot */
         VB_SELECTOR_ID,      /* 10de:13c0: every device with that vendor:device */
         _VB_SELECTOR_TYPE_MAX,
         _VB_SELECTOR_TYPE_INVALID = -EINVAL,
@@ -23,13 +23,15 @@ typedef struct VbSelector {
         uint16_t device;      /* ID */
 } VbSelector;
 
-#define VB_SELECTOR_STRING_MAX 16
+/* The longest canonical form, "ffffffff:ff:1f.7", plus NUL. */
+#define VB_SELECTOR_STRING_MAX VB_PCI_ADDRESS_MAX
 
 /* Room for any explanation vb_selector_parse_explain() writes, with the NUL. */
 #define VB_SELECTOR_ERROR_MAX 128
 
 /* Parse one selector: "0000:0f:00.0", "0f:00.0", "0000:0f:00", "0f:00", "10de:13c0" (hex digits in
- * either case). On failure returns -EINVAL and, if RET_ERROR is non-NULL, points it at a static
+ * either case). The domain has 1 to 8 digits (0 to ffffffff: "10000:e1:00.0" is behind Intel VMD);
+ * without it, the domain is 0000. On failure returns -EINVAL and, if RET_ERROR is non-NULL, points it at a static
  * English explanation without the offending text ("bus is out of range (00-ff)", …). */
 int vb_selector_parse(const char *s, VbSelector *ret, const char **ret_error);
 
@@ -43,7 +45,8 @@ int vb_selector_parse_explain(const char *s, VbSelector *ret, VbSelectorType *re
 /* A number that is the same for two selectors exactly when vb_selector_equal() says they are. */
 uint64_t vb_selector_key(const VbSelector *s);
 
-/* Canonical form: "0000:0f:00.0", "0000:0f:00", "10de:13c0". */
+/* Canonical form: "0000:0f:00.0", "0000:0f:00", "10de:13c0"; the domain as the kernel prints it
+ * ("%04x": "10000:e1:00.0"). */
 char *vb_selector_format(const VbSelector *s, char buf[static VB_SELECTOR_STRING_MAX]);
 bool vb_selector_equal(const VbSelector *a, const VbSelector *b);
 /* Does the selector pick the device at ADDRESS with VENDOR:DEVICE? */

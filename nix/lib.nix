@@ -8,8 +8,9 @@
 # functions accept exactly what they accept, so that a typo fails `nixos-rebuild` instead of the boot.
 let
   hex = "[0-9a-fA-F]";
-  # DDDD: (domain, optional), BB (bus), SS (slot, 00-1f), F (function, 0-7).
-  domain = "(${hex}{1,4}:)?";
+  # DDDD: (domain, optional: 1 to 8 digits, 0 to ffffffff, as lib/selector.c; Intel VMD puts
+  # devices in domains 10000 and up), BB (bus), SS (slot, 00-1f), F (function, 0-7).
+  domain = "(${hex}{1,8}:)?";
   bus = "${hex}{1,2}";
   slot = "[01]?${hex}";
 

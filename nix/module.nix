@@ -131,8 +131,9 @@ in
       ];
       description = ''
         The PCI functions to bind ({file}`/etc/vfio-bind.conf` `Device=`): full addresses
-        (`0000:0f:00.0`), short addresses (`0f:00.0`, domain 0000), slots (`0f:00`: every function
-        in the slot) or vendor:device IDs (`10de:13c0`: every card of that model, the host's too).
+        (`0000:0f:00.0`; behind Intel VMD the domain has up to 8 digits, `10000:e1:00.0`), short
+        addresses (`0f:00.0`, domain 0000), slots (`0f:00`: every function in the slot) or
+        vendor:device IDs (`10de:13c0`: every card of that model, the host's too).
         Each is checked when the system is evaluated. Every endpoint of an IOMMU group must go to
         the virtual machine together: list the GPU's audio function too, or select the slot.
       '';

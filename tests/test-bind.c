@@ -282,4 +282,31 @@ TEST(step_names) {
         ASSERT_NULL(vb_bind_step_to_string(_VB_BIND_STEP_MAX));
 }
 
+/* Behind Intel VMD (tests/sysfs/vmd): every path and value carries the 5-digit domain. */
+TEST(bind_and_release_in_a_vmd_domain) {
+        Machine m;
+        VbBindResult r = {};
+        VbPciAddress a = addr("10000:e1:00.0");
+
+        machine_open(&m, "vmd", NULL);
+        ASSERT_EQ(vb_bind_device(m.ctx, &a, "vfio-pci", true, &r), 1);
+        ASSERT_STREQ(r.driver_before, "nvme");
+        ASSERT_STREQ(r.driver_after, "vfio-pci");
+        vb_bind_result_done(&r);
+        ASSERT_HISTORY(&m,
+                       "load vfio-pci -> 1\n"
+                       "bus/pci/devices/10000:e1:00.0/driver_override=vfio-pci\n"
+                       "bus/pci/drivers/nvme/unbind=10000:e1:00.0\n"
+                       "bus/pci/drivers_probe=10000:e1:00.0\n");
+        ASSERT_DRIVER(&m, "10000:e1:00.0", "vfio-pci");
+        ASSERT_DRIVER(&m, "10000:e0:17.0", "ahci");
+
+        fake_kernel_forget(m.k);
+        ASSERT_EQ(vb_release_device(m.ctx, &a, &r), 1);
+        ASSERT_STREQ(r.driver_after, "nvme");
+        vb_bind_result_done(&r);
+        ASSERT_DRIVER(&m, "10000:e1:00.0", "nvme");
+        machine_close(&m);
+}
+
 TESTS_MAIN()

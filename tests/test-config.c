@@ -925,7 +925,7 @@ TEST(good_file_values) {
         } cases[] = {
                 { "minimal.conf", 1, "vfio-pci", 10000000, VB_RELEASE_AUTO },
                 { "comments-and-whitespace.conf", 4, "vfio-pci", 10000000, VB_RELEASE_AUTO },
-                { "all-selector-forms.conf", 7, "vfio-pci", 10000000, VB_RELEASE_AUTO },
+                { "all-selector-forms.conf", 10, "vfio-pci", 10000000, VB_RELEASE_AUTO },
                 { "crlf.conf", 1, "vfio-pci", 500000, VB_RELEASE_NO },
                 { "bom.conf", 1, "vfio-pci", 10000000, VB_RELEASE_AUTO },
                 { "empty.conf", 0, "vfio-pci", 10000000, VB_RELEASE_AUTO },
@@ -971,7 +971,7 @@ TEST(good_file_values) {
 TEST(all_selector_forms) {
         static const char *const expected[] = {
                 "0000:0f:00.0", "0000:0f:00.1", "0000:10:00", "0000:11:00", "10de:13c0", "1002:abcd",
-                "0001:02:03.4",
+                "0001:02:03.4", "10000:e1:00.0", "10000:e2:00", "ffffffff:ff:1f.7",
         };
         _cleanup_free_ char *path = data_path("configs/good/all-selector-forms.conf");
         char buf[VB_SELECTOR_STRING_MAX];
@@ -1228,6 +1228,66 @@ TEST(cmdline_after_files) {
                                           "in vfio-bind.device=, already listed at ");
         ASSERT_CONTAINS(diag.messages[0], "/configs/good/minimal.conf:2");
         ASSERT_EQ(cfg->n_selectors, 2);
+}
+
+/* ---- PCI domains above ffff (Intel VMD) ---- */
+
+TEST(vmd_domains_in_files) {
+        static const char *const expected[] = {
+                "10000:e1:00.0", "10000:e0:1d", "0000:e1:00.0", "1abcd:01:02.3", "ffffffff:ff:1f.7",
+        };
+        char buf[VB_SELECTOR_STRING_MAX];
+
+        reset();
+        ASSERT_OK(parse("[Bind]\n"
+                        "Device=10000:e1:00.0 10000:E0:1D\n"
+                        "Device=e1:00.0 1abcd:1:2.3\n"
+                        "Force=00010000:e1:00.0\n"
+                        "Device=ffffffff:ff:1f.7\n"));
+        ASSERT_DIAG_N(0);
+        ASSERT_EQ(cfg->n_selectors, ELEMENTSOF(expected));
+        for (size_t i = 0; i < ELEMENTSOF(expected); i++)
+                ASSERT_STREQ(vb_selector_format(&cfg->selectors[i].selector, buf), expected[i]);
+        ASSERT_EQ(cfg->selectors[0].selector.address.domain, 0x10000);
+        ASSERT_EQ(cfg->selectors[2].selector.address.domain, 0); /* the short form */
+        ASSERT_EQ(cfg->n_force, 1);
+        ASSERT_STREQ(vb_selector_format(&cfg->force[0].selector, buf), "10000:e1:00.0");
+
+        reset();
+        ASSERT_ERRNO(parse("[Bind]\n"
+                           "Device=100000000:e1:00.0 000000000:e1:00.0 10000:e1:00.0\n"
+                           "Device=0010000:E1:00.0\n"), EINVAL);
+        ASSERT_DIAG_N(3);
+        ASSERT_STREQ(diag.messages[0], "test.conf:2: invalid PCI address \"100000000:e1:00.0\": "
+                                       "domain \"100000000\" is out of range (0-ffffffff)");
+        ASSERT_STREQ(diag.messages[1], "test.conf:2: invalid PCI address \"000000000:e1:00.0\": "
+                                       "domain \"000000000\" has more than 8 hex digits");
+        ASSERT_STREQ(diag.messages[2], "test.conf:3: duplicate selector \"0010000:E1:00.0\" (10000:e1:00.0), "
+                                       "already listed at test.conf:2");
+}
+
+TEST(vmd_domains_on_the_command_line) {
+        char buf[VB_SELECTOR_STRING_MAX];
+
+        reset();
+        ASSERT_OK(vb_config_apply_cmdline(cfg, "root=/dev/nvme0n1p2 vfio-bind.device=10000:e1:00.0,10000:e2:00 "
+                                               "vfio-bind.device=ffffffff:ff:1f.7", &diag));
+        ASSERT_DIAG_N(0);
+        ASSERT_EQ(cfg->n_selectors, 3);
+        ASSERT_STREQ(vb_selector_format(&cfg->selectors[0].selector, buf), "10000:e1:00.0");
+        ASSERT_STREQ(vb_selector_format(&cfg->selectors[1].selector, buf), "10000:e2:00");
+        ASSERT_EQ(cfg->selectors[1].selector.type, VB_SELECTOR_SLOT);
+        ASSERT_STREQ(vb_selector_format(&cfg->selectors[2].selector, buf), "ffffffff:ff:1f.7");
+
+        reset();
+        ASSERT_ERRNO(vb_config_apply_cmdline(cfg, "vfio-bind.device=100000000:e1:00.0,10000:e1:00.0,00010000:e1:00.0",
+                                             &diag), EINVAL);
+        ASSERT_DIAG_N(2);
+        ASSERT_STREQ(diag.messages[0], "kernel command line:1: invalid PCI address \"100000000:e1:00.0\" in "
+                                       "vfio-bind.device=: domain \"100000000\" is out of range (0-ffffffff)");
+        ASSERT_STREQ(diag.messages[1], "kernel command line:1: duplicate selector \"00010000:e1:00.0\" "
+                                       "(10000:e1:00.0) in vfio-bind.device=, already listed at kernel command line:1");
+        ASSERT_EQ(cfg->n_selectors, 1);
 }
 
 TESTS_MAIN();

@@ -712,4 +712,46 @@ TEST(stage_2_says_what_the_initrd_bound) {
         daemon_done(&d);
 }
 
+/* Behind Intel VMD (tests/sysfs/vmd): addresses in domain 10000 from the kernel command line, one
+ * present at start and one hot-plugged later, whose uevent names it with its 5-digit domain. */
+TEST(vmd_domain_from_the_kernel_command_line_and_hotplug) {
+        Daemon d;
+        _cleanup_free_ char *devpath = NULL, *syspath = NULL, *log = NULL, *cmdline = NULL;
+
+        daemon_prepare(&d, "vmd", "[Bind]\nGroup=ignore\nTimeout=60s\n", NULL);
+        cmdline = tree_read(d.root, "proc/cmdline");
+        ASSERT_TRUE(cmdline);
+        {
+                _cleanup_free_ char *c = NULL;
+                ASSERT_TRUE(asprintf(&c, "%s vfio-bind.device=10000:e1:00.0,10000:e2:00.0\n", cmdline) > 0);
+                ASSERT_OK(tree_write(d.root, "proc/cmdline", c));
+        }
+        daemon_start(&d, NULL);
+        ASSERT_DAEMON(&d, daemon_wait_notify(&d, "10000:e2:00.0"));
+        ASSERT_DAEMON(&d, wait_driver(&d, "10000:e1:00.0", "vfio-pci"));
+        ASSERT_DAEMON(&d, !d.ready);
+
+        ASSERT_EQ(fake_kernel_plug(d.k, "10000:e2:00.0", &devpath), 1);
+        ASSERT_TRUE(asprintf(&syspath, "/sys/%s", devpath) > 0);
+        umockdev_testbed_uevent(d.tb, syspath, "add");
+        umockdev_testbed_uevent(d.tb, syspath, "bind");
+
+        ASSERT_DAEMON(&d, daemon_wait_notify(&d, "READY=1"));
+        ASSERT_DAEMON(&d, wait_driver(&d, "10000:e2:00.0", "vfio-pci"));
+        ASSERT_DAEMON(&d, strstr(d.notify, "2/2 devices on vfio-pci: 10000:e1:00.0 10000:e2:00.0"));
+        log = daemon_log(&d);
+        ASSERT_DAEMON(&d, strstr(log,
+                                 "bus/pci/devices/10000:e1:00.0/driver_override=vfio-pci\n"
+                                 "bus/pci/drivers/nvme/unbind=10000:e1:00.0\n"
+                                 "bus/pci/drivers_probe=10000:e1:00.0\n"));
+        ASSERT_DAEMON(&d, strstr(log,
+                                 "bus/pci/devices/10000:e2:00.0/driver_override=vfio-pci\n"
+                                 "bus/pci/drivers/nvme/unbind=10000:e2:00.0\n"
+                                 "bus/pci/drivers_probe=10000:e2:00.0\n"));
+        ASSERT_DRIVER(&d, "10000:e0:17.0", "ahci");
+        ASSERT_DRIVER(&d, "0000:00:0e.0", "vmd");
+        ASSERT_EXIT(&d, daemon_stop(&d), 0);
+        daemon_done(&d);
+}
+
 TESTS_MAIN()

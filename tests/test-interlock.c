@@ -704,4 +704,120 @@ TEST(status_json_names_the_hold) {
         run_close(&run);
 }
 
+/* tests/sysfs/vmd: disks behind Intel VMD walk to their controller in domain 10000, through the
+ * VMD root bus directory "pci10000:e0", which is not a device. */
+TEST(vmd_disks_walk_to_their_controller) {
+        static const struct {
+                const char *name;
+                const char *expect;
+        } cases[] = {
+                { "nvme0n1", "10000:e1:00.0" },
+                { "sda", "10000:e0:17.0" },
+                { "sda2", "10000:e0:17.0" },
+        };
+        Run run;
+
+        run_open(&run, "vmd");
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ VbPciAddress *a = NULL;
+                size_t n = 99;
+
+                ASSERT_OK(vb_interlock_block_devices(run.ctx, cases[i].name, &a, &n));
+                if (n != 1)
+                        TEST_FAIL("%s: expected one PCI device, got %zu", cases[i].name, n);
+                ASSERT_STREQ(VB_PCI_ADDRESS_STR(&a[0]), cases[i].expect);
+        }
+
+        ASSERT_OK(vb_interlock_read_storage(run.ctx, &run.holds));
+        ASSERT_CONTAINS(hold(&run, "10000:e0:17.0", VB_HOLD_MOUNT), "/dev/sda2 is mounted on /");
+        ASSERT_CONTAINS(hold(&run, "10000:e0:17.0", VB_HOLD_MOUNT), "/dev/sda1 is mounted on /boot/efi");
+        ASSERT_NULL(hold(&run, "10000:e1:00.0", VB_HOLD_MOUNT));
+        ASSERT_NULL(hold(&run, "0000:e0:17.0", VB_HOLD_MOUNT));
+        run_close(&run);
+}
+
+TEST(plan_refuses_the_root_disk_controller_behind_vmd) {
+        _cleanup_free_ char *text = NULL;
+        PlanRun p;
+
+        plan_run(&p, "vmd", "[Bind]\nDevice=10000:e0:17.0\nGroup=ignore\n", NULL);
+        ASSERT_ENTRY(&p, "10000:e0:17.0", VB_ACTION_REFUSE, VB_REASON_IN_USE);
+        text = explain(&p, "10000:e0:17.0");
+        ASSERT_CONTAINS(text, "/dev/sda2 is mounted on /");
+        plan_done(&p);
+
+        /* The NVMe controller next to it holds no mounted file system. */
+        plan_run(&p, "vmd", "[Bind]\nDevice=10000:e1:00.0\nGroup=ignore\n", NULL);
+        ASSERT_ENTRY(&p, "10000:e1:00.0", VB_ACTION_BIND, VB_REASON_NONE);
+        plan_done(&p);
+}
+
+/* The CLI on tests/sysfs/vmd with CONF, as "vfio-bind --config=… VERB [ARG]": its exit status,
+ * its standard output in *RET_OUT, its standard error in the tree's cli.err. */
+static int vmd_cli(Run *run, const char *conf, const char *verb, const char *arg, char **ret_out) {
+        _cleanup_free_ char *conf_path = NULL, *config_arg = NULL, *out_path = NULL, *err_path = NULL;
+        pid_t pid;
+        int st;
+
+        ASSERT_OK(tree_write(run->dir, "vfio-bind.conf", conf));
+        ASSERT_TRUE(asprintf(&err_path, "%s/cli.err", run->dir) > 0);
+        ASSERT_TRUE(asprintf(&conf_path, "%s/vfio-bind.conf", run->dir) > 0);
+        ASSERT_TRUE(asprintf(&config_arg, "--config=%s", conf_path) > 0);
+        ASSERT_TRUE(asprintf(&out_path, "%s/cli.out", run->dir) > 0);
+        fflush(NULL);
+        pid = fork();
+        ASSERT_TRUE(pid >= 0);
+        if (pid == 0) {
+                char *argv[] = { (char *) "vfio-bind", config_arg, (char *) verb, (char *) arg, NULL };
+                int r;
+
+                if (!freopen(out_path, "w", stdout) || !freopen(err_path, "w", stderr))
+                        _exit(127);
+                r = vbc_main(arg ? 4 : 3, argv, &(VbPlatform) {
+                                        .sysfs_root = fake_kernel_sysfs_root(run->k),
+                                        .procfs_root = fake_kernel_procfs_root(run->k),
+                                        .ops = &fake_kernel_ops,
+                                        .ops_userdata = run->k,
+                                        .runtime_dir = run->dir,
+                                });
+                fflush(NULL);
+                _exit(r);
+        }
+        ASSERT_EQ(waitpid(pid, &st, 0), pid);
+        ASSERT_TRUE(WIFEXITED(st));
+        *ret_out = tree_read(run->dir, "cli.out");
+        ASSERT_TRUE(*ret_out);
+        return WEXITSTATUS(st);
+}
+
+TEST(cli_prints_vmd_addresses) {
+        _cleanup_free_ char *json = NULL, *check = NULL;
+        Run run;
+
+        run_open(&run, "vmd");
+        ASSERT_EQ(vmd_cli(&run, "[Bind]\nDevice=10000:e1:00.0 10000:e2:00\n", "status", "--json", &json), 1);
+        /* just the string, as the kernel names the device */
+        ASSERT_CONTAINS(json, "\"address\": \"10000:e1:00.0\"");
+        ASSERT_CONTAINS(json, "\"reason\": \"group\"");
+        ASSERT_CONTAINS(json, "10000:e2:00");
+        ASSERT_EQ(vmd_cli(&run, "[Bind]\nDevice=10000:e1:00.0\nGroup=ignore\n", "check", NULL, &check), 0);
+        ASSERT_CONTAINS(check, "10000:e1:00.0 [144d:a80a] class 010802, group 7, nvme: bind to vfio-pci");
+        run_close(&run);
+}
+
+TEST(cli_rejects_a_domain_above_ffffffff) {
+        _cleanup_free_ char *out = NULL, *err = NULL, *log = NULL;
+        Run run;
+
+        run_open(&run, "vmd");
+        ASSERT_INT(vmd_cli(&run, "[Bind]\n", "bind", "100000000:e1:00.0", &out), !=, 0);
+        err = tree_read(run.dir, "cli.err");
+        ASSERT_CONTAINS(err, "\"100000000:e1:00.0\" is not a PCI address");
+        ASSERT_CONTAINS(err, "domain is out of range (0-ffffffff)");
+        /* nothing written, by the child's fake kernel either */
+        log = fake_kernel_read_log(run.dir);
+        ASSERT_TRUE(!log || !*log);
+        run_close(&run);
+}
+
 TESTS_MAIN()

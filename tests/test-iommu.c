@@ -90,4 +90,29 @@ TEST(vfio_safe_drivers) {
         ASSERT_FALSE(vb_driver_is_vfio_safe("nouveau"));
 }
 
+TEST(group_members_behind_vmd) {
+        static const char *const expected[] = {
+                "0000:00:0e.0", "10000:e0:17.0", "10000:e0:1c.0", "10000:e0:1d.0", "10000:e1:00.0",
+        };
+        char *dir;
+        VbContext *ctx;
+        VbPciAddress *m = NULL;
+        size_t n = 0;
+
+        /* The VMD endpoint and everything behind it, sorted by number (domain 0000 first). */
+        ctx = open_ctx("vmd", &dir);
+        ASSERT_TRUE(vb_iommu_enabled(ctx));
+        ASSERT_OK(vb_iommu_group_members(ctx, 7, &m, &n));
+        ASSERT_EQ(n, ELEMENTSOF(expected));
+        for (size_t i = 0; i < n; i++)
+                ASSERT_STREQ(VB_PCI_ADDRESS_STR(&m[i]), expected[i]);
+        free(m);
+        ASSERT_OK(vb_iommu_group_members(ctx, 9, &m, &n));
+        ASSERT_EQ(n, 1);
+        ASSERT_STREQ(VB_PCI_ADDRESS_STR(&m[0]), "0000:00:1f.6");
+        free(m);
+        vb_context_free(ctx);
+        tree_free(dir);
+}
+
 TESTS_MAIN()

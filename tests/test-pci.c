@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* lib/pci against the fake trees: enumeration and what is read for each device. */
+#include <limits.h>
+#include <unistd.h>
+
 #include "address.h"
 #include "fake-kernel.h"
 #include "macro.h"
@@ -366,6 +369,109 @@ TEST(read_identity_only) {
         a = addr("0000:03:00.0");
         ASSERT_ERRNO(vb_pci_device_read_identity(ctx, &a, &d), ENODEV);
         close_case(dir, k, ctx);
+}
+
+/* tests/sysfs/vmd: the devices behind Intel VMD are in domain 10000, on a root bus that lives
+ * inside the VMD endpoint's directory, and share its IOMMU group. */
+TEST(enumerate_vmd) {
+        static const char *const expected[] = {
+                "0000:00:00.0", "0000:00:0e.0", "0000:00:1f.6",
+                "10000:e0:17.0", "10000:e0:1c.0", "10000:e0:1d.0", "10000:e1:00.0", /* after domain 0000 */
+        };
+        char *dir;
+        FakeKernel *k;
+        VbContext *ctx;
+        VbPciList l = {};
+
+        open_case("vmd", &dir, &k, &ctx);
+        ASSERT_OK(vb_pci_enumerate(ctx, &l));
+        ASSERT_EQ(l.n, ELEMENTSOF(expected));
+        for (size_t i = 0; i < l.n; i++)
+                ASSERT_STREQ(VB_PCI_ADDRESS_STR(&l.devices[i].address), expected[i]);
+        vb_pci_list_done(&l);
+        close_case(dir, k, ctx);
+}
+
+TEST(read_devices_behind_vmd) {
+        char *dir;
+        FakeKernel *k;
+        VbContext *ctx;
+        VbPciList l = {};
+        VbPciDevice d = {};
+        const VbPciDevice *e;
+        VbPciAddress nvme = addr("10000:e1:00.0"), port = addr("10000:e0:1d.0"), vmd = addr("0000:00:0e.0"),
+                     low = addr("0000:e1:00.0");
+
+        open_case("vmd", &dir, &k, &ctx);
+        /* One device read by its address: the path bus/pci/devices/10000:e1:00.0/… */
+        ASSERT_OK(vb_pci_device_read(ctx, &nvme, &d));
+        ASSERT_EQ(d.address.domain, 0x10000);
+        ASSERT_EQ(d.vendor, 0x144d);
+        ASSERT_EQ(d.device, 0xa80a);
+        ASSERT_EQ(d.class, 0x010802);
+        ASSERT_EQ(d.header_type, 0);
+        ASSERT_STREQ(d.driver, "nvme");
+        ASSERT_NULL(d.driver_override);
+        ASSERT_EQ(d.iommu_group, 7);
+        ASSERT_FALSE(vb_pci_device_is_bridge(&d));
+        vb_pci_device_done(&d);
+        ASSERT_OK(vb_pci_device_read_identity(ctx, &nvme, &d));
+        ASSERT_STREQ(d.driver, "nvme");
+        vb_pci_device_done(&d);
+        /* The same bus and slot in domain 0000 is not there. */
+        ASSERT_ERRNO(vb_pci_device_read(ctx, &low, &d), ENODEV);
+
+        ASSERT_OK(vb_pci_enumerate(ctx, &l));
+        e = vb_pci_list_find(&l, &port);
+        ASSERT_TRUE(e);
+        ASSERT_TRUE(vb_pci_device_is_bridge(e));
+        ASSERT_STREQ(e->driver, "pcieport");
+        ASSERT_EQ(e->iommu_group, 7);
+        /* The VMD controller: an endpoint (RAID class 0104), in the group it shares. */
+        e = vb_pci_list_find(&l, &vmd);
+        ASSERT_TRUE(e);
+        ASSERT_EQ(e->vendor, 0x8086);
+        ASSERT_EQ(e->device, 0x9a0b);
+        ASSERT_EQ(e->class, 0x010400);
+        ASSERT_FALSE(vb_pci_device_is_bridge(e));
+        ASSERT_STREQ(e->driver, "vmd");
+        ASSERT_EQ(e->iommu_group, 7);
+        ASSERT_NULL(vb_pci_list_find(&l, &low));
+        vb_pci_list_done(&l);
+        close_case(dir, k, ctx);
+}
+
+/* What the lead's "behind VMD" check can rely on in the fixture: the device's sysfs directory is
+ * under the VMD endpoint's ("…/0000:00:0e.0/pci10000:e0/…"), its domain is not that of the
+ * endpoint, and its iommu_group is the endpoint's. */
+TEST(vmd_fixture_layout) {
+        static const char *const behind[] = { "10000:e0:1c.0", "10000:e0:1d.0", "10000:e1:00.0", "10000:e0:17.0" };
+        _cleanup_free_ char *vmd_link = NULL;
+        char buf[PATH_MAX], *dir;
+        ssize_t n;
+
+        ASSERT_OK(tree_new("vmd", &dir));
+        for (size_t i = 0; i < ELEMENTSOF(behind); i++) {
+                _cleanup_free_ char *link = NULL, *group = NULL;
+
+                ASSERT_TRUE(asprintf(&link, "%s/sys/bus/pci/devices/%s", dir, behind[i]) >= 0);
+                n = readlink(link, buf, sizeof(buf) - 1);
+                ASSERT_INT(n, >, 0);
+                buf[n] = '\0';
+                ASSERT_CONTAINS(buf, "/devices/pci0000:00/0000:00:0e.0/pci10000:e0/");
+                ASSERT_TRUE(asprintf(&group, "%s/iommu_group", link) >= 0);
+                n = readlink(group, buf, sizeof(buf) - 1);
+                ASSERT_INT(n, >, 0);
+                buf[n] = '\0';
+                if (!strstr(buf, "/kernel/iommu_groups/7") || strstr(buf, "/kernel/iommu_groups/7/"))
+                        TEST_FAIL("%s: iommu_group -> %s", behind[i], buf);
+        }
+        ASSERT_TRUE(asprintf(&vmd_link, "%s/sys/bus/pci/devices/0000:00:0e.0", dir) >= 0);
+        n = readlink(vmd_link, buf, sizeof(buf) - 1);
+        ASSERT_INT(n, >, 0);
+        buf[n] = '\0';
+        ASSERT_STREQ(buf, "../../../devices/pci0000:00/0000:00:0e.0");
+        tree_free(dir);
 }
 
 TESTS_MAIN()

@@ -428,4 +428,32 @@ TEST(module_load_is_in_the_plan) {
         run_done(&run);
 }
 
+/* tests/sysfs/vmd: an NVMe controller behind Intel VMD shares the VMD endpoint's IOMMU group
+ * with everything else behind it. */
+TEST(vmd_nvme_shares_the_vmd_group) {
+        _cleanup_free_ char *text = NULL;
+        Run run;
+
+        run_plan(&run, "vmd", "[Bind]\nDevice=10000:e1:00.0\n");
+        ASSERT_EQ(run.plan.n, 1);
+        ASSERT_ENTRY(&run, "10000:e1:00.0", VB_ACTION_REFUSE, VB_REASON_GROUP);
+        ASSERT_CONTAINS(entry(&run, "10000:e1:00.0")->detail, "0000:00:0e.0 on vmd");
+        ASSERT_CONTAINS(entry(&run, "10000:e1:00.0")->detail, "10000:e0:17.0 on ahci");
+        ASSERT_OK(vb_plan_format(&run.plan, &text));
+        ASSERT_CONTAINS(text, "10000:e1:00.0 [144d:a80a] class 010802, group 7, nvme: ");
+        run_done(&run);
+
+        /* The short form is domain 0000, where there is no such device. */
+        run_plan(&run, "vmd", "[Bind]\nDevice=e1:00.0\nGroup=ignore\n");
+        ASSERT_EQ(vb_plan_count(&run.plan, VB_ACTION_BIND), 0);
+        ASSERT_FALSE(vb_plan_complete(&run.plan));
+        run_done(&run);
+
+        run_plan(&run, "vmd", "[Bind]\nDevice=10000:e1:00\nGroup=ignore\n");
+        ASSERT_EQ(run.plan.n, 1);
+        ASSERT_ENTRY(&run, "10000:e1:00.0", VB_ACTION_BIND, VB_REASON_NONE);
+        ASSERT_TRUE(entry(&run, "10000:e1:00.0")->unbind);
+        run_done(&run);
+}
+
 TESTS_MAIN()

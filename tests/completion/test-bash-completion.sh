@@ -19,7 +19,7 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-for a in 0000:00:00.0 0000:00:02.0 0000:0f:00.0 0000:0f:00.1 0001:00:00.0; do
+for a in 0000:00:00.0 0000:00:02.0 0000:0f:00.0 0000:0f:00.1 0001:00:00.0 10000:e1:00.0; do
         mkdir -p "$tmp/sys/devices/pci/$a"
         mkdir -p "$tmp/sys/bus/pci/devices"
         ln -s "../../../devices/pci/$a" "$tmp/sys/bus/pci/devices/$a"
@@ -86,16 +86,21 @@ check 'vfio-bind release -' --help
 check 'vfio-bind bind 0000:0f:00.0 --' --help --driver=
 
 # PCI addresses. bash splits words at ':', so only the part after the last ':' is returned.
-check 'vfio-bind bind ' 0000:00:00.0 0000:00:02.0 0000:0f:00.0 0000:0f:00.1 0001:00:00.0
-check 'vfio-bind release ' 0000:00:00.0 0000:00:02.0 0000:0f:00.0 0000:0f:00.1 0001:00:00.0
+check 'vfio-bind bind ' 0000:00:00.0 0000:00:02.0 0000:0f:00.0 0000:0f:00.1 0001:00:00.0 10000:e1:00.0
+check 'vfio-bind release ' 0000:00:00.0 0000:00:02.0 0000:0f:00.0 0000:0f:00.1 0001:00:00.0 10000:e1:00.0
 check 'vfio-bind bind 0001' 0001:00:00.0
+# a VMD domain (10000 and up): offered in full; e1: is domain 0000, so no short form
+check 'vfio-bind bind 1000' 10000:e1:00.0
+check 'vfio-bind bind 10000:' e1:00.0
+check 'vfio-bind release 10000:e1:' 00.0
+check 'vfio-bind bind e1' 
 check 'vfio-bind bind 0000:0f:' 00.0 00.1
 check 'vfio-bind release 0000:0f:00.' 00.0 00.1
 check 'vfio-bind bind 0f' 0f:00.0 0f:00.1
 check 'vfio-bind bind 0f:' 00.0 00.1
 check 'vfio-bind bind 0000:0f:00.0 ' 
 check 'vfio-bind status ' 
-check 'vfio-bind bind --driver vfio-pci ' 0000:00:00.0 0000:00:02.0 0000:0f:00.0 0000:0f:00.1 0001:00:00.0
+check 'vfio-bind bind --driver vfio-pci ' 0000:00:00.0 0000:00:02.0 0000:0f:00.0 0000:0f:00.1 0001:00:00.0 10000:e1:00.0
 check 'vfio-bind bind --driver=vfio-pci 0f:00.' 00.0 00.1
 
 # Driver names, as --driver=NAME and --driver NAME. '=' is a word break too.

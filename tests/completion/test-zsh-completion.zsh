@@ -20,7 +20,7 @@ fi
 tmp=$(mktemp -d)
 trap 'zpty -d z 2>/dev/null; rm -rf $tmp' EXIT
 
-for a in 0000:00:00.0 0000:00:02.0 0000:0f:00.0 0000:0f:00.1 0001:00:00.0; do
+for a in 0000:00:00.0 0000:00:02.0 0000:0f:00.0 0000:0f:00.1 0001:00:00.0 10000:e1:00.0; do
         mkdir -p $tmp/sys/devices/pci/$a $tmp/sys/bus/pci/devices
         ln -s ../../../devices/pci/$a $tmp/sys/bus/pci/devices/$a
 done
@@ -99,9 +99,11 @@ exactly 'vfio-bind status --' --help --json --config
 exactly 'vfio-bind check --' --help --config
 exactly 'vfio-bind groups --' --help --config
 exactly 'vfio-bind bind 0f:00.0 --' --help --driver
-exactly 'vfio-bind bind ' 0000:00:00.0 0000:00:02.0 0000:0f:00.0 0000:0f:00.1 0001:00:00.0
+exactly 'vfio-bind bind ' 0000:00:00.0 0000:00:02.0 0000:0f:00.0 0000:0f:00.1 0001:00:00.0 10000:e1:00.0
 exactly 'vfio-bind release 0000:0f:' 0000:0f:00.0 0000:0f:00.1
 exactly 'vfio-bind bind 0f:' 0f:00.0 0f:00.1
+exactly 'vfio-bind bind 1000' 10000:e1:00.0
+exactly 'vfio-bind release 10000:e1:' 10000:e1:00.0
 exactly 'vfio-bind bind 0f:00.0 --driver=' pcieport pci-stub snd_hda_intel vfio-pci
 exactly 'vfio-bind bind 0f:00.0 --driver=vf' vfio-pci
 exactly 'vfio-bind bind 0f:00.0 --driver s' snd_hda_intel

@@ -2,7 +2,8 @@
 /*
  * libFuzzer target: the device selector parser. Any bytes (up to the first NUL) must either
  * parse, format to the canonical form and parse back to the same selector, or fail with
- * -EINVAL and an explanation that fits its buffer; both parsers must agree.
+ * -EINVAL and an explanation that fits its buffer; both parsers must agree. An address selector's
+ * canonical form is what vb_pci_address_format() gives, and vb_pci_address_parse() reads it.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -51,5 +52,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 abort();
         if (vb_selector_parse(canonical, &b, NULL) < 0 || !vb_selector_equal(&a, &b))
                 abort();
+        /* The canonical form of an address is the kernel's name of the device (any domain up to
+         * ffffffff), which the strict parser reads back. */
+        if (a.type == VB_SELECTOR_ADDRESS) {
+                char name[VB_PCI_ADDRESS_MAX];
+                VbPciAddress back;
+
+                if (!streq(canonical, vb_pci_address_format(&a.address, name)) ||
+                    vb_pci_address_parse(canonical, &back) < 0 || !vb_pci_address_equal(&back, &a.address))
+                        abort();
+        }
         return 0;
 }

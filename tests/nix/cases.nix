@@ -12,6 +12,15 @@
     "f:0.0" = "address";
     "0:0:0.0" = "address";
     "ffff:ff:1f.7" = "address";
+    # PCI domains above ffff (Intel VMD): 1 to 8 digits, 0 to ffffffff
+    "10000:e1:00.0" = "address";
+    "10000:E1:00.0" = "address";
+    "1abcd:1:2.3" = "address";
+    "ffffffff:ff:1f.7" = "address";
+    "00010000:e1:00.0" = "address";
+    "00000:0f:00.0" = "address";
+    "10000:e0:1d" = "slot";
+    "ffffffff:ff:1f" = "slot";
     "0000:0f:00" = "slot";
     "0f:00" = "slot";
     "01:00" = "slot";
@@ -24,7 +33,8 @@
     "0f:00.8" = null;
     "10de" = null;
     "10de:13c" = null;
-    "00000:0f:00.0" = null;
+    "000000000:0f:00.0" = null;
+    "100000000:e1:00.0" = null;
     "0f:00.0x" = null;
     # more typos
     "" = null;
@@ -42,6 +52,15 @@
     " 0f:00.0" = null;
     "0f:00.0 0f:00.1" = null;
     "0f-00.0" = null;
+    "fffffffff:ff:1f" = null;
+    "000010000:e1:00.0" = null;
+    "1000g:e1:00.0" = null;
+    "10000:e1" = null;
+    "10000:e1:20.0" = null;
+    "10000:100:00.0" = null;
+    "10000:e1:00.8" = null;
+    "10000::e1:00.0" = null;
+    "0x10000:e1:00.0" = null;
   };
 
   # Timeout= value → microseconds, or null when it is an error (over 300 s included).

@@ -13,7 +13,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-cases=(desktop two-gpus shared-group no-iommu unbound simpledrm)
+cases=(desktop two-gpus shared-group no-iommu unbound simpledrm vmd)
 
 # ---- helpers -------------------------------------------------------------------------------
 
@@ -382,6 +382,111 @@ module vfio-pci
 CONF
 }
 
+# block DEVPATH MAJ:MIN [PARTITION]: a block device at DEVPATH (relative to sys/) with its
+# class/block and dev/block links, as make-safety-trees.sh makes them.
+block() {
+        local path=$1 devt=$2 part=${3:-} name
+        name=${path##*/}
+        mkdir -p "$S/$path" "$S/class/block" "$S/dev/block"
+        printf '%s\n' "$devt" >"$S/$path/dev"
+        printf 'MAJOR=%s\nMINOR=%s\nDEVNAME=%s\nDEVTYPE=%s\n' "${devt%:*}" "${devt#*:}" "$name" \
+                "$([[ -n $part ]] && echo partition || echo disk)" >"$S/$path/uevent"
+        [[ -n $part ]] && printf '%s\n' "$part" >"$S/$path/partition"
+        ln -sr "$S/$path" "$S/class/block/$name"
+        ln -sr "$S/$path" "$S/dev/block/$devt"
+}
+
+# A laptop with Intel VMD (Volume Management Device) on: the VMD controller 0000:00:0e.0
+# (8086:9a0b, class 010400 RAID, driver vmd) is an endpoint in domain 0000; the storage behind
+# it sits on a PCI root bus of its own, domain 10000, whose directory is *inside* the VMD
+# endpoint's: devices/pci0000:00/0000:00:0e.0/pci10000:e0/. Behind it: a root port
+# 10000:e0:1d.0 with an NVMe controller 10000:e1:00.0 (unmounted, the one a user would want to
+# pass through), an empty root port 10000:e0:1c.0 where a second NVMe 10000:e2:00.0 can be
+# hot-plugged, and the SATA controller 10000:e0:17.0 that holds the root file system. DMA from
+# behind VMD carries the VMD endpoint's requester ID, so the IOMMU cannot tell those devices
+# apart: they are all in the VMD endpoint's IOMMU group 7, and their iommu_group links point to
+# it. A NIC 0000:00:1f.6 in a group of its own is the ordinary device next to them.
+build_vmd() {
+        local V sda
+        P=devices/pci0000:00
+        V=$P/0000:00:0e.0/pci10000:e0
+        sda=$V/10000:e0:17.0/ata1/host0/target0:0:0/0:0:0:0/block/sda
+        host_bridge 0x9a14 0
+        res 0 0x6000000000 0x6001ffffff 0x14220c
+        res 2 0x72000000 0x73ffffff 0x40200
+        res 4 0x6002000000 0x60020fffff 0x14220c
+        dev $P 0000:00:0e.0 0x8086 0x9a0b 0x010400 0x00 vmd 7
+        mkdir -p "$S/$V"
+        printf '\n' >"$S/$V/uevent"
+        res 7 0x72000000 0x720fffff 0x200
+        dev $V 10000:e0:1d.0 0x8086 0xa0b0 0x060400 0x01 pcieport 7
+        res 0 0x72000000 0x72003fff 0x40200
+        dev $V/10000:e0:1d.0 10000:e1:00.0 0x144d 0xa80a 0x010802 0x00 nvme 7
+        res 5 0x72100000 0x721007ff 0x40200
+        dev $V 10000:e0:17.0 0x8086 0xa0d3 0x010601 0x00 ahci 7
+        # An empty hot-plug root port; a second NVMe (hotplug/10000:e2:00.0) can arrive there.
+        res 7 0x72200000 0x722fffff 0x200
+        dev $V 10000:e0:1c.0 0x8086 0xa0bc 0x060400 0x01 pcieport 7
+        staged_dev 10000:e2:00.0 0x144d 0xa80a 0x010802
+        res 0 0x70000000 0x7001ffff 0x40200
+        dev $P 0000:00:1f.6 0x8086 0x15fc 0x020000 0x00 e1000e 9
+        block "$V/10000:e0:1d.0/10000:e1:00.0/nvme/nvme0/nvme0n1" 259:0
+        block "$sda" 8:0
+        block "$sda/sda1" 8:1 1
+        block "$sda/sda2" 8:2 2
+        bus_files
+        vtconsoles nofb
+        dmar
+        mkdir -p "$C/proc/self"
+        cat >"$C/proc/self/mountinfo" <<'MOUNTS'
+21 1 8:2 / / rw,relatime shared:1 - ext4 /dev/sda2 rw,errors=remount-ro
+22 21 0:5 / /dev rw,nosuid,relatime shared:2 - devtmpfs udev rw,size=8008000k,mode=755
+23 21 0:21 / /sys rw,nosuid,nodev,noexec,relatime shared:7 - sysfs sysfs rw
+24 21 0:22 / /proc rw,nosuid,nodev,noexec,relatime shared:12 - proc proc rw
+26 21 8:1 / /boot/efi rw,relatime shared:30 - vfat /dev/sda1 rw,fmask=0077,dmask=0077
+MOUNTS
+        printf 'Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n' >"$C/proc/swaps"
+        proc_files "$CMDLINE_IOMMU" <<'IOMEM'
+00000000-00000fff : Reserved
+00001000-0009ffff : System RAM
+00100000-6fffffff : System RAM
+  01000000-01e00ab6 : Kernel code
+70000000-bfffffff : PCI Bus 0000:00
+  70000000-7001ffff : 0000:00:1f.6
+    70000000-7001ffff : e1000e
+  72000000-73ffffff : 0000:00:0e.0
+    72000000-73ffffff : VMD MEMBAR1
+      72000000-720fffff : PCI Bus 10000:e1
+        72000000-72003fff : 10000:e1:00.0
+          72000000-72003fff : nvme
+      72100000-721007ff : 10000:e0:17.0
+        72100000-721007ff : ahci
+c0000000-cfffffff : PCI ECAM 0000 [bus 00-ff]
+fee00000-fee00fff : Local APIC
+6000000000-6001ffffff : 0000:00:0e.0
+  6000000000-6001ffffff : VMD CFGBAR
+6002000000-60020fffff : 0000:00:0e.0
+  6002000000-60020fffff : VMD MEMBAR2
+IOMEM
+        cat >"$C/fake-kernel.conf" <<'CONF'
+# What the drivers of this machine do (see tests/fake-kernel.h).
+match 8086:9a0b vmd
+match 8086:a0b0 pcieport
+match 8086:a0bc pcieport
+match 144d:a80a nvme
+match 8086:a0d3 ahci
+match 8086:15fc e1000e
+builtin vmd
+builtin pcieport
+builtin nvme
+builtin ahci
+builtin e1000e
+module vfio-pci
+# A second NVMe that can be hot-plugged into the empty root port 10000:e0:1c.0 (group 7).
+hotplug 10000:e2:00.0 10000:e0:1c.0 7
+CONF
+}
+
 # ---- main ----------------------------------------------------------------------------------
 
 for c in "${cases[@]}"; do
@@ -396,6 +501,7 @@ for c in "${cases[@]}"; do
         no-iommu) build_no_iommu ;;
         unbound) build_unbound ;;
         simpledrm) build_simpledrm ;;
+        vmd) build_vmd ;;
         esac
         # git keeps no empty directories: every directory must hold a file
         if empty=$(find "$C" -type d -empty) && [[ -n $empty ]]; then

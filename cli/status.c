@@ -230,6 +230,7 @@ int vbc_check(const VbcArgs *a) {
                 const VbPlanEntry *e = &s.plan.entries[i];
                 const char *addr = VB_PCI_ADDRESS_STR(&e->address);
                 _cleanup_free_ char *explain = NULL;
+                VbPciAddress host;
 
                 (void) vb_plan_entry_explain(e, &explain);
                 if (e->action == VB_ACTION_MISSING)
@@ -247,6 +248,10 @@ int vbc_check(const VbcArgs *a) {
                         PROBLEM("%s: %s", addr, e->detail);
                 else if (e->action == VB_ACTION_BIND && e->forced)
                         WARNING("%s: FORCED by Force=: it will be bound although the host uses it: %s", addr, e->in_use);
+                if (e->present && vb_pci_device_behind_vmd(ctx, &e->address, &host))
+                        WARNING("%s is behind the VMD controller %s (Intel Volume Management Device): its DMA goes "
+                                "through that controller, so it cannot be passed through on its own; turn VMD off "
+                                "in the firmware setup to pass it", addr, VB_PCI_ADDRESS_STR(&host));
         }
         for (size_t i = 0; i < s.plan.n_unmatched; i++) {
                 char sel[VB_SELECTOR_STRING_MAX];

@@ -100,8 +100,15 @@ static int net_hold(VbContext *ctx, VbHolds *h, const char *name, const char *te
                 return 0;
         if (r < 0)
                 return r;
-        if (vb_sysfs_link_pci_ancestor(link, &a))
-                return vb_holds_add(h, &a, VB_HOLD_NETWORK, text);
+        if (vb_sysfs_link_pci_ancestor(link, &a)) {
+                VbPciAddress host;
+
+                r = vb_holds_add(h, &a, VB_HOLD_NETWORK, text);
+                /* Behind a VMD controller: the controller takes the interface with it. */
+                if (r >= 0 && vb_sysfs_link_bus_host(link, &host))
+                        r = vb_holds_add(h, &host, VB_HOLD_NETWORK, text);
+                return r;
+        }
 
         r = vb_sysfs_list(ctx, path, &entries);
         if (r < 0)

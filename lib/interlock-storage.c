@@ -73,8 +73,15 @@ static int block_walk(VbContext *ctx, const char *name, unsigned depth, AddressS
                 return 0; /* not a block device we know (or not a link) */
         if (r < 0)
                 return r;
-        if (vb_sysfs_link_pci_ancestor(link, &a))
-                return address_set_add(set, &a);
+        if (vb_sysfs_link_pci_ancestor(link, &a)) {
+                VbPciAddress host;
+
+                r = address_set_add(set, &a);
+                /* Behind a VMD controller: the controller takes the disk with it. */
+                if (r >= 0 && vb_sysfs_link_bus_host(link, &host))
+                        r = address_set_add(set, &host);
+                return r;
+        }
 
         /* Virtual (dm-N, mdN, loop): follow what it is stacked on. A partition of a virtual
          * device lists no slaves itself: its parent does. */

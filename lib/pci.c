@@ -4,6 +4,7 @@
 
 #include "macro.h"
 #include "pci.h"
+#include "sysfs-link.h"
 #include "sysfs.h"
 
 #define PCI_HEADER_TYPE_OFFSET 0x0e
@@ -339,3 +340,12 @@ const VbPciDevice *vb_pci_list_find(const VbPciList *l, const VbPciAddress *a) {
         return bsearch(&key, l->devices, l->n, sizeof(VbPciDevice), cmp_device);
 }
 
+
+bool vb_pci_device_behind_vmd(VbContext *ctx, const VbPciAddress *a, VbPciAddress *ret_host) {
+        _cleanup_free_ char *link = NULL;
+        const char *path = VB_PCI_DEVICE_PATH(a, NULL);
+
+        if (!path || vb_sysfs_readlink(ctx, path, &link) < 0)
+                return false;
+        return vb_sysfs_link_bus_host(link, ret_host);
+}

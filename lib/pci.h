@@ -53,6 +53,10 @@ int vb_pci_device_read_identity(VbContext *ctx, const VbPciAddress *address, VbP
 bool vb_pci_device_is_bridge(const VbPciDevice *d);
 bool vb_pci_device_is_display(const VbPciDevice *d); /* class 0x03xxxx */
 
+/* Is the device behind a PCI device that hosts a root bus of its own (Intel VMD)? Its DMA then goes
+ * through that controller: it cannot be handed to a guest on its own. RET_HOST: the controller. */
+bool vb_pci_device_behind_vmd(VbContext *ctx, const VbPciAddress *a, VbPciAddress *ret_host);
+
 typedef struct VbPciList {
         VbPciDevice *devices; /* sorted by address */
         size_t n;

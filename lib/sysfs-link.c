@@ -29,6 +29,49 @@ bool vb_sysfs_link_pci_ancestor(const char *target, VbPciAddress *ret) {
         return found;
 }
 
+/* "pciDDDD:BB", "pci10000:e0": a root bus in a device path. */
+static bool is_root_bus(const char *comp, size_t n) {
+        size_t digits = 0, i = 3;
+
+        if (n < 8 || !strneq(comp, "pci", 3))
+                return false;
+        for (; i < n && comp[i] != ':'; i++, digits++)
+                if (vb_hex_digit(comp[i]) < 0)
+                        return false;
+        return digits >= 4 && digits <= 8 && i + 3 == n && vb_hex_digit(comp[i + 1]) >= 0 &&
+                vb_hex_digit(comp[i + 2]) >= 0;
+}
+
+bool vb_sysfs_link_bus_host(const char *target, VbPciAddress *ret) {
+        bool have_device = false, found = false;
+        VbPciAddress last = {};
+        const char *p = target;
+
+        while (*p) {
+                size_t n = strcspn(p, "/");
+
+                if (is_root_bus(p, n)) {
+                        if (have_device) {
+                                *ret = last;
+                                found = true;
+                        }
+                } else if (n < VB_PCI_ADDRESS_MAX) {
+                        char comp[VB_PCI_ADDRESS_MAX];
+                        VbPciAddress a;
+
+                        memcpy(comp, p, n);
+                        comp[n] = '\0';
+                        if (vb_pci_address_parse(comp, &a) >= 0) {
+                                last = a;
+                                have_device = true;
+                        }
+                }
+                p += n;
+                p += strspn(p, "/");
+        }
+        return found;
+}
+
 bool vb_sysfs_link_name_is_safe(const char *s) {
         return s && *s && !strchr(s, '/') && !streq(s, ".") && !streq(s, "..") && strlen(s) < NAME_MAX;
 }

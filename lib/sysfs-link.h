@@ -13,5 +13,10 @@
  * False if there is none (a virtual device). */
 bool vb_sysfs_link_pci_ancestor(const char *target, VbPciAddress *ret);
 
+/* The PCI device that hosts a root bus of its own on the way to what TARGET names: Intel VMD
+ * ("…/pci0000:00/0000:00:0e.0/pci10000:e0/10000:e0:17.0/…" → 0000:00:0e.0). Whatever is behind
+ * it goes away with it. False if there is none. */
+bool vb_sysfs_link_bus_host(const char *target, VbPciAddress *ret);
+
 /* A name that is one path component and safe to put into a sysfs path. */
 bool vb_sysfs_link_name_is_safe(const char *s);

@@ -705,7 +705,8 @@ TEST(status_json_names_the_hold) {
 }
 
 /* tests/sysfs/vmd: disks behind Intel VMD walk to their controller in domain 10000, through the
- * VMD root bus directory "pci10000:e0", which is not a device. */
+ * VMD root bus directory "pci10000:e0", which is not a device, and to the VMD controller that
+ * hosts that bus: unbinding it would take the disk away too. */
 TEST(vmd_disks_walk_to_their_controller) {
         static const struct {
                 const char *name;
@@ -723,17 +724,31 @@ TEST(vmd_disks_walk_to_their_controller) {
                 size_t n = 99;
 
                 ASSERT_OK(vb_interlock_block_devices(run.ctx, cases[i].name, &a, &n));
-                if (n != 1)
-                        TEST_FAIL("%s: expected one PCI device, got %zu", cases[i].name, n);
-                ASSERT_STREQ(VB_PCI_ADDRESS_STR(&a[0]), cases[i].expect);
+                if (n != 2)
+                        TEST_FAIL("%s: expected its controller and the VMD controller, got %zu", cases[i].name, n);
+                ASSERT_STREQ(VB_PCI_ADDRESS_STR(&a[0]), "0000:00:0e.0");
+                ASSERT_STREQ(VB_PCI_ADDRESS_STR(&a[1]), cases[i].expect);
         }
 
         ASSERT_OK(vb_interlock_read_storage(run.ctx, &run.holds));
         ASSERT_CONTAINS(hold(&run, "10000:e0:17.0", VB_HOLD_MOUNT), "/dev/sda2 is mounted on /");
         ASSERT_CONTAINS(hold(&run, "10000:e0:17.0", VB_HOLD_MOUNT), "/dev/sda1 is mounted on /boot/efi");
+        ASSERT_CONTAINS(hold(&run, "0000:00:0e.0", VB_HOLD_MOUNT), "/dev/sda2 is mounted on /");
         ASSERT_NULL(hold(&run, "10000:e1:00.0", VB_HOLD_MOUNT));
         ASSERT_NULL(hold(&run, "0000:e0:17.0", VB_HOLD_MOUNT));
         run_close(&run);
+}
+
+TEST(plan_refuses_the_vmd_controller_that_holds_the_root_disk) {
+        _cleanup_free_ char *text = NULL;
+        PlanRun p;
+
+        /* Even with Group=ignore: the controller is in use by whatever is behind it. */
+        plan_run(&p, "vmd", "[Bind]\nDevice=00:0e.0\nGroup=ignore\n", NULL);
+        ASSERT_ENTRY(&p, "0000:00:0e.0", VB_ACTION_REFUSE, VB_REASON_IN_USE);
+        text = explain(&p, "0000:00:0e.0");
+        ASSERT_CONTAINS(text, "/dev/sda2 is mounted on /");
+        plan_done(&p);
 }
 
 TEST(plan_refuses_the_root_disk_controller_behind_vmd) {
@@ -802,6 +817,9 @@ TEST(cli_prints_vmd_addresses) {
         ASSERT_CONTAINS(json, "10000:e2:00");
         ASSERT_EQ(vmd_cli(&run, "[Bind]\nDevice=10000:e1:00.0\nGroup=ignore\n", "check", NULL, &check), 0);
         ASSERT_CONTAINS(check, "10000:e1:00.0 [144d:a80a] class 010802, group 7, nvme: bind to vfio-pci");
+        ASSERT_CONTAINS(check, "warning: 10000:e1:00.0 is behind the VMD controller 0000:00:0e.0 (Intel Volume "
+                               "Management Device): its DMA goes through that controller, so it cannot be passed "
+                               "through on its own");
         run_close(&run);
 }
 

@@ -138,8 +138,8 @@ static int pci_driver_dir(int sys, const char *driver) {
 
 /* One function: its attributes, its links, its driver and IOMMU group. PARENT is relative to
  * sys/. */
-static int add_function(int sys, const char *parent, const char *addr, unsigned vendor, unsigned device,
-                        unsigned class, unsigned header, const char *driver, int group) {
+static int add_function(int sys, const char *parent, const char *addr, unsigned vendor, unsigned device, unsigned class,
+                        unsigned header, const char *driver, int group) {
         char path[256], u[256], p[512], t[512];
         uint8_t config[64] = {};
         int r;
@@ -150,12 +150,12 @@ static int add_function(int sys, const char *parent, const char *addr, unsigned 
         if (r < 0)
                 return r;
 
-#define PUT(attr, ...)                                                  \
-        do {                                                            \
-                snprintf(p, sizeof(p), "%s/" attr, path);               \
-                r = put(sys, p, __VA_ARGS__);                           \
-                if (r < 0)                                              \
-                        return r;                                       \
+#define PUT(attr, ...)                                    \
+        do {                                              \
+                snprintf(p, sizeof(p), "%s/" attr, path); \
+                r = put(sys, p, __VA_ARGS__);             \
+                if (r < 0)                                \
+                        return r;                         \
         } while (0)
 
         PUT("vendor", "0x%04x\n", vendor);
@@ -250,8 +250,8 @@ static int gen(unsigned n, const char *dir) {
         int r;
 
         if (n < FUNCTIONS_PER_SLOT || n % FUNCTIONS_PER_SLOT || n > N_MAX) {
-                fprintf(stderr, "bench-tree: N must be a multiple of %d between %d and %d\n",
-                        FUNCTIONS_PER_SLOT, FUNCTIONS_PER_SLOT, N_MAX);
+                fprintf(stderr, "bench-tree: N must be a multiple of %d between %d and %d\n", FUNCTIONS_PER_SLOT,
+                        FUNCTIONS_PER_SLOT, N_MAX);
                 return -EINVAL;
         }
         if (mkdir(dir, 0755) < 0 && errno != EEXIST)
@@ -266,16 +266,23 @@ static int gen(unsigned n, const char *dir) {
                 return -errno;
 
         static const char *const dirs[] = {
-                "bus/pci/devices", "bus/pci/drivers", "devices/pci0000:00", "kernel/iommu_groups",
-                "class/iommu", "devices/virtual/iommu/dmar0", "devices/virtual/vtconsole/vtcon0",
-                "class/vtconsole", "bus/platform/devices", "class/block", "class/net",
+                "bus/pci/devices",
+                "bus/pci/drivers",
+                "devices/pci0000:00",
+                "kernel/iommu_groups",
+                "class/iommu",
+                "devices/virtual/iommu/dmar0",
+                "devices/virtual/vtconsole/vtcon0",
+                "class/vtconsole",
+                "bus/platform/devices",
+                "class/block",
+                "class/net",
         };
         for (size_t i = 0; i < ELEMENTSOF(dirs); i++)
                 if ((r = mkdirs(sys, dirs[i])) < 0)
                         return r;
         if ((r = put(sys, "bus/pci/drivers_probe", "%s", "")) < 0 ||
-            (r = put(sys, "bus/pci/drivers_autoprobe", "1\n")) < 0 ||
-            (r = put(sys, "bus/pci/rescan", "%s", "")) < 0 ||
+            (r = put(sys, "bus/pci/drivers_autoprobe", "1\n")) < 0 || (r = put(sys, "bus/pci/rescan", "%s", "")) < 0 ||
             (r = put(sys, "devices/pci0000:00/uevent", "\n")) < 0 ||
             (r = put(sys, "devices/virtual/iommu/dmar0/uevent", "\n")) < 0 ||
             (r = link_at(sys, "../../devices/virtual/iommu/dmar0", "class/iommu/dmar0")) < 0 ||
@@ -297,15 +304,17 @@ static int gen(unsigned n, const char *dir) {
                 char port[16], parent[64];
 
                 snprintf(port, sizeof(port), "0000:00:%02x.%u", 1 + (b - 1) / 8, (b - 1) % 8);
-                r = add_function(sys, "devices/pci0000:00", port, 0x8086, 0x7c90, 0x060400, 1, "pcieport", (int) group++);
+                r = add_function(sys, "devices/pci0000:00", port, 0x8086, 0x7c90, 0x060400, 1, "pcieport",
+                                 (int) group++);
                 snprintf(parent, sizeof(parent), "devices/pci0000:00/%s", port);
                 for (unsigned i = (b - 1) * FUNCTIONS_PER_BUS; r >= 0 && i < b * FUNCTIONS_PER_BUS && i < n; i++) {
                         const Kind *k = &kinds[i % FUNCTIONS_PER_SLOT];
                         char addr[16];
 
-                        snprintf(addr, sizeof(addr), "0000:%02x:%02x.%u", b, (i % FUNCTIONS_PER_BUS) / FUNCTIONS_PER_SLOT,
-                                 i % FUNCTIONS_PER_SLOT);
-                        r = add_function(sys, parent, addr, k->vendor, k->device, k->class, 0, k->driver, (int) group++);
+                        snprintf(addr, sizeof(addr), "0000:%02x:%02x.%u", b,
+                                 (i % FUNCTIONS_PER_BUS) / FUNCTIONS_PER_SLOT, i % FUNCTIONS_PER_SLOT);
+                        r = add_function(sys, parent, addr, k->vendor, k->device, k->class, 0, k->driver,
+                                         (int) group++);
                         if (!k->driver) {
                                 fprintf(sel, "%s\n", addr);
                                 fprintf(ac, "Device=%s\n", addr);
@@ -317,10 +326,11 @@ static int gen(unsigned n, const char *dir) {
         if (r < 0)
                 return r;
 
-        if ((r = put(dfd, "selected", "%s", selected)) < 0 ||
-            (r = put(dfd, "addr.conf", "%s", addr_conf)) < 0 ||
-            (r = put(dfd, "id.conf", "# bench-tree: the %u selected functions of a %u-function tree, by ID\n"
-                     "[Bind]\nDevice=%04x:%04x\n", n / FUNCTIONS_PER_SLOT, n, kinds[0].vendor, kinds[0].device)) < 0 ||
+        if ((r = put(dfd, "selected", "%s", selected)) < 0 || (r = put(dfd, "addr.conf", "%s", addr_conf)) < 0 ||
+            (r = put(dfd, "id.conf",
+                     "# bench-tree: the %u selected functions of a %u-function tree, by ID\n"
+                     "[Bind]\nDevice=%04x:%04x\n",
+                     n / FUNCTIONS_PER_SLOT, n, kinds[0].vendor, kinds[0].device)) < 0 ||
             (r = put(dfd, "fake-kernel.conf",
                      "# bench-tree: what the drivers of this machine do (tests/fake-kernel.h)\n"
                      "match 8086:1521 igb\nmatch 144d:a808 nvme\nmatch 1b21:2142 xhci_hcd\nmatch 8086:7c90 pcieport\n"
@@ -329,12 +339,14 @@ static int gen(unsigned n, const char *dir) {
 
         if (mkdirat(dfd, "proc", 0755) < 0 && errno != EEXIST)
                 return -errno;
-        if ((r = put(dfd, "proc/cmdline", "BOOT_IMAGE=/boot/vmlinuz root=/dev/sda1 ro quiet intel_iommu=on iommu=pt\n")) < 0 ||
+        if ((r = put(dfd, "proc/cmdline",
+                     "BOOT_IMAGE=/boot/vmlinuz root=/dev/sda1 ro quiet intel_iommu=on iommu=pt\n")) < 0 ||
             (r = put(dfd, "proc/iomem", "00000000-00000fff : Reserved\n00001000-0009ffff : System RAM\n")) < 0 ||
             (r = mkdirs(dfd, "proc/self")) < 0 || (r = mkdirs(dfd, "proc/net")) < 0 ||
             (r = put(dfd, "proc/self/mountinfo", "22 1 0:21 / / rw,relatime - tmpfs rootfs rw\n")) < 0 ||
             (r = put(dfd, "proc/swaps", "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n")) < 0 ||
-            (r = put(dfd, "proc/net/route", "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n")) < 0 ||
+            (r = put(dfd, "proc/net/route",
+                     "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n")) < 0 ||
             (r = put(dfd, "proc/net/if_inet6", "%s", "")) < 0)
                 return r;
         return 0;

@@ -100,7 +100,8 @@ static int hand_config(const VbcArgs *a, const VbConfig *file, const VbSnapshot 
                 if (!p)
                         return -ENOMEM;
                 c->force = p;
-                c->force[c->n_force] = (VbConfigSelector) { .selector = file->force[i].selector, .line = file->force[i].line };
+                c->force[c->n_force] = (VbConfigSelector) { .selector = file->force[i].selector,
+                                                            .line = file->force[i].line };
                 c->force[c->n_force].file = strdup(file->force[i].file);
                 if (!c->force[c->n_force++].file)
                         return -ENOMEM;
@@ -127,9 +128,9 @@ static const char *refusal_hint(const VbConfig *c, const VbPlanEntry *e) {
         case VB_REASON_GROUP_MEMBER:
                 return "; --take-group binds every endpoint of the group";
         case VB_REASON_IN_USE:
-                return c->release == VB_RELEASE_NO && e->in_use && strstr(e->in_use, "console") ?
-                               "; --release-console releases the console first, --force binds it anyway" :
-                               "; --force binds it anyway";
+                return c->release == VB_RELEASE_NO && e->in_use && strstr(e->in_use, "console")
+                               ? "; --release-console releases the console first, --force binds it anyway"
+                               : "; --force binds it anyway";
         default:
                 return "";
         }
@@ -160,30 +161,37 @@ static bool print_applied(const VbPlan *p, const VbApply *ap) {
                         break;
                 case VB_DEVICE_BOUND:
                         if (r->bind.changed)
-                                printf("%s: bound to %s (was %s)\n", addr, e->driver, r->bind.driver_before ?: "no driver");
+                                printf("%s: bound to %s (was %s)\n", addr, e->driver,
+                                       r->bind.driver_before ?: "no driver");
                         else
                                 printf("%s: already on %s\n", addr, e->driver);
                         break;
                 case VB_DEVICE_FAILED:
                 case VB_DEVICE_STUCK:
                         ok = false;
-                        fprintf(stderr, "vfio-bind: %s: binding to %s failed: %s (%s); now on %s%s%s\n", addr, e->driver,
-                                failure_words(&r->bind, r->error), strerror(-r->error), r->bind.driver_after ?: "no driver",
+                        fprintf(stderr, "vfio-bind: %s: binding to %s failed: %s (%s); now on %s%s%s\n", addr,
+                                e->driver, failure_words(&r->bind, r->error), strerror(-r->error),
+                                r->bind.driver_after ?: "no driver",
                                 r->bind.rolled_back ? "; the override was cleared again" : "",
                                 r->bind.override_left ? "; driver_override still names the driver" : "");
                         break;
                 case VB_DEVICE_ROLLED_BACK:
                         ok = false;
-                        fprintf(stderr, "vfio-bind: %s: put back on %s: %s of its IOMMU group failed, and a group is "
-                                "never left half bound%s\n", addr, r->restore.driver_after ?: "no driver", cause,
-                                r->restore.override_left ? " (driver_override left at the driver: no host driver held it)" : "");
+                        fprintf(stderr,
+                                "vfio-bind: %s: put back on %s: %s of its IOMMU group failed, and a group is "
+                                "never left half bound%s\n",
+                                addr, r->restore.driver_after ?: "no driver", cause,
+                                r->restore.override_left
+                                        ? " (driver_override left at the driver: no host driver held it)"
+                                        : "");
                         break;
                 case VB_DEVICE_RESTORE_FAILED:
                         ok = false;
-                        fprintf(stderr, "vfio-bind: %s: %s of its IOMMU group failed, and putting this one back on %s "
-                                "failed: %s (%s); now on %s\n", addr, cause, r->bind.driver_before ?: "no driver",
-                                failure_words(&r->restore, r->error), strerror(-r->error),
-                                r->restore.driver_after ?: "no driver");
+                        fprintf(stderr,
+                                "vfio-bind: %s: %s of its IOMMU group failed, and putting this one back on %s "
+                                "failed: %s (%s); now on %s\n",
+                                addr, cause, r->bind.driver_before ?: "no driver", failure_words(&r->restore, r->error),
+                                strerror(-r->error), r->restore.driver_after ?: "no driver");
                         break;
                 case VB_DEVICE_SKIPPED:
                         ok = false;
@@ -290,8 +298,7 @@ int vbc_bind(const VbcArgs *a, const char *arg) {
 }
 
 /* What giving back D means for the rest of its IOMMU group. */
-static void print_group_note(VbContext *ctx, const VbPciDevice *d,
-                             const VbPciAddress *released, size_t n_released) {
+static void print_group_note(VbContext *ctx, const VbPciDevice *d, const VbPciAddress *released, size_t n_released) {
         _cleanup_(vb_pci_list_done) VbPciList now = {};
         _cleanup_free_ char *stay = NULL, *host = NULL;
         size_t others = 0;
@@ -309,8 +316,8 @@ static void print_group_note(VbContext *ctx, const VbPciDevice *d,
                         mine |= vb_pci_address_equal(&released[k], &m->address);
                 if (mine) {
                         if (vb_iommu_member_blocks(m)) {
-                                if (asprintf(&t, "%s%s%s on %s", host ?: "", host ? ", " : "", VB_PCI_ADDRESS_STR(&m->address),
-                                             m->driver) < 0)
+                                if (asprintf(&t, "%s%s%s on %s", host ?: "", host ? ", " : "",
+                                             VB_PCI_ADDRESS_STR(&m->address), m->driver) < 0)
                                         return;
                                 free(host);
                                 host = t;
@@ -329,11 +336,13 @@ static void print_group_note(VbContext *ctx, const VbPciDevice *d,
         else if (host)
                 printf("IOMMU group %d: %s stay%s as %s; the group cannot go to a guest while %s "
                        "(vfio-bind release --take-group %s gives the whole group back, vfio-bind bind --take-group takes "
-                       "it again).\n", d->iommu_group, stay, others == 1 ? "s" : "", others == 1 ? "it is" : "they are",
-                       host, VB_PCI_ADDRESS_STR(&d->address));
+                       "it again).\n",
+                       d->iommu_group, stay, others == 1 ? "s" : "", others == 1 ? "it is" : "they are", host,
+                       VB_PCI_ADDRESS_STR(&d->address));
         else
                 printf("IOMMU group %d: %s stay%s as %s; no host driver took what was released, so the group can "
-                       "still go to a guest.\n", d->iommu_group, stay, others == 1 ? "s" : "", others == 1 ? "it is" : "they are");
+                       "still go to a guest.\n",
+                       d->iommu_group, stay, others == 1 ? "s" : "", others == 1 ? "it is" : "they are");
 }
 
 static int release_one(const VbcArgs *a, VbContext *ctx, const VbPciAddress *addr) {
@@ -344,8 +353,9 @@ static int release_one(const VbcArgs *a, VbContext *ctx, const VbPciAddress *add
         /* Mark it first, so that a running vfio-bindd does not take it back on the bind event. */
         r = vb_runtime_set_released(vb_platform_runtime_dir(a->platform), addr, true);
         if (r < 0)
-                fprintf(stderr, "vfio-bind: Failed to mark %s as released (a running vfio-bindd may take it back): %s\n",
-                        s, strerror(-r));
+                fprintf(stderr,
+                        "vfio-bind: Failed to mark %s as released (a running vfio-bindd may take it back): %s\n", s,
+                        strerror(-r));
 
         r = vb_release_device(ctx, addr, &res);
         if (r < 0) {
@@ -389,7 +399,8 @@ int vbc_release(const VbcArgs *a, const char *arg) {
                 return 1;
         }
         if (vb_pci_device_is_bridge(d)) {
-                fprintf(stderr, "vfio-bind: %s is a bridge; bridges are never bound or released\n", VB_PCI_ADDRESS_STR(&addr));
+                fprintf(stderr, "vfio-bind: %s is a bridge; bridges are never bound or released\n",
+                        VB_PCI_ADDRESS_STR(&addr));
                 return 1;
         }
         released = calloc(devices.n, sizeof(VbPciAddress));
@@ -400,7 +411,8 @@ int vbc_release(const VbcArgs *a, const char *arg) {
         for (size_t i = 0; i < devices.n; i++) {
                 const VbPciDevice *m = &devices.devices[i];
                 if (!vb_pci_address_equal(&m->address, &addr) &&
-                    !(a->take_group && d->iommu_group >= 0 && m->iommu_group == d->iommu_group && !vb_pci_device_is_bridge(m)))
+                    !(a->take_group && d->iommu_group >= 0 && m->iommu_group == d->iommu_group &&
+                      !vb_pci_device_is_bridge(m)))
                         continue;
                 if (release_one(a, ctx, &m->address) < 0)
                         ok = false;

@@ -10,7 +10,14 @@
 #include "selector-index.h"
 #include "vfio-bind.h"
 
-enum { COL_ADDRESS, COL_CLASS, COL_NAME, COL_DRIVER, COL_MARKS, _COL_MAX };
+enum {
+        COL_ADDRESS,
+        COL_CLASS,
+        COL_NAME,
+        COL_DRIVER,
+        COL_MARKS,
+        _COL_MAX
+};
 
 typedef struct Row {
         const VbPciDevice *device;
@@ -81,12 +88,14 @@ int vbc_groups(const VbcArgs *a) {
                 name = vbc_names_device(names, ctx, d);
                 if (asprintf(&row->cells[COL_ADDRESS], "%s", VB_PCI_ADDRESS_STR(&d->address)) < 0 ||
                     asprintf(&row->cells[COL_CLASS], "%s%s[%04x]", strempty(cls), cls ? " " : "", d->class >> 8) < 0 ||
-                    asprintf(&row->cells[COL_NAME], "%s%s[%04x:%04x]", strempty(name), name ? " " : "", d->vendor, d->device) < 0 ||
+                    asprintf(&row->cells[COL_NAME], "%s%s[%04x:%04x]", strempty(name), name ? " " : "", d->vendor,
+                             d->device) < 0 ||
                     asprintf(&row->cells[COL_DRIVER], "%s", d->driver ?: "-") < 0 ||
-                    asprintf(&row->cells[COL_MARKS], "%s%s%s%s",
-                             d->boot_vga ? "boot-VGA " : "",
+                    asprintf(&row->cells[COL_MARKS], "%s%s%s%s", d->boot_vga ? "boot-VGA " : "",
                              bridge ? "bridge " : "",
-                             selectors && vb_selector_index_match(selectors, &d->address, d->vendor, d->device) ? "configured " : "",
+                             selectors && vb_selector_index_match(selectors, &d->address, d->vendor, d->device)
+                                     ? "configured "
+                                     : "",
                              d->iommu_group < 0 ? "no-group " : "") < 0) {
                         ret = 1;
                         goto finish;
@@ -131,7 +140,8 @@ int vbc_groups(const VbcArgs *a) {
                 else
                         printf("%sIOMMU group %d%s: %sheld by the host%s (%s); %s\n", VBC_BOLD, g, VBC_RESET,
                                VBC_YELLOW, VBC_RESET, host,
-                               endpoints > 1 ? "all its endpoints must go to the guest together" : "bind it to pass it");
+                               endpoints > 1 ? "all its endpoints must go to the guest together"
+                                             : "bind it to pass it");
 
                 for (; i < j; i++) {
                         fputs("  ", stdout);

@@ -92,9 +92,10 @@ static char *hwdb_lookup(VbcNames *n, const char *modalias, const char *key) {
 
         if (!n || !n->hwdb)
                 return NULL;
-        udev_list_entry_foreach(e, udev_hwdb_get_properties_list_entry(n->hwdb, modalias, 0))
-                if (streq(udev_list_entry_get_name(e), key))
-                        return strdup(udev_list_entry_get_value(e));
+        udev_list_entry_foreach(
+                e, udev_hwdb_get_properties_list_entry(n->hwdb, modalias,
+                                                       0)) if (streq(udev_list_entry_get_name(e),
+                                                                     key)) return strdup(udev_list_entry_get_value(e));
         return NULL;
 }
 

@@ -35,7 +35,8 @@ static void print_json(const VbConfig *c, const VbSnapshot *s, bool ok) {
                 fprintf(f, "%s\n    {\"address\": \"%s\", \"selected\": %s, \"present\": %s", i ? "," : "",
                         VB_PCI_ADDRESS_STR(&e->address), e->selected ? "true" : "false", e->present ? "true" : "false");
                 if (e->present)
-                        fprintf(f, ", \"vendor\": \"%04x\", \"device\": \"%04x\", \"class\": \"%06x\"", e->vendor, e->device, e->class);
+                        fprintf(f, ", \"vendor\": \"%04x\", \"device\": \"%04x\", \"class\": \"%06x\"", e->vendor,
+                                e->device, e->class);
                 else
                         fputs(", \"vendor\": null, \"device\": null, \"class\": null", f);
                 fputs(", \"driver\": ", f);
@@ -48,7 +49,8 @@ static void print_json(const VbConfig *c, const VbSnapshot *s, bool ok) {
                                 vb_iommu_group_viable(&s->devices, e->iommu_group) ? "true" : "false");
                 else
                         fputs(", \"iommu_group\": null, \"group_viable\": false", f);
-                fprintf(f, ", \"owns_console\": %s, \"action\": \"%s\", \"reason\": ", e->owns_console ? "true" : "false",
+                fprintf(f,
+                        ", \"owns_console\": %s, \"action\": \"%s\", \"reason\": ", e->owns_console ? "true" : "false",
                         vb_action_to_string(e->action));
                 vbc_json_string(f, e->action == VB_ACTION_REFUSE ? vb_plan_reason_to_string(e->reason) : NULL);
                 fputs(", \"in_use\": ", f);
@@ -65,8 +67,10 @@ static void print_json(const VbConfig *c, const VbSnapshot *s, bool ok) {
                 fputs(i ? ", " : "", f);
                 vbc_json_string(f, vb_selector_format(&p->unmatched[i], sel));
         }
-        fprintf(f, "],\n  \"console\": {\"known\": %s, \"held\": %s, \"release\": \"%s\", \"would_release\": %s, \"reason\": ",
-                s->have_console ? "true" : "false", s->have_console && vb_console_is_held(&s->console) ? "true" : "false",
+        fprintf(f,
+                "],\n  \"console\": {\"known\": %s, \"held\": %s, \"release\": \"%s\", \"would_release\": %s, \"reason\": ",
+                s->have_console ? "true" : "false",
+                s->have_console && vb_console_is_held(&s->console) ? "true" : "false",
                 vb_release_policy_to_string(c->release), p->release_console ? "true" : "false");
         vbc_json_string(f, p->console_reason);
         fputs(", \"vtconsoles\": [", f);
@@ -74,7 +78,8 @@ static void print_json(const VbConfig *c, const VbSnapshot *s, bool ok) {
                 const VbVtconsole *v = &s->console.vtconsoles[i];
                 fprintf(f, "%s{\"name\": \"vtcon%u\", \"description\": ", i ? ", " : "", v->index);
                 vbc_json_string(f, v->name);
-                fprintf(f, ", \"bound\": %s, \"framebuffer\": %s}", v->bound ? "true" : "false", v->framebuffer ? "true" : "false");
+                fprintf(f, ", \"bound\": %s, \"framebuffer\": %s}", v->bound ? "true" : "false",
+                        v->framebuffer ? "true" : "false");
         }
         fputs("], \"framebuffers\": [", f);
         for (size_t i = 0; i < s->console.n_framebuffers; i++) {
@@ -107,8 +112,8 @@ static void print_console(const VbSnapshot *s) {
         }
         for (size_t i = 0; i < s->console.n_framebuffers; i++) {
                 const VbFramebuffer *fb = &s->console.framebuffers[i];
-                printf("%s %s %s%s%s", any ? "," : "", fb->name, fb->driver ? "on " : "released",
-                       strempty(fb->driver), fb->has_parent ? "" : "");
+                printf("%s %s %s%s%s", any ? "," : "", fb->name, fb->driver ? "on " : "released", strempty(fb->driver),
+                       fb->has_parent ? "" : "");
                 any = true;
         }
         printf("%s\n", any ? "" : " no framebuffer console");
@@ -178,7 +183,8 @@ int vbc_status(const VbcArgs *a) {
                         printf("%snot present%s\n", VBC_YELLOW, VBC_RESET);
                 else if (on)
                         printf("%sok%s%s%s\n", VBC_GREEN, VBC_RESET,
-                               vb_iommu_group_viable(&s.devices, e->iommu_group) ? ", group ready for a guest" : ", but the group is not viable: ",
+                               vb_iommu_group_viable(&s.devices, e->iommu_group) ? ", group ready for a guest"
+                                                                                 : ", but the group is not viable: ",
                                vb_iommu_group_viable(&s.devices, e->iommu_group) ? "" : strempty(e->detail));
                 else
                         printf("%snot on %s%s: %s\n", VBC_RED, e->driver, VBC_RESET, strempty(explain));
@@ -210,18 +216,31 @@ int vbc_check(const VbcArgs *a) {
         printf("Configuration: ");
         for (char **i = c->files; i && *i; i++)
                 printf("%s%s", i == c->files ? "" : ", ", *i);
-        printf("%s\nDriver %s, Group=%s, UnbindHost=%s, Release=%s\n\n%s", c->files && c->files[0] ? "" : "(none found)",
-               c->driver, vb_group_policy_to_string(c->group), c->unbind_host ? "yes" : "no",
-               vb_release_policy_to_string(c->release), text);
+        printf("%s\nDriver %s, Group=%s, UnbindHost=%s, Release=%s\n\n%s",
+               c->files && c->files[0] ? "" : "(none found)", c->driver, vb_group_policy_to_string(c->group),
+               c->unbind_host ? "yes" : "no", vb_release_policy_to_string(c->release), text);
 
-#define PROBLEM(...) do { printf("%sproblem:%s ", VBC_RED, VBC_RESET); printf(__VA_ARGS__); putchar('\n'); problems++; } while (0)
-#define WARNING(...) do { printf("%swarning:%s ", VBC_YELLOW, VBC_RESET); printf(__VA_ARGS__); putchar('\n'); warnings++; } while (0)
+#define PROBLEM(...)                                         \
+        do {                                                 \
+                printf("%sproblem:%s ", VBC_RED, VBC_RESET); \
+                printf(__VA_ARGS__);                         \
+                putchar('\n');                               \
+                problems++;                                  \
+        } while (0)
+#define WARNING(...)                                            \
+        do {                                                    \
+                printf("%swarning:%s ", VBC_YELLOW, VBC_RESET); \
+                printf(__VA_ARGS__);                            \
+                putchar('\n');                                  \
+                warnings++;                                     \
+        } while (0)
         if (c->n_selectors == 0)
                 PROBLEM("no devices are configured: add Device= to [Bind]");
         if (c->disabled)
                 WARNING("vfio-bind=off is on the kernel command line of this boot");
         if (s.holds_error)
-                WARNING("cannot tell completely what the host uses (mounts, swap, network): %s", strerror(-s.holds_error));
+                WARNING("cannot tell completely what the host uses (mounts, swap, network): %s",
+                        strerror(-s.holds_error));
         if (!s.iommu_enabled)
                 PROBLEM("the IOMMU is off: " VB_IOMMU_HINT);
         if (!vb_driver_exists(ctx, c->driver) && !streq(c->driver, VB_DRIVER_DEFAULT))
@@ -238,7 +257,8 @@ int vbc_check(const VbcArgs *a) {
                 else if (e->action == VB_ACTION_REFUSE) {
                         if (e->reason == VB_REASON_HOST_DRIVER)
                                 WARNING("%s: %s; at boot vfio-bindd runs before that driver loads from udev or "
-                                        "modules-load, but not before the initrd", addr, explain);
+                                        "modules-load, but not before the initrd",
+                                        addr, explain);
                         else if (e->reason == VB_REASON_RELEASED || e->reason == VB_REASON_DISABLED ||
                                  e->reason == VB_REASON_BRIDGE)
                                 WARNING("%s: %s", addr, explain);
@@ -247,11 +267,13 @@ int vbc_check(const VbcArgs *a) {
                 } else if (e->action == VB_ACTION_LEAVE && e->detail)
                         PROBLEM("%s: %s", addr, e->detail);
                 else if (e->action == VB_ACTION_BIND && e->forced)
-                        WARNING("%s: FORCED by Force=: it will be bound although the host uses it: %s", addr, e->in_use);
+                        WARNING("%s: FORCED by Force=: it will be bound although the host uses it: %s", addr,
+                                e->in_use);
                 if (e->present && vb_pci_device_behind_vmd(ctx, &e->address, &host))
                         WARNING("%s is behind the VMD controller %s (Intel Volume Management Device): its DMA goes "
                                 "through that controller, so it cannot be passed through on its own; turn VMD off "
-                                "in the firmware setup to pass it", addr, VB_PCI_ADDRESS_STR(&host));
+                                "in the firmware setup to pass it",
+                                addr, VB_PCI_ADDRESS_STR(&host));
         }
         for (size_t i = 0; i < s.plan.n_unmatched; i++) {
                 char sel[VB_SELECTOR_STRING_MAX];
@@ -264,8 +286,8 @@ int vbc_check(const VbcArgs *a) {
                        problems == 1 ? "" : "s", warnings, warnings == 1 ? "" : "s");
         else
                 printf("\nOK, %u warning%s: vfio-bindd would bind %zu device%s at boot (%zu already on %s).\n",
-                       warnings, warnings == 1 ? "" : "s",
-                       vb_plan_count(&s.plan, VB_ACTION_BIND), vb_plan_count(&s.plan, VB_ACTION_BIND) == 1 ? "" : "s",
-                       vb_plan_count(&s.plan, VB_ACTION_LEAVE), c->driver);
+                       warnings, warnings == 1 ? "" : "s", vb_plan_count(&s.plan, VB_ACTION_BIND),
+                       vb_plan_count(&s.plan, VB_ACTION_BIND) == 1 ? "" : "s", vb_plan_count(&s.plan, VB_ACTION_LEAVE),
+                       c->driver);
         return problems ? 1 : 0;
 }

@@ -21,7 +21,8 @@ static void help(void) {
                "Options:\n"
                "  -h --help              Show this help\n"
                "     --version           Show the version\n"
-               "     --config=PATH       Read PATH instead of " VB_CONFIG_FILE " and its\n"
+               "     --config=PATH       Read PATH instead of " VB_CONFIG_FILE
+               " and its\n"
                "                         drop-ins\n"
                "     --json              Print JSON (status)\n"
                "     --driver=NAME       Driver for bind (default: the configuration's Driver=)\n"
@@ -56,20 +57,26 @@ int vbc_load_config(const VbcArgs *a, VbContext *ctx, VbConfig **ret) {
 }
 
 int vbc_main(int argc, char **argv, const VbPlatform *platform) {
-        enum { ARG_VERSION = 0x100, ARG_CONFIG, ARG_JSON, ARG_DRIVER, ARG_FORCE, ARG_TAKE_GROUP, ARG_RELEASE_CONSOLE,
-               ARG_DRY_RUN };
-        static const struct option options[] = {
-                { "help", no_argument, NULL, 'h' },
-                { "version", no_argument, NULL, ARG_VERSION },
-                { "config", required_argument, NULL, ARG_CONFIG },
-                { "json", no_argument, NULL, ARG_JSON },
-                { "driver", required_argument, NULL, ARG_DRIVER },
-                { "force", no_argument, NULL, ARG_FORCE },
-                { "take-group", no_argument, NULL, ARG_TAKE_GROUP },
-                { "release-console", no_argument, NULL, ARG_RELEASE_CONSOLE },
-                { "dry-run", no_argument, NULL, ARG_DRY_RUN },
-                {}
+        enum {
+                ARG_VERSION = 0x100,
+                ARG_CONFIG,
+                ARG_JSON,
+                ARG_DRIVER,
+                ARG_FORCE,
+                ARG_TAKE_GROUP,
+                ARG_RELEASE_CONSOLE,
+                ARG_DRY_RUN
         };
+        static const struct option options[] = { { "help", no_argument, NULL, 'h' },
+                                                 { "version", no_argument, NULL, ARG_VERSION },
+                                                 { "config", required_argument, NULL, ARG_CONFIG },
+                                                 { "json", no_argument, NULL, ARG_JSON },
+                                                 { "driver", required_argument, NULL, ARG_DRIVER },
+                                                 { "force", no_argument, NULL, ARG_FORCE },
+                                                 { "take-group", no_argument, NULL, ARG_TAKE_GROUP },
+                                                 { "release-console", no_argument, NULL, ARG_RELEASE_CONSOLE },
+                                                 { "dry-run", no_argument, NULL, ARG_DRY_RUN },
+                                                 {} };
         VbcArgs a = { .platform = platform };
         const char *verb;
         int c, n;
@@ -124,7 +131,8 @@ int vbc_main(int argc, char **argv, const VbPlatform *platform) {
                 return 2;
         }
         if ((a.driver || a.force || a.release_console || a.dry_run) && !streq(verb, "bind")) {
-                fprintf(stderr, "vfio-bind: --driver=, --force, --release-console and --dry-run are only understood by bind\n");
+                fprintf(stderr,
+                        "vfio-bind: --driver=, --force, --release-console and --dry-run are only understood by bind\n");
                 return 2;
         }
         if (a.take_group && !streq(verb, "bind") && !streq(verb, "release")) {

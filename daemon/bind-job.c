@@ -151,9 +151,9 @@ static void *job_thread(void *userdata) {
         return NULL;
 }
 
-int bind_job_run(VbContext *ctx, const VbPciAddress *a, const char *driver, bool unbind_host,
-                 uint64_t deadline_usec, BindJobKeepalive keepalive, void *userdata,
-                 int *ret_r, VbBindResult *ret_result, BindJob **ret_stuck) {
+int bind_job_run(VbContext *ctx, const VbPciAddress *a, const char *driver, bool unbind_host, uint64_t deadline_usec,
+                 BindJobKeepalive keepalive, void *userdata, int *ret_r, VbBindResult *ret_result,
+                 BindJob **ret_stuck) {
         pthread_attr_t attr;
         pthread_t thread;
         BindJob *j;

@@ -29,9 +29,8 @@ typedef void (*BindJobKeepalive)(void *userdata);
  * returned), or -ETIMEDOUT when it was still running at DEADLINE_USEC (CLOCK_MONOTONIC): then
  * RET_STUCK holds the job, which the caller must release with bind_job_unref(). KEEPALIVE is
  * called about once a second while waiting (watchdog pings). */
-int bind_job_run(VbContext *ctx, const VbPciAddress *a, const char *driver, bool unbind_host,
-                 uint64_t deadline_usec, BindJobKeepalive keepalive, void *userdata,
-                 int *ret_r, VbBindResult *ret_result, BindJob **ret_stuck);
+int bind_job_run(VbContext *ctx, const VbPciAddress *a, const char *driver, bool unbind_host, uint64_t deadline_usec,
+                 BindJobKeepalive keepalive, void *userdata, int *ret_r, VbBindResult *ret_result, BindJob **ret_stuck);
 
 /* The write a stuck job is blocked in ("bus/pci/drivers/nvidia/unbind <- 0000:01:00.0"). */
 char *bind_job_describe(BindJob *j);

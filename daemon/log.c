@@ -4,14 +4,14 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
-#include <time.h>
 #include <systemd/sd-id128.h>
 #include <systemd/sd-journal.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
-#include "time-util.h"
 #include "macro.h"
+#include "time-util.h"
 
 #define PID_FMT "%d"
 
@@ -66,7 +66,11 @@ int vbd_log_fullv(int priority, const VbdLogFields *f, const char *format, va_li
                 struct iovec iov[8];
                 size_t n = 0;
 
-#define FIELD(...) do { if (asprintf(&fields[n], __VA_ARGS__) >= 0) n++; } while (0)
+#define FIELD(...)                                          \
+        do {                                                \
+                if (asprintf(&fields[n], __VA_ARGS__) >= 0) \
+                        n++;                                \
+        } while (0)
                 FIELD("MESSAGE=%s", message);
                 FIELD("PRIORITY=%d", priority);
                 FIELD("SYSLOG_IDENTIFIER=%s", log_identifier);
@@ -106,8 +110,8 @@ int vbd_log_full(int priority, const VbdLogFields *f, const char *format, ...) {
         return r;
 }
 
-void vbd_log_library(void *userdata, int priority, const char *file, int line, const char *fn,
-                     const char *format, va_list args) {
+void vbd_log_library(void *userdata, int priority, const char *file, int line, const char *fn, const char *format,
+                     va_list args) {
         vbd_log_fullv(priority, NULL, format, args);
 }
 

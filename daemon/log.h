@@ -27,7 +27,8 @@ bool vbd_log_to_journal(void);
 
 /* Logs and returns -ERROR if error != 0, else 0. */
 int vbd_log_full(int priority, const VbdLogFields *f, const char *format, ...) __attribute__((format(printf, 3, 4)));
-int vbd_log_fullv(int priority, const VbdLogFields *f, const char *format, va_list ap) __attribute__((format(printf, 3, 0)));
+int vbd_log_fullv(int priority, const VbdLogFields *f, const char *format, va_list ap)
+        __attribute__((format(printf, 3, 0)));
 
 #define vbd_log(prio, ...) vbd_log_full((prio), NULL, __VA_ARGS__)
 #define vbd_error(...) vbd_log_full(LOG_ERR, NULL, __VA_ARGS__)
@@ -41,5 +42,5 @@ int vbd_log_fullv(int priority, const VbdLogFields *f, const char *format, va_li
 void vbd_log_sync(uint64_t timeout_usec);
 
 /* A VbLogFn for the library's debug messages. */
-void vbd_log_library(void *userdata, int priority, const char *file, int line, const char *fn,
-                     const char *format, va_list args) __attribute__((format(printf, 6, 0)));
+void vbd_log_library(void *userdata, int priority, const char *file, int line, const char *fn, const char *format,
+                     va_list args) __attribute__((format(printf, 6, 0)));

@@ -13,8 +13,8 @@
 #include <systemd/sd-event.h>
 
 #include "apply.h"
-#include "iommu.h"
 #include "bind-job.h"
+#include "iommu.h"
 #include "load.h"
 #include "log.h"
 #include "macro.h"
@@ -69,7 +69,7 @@ struct Manager {
         char *console_released_text;
         char *status;
         char *reload_error;
-        bool failed; /* a present selected device did not end on its driver */
+        bool failed;     /* a present selected device did not end on its driver */
         int holds_error; /* the last interlock read error that was logged */
 };
 
@@ -192,8 +192,8 @@ static int on_stuck_returned(sd_event_source *source, int fd, uint32_t revents, 
 
 /* VbApplyOps.bind: the bind runs in a thread of its own and may take until a deadline; a write
  * that hangs in the kernel leaves a stuck job behind, watched until it returns. */
-static int bind_with_deadline(void *userdata, VbContext *ctx, const VbPlanEntry *e, bool unbind_host,
-                              VbBindResult *ret, char **ret_stuck) {
+static int bind_with_deadline(void *userdata, VbContext *ctx, const VbPlanEntry *e, bool unbind_host, VbBindResult *ret,
+                              char **ret_stuck) {
         Manager *m = userdata;
         uint64_t now = vb_now_usec(), deadline;
         BindJob *stuck = NULL;
@@ -294,11 +294,9 @@ static int update_status(Manager *m, const VbPlan *plan, const Report *rep) {
                 r = asprintf(&status, "no devices configured");
         else
                 r = asprintf(&status, "%zu/%zu devices on %s%s%s%s%s%s%s%s", rep->n_ok, total, m->config->driver,
-                             rep->n_ok ? ": " : "", ok_list,
-                             m->console_released ? "; console released (" : "",
+                             rep->n_ok ? ": " : "", ok_list, m->console_released ? "; console released (" : "",
                              m->console_released ? strempty(m->console_released_text) : "",
-                             m->console_released ? ")" : "",
-                             *problem_list ? "; " : "", problem_list);
+                             m->console_released ? ")" : "", *problem_list ? "; " : "", problem_list);
         if (r < 0)
                 return -ENOMEM;
         if (m->reload_error) {
@@ -346,8 +344,7 @@ static void report_console(Manager *m, const VbPlan *p, const VbApply *a) {
         }
 }
 
-static int report_failure(DeviceState *s, const VbPlanEntry *e, const VbApplyResult *res, const VbPlan *p,
-                          char **ret) {
+static int report_failure(DeviceState *s, const VbPlanEntry *e, const VbApplyResult *res, const VbPlan *p, char **ret) {
         const VbBindResult *b = &res->bind;
         const char *cause = res->cause < p->n ? VB_PCI_ADDRESS_STR(&p->entries[res->cause].address) : "a member";
         int r = -1;
@@ -357,26 +354,35 @@ static int report_failure(DeviceState *s, const VbPlanEntry *e, const VbApplyRes
                 r = asprintf(ret, "binding to %s failed: %s (%s); now on %s%s%s", e->driver,
                              bind_failure_words(res->error, b), strerror(-res->error), b->driver_after ?: "no driver",
                              b->rolled_back ? ", driver_override cleared again" : "",
-                             b->override_left ? ", driver_override left at the driver so that no host driver takes it" : "");
+                             b->override_left ? ", driver_override left at the driver so that no host driver takes it"
+                                              : "");
                 break;
         case VB_DEVICE_STUCK: {
                 char t[32];
 
                 vb_format_duration((vb_now_usec() - s->stuck_since + USEC_PER_SEC / 2) / USEC_PER_SEC * USEC_PER_SEC, t,
                                    sizeof(t));
-                r = asprintf(ret, "stuck: %s has not returned after %s (the driver hangs in the kernel; the device is "
-                             "left alone until it returns)", res->stuck, t);
+                r = asprintf(ret,
+                             "stuck: %s has not returned after %s (the driver hangs in the kernel; the device is "
+                             "left alone until it returns)",
+                             res->stuck, t);
                 break;
         }
         case VB_DEVICE_ROLLED_BACK:
-                r = asprintf(ret, "rolled back to %s: %s of its IOMMU group failed to bind, so the group is not "
-                             "left half on %s (Group=%s)%s", res->restore.driver_after ?: "no driver", cause, e->driver,
+                r = asprintf(ret,
+                             "rolled back to %s: %s of its IOMMU group failed to bind, so the group is not "
+                             "left half on %s (Group=%s)%s",
+                             res->restore.driver_after ?: "no driver", cause, e->driver,
                              vb_group_policy_to_string(p->group),
-                             res->restore.override_left ? "; driver_override left at the driver so that no host driver takes it" : "");
+                             res->restore.override_left
+                                     ? "; driver_override left at the driver so that no host driver takes it"
+                                     : "");
                 break;
         case VB_DEVICE_RESTORE_FAILED:
-                r = asprintf(ret, "bound to %s, then %s of its IOMMU group failed, and putting it back on %s failed: "
-                             "%s (%s); now on %s", e->driver, cause, res->bind.driver_before ?: "no driver",
+                r = asprintf(ret,
+                             "bound to %s, then %s of its IOMMU group failed, and putting it back on %s failed: "
+                             "%s (%s); now on %s",
+                             e->driver, cause, res->bind.driver_before ?: "no driver",
                              bind_failure_words(res->error, &res->restore), strerror(-res->error),
                              res->restore.driver_after ?: "no driver");
                 break;
@@ -457,13 +463,13 @@ static int report_entry(Manager *m, const VbPlan *p, size_t i, const VbApplyResu
         case VB_DEVICE_ROLLED_BACK:
         case VB_DEVICE_RESTORE_FAILED:
         case VB_DEVICE_SKIPPED: {
-                const VbBindResult *after = res->state == VB_DEVICE_ROLLED_BACK || res->state == VB_DEVICE_RESTORE_FAILED ?
-                                                    &res->restore : &res->bind;
+                const VbBindResult *after = res->state == VB_DEVICE_ROLLED_BACK ||
+                                                            res->state == VB_DEVICE_RESTORE_FAILED
+                                                    ? &res->restore
+                                                    : &res->bind;
                 static const char *const actions[_VB_DEVICE_STATE_MAX] = {
-                        [VB_DEVICE_FAILED] = "bind-failed",
-                        [VB_DEVICE_STUCK] = "stuck",
-                        [VB_DEVICE_ROLLED_BACK] = "rollback",
-                        [VB_DEVICE_RESTORE_FAILED] = "rollback-failed",
+                        [VB_DEVICE_FAILED] = "bind-failed",   [VB_DEVICE_STUCK] = "stuck",
+                        [VB_DEVICE_ROLLED_BACK] = "rollback", [VB_DEVICE_RESTORE_FAILED] = "rollback-failed",
                         [VB_DEVICE_SKIPPED] = "skip",
                 };
 
@@ -474,8 +480,10 @@ static int report_entry(Manager *m, const VbPlan *p, size_t i, const VbApplyResu
                 f.driver_before = res->bind.driver_before ?: e->driver_before;
                 f.driver_after = after->driver_after;
                 f.error = res->state == VB_DEVICE_SKIPPED || res->state == VB_DEVICE_ROLLED_BACK ? 0 : -res->error;
-                log_device_once(s, res->state == VB_DEVICE_ROLLED_BACK || res->state == VB_DEVICE_SKIPPED ? LOG_WARNING :
-                                LOG_ERR, &f, text);
+                log_device_once(s,
+                                res->state == VB_DEVICE_ROLLED_BACK || res->state == VB_DEVICE_SKIPPED ? LOG_WARNING
+                                                                                                       : LOG_ERR,
+                                &f, text);
                 rep->failed = true;
                 r = strv_extend_printf(&rep->problems, &rep->n_problems, "%s %s", addr, text);
                 /* The device that failed is not tried again until it is added anew; the members
@@ -498,8 +506,12 @@ static int report_entry(Manager *m, const VbPlan *p, size_t i, const VbApplyResu
                 r = vb_plan_entry_explain(e, &text);
                 if (r < 0)
                         return r;
-                f.action = e->reason == VB_REASON_DISABLED ? "disabled" : e->reason == VB_REASON_RELEASED ? "held" : "refuse";
-                log_device_once(s, e->reason == VB_REASON_DISABLED || e->reason == VB_REASON_RELEASED ? LOG_NOTICE : LOG_WARNING,
+                f.action = e->reason == VB_REASON_DISABLED   ? "disabled"
+                           : e->reason == VB_REASON_RELEASED ? "held"
+                                                             : "refuse";
+                log_device_once(s,
+                                e->reason == VB_REASON_DISABLED || e->reason == VB_REASON_RELEASED ? LOG_NOTICE
+                                                                                                   : LOG_WARNING,
                                 &f, text);
                 if (e->reason == VB_REASON_DISABLED || e->reason == VB_REASON_BRIDGE)
                         break;
@@ -515,7 +527,8 @@ static int report_entry(Manager *m, const VbPlan *p, size_t i, const VbApplyResu
                 break;
         case VB_DEVICE_MISSING:
                 f.action = m->timed_out ? "missing" : "wait";
-                if (asprintf(&text, m->timed_out ? "not present after %s" : "not present yet, waiting up to %s", timeout) < 0)
+                if (asprintf(&text, m->timed_out ? "not present after %s" : "not present yet, waiting up to %s",
+                             timeout) < 0)
                         return -ENOMEM;
                 log_device_once(s, m->timed_out ? LOG_WARNING : LOG_INFO, &f, text);
                 if (m->timed_out)
@@ -529,8 +542,8 @@ static int report_entry(Manager *m, const VbPlan *p, size_t i, const VbApplyResu
         if (r < 0)
                 return r;
         if (on_driver && s->forced) {
-                r = strv_extend_printf(&rep->problems, &rep->n_problems, "%s FORCED although the host used it (%s)", addr,
-                                       s->forced);
+                r = strv_extend_printf(&rep->problems, &rep->n_problems, "%s FORCED although the host used it (%s)",
+                                       addr, s->forced);
                 if (r < 0)
                         return r;
         }
@@ -570,21 +583,27 @@ static int manager_pass(Manager *m) {
         if (r >= 0)
                 r = vb_snapshot_plan(m->ctx, m->config, &snap);
         if (r < 0)
-                return vbd_log_full(LOG_ERR, &(VbdLogFields) { .error = r }, "Failed to look at the PCI devices: %s", strerror(-r));
+                return vbd_log_full(LOG_ERR, &(VbdLogFields) { .error = r }, "Failed to look at the PCI devices: %s",
+                                    strerror(-r));
         if (!snap.have_console)
                 vbd_log_full(LOG_WARNING, &(VbdLogFields) { .error = snap.console_error },
-                             "Failed to read the console state, leaving the console alone: %s", strerror(-snap.console_error));
+                             "Failed to read the console state, leaving the console alone: %s",
+                             strerror(-snap.console_error));
         if (snap.holds_error && snap.holds_error != m->holds_error)
-                vbd_log_full(LOG_WARNING, &(VbdLogFields) { .error = snap.holds_error },
-                             "Failed to read what the host uses (mounts, swap, network), the interlocks know only part of it: %s",
-                             strerror(-snap.holds_error));
+                vbd_log_full(
+                        LOG_WARNING, &(VbdLogFields) { .error = snap.holds_error },
+                        "Failed to read what the host uses (mounts, swap, network), the interlocks know only part of it: %s",
+                        strerror(-snap.holds_error));
         m->holds_error = snap.holds_error;
 
         for (size_t i = 0; i < p->n; i++) {
                 const VbPlanEntry *e = &p->entries[i];
                 if (e->action == VB_ACTION_BIND && e->forced)
-                        vbd_log_full(LOG_WARNING, &(VbdLogFields) { .device = &e->address, .action = "force",
-                                     .driver_before = e->driver_before, .driver_after = e->driver_before },
+                        vbd_log_full(LOG_WARNING,
+                                     &(VbdLogFields) { .device = &e->address,
+                                                       .action = "force",
+                                                       .driver_before = e->driver_before,
+                                                       .driver_after = e->driver_before },
                                      "%s: FORCED by Force=: binding to %s although the host uses it: %s",
                                      VB_PCI_ADDRESS_STR(&e->address), e->driver, e->in_use);
         }
@@ -628,9 +647,11 @@ static int manager_pass(Manager *m) {
                 for (size_t i = 0; i < p->n; i++) {
                         if (!vb_apply_result_on_driver(&applied.results[i]))
                                 continue;
-                        r = vb_runtime_set(m->options.runtime_dir, VB_MARK_BOUND_IN_INITRD, &p->entries[i].address, true);
+                        r = vb_runtime_set(m->options.runtime_dir, VB_MARK_BOUND_IN_INITRD, &p->entries[i].address,
+                                           true);
                         if (r < 0)
-                                vbd_log_full(LOG_WARNING, &(VbdLogFields) { .device = &p->entries[i].address, .error = r },
+                                vbd_log_full(LOG_WARNING,
+                                             &(VbdLogFields) { .device = &p->entries[i].address, .error = r },
                                              "Failed to leave a mark for stage 2 under %s, ignoring: %s",
                                              m->options.runtime_dir, strerror(-r));
                 }
@@ -764,7 +785,8 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
         if (r < 0) {
                 for (size_t i = 0; i < diag.n; i++)
                         vbd_log(LOG_ERR, "%s", diag.messages[i]);
-                vbd_log_full(LOG_ERR, &(VbdLogFields) { .error = r }, "reloading the configuration failed, keeping the old one");
+                vbd_log_full(LOG_ERR, &(VbdLogFields) { .error = r },
+                             "reloading the configuration failed, keeping the old one");
                 if (asprintf(&m->reload_error, "reload failed: %s", diag.n > 0 ? diag.messages[0] : strerror(-r)) < 0)
                         m->reload_error = NULL;
         } else {
@@ -874,7 +896,8 @@ int manager_run(Manager *m) {
 
         r = sd_event_new(&m->event);
         if (r < 0)
-                return vbd_log_full(LOG_ERR, &(VbdLogFields) { .error = r }, "Failed to create the event loop: %s", strerror(-r));
+                return vbd_log_full(LOG_ERR, &(VbdLogFields) { .error = r }, "Failed to create the event loop: %s",
+                                    strerror(-r));
 
         sigemptyset(&mask);
         sigaddset(&mask, SIGTERM);
@@ -891,12 +914,12 @@ int manager_run(Manager *m) {
         r = manager_start_monitor(m);
         if (r < 0)
                 vbd_log_full(LOG_WARNING, &(VbdLogFields) { .error = r },
-                             "Failed to listen to uevents, devices that appear later will not be bound: %s", strerror(-r));
+                             "Failed to listen to uevents, devices that appear later will not be bound: %s",
+                             strerror(-r));
 
-        vbd_log(LOG_INFO, "binding %zu selector%s to %s (Group=%s, UnbindHost=%s, Release=%s)",
-                m->config->n_selectors, m->config->n_selectors == 1 ? "" : "s", m->config->driver,
-                vb_group_policy_to_string(m->config->group), m->config->unbind_host ? "yes" : "no",
-                vb_release_policy_to_string(m->config->release));
+        vbd_log(LOG_INFO, "binding %zu selector%s to %s (Group=%s, UnbindHost=%s, Release=%s)", m->config->n_selectors,
+                m->config->n_selectors == 1 ? "" : "s", m->config->driver, vb_group_policy_to_string(m->config->group),
+                m->config->unbind_host ? "yes" : "no", vb_release_policy_to_string(m->config->release));
 
         /* With Timeout=0 nothing is waited for: a missing device is missing at once. */
         m->timed_out = m->config->timeout_usec == 0;

@@ -24,12 +24,15 @@ typedef struct Args {
 
 static void help(void) {
         printf("vfio-bindd [OPTIONS...]\n\n"
-               "Binds the PCI devices selected in " VB_CONFIG_FILE " to vfio-pci (or the configured\n"
+               "Binds the PCI devices selected in " VB_CONFIG_FILE
+               " to vfio-pci (or the configured\n"
                "driver) early in boot, before host drivers take them, and keeps them there.\n\n"
                "  -h --help          Show this help\n"
                "     --version       Show the version\n"
-               "     --config=PATH   Read PATH alone instead of " VB_CONFIG_FILE " and\n"
-               "                     " VB_CONFIG_DROPIN_DIR "/*.conf\n"
+               "     --config=PATH   Read PATH alone instead of " VB_CONFIG_FILE
+               " and\n"
+               "                     " VB_CONFIG_DROPIN_DIR
+               "/*.conf\n"
                "     --validate      Check the configuration only (no /sys access): exit 0, or 1\n"
                "                     with FILE:LINE: errors on stderr\n"
                "     --dry-run       Print the plan against this machine and write nothing\n"
@@ -38,16 +41,20 @@ static void help(void) {
 }
 
 static int parse_argv(int argc, char **argv, Args *args) {
-        enum { ARG_VERSION = 0x100, ARG_CONFIG, ARG_VALIDATE, ARG_DRY_RUN, ARG_ONCE };
-        static const struct option options[] = {
-                { "help", no_argument, NULL, 'h' },
-                { "version", no_argument, NULL, ARG_VERSION },
-                { "config", required_argument, NULL, ARG_CONFIG },
-                { "validate", no_argument, NULL, ARG_VALIDATE },
-                { "dry-run", no_argument, NULL, ARG_DRY_RUN },
-                { "once", no_argument, NULL, ARG_ONCE },
-                {}
+        enum {
+                ARG_VERSION = 0x100,
+                ARG_CONFIG,
+                ARG_VALIDATE,
+                ARG_DRY_RUN,
+                ARG_ONCE
         };
+        static const struct option options[] = { { "help", no_argument, NULL, 'h' },
+                                                 { "version", no_argument, NULL, ARG_VERSION },
+                                                 { "config", required_argument, NULL, ARG_CONFIG },
+                                                 { "validate", no_argument, NULL, ARG_VALIDATE },
+                                                 { "dry-run", no_argument, NULL, ARG_DRY_RUN },
+                                                 { "once", no_argument, NULL, ARG_ONCE },
+                                                 {} };
         int c;
 
         optind = 0;
@@ -112,8 +119,8 @@ static int dry_run(VbContext *ctx, const VbConfig *c, const char *runtime_dir) {
                 fprintf(stderr, "vfio-bindd: Failed to compute the plan: %s\n", strerror(-r));
                 return 1;
         }
-        printf("Dry run: nothing is written. Driver %s, Group=%s, UnbindHost=%s, Release=%s.\n%s",
-               c->driver, vb_group_policy_to_string(c->group), c->unbind_host ? "yes" : "no",
+        printf("Dry run: nothing is written. Driver %s, Group=%s, UnbindHost=%s, Release=%s.\n%s", c->driver,
+               vb_group_policy_to_string(c->group), c->unbind_host ? "yes" : "no",
                vb_release_policy_to_string(c->release), text);
         return 0;
 }
@@ -159,7 +166,8 @@ int vbd_main(int argc, char **argv, const VbPlatform *platform) {
         r = vb_config_load_all(ctx, args.config_path, &config, &diag);
         if (r < 0) {
                 print_diagnostics(&diag, true);
-                vbd_log_full(LOG_ERR, &(VbdLogFields) { .error = r }, "the configuration is invalid, no device touched");
+                vbd_log_full(LOG_ERR, &(VbdLogFields) { .error = r },
+                             "the configuration is invalid, no device touched");
                 (void) sd_notifyf(false, "STATUS=configuration invalid, no device touched: %s\nERRNO=%d",
                                   diag.n > 0 ? diag.messages[0] : strerror(-r), -r);
                 return 1;
@@ -168,7 +176,8 @@ int vbd_main(int argc, char **argv, const VbPlatform *platform) {
         if (args.dry_run)
                 return dry_run(ctx, config, vb_platform_runtime_dir(platform));
 
-        r = manager_new(&m, &(ManagerOptions) {
+        r = manager_new(&m,
+                        &(ManagerOptions) {
                                 .config_path = args.config_path,
                                 .once = args.once,
                                 .runtime_dir = vb_platform_runtime_dir(platform),

@@ -44,10 +44,8 @@ int vb_pci_address_parse(const char *s, VbPciAddress *ret) {
         if (parse_hex_fixed(s, (unsigned) n, &domain) < 0)
                 return -EINVAL;
         s += n - 4; /* from here on, the layout of "0000:0f:00.0" */
-        if (s[4] != ':' ||
-            parse_hex_fixed(s + 5, 2, &bus) < 0 || s[7] != ':' ||
-            parse_hex_fixed(s + 8, 2, &slot) < 0 || s[10] != '.' ||
-            s[11] < '0' || s[11] > '7' || s[12] != '\0')
+        if (s[4] != ':' || parse_hex_fixed(s + 5, 2, &bus) < 0 || s[7] != ':' || parse_hex_fixed(s + 8, 2, &slot) < 0 ||
+            s[10] != '.' || s[11] < '0' || s[11] > '7' || s[12] != '\0')
                 return -EINVAL;
         if (slot > 0x1f)
                 return -EINVAL;

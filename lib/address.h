@@ -33,4 +33,4 @@ bool vb_pci_address_equal(const VbPciAddress *a, const VbPciAddress *b);
 int vb_pci_address_compare(const VbPciAddress *a, const VbPciAddress *b);
 
 /* Convenience for printing: VB_PCI_ADDRESS_STR(&a) gives a temporary string. */
-#define VB_PCI_ADDRESS_STR(a) vb_pci_address_format((a), (char[VB_PCI_ADDRESS_MAX]){})
+#define VB_PCI_ADDRESS_STR(a) vb_pci_address_format((a), (char[VB_PCI_ADDRESS_MAX]) {})

@@ -6,14 +6,10 @@
 #include "macro.h"
 
 static const char *const device_state_table[_VB_DEVICE_STATE_MAX] = {
-        [VB_DEVICE_ON_DRIVER] = "on-driver",
-        [VB_DEVICE_BOUND] = "bound",
-        [VB_DEVICE_FAILED] = "failed",
-        [VB_DEVICE_STUCK] = "stuck",
-        [VB_DEVICE_ROLLED_BACK] = "rolled-back",
-        [VB_DEVICE_RESTORE_FAILED] = "restore-failed",
-        [VB_DEVICE_SKIPPED] = "skipped",
-        [VB_DEVICE_REFUSED] = "refused",
+        [VB_DEVICE_ON_DRIVER] = "on-driver",     [VB_DEVICE_BOUND] = "bound",
+        [VB_DEVICE_FAILED] = "failed",           [VB_DEVICE_STUCK] = "stuck",
+        [VB_DEVICE_ROLLED_BACK] = "rolled-back", [VB_DEVICE_RESTORE_FAILED] = "restore-failed",
+        [VB_DEVICE_SKIPPED] = "skipped",         [VB_DEVICE_REFUSED] = "refused",
         [VB_DEVICE_MISSING] = "missing",
 };
 
@@ -116,8 +112,7 @@ static int cmp_by_group(const void *x, const void *y, void *userdata) {
         return i < j ? -1 : i > j;
 }
 
-int vb_apply(VbContext *ctx, const VbPlan *plan, const VbConsoleState *console, const VbApplyOps *ops,
-             VbApply *ret) {
+int vb_apply(VbContext *ctx, const VbPlan *plan, const VbConsoleState *console, const VbApplyOps *ops, VbApply *ret) {
         static const VbApplyOps default_ops = { .bind = default_bind };
         _cleanup_(vb_apply_done) VbApply a = {};
         _cleanup_free_ size_t *order = NULL;

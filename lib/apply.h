@@ -42,22 +42,22 @@ const char *vb_device_state_to_string(VbDeviceState s);
 
 typedef struct VbApplyResult {
         VbDeviceState state;
-        int error;             /* FAILED, STUCK: the bind's negative errno; RESTORE_FAILED: the restore's */
-        VbBindResult bind;     /* BOUND, FAILED, ROLLED_BACK, RESTORE_FAILED: what the bind did */
-        VbBindResult restore;  /* ROLLED_BACK, RESTORE_FAILED: what putting it back did */
-        size_t cause;          /* ROLLED_BACK, RESTORE_FAILED, SKIPPED: the entry that failed */
-        char *stuck;           /* STUCK: the write it hangs in */
+        int error;            /* FAILED, STUCK: the bind's negative errno; RESTORE_FAILED: the restore's */
+        VbBindResult bind;    /* BOUND, FAILED, ROLLED_BACK, RESTORE_FAILED: what the bind did */
+        VbBindResult restore; /* ROLLED_BACK, RESTORE_FAILED: what putting it back did */
+        size_t cause;         /* ROLLED_BACK, RESTORE_FAILED, SKIPPED: the entry that failed */
+        char *stuck;          /* STUCK: the write it hangs in */
 } VbApplyResult;
 
 typedef struct VbApply {
         VbApplyResult *results; /* one per plan entry, in the plan's order */
         size_t n;
-        bool module_loaded;     /* a module was inserted */
-        int module_error;       /* the driver could not be had: nothing was bound, the console kept */
+        bool module_loaded; /* a module was inserted */
+        int module_error;   /* the driver could not be had: nothing was bound, the console kept */
         bool console_released;
-        int console_error;      /* releasing the console failed (after console_text) */
-        char *console_text;     /* what was released: "vtcon1, efi-framebuffer.0" */
-        size_t n_rolled_back;   /* devices put back */
+        int console_error;    /* releasing the console failed (after console_text) */
+        char *console_text;   /* what was released: "vtcon1, efi-framebuffer.0" */
+        size_t n_rolled_back; /* devices put back */
 } VbApply;
 
 void vb_apply_done(VbApply *a);
@@ -72,8 +72,7 @@ typedef struct VbApplyOps {
 
 /* Apply PLAN, made from a snapshot whose console state is CONSOLE (NULL: unknown). Returns 0
  * when everything could be tried (RET says what happened to each entry), or -ENOMEM. */
-int vb_apply(VbContext *ctx, const VbPlan *plan, const VbConsoleState *console, const VbApplyOps *ops,
-             VbApply *ret);
+int vb_apply(VbContext *ctx, const VbPlan *plan, const VbConsoleState *console, const VbApplyOps *ops, VbApply *ret);
 
 /* Is the entry's device on its driver after the pass? */
 bool vb_apply_result_on_driver(const VbApplyResult *r);

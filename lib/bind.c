@@ -8,12 +8,8 @@
 #include "sysfs.h"
 
 static const char *const bind_step_table[_VB_BIND_STEP_MAX] = {
-        [VB_BIND_STEP_READ] = "read",
-        [VB_BIND_STEP_MODULE] = "module",
-        [VB_BIND_STEP_OVERRIDE] = "override",
-        [VB_BIND_STEP_UNBIND] = "unbind",
-        [VB_BIND_STEP_PROBE] = "probe",
-        [VB_BIND_STEP_VERIFY] = "verify",
+        [VB_BIND_STEP_READ] = "read",     [VB_BIND_STEP_MODULE] = "module", [VB_BIND_STEP_OVERRIDE] = "override",
+        [VB_BIND_STEP_UNBIND] = "unbind", [VB_BIND_STEP_PROBE] = "probe",   [VB_BIND_STEP_VERIFY] = "verify",
 };
 
 const char *vb_bind_step_to_string(VbBindStep s) {

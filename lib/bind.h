@@ -28,13 +28,13 @@ typedef enum VbBindStep {
 const char *vb_bind_step_to_string(VbBindStep s);
 
 typedef struct VbBindResult {
-        char *driver_before;  /* NULL: none */
-        char *driver_after;   /* NULL: none */
-        bool module_loaded;   /* the module was inserted by this call */
-        bool changed;         /* something was written */
+        char *driver_before;    /* NULL: none */
+        char *driver_after;     /* NULL: none */
+        bool module_loaded;     /* the module was inserted by this call */
+        bool changed;           /* something was written */
         VbBindStep failed_step; /* meaningful when the call failed */
-        bool rolled_back;     /* on failure: the override was cleared again (and the device re-probed) */
-        bool override_left;   /* on failure: driver_override still names DRIVER and no driver is
+        bool rolled_back;       /* on failure: the override was cleared again (and the device re-probed) */
+        bool override_left;     /* on failure: driver_override still names DRIVER and no driver is
                                * bound, which keeps host drivers off the device */
 } VbBindResult;
 

@@ -47,11 +47,8 @@ static const char *const release_policy_table[_VB_RELEASE_POLICY_MAX] = {
 };
 
 static const char *const setting_table[_VB_SETTING_MAX] = {
-        [VB_SETTING_DRIVER] = "Driver",
-        [VB_SETTING_GROUP] = "Group",
-        [VB_SETTING_UNBIND_HOST] = "UnbindHost",
-        [VB_SETTING_TIMEOUT] = "Timeout",
-        [VB_SETTING_RELEASE] = "Release",
+        [VB_SETTING_DRIVER] = "Driver",   [VB_SETTING_GROUP] = "Group",     [VB_SETTING_UNBIND_HOST] = "UnbindHost",
+        [VB_SETTING_TIMEOUT] = "Timeout", [VB_SETTING_RELEASE] = "Release",
 };
 
 static int table_lookup(const char *const *table, size_t n, const char *s) {
@@ -155,7 +152,7 @@ static void strip_inline_comment(char *s) {
 /* ---- the parser ---- */
 
 typedef enum Section {
-        SECTION_NONE,    /* before the first header */
+        SECTION_NONE, /* before the first header */
         SECTION_BIND,
         SECTION_CONSOLE,
         SECTION_UNKNOWN, /* after a bad header: its keys are not checked */
@@ -177,8 +174,7 @@ int vb_config_parser_error(VbConfigParser *p, const char *format, ...) {
         if (p->n_errors >= VB_CONFIG_ERRORS_MAX) {
                 p->gave_up = true;
                 return vb_diagnostics_add(p->diag, p->file, p->line,
-                                          "too many errors (%u), not reading the rest of the file",
-                                          p->n_errors);
+                                          "too many errors (%u), not reading the rest of the file", p->n_errors);
         }
 
         va_start(ap, format);
@@ -213,8 +209,9 @@ int vb_config_parser_add_selectors(VbConfigParser *p, bool force, const char *se
                 r = vb_selector_parse_explain(word, &s, &kind, error, sizeof(error));
                 if (r < 0) {
                         r = vb_config_parser_error(p, "invalid %s %s%s: %s%s",
-                                                   kind == VB_SELECTOR_ID ? "PCI ID" :
-                                                   kind < 0 ? "device selector" : "PCI address",
+                                                   kind == VB_SELECTOR_ID ? "PCI ID"
+                                                   : kind < 0             ? "device selector"
+                                                                          : "PCI address",
                                                    QUOTE(word), where, error,
                                                    strchr(word, ',') ? " (separate selectors with spaces)" : "");
                         if (r < 0)
@@ -222,8 +219,7 @@ int vb_config_parser_add_selectors(VbConfigParser *p, bool force, const char *se
                         continue;
                 }
 
-                r = vb_selector_set_add(set, list, n_list, VB_CONFIG_SELECTORS_MAX, &s, p->file, p->line,
-                                        &existing);
+                r = vb_selector_set_add(set, list, n_list, VB_CONFIG_SELECTORS_MAX, &s, p->file, p->line, &existing);
                 if (r == -EEXIST)
                         r = vb_config_parser_error(p, "duplicate %sselector %s (%s)%s, already listed at %s:%u",
                                                    force ? "Force= " : "", QUOTE(word),

@@ -28,11 +28,11 @@
 #define VB_TIMEOUT_MAX_USEC (300 * UINT64_C(1000000))
 
 /* Bounds that keep the parser's work and memory proportional to sane input. */
-#define VB_CONFIG_LINE_MAX 4096                  /* bytes per line, without the newline */
-#define VB_CONFIG_FILE_SIZE_MAX (1024 * 1024)    /* bytes per file */
-#define VB_CONFIG_SELECTORS_MAX 4096             /* selectors in all files and the command line */
-#define VB_CONFIG_DROPINS_MAX 1024               /* *.conf files in the drop-in directory */
-#define VB_CONFIG_ERRORS_MAX 100                 /* per file: then "too many errors" and stop */
+#define VB_CONFIG_LINE_MAX 4096               /* bytes per line, without the newline */
+#define VB_CONFIG_FILE_SIZE_MAX (1024 * 1024) /* bytes per file */
+#define VB_CONFIG_SELECTORS_MAX 4096          /* selectors in all files and the command line */
+#define VB_CONFIG_DROPINS_MAX 1024            /* *.conf files in the drop-in directory */
+#define VB_CONFIG_ERRORS_MAX 100              /* per file: then "too many errors" and stop */
 
 typedef enum VbGroupPolicy {
         VB_GROUP_CHECK,  /* refuse a device whose group has other endpoints on host drivers */
@@ -80,13 +80,13 @@ typedef struct VbConfig {
          * must be selected by Device= too; Force= alone binds nothing. */
         VbConfigSelector *force;
         size_t n_force;
-        char *driver;            /* default "vfio-pci" */
-        VbGroupPolicy group;     /* default check */
-        bool unbind_host;        /* default yes */
-        uint64_t timeout_usec;   /* default 10 s */
-        VbReleasePolicy release; /* default auto */
-        bool disabled;           /* vfio-bind=off on the kernel command line */
-        char **files;            /* the files that were read, in order, NULL-terminated */
+        char *driver;                            /* default "vfio-pci" */
+        VbGroupPolicy group;                     /* default check */
+        bool unbind_host;                        /* default yes */
+        uint64_t timeout_usec;                   /* default 10 s */
+        VbReleasePolicy release;                 /* default auto */
+        bool disabled;                           /* vfio-bind=off on the kernel command line */
+        char **files;                            /* the files that were read, in order, NULL-terminated */
         VbConfigOrigin origins[_VB_SETTING_MAX]; /* where each setting came from */
         /* Private to the parser: the selectors and Force= lists by value, to find duplicates. */
         VbSelectorSet *selector_set, *force_set;

@@ -15,8 +15,8 @@
 #include "pci.h"
 
 typedef struct VbVtconsole {
-        unsigned index;  /* N of vtconN */
-        char *name;      /* "(M) frame buffer device" */
+        unsigned index; /* N of vtconN */
+        char *name;     /* "(M) frame buffer device" */
         bool bound;
         bool framebuffer; /* an "(M) frame buffer device": one we may unbind */
 } VbVtconsole;

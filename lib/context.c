@@ -115,14 +115,13 @@ void vb_context_drop_caches(VbContext *c) {
                 c->ops->drop_caches(c->ops_userdata);
 }
 
-void vb_context_logv(VbContext *c, int priority, const char *file, int line, const char *fn,
-                     const char *format, va_list ap) {
+void vb_context_logv(VbContext *c, int priority, const char *file, int line, const char *fn, const char *format,
+                     va_list ap) {
         if (c && c->log_fn)
                 c->log_fn(c->log_userdata, priority, file, line, fn, format, ap);
 }
 
-void vb_context_log(VbContext *c, int priority, const char *file, int line, const char *fn,
-                    const char *format, ...) {
+void vb_context_log(VbContext *c, int priority, const char *file, int line, const char *fn, const char *format, ...) {
         va_list ap;
 
         if (!c || !c->log_fn)

@@ -34,8 +34,8 @@ typedef struct VbKernelOps {
         void (*unref)(void *userdata);
 } VbKernelOps;
 
-typedef void (*VbLogFn)(void *userdata, int priority, const char *file, int line, const char *fn,
-                        const char *format, va_list args);
+typedef void (*VbLogFn)(void *userdata, int priority, const char *file, int line, const char *fn, const char *format,
+                        va_list args);
 
 /* Default roots. "/sys" and "/proc" are spelled only here (context.c). */
 extern const char VB_SYSFS_ROOT_DEFAULT[];
@@ -67,9 +67,9 @@ int vb_context_write_attr(VbContext *ctx, const char *path, const char *value);
 int vb_context_load_module(VbContext *ctx, const char *name);
 void vb_context_drop_caches(VbContext *ctx);
 
-void vb_context_log(VbContext *ctx, int priority, const char *file, int line, const char *fn,
-                    const char *format, ...) __attribute__((format(printf, 6, 7)));
-void vb_context_logv(VbContext *ctx, int priority, const char *file, int line, const char *fn,
-                     const char *format, va_list ap) __attribute__((format(printf, 6, 0)));
+void vb_context_log(VbContext *ctx, int priority, const char *file, int line, const char *fn, const char *format, ...)
+        __attribute__((format(printf, 6, 7)));
+void vb_context_logv(VbContext *ctx, int priority, const char *file, int line, const char *fn, const char *format,
+                     va_list ap) __attribute__((format(printf, 6, 0)));
 
 #define vb_debug(ctx, ...) vb_context_log((ctx), 7 /* LOG_DEBUG */, __FILE__, __LINE__, __func__, __VA_ARGS__)

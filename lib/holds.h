@@ -34,9 +34,9 @@ VbHoldKind vb_hold_kind_from_string(const char *s);
 typedef struct VbHold {
         VbPciAddress address;
         VbHoldKind kind;
-        char **texts;  /* NULL-terminated, each once, in the order added; at most VB_HOLD_TEXTS_MAX */
+        char **texts; /* NULL-terminated, each once, in the order added; at most VB_HOLD_TEXTS_MAX */
         size_t n_texts;
-        bool more;     /* further texts were left out */
+        bool more; /* further texts were left out */
 } VbHold;
 
 typedef struct VbHolds {

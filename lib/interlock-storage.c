@@ -17,8 +17,8 @@ static char *unescape_octal(char *s) {
         char *o = s;
 
         for (const char *i = s; *i;) {
-                if (i[0] == '\\' && i[1] >= '0' && i[1] <= '3' && i[2] >= '0' && i[2] <= '7' &&
-                    i[3] >= '0' && i[3] <= '7') {
+                if (i[0] == '\\' && i[1] >= '0' && i[1] <= '3' && i[2] >= '0' && i[2] <= '7' && i[3] >= '0' &&
+                    i[3] <= '7') {
                         char c = (char) (((i[1] - '0') << 6) | ((i[2] - '0') << 3) | (i[3] - '0'));
                         if (c != '\0') {
                                 *o++ = c;
@@ -236,7 +236,8 @@ static int read_mounts(VbContext *ctx, Mount **ret, size_t *ret_n) {
                 if (!sep)
                         continue;
                 *sep = '\0';
-                for (char *f = strtok_r(line, " ", &fs_save); f && nf < ELEMENTSOF(field); f = strtok_r(NULL, " ", &fs_save))
+                for (char *f = strtok_r(line, " ", &fs_save); f && nf < ELEMENTSOF(field);
+                     f = strtok_r(NULL, " ", &fs_save))
                         field[nf++] = f;
                 if (nf < 5)
                         continue;

@@ -169,8 +169,7 @@ static int load_dropins(VbConfig *c, const char *dir, VbDiagnostics *diag) {
                 de = readdir(d);
                 if (!de) {
                         if (errno != 0) {
-                                r = vb_diagnostics_add(diag, dir, 0, "cannot read directory: %s",
-                                                       strerror(errno));
+                                r = vb_diagnostics_add(diag, dir, 0, "cannot read directory: %s", strerror(errno));
                                 return r < 0 ? r : -EINVAL;
                         }
                         break;
@@ -178,8 +177,7 @@ static int load_dropins(VbConfig *c, const char *dir, VbDiagnostics *diag) {
                 if (!dropin_name_wanted(de->d_name))
                         continue;
                 if (n >= VB_CONFIG_DROPINS_MAX) {
-                        r = vb_diagnostics_add(diag, dir, 0, "has more than %d *.conf files",
-                                               VB_CONFIG_DROPINS_MAX);
+                        r = vb_diagnostics_add(diag, dir, 0, "has more than %d *.conf files", VB_CONFIG_DROPINS_MAX);
                         return r < 0 ? r : -EINVAL;
                 }
                 r = strv_append(&names, de->d_name);

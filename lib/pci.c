@@ -209,8 +209,8 @@ static int read_identity(VbContext *ctx, const VbPciAddress *a, VbPciDevice *d) 
         }
         r = read_header_type(ctx, a, &d->header_type);
         if (r < 0) {
-                vb_debug(ctx, "%s: cannot read the header type, deriving it from the class: %s",
-                         VB_PCI_ADDRESS_STR(a), strerror(-r));
+                vb_debug(ctx, "%s: cannot read the header type, deriving it from the class: %s", VB_PCI_ADDRESS_STR(a),
+                         strerror(-r));
                 d->header_type = 0;
         }
         return 0;
@@ -339,7 +339,6 @@ const VbPciDevice *vb_pci_list_find(const VbPciList *l, const VbPciAddress *a) {
                 return NULL;
         return bsearch(&key, l->devices, l->n, sizeof(VbPciDevice), cmp_device);
 }
-
 
 bool vb_pci_device_behind_vmd(VbContext *ctx, const VbPciAddress *a, VbPciAddress *ret_host) {
         _cleanup_free_ char *link = NULL;

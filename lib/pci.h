@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <alloca.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include <alloca.h>
 #include <stdint.h>
 
 #include "address.h"
@@ -17,9 +17,10 @@
 int vb_pci_device_path(const VbPciAddress *a, const char *attr, char *buf, size_t size);
 #define VB_PCI_DEVICE_PATH_MAX 128
 /* The same as a temporary string (NULL if it does not fit), for one expression. */
-#define VB_PCI_DEVICE_PATH(a, attr) ({                                                          \
-                char *_b = alloca(VB_PCI_DEVICE_PATH_MAX);                                      \
-                vb_pci_device_path((a), (attr), _b, VB_PCI_DEVICE_PATH_MAX) < 0 ? NULL : _b;    \
+#define VB_PCI_DEVICE_PATH(a, attr)                                                          \
+        ({                                                                                   \
+                char *_b = alloca(VB_PCI_DEVICE_PATH_MAX);                                   \
+                vb_pci_device_path((a), (attr), _b, VB_PCI_DEVICE_PATH_MAX) < 0 ? NULL : _b; \
         })
 
 /* A snapshot of one PCI function as sysfs shows it. */
@@ -27,11 +28,11 @@ typedef struct VbPciDevice {
         VbPciAddress address;
         uint16_t vendor;
         uint16_t device;
-        uint32_t class;     /* 24-bit: 0x030000 VGA */
+        uint32_t class;      /* 24-bit: 0x030000 VGA */
         uint8_t header_type; /* low 7 bits of the config header type: 0 endpoint, 1 bridge, 2 cardbus */
         bool boot_vga;
-        int iommu_group;    /* -1: none */
-        char *driver;       /* NULL: no driver bound */
+        int iommu_group;       /* -1: none */
+        char *driver;          /* NULL: no driver bound */
         char *driver_override; /* NULL: none */
         /* Display-class devices only: their memory BARs, to tell whether they own the boot
          * framebuffer. */
@@ -65,7 +66,6 @@ typedef struct VbPciList {
 void vb_pci_list_done(VbPciList *l);
 int vb_pci_enumerate(VbContext *ctx, VbPciList *ret);
 const VbPciDevice *vb_pci_list_find(const VbPciList *l, const VbPciAddress *a);
-
 
 /* Resources: BARs as listed in the device's "resource" file (start, end inclusive; flags). */
 typedef struct VbPciResource {

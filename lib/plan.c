@@ -193,10 +193,11 @@ static int append_blocker(char **list, const VbPlanEntry *e, const char *driver)
         bool released = e->action == VB_ACTION_REFUSE && e->reason == VB_REASON_RELEASED;
         char *n;
         if (asprintf(&n, "%s%s%s on %s%s%s%s%s", *list ?: "", *list ? ", " : "", VB_PCI_ADDRESS_STR(&e->address),
-                     driver ?: "no driver",
-                     in_use ? " (the host uses it: " : "", in_use ? e->in_use : "", in_use ? ")" : "",
-                     released ? " (released by hand with vfio-bind release)" :
-                     e->reason == VB_REASON_FAILED ? " (binding it failed)" : "") < 0)
+                     driver ?: "no driver", in_use ? " (the host uses it: " : "", in_use ? e->in_use : "",
+                     in_use ? ")" : "",
+                     released                        ? " (released by hand with vfio-bind release)"
+                     : e->reason == VB_REASON_FAILED ? " (binding it failed)"
+                                                     : "") < 0)
                 return -ENOMEM;
         free(*list);
         *list = n;
@@ -210,7 +211,7 @@ static bool sibling_blocks(const VbPlanEntry *e, const VbPciDevice *d) {
         /* One the host uses, or one given back to the host by hand, goes to the host whatever it
          * is bound to now. */
         return e->reason == VB_REASON_IN_USE || e->reason == VB_REASON_RELEASED || e->reason == VB_REASON_FAILED ||
-                vb_iommu_member_blocks(d);
+               vb_iommu_member_blocks(d);
 }
 
 static void plan_build_done(PlanBuild *b) {
@@ -381,7 +382,8 @@ static int plan_console(VbPlan *p, const VbConfig *c, const VbConsoleState *cons
                 p->console_reason = strdup("Release=no");
         } else if (c->release == VB_RELEASE_YES) {
                 p->release_console = vb_plan_count(p, VB_ACTION_BIND) > 0;
-                p->console_reason = strdup(p->release_console ? "Release=yes" : "Release=yes, but nothing is to be bound");
+                p->console_reason = strdup(p->release_console ? "Release=yes"
+                                                              : "Release=yes, but nothing is to be bound");
         } else if (owner) {
                 p->release_console = true;
                 if (asprintf(&p->console_reason, "%s: %s", VB_PCI_ADDRESS_STR(&owner->address), why) < 0)
@@ -408,8 +410,11 @@ int vb_plan_compute(const VbPlanInput *in, VbPlan *ret) {
         const VbConfig *c = in->config;
         const VbPciList *devices = in->devices;
         _cleanup_(vb_plan_done) VbPlan p = {
-                .driver = c->driver, .group = c->group, .unbind_host = c->unbind_host,
-                .iommu_enabled = in->iommu_enabled, .disabled = c->disabled,
+                .driver = c->driver,
+                .group = c->group,
+                .unbind_host = c->unbind_host,
+                .iommu_enabled = in->iommu_enabled,
+                .disabled = c->disabled,
         };
         _cleanup_(plan_build_done) PlanBuild b = { .p = &p, .in = in, .devices = devices };
         _cleanup_free_ size_t *missing = NULL;
@@ -550,29 +555,36 @@ int vb_plan_entry_explain(const VbPlanEntry *e, char **ret) {
                         r = asprintf(&s, "refused: it is a bridge, and bridges are never bound");
                         break;
                 case VB_REASON_HOST_DRIVER:
-                        r = asprintf(&s, "refused: %s holds it and UnbindHost=no%s", strna(e->driver_before), group_note);
+                        r = asprintf(&s, "refused: %s holds it and UnbindHost=no%s", strna(e->driver_before),
+                                     group_note);
                         break;
                 case VB_REASON_GROUP:
                 case VB_REASON_GROUP_MEMBER:
                         r = asprintf(&s, "refused: %s%s", e->detail ?: "its IOMMU group is not viable", group_note);
                         break;
                 case VB_REASON_NO_IOMMU:
-                        r = asprintf(&s, "refused: IOMMU off: there are no IOMMU groups, so %s cannot take it "
-                                     "(" VB_IOMMU_HINT ")", e->driver);
+                        r = asprintf(&s,
+                                     "refused: IOMMU off: there are no IOMMU groups, so %s cannot take it "
+                                     "(" VB_IOMMU_HINT ")",
+                                     e->driver);
                         break;
                 case VB_REASON_DISABLED:
                         r = asprintf(&s, "left alone: vfio-bind=off is on the kernel command line");
                         break;
                 case VB_REASON_RELEASED:
-                        r = asprintf(&s, "left to the host: released by hand with vfio-bind release "
+                        r = asprintf(&s,
+                                     "left to the host: released by hand with vfio-bind release "
                                      "(vfio-bind bind takes it again)");
                         break;
                 case VB_REASON_FAILED:
-                        r = asprintf(&s, "not tried again: binding it to %s failed before (a new add uevent or a "
-                                     "reload tries again)%s", e->driver, group_note);
+                        r = asprintf(&s,
+                                     "not tried again: binding it to %s failed before (a new add uevent or a "
+                                     "reload tries again)%s",
+                                     e->driver, group_note);
                         break;
                 case VB_REASON_IN_USE:
-                        r = asprintf(&s, "refused: the host uses it: %s%s (Force= overrides)", strna(e->in_use), group_note);
+                        r = asprintf(&s, "refused: the host uses it: %s%s (Force= overrides)", strna(e->in_use),
+                                     group_note);
                         break;
                 default:
                         r = asprintf(&s, "refused");

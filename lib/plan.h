@@ -27,16 +27,16 @@ typedef enum VbAction {
 
 typedef enum VbPlanReason {
         VB_REASON_NONE,
-        VB_REASON_BRIDGE,          /* bridges are never bound */
-        VB_REASON_HOST_DRIVER,     /* a host driver holds it and UnbindHost=no */
-        VB_REASON_GROUP,           /* Group=check: other endpoints of its group are on host drivers */
-        VB_REASON_GROUP_MEMBER,    /* Group=check: refused because a group sibling was refused */
-        VB_REASON_NO_IOMMU,        /* a VFIO driver was asked for and there are no IOMMU groups */
-        VB_REASON_DISABLED,        /* vfio-bind=off on the kernel command line */
-        VB_REASON_RELEASED,        /* given back to the host by hand (vfio-bind release) */
-        VB_REASON_IN_USE,          /* the host uses it (mounted file system, swap, network, console
+        VB_REASON_BRIDGE,       /* bridges are never bound */
+        VB_REASON_HOST_DRIVER,  /* a host driver holds it and UnbindHost=no */
+        VB_REASON_GROUP,        /* Group=check: other endpoints of its group are on host drivers */
+        VB_REASON_GROUP_MEMBER, /* Group=check: refused because a group sibling was refused */
+        VB_REASON_NO_IOMMU,     /* a VFIO driver was asked for and there are no IOMMU groups */
+        VB_REASON_DISABLED,     /* vfio-bind=off on the kernel command line */
+        VB_REASON_RELEASED,     /* given back to the host by hand (vfio-bind release) */
+        VB_REASON_IN_USE,       /* the host uses it (mounted file system, swap, network, console
                                     * with Release=no) and Force= does not name it */
-        VB_REASON_FAILED,          /* binding it failed before: not tried again until it is added
+        VB_REASON_FAILED,       /* binding it failed before: not tried again until it is added
                                     * anew or the configuration is reloaded */
         _VB_PLAN_REASON_MAX,
         _VB_PLAN_REASON_INVALID = -EINVAL,
@@ -48,7 +48,7 @@ const char *vb_plan_reason_to_string(VbPlanReason r);
 typedef struct VbPlanEntry {
         VbPciAddress address;
         bool present;
-        bool selected;       /* false: a group member added by Group=take */
+        bool selected; /* false: a group member added by Group=take */
         uint16_t vendor, device;
         uint32_t class;
         VbAction action;
@@ -66,15 +66,15 @@ typedef struct VbPlanEntry {
 typedef struct VbPlan {
         VbPlanEntry *entries; /* sorted by address */
         size_t n;
-        const char *driver;    /* the configuration's driver */
-        VbGroupPolicy group;   /* the configuration's Group=: a group is bound as a transaction */
-        bool unbind_host;      /* UnbindHost=, which holds at bind time too */
+        const char *driver;  /* the configuration's driver */
+        VbGroupPolicy group; /* the configuration's Group=: a group is bound as a transaction */
+        bool unbind_host;    /* UnbindHost=, which holds at bind time too */
         bool iommu_enabled;
-        bool disabled;         /* vfio-bind=off */
-        bool load_module;      /* the driver is not registered: load its module first, and release
+        bool disabled;        /* vfio-bind=off */
+        bool load_module;     /* the driver is not registered: load its module first, and release
                                 * the console only once it is there */
-        bool release_console;  /* release before binding entries[i].owns_console (or all, Release=yes) */
-        char *console_reason;  /* why (or why not) the console is released */
+        bool release_console; /* release before binding entries[i].owns_console (or all, Release=yes) */
+        char *console_reason; /* why (or why not) the console is released */
         /* Selectors (slot, vendor:device) that match no present device. */
         VbSelector *unmatched;
         size_t n_unmatched;
@@ -84,16 +84,16 @@ void vb_plan_done(VbPlan *p);
 
 /* Everything a plan is decided from. Nothing changes a plan after it is computed. */
 typedef struct VbPlanInput {
-        const VbConfig *config;        /* the files and the kernel command line (vfio-bind=off, …) */
+        const VbConfig *config; /* the files and the kernel command line (vfio-bind=off, …) */
         const VbPciList *devices;
         bool iommu_enabled;
         const VbConsoleState *console; /* NULL: nothing known of the console (it is left alone) */
         const VbHolds *holds;          /* NULL: nothing known of what the host uses */
         const VbPciAddress *released;  /* given back to the host by hand (vfio-bind release) */
         size_t n_released;
-        const VbPciAddress *failed;    /* whose bind failed before (the daemon's memory) */
+        const VbPciAddress *failed; /* whose bind failed before (the daemon's memory) */
         size_t n_failed;
-        bool driver_loaded;            /* the configuration's driver is registered already */
+        bool driver_loaded; /* the configuration's driver is registered already */
 } VbPlanInput;
 
 /* Compute the plan. A device the host uses (HOLDS) is refused (VB_REASON_IN_USE) unless Force=

@@ -18,7 +18,7 @@ typedef struct VbPlatform {
         const char *procfs_root; /* NULL: "/proc" */
         const VbKernelOps *ops;  /* NULL: the real kernel */
         void *ops_userdata;
-        const char *runtime_dir; /* NULL: VB_RUNTIME_DIR_DEFAULT */
+        const char *runtime_dir;    /* NULL: VB_RUNTIME_DIR_DEFAULT */
         const char *initrd_release; /* NULL: "/etc/initrd-release", whose presence means that the
                                      * program runs in an initrd (systemd's convention) */
 } VbPlatform;

@@ -58,9 +58,8 @@ static int selector_set_grow(VbSelectorSet *x) {
         return 0;
 }
 
-int vb_selector_set_add(VbSelectorSet **set, VbConfigSelector **list, size_t *n_list, size_t max,
-                        const VbSelector *s, const char *file, unsigned line,
-                        const VbConfigSelector **ret_existing) {
+int vb_selector_set_add(VbSelectorSet **set, VbConfigSelector **list, size_t *n_list, size_t max, const VbSelector *s,
+                        const char *file, unsigned line, const VbConfigSelector **ret_existing) {
         uint64_t key = vb_selector_key(s);
         VbSelectorSet *x = *set;
         size_t slot;

@@ -23,6 +23,5 @@ VbSelectorSet *vb_selector_set_free(VbSelectorSet *x);
 /* Append S (written at FILE:LINE, which is copied) to *LIST unless it is there already. *SET
  * indexes *LIST and is created on first use; the two go together. Returns 0; -EEXIST with
  * *RET_EXISTING set to the entry already there; -E2BIG if *N_LIST is MAX already; or -ENOMEM. */
-int vb_selector_set_add(VbSelectorSet **set, VbConfigSelector **list, size_t *n_list, size_t max,
-                        const VbSelector *s, const char *file, unsigned line,
-                        const VbConfigSelector **ret_existing);
+int vb_selector_set_add(VbSelectorSet **set, VbConfigSelector **list, size_t *n_list, size_t max, const VbSelector *s,
+                        const char *file, unsigned line, const VbConfigSelector **ret_existing);

@@ -21,8 +21,7 @@ typedef struct Problem {
         VbSelectorType kind;
 } Problem;
 
-#define PROBLEM(p, n, pred, f)                                                  \
-        problem_set((p), n " " pred, n, pred, (f))
+#define PROBLEM(p, n, pred, f) problem_set((p), n " " pred, n, pred, (f))
 #define PROBLEM_WHOLE(p, pred) problem_set((p), "selector " pred, NULL, pred, (Field) {})
 
 static int problem_set(Problem *p, const char *message, const char *name, const char *predicate, Field f) {
@@ -58,21 +57,21 @@ static int field_hex(Field f, uint32_t *ret) {
 /* An address field with at most MAX_DIGITS digits and at most MAX. The literals are spelled out
  * per field so that every message stays a static string. A value out of range is told before
  * too many digits: "100" is a bus out of range, "000f" a bus written with too many digits. */
-#define PARSE_FIELD(p, f, name, max_digits, max, range, ret)                    \
-        ({                                                                      \
-                uint32_t _v = 0;                                                \
-                int _r = 0, _h = field_hex(f, &_v);                             \
-                if ((f).len == 0)                                               \
-                        _r = PROBLEM(p, name, "is empty", f);                   \
-                else if (_h == -EINVAL)                                         \
-                        _r = PROBLEM(p, name, "is not hexadecimal", f);         \
-                else if (_h == -ERANGE || _v > (max))                           \
-                        _r = PROBLEM(p, name, "is out of range (" range ")", f); \
-                else if ((f).len > (max_digits))                                \
+#define PARSE_FIELD(p, f, name, max_digits, max, range, ret)                                  \
+        ({                                                                                    \
+                uint32_t _v = 0;                                                              \
+                int _r = 0, _h = field_hex(f, &_v);                                           \
+                if ((f).len == 0)                                                             \
+                        _r = PROBLEM(p, name, "is empty", f);                                 \
+                else if (_h == -EINVAL)                                                       \
+                        _r = PROBLEM(p, name, "is not hexadecimal", f);                       \
+                else if (_h == -ERANGE || _v > (max))                                         \
+                        _r = PROBLEM(p, name, "is out of range (" range ")", f);              \
+                else if ((f).len > (max_digits))                                              \
                         _r = PROBLEM(p, name, "has more than " #max_digits " hex digits", f); \
-                else                                                            \
-                        *(ret) = _v;                                            \
-                _r;                                                             \
+                else                                                                          \
+                        *(ret) = _v;                                                          \
+                _r;                                                                           \
         })
 
 static int parse_id_field(Problem *p, Field f, bool vendor, uint16_t *ret) {
@@ -117,8 +116,9 @@ static int selector_parse_full(const char *s, VbSelector *ret, Problem *p) {
                         colon[n_colons++] = c;
                 }
         if (n_colons == 0)
-                return PROBLEM_WHOLE(p, "has no colon (expected an address 0f:00.0, a slot 0f:00 "
-                                        "or a vendor:device ID 10de:13c0)");
+                return PROBLEM_WHOLE(p,
+                                     "has no colon (expected an address 0f:00.0, a slot 0f:00 "
+                                     "or a vendor:device ID 10de:13c0)");
 
         parts[0] = (Field) { s, (size_t) (colon[0] - s) };
         for (size_t i = 1; i <= n_colons; i++) {
@@ -215,8 +215,8 @@ static bool field_is_quotable(Field f) {
         return true;
 }
 
-int vb_selector_parse_explain(const char *s, VbSelector *ret, VbSelectorType *ret_kind,
-                              char *error, size_t error_size) {
+int vb_selector_parse_explain(const char *s, VbSelector *ret, VbSelectorType *ret_kind, char *error,
+                              size_t error_size) {
         VbSelector sel;
         Problem p;
         int r;
@@ -225,8 +225,8 @@ int vb_selector_parse_explain(const char *s, VbSelector *ret, VbSelectorType *re
         if (r < 0) {
                 if (error && error_size > 0) {
                         if (p.name && field_is_quotable(p.field))
-                                snprintf(error, error_size, "%s \"%.*s\" %s",
-                                         p.name, (int) p.field.len, p.field.text, p.predicate);
+                                snprintf(error, error_size, "%s \"%.*s\" %s", p.name, (int) p.field.len, p.field.text,
+                                         p.predicate);
                         else
                                 snprintf(error, error_size, "%s", p.message);
                 }
@@ -242,18 +242,16 @@ int vb_selector_parse_explain(const char *s, VbSelector *ret, VbSelectorType *re
 char *vb_selector_format(const VbSelector *s, char buf[static VB_SELECTOR_STRING_MAX]) {
         switch (s->type) {
         case VB_SELECTOR_ADDRESS:
-                snprintf(buf, VB_SELECTOR_STRING_MAX, "%04x:%02x:%02x.%u",
-                         (unsigned) s->address.domain, (unsigned) s->address.bus,
-                         (unsigned) (s->address.slot & 0x1f), (unsigned) (s->address.function & 0x7));
+                snprintf(buf, VB_SELECTOR_STRING_MAX, "%04x:%02x:%02x.%u", (unsigned) s->address.domain,
+                         (unsigned) s->address.bus, (unsigned) (s->address.slot & 0x1f),
+                         (unsigned) (s->address.function & 0x7));
                 break;
         case VB_SELECTOR_SLOT:
-                snprintf(buf, VB_SELECTOR_STRING_MAX, "%04x:%02x:%02x",
-                         (unsigned) s->address.domain, (unsigned) s->address.bus,
-                         (unsigned) (s->address.slot & 0x1f));
+                snprintf(buf, VB_SELECTOR_STRING_MAX, "%04x:%02x:%02x", (unsigned) s->address.domain,
+                         (unsigned) s->address.bus, (unsigned) (s->address.slot & 0x1f));
                 break;
         case VB_SELECTOR_ID:
-                snprintf(buf, VB_SELECTOR_STRING_MAX, "%04x:%04x",
-                         (unsigned) s->vendor, (unsigned) s->device);
+                snprintf(buf, VB_SELECTOR_STRING_MAX, "%04x:%04x", (unsigned) s->vendor, (unsigned) s->device);
                 break;
         default:
                 snprintf(buf, VB_SELECTOR_STRING_MAX, "(invalid)");
@@ -268,8 +266,7 @@ bool vb_selector_equal(const VbSelector *a, const VbSelector *b) {
         case VB_SELECTOR_ADDRESS:
                 return vb_pci_address_equal(&a->address, &b->address);
         case VB_SELECTOR_SLOT:
-                return a->address.domain == b->address.domain &&
-                       a->address.bus == b->address.bus &&
+                return a->address.domain == b->address.domain && a->address.bus == b->address.bus &&
                        a->address.slot == b->address.slot;
         case VB_SELECTOR_ID:
                 return a->vendor == b->vendor && a->device == b->device;
@@ -302,8 +299,7 @@ bool vb_selector_match(const VbSelector *s, const VbPciAddress *address, uint16_
         case VB_SELECTOR_ADDRESS:
                 return vb_pci_address_equal(&s->address, address);
         case VB_SELECTOR_SLOT:
-                return s->address.domain == address->domain &&
-                       s->address.bus == address->bus &&
+                return s->address.domain == address->domain && s->address.bus == address->bus &&
                        s->address.slot == address->slot;
         case VB_SELECTOR_ID:
                 return s->vendor == vendor && s->device == device;

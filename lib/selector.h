@@ -40,8 +40,7 @@ int vb_selector_parse(const char *s, VbSelector *ret, const char **ret_error);
  * part is quoted only when it is short printable ASCII. RET_KIND, if non-NULL, is set on failure
  * too: the form S looked like (ADDRESS, SLOT, ID), or _VB_SELECTOR_TYPE_INVALID, so that a caller
  * can say "invalid PCI address" or "invalid PCI ID". */
-int vb_selector_parse_explain(const char *s, VbSelector *ret, VbSelectorType *ret_kind,
-                              char *error, size_t error_size);
+int vb_selector_parse_explain(const char *s, VbSelector *ret, VbSelectorType *ret_kind, char *error, size_t error_size);
 /* A number that is the same for two selectors exactly when vb_selector_equal() says they are. */
 uint64_t vb_selector_key(const VbSelector *s);
 

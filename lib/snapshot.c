@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "snapshot.h"
 #include "driver.h"
 #include "iommu.h"
 #include "macro.h"
 #include "runtime.h"
-#include "snapshot.h"
 
 void vb_snapshot_done(VbSnapshot *s) {
         if (!s)
@@ -57,19 +57,20 @@ int vb_snapshot_plan(VbContext *ctx, const VbConfig *c, VbSnapshot *s) {
         int r;
 
         s->driver_loaded = vb_driver_exists(ctx, c->driver);
-        r = vb_plan_compute(&(VbPlanInput) {
-                                    .config = c,
-                                    .devices = &s->devices,
-                                    .iommu_enabled = s->iommu_enabled,
-                                    .console = s->have_console ? &s->console : NULL,
-                                    .holds = &s->holds,
-                                    .released = s->released,
-                                    .n_released = s->n_released,
-                                    .failed = s->failed,
-                                    .n_failed = s->n_failed,
-                                    .driver_loaded = s->driver_loaded,
-                            },
-                            &plan);
+        r = vb_plan_compute(
+                &(VbPlanInput) {
+                        .config = c,
+                        .devices = &s->devices,
+                        .iommu_enabled = s->iommu_enabled,
+                        .console = s->have_console ? &s->console : NULL,
+                        .holds = &s->holds,
+                        .released = s->released,
+                        .n_released = s->n_released,
+                        .failed = s->failed,
+                        .n_failed = s->n_failed,
+                        .driver_loaded = s->driver_loaded,
+                },
+                &plan);
         if (r < 0)
                 return r;
         vb_plan_done(&s->plan);

@@ -19,13 +19,13 @@ typedef struct VbSnapshot {
         bool have_console; /* the console state could be read */
         int console_error; /* why the console state could not be read, or 0 */
         bool iommu_enabled;
-        VbHolds holds;     /* what the host uses (interlocks) */
-        int holds_error;   /* why the interlock facts are incomplete, or 0 */
+        VbHolds holds;          /* what the host uses (interlocks) */
+        int holds_error;        /* why the interlock facts are incomplete, or 0 */
         VbPciAddress *released; /* release marks (vfio-bind release) */
         size_t n_released;
-        VbPciAddress *failed;   /* set by the caller before planning: binds that failed before */
+        VbPciAddress *failed; /* set by the caller before planning: binds that failed before */
         size_t n_failed;
-        bool driver_loaded;     /* the driver the plan is for is registered */
+        bool driver_loaded; /* the driver the plan is for is registered */
         VbPlan plan;
 } VbSnapshot;
 

@@ -39,7 +39,7 @@ static bool is_root_bus(const char *comp, size_t n) {
                 if (vb_hex_digit(comp[i]) < 0)
                         return false;
         return digits >= 4 && digits <= 8 && i + 3 == n && vb_hex_digit(comp[i + 1]) >= 0 &&
-                vb_hex_digit(comp[i + 2]) >= 0;
+               vb_hex_digit(comp[i + 2]) >= 0;
 }
 
 bool vb_sysfs_link_bus_host(const char *target, VbPciAddress *ret) {

@@ -30,8 +30,7 @@ size_t vb_utf8_sequence_length(const unsigned char *s, size_t len) {
                         return 0;
                 cp = (cp << 6) | (s[i] & 0x3f);
         }
-        if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
-            (cp >= 0xd800 && cp <= 0xdfff))
+        if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
                 return 0;
         return n;
 }

@@ -120,8 +120,7 @@ int vb_parse_duration_full(const char *s, uint64_t *ret_usec, const char **ret_r
                                         break;
                                 }
                 if (mult == 0)
-                        return duration_fail(ret_reason, "has an unknown unit (expected us, ms, s, min or h)",
-                                             -EINVAL);
+                        return duration_fail(ret_reason, "has an unknown unit (expected us, ms, s, min or h)", -EINVAL);
 
                 if (__builtin_mul_overflow(whole, mult, &v))
                         return duration_fail(ret_reason, "is too large", -ERANGE);

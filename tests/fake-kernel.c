@@ -246,8 +246,8 @@ static void log_line(FakeKernel *k, const char *line) {
         (void) !write(fd, s, strlen(s));
 }
 
-static void record(FakeKernel *k, FakeOpType type, const char *path, const char *normalized,
-                   const char *value, int result) {
+static void record(FakeKernel *k, FakeOpType type, const char *path, const char *normalized, const char *value,
+                   int result) {
         _cleanup_free_ char *line = NULL;
         FakeOp *op;
 
@@ -843,8 +843,8 @@ static int write_attr_locked(FakeKernel *k, int rootfd, const char *path, const 
         int r;
 
         assert(k);
-        if (fstat(rootfd, &st_root) < 0 || fstat(k->sys_fd, &st_sys) < 0 ||
-            st_root.st_dev != st_sys.st_dev || st_root.st_ino != st_sys.st_ino)
+        if (fstat(rootfd, &st_root) < 0 || fstat(k->sys_fd, &st_sys) < 0 || st_root.st_dev != st_sys.st_dev ||
+            st_root.st_ino != st_sys.st_ino)
                 violation(k, "write_attr(%s) with a root fd that is not the tree's sys/", path);
 
         if (!path_is_clean(path)) {
@@ -906,7 +906,8 @@ static int write_attr_locked(FakeKernel *k, int rootfd, const char *path, const 
                 r = pci_driver_unbind(k, drv, v);
         else if ((drv = driver_dir_name(dir, "bus/pci/drivers/")) && streq(base, "bind"))
                 r = pci_driver_bind(k, drv, v);
-        else if ((drv = driver_dir_name(dir, "bus/platform/drivers/")) && (streq(base, "bind") || streq(base, "unbind")))
+        else if ((drv = driver_dir_name(dir, "bus/platform/drivers/")) &&
+                 (streq(base, "bind") || streq(base, "unbind")))
                 r = platform_driver_store(k, drv, base, v);
         else if (strneq(dir, "devices/virtual/vtconsole/", 26) && streq(base, "bind"))
                 r = vtcon_bind_store(k, dir, v);

@@ -20,28 +20,28 @@ void machine_open(Machine *m, const char *case_name, const char *extra_conf);
 void machine_close(Machine *m);
 VbPciAddress machine_addr(const char *s);
 
-#define ASSERT_HISTORY(m, expected)                                             \
-        do {                                                                    \
-                _cleanup_free_ char *_h = fake_kernel_history((m)->k);          \
-                ASSERT_STREQ(_h, (expected));                                   \
+#define ASSERT_HISTORY(m, expected)                                    \
+        do {                                                           \
+                _cleanup_free_ char *_h = fake_kernel_history((m)->k); \
+                ASSERT_STREQ(_h, (expected));                          \
         } while (0)
 
-#define ASSERT_DRIVER(m, a, expected)                                           \
-        do {                                                                    \
-                _cleanup_free_ char *_d = fake_kernel_driver((m)->k, (a));      \
-                const char *_e = (expected);                                    \
-                if (_e)                                                         \
-                        ASSERT_STREQ(_d, _e);                                   \
-                else                                                            \
-                        ASSERT_NULL(_d);                                        \
+#define ASSERT_DRIVER(m, a, expected)                                      \
+        do {                                                               \
+                _cleanup_free_ char *_d = fake_kernel_driver((m)->k, (a)); \
+                const char *_e = (expected);                               \
+                if (_e)                                                    \
+                        ASSERT_STREQ(_d, _e);                              \
+                else                                                       \
+                        ASSERT_NULL(_d);                                   \
         } while (0)
 
-#define ASSERT_OVERRIDE(m, a, expected)                                         \
-        do {                                                                    \
-                _cleanup_free_ char *_o = fake_kernel_override((m)->k, (a));    \
-                const char *_e = (expected);                                    \
-                if (_e)                                                         \
-                        ASSERT_STREQ(_o, _e);                                   \
-                else                                                            \
-                        ASSERT_NULL(_o);                                        \
+#define ASSERT_OVERRIDE(m, a, expected)                                      \
+        do {                                                                 \
+                _cleanup_free_ char *_o = fake_kernel_override((m)->k, (a)); \
+                const char *_e = (expected);                                 \
+                if (_e)                                                      \
+                        ASSERT_STREQ(_o, _e);                                \
+                else                                                         \
+                        ASSERT_NULL(_o);                                     \
         } while (0)

@@ -48,8 +48,8 @@ static const VbApplyResult *result(const Pass *p, const char *s) {
         return &p->applied.results[e - p->snap.plan.entries];
 }
 
-#define ASSERT_STATE(p, addr, expected) ASSERT_STREQ(vb_device_state_to_string(result((p), (addr))->state), \
-                                                     vb_device_state_to_string(expected))
+#define ASSERT_STATE(p, addr, expected) \
+        ASSERT_STREQ(vb_device_state_to_string(result((p), (addr))->state), vb_device_state_to_string(expected))
 
 TEST(group_is_bound_whole) {
         Pass p;
@@ -95,12 +95,13 @@ TEST(failed_member_rolls_back_its_group) {
         ASSERT_OVERRIDE(&p.m, AUDIO, NULL);
         {
                 _cleanup_free_ char *h = fake_kernel_history(p.m.k);
-                ASSERT_CONTAINS(h, "bus/pci/drivers_probe=0000:01:00.1\n"
-                                   "bus/pci/devices/0000:01:00.1/driver_override=\n"
-                                   "bus/pci/drivers_probe=0000:01:00.1\n"
-                                   "bus/pci/devices/0000:01:00.0/driver_override=\n"
-                                   "bus/pci/drivers/vfio-pci/unbind=0000:01:00.0\n"
-                                   "bus/pci/drivers_probe=0000:01:00.0\n");
+                ASSERT_CONTAINS(h,
+                                "bus/pci/drivers_probe=0000:01:00.1\n"
+                                "bus/pci/devices/0000:01:00.1/driver_override=\n"
+                                "bus/pci/drivers_probe=0000:01:00.1\n"
+                                "bus/pci/devices/0000:01:00.0/driver_override=\n"
+                                "bus/pci/drivers/vfio-pci/unbind=0000:01:00.0\n"
+                                "bus/pci/drivers_probe=0000:01:00.0\n");
         }
         pass_done(&p);
 }

@@ -39,13 +39,14 @@ static int cli(Machine *m, const char *conf, const char *const *args, char **out
                         _exit(127);
                 setvbuf(stdout, NULL, _IONBF, 0);
                 setenv("NO_COLOR", "1", 1);
-                r = vbc_main(argc, argv, &(VbPlatform) {
-                                                 .sysfs_root = fake_kernel_sysfs_root(m->k),
-                                                 .procfs_root = fake_kernel_procfs_root(m->k),
-                                                 .ops = &fake_kernel_ops,
-                                                 .ops_userdata = m->k,
-                                                 .runtime_dir = m->dir,
-                                         });
+                r = vbc_main(argc, argv,
+                             &(VbPlatform) {
+                                     .sysfs_root = fake_kernel_sysfs_root(m->k),
+                                     .procfs_root = fake_kernel_procfs_root(m->k),
+                                     .ops = &fake_kernel_ops,
+                                     .ops_userdata = m->k,
+                                     .runtime_dir = m->dir,
+                             });
                 fflush(NULL);
                 _exit(r);
         }
@@ -86,11 +87,15 @@ TEST(bind_take_group_binds_the_slot) {
 
         machine_open(&m, "desktop", NULL);
         /* --dry-run prints the plan and writes nothing. */
-        ASSERT_EQ(cli(&m, "[Bind]\n", (const char *const[]) { "bind", "--dry-run", "--take-group", GPU, NULL }, &dry), 0);
+        ASSERT_EQ(cli(&m, "[Bind]\n", (const char *const[]) { "bind", "--dry-run", "--take-group", GPU, NULL }, &dry),
+                  0);
         ASSERT_CONTAINS(dry, "Dry run: nothing is written");
-        ASSERT_CONTAINS(dry, "0000:01:00.0 [1234:1111] class 030000, group 1, bochs-drm: bind to vfio-pci, unbinding bochs-drm");
-        ASSERT_CONTAINS(dry, "0000:01:00.1 [8086:293e] class 040300, group 1, snd_hda_intel: bind to vfio-pci, unbinding "
-                             "snd_hda_intel (a member of its IOMMU group, Group=take)");
+        ASSERT_CONTAINS(
+                dry,
+                "0000:01:00.0 [1234:1111] class 030000, group 1, bochs-drm: bind to vfio-pci, unbinding bochs-drm");
+        ASSERT_CONTAINS(dry,
+                        "0000:01:00.1 [8086:293e] class 040300, group 1, snd_hda_intel: bind to vfio-pci, unbinding "
+                        "snd_hda_intel (a member of its IOMMU group, Group=take)");
         ASSERT_CONTAINS(dry, "module: load the module of vfio-pci first");
         ASSERT_CONTAINS(dry, "console: release before binding (0000:01:00.0:");
         log = written(&m);
@@ -120,11 +125,13 @@ TEST(bind_honours_release_marks_of_the_group) {
         /* Group=take, but the audio function was given back by hand: the GPU is refused, in the
          * daemon's words. */
         ASSERT_EQ(cli(&m, "[Bind]\nGroup=take\n", (const char *const[]) { "bind", GPU, NULL }, &out), 1);
-        ASSERT_CONTAINS(out, "0000:01:00.0: refused: IOMMU group 1 has 0000:01:00.1 on snd_hda_intel (released by hand "
-                             "with vfio-bind release) (Group=take)");
+        ASSERT_CONTAINS(out,
+                        "0000:01:00.0: refused: IOMMU group 1 has 0000:01:00.1 on snd_hda_intel (released by hand "
+                        "with vfio-bind release) (Group=take)");
         ASSERT_DRIVER(&m, GPU, "bochs-drm");
         /* --take-group takes the whole group again, marks and all. */
-        ASSERT_EQ(cli(&m, "[Bind]\nGroup=take\n", (const char *const[]) { "bind", "--take-group", GPU, NULL }, &taken), 0);
+        ASSERT_EQ(cli(&m, "[Bind]\nGroup=take\n", (const char *const[]) { "bind", "--take-group", GPU, NULL }, &taken),
+                  0);
         ASSERT_DRIVER(&m, AUDIO, "vfio-pci");
         ASSERT_OK(vb_runtime_list_released(m.dir, &marks, &n));
         ASSERT_EQ(n, 0);
@@ -137,15 +144,17 @@ TEST(bind_console_follows_release) {
 
         machine_open(&m, "desktop", NULL);
         /* Release=no: the console's GPU is in use by the host console, as in the daemon. */
-        ASSERT_EQ(cli(&m, "[Bind]\n[Console]\nRelease=no\n", (const char *const[]) { "bind", "--take-group", GPU, NULL },
-                      &out), 1);
+        ASSERT_EQ(cli(&m, "[Bind]\n[Console]\nRelease=no\n",
+                      (const char *const[]) { "bind", "--take-group", GPU, NULL }, &out),
+                  1);
         ASSERT_CONTAINS(out, "0000:01:00.0: refused: the host uses it:");
         ASSERT_CONTAINS(out, "--release-console releases the console first");
         log = written(&m);
         ASSERT_STREQ(log, "");
         free(TAKE_PTR(log));
         ASSERT_EQ(cli(&m, "[Bind]\n[Console]\nRelease=no\n",
-                      (const char *const[]) { "bind", "--take-group", "--release-console", GPU, NULL }, &forced), 0);
+                      (const char *const[]) { "bind", "--take-group", "--release-console", GPU, NULL }, &forced),
+                  0);
         ASSERT_CONTAINS(forced, "released the console: vtcon1, efi-framebuffer.0");
         ASSERT_DRIVER(&m, GPU, "vfio-pci");
         machine_close(&m);
@@ -173,8 +182,9 @@ TEST(release_says_what_it_does_to_the_group) {
         ASSERT_EQ(cli(&m, "[Bind]\n", (const char *const[]) { "bind", "--take-group", GPU, NULL }, &bound), 0);
         ASSERT_EQ(cli(&m, "[Bind]\n", (const char *const[]) { "release", AUDIO, NULL }, &out), 0);
         ASSERT_CONTAINS(out, "0000:01:00.1: released: driver_override cleared, now on snd_hda_intel (was vfio-pci)");
-        ASSERT_CONTAINS(out, "IOMMU group 1: 0000:01:00.0 on vfio-pci stays as it is; the group cannot go to a guest "
-                             "while 0000:01:00.1 on snd_hda_intel");
+        ASSERT_CONTAINS(out,
+                        "IOMMU group 1: 0000:01:00.0 on vfio-pci stays as it is; the group cannot go to a guest "
+                        "while 0000:01:00.1 on snd_hda_intel");
         ASSERT_DRIVER(&m, GPU, "vfio-pci");
         ASSERT_OK(vb_runtime_list_released(m.dir, &marks, &n));
         ASSERT_EQ(n, 1);

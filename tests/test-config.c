@@ -46,12 +46,12 @@ static void dump_diag(void) {
                 fprintf(stderr, "    diag[%zu] = %s\n", i, diag.messages[i]);
 }
 
-#define ASSERT_DIAG_N(expected)                                                 \
-        do {                                                                    \
-                if (diag.n != (size_t) (expected)) {                            \
-                        dump_diag();                                            \
+#define ASSERT_DIAG_N(expected)                                                                      \
+        do {                                                                                         \
+                if (diag.n != (size_t) (expected)) {                                                 \
+                        dump_diag();                                                                 \
                         TEST_FAIL("expected %zu diagnostics, got %zu", (size_t) (expected), diag.n); \
-                }                                                               \
+                }                                                                                    \
         } while (0)
 
 static int parse(const char *text) {
@@ -215,8 +215,8 @@ static void check_expects(const char *what, int r) {
                 if (!strneq(m, expects[i].prefix, strlen(expects[i].prefix)) ||
                     !strstr(m + strlen(expects[i].prefix), expects[i].text)) {
                         dump_diag();
-                        TEST_FAIL("%s: diagnostic %zu is \"%s\", expected \"%s…%s…\"", what, i, m,
-                                  expects[i].prefix, expects[i].text);
+                        TEST_FAIL("%s: diagnostic %zu is \"%s\", expected \"%s…%s…\"", what, i, m, expects[i].prefix,
+                                  expects[i].text);
                 }
         }
         ASSERT_NULL(diag.messages[diag.n]);
@@ -332,12 +332,27 @@ TEST(booleans) {
 
 TEST(driver_names) {
         static const char *const good[] = {
-                "vfio-pci", "pci-stub", "snd_hda_intel", "xhci_hcd", "a", "A.b-c_d", "a..b", "...",
-                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", /* 64 */
+                "vfio-pci", "pci-stub", "snd_hda_intel",
+                "xhci_hcd", "a",        "A.b-c_d",
+                "a..b",     "...",      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", /* 64 */
         };
         static const char *const bad[] = {
-                "", ".", "..", "/", "vfio/pci", "../vfio-pci", "vfio-pci/", "/sys/bus/pci", "vfio pci",
-                "vfio-pci\n", "vfio\tpci", "vfio-pcí", "vfio;pci", "vfio$pci", "\"vfio-pci\"", "*",
+                "",
+                ".",
+                "..",
+                "/",
+                "vfio/pci",
+                "../vfio-pci",
+                "vfio-pci/",
+                "/sys/bus/pci",
+                "vfio pci",
+                "vfio-pci\n",
+                "vfio\tpci",
+                "vfio-pcí",
+                "vfio;pci",
+                "vfio$pci",
+                "\"vfio-pci\"",
+                "*",
                 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", /* 65 */
         };
 
@@ -377,11 +392,11 @@ TEST(durations) {
                 { "  5s  ", 5000000 },
                 { "5 s", 5000000 },
                 { "\t5s\t", 5000000 },
-                { "1.0000001s", 1000000 },   /* below a microsecond: dropped */
+                { "1.0000001s", 1000000 }, /* below a microsecond: dropped */
                 { "1.5us", 1 },
                 { "0.000001s", 1 },
                 { "00010s", 10000000 },
-                { "301s", 301000000 },       /* the parser has no limit; Timeout= has */
+                { "301s", 301000000 }, /* the parser has no limit; Timeout= has */
                 { "18446744073709551615us", UINT64_MAX },
         };
         static const struct {
@@ -483,15 +498,16 @@ TEST(parse_values) {
         char buf[VB_SELECTOR_STRING_MAX];
 
         reset();
-        ASSERT_OK(parse("[Bind]\n"
-                        "Device=0000:0f:00.0 0f:00.1\n"
-                        "Device = 10de:13c0\t0f:01\n"
-                        "Driver=pci-stub\n"
-                        "Group=ignore\n"
-                        "UnbindHost=false\n"
-                        "Timeout=2m\n"
-                        "[Console]\n"
-                        "Release=no\n"));
+        ASSERT_OK(
+                parse("[Bind]\n"
+                      "Device=0000:0f:00.0 0f:00.1\n"
+                      "Device = 10de:13c0\t0f:01\n"
+                      "Driver=pci-stub\n"
+                      "Group=ignore\n"
+                      "UnbindHost=false\n"
+                      "Timeout=2m\n"
+                      "[Console]\n"
+                      "Release=no\n"));
         ASSERT_DIAG_N(0);
         ASSERT_EQ(cfg->n_selectors, 4);
         ASSERT_STREQ(vb_selector_format(&cfg->selectors[0].selector, buf), "0000:0f:00.0");
@@ -532,7 +548,8 @@ TEST(parse_text_edges) {
         reset();
         ASSERT_ERRNO(parse("[Bind]\n\xef\xbb\xbf[Console]\n"), EINVAL);
         ASSERT_DIAG_N(1);
-        ASSERT_CONTAINS(diag.messages[0], "test.conf:2: expected KEY=VALUE or [Section], got \"\xef\xbb\xbf[Console]\"");
+        ASSERT_CONTAINS(diag.messages[0],
+                        "test.conf:2: expected KEY=VALUE or [Section], got \"\xef\xbb\xbf[Console]\"");
 
         /* comment markers only count at the start of a line or after whitespace */
         reset();
@@ -559,17 +576,23 @@ TEST(parse_collects_all_errors) {
                            "[Nope]\n"
                            "Foo=bar\n"
                            "[Bind]\n"
-                           "Device=1:0.0\n"), EINVAL);
+                           "Device=1:0.0\n"),
+                     EINVAL);
         ASSERT_DIAG_N(9);
         ASSERT_STREQ(diag.messages[0], "test.conf:2: invalid PCI address \"0g:00.0\": bus \"0g\" is not hexadecimal");
-        ASSERT_STREQ(diag.messages[1], "test.conf:2: invalid PCI address \"0f:20.0\": device \"20\" is out of range (00-1f)");
+        ASSERT_STREQ(diag.messages[1],
+                     "test.conf:2: invalid PCI address \"0f:20.0\": device \"20\" is out of range (00-1f)");
         ASSERT_STREQ(diag.messages[2], "test.conf:3: invalid driver name \"vfio/pci\": contains \"/\"");
-        ASSERT_STREQ(diag.messages[3], "test.conf:5: invalid value \"maybe\" for Group= (expected check, take or ignore)");
+        ASSERT_STREQ(diag.messages[3],
+                     "test.conf:5: invalid value \"maybe\" for Group= (expected check, take or ignore)");
         ASSERT_STREQ(diag.messages[4], "test.conf:6: invalid boolean \"perhaps\" for UnbindHost= (expected yes or no)");
-        ASSERT_STREQ(diag.messages[5], "test.conf:7: invalid duration \"forever\" for Timeout=: is not a number followed by a unit");
-        ASSERT_STREQ(diag.messages[6], "test.conf:9: invalid value \"sometimes\" for Release= (expected auto, yes or no)");
+        ASSERT_STREQ(diag.messages[5],
+                     "test.conf:7: invalid duration \"forever\" for Timeout=: is not a number followed by a unit");
+        ASSERT_STREQ(diag.messages[6],
+                     "test.conf:9: invalid value \"sometimes\" for Release= (expected auto, yes or no)");
         ASSERT_STREQ(diag.messages[7], "test.conf:10: unknown section \"Nope\" (expected [Bind] or [Console])");
-        ASSERT_STREQ(diag.messages[8], "test.conf:13: duplicate selector \"1:0.0\" (0000:01:00.0), already listed at test.conf:2");
+        ASSERT_STREQ(diag.messages[8],
+                     "test.conf:13: duplicate selector \"1:0.0\" (0000:01:00.0), already listed at test.conf:2");
 
         /* bad values leave the defaults */
         ASSERT_STREQ(cfg->driver, "vfio-pci");
@@ -613,13 +636,21 @@ TEST(quoting_in_messages) {
 
         /* long values are cut, at a character boundary */
         reset();
-        ASSERT_ERRNO(parse("[Bind]\nDriver=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaé/x\n"), EINVAL);
+        ASSERT_ERRNO(parse("[Bind]\nDriver=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaé/x\n"),
+                     EINVAL);
         ASSERT_DIAG_N(1);
-        ASSERT_CONTAINS(diag.messages[0], "\"" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" "é\"...: contains \"/\"");
+        ASSERT_CONTAINS(diag.messages[0],
+                        "\""
+                        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                        "é\"...: contains \"/\"");
         reset();
-        ASSERT_ERRNO(parse("[Bind]\nDriver=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaé/x\n"), EINVAL);
+        ASSERT_ERRNO(parse("[Bind]\nDriver=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaé/x\n"),
+                     EINVAL);
         ASSERT_DIAG_N(1);
-        ASSERT_CONTAINS(diag.messages[0], "\"" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" "\"...: contains \"/\"");
+        ASSERT_CONTAINS(diag.messages[0],
+                        "\""
+                        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                        "\"...: contains \"/\"");
 }
 
 TEST(line_limits) {
@@ -723,14 +754,17 @@ TEST(selector_limit) {
         ASSERT_ERRNO(parse(text), EINVAL);
         ASSERT_EQ(cfg->n_selectors, VB_CONFIG_SELECTORS_MAX);
         ASSERT_DIAG_N(2);
-        ASSERT_STREQ(diag.messages[0], "test.conf:4098: too many selectors (the limit is 4096), not adding \"1000:0001\"");
+        ASSERT_STREQ(diag.messages[0],
+                     "test.conf:4098: too many selectors (the limit is 4096), not adding \"1000:0001\"");
 }
 
 /* Duplicates are found by value among thousands of selectors of all three kinds, whatever the
  * spelling, and each is reported with the line of the first; an address, its slot and an ID that
  * share digits are different selectors; Force= is a list of its own. */
 TEST(duplicates_among_many) {
-        enum { N = 1300 };
+        enum {
+                N = 1300
+        };
         _cleanup_free_ char *text = NULL;
         size_t n = 0;
         unsigned line = 1;
@@ -748,7 +782,8 @@ TEST(duplicates_among_many) {
         for (unsigned k = 0; k < 10; k++) {
                 unsigned i = k * 127;
                 if (i >> 8)
-                        n += (size_t) sprintf(text + n, "Device=%04X:%02X:%02X.%u\n", i >> 8, i & 0xff, (i * 7) & 0x1f, i & 7);
+                        n += (size_t) sprintf(text + n, "Device=%04X:%02X:%02X.%u\n", i >> 8, i & 0xff, (i * 7) & 0x1f,
+                                              i & 7);
                 else
                         n += (size_t) sprintf(text + n, "Device=%x:%x.%u\n", i & 0xff, (i * 7) & 0x1f, i & 7);
                 n += (size_t) sprintf(text + n, "Device=%04X:%02X:%02X\n", i >> 8, i & 0xff, (i * 7) & 0x1f);
@@ -766,11 +801,11 @@ TEST(duplicates_among_many) {
 
                 snprintf(want, sizeof(want), "test.conf:%u: duplicate selector ", line + 1 + 3 * k);
                 ASSERT_CONTAINS(diag.messages[3 * k], want);
-                snprintf(want, sizeof(want), "(%04x:%02x:%02x.%u), already listed at test.conf:%u",
-                         i >> 8, i & 0xff, (i * 7) & 0x1f, i & 7, first);
+                snprintf(want, sizeof(want), "(%04x:%02x:%02x.%u), already listed at test.conf:%u", i >> 8, i & 0xff,
+                         (i * 7) & 0x1f, i & 7, first);
                 ASSERT_CONTAINS(diag.messages[3 * k], want);
-                snprintf(want, sizeof(want), "(%04x:%02x:%02x), already listed at test.conf:%u",
-                         i >> 8, i & 0xff, (i * 7) & 0x1f, first + 1);
+                snprintf(want, sizeof(want), "(%04x:%02x:%02x), already listed at test.conf:%u", i >> 8, i & 0xff,
+                         (i * 7) & 0x1f, first + 1);
                 ASSERT_CONTAINS(diag.messages[3 * k + 1], want);
                 snprintf(want, sizeof(want), "(%04x:%04x), already listed at test.conf:%u", 0x1000 + i, i, first + 2);
                 ASSERT_CONTAINS(diag.messages[3 * k + 2], want);
@@ -785,10 +820,13 @@ TEST(duplicates_among_many) {
  * line. (The real fuzzing is done with libFuzzer; this keeps the property in every test run.) */
 TEST(random_input) {
         static const char *const pieces[] = {
-                "[Bind]", "[Console]", "[", "]", "=", "Device", "Driver", "Group", "Timeout",
-                "UnbindHost", "Release", "0f:00.0", "10de:13c0", "0000:0f:00", ":", ".", " ", "\t",
-                "\n", "\n", "\r", "#", ";", "\0", "\xff", "\xc3\xa9", "\xe2\x82", "yes", "take", "1min",
-                "30s", "-", "..", "/", "vfio-pci", "\"", "\xef\xbb\xbf",
+                "[Bind]",       "[Console]",  "[",        "]",          "=",        "Device",
+                "Driver",       "Group",      "Timeout",  "UnbindHost", "Release",  "0f:00.0",
+                "10de:13c0",    "0000:0f:00", ":",        ".",          " ",        "\t",
+                "\n",           "\n",         "\r",       "#",          ";",        "\0",
+                "\xff",         "\xc3\xa9",   "\xe2\x82", "yes",        "take",     "1min",
+                "30s",          "-",          "..",       "/",          "vfio-pci", "\"",
+                "\xef\xbb\xbf",
         };
         uint64_t state = 0x2545f4914f6cdd1dULL;
         char buf[512];
@@ -970,8 +1008,8 @@ TEST(good_file_values) {
 
 TEST(all_selector_forms) {
         static const char *const expected[] = {
-                "0000:0f:00.0", "0000:0f:00.1", "0000:10:00", "0000:11:00", "10de:13c0", "1002:abcd",
-                "0001:02:03.4", "10000:e1:00.0", "10000:e2:00", "ffffffff:ff:1f.7",
+                "0000:0f:00.0", "0000:0f:00.1", "0000:10:00",    "0000:11:00",  "10de:13c0",
+                "1002:abcd",    "0001:02:03.4", "10000:e1:00.0", "10000:e2:00", "ffffffff:ff:1f.7",
         };
         _cleanup_free_ char *path = data_path("configs/good/all-selector-forms.conf");
         char buf[VB_SELECTOR_STRING_MAX];
@@ -1126,9 +1164,11 @@ TEST(cmdline_selectors) {
         char buf[VB_SELECTOR_STRING_MAX];
 
         reset();
-        ASSERT_OK(vb_config_apply_cmdline(cfg, "BOOT_IMAGE=/vmlinuz root=/dev/sda1 ro "
-                                               "vfio-bind.device=0f:00.0,10de:13c0 quiet "
-                                               "vfio-bind.device=0000:10:00\n", &diag));
+        ASSERT_OK(vb_config_apply_cmdline(cfg,
+                                          "BOOT_IMAGE=/vmlinuz root=/dev/sda1 ro "
+                                          "vfio-bind.device=0f:00.0,10de:13c0 quiet "
+                                          "vfio-bind.device=0000:10:00\n",
+                                          &diag));
         ASSERT_DIAG_N(0);
         ASSERT_EQ(cfg->n_selectors, 3);
         ASSERT_STREQ(vb_selector_format(&cfg->selectors[0].selector, buf), "0000:0f:00.0");
@@ -1144,9 +1184,11 @@ TEST(cmdline_quotes) {
         char buf[VB_SELECTOR_STRING_MAX];
 
         reset();
-        ASSERT_OK(vb_config_apply_cmdline(cfg, "init=/bin/sh foo=\"a b vfio-bind=off\" "
-                                               "vfio-bind.device=\"0f:00.0, 0f:00.1\" "
-                                               "\"vfio-bind.device=0f:00.2\" bar=\"x\"y", &diag));
+        ASSERT_OK(vb_config_apply_cmdline(cfg,
+                                          "init=/bin/sh foo=\"a b vfio-bind=off\" "
+                                          "vfio-bind.device=\"0f:00.0, 0f:00.1\" "
+                                          "\"vfio-bind.device=0f:00.2\" bar=\"x\"y",
+                                          &diag));
         ASSERT_DIAG_N(0);
         ASSERT_FALSE(cfg->disabled); /* inside someone else's quoted value */
         ASSERT_EQ(cfg->n_selectors, 3);
@@ -1165,10 +1207,21 @@ TEST(cmdline_quotes) {
 }
 
 TEST(cmdline_disabled) {
-        static const char *const off[] = { "vfio-bind=off", "vfio-bind=0", "vfio-bind=no", "vfio-bind=false",
-                                           "quiet vfio-bind=OFF splash", "vfio-bind=on vfio-bind=off" };
-        static const char *const on[] = { "", "vfio-bind", "vfio-bind=on", "vfio-bind=1", "vfio-bind=off vfio-bind=yes",
-                                          "novfio-bind=off", "vfio-binder=off", "vfio_bind=off", "VFIO-BIND=off" };
+        static const char *const off[] = { "vfio-bind=off",
+                                           "vfio-bind=0",
+                                           "vfio-bind=no",
+                                           "vfio-bind=false",
+                                           "quiet vfio-bind=OFF splash",
+                                           "vfio-bind=on vfio-bind=off" };
+        static const char *const on[] = { "",
+                                          "vfio-bind",
+                                          "vfio-bind=on",
+                                          "vfio-bind=1",
+                                          "vfio-bind=off vfio-bind=yes",
+                                          "novfio-bind=off",
+                                          "vfio-binder=off",
+                                          "vfio_bind=off",
+                                          "VFIO-BIND=off" };
 
         for (size_t i = 0; i < ELEMENTSOF(off); i++) {
                 reset();
@@ -1189,22 +1242,29 @@ TEST(cmdline_disabled) {
 
 TEST(cmdline_errors) {
         reset();
-        ASSERT_ERRNO(vb_config_apply_cmdline(cfg, "root=/dev/sda vfio-bind.device=0g:00.0,0f:00.1,,10de13c0 "
-                                                  "vfio-bind=maybe vfio-bind.device= vfio-bind.device "
-                                                  "vfio-bind.driver=pci-stub vfio-bind.device=0000:0f:00.1", &diag),
+        ASSERT_ERRNO(vb_config_apply_cmdline(cfg,
+                                             "root=/dev/sda vfio-bind.device=0g:00.0,0f:00.1,,10de13c0 "
+                                             "vfio-bind=maybe vfio-bind.device= vfio-bind.device "
+                                             "vfio-bind.driver=pci-stub vfio-bind.device=0000:0f:00.1",
+                                             &diag),
                      EINVAL);
         ASSERT_DIAG_N(7);
-        ASSERT_STREQ(diag.messages[0], "kernel command line:1: invalid PCI address \"0g:00.0\" in vfio-bind.device=: "
-                                       "bus \"0g\" is not hexadecimal");
-        ASSERT_CONTAINS(diag.messages[1], "kernel command line:1: invalid device selector \"10de13c0\" in vfio-bind.device=: "
-                                          "selector has no colon");
-        ASSERT_STREQ(diag.messages[2], "kernel command line:1: invalid boolean \"maybe\" for vfio-bind= (expected on or off)");
+        ASSERT_STREQ(diag.messages[0],
+                     "kernel command line:1: invalid PCI address \"0g:00.0\" in vfio-bind.device=: "
+                     "bus \"0g\" is not hexadecimal");
+        ASSERT_CONTAINS(diag.messages[1],
+                        "kernel command line:1: invalid device selector \"10de13c0\" in vfio-bind.device=: "
+                        "selector has no colon");
+        ASSERT_STREQ(diag.messages[2],
+                     "kernel command line:1: invalid boolean \"maybe\" for vfio-bind= (expected on or off)");
         ASSERT_STREQ(diag.messages[3], "kernel command line:1: empty value for vfio-bind.device=");
         ASSERT_STREQ(diag.messages[4], "kernel command line:1: empty value for vfio-bind.device=");
-        ASSERT_STREQ(diag.messages[5], "kernel command line:1: unknown option \"vfio-bind.driver\" "
-                                       "(expected vfio-bind= or vfio-bind.device=)");
-        ASSERT_STREQ(diag.messages[6], "kernel command line:1: duplicate selector \"0000:0f:00.1\" (0000:0f:00.1) in "
-                                       "vfio-bind.device=, already listed at kernel command line:1");
+        ASSERT_STREQ(diag.messages[5],
+                     "kernel command line:1: unknown option \"vfio-bind.driver\" "
+                     "(expected vfio-bind= or vfio-bind.device=)");
+        ASSERT_STREQ(diag.messages[6],
+                     "kernel command line:1: duplicate selector \"0000:0f:00.1\" (0000:0f:00.1) in "
+                     "vfio-bind.device=, already listed at kernel command line:1");
         ASSERT_EQ(cfg->n_selectors, 1);
         ASSERT_FALSE(cfg->disabled);
 
@@ -1212,9 +1272,10 @@ TEST(cmdline_errors) {
         reset();
         ASSERT_ERRNO(vb_config_apply_cmdline(cfg, "vfio-bind.device=\xff\x1b", &diag), EINVAL);
         ASSERT_DIAG_N(1);
-        ASSERT_STREQ(diag.messages[0], "kernel command line:1: invalid device selector \"\\xff\\x1b\" in "
-                                       "vfio-bind.device=: selector has no colon (expected an address 0f:00.0, "
-                                       "a slot 0f:00 or a vendor:device ID 10de:13c0)");
+        ASSERT_STREQ(diag.messages[0],
+                     "kernel command line:1: invalid device selector \"\\xff\\x1b\" in "
+                     "vfio-bind.device=: selector has no colon (expected an address 0f:00.0, "
+                     "a slot 0f:00 or a vendor:device ID 10de:13c0)");
 }
 
 TEST(cmdline_after_files) {
@@ -1224,8 +1285,9 @@ TEST(cmdline_after_files) {
         ASSERT_OK(vb_config_load(cfg, path, true, NULL, &diag));
         ASSERT_ERRNO(vb_config_apply_cmdline(cfg, "vfio-bind.device=0f:00.1,0000:0f:00.0", &diag), EINVAL);
         ASSERT_DIAG_N(1);
-        ASSERT_CONTAINS(diag.messages[0], "kernel command line:1: duplicate selector \"0000:0f:00.0\" (0000:0f:00.0) "
-                                          "in vfio-bind.device=, already listed at ");
+        ASSERT_CONTAINS(diag.messages[0],
+                        "kernel command line:1: duplicate selector \"0000:0f:00.0\" (0000:0f:00.0) "
+                        "in vfio-bind.device=, already listed at ");
         ASSERT_CONTAINS(diag.messages[0], "/configs/good/minimal.conf:2");
         ASSERT_EQ(cfg->n_selectors, 2);
 }
@@ -1239,11 +1301,12 @@ TEST(vmd_domains_in_files) {
         char buf[VB_SELECTOR_STRING_MAX];
 
         reset();
-        ASSERT_OK(parse("[Bind]\n"
-                        "Device=10000:e1:00.0 10000:E0:1D\n"
-                        "Device=e1:00.0 1abcd:1:2.3\n"
-                        "Force=00010000:e1:00.0\n"
-                        "Device=ffffffff:ff:1f.7\n"));
+        ASSERT_OK(
+                parse("[Bind]\n"
+                      "Device=10000:e1:00.0 10000:E0:1D\n"
+                      "Device=e1:00.0 1abcd:1:2.3\n"
+                      "Force=00010000:e1:00.0\n"
+                      "Device=ffffffff:ff:1f.7\n"));
         ASSERT_DIAG_N(0);
         ASSERT_EQ(cfg->n_selectors, ELEMENTSOF(expected));
         for (size_t i = 0; i < ELEMENTSOF(expected); i++)
@@ -1256,22 +1319,28 @@ TEST(vmd_domains_in_files) {
         reset();
         ASSERT_ERRNO(parse("[Bind]\n"
                            "Device=100000000:e1:00.0 000000000:e1:00.0 10000:e1:00.0\n"
-                           "Device=0010000:E1:00.0\n"), EINVAL);
+                           "Device=0010000:E1:00.0\n"),
+                     EINVAL);
         ASSERT_DIAG_N(3);
-        ASSERT_STREQ(diag.messages[0], "test.conf:2: invalid PCI address \"100000000:e1:00.0\": "
-                                       "domain \"100000000\" is out of range (0-ffffffff)");
-        ASSERT_STREQ(diag.messages[1], "test.conf:2: invalid PCI address \"000000000:e1:00.0\": "
-                                       "domain \"000000000\" has more than 8 hex digits");
-        ASSERT_STREQ(diag.messages[2], "test.conf:3: duplicate selector \"0010000:E1:00.0\" (10000:e1:00.0), "
-                                       "already listed at test.conf:2");
+        ASSERT_STREQ(diag.messages[0],
+                     "test.conf:2: invalid PCI address \"100000000:e1:00.0\": "
+                     "domain \"100000000\" is out of range (0-ffffffff)");
+        ASSERT_STREQ(diag.messages[1],
+                     "test.conf:2: invalid PCI address \"000000000:e1:00.0\": "
+                     "domain \"000000000\" has more than 8 hex digits");
+        ASSERT_STREQ(diag.messages[2],
+                     "test.conf:3: duplicate selector \"0010000:E1:00.0\" (10000:e1:00.0), "
+                     "already listed at test.conf:2");
 }
 
 TEST(vmd_domains_on_the_command_line) {
         char buf[VB_SELECTOR_STRING_MAX];
 
         reset();
-        ASSERT_OK(vb_config_apply_cmdline(cfg, "root=/dev/nvme0n1p2 vfio-bind.device=10000:e1:00.0,10000:e2:00 "
-                                               "vfio-bind.device=ffffffff:ff:1f.7", &diag));
+        ASSERT_OK(vb_config_apply_cmdline(cfg,
+                                          "root=/dev/nvme0n1p2 vfio-bind.device=10000:e1:00.0,10000:e2:00 "
+                                          "vfio-bind.device=ffffffff:ff:1f.7",
+                                          &diag));
         ASSERT_DIAG_N(0);
         ASSERT_EQ(cfg->n_selectors, 3);
         ASSERT_STREQ(vb_selector_format(&cfg->selectors[0].selector, buf), "10000:e1:00.0");
@@ -1281,12 +1350,15 @@ TEST(vmd_domains_on_the_command_line) {
 
         reset();
         ASSERT_ERRNO(vb_config_apply_cmdline(cfg, "vfio-bind.device=100000000:e1:00.0,10000:e1:00.0,00010000:e1:00.0",
-                                             &diag), EINVAL);
+                                             &diag),
+                     EINVAL);
         ASSERT_DIAG_N(2);
-        ASSERT_STREQ(diag.messages[0], "kernel command line:1: invalid PCI address \"100000000:e1:00.0\" in "
-                                       "vfio-bind.device=: domain \"100000000\" is out of range (0-ffffffff)");
-        ASSERT_STREQ(diag.messages[1], "kernel command line:1: duplicate selector \"00010000:e1:00.0\" "
-                                       "(10000:e1:00.0) in vfio-bind.device=, already listed at kernel command line:1");
+        ASSERT_STREQ(diag.messages[0],
+                     "kernel command line:1: invalid PCI address \"100000000:e1:00.0\" in "
+                     "vfio-bind.device=: domain \"100000000\" is out of range (0-ffffffff)");
+        ASSERT_STREQ(diag.messages[1],
+                     "kernel command line:1: duplicate selector \"00010000:e1:00.0\" "
+                     "(10000:e1:00.0) in vfio-bind.device=, already listed at kernel command line:1");
         ASSERT_EQ(cfg->n_selectors, 1);
 }
 

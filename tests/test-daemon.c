@@ -27,8 +27,8 @@
 
 #include "bind.h"
 #include "fake-kernel.h"
-#include "runtime.h"
 #include "macro.h"
+#include "runtime.h"
 #include "tests.h"
 #include "tree.h"
 
@@ -38,12 +38,12 @@
 typedef struct Daemon {
         UMockdevTestbed *tb;
         char *root;
-        FakeKernel *k;  /* the test's view of the same tree */
+        FakeKernel *k; /* the test's view of the same tree */
         int notify_fd;
         pid_t pid;
-        char *notify;   /* every notification so far, one per line, "|" between fields */
+        char *notify; /* every notification so far, one per line, "|" between fields */
         bool ready;
-        int status;     /* exit status once reaped, -1 before */
+        int status; /* exit status once reaped, -1 before */
 } Daemon;
 
 /* Run the whole program under libumockdev-preload. */
@@ -316,31 +316,30 @@ static void daemon_done(Daemon *d) {
         *d = (Daemon) {};
 }
 
-#define ASSERT_DAEMON(d, expr)                                                  \
-        do {                                                                    \
-                if (!(expr)) {                                                  \
-                        daemon_show(d);                                         \
-                        TEST_FAIL("assertion failed: %s", #expr);               \
-                }                                                               \
+#define ASSERT_DAEMON(d, expr)                                    \
+        do {                                                      \
+                if (!(expr)) {                                    \
+                        daemon_show(d);                           \
+                        TEST_FAIL("assertion failed: %s", #expr); \
+                }                                                 \
         } while (0)
 
-#define ASSERT_DRIVER(d, addr, driver)                                          \
-        do {                                                                    \
-                _cleanup_free_ char *_cur = fake_kernel_driver((d)->k, (addr)); \
-                if (!streq_ptr(_cur, (driver))) {                               \
-                        daemon_show(d);                                         \
-                        TEST_FAIL("%s: expected driver %s, got %s", (addr),     \
-                                  strna(driver), strna(_cur));                  \
-                }                                                               \
+#define ASSERT_DRIVER(d, addr, driver)                                                                   \
+        do {                                                                                             \
+                _cleanup_free_ char *_cur = fake_kernel_driver((d)->k, (addr));                          \
+                if (!streq_ptr(_cur, (driver))) {                                                        \
+                        daemon_show(d);                                                                  \
+                        TEST_FAIL("%s: expected driver %s, got %s", (addr), strna(driver), strna(_cur)); \
+                }                                                                                        \
         } while (0)
 
-#define ASSERT_EXIT(d, expr, code)                                              \
-        do {                                                                    \
-                int _st = (expr);                                               \
-                if (_st != (code)) {                                            \
-                        daemon_show(d);                                         \
+#define ASSERT_EXIT(d, expr, code)                                                            \
+        do {                                                                                  \
+                int _st = (expr);                                                             \
+                if (_st != (code)) {                                                          \
+                        daemon_show(d);                                                       \
                         TEST_FAIL("%s: expected exit status %d, got %d", #expr, (code), _st); \
-                }                                                               \
+                }                                                                             \
         } while (0)
 
 /* The writes the daemon made, as the fake kernel logged them. */
@@ -513,10 +512,11 @@ TEST(release_auto_decides) {
         ASSERT_DRIVER(&d, "0000:0e:00.0", "vfio-pci");
         ASSERT_DAEMON(&d, strstr(d.notify, "console released"));
         log = daemon_log(&d);
-        ASSERT_DAEMON(&d, strstr(log, "load vfio-pci -> 1\n"
-                                      "class/vtconsole/vtcon1/bind=0\n"
-                                      "bus/platform/drivers/efi-framebuffer/unbind=efi-framebuffer.0\n"
-                                      "bus/pci/devices/0000:0e:00.0/driver_override=vfio-pci\n"));
+        ASSERT_DAEMON(&d, strstr(log,
+                                 "load vfio-pci -> 1\n"
+                                 "class/vtconsole/vtcon1/bind=0\n"
+                                 "bus/platform/drivers/efi-framebuffer/unbind=efi-framebuffer.0\n"
+                                 "bus/pci/devices/0000:0e:00.0/driver_override=vfio-pci\n"));
         fb = fake_kernel_platform_driver(d.k, "efi-framebuffer.0");
         ASSERT_NULL(fb);
         ASSERT_EXIT(&d, daemon_stop(&d), 0);
@@ -704,8 +704,9 @@ TEST(stage_2_says_what_the_initrd_bound) {
         d.status = -1;
         daemon_start(&d, NULL);
         ASSERT_DAEMON(&d, daemon_wait_notify(&d, "READY=1"));
-        ASSERT_DAEMON(&d, strstr(d.notify, "2/2 devices on vfio-pci: 0000:01:00.0 0000:01:00.1; bound in the initrd: "
-                                           "0000:01:00.0 0000:01:00.1"));
+        ASSERT_DAEMON(&d, strstr(d.notify,
+                                 "2/2 devices on vfio-pci: 0000:01:00.0 0000:01:00.1; bound in the initrd: "
+                                 "0000:01:00.0 0000:01:00.1"));
         ASSERT_EXIT(&d, daemon_stop(&d), 0);
         log = daemon_log(&d);
         ASSERT_DAEMON(&d, count(log, "driver_override=vfio-pci") == 2);

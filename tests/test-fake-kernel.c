@@ -54,7 +54,6 @@ static int load(Fixture *f, const char *driver) {
         return fake_kernel_ops.load_driver(f->k, NULL, driver);
 }
 
-
 TEST(every_case_loads_and_is_consistent) {
         static const char *const cases[] = { "desktop", "two-gpus", "shared-group", "no-iommu", "unbound", "simpledrm" };
 

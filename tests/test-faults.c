@@ -59,8 +59,8 @@ typedef struct Daemon {
         FakeKernel *k; /* the test's view of the tree */
         int notify_fd;
         pid_t pid;
-        char *notify;   /* notifications, one per line, "|" between fields */
-        char *status;   /* the last STATUS= */
+        char *notify; /* notifications, one per line, "|" between fields */
+        char *status; /* the last STATUS= */
         bool ready;
         int64_t started_ms, ready_ms;
         int exit_status; /* -1 while running */
@@ -135,13 +135,14 @@ static void daemon_start(Daemon *d, const char *extra, const char *hang_path, un
                 unsetenv("JOURNAL_STREAM");
                 if (fake_kernel_new(&h.k, d->dir) < 0)
                         _exit(126);
-                r = vbd_main(extra ? 3 : 2, argv, &(VbPlatform) {
-                                        .sysfs_root = fake_kernel_sysfs_root(h.k),
-                                        .procfs_root = fake_kernel_procfs_root(h.k),
-                                        .ops = &hang_ops,
-                                        .ops_userdata = &h,
-                                        .runtime_dir = run,
-                                });
+                r = vbd_main(extra ? 3 : 2, argv,
+                             &(VbPlatform) {
+                                     .sysfs_root = fake_kernel_sysfs_root(h.k),
+                                     .procfs_root = fake_kernel_procfs_root(h.k),
+                                     .ops = &hang_ops,
+                                     .ops_userdata = &h,
+                                     .runtime_dir = run,
+                             });
                 fflush(NULL);
                 /* A stuck write may still be sleeping in a thread: leave without cleaning up. */
                 _exit(fake_kernel_n_violations(h.k) > 0 ? 3 : r);
@@ -244,21 +245,21 @@ static void daemon_done(Daemon *d) {
         *d = (Daemon) {};
 }
 
-#define CHECK(d, expr)                                                          \
-        do {                                                                    \
-                if (!(expr)) {                                                  \
-                        daemon_show(d);                                         \
-                        TEST_FAIL("assertion failed: %s", #expr);               \
-                }                                                               \
+#define CHECK(d, expr)                                            \
+        do {                                                      \
+                if (!(expr)) {                                    \
+                        daemon_show(d);                           \
+                        TEST_FAIL("assertion failed: %s", #expr); \
+                }                                                 \
         } while (0)
 
-#define CHECK_CONTAINS(d, haystack, needle)                                     \
-        do {                                                                    \
-                const char *_h = (haystack);                                    \
-                if (!_h || !strstr(_h, (needle))) {                             \
-                        daemon_show(d);                                         \
+#define CHECK_CONTAINS(d, haystack, needle)                                              \
+        do {                                                                             \
+                const char *_h = (haystack);                                             \
+                if (!_h || !strstr(_h, (needle))) {                                      \
+                        daemon_show(d);                                                  \
                         TEST_FAIL("expected %s to contain \"%s\"", #haystack, (needle)); \
-                }                                                               \
+                }                                                                        \
         } while (0)
 
 /* The promise: a device left with driver_override naming the driver and no driver bound is
@@ -329,7 +330,8 @@ TEST(each_write_fails_with_each_errno) {
                                  * the device is still on bochs-drm, so the probe binds nothing and
                                  * the check afterwards says so. */
                                 CHECK_CONTAINS(&d, d.status, "the driver did not take it");
-                        } else if (streq(writes[w].path, "bus/pci/drivers/bochs-drm/unbind") && errors[e].error == EBUSY) {
+                        } else if (streq(writes[w].path, "bus/pci/drivers/bochs-drm/unbind") &&
+                                   errors[e].error == EBUSY) {
                                 CHECK_CONTAINS(&d, d.status, "a host driver holds it (Device or resource busy)");
                         } else {
                                 CHECK_CONTAINS(&d, d.status, writes[w].words);
@@ -360,7 +362,8 @@ TEST(a_failure_once_is_rolled_back_to_the_host) {
         Daemon d;
 
         /* drivers_probe fails once: the rollback's own probe succeeds and bochs-drm is back. */
-        daemon_prepare(&d, "desktop", "[Bind]\nDevice=01:00.0\nGroup=ignore\n", "fail bus/pci/drivers_probe EINVAL 1\n");
+        daemon_prepare(&d, "desktop", "[Bind]\nDevice=01:00.0\nGroup=ignore\n",
+                       "fail bus/pci/drivers_probe EINVAL 1\n");
         daemon_start(&d, "--once", NULL, 0);
         CHECK(&d, daemon_wait_ready(&d));
         CHECK(&d, daemon_wait_exit(&d) == 1);
@@ -368,8 +371,9 @@ TEST(a_failure_once_is_rolled_back_to_the_host) {
         ovr = fake_kernel_override(d.k, "0000:01:00.0");
         CHECK(&d, streq_ptr(gpu, "bochs-drm"));
         CHECK(&d, !ovr);
-        CHECK_CONTAINS(&d, d.status, "writing drivers_probe failed (Invalid argument); now on bochs-drm, "
-                                     "driver_override cleared again");
+        CHECK_CONTAINS(&d, d.status,
+                       "writing drivers_probe failed (Invalid argument); now on bochs-drm, "
+                       "driver_override cleared again");
         daemon_done(&d);
 }
 
@@ -378,13 +382,13 @@ TEST(device_vanishes_between_enumeration_and_bind) {
         Daemon d;
 
         /* The GPU is gone when its console has been released: after the scan, before the bind. */
-        daemon_prepare(&d, "desktop", "[Bind]\nDevice=01:00\n",
-                       "vanish 0000:01:00.0 class/vtconsole/vtcon1/bind\n");
+        daemon_prepare(&d, "desktop", "[Bind]\nDevice=01:00\n", "vanish 0000:01:00.0 class/vtconsole/vtcon1/bind\n");
         daemon_start(&d, "--once", NULL, 0);
         CHECK(&d, daemon_wait_ready(&d));
         CHECK(&d, daemon_wait_exit(&d) == 1);
         CHECK(&d, !fake_kernel_device_exists(d.k, "0000:01:00.0"));
-        CHECK_CONTAINS(&d, d.status, "0000:01:00.0 binding to vfio-pci failed: the device disappeared (No such device)");
+        CHECK_CONTAINS(&d, d.status,
+                       "0000:01:00.0 binding to vfio-pci failed: the device disappeared (No such device)");
         err = daemon_stderr(&d);
         CHECK_CONTAINS(&d, err, "0000:01:00.0: binding to vfio-pci failed: the device disappeared");
         check_truthful(&d, gpu_and_audio, "vfio-pci");
@@ -411,8 +415,9 @@ TEST(driver_module_does_not_exist) {
         daemon_start(&d, "--once", NULL, 0);
         CHECK(&d, daemon_wait_ready(&d));
         CHECK(&d, daemon_wait_exit(&d) == 1);
-        CHECK_CONTAINS(&d, d.status, "0000:01:00.0 binding to vfio-pci-nonexistent failed: no kernel module provides "
-                                     "the driver (No such file or directory); now on bochs-drm");
+        CHECK_CONTAINS(&d, d.status,
+                       "0000:01:00.0 binding to vfio-pci-nonexistent failed: no kernel module provides "
+                       "the driver (No such file or directory); now on bochs-drm");
         gpu = fake_kernel_driver(d.k, "0000:01:00.0");
         ovr = fake_kernel_override(d.k, "0000:01:00.0");
         CHECK(&d, streq_ptr(gpu, "bochs-drm"));
@@ -450,8 +455,9 @@ TEST(a_group_member_that_fails_rolls_back_its_group) {
         CHECK(&d, daemon_wait_ready(&d));
         CHECK(&d, daemon_wait_exit(&d) == 1);
         CHECK_CONTAINS(&d, d.status, "0000:01:00.1 binding to vfio-pci failed: the driver did not take it");
-        CHECK_CONTAINS(&d, d.status, "0000:01:00.0 rolled back to bochs-drm: 0000:01:00.1 of its IOMMU group failed to "
-                                     "bind, so the group is not left half on vfio-pci (Group=check)");
+        CHECK_CONTAINS(&d, d.status,
+                       "0000:01:00.0 rolled back to bochs-drm: 0000:01:00.1 of its IOMMU group failed to "
+                       "bind, so the group is not left half on vfio-pci (Group=check)");
         CHECK_CONTAINS(&d, d.status, "0/2 devices on vfio-pci");
         gpu = fake_kernel_driver(d.k, "0000:01:00.0");
         ovr = fake_kernel_override(d.k, "0000:01:00.0");
@@ -513,8 +519,9 @@ TEST(a_hanging_write_does_not_hold_ready) {
         /* Each bind may take until Timeout= or a second, whichever is later: two devices. */
         CHECK(&d, took < 4500);
         CHECK(&d, !daemon_exited(&d));
-        CHECK_CONTAINS(&d, d.status, "0000:01:00.0 stuck: writing \"0000:01:00.0\" to bus/pci/drivers/bochs-drm/unbind "
-                                     "has not returned after");
+        CHECK_CONTAINS(&d, d.status,
+                       "0000:01:00.0 stuck: writing \"0000:01:00.0\" to bus/pci/drivers/bochs-drm/unbind "
+                       "has not returned after");
         CHECK_CONTAINS(&d, d.status, "the device is left alone until it returns");
         daemon_done(&d);
 }
@@ -566,8 +573,9 @@ TEST(force_binds_it_with_a_warning) {
         CHECK_CONTAINS(&d, d.status, "1/1 devices on vfio-pci: 0000:00:1f.2");
         CHECK_CONTAINS(&d, d.status, "0000:00:1f.2 FORCED although the host used it (/dev/sda2 is mounted on /");
         err = daemon_stderr(&d);
-        CHECK_CONTAINS(&d, err, "0000:00:1f.2: FORCED by Force=: binding to vfio-pci although the host uses it: "
-                                "/dev/sda2 is mounted on /");
+        CHECK_CONTAINS(&d, err,
+                       "0000:00:1f.2: FORCED by Force=: binding to vfio-pci although the host uses it: "
+                       "/dev/sda2 is mounted on /");
         daemon_done(&d);
 }
 

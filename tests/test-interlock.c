@@ -83,10 +83,10 @@ TEST(block_devices_walk_to_their_controller) {
         } cases[] = {
                 { "sda", "0000:00:1f.2" },
                 { "sda2", "0000:00:1f.2" },
-                { "dm-0", "0000:00:1f.2" },         /* through slaves/sda4 */
-                { "nvme0n1p1", "0000:3d:00.0" },    /* nvme/nvme0/nvme0n1/nvme0n1p1 */
-                { "sdz", NULL },                    /* no such block device */
-                { "..", NULL },                     /* never leaves class/block */
+                { "dm-0", "0000:00:1f.2" },      /* through slaves/sda4 */
+                { "nvme0n1p1", "0000:3d:00.0" }, /* nvme/nvme0/nvme0n1/nvme0n1p1 */
+                { "sdz", NULL },                 /* no such block device */
+                { "..", NULL },                  /* never leaves class/block */
                 { "../../bus", NULL },
         };
         Run run;
@@ -207,9 +207,9 @@ TEST(garbage_in_proc_files_is_skipped) {
                              "garbage\n"
                              "1 2 3\n"
                              "- - - -\n"
-                             "21 1 8:2 / / rw shared:1 - ext4\n"         /* no source */
+                             "21 1 8:2 / / rw shared:1 - ext4\n" /* no source */
                              "21 1 x:y / /x rw - ext4 /dev/../../etc/passwd rw\n"
-                             "21 1 8:99 / /y rw - ext4 /dev/sdq1 rw\n"   /* unknown device */
+                             "21 1 8:99 / /y rw - ext4 /dev/sdq1 rw\n" /* unknown device */
                              "\n"));
         ASSERT_OK(tree_write(run.dir, "proc/swaps", "Filename Type\n/dev/ partition\nnothing\n"));
         ASSERT_OK(tree_write(run.dir, "proc/net/route", "Iface\nbad line\n"));
@@ -355,8 +355,9 @@ TEST(hold_texts_with_commas_count_once) {
         ASSERT_EQ(h.holds[1].n_texts, 3);
         ASSERT_TRUE(h.holds[1].more);
         ASSERT_OK(vb_holds_describe(&h, &a, VB_HOLD_MASK_ALL, &capped));
-        ASSERT_STREQ(capped, "/dev/sdb1 is mounted on /mnt/a, b, b, /dev/sdb2 is mounted on /mnt/c, d, e, and more; "
-                             "the console in use (vtcon1, efi-framebuffer.0) is on it");
+        ASSERT_STREQ(capped,
+                     "/dev/sdb1 is mounted on /mnt/a, b, b, /dev/sdb2 is mounted on /mnt/c, d, e, and more; "
+                     "the console in use (vtcon1, efi-framebuffer.0) is on it");
         ASSERT_TRUE(vb_holds_has(&h, &a, VB_HOLD_MASK(VB_HOLD_MOUNT)));
         ASSERT_FALSE(vb_holds_has(&h, &a, VB_HOLD_MASK(VB_HOLD_SWAP)));
 }
@@ -409,13 +410,13 @@ static char *explain(const PlanRun *p, const char *s) {
         return e;
 }
 
-#define ASSERT_ENTRY(p, a, action_, reason_)                                            \
-        do {                                                                            \
-                const VbPlanEntry *_e = entry((p), (a));                                \
-                if (_e->action != (action_) || _e->reason != (reason_))                 \
-                        TEST_FAIL("%s: expected %s/%s, got %s/%s", (a),                 \
-                                  vb_action_to_string(action_), vb_plan_reason_to_string(reason_), \
-                                  vb_action_to_string(_e->action), vb_plan_reason_to_string(_e->reason)); \
+#define ASSERT_ENTRY(p, a, action_, reason_)                                                          \
+        do {                                                                                          \
+                const VbPlanEntry *_e = entry((p), (a));                                              \
+                if (_e->action != (action_) || _e->reason != (reason_))                               \
+                        TEST_FAIL("%s: expected %s/%s, got %s/%s", (a), vb_action_to_string(action_), \
+                                  vb_plan_reason_to_string(reason_), vb_action_to_string(_e->action), \
+                                  vb_plan_reason_to_string(_e->reason));                              \
         } while (0)
 
 TEST(plan_refuses_the_root_disk_controller) {
@@ -437,7 +438,8 @@ TEST(plan_refuses_the_root_disk_controller) {
         ASSERT_ENTRY(&p, "0000:00:1f.2", VB_ACTION_BIND, VB_REASON_NONE);
         ASSERT_TRUE(entry(&p, "0000:00:1f.2")->forced);
         forced = explain(&p, "0000:00:1f.2");
-        ASSERT_CONTAINS(forced, "bind to vfio-pci, unbinding ahci; FORCED although the host uses it: /dev/sda2 is mounted on /");
+        ASSERT_CONTAINS(forced,
+                        "bind to vfio-pci, unbinding ahci; FORCED although the host uses it: /dev/sda2 is mounted on /");
         plan_done(&p);
 }
 
@@ -520,7 +522,8 @@ TEST(console_with_release_no_is_refused) {
         plan_run(&p, "unbound", "[Bind]\nDevice=01:00\n[Console]\nRelease=no\n", NULL);
         ASSERT_ENTRY(&p, "0000:01:00.0", VB_ACTION_REFUSE, VB_REASON_IN_USE);
         ASSERT_ENTRY(&p, "0000:01:00.1", VB_ACTION_REFUSE, VB_REASON_GROUP);
-        ASSERT_CONTAINS(entry(&p, "0000:01:00.1")->detail, "0000:01:00.0 on no driver (the host uses it: the console in use");
+        ASSERT_CONTAINS(entry(&p, "0000:01:00.1")->detail,
+                        "0000:01:00.0 on no driver (the host uses it: the console in use");
         plan_done(&p);
 
         /* Release=auto: the console is released first; nothing to refuse. */
@@ -590,11 +593,11 @@ TEST(force_is_parsed_like_device) {
                 "[Bind]\n"
                 "Device=01:00.0\n"
                 "Force=01:00.0 10de:13c0\n"
-                "Force=0000:01:00.0\n"   /* 3: duplicate */
-                "Force=01:00,0\n"        /* 4: bad */
-                "Force=\n"               /* 5: empty */
+                "Force=0000:01:00.0\n" /* 3: duplicate */
+                "Force=01:00,0\n"      /* 4: bad */
+                "Force=\n"             /* 5: empty */
                 "[Console]\n"
-                "Force=01:00.0\n";       /* 7: wrong section */
+                "Force=01:00.0\n"; /* 7: wrong section */
 
         ASSERT_OK(vb_config_new(&c));
         ASSERT_ERRNO(vb_config_parse_text(c, "f.conf", text, strlen(text), &diag), EINVAL);
@@ -606,7 +609,8 @@ TEST(force_is_parsed_like_device) {
         ASSERT_CONTAINS(diag.messages[0], "f.conf:4: duplicate Force= selector");
         ASSERT_CONTAINS(diag.messages[1], "f.conf:5: invalid PCI ID \"01:00,0\"");
         ASSERT_CONTAINS(diag.messages[2], "f.conf:6: empty value for Force=");
-        ASSERT_CONTAINS(diag.messages[3], "f.conf:8: unknown key \"Force\" in section [Console] (Force= belongs in [Bind])");
+        ASSERT_CONTAINS(diag.messages[3],
+                        "f.conf:8: unknown key \"Force\" in section [Console] (Force= belongs in [Bind])");
 }
 
 /* ---- the CLI ---- */
@@ -632,13 +636,14 @@ static int cli(const Run *run, const char *conf, const char *verb, char **out) {
                 int r;
 
                 setenv("NO_COLOR", "1", 1);
-                r = vbc_main(3, argv, &(VbPlatform) {
-                                        .sysfs_root = fake_kernel_sysfs_root(run->k),
-                                        .procfs_root = fake_kernel_procfs_root(run->k),
-                                        .ops = &fake_kernel_ops,
-                                        .ops_userdata = run->k,
-                                        .runtime_dir = run->dir,
-                                });
+                r = vbc_main(3, argv,
+                             &(VbPlatform) {
+                                     .sysfs_root = fake_kernel_sysfs_root(run->k),
+                                     .procfs_root = fake_kernel_procfs_root(run->k),
+                                     .ops = &fake_kernel_ops,
+                                     .ops_userdata = run->k,
+                                     .runtime_dir = run->dir,
+                             });
                 fflush(NULL);
                 _exit(r);
         }
@@ -656,8 +661,9 @@ TEST(check_explains_the_refusal_and_the_force) {
         ASSERT_EQ(cli(&run, "[Bind]\nDevice=00:1f.2\n", "check", &out), 1);
         ASSERT_CONTAINS(out, "problem: 0000:00:1f.2: refused: the host uses it: /dev/sda2 is mounted on /");
         ASSERT_EQ(cli(&run, "[Bind]\nDevice=00:1f.2\nForce=00:1f.2\n", "check", &forced), 0);
-        ASSERT_CONTAINS(forced, "warning: 0000:00:1f.2: FORCED by Force=: it will be bound although the host uses it: "
-                                "/dev/sda2 is mounted on /");
+        ASSERT_CONTAINS(forced,
+                        "warning: 0000:00:1f.2: FORCED by Force=: it will be bound although the host uses it: "
+                        "/dev/sda2 is mounted on /");
         run_close(&run);
 }
 
@@ -684,13 +690,14 @@ TEST(status_json_names_the_hold) {
 
                         if (!freopen(out_path, "w", stdout))
                                 _exit(127);
-                        r = vbc_main(4, argv, &(VbPlatform) {
-                                                .sysfs_root = fake_kernel_sysfs_root(run.k),
-                                                .procfs_root = fake_kernel_procfs_root(run.k),
-                                                .ops = &fake_kernel_ops,
-                                                .ops_userdata = run.k,
-                                                .runtime_dir = run.dir,
-                                        });
+                        r = vbc_main(4, argv,
+                                     &(VbPlatform) {
+                                             .sysfs_root = fake_kernel_sysfs_root(run.k),
+                                             .procfs_root = fake_kernel_procfs_root(run.k),
+                                             .ops = &fake_kernel_ops,
+                                             .ops_userdata = run.k,
+                                             .runtime_dir = run.dir,
+                                     });
                         fflush(NULL);
                         _exit(r);
                 }
@@ -788,13 +795,14 @@ static int vmd_cli(Run *run, const char *conf, const char *verb, const char *arg
 
                 if (!freopen(out_path, "w", stdout) || !freopen(err_path, "w", stderr))
                         _exit(127);
-                r = vbc_main(arg ? 4 : 3, argv, &(VbPlatform) {
-                                        .sysfs_root = fake_kernel_sysfs_root(run->k),
-                                        .procfs_root = fake_kernel_procfs_root(run->k),
-                                        .ops = &fake_kernel_ops,
-                                        .ops_userdata = run->k,
-                                        .runtime_dir = run->dir,
-                                });
+                r = vbc_main(arg ? 4 : 3, argv,
+                             &(VbPlatform) {
+                                     .sysfs_root = fake_kernel_sysfs_root(run->k),
+                                     .procfs_root = fake_kernel_procfs_root(run->k),
+                                     .ops = &fake_kernel_ops,
+                                     .ops_userdata = run->k,
+                                     .runtime_dir = run->dir,
+                             });
                 fflush(NULL);
                 _exit(r);
         }
@@ -817,9 +825,10 @@ TEST(cli_prints_vmd_addresses) {
         ASSERT_CONTAINS(json, "10000:e2:00");
         ASSERT_EQ(vmd_cli(&run, "[Bind]\nDevice=10000:e1:00.0\nGroup=ignore\n", "check", NULL, &check), 0);
         ASSERT_CONTAINS(check, "10000:e1:00.0 [144d:a80a] class 010802, group 7, nvme: bind to vfio-pci");
-        ASSERT_CONTAINS(check, "warning: 10000:e1:00.0 is behind the VMD controller 0000:00:0e.0 (Intel Volume "
-                               "Management Device): its DMA goes through that controller, so it cannot be passed "
-                               "through on its own");
+        ASSERT_CONTAINS(check,
+                        "warning: 10000:e1:00.0 is behind the VMD controller 0000:00:0e.0 (Intel Volume "
+                        "Management Device): its DMA goes through that controller, so it cannot be passed "
+                        "through on its own");
         run_close(&run);
 }
 

@@ -3,8 +3,8 @@
 #include <sys/stat.h>
 
 #include "address.h"
-#include "fake-kernel.h"
 #include "driver.h"
+#include "fake-kernel.h"
 #include "iommu.h"
 #include "macro.h"
 #include "tests.h"

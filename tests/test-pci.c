@@ -4,9 +4,9 @@
 #include <unistd.h>
 
 #include "address.h"
+#include "driver.h"
 #include "fake-kernel.h"
 #include "macro.h"
-#include "driver.h"
 #include "pci.h"
 #include "sysfs.h"
 #include "tests.h"
@@ -375,8 +375,8 @@ TEST(read_identity_only) {
  * inside the VMD endpoint's directory, and share its IOMMU group. */
 TEST(enumerate_vmd) {
         static const char *const expected[] = {
-                "0000:00:00.0", "0000:00:0e.0", "0000:00:1f.6",
-                "10000:e0:17.0", "10000:e0:1c.0", "10000:e0:1d.0", "10000:e1:00.0", /* after domain 0000 */
+                "0000:00:00.0",  "0000:00:0e.0",  "0000:00:1f.6",  "10000:e0:17.0",
+                "10000:e0:1c.0", "10000:e0:1d.0", "10000:e1:00.0", /* after domain 0000 */
         };
         char *dir;
         FakeKernel *k;

@@ -34,17 +34,18 @@ static void replan(Run *run, const char *const *released, const char *const *fai
         for (; failed && *failed; failed++)
                 ASSERT_OK(vb_pci_address_parse(*failed, &f[n_f++]));
         vb_plan_done(&run->plan);
-        ASSERT_OK(vb_plan_compute(&(VbPlanInput) {
-                                          .config = run->config,
-                                          .devices = &run->devices,
-                                          .iommu_enabled = vb_iommu_enabled(run->ctx),
-                                          .console = &run->console,
-                                          .released = r,
-                                          .n_released = n_r,
-                                          .failed = f,
-                                          .n_failed = n_f,
-                                  },
-                                  &run->plan));
+        ASSERT_OK(vb_plan_compute(
+                &(VbPlanInput) {
+                        .config = run->config,
+                        .devices = &run->devices,
+                        .iommu_enabled = vb_iommu_enabled(run->ctx),
+                        .console = &run->console,
+                        .released = r,
+                        .n_released = n_r,
+                        .failed = f,
+                        .n_failed = n_f,
+                },
+                &run->plan));
 }
 
 /* Snapshot CASE_NAME (after BEFORE, if set, changed the tree through the fake kernel), parse
@@ -102,14 +103,13 @@ static const VbPlanEntry *entry(const Run *run, const char *s) {
         TEST_FAIL("no plan entry for %s", s);
 }
 
-#define ASSERT_ENTRY(run, addr, action_, reason_)                                       \
-        do {                                                                            \
-                const VbPlanEntry *_e = entry((run), (addr));                           \
-                if (_e->action != (action_) || _e->reason != (reason_))                 \
-                        TEST_FAIL("%s: expected %s/%s, got %s/%s (%s)", (addr),         \
-                                  vb_action_to_string(action_), vb_plan_reason_to_string(reason_), \
-                                  vb_action_to_string(_e->action),                      \
-                                  vb_plan_reason_to_string(_e->reason), strna(_e->detail)); \
+#define ASSERT_ENTRY(run, addr, action_, reason_)                                                             \
+        do {                                                                                                  \
+                const VbPlanEntry *_e = entry((run), (addr));                                                 \
+                if (_e->action != (action_) || _e->reason != (reason_))                                       \
+                        TEST_FAIL("%s: expected %s/%s, got %s/%s (%s)", (addr), vb_action_to_string(action_), \
+                                  vb_plan_reason_to_string(reason_), vb_action_to_string(_e->action),         \
+                                  vb_plan_reason_to_string(_e->reason), strna(_e->detail));                   \
         } while (0)
 
 TEST(gpu_and_audio_by_slot) {

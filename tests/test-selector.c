@@ -2,8 +2,8 @@
 /* PCI addresses and device selectors: parsing, canonical form, errors, matching. */
 
 #include "address.h"
-#include "selector.h"
 #include "macro.h"
+#include "selector.h"
 #include "tests.h"
 
 #define ADDR(d, b, s, f) ((VbPciAddress) { .domain = (d), .bus = (b), .slot = (s), .function = (f) })
@@ -33,10 +33,10 @@ TEST(address_parse_kernel_form) {
 TEST(address_parse_rejects) {
         static const char *const bad[] = {
                 "",
-                "0f:00.0",        /* the kernel always writes the domain */
-                "0000:0f:00",     /* a slot, not a function */
-                "0000:0f:00.8",   /* function */
-                "0000:0f:20.0",   /* device > 1f */
+                "0f:00.0",      /* the kernel always writes the domain */
+                "0000:0f:00",   /* a slot, not a function */
+                "0000:0f:00.8", /* function */
+                "0000:0f:20.0", /* device > 1f */
                 "0000:0g:00.0",
                 "00000:0f:00.0",
                 "0000:0f:00.0 ",
@@ -94,8 +94,8 @@ TEST(address_format_roundtrip) {
 
         /* Every bus, slot and function, on a few domains: what the kernel's "%04x:%02x:%02x.%d"
          * gives, and back. */
-        static const unsigned domains[] = { 0, 1, 0xa, 0x10, 0x100, 0xabcd, 0xffff, 0x10000, 0x1abcd,
-                                            0x100000, 0xfedcba9, 0x80000000, 0xffffffff };
+        static const unsigned domains[] = { 0,       1,       0xa,      0x10,      0x100,      0xabcd,    0xffff,
+                                            0x10000, 0x1abcd, 0x100000, 0xfedcba9, 0x80000000, 0xffffffff };
         for (size_t i = 0; i < ELEMENTSOF(domains); i++)
                 for (unsigned bus = 0; bus <= 0xff; bus++)
                         for (unsigned slot = 0; slot <= 0x1f; slot++)
@@ -144,14 +144,10 @@ TEST(address_format_digits) {
                 uint32_t domain;
                 const char *s;
         } cases[] = {
-                { 0xffff, "ffff:00:00.0" },
-                { 0x10000, "10000:00:00.0" },
-                { 0xfffff, "fffff:00:00.0" },
-                { 0x100000, "100000:00:00.0" },
-                { 0xffffff, "ffffff:00:00.0" },
-                { 0x1000000, "1000000:00:00.0" },
-                { 0xfffffff, "fffffff:00:00.0" },
-                { 0x10000000, "10000000:00:00.0" },
+                { 0xffff, "ffff:00:00.0" },         { 0x10000, "10000:00:00.0" },
+                { 0xfffff, "fffff:00:00.0" },       { 0x100000, "100000:00:00.0" },
+                { 0xffffff, "ffffff:00:00.0" },     { 0x1000000, "1000000:00:00.0" },
+                { 0xfffffff, "fffffff:00:00.0" },   { 0x10000000, "10000000:00:00.0" },
                 { 0xffffffff, "ffffffff:00:00.0" },
         };
         char buf[VB_PCI_ADDRESS_MAX];
@@ -179,8 +175,8 @@ TEST(address_format_digits) {
 }
 
 TEST(address_compare) {
-        VbPciAddress a = ADDR(0, 1, 0, 0), b = ADDR(0, 1, 0, 1), c = ADDR(0, 2, 0, 0),
-                     d = ADDR(1, 0, 0, 0), e = ADDR(0, 1, 1, 0);
+        VbPciAddress a = ADDR(0, 1, 0, 0), b = ADDR(0, 1, 0, 1), c = ADDR(0, 2, 0, 0), d = ADDR(1, 0, 0, 0),
+                     e = ADDR(0, 1, 1, 0);
 
         ASSERT_EQ(vb_pci_address_compare(&a, &a), 0);
         ASSERT_INT(vb_pci_address_compare(&a, &b), <, 0);
@@ -199,9 +195,9 @@ static int cmp_address(const void *a, const void *b) {
 TEST(address_compare_domains) {
         /* By number, not by string: "10000:…" sorts after "ffff:…" although '1' < 'f'. */
         static const char *const sorted[] = {
-                "0000:00:00.0", "0000:e1:00.0", "0001:00:00.0", "ffff:ff:1f.7", "10000:00:00.0",
-                "10000:e0:1d.0", "10000:e1:00.0", "10000:e1:00.1", "10001:00:00.0", "fffff:ff:1f.7",
-                "100000:00:00.0", "ffffffff:ff:1f.7",
+                "0000:00:00.0",  "0000:e1:00.0",  "0001:00:00.0",   "ffff:ff:1f.7",
+                "10000:00:00.0", "10000:e0:1d.0", "10000:e1:00.0",  "10000:e1:00.1",
+                "10001:00:00.0", "fffff:ff:1f.7", "100000:00:00.0", "ffffffff:ff:1f.7",
         };
         VbPciAddress a[ELEMENTSOF(sorted)];
 
@@ -251,10 +247,10 @@ TEST(selector_parse_forms) {
         check_parse("0000:0f:00.0", VB_SELECTOR_ADDRESS, "0000:0f:00.0");
         check_parse("0f:00.1", VB_SELECTOR_ADDRESS, "0000:0f:00.1");
         check_parse("0001:0f:1f.7", VB_SELECTOR_ADDRESS, "0001:0f:1f.7");
-        check_parse("1:0f:00.0", VB_SELECTOR_ADDRESS, "0001:0f:00.0");  /* short domain */
-        check_parse("f:1:0.0", VB_SELECTOR_ADDRESS, "000f:01:00.0");    /* lspci-style short fields */
+        check_parse("1:0f:00.0", VB_SELECTOR_ADDRESS, "0001:0f:00.0"); /* short domain */
+        check_parse("f:1:0.0", VB_SELECTOR_ADDRESS, "000f:01:00.0");   /* lspci-style short fields */
         check_parse("1:0.0", VB_SELECTOR_ADDRESS, "0000:01:00.0");
-        check_parse("0A:1B.2", VB_SELECTOR_ADDRESS, "0000:0a:1b.2");    /* either case */
+        check_parse("0A:1B.2", VB_SELECTOR_ADDRESS, "0000:0a:1b.2"); /* either case */
         check_parse("0f:00", VB_SELECTOR_SLOT, "0000:0f:00");
         check_parse("0000:0f:00", VB_SELECTOR_SLOT, "0000:0f:00");
         check_parse("abcd:ff:1f", VB_SELECTOR_SLOT, "abcd:ff:1f");
@@ -337,8 +333,7 @@ TEST(selector_parse_errors) {
         /* without a second colon, a long first part is a vendor ID, not a domain */
         check_error("10000:e1", VB_SELECTOR_ID, "vendor ID is not 4 hex digits",
                     "vendor ID \"10000\" is not 4 hex digits");
-        check_error("zz:0f:00.0", VB_SELECTOR_ADDRESS, "domain is not hexadecimal",
-                    "domain \"zz\" is not hexadecimal");
+        check_error("zz:0f:00.0", VB_SELECTOR_ADDRESS, "domain is not hexadecimal", "domain \"zz\" is not hexadecimal");
         check_error(":0f:00.0", VB_SELECTOR_ADDRESS, "domain is empty", "domain is empty");
         check_error("0000::00.0", VB_SELECTOR_ADDRESS, "bus is empty", "bus is empty");
         check_error("-1:00.0", VB_SELECTOR_ADDRESS, "bus is not hexadecimal", "bus \"-1\" is not hexadecimal");
@@ -373,11 +368,13 @@ TEST(selector_error_quotes_only_safe_text) {
         ASSERT_ERRNO(vb_selector_parse_explain("0\x1b:00.0", &sel, NULL, error, sizeof(error)), EINVAL);
         ASSERT_STREQ(error, "bus is not hexadecimal");
         /* nor is a very long field */
-        ASSERT_ERRNO(vb_selector_parse_explain("00000000000000000000000000000000:0f:00.0", &sel, NULL,
-                                               error, sizeof(error)), EINVAL);
+        ASSERT_ERRNO(vb_selector_parse_explain("00000000000000000000000000000000:0f:00.0", &sel, NULL, error,
+                                               sizeof(error)),
+                     EINVAL);
         ASSERT_STREQ(error, "domain has more than 8 hex digits");
-        ASSERT_ERRNO(vb_selector_parse_explain("10000000000000000000000000000000:0f:00.0", &sel, NULL,
-                                               error, sizeof(error)), EINVAL);
+        ASSERT_ERRNO(vb_selector_parse_explain("10000000000000000000000000000000:0f:00.0", &sel, NULL, error,
+                                               sizeof(error)),
+                     EINVAL);
         ASSERT_STREQ(error, "domain is out of range (0-ffffffff)");
         /* quotes are not copied either */
         ASSERT_ERRNO(vb_selector_parse_explain("\"0f\":00.0", &sel, NULL, error, sizeof(error)), EINVAL);
@@ -450,8 +447,8 @@ TEST(selector_match_slot) {
 
 TEST(selector_match_vmd_domain) {
         VbSelector s;
-        VbPciAddress nvme = ADDR(0x10000, 0xe1, 0, 0), port = ADDR(0x10000, 0xe0, 0x1d, 0),
-                     low = ADDR(0, 0xe1, 0, 0), next = ADDR(0x10001, 0xe1, 0, 0);
+        VbPciAddress nvme = ADDR(0x10000, 0xe1, 0, 0), port = ADDR(0x10000, 0xe0, 0x1d, 0), low = ADDR(0, 0xe1, 0, 0),
+                     next = ADDR(0x10001, 0xe1, 0, 0);
 
         ASSERT_OK(vb_selector_parse("10000:e1:00.0", &s, NULL));
         ASSERT_TRUE(vb_selector_match(&s, &nvme, 0x8086, 0xf1a8));
@@ -473,9 +470,8 @@ TEST(selector_key_domains) {
         /* The key is equal exactly when the selectors are: the 32-bit domain does not spill into
          * the bus or the type. */
         static const char *const sels[] = {
-                "0000:e1:00.0", "10000:e1:00.0", "10001:e1:00.0", "ffffffff:ff:1f.7", "ffff:ff:1f.7",
-                "0000:e1:00", "10000:e1:00", "ffffffff:ff:1f", "0001:00:00.0", "0000:01:00.0",
-                "10de:13c0", "0001:0000",
+                "0000:e1:00.0", "10000:e1:00.0",  "10001:e1:00.0", "ffffffff:ff:1f.7", "ffff:ff:1f.7", "0000:e1:00",
+                "10000:e1:00",  "ffffffff:ff:1f", "0001:00:00.0",  "0000:01:00.0",     "10de:13c0",    "0001:0000",
         };
         VbSelector a, b;
 
@@ -499,7 +495,7 @@ TEST(selector_match_id) {
 
         ASSERT_OK(vb_selector_parse("10de:13c0", &s, NULL));
         ASSERT_TRUE(vb_selector_match(&s, &a, 0x10de, 0x13c0));
-        ASSERT_TRUE(vb_selector_match(&s, &b, 0x10de, 0x13c0)); /* any address */
+        ASSERT_TRUE(vb_selector_match(&s, &b, 0x10de, 0x13c0));  /* any address */
         ASSERT_FALSE(vb_selector_match(&s, &a, 0x10de, 0x13c1)); /* vendor and device both */
         ASSERT_FALSE(vb_selector_match(&s, &a, 0x10df, 0x13c0));
         ASSERT_FALSE(vb_selector_match(&s, &a, 0x13c0, 0x10de)); /* not swapped */

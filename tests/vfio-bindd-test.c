@@ -42,14 +42,15 @@ int main(int argc, char **argv) {
                 return 2;
         }
 
-        r = vbd_main(argc, argv, &(VbPlatform) {
-                                .sysfs_root = fake_kernel_sysfs_root(k),
-                                .procfs_root = fake_kernel_procfs_root(k),
-                                .ops = &fake_kernel_ops,
-                                .ops_userdata = k,
-                                .runtime_dir = runtime_dir,
-                                .initrd_release = initrd_release, /* a test creates it to play an initrd */
-                        });
+        r = vbd_main(argc, argv,
+                     &(VbPlatform) {
+                             .sysfs_root = fake_kernel_sysfs_root(k),
+                             .procfs_root = fake_kernel_procfs_root(k),
+                             .ops = &fake_kernel_ops,
+                             .ops_userdata = k,
+                             .runtime_dir = runtime_dir,
+                             .initrd_release = initrd_release, /* a test creates it to play an initrd */
+                     });
 
         if (fake_kernel_n_violations(k) > 0) {
                 for (size_t i = 0; i < fake_kernel_n_violations(k); i++)

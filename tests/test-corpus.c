@@ -44,9 +44,9 @@ typedef struct Expect {
 
 typedef struct Case {
         char *name;
-        char *config;   /* --config= path, or NULL for a NAME.d case */
-        char *main;     /* NAME.d: main.conf (may not exist) */
-        char *dropins;  /* NAME.d: conf.d */
+        char *config;  /* --config= path, or NULL for a NAME.d case */
+        char *main;    /* NAME.d: main.conf (may not exist) */
+        char *dropins; /* NAME.d: conf.d */
         Expect *expects;
         size_t n_expects;
         bool as_nobody; /* run --validate as an unprivileged user (unreadable file) */
@@ -214,7 +214,8 @@ static void check_diagnostics(const Case *c, const char *err) {
 
                 ASSERT_TRUE(line);
                 if (i >= c->n_expects)
-                        TEST_FAIL("%s: more diagnostics than expected (%zu); extra: \"%s\"", c->name, c->n_expects, line);
+                        TEST_FAIL("%s: more diagnostics than expected (%zu); extra: \"%s\"", c->name, c->n_expects,
+                                  line);
                 e = &c->expects[i];
                 file = e->file ?: c->config;
                 /* FILE:LINE: message, FILE being the path as read. */
@@ -224,7 +225,8 @@ static void check_diagnostics(const Case *c, const char *err) {
                 if (sscanf(colon, ":%u: %n", &n, &off) != 1 || off == 0)
                         TEST_FAIL("%s: diagnostic %zu has no LINE: \"%s\"", c->name, i + 1, line);
                 if (n != e->line)
-                        TEST_FAIL("%s: diagnostic %zu is at line %u, expected %u: \"%s\"", c->name, i + 1, n, e->line, line);
+                        TEST_FAIL("%s: diagnostic %zu is at line %u, expected %u: \"%s\"", c->name, i + 1, n, e->line,
+                                  line);
                 if (e->text && !strstr(colon + off, e->text))
                         TEST_FAIL("%s: diagnostic %zu lacks \"%s\": \"%s\"", c->name, i + 1, e->text, line);
                 p = *eol ? eol + 1 : eol;

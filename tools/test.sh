@@ -136,6 +136,20 @@ else
         failed=$((failed + 1)) failures+=("include cycle in lib/")
 fi
 
+step "layout: clang-format --dry-run over the C sources (.clang-format)"
+if command -v clang-format >/dev/null; then
+        if git ls-files '*.c' '*.h' | xargs clang-format --dry-run --Werror 2>"$out.clang-format.log"; then
+                echo "every C source is formatted"
+                passed=$((passed + 1))
+        else
+                head -n 20 "$out.clang-format.log"
+                failed=$((failed + 1)) failures+=("clang-format: run clang-format -i on the files above")
+        fi
+else
+        echo "SKIP layout: clang-format is missing"
+        skipped=$((skipped + 1))
+fi
+
 step "NixOS files: parse and evaluate offline"
 if [ -x tests/nix/check.sh ] && command -v nix-instantiate >/dev/null; then
         if tests/nix/check.sh; then

@@ -138,7 +138,7 @@ int vbc_status(const VbcArgs *a) {
         _cleanup_(vb_context_freep) VbContext *ctx = NULL;
         _cleanup_(vb_config_freep) VbConfig *c = NULL;
         _cleanup_(vb_snapshot_done) VbSnapshot s = {};
-        size_t width = strlen("DRIVER");
+        size_t width = strlen("DRIVER"), aw = strlen("0000:00:00.0");
         bool ok = true;
 
         if (take_snapshot(a, &ctx, &c, &s) < 0)
@@ -150,6 +150,9 @@ int vbc_status(const VbcArgs *a) {
                         ok = false;
                 if (e->driver_before && strlen(e->driver_before) > width)
                         width = strlen(e->driver_before);
+                /* A domain above ffff (Intel VMD) makes the address longer. */
+                if (strlen(VB_PCI_ADDRESS_STR(&e->address)) > aw)
+                        aw = strlen(VB_PCI_ADDRESS_STR(&e->address));
         }
 
         if (a->json) {
@@ -163,7 +166,7 @@ int vbc_status(const VbcArgs *a) {
         if (s.plan.n == 0 && s.plan.n_unmatched == 0)
                 printf("No devices configured.\n");
         else {
-                printf("%s%-12s  ", VBC_BOLD, "DEVICE");
+                printf("%s%-*s  ", VBC_BOLD, (int) aw, "DEVICE");
                 vbc_print_padded(stdout, "DRIVER", width);
                 printf("  %-5s  STATE%s\n", "GROUP", VBC_RESET);
         }
@@ -176,7 +179,7 @@ int vbc_status(const VbcArgs *a) {
                 (void) vb_plan_entry_explain(e, &explain);
                 if (e->iommu_group >= 0)
                         snprintf(group, sizeof(group), "%d", e->iommu_group);
-                printf("%-12s  ", VB_PCI_ADDRESS_STR(&e->address));
+                printf("%-*s  ", (int) aw, VB_PCI_ADDRESS_STR(&e->address));
                 vbc_print_padded(stdout, e->driver_before ?: "-", width);
                 printf("  %-5s  ", group);
                 if (!e->present)
@@ -191,7 +194,7 @@ int vbc_status(const VbcArgs *a) {
         }
         for (size_t i = 0; i < s.plan.n_unmatched; i++) {
                 char sel[VB_SELECTOR_STRING_MAX];
-                printf("%-12s  ", vb_selector_format(&s.plan.unmatched[i], sel));
+                printf("%-*s  ", (int) aw, vb_selector_format(&s.plan.unmatched[i], sel));
                 vbc_print_padded(stdout, "-", width);
                 printf("  %-5s  %smatches no device%s\n", "-", VBC_YELLOW, VBC_RESET);
         }

@@ -37,6 +37,8 @@ typedef struct DeviceState {
         char *logged;        /* the last text logged, so that a pass logs only changes */
         char *failure;       /* the last bind failure; not tried again until it is added anew */
         char *forced;        /* bound by Force= although the host used it: what it used it for */
+        char *rolled_back;   /* put back because a member of its group failed: said in STATUS= as
+                              * long as the group stays refused for it */
         BindJob *stuck;      /* a bind whose sysfs write has not returned */
         sd_event_source *stuck_source;
         uint64_t stuck_since;
@@ -75,6 +77,7 @@ struct Manager {
 
 static void device_state_done(DeviceState *d) {
         free(d->logged);
+        free(d->rolled_back);
         free(d->failure);
         free(d->forced);
         d->stuck_source = sd_event_source_disable_unref(d->stuck_source);
@@ -129,6 +132,8 @@ static DeviceState *device_state(Manager *m, const VbPciAddress *a) {
 static void device_state_forget_failure(DeviceState *s) {
         free(s->failure);
         s->failure = NULL;
+        free(s->rolled_back);
+        s->rolled_back = NULL;
 }
 
 /* Log TEXT for the device unless it is what was logged last for it. */
@@ -420,6 +425,8 @@ static int report_entry(Manager *m, const VbPlan *p, size_t i, const VbApplyResu
 
         switch (res->state) {
         case VB_DEVICE_ON_DRIVER:
+                free(s->rolled_back);
+                s->rolled_back = NULL;
                 r = vb_plan_entry_explain(e, &text);
                 if (r < 0)
                         return r;
@@ -487,11 +494,15 @@ static int report_entry(Manager *m, const VbPlan *p, size_t i, const VbApplyResu
                 rep->failed = true;
                 r = strv_extend_printf(&rep->problems, &rep->n_problems, "%s %s", addr, text);
                 /* The device that failed is not tried again until it is added anew; the members
-                 * put back are refused by the plan as long as it stays so. */
+                 * put back are refused by the plan as long as it stays so, and the status keeps
+                 * saying that they were put back. */
                 if (r >= 0 && (res->state == VB_DEVICE_FAILED || res->state == VB_DEVICE_STUCK ||
                                res->state == VB_DEVICE_RESTORE_FAILED)) {
                         free(s->failure);
                         s->failure = TAKE_PTR(text);
+                } else if (r >= 0 && res->state == VB_DEVICE_ROLLED_BACK) {
+                        free(s->rolled_back);
+                        s->rolled_back = TAKE_PTR(text);
                 }
                 break;
         }
@@ -522,6 +533,8 @@ static int report_entry(Manager *m, const VbPlan *p, size_t i, const VbApplyResu
                 rep->failed = true;
                 if (e->reason == VB_REASON_NO_IOMMU)
                         r = strv_extend_printf(&rep->problems, &rep->n_problems, "%s not bound", addr);
+                else if (s->rolled_back && (e->reason == VB_REASON_GROUP || e->reason == VB_REASON_GROUP_MEMBER))
+                        r = strv_extend_printf(&rep->problems, &rep->n_problems, "%s %s", addr, s->rolled_back);
                 else
                         r = strv_extend_printf(&rep->problems, &rep->n_problems, "%s %s", addr, text);
                 break;

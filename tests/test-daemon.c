@@ -755,4 +755,30 @@ TEST(vmd_domain_from_the_kernel_command_line_and_hotplug) {
         daemon_done(&d);
 }
 
+TEST(status_keeps_saying_what_was_rolled_back) {
+        _cleanup_free_ char *gpu_path = NULL;
+        Daemon d;
+
+        /* vfio-pci refuses the audio function: the GPU is put back. The rollback's own bind uevent
+         * (bochs-drm taking the GPU again) makes another pass, whose status must still say so. */
+        daemon_prepare(&d, "desktop", "[Bind]\nDevice=01:00\n", "refuse vfio-pci 0000:01:00.1\n");
+        daemon_start(&d, NULL);
+        ASSERT_DAEMON(&d, daemon_wait_notify(&d, "READY=1"));
+        ASSERT_DAEMON(&d, strstr(d.notify, "0000:01:00.0 rolled back to bochs-drm"));
+        ASSERT_DRIVER(&d, "0000:01:00.0", "bochs-drm");
+        free(d.notify);
+        d.notify = strdup("");
+        gpu_path = device_syspath(&d, "0000:01:00.0");
+        umockdev_testbed_uevent(d.tb, gpu_path, "bind");
+        ASSERT_OK(kill(d.pid, SIGHUP) < 0 ? -errno : 0);
+        ASSERT_DAEMON(&d, daemon_wait_notify(&d, "RELOADING=1"));
+        ASSERT_EXIT(&d, daemon_stop(&d), 0);
+        /* The reload forgot the failure and tried the group again: rolled back again, no retry loop
+         * in between. */
+        ASSERT_DAEMON(&d, !strstr(d.notify, "0000:01:00.0 refused: IOMMU group"));
+        ASSERT_DRIVER(&d, "0000:01:00.0", "bochs-drm");
+        ASSERT_DRIVER(&d, "0000:01:00.1", "snd_hda_intel");
+        daemon_done(&d);
+}
+
 TESTS_MAIN()

@@ -9,6 +9,7 @@
 DESCRIPTION="coldplug race: GPU slot configured, host drivers loadable (scenarios 1, 4, 8)"
 CONF="[Bind]
 Device=$GPU_SLOT"
+KERNELS="6.1 6.12 6.12-nixos"
 
 coldplug_loaded_host_drivers() {
         all_of "module_loaded bochs" "module_loaded snd_hda_intel" "was_bound e1000e $NIC"
@@ -23,28 +24,29 @@ journal_bind_lines() {
 console_on_gpu_at_boot() {
         read_attr "/sys/bus/pci/devices/$GPU/boot_vga"
         [[ $REPLY == 1 ]] || { WHY="$GPU boot_vga is ${REPLY:-unreadable}"; return 1; }
-        was_bound efi-framebuffer efi-framebuffer.0
+        was_bound "$VM_BOOT_FB_DRIVER" "$VM_BOOT_FB"
 }
 
-# kernel log order: fbcon leaves the framebuffer (vtconsole unbound), efifb goes, then vfio-pci
-# probes the GPU. vfio-pci on 6.1 removes a VGA device's framebuffer itself while probing, so
-# the order is what shows that vfio-bindd released the console, not the kernel.
+# kernel log order: fbcon leaves the framebuffer (vtconsole unbound), the boot framebuffer goes
+# (efifb's efi-framebuffer.0, or simpledrm's simple-framebuffer.0), then vfio-pci probes the GPU.
+# vfio-pci (6.1 and 6.12) removes a VGA device's framebuffer itself while probing, so the order is
+# what shows that vfio-bindd released the console, not the kernel.
 console_released_before_probe() {
         local fbcon unbound removed
         klog_find '*Console: switching to colour frame buffer device*' || { WHY="fbcon never took the console"; return 1; }
         fbcon=$REPLY
         klog_find '*Console: switching to colour dummy device*' "$fbcon" || { WHY="the framebuffer console was never unbound"; return 1; }
         unbound=$REPLY
-        klog_find '*efifb_remove: (efifb_remove+*' || { WHY="efifb was never removed (no efifb_remove kprobe line)"; return 1; }
+        klog_find "$(klog_fb_removed_pattern "$VM_BOOT_FB")" || { WHY="$VM_BOOT_FB was never removed (no kprobe line)"; return 1; }
         removed=$REPLY
         klog_find "$(klog_probe_pattern vfio-pci "$GPU")" || { WHY="vfio-pci never probed $GPU"; return 1; }
         ((unbound < removed && removed < REPLY)) && return 0
-        WHY="kernel log lines: console unbound $unbound, efifb removed $removed, vfio-pci probing $GPU $REPLY (expected in this order)"
+        WHY="kernel log lines: console unbound $unbound, $VM_BOOT_FB removed $removed, vfio-pci probing $GPU $REPLY (expected in this order)"
         return 1
 }
 
 # now: no frame buffer vtconsole bound (fbcon unregisters its vtconsole once its last
-# framebuffer is gone) and efi-framebuffer.0 without a driver
+# framebuffer is gone) and the boot framebuffer without a driver
 console_released_now() {
         vtcon_fb
         if [[ -n $REPLY ]]; then
@@ -52,9 +54,9 @@ console_released_now() {
                 read_attr "/sys/class/vtconsole/$vt/bind"
                 [[ $REPLY == 0 ]] || { WHY="$vt (frame buffer device) is still bound"; return 1; }
         fi
-        platform_driver efi-framebuffer.0 || return 0 # unregistered altogether is released too
+        platform_driver "$VM_BOOT_FB" || return 0 # unregistered altogether is released too
         [[ -z $REPLY ]] && return 0
-        WHY="efi-framebuffer.0 is still on $REPLY"
+        WHY="$VM_BOOT_FB is still on $REPLY"
         return 1
 }
 
@@ -69,9 +71,9 @@ checks() {
         check scenario-1 "journalctl -u vfio-bind: a bind entry with the address for each device" journal_bind_lines
         check scenario-1 "journalctl -u vfio-bind: every action entry names its device (field and message)" journal_actions_name_devices
         report_ready_time scenario-1 "coldplug boot, 2 devices, console released"
-        check scenario-4 "the GPU was the boot VGA device with efifb on it" console_on_gpu_at_boot
+        check scenario-4 "the GPU was the boot VGA device with $VM_BOOT_FB ($VM_BOOT_FB_DRIVER) on it" console_on_gpu_at_boot
         check scenario-4 "Release=auto: kernel log shows console unbound, then efifb removed, then vfio-pci probing the GPU" console_released_before_probe
-        check scenario-4 "the framebuffer vtconsole and efi-framebuffer.0 are released" console_released_now
+        check scenario-4 "the framebuffer vtconsole and $VM_BOOT_FB are released" console_released_now
         check scenario-4 "journal: a release-console entry for the GPU" journal_has release-console "$GPU"
         check scenario-4 "status says the console was released" service_status_has "console released"
         check scenario-4 "no \"can't reserve\" in the kernel log" klog_absent "*can't reserve*"

@@ -189,7 +189,7 @@ for kernel in "${KERNELS_PICKED[@]}"; do
                 continue
         fi
         TIME_IMAGE=$((SECONDS - image_start))
-        ((TIME_IMAGE < 5)) || printf 'TIME [%s] image: built in %d s\n' "$kernel" "$TIME_IMAGE"
+        ((TIME_IMAGE < 5)) || printf 'TIME [%s] image: ready in %d s (found in the cache or built)\n' "$kernel" "$TIME_IMAGE"
         if ((!SETUP_DONE)); then
                 vm_setup || { report_fail "vm: $VB_UNIT has no usable ExecStart="; summary; }
                 [[ -n $VM_LOGDIR_BASE ]] || VM_LOGDIR_BASE=$VM_WORK/logs

@@ -124,6 +124,27 @@ install_file() {
         install -m "$3" "$1" "$P$2"
 }
 
+# early_modules_unit ROOT MODULE…: a unit that loads MODULEs before vfio-bind.service, as the
+# initrd would (for payload())
+early_modules_unit() {
+        local root=$1
+        shift
+        cat > "$root/etc/systemd/system/vm-early-modules.service" <<UNIT
+# Loads host drivers before vfio-bind.service, as the initrd would.
+[Unit]
+Description=Load host drivers early (stands in for the initrd)
+DefaultDependencies=no
+After=vm-uevents.service
+Before=vfio-bind.service sysinit.target
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/sbin/modprobe -a $*
+UNIT
+        ln -s ../vm-early-modules.service "$root/etc/systemd/system/sysinit.target.wants/vm-early-modules.service"
+}
+
 # install_libs BINARY: the shared libraries it needs that the image lacks (an ASan build needs
 # libasan, …), at their /usr path (the image has merged /usr)
 install_libs() {

@@ -60,10 +60,40 @@ console_released_now() {
         return 1
 }
 
+# vfio_cdev ADDR: REPLY = the VFIO device cdev of ADDR (vfioN from its vfio-dev/ directory)
+vfio_cdev() {
+        local d
+        REPLY=
+        for d in /sys/bus/pci/devices/"$1"/vfio-dev/vfio*; do
+                [[ -e $d ]] && REPLY=${d##*/}
+        done
+        [[ -n $REPLY ]]
+}
+
+# CONFIG_VFIO_DEVICE_CDEV=y (NixOS): each bound function also has /dev/vfio/devices/vfioN, the
+# IOMMUFD way in; Debian's kernels have only the group's /dev/vfio/N
+device_cdevs() {
+        local a
+        for a in "$GPU" "$AUDIO"; do
+                if [[ $VM_VFIO_DEVICE_CDEV == y ]]; then
+                        vfio_cdev "$a" || { WHY="$a has no vfio-dev/vfio* in sysfs"; return 1; }
+                        [[ -c /dev/vfio/devices/$REPLY ]] || { WHY="/dev/vfio/devices/$REPLY ($a) is not a character device"; return 1; }
+                else
+                        ! vfio_cdev "$a" || { WHY="$a has a device cdev $REPLY without CONFIG_VFIO_DEVICE_CDEV"; return 1; }
+                        [[ ! -e /dev/vfio/devices ]] || { WHY="/dev/vfio/devices exists"; return 1; }
+                fi
+        done
+}
+
 checks() {
         check scenario-1 "coldplug loaded the host drivers (bochs, snd_hda_intel modules; e1000e bound the NIC)" coldplug_loaded_host_drivers
         check scenario-1 "both functions on vfio-pci" gpu_slot_on vfio-pci
         check scenario-1 "/dev/vfio/<group> exists" vfio_dev_node "$GPU"
+        if [[ $VM_VFIO_DEVICE_CDEV == y ]]; then
+                check scenario-1 "VFIO_DEVICE_CDEV=y: /dev/vfio/devices/vfioN exists for both functions (IOMMUFD)" device_cdevs
+        else
+                check scenario-1 "no VFIO_DEVICE_CDEV in this kernel: no /dev/vfio/devices, only the group node" device_cdevs
+        fi
         check scenario-1 "kernel log: vfio-pci bound both, bochs-drm and snd_hda_intel never did" host_drivers_never_bound_klog
         check scenario-1 "uevents: vfio-pci bound both, no host driver ever did, udev's record ends on vfio-pci" host_drivers_never_bound_udev
         check scenario-1 "vfio-bind.service active, its status names both devices" \

@@ -71,15 +71,20 @@ vfio_cdev() {
 }
 
 # CONFIG_VFIO_DEVICE_CDEV=y (NixOS): each bound function also has /dev/vfio/devices/vfioN, the
-# IOMMUFD way in; Debian's kernels have only the group's /dev/vfio/N
+# IOMMUFD way in; Debian's kernels have only the group's /dev/vfio/N. (6.12 registers the
+# vfio-dev/vfioN device in sysfs either way; only with the cdev does it have a dev number.)
 device_cdevs() {
         local a
         for a in "$GPU" "$AUDIO"; do
                 if [[ $VM_VFIO_DEVICE_CDEV == y ]]; then
                         vfio_cdev "$a" || { WHY="$a has no vfio-dev/vfio* in sysfs"; return 1; }
+                        [[ -e /sys/bus/pci/devices/$a/vfio-dev/$REPLY/dev ]] || { WHY="$a's $REPLY has no device number"; return 1; }
                         [[ -c /dev/vfio/devices/$REPLY ]] || { WHY="/dev/vfio/devices/$REPLY ($a) is not a character device"; return 1; }
                 else
-                        ! vfio_cdev "$a" || { WHY="$a has a device cdev $REPLY without CONFIG_VFIO_DEVICE_CDEV"; return 1; }
+                        if vfio_cdev "$a" && [[ -e /sys/bus/pci/devices/$a/vfio-dev/$REPLY/dev ]]; then
+                                WHY="$a's $REPLY has a device number without CONFIG_VFIO_DEVICE_CDEV"
+                                return 1
+                        fi
                         [[ ! -e /dev/vfio/devices ]] || { WHY="/dev/vfio/devices exists"; return 1; }
                 fi
         done
@@ -102,7 +107,7 @@ checks() {
         check scenario-1 "journalctl -u vfio-bind: every action entry names its device (field and message)" journal_actions_name_devices
         report_ready_time scenario-1 "coldplug boot, 2 devices, console released"
         check scenario-4 "the GPU was the boot VGA device with $VM_BOOT_FB ($VM_BOOT_FB_DRIVER) on it" console_on_gpu_at_boot
-        check scenario-4 "Release=auto: kernel log shows console unbound, then efifb removed, then vfio-pci probing the GPU" console_released_before_probe
+        check scenario-4 "Release=auto: kernel log shows console unbound, then $VM_BOOT_FB removed, then vfio-pci probing the GPU" console_released_before_probe
         check scenario-4 "the framebuffer vtconsole and $VM_BOOT_FB are released" console_released_now
         check scenario-4 "journal: a release-console entry for the GPU" journal_has release-console "$GPU"
         check scenario-4 "status says the console was released" service_status_has "console released"

@@ -90,7 +90,7 @@ fi
 say "unpacking ${SRC_DEB##*/}"
 dpkg-deb --fsys-tarfile "$SRC_DEB" | tar -x -C "$WORK" --wildcards './usr/src/linux-source-*.tar.xz'
 tar -x -C "$WORK" -f "$WORK"/usr/src/linux-source-*.tar.xz
-rm -rf "$WORK/usr"
+rm -rf "${WORK:?}/usr"
 S=$(find "$WORK" -mindepth 1 -maxdepth 1 -type d -name 'linux-source-*' | head -n1)
 [[ -n $S && -f $S/Makefile ]] || die "no kernel tree in ${SRC_DEB##*/}"
 O=$WORK/obj

@@ -217,6 +217,16 @@ for kernel in "${KERNELS_PICKED[@]}"; do
                         continue
                 fi
                 vm_boot "$CURRENT" progress
+                # Under TCG a guest kernel can die while it boots, before any check ran (seen: an
+                # "Oops: int3" in sched_clock_tick while the kernel patched its code on 6.12): that
+                # boot says nothing about vfio-bind, so it is retried once, and said so.
+                if ! grep -aq '^VMRESULT BEGIN' "$VM_RESULTS" &&
+                   tr -d '\r' < "$VM_LOGDIR/$CURRENT/console.log" | grep -aq 'Kernel panic - not syncing'; then
+                        cp "$VM_LOGDIR/$CURRENT/console.log" "$VM_LOGDIR/$CURRENT.panic-console.log"
+                        log "boot [$kernel] $CURRENT: the guest kernel panicked before the checks ($(tr -d '\r' < "$VM_LOGDIR/$CURRENT/console.log" |
+                                grep -a -m1 -E 'Oops|BUG|panic' | sed 's/^\[[^]]*\] //')); console in $VM_LOGDIR/$CURRENT.panic-console.log; booting once more"
+                        vm_boot "$CURRENT" progress
+                fi
                 report_boot "$CURRENT"
                 log "boot [$kernel] $CURRENT: done in $VM_BOOT_SECONDS s"
         done

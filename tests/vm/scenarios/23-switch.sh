@@ -77,15 +77,15 @@ groups_rows_right() {
         local ga gb
         iommu_group "$EP_A"; ga=$REPLY
         iommu_group "$EP_B"; gb=$REPLY
-        [[ ${ROW_OF[$EP_B]-} == *" e1000e "* ]] || { WHY="the row of $EP_B does not show e1000e: ${ROW_OF[$EP_B]-none}"; return 1; }
+        [[ "${ROW_OF[$EP_B]-} " == *" e1000e "* ]] || { WHY="the row of $EP_B does not show e1000e: ${ROW_OF[$EP_B]-none}"; return 1; }
         [[ $CLI_OUT == *"IOMMU group $gb: held by the host (e1000e)"* ]] ||
                 { WHY="group $gb of $EP_B is not shown as held by the host (e1000e)"; return 1; }
         if ((SAME_GROUP)); then
-                [[ ${ROW_OF[$EP_A]-} == *" e1000e "* ]] && return 0
+                [[ "${ROW_OF[$EP_A]-} " == *" e1000e "* ]] && return 0
                 WHY="the row of $EP_A does not show e1000e: ${ROW_OF[$EP_A]-none}"
                 return 1
         fi
-        [[ ${ROW_OF[$EP_A]-} == *" vfio-pci "* ]] || { WHY="the row of $EP_A does not show vfio-pci: ${ROW_OF[$EP_A]-none}"; return 1; }
+        [[ "${ROW_OF[$EP_A]-} " == *" vfio-pci "* ]] || { WHY="the row of $EP_A does not show vfio-pci: ${ROW_OF[$EP_A]-none}"; return 1; }
         [[ $CLI_OUT == *"IOMMU group $ga: ready for a guest"* ]] && return 0
         WHY="group $ga of $EP_A is not shown as ready for a guest"
         return 1

@@ -6,8 +6,9 @@
 # scripts, a scenario file) after it, boot QEMU with the test machine, and cut the guest's logs
 # out of the results port.
 #
-# The caller sets VB_DAEMON, VB_CLI, VB_UNIT (the build's files) and VM_LOGDIR, calls vm_setup,
-# then per boot: vm_scenario_load FILE, vm_build_payload NAME FILE, vm_boot NAME.
+# The caller sets VB_DAEMON, VB_CLI, VB_UNIT (the build's files) and VM_LOGDIR, calls vm_image
+# [KERNEL] and vm_setup, then per boot: vm_scenario_load FILE, vm_build_payload NAME FILE,
+# vm_boot NAME. Calling vm_image again switches to another kernel's image.
 
 VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=topology.sh
@@ -17,13 +18,28 @@ OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.fd
 OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.fd
 VM_BOOT_TIMEOUT=${VB_VM_BOOT_TIMEOUT:-300}
 
+# The kernels the tests know (build-image.sh --kernel): Debian's two, and 6.12 configured like
+# NixOS's kernels.
+VM_KERNELS_ALL=(6.1 6.12 6.12-nixos)
+
 # no_timer_check: under TCG on a busy host the IO-APIC timer test can time out and panic.
-# dyndbg makes the driver core log every probe and bind; the kprobe logs efifb's removal.
+# dyndbg makes the driver core log every probe and bind. The kprobes (vm_kprobes) log when a
+# platform device lost its driver (the boot framebuffer going away) and, where the kernel has it,
+# efifb's own removal.
 # shellcheck disable=SC2054
 VM_APPEND_BASE=(console=ttyS0 rdinit=/lib/systemd/systemd systemd.unit=vm-test.target panic=-1
                 no_timer_check systemd.show_status=false loglevel=4
                 'dyndbg="func driver_bound +p; func really_probe +p"'
-                kprobe_event=p:vm/efifb_remove,efifb_remove tp_printk)
+                tp_printk)
+
+# vm_kprobes: the kprobe_event= argument for the image's kernel. platform_remove's first argument
+# is the struct device, whose first member is the kobject, whose first member is the name: the
+# line says which platform device went (6.12 has no efifb_remove).
+vm_kprobes() {
+        local p='p:vm/platform_remove,platform_remove,dev=+0(+0(%di)):string'
+        [[ ${VM_EFIFB_REMOVE:-0} == 1 ]] && p+=';p:vm/efifb_remove,efifb_remove'
+        printf 'kprobe_event=%s' "$p"
+}
 
 # The machine: a GPU (VGA) and its audio function in one slot behind a root port (one IOMMU
 # group), a NIC behind a second root port, a third root port left free for hotplug. The NIC's
@@ -50,10 +66,15 @@ vm_missing_tools() {
         ((${#missing[@]} == 0)) || printf '%s\n' "${missing[@]}"
 }
 
-# vm_image: IMAGE = the guest image directory (built on first use, progress on stderr)
+# vm_image [KERNEL]: IMAGE = the guest image directory of KERNEL (default: VB_VM_KERNEL, else
+# 6.1), built on first use, progress on stderr; VM_KERNEL, KREL and the image's kernel.env facts
+# (VM_BOOT_FB, VM_EFIFB_REMOVE, …) are set from it
 vm_image() {
-        IMAGE=$("$VM_DIR/build-image.sh") || IMAGE=
-        [[ -n $IMAGE && -s $IMAGE/rootfs.cpio.zst ]] || return 1
+        local k=${1:-${VB_VM_KERNEL:-6.1}}
+        IMAGE=$("$VM_DIR/build-image.sh" --kernel "$k") || IMAGE=
+        [[ -n $IMAGE && -s $IMAGE/rootfs.cpio.zst && -s $IMAGE/kernel.env ]] || return 1
+        # shellcheck source=/dev/null
+        source "$IMAGE/kernel.env"
         KREL=$(cat "$IMAGE/kernel-release")
 }
 
@@ -82,10 +103,14 @@ vm_cleanup() {
 #   SERVICE      enabled (vfio-bind.service in sysinit.target.wants) or disabled
 #   HOTPLUG      QMP device_add arguments, run when the guest asks (HOTPLUG-REQUEST)
 #   QEMU_EXTRA   more QEMU arguments for this boot (an array: a disk, a root port for it)
+#   KERNELS      the kernels this scenario boots on (default: Debian's, "6.1 6.12"; a scenario
+#                where the kernel's configuration matters adds 6.12-nixos)
+#   GUEST_QEMU   yes: the image's nested.cpio.zst (QEMU for a VM inside the guest) comes along
 #   payload()    adds files under the payload root $1 (runs on the host)
 #   checks()     runs in the guest (see guest/lib.sh)
 vm_scenario_load() {
         DESCRIPTION='' IOMMU=on APPEND='' CONF='' SERVICE=enabled HOTPLUG=''
+        KERNELS="6.1 6.12" GUEST_QEMU=no
         QEMU_EXTRA=()
         payload() { :; }
         checks() { :; }
@@ -97,6 +122,27 @@ vm_scenario_load() {
 install_file() {
         mkdir -p "$P$(dirname "$2")"
         install -m "$3" "$1" "$P$2"
+}
+
+# early_modules_unit ROOT MODULE…: a unit that loads MODULEs before vfio-bind.service, as the
+# initrd would (for payload())
+early_modules_unit() {
+        local root=$1
+        shift
+        cat > "$root/etc/systemd/system/vm-early-modules.service" <<UNIT
+# Loads host drivers before vfio-bind.service, as the initrd would.
+[Unit]
+Description=Load host drivers early (stands in for the initrd)
+DefaultDependencies=no
+After=vm-uevents.service
+Before=vfio-bind.service sysinit.target
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/sbin/modprobe -a $*
+UNIT
+        ln -s ../vm-early-modules.service "$root/etc/systemd/system/sysinit.target.wants/vm-early-modules.service"
 }
 
 # install_libs BINARY: the shared libraries it needs that the image lacks (an ASan build needs
@@ -141,6 +187,7 @@ vm_build_payload() {
         install_file "$VM_DIR/guest/run-checks" /vm/run-checks 0755
         install_file "$VM_DIR/guest/uevents-ready" /vm/uevents-ready 0755
         install_file "$file" /vm/scenario.sh 0644
+        install_file "$IMAGE/kernel.env" /vm/kernel.env 0644
         {
                 printf 'BOOT_NAME=%q\n' "$name"
                 printf 'VB_DAEMON=%q\n' "$GUEST_DAEMON"
@@ -152,9 +199,15 @@ vm_build_payload() {
         } > "$P/vm/env"
         payload "$P" || return 1
         (cd "$P" && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) > "$VM_WORK/payload.cpio" || return 1
-        # the kernel reads an uncompressed cpio after a compressed one only at a 4-byte boundary
-        { cat "$IMAGE/rootfs.cpio.zst"
-          head -c $(( (512 - $(stat -c %s "$IMAGE/rootfs.cpio.zst") % 512) % 512 )) /dev/zero
+        # a compressed archive may follow another directly; the kernel reads an uncompressed cpio
+        # after a compressed one only at a 4-byte boundary
+        local images=("$IMAGE/rootfs.cpio.zst") size=0 f
+        [[ $GUEST_QEMU != yes ]] || images+=("$IMAGE/nested.cpio.zst")
+        for f in "${images[@]}"; do
+                size=$((size + $(stat -c %s "$f")))
+        done
+        { cat "${images[@]}"
+          head -c $(( (512 - size % 512) % 512 )) /dev/zero
           cat "$VM_WORK/payload.cpio"; } > "$VM_WORK/initrd.img"
 }
 
@@ -167,7 +220,7 @@ vm_boot() {
         dir=$VM_LOGDIR/$name
         rm -rf "$dir"
         mkdir -p "$dir"
-        append=("${VM_APPEND_BASE[@]}")
+        append=("${VM_APPEND_BASE[@]}" "$(vm_kprobes)")
         # Debian's 6.1 turns the Intel IOMMU on by default (INTEL_IOMMU_DEFAULT_ON_INTGPU_OFF=y),
         # so "off" has to be said, not only "on" left out
         if [[ $IOMMU == on ]]; then

@@ -7,6 +7,7 @@
 
 DESCRIPTION="no vfio-bind: topology, IOMMU groups, host drivers bind (the race is real)"
 SERVICE=disabled
+KERNELS="6.1 6.12 6.12-nixos"
 
 # group_is GROUP ADDR…: the IOMMU group holds exactly these devices
 group_is() {
@@ -58,7 +59,7 @@ root_ports_alone() {
 gpu_is_boot_vga() {
         read_attr "/sys/bus/pci/devices/$GPU/boot_vga"
         [[ $REPLY == 1 ]] || { WHY="$GPU boot_vga is ${REPLY:-unreadable}"; return 1; }
-        was_bound efi-framebuffer efi-framebuffer.0
+        was_bound "$VM_BOOT_FB_DRIVER" "$VM_BOOT_FB"
 }
 
 host_drivers_bound() {
@@ -70,13 +71,25 @@ uevents_saw_host_drivers() {
         all_of "uevent_bind bochs-drm $GPU" "uevent_bind snd_hda_intel $AUDIO" "uevent_bind e1000e $NIC"
 }
 
-bochs_removed_efifb() {
+bochs_removed_boot_fb() {
         local rm_at
-        klog_find '*efifb_remove: (efifb_remove+*' || { WHY="no efifb_remove kprobe line in the kernel log"; return 1; }
+        klog_find "$(klog_fb_removed_pattern "$VM_BOOT_FB")" || { WHY="no kprobe line for the removal of $VM_BOOT_FB in the kernel log"; return 1; }
         rm_at=$REPLY
         klog_find "$(klog_probe_pattern bochs-drm "$GPU")" || { WHY="bochs-drm never probed $GPU"; return 1; }
         ((rm_at > REPLY)) && return 0
-        WHY="efifb was removed (line $rm_at) before bochs-drm probed (line $REPLY)"
+        WHY="$VM_BOOT_FB was removed (line $rm_at) before bochs-drm probed (line $REPLY)"
+        return 1
+}
+
+# on Debian's kernels efifb drives efi-framebuffer.0; on the NixOS-like kernel simpledrm drives
+# simple-framebuffer.0, and there is no efi-framebuffer.0 (where it hangs: scenario 6)
+boot_fb_as_configured() {
+        local other=simple-framebuffer.0
+        [[ $VM_BOOT_FB == simple-framebuffer.0 ]] && other=efi-framebuffer.0
+        was_bound "$VM_BOOT_FB_DRIVER" "$VM_BOOT_FB" || return 1
+        never_bound "${other%.0}" "$other" || return 1
+        [[ ! -e /sys/bus/platform/devices/$other ]] && return 0
+        WHY="$other exists too"
         return 1
 }
 
@@ -94,9 +107,10 @@ checks() {
         check scenario-0 "GPU and audio share one IOMMU group, alone" gpu_and_audio_share_a_group
         check scenario-0 "the NIC has an IOMMU group of its own" nic_alone
         check scenario-0 "each root port has an IOMMU group of its own" root_ports_alone
-        check scenario-0 "the GPU is the boot VGA device and efifb bound efi-framebuffer.0" gpu_is_boot_vga
+        check scenario-0 "the GPU is the boot VGA device and $VM_BOOT_FB_DRIVER bound $VM_BOOT_FB" gpu_is_boot_vga
+        check scenario-0 "the boot framebuffer is $VM_BOOT_FB, the one this kernel's configuration makes, and no other" boot_fb_as_configured
         check scenario-0 "vfio-bind.service did not run" no_vfio_bind
         check scenario-0 "without vfio-bind the host drivers bind (kernel log, final state)" host_drivers_bound
         check scenario-0 "without vfio-bind the recorded uevents show the host drivers binding" uevents_saw_host_drivers
-        check scenario-0 "bochs-drm removed efifb when it probed the GPU" bochs_removed_efifb
+        check scenario-0 "bochs-drm removed $VM_BOOT_FB when it probed the GPU" bochs_removed_boot_fb
 }

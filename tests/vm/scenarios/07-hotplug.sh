@@ -16,6 +16,7 @@ Timeout=2s
 [Console]
 Release=auto"
 HOTPLUG="driver=e1000e bus=rp3 addr=0x0 id=hotnic"
+KERNELS="6.1 6.12 6.12-nixos"
 
 console_untouched() {
         vtcon_fb
@@ -23,9 +24,20 @@ console_untouched() {
         local vt=$REPLY
         read_attr "/sys/class/vtconsole/$vt/bind"
         [[ $REPLY == 1 ]] || { WHY="$vt (frame buffer device) was unbound"; return 1; }
-        platform_driver efi-framebuffer.0 || { WHY="efi-framebuffer.0 is gone"; return 1; }
-        [[ $REPLY == efi-framebuffer ]] || { WHY="efi-framebuffer.0 is on ${REPLY:-no driver}"; return 1; }
-        klog_absent '*efifb_remove: (efifb_remove+*'
+        platform_driver "$VM_BOOT_FB" || { WHY="$VM_BOOT_FB is gone"; return 1; }
+        [[ $REPLY == "$VM_BOOT_FB_DRIVER" ]] || { WHY="$VM_BOOT_FB is on ${REPLY:-no driver}"; return 1; }
+        klog_absent "$(klog_fb_removed_pattern "$VM_BOOT_FB")"
+}
+
+# where the boot framebuffer hangs: 6.1 registers it on the platform bus's root, 6.12 below the
+# GPU whose memory it uses
+boot_fb_parent() {
+        local parent want=$GPU
+        parent=$(readlink -f "/sys/bus/platform/devices/$VM_BOOT_FB/..")
+        [[ $VM_KERNEL == 6.1 ]] && want=platform
+        [[ ${parent##*/} == "$want" ]] && return 0
+        WHY="$VM_BOOT_FB hangs below ${parent:-nothing}, expected .../$want"
+        return 1
 }
 
 no_console_release_in_status() {
@@ -58,7 +70,12 @@ hotplug_timing() {
 
 checks() {
         check scenario-4 "only NICs configured: the NIC present at boot is on vfio-pci" on_driver "$NIC" vfio-pci
-        check scenario-4 "only NICs configured, Release=auto: efifb and the framebuffer vtconsole stay on the GPU" console_untouched
+        check scenario-4 "only NICs configured, Release=auto: $VM_BOOT_FB and the framebuffer vtconsole stay on the GPU" console_untouched
+        if [[ $VM_KERNEL == 6.1 ]]; then
+                check scenario-4 "6.1: $VM_BOOT_FB is registered on the platform bus's root, not below the GPU" boot_fb_parent
+        else
+                check scenario-4 "$VM_KERNEL: $VM_BOOT_FB is registered below the GPU $GPU" boot_fb_parent
+        fi
         check scenario-4 "only NICs configured, Release=auto: no release-console entry in the journal" journal_lacks release-console
         check scenario-4 "only NICs configured, Release=auto: status does not mention a console release" no_console_release_in_status
         check scenario-6 "before the hotplug: $HOTNIC is not there and the status says so" \

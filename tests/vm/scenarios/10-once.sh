@@ -7,6 +7,7 @@ DESCRIPTION="vfio-bindd --once from an early oneshot unit"
 SERVICE=disabled
 CONF="[Bind]
 Device=$GPU_SLOT"
+KERNELS="6.1 6.12 6.12-nixos"
 
 payload() {
         cat > "$1/etc/systemd/system/vfio-bind-once.service" <<UNIT

@@ -13,6 +13,7 @@ CONF="[Bind]
 Device=$GPU_SLOT
 [Console]
 Release=no"
+KERNELS="6.1 6.12 6.12-nixos"
 
 payload() {
         # networkd is masked in the image; a unit of our own runs it after boot.
@@ -54,7 +55,7 @@ gpu_refused_status() {
 
 gpu_refused_journal() {
         journal_has refuse "$GPU" || return 1
-        journal_mentions "refused: the host uses it: the console in use (vtcon1, efi-framebuffer.0) is on it"
+        journal_mentions "refused: the host uses it: the console in use (vtcon1, $VM_BOOT_FB) is on it"
 }
 
 check_says() {
@@ -126,7 +127,7 @@ checks() {
         check scenario-11 "Release=no: the GPU slot is refused; the host keeps it (bochs-drm, snd_hda_intel), no override" \
                 gpu_with_host
         check scenario-11 "the status names the console on the GPU" gpu_refused_status
-        check scenario-11 "journal: a refuse entry for the GPU naming vtcon1 and efi-framebuffer.0" gpu_refused_journal
+        check scenario-11 "journal: a refuse entry for the GPU naming vtcon1 and $VM_BOOT_FB" gpu_refused_journal
         check scenario-11 "vfio-bind check explains the refusal" check_says
         check scenario-11 "the NIC is up with 10.0.2.15/24 (systemd-networkd)" network_up
         check scenario-11 "the NIC in use is refused, stays on e1000e, the status says why" nic_refused

@@ -88,12 +88,19 @@ let
     );
     initrdConf = config.boot.initrd.systemd.contents."/etc/vfio-bind.conf".source.text or null;
     initrdModules = lib.filter (lib.hasPrefix "vfio") config.boot.initrd.availableKernelModules;
+    initrdAllModules = config.boot.initrd.availableKernelModules;
+    initrdEnable = config.services.vfio-bind.initrd.enable;
     assertions = failedAssertions config;
     warnings = config.warnings;
   };
 
   guide = summary (eval guideModule);
   initrd = summary (eval initrdModule);
+  # systemd in stage 1 alone: initrd.enable follows it
+  stage1 = summary (eval {
+    imports = [ guideModule ];
+    boot.initrd.systemd.enable = true;
+  });
 
   # What the assertions and warnings catch.
   mistakes = summary (eval {
@@ -196,6 +203,7 @@ in
     guide
     initrd
     mistakes
+    stage1
     gpuInitrd
     cmdline
     disabled
@@ -261,13 +269,32 @@ in
       && lib.hasInfix "Driver=pci-stub" initrd.conf
       && lib.hasInfix "Force=0f:00.1" initrd.conf
     ))
-    (expect "initrd: vfio modules available in the initrd" (has "vfio_pci" initrd.initrdModules))
+    (expect "initrd: Driver=pci-stub puts pci_stub in the initrd" (has "pci_stub" initrd.initrdAllModules))
+    (expect "stage1: vfio modules available in the initrd" (
+      hasAll [ "vfio_pci" "vfio_iommu_type1" "vfio" ] stage1.initrdModules
+    ))
+    (expect "stage1: initrd.enable is on by default with systemd in stage 1" stage1.initrdEnable)
+    (expect "stage1: oneshot, ordered before coldplug and modules-load, after the journal socket" (
+      hasAll [
+        "Type=oneshot"
+        "DefaultDependencies=false"
+        "ConditionPathExists=/etc/initrd-release"
+        "After=systemd-journald.socket"
+      ] (lines stage1.initrdUnit)
+      && hasAll earlyUnits (
+        lib.splitString " " (
+          lib.removePrefix "Before=" (lib.findFirst (lib.hasPrefix "Before=") "Before=" (lines stage1.initrdUnit))
+        )
+      )
+    ))
+    (expect "guide: scripted initrd, initrd.enable off by default" (!guide.initrdEnable))
     (expect "initrd: no assertion fails" (initrd.assertions == [ ]))
 
     # Mistakes.
     (expect "mistakes: empty devices asserted" (hasInfixIn "services.vfio-bind.devices is empty" mistakes.assertions))
-    (expect "mistakes: initrd.enable without systemd stage 1 asserted" (
-      hasInfixIn "needs boot.initrd.systemd.enable" mistakes.assertions
+    (expect "mistakes: initrd.enable with the scripted initrd warned, not asserted" (
+      hasInfixIn "nothing is bound in stage 1" mistakes.warnings
+      && !hasInfixIn "initrd" mistakes.assertions
     ))
     (expect "mistakes: postBootCommands warned" (
       hasInfixIn "boot.postBootCommands still writes driver_override, vtconsole, efi-framebuffer" mistakes.warnings

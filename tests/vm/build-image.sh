@@ -23,6 +23,10 @@ CACHE=${VB_VM_CACHE:-${XDG_CACHE_HOME:-/var/cache}/vfio-bind-vm}
 SUITE=bookworm
 MIRROR=${VB_VM_MIRROR:-}
 PACKAGES=(systemd systemd-sysv udev kmod pciutils jq)
+# A recipe with more packages (tests/vm/two-stage.sh: dracut-core e2fsprogs zstd), cached under
+# a key of its own; the kernel and modules are the same.
+# shellcheck disable=SC2206
+PACKAGES+=(${VB_VM_EXTRA_PACKAGES:-})
 # The host drivers of the emulated devices, the VFIO drivers, and what they need; the closure is
 # taken from modules.dep.
 MODULES=(bochs snd_hda_intel e1000e vfio_pci vfio_iommu_type1 pci-stub virtio_pci virtio_blk ext4)

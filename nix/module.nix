@@ -316,7 +316,8 @@ in
         # libkmod, libc).
         storePaths = [ "${cfg.package}/bin/vfio-bindd" ];
 
-        services.vfio-bind = {
+        # The name of the dracut module's unit: the journal tells the two runs apart by it.
+        services.vfio-bind-initrd = {
           description = "Bind PCI devices to vfio-pci in the initrd";
           documentation = [ "man:vfio-bindd(8)" ];
           wantedBy = [ "sysinit.target" ];

@@ -54,7 +54,7 @@ let
   unitOf =
     c:
     let
-      u = c.boot.initrd.systemd.services.vfio-bind or null;
+      u = c.boot.initrd.systemd.services.vfio-bind-initrd or null;
     in
     if u == null || (u.serviceConfig.ExecStart or null) == null then null else u;
   initrdConf = c: (c.boot.initrd.systemd.contents."/etc/vfio-bind.conf" or { }).source or null;
@@ -78,6 +78,9 @@ let
   pkg = "/nix/store/00000000000000000000000000000000-vfio-bind-0.1.0";
 
   checks = [
+    (expect "initrd unit: named vfio-bind-initrd, like the dracut module's" (
+      !(systemd1.boot.initrd.systemd.services ? vfio-bind)
+    ))
     (expect "initrd.enable defaults to boot.initrd.systemd.enable (on)" (systemd1.services.vfio-bind.initrd.enable == true))
     (expect "initrd.enable defaults to boot.initrd.systemd.enable (off)" (scripted.services.vfio-bind.initrd.enable == false))
     (expect "systemd stage 1: the initrd service exists" (unit != null))

@@ -81,8 +81,8 @@ let
     # The package ships the unit; NixOS adds this drop-in (overrides.conf) to it.
     override = config.systemd.units."vfio-bind.service".text or null;
     initrdSystemd = config.boot.initrd.systemd.enable;
-    initrdUnit = config.boot.initrd.systemd.units."vfio-bind.service".text or null;
-    initrdWantedBy = config.boot.initrd.systemd.services.vfio-bind.wantedBy or null;
+    initrdUnit = config.boot.initrd.systemd.units."vfio-bind-initrd.service".text or null;
+    initrdWantedBy = config.boot.initrd.systemd.services.vfio-bind-initrd.wantedBy or null;
     initrdStorePaths = lib.filter (lib.hasInfix "vfio-bind") (
       map (p: p.source) config.boot.initrd.systemd.storePaths
     );

@@ -24,6 +24,8 @@
 # in IMAGE/rootfs.cpio.zst); the image is tests/vm/build-image.sh's recipe with dracut-core,
 # e2fsprogs and zstd added (VB_VM_EXTRA_PACKAGES), cached under its own key.
 #
+# Environment as run.sh's; VB_VM_BOOT_TIMEOUT defaults to 600 s here (two start-ups per boot).
+#
 # Output as run.sh: PASS/FAIL lines, TIME lines, "N passed, N failed"; exit 77 only when QEMU
 # cannot run here. Needs root (chroot, image build).
 
@@ -49,6 +51,9 @@ while (($#)); do
         *) SELECT+=("$1"); shift ;;
         esac
 done
+
+# Two systemd start-ups per boot (the initrd's and the root's): twice run.sh's limit unless set.
+VM_BOOT_TIMEOUT=${VB_VM_BOOT_TIMEOUT:-600}
 
 # The image recipe of this boot kind: the test image plus the initrd builder.
 export VB_VM_EXTRA_PACKAGES="dracut-core e2fsprogs zstd"

@@ -251,9 +251,10 @@ report_journal_ids() {
         note journal "journalctl -b -u $INITRD_UNIT: $n_plain lines; journalctl -m _BOOT_ID=$boot -u $INITRD_UNIT: $n_merged lines"
 }
 
-# report_stage1_times ID: TIME lines for the initrd phase and the initrd unit
+# report_stage1_times ID: TIME lines "ID: LABEL: S.mmm s" (bench/stage1.sh reads them): the
+# initrd phase, the initrd unit as PID 1 saw it, vfio-bindd's own first pass, coldplug's start
 report_stage1_times() {
-        local line initrd=0 userspace=0 trigger
+        local line initrd=0 userspace=0 done_at i
         while IFS= read -r line; do
                 case $line in
                 InitRDTimestampMonotonic=*) initrd=${line#*=} ;;
@@ -262,30 +263,32 @@ report_stage1_times() {
         done < <(systemctl show -p InitRDTimestampMonotonic -p UserspaceTimestampMonotonic)
         if ((initrd > 0 && userspace > initrd)); then
                 usec_to_s $((userspace - initrd))
-                timing "$1" "initrd phase (PID 1 of the initrd -> PID 1 of the root) $REPLY s"
+                timing "$1" "initrd phase (the initrd's PID 1 to the root's PID 1): $REPLY s"
                 usec_to_s "$initrd"
-                timing "$1" "kernel until the initrd's PID 1 $REPLY s"
+                timing "$1" "kernel until the initrd's PID 1: $REPLY s"
         fi
         pid1_unit_time "$INITRD_UNIT" initrd
+        done_at=$END
         if ((START > 0 && END >= START)); then
                 usec_to_s $((END - START))
-                timing "$1" "$INITRD_UNIT: starting -> finished $REPLY s (PID 1's messages)"
-                pid1_unit_time systemd-udev-trigger.service initrd
-                trigger=$START
-                if ((trigger > 0)); then
-                        pid1_unit_time "$INITRD_UNIT" initrd
-                        usec_to_s $((trigger - END))
-                        timing "$1" "initrd coldplug (systemd-udev-trigger) started $REPLY s after $INITRD_UNIT finished"
-                fi
+                timing "$1" "$INITRD_UNIT starting to finished (PID 1's messages): $REPLY s"
         fi
+        for ((i = 0; i < ${#MJ_SUNIT[@]}; i++)); do
+                [[ ${MJ_SUNIT[i]} == "$INITRD_UNIT" && ${MJ_MESSAGE[i]} =~ ^first\ pass\ done\ in\ ([0-9.]+)s ]] || continue
+                timing "$1" "vfio-bindd --once first pass (its own clock): ${BASH_REMATCH[1]} s"
+        done
         pid1_unit_time systemd-udev-trigger.service initrd
         if ((START > 0)); then
+                if ((done_at > 0 && START > done_at)); then
+                        usec_to_s $((START - done_at))
+                        timing "$1" "$INITRD_UNIT finished to the initrd's coldplug start: $REPLY s"
+                fi
                 usec_to_s "$START"
-                timing "$1" "initrd coldplug (systemd-udev-trigger) started at $REPLY s"
+                timing "$1" "the initrd's coldplug (systemd-udev-trigger) start: $REPLY s"
         fi
         if ((SWITCH_ROOT_USEC > 0)); then
                 usec_to_s "$SWITCH_ROOT_USEC"
-                timing "$1" "switch-root at $REPLY s"
+                timing "$1" "switch-root: $REPLY s"
         fi
 }
 

@@ -267,12 +267,19 @@ report_stage1_times() {
                 usec_to_s "$initrd"
                 timing "$1" "kernel until the initrd's PID 1: $REPLY s"
         fi
+        # PID 1 carries the initrd's units over the switch-root: their timestamps are PID 1's own
+        # (the journal's times of the initrd's early messages are when journald read them)
+        unit_props "$INITRD_UNIT"
+        if ((${PROP[ExecMainStartTimestampMonotonic]:-0} > 0 && ${PROP[ExecMainExitTimestampMonotonic]:-0} > 0)); then
+                usec_to_s $((PROP[ExecMainExitTimestampMonotonic] - PROP[ExecMainStartTimestampMonotonic]))
+                timing "$1" "$INITRD_UNIT vfio-bindd start to exit (PID 1): $REPLY s"
+        fi
+        if ((${PROP[InactiveExitTimestampMonotonic]:-0} > 0)); then
+                usec_to_s "${PROP[InactiveExitTimestampMonotonic]}"
+                timing "$1" "$INITRD_UNIT started at (PID 1): $REPLY s"
+        fi
         pid1_unit_time "$INITRD_UNIT" initrd
         done_at=$END
-        if ((START > 0 && END >= START)); then
-                usec_to_s $((END - START))
-                timing "$1" "$INITRD_UNIT starting to finished (PID 1's messages): $REPLY s"
-        fi
         for ((i = 0; i < ${#MJ_SUNIT[@]}; i++)); do
                 [[ ${MJ_SUNIT[i]} == "$INITRD_UNIT" && ${MJ_MESSAGE[i]} =~ ^first\ pass\ done\ in\ ([0-9.]+)s ]] || continue
                 timing "$1" "vfio-bindd --once first pass (its own clock): ${BASH_REMATCH[1]} s"

@@ -163,6 +163,7 @@ VM_APPEND_BASE=("${TWO_STAGE_APPEND[@]}")
 # in_root COMMAND…: run COMMAND chrooted into $ROOT with /dev, /proc and /sys mounted, in a
 # mount namespace of its own (nothing stays mounted on the host)
 in_root() {
+        # shellcheck disable=SC2016 # expanded by the inner shell
         unshare -m --propagation private /bin/sh -c '
                 root=$1; shift
                 mount --rbind /dev "$root/dev" && mount -t proc proc "$root/proc" &&
@@ -188,9 +189,10 @@ build_root() {
         install -m 0644 "$HERE/guest/stage1-lib.sh" "$ROOT/vm/stage1-lib.sh"
 }
 
-# make_initrd NAME: the guest's dracut makes $VM_WORK/initrd.img from $ROOT
+# make_initrd: the guest's dracut makes $VM_WORK/initrd.img from $ROOT (its output in
+# $VM_WORK/dracut.log)
 make_initrd() {
-        local name=$1 start=$SECONDS
+        local start=$SECONDS
         in_root dracut --force --no-hostonly --kver "$KREL" --kmoddir "/lib/modules/$KREL" \
                 --add systemd --add-drivers "$DRACUT_DRIVERS virtio_pci virtio_blk ext4" \
                 --compress zstd --no-early-microcode /boot/initrd.img \
@@ -251,7 +253,7 @@ for CURRENT in "${SCENARIOS[@]}"; do
                 report_fail "$CURRENT: could not build the root tree"
                 continue
         fi
-        if ! make_initrd "$CURRENT"; then
+        if ! make_initrd; then
                 cp "$VM_WORK/dracut.log" "$VM_LOGDIR/$CURRENT/dracut.log"
                 report_fail "$CURRENT: dracut failed: $(tail -n 3 "$VM_WORK/dracut.log" | tr '\n' ' ')"
                 continue

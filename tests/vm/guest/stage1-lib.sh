@@ -60,22 +60,22 @@ klog_complete() {
 # the boot's journal: PID 1's messages and the entries of both vfio-bind units, from both stages
 
 MJ_SUNIT=() MJ_UNIT=() MJ_DEVICE=() MJ_ACTION=() MJ_AFTER=() MJ_MONO=() MJ_MACHINE=() MJ_PID=()
-MJ_MSGID=() MJ_MESSAGE=()
+MJ_MSGID=() MJ_IDENT=() MJ_MESSAGE=()
 SWITCH_ROOT_USEC=0
 load_merged_journal() {
-        local sunit unit dev act after mono machine pid msgid msg i
+        local sunit unit dev act after mono machine pid msgid ident msg i
         MJ_SUNIT=() MJ_UNIT=() MJ_DEVICE=() MJ_ACTION=() MJ_AFTER=() MJ_MONO=() MJ_MACHINE=() MJ_PID=()
-        MJ_MSGID=() MJ_MESSAGE=()
-        while IFS=$'\t' read -r sunit unit dev act after mono machine pid msgid msg; do
+        MJ_MSGID=() MJ_IDENT=() MJ_MESSAGE=()
+        while IFS=$'\t' read -r sunit unit dev act after mono machine pid msgid ident msg; do
                 MJ_SUNIT+=("$sunit") MJ_UNIT+=("$unit") MJ_DEVICE+=("$dev") MJ_ACTION+=("$act")
                 MJ_AFTER+=("$after") MJ_MONO+=("$mono") MJ_MACHINE+=("$machine") MJ_PID+=("$pid")
-                MJ_MSGID+=("$msgid") MJ_MESSAGE+=("$msg")
+                MJ_MSGID+=("$msgid") MJ_IDENT+=("$ident") MJ_MESSAGE+=("$msg")
         done < <(journalctl -b -o json --no-pager _SYSTEMD_UNIT=$INITRD_UNIT + \
-                         _SYSTEMD_UNIT=vfio-bind.service + _PID=1 |
+                         _SYSTEMD_UNIT=vfio-bind.service + _PID=1 + SYSLOG_IDENTIFIER=vfio-bindd |
                  jq -r '[._SYSTEMD_UNIT // "-", .UNIT // "-", .VFIO_BIND_DEVICE // "-",
                          .VFIO_BIND_ACTION // "-", .VFIO_BIND_DRIVER_AFTER // "-",
                          .__MONOTONIC_TIMESTAMP // "0", ._MACHINE_ID // "-", ._PID // "-",
-                         .MESSAGE_ID // "-",
+                         .MESSAGE_ID // "-", .SYSLOG_IDENTIFIER // "-",
                          (.MESSAGE | if type == "array" then implode else . end // "")] | @tsv')
         SWITCH_ROOT_USEC=0
         for ((i = 0; i < ${#MJ_PID[@]}; i++)); do
@@ -161,6 +161,20 @@ initrd_journal_mentions() {
                 seen+=" [${MJ_MESSAGE[i]}]"
         done
         WHY="no message of $INITRD_UNIT mentions \"$1\"; its messages:${seen:- none}"
+        return 1
+}
+
+# initrd_daemon_mentions TEXT: a message of vfio-bindd written before the switch-root has TEXT,
+# whether or not journald could still tell its unit (a process that exits before journald reads
+# its message loses _SYSTEMD_UNIT=)
+initrd_daemon_mentions() {
+        local i seen=
+        for ((i = 0; i < ${#MJ_IDENT[@]}; i++)); do
+                [[ ${MJ_IDENT[i]} == vfio-bindd ]] && ((MJ_MONO[i] < SWITCH_ROOT_USEC)) || continue
+                [[ ${MJ_MESSAGE[i]} == *"$1"* ]] && return 0
+                seen+=" [${MJ_SUNIT[i]}: ${MJ_MESSAGE[i]}]"
+        done
+        WHY="no message of vfio-bindd before the switch-root mentions \"$1\"; its messages:${seen:- none}"
         return 1
 }
 

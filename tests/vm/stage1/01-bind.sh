@@ -67,6 +67,12 @@ stage2_left_them() {
         journal_lacks bind
 }
 
+# the stage 2 daemon's line per device, in the wording agreed with the daemon's side
+stage2_says_initrd() {
+        journal_mentions "$GPU: already on vfio-pci (bound in the initrd)" &&
+                journal_mentions "$AUDIO: already on vfio-pci (bound in the initrd)"
+}
+
 nic_untouched() {
         all_of "on_driver $NIC e1000e" "no_override $NIC" "never_bound_any vfio-pci $NIC"
 }
@@ -102,6 +108,7 @@ checks() {
                 service_status_has "2/2 devices on vfio-pci: $GPU $AUDIO"
         check two-stage-bind "stage 2: the status says the devices were bound in the initrd" \
                 service_status_has "bound in the initrd"
+        check two-stage-bind "stage 2: the journal says each function was bound in the initrd" stage2_says_initrd
         check two-stage-bind "stage 2: vfio-bind.service left both functions where they were (leave, no bind)" stage2_left_them
         check two-stage-bind "the NIC $NIC is untouched: e1000e, no override, never on vfio-pci" nic_untouched
         report_journal_ids

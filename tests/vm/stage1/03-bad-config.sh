@@ -8,6 +8,11 @@ CONF="[Bind]
 Device=$GPU_SLOT
 Group=sometimes"
 
+initrd_bad_logged() {
+        initrd_daemon_mentions "/etc/vfio-bind.conf:3: invalid value" &&
+                initrd_daemon_mentions "the configuration is invalid, no device touched"
+}
+
 checks() {
         # shellcheck source=../guest/stage1-lib.sh
         source /vm/stage1-lib.sh
@@ -18,9 +23,11 @@ checks() {
         check two-stage-bad "kernel log: vfio-pci bound neither function" \
                 all_of "never_bound_any vfio-pci $GPU" "never_bound_any vfio-pci $AUDIO"
         check two-stage-bad "no driver_override was written" all_of "no_override $GPU" "no_override $AUDIO"
-        check two-stage-bad "the initrd unit named /etc/vfio-bind.conf:3 in the journal" \
+        check two-stage-bad "the initrd's vfio-bindd named /etc/vfio-bind.conf:3 and touched nothing (journal, before the switch-root)" \
+                initrd_bad_logged
+        check two-stage-bad "journalctl -b -u $INITRD_UNIT (the README's command) shows /etc/vfio-bind.conf:3" \
                 initrd_journal_mentions "/etc/vfio-bind.conf:3:"
-        check two-stage-bad "the initrd unit said nothing was touched" \
-                initrd_journal_mentions "no device touched"
+        check two-stage-bad "stage 2: journalctl -b -u vfio-bind.service names /etc/vfio-bind.conf:3 too" \
+                journal_mentions "/etc/vfio-bind.conf:3:"
         report_stage1_times two-stage-bad
 }

@@ -3,7 +3,8 @@
 # Install what the QEMU tests need on the host (Debian 12): QEMU, OVMF firmware, mmdebstrap for
 # the guest image, cpio/zstd to pack it, kmod for depmod, python3 for the QMP client.
 set -eu
-PACKAGES="qemu-system-x86 ovmf mmdebstrap cpio zstd kmod python3 apt-utils ca-certificates"
+# e2fsprogs: mkfs.ext4 -d for the two-stage boot's root disk
+PACKAGES="qemu-system-x86 ovmf mmdebstrap cpio zstd kmod python3 apt-utils ca-certificates e2fsprogs"
 if [ "$(id -u)" != 0 ]; then
         echo "install-deps.sh: run as root (apt-get install $PACKAGES)" >&2
         exit 1

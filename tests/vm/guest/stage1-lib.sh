@@ -216,6 +216,13 @@ initrd_unit_before() {
         local done_at s
         pid1_unit_time "$INITRD_UNIT" initrd
         done_at=$END
+        if ((START > 0 && END >= START)); then
+                # before journald runs, PID 1 writes to the kernel log (true times) or to the
+                # journal socket (stamped when journald reads it): a lower bound at worst
+                usec_to_s $((END - START))
+                timing "$1" "$INITRD_UNIT starting to finished (PID 1's messages): $REPLY s"
+        fi
+        klog_vfio_window "$1"
         ((done_at > 0)) || { WHY="PID 1 of the initrd never mentioned $INITRD_UNIT"; return 1; }
         pid1_unit_time "$1" initrd
         ((START == 0 || done_at < START)) && return 0
@@ -294,6 +301,13 @@ report_stage1_times() {
         fi
         pid1_unit_time "$INITRD_UNIT" initrd
         done_at=$END
+        if ((START > 0 && END >= START)); then
+                # before journald runs, PID 1 writes to the kernel log (true times) or to the
+                # journal socket (stamped when journald reads it): a lower bound at worst
+                usec_to_s $((END - START))
+                timing "$1" "$INITRD_UNIT starting to finished (PID 1's messages): $REPLY s"
+        fi
+        klog_vfio_window "$1"
         for ((i = 0; i < ${#MJ_SUNIT[@]}; i++)); do
                 [[ ${MJ_SUNIT[i]} == "$INITRD_UNIT" && ${MJ_MESSAGE[i]} =~ ^first\ pass\ done\ in\ ([0-9.]+)s ]] || continue
                 timing "$1" "vfio-bindd --once first pass (its own clock): ${BASH_REMATCH[1]} s"
@@ -311,6 +325,26 @@ report_stage1_times() {
                 usec_to_s "$SWITCH_ROOT_USEC"
                 timing "$1" "switch-root: $REPLY s"
         fi
+}
+
+# klog_vfio_window ID: a TIME line for the initrd's work in the kernel log, from vfio's module load
+# to the last bind of the GPU slot by vfio-pci before the switch-root
+klog_vfio_window() {
+        local first=-1 last=-1 a t0 t1
+        klog_find "*VFIO - User Level meta-driver*" && first=$REPLY
+        ((first >= 0)) || return 0
+        for a in "$GPU" "$AUDIO"; do
+                klog_bound_find vfio-pci "$a" || continue
+                ((REPLY > last)) && last=$REPLY
+        done
+        ((last > first)) || return 0
+        klog_time "$first"
+        t0=$REPLY
+        klog_time "$last"
+        t1=$REPLY
+        ((t1 < SWITCH_ROOT_USEC)) || return 0
+        usec_to_s $((t1 - t0))
+        timing "$1" "kernel log: vfio loaded to the slot bound to vfio-pci: $REPLY s"
 }
 
 # dump_merged_journal: every journal directory's entries of this boot, for the host

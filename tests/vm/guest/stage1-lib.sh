@@ -170,7 +170,8 @@ initrd_journal_mentions() {
 initrd_daemon_mentions() {
         local i seen=
         for ((i = 0; i < ${#MJ_IDENT[@]}; i++)); do
-                [[ ${MJ_IDENT[i]} == vfio-bindd ]] && ((MJ_MONO[i] < SWITCH_ROOT_USEC)) || continue
+                [[ ${MJ_IDENT[i]} == vfio-bindd ]] || continue
+                ((MJ_MONO[i] < SWITCH_ROOT_USEC)) || continue
                 [[ ${MJ_MESSAGE[i]} == *"$1"* ]] && return 0
                 seen+=" [${MJ_SUNIT[i]}: ${MJ_MESSAGE[i]}]"
         done
@@ -216,13 +217,6 @@ initrd_unit_before() {
         local done_at s
         pid1_unit_time "$INITRD_UNIT" initrd
         done_at=$END
-        if ((START > 0 && END >= START)); then
-                # before journald runs, PID 1 writes to the kernel log (true times) or to the
-                # journal socket (stamped when journald reads it): a lower bound at worst
-                usec_to_s $((END - START))
-                timing "$1" "$INITRD_UNIT starting to finished (PID 1's messages): $REPLY s"
-        fi
-        klog_vfio_window "$1"
         ((done_at > 0)) || { WHY="PID 1 of the initrd never mentioned $INITRD_UNIT"; return 1; }
         pid1_unit_time "$1" initrd
         ((START == 0 || done_at < START)) && return 0

@@ -299,7 +299,7 @@ report_stage1_times() {
                 # before journald runs, PID 1 writes to the kernel log (true times) or to the
                 # journal socket (stamped when journald reads it): a lower bound at worst
                 usec_to_s $((END - START))
-                timing "$1" "$INITRD_UNIT starting to finished (PID 1's messages): $REPLY s"
+                timing "$1" "$INITRD_UNIT starting to finished (PID 1's messages as journald stamped them, a lower bound): $REPLY s"
         fi
         klog_vfio_window "$1"
         for ((i = 0; i < ${#MJ_SUNIT[@]}; i++)); do

@@ -6,7 +6,8 @@
 # The unit is the one the package ships (systemd/vfio-bind.service.in: Type=notify,
 # DefaultDependencies=no, Before=systemd-modules-load.service systemd-udev-trigger.service
 # sysinit.target display-manager.service); this module only enables it, writes
-# /etc/vfio-bind.conf and, with initrd.enable, adds a one-shot run to systemd stage 1.
+# /etc/vfio-bind.conf and, with initrd.enable (the default with systemd in stage 1), adds a
+# one-shot run of vfio-bindd --once to the initrd.
 {
   config,
   lib,
@@ -104,12 +105,21 @@ let
 
   cmdlineSelects = lib.any (hasPrefix "vfio-bind.device=") config.boot.kernelParams;
 
-  unitBefore = [
-    "systemd-modules-load.service"
+  initrdBefore = [
     "systemd-udev-trigger.service"
+    "systemd-modules-load.service"
     "sysinit.target"
     "shutdown.target"
   ];
+
+  # The driver's module for the initrd: vfio-pci is module vfio_pci; the IOMMU backend
+  # (vfio_iommu_type1) is only a soft dependency of vfio, so the vfio list goes in whole.
+  # Another driver (pci-stub) by its module name; a built-in one needs nothing.
+  initrdModules =
+    if hasPrefix "vfio" cfg.driver then
+      lib.unique (vfioModules ++ [ (moduleName cfg.driver) ])
+    else
+      [ (moduleName cfg.driver) ];
 in
 {
   options.services.vfio-bind = {
@@ -224,12 +234,21 @@ in
       '';
     };
 
-    initrd.enable = mkEnableOption ''
-      running `vfio-bindd --once` in systemd stage 1 as well, before the initrd's udev and
-      systemd-modules-load, so that GPU drivers loaded in the initrd (amdgpu early KMS, nvidia in
-      {option}`boot.initrd.kernelModules`) never get the devices. Requires
-      {option}`boot.initrd.systemd.enable`
-    '';
+    initrd.enable = mkOption {
+      type = types.bool;
+      default = config.boot.initrd.systemd.enable;
+      defaultText = literalExpression "config.boot.initrd.systemd.enable";
+      example = true;
+      description = ''
+        Whether to run `vfio-bindd --once` in systemd stage 1 as well, before the initrd's udev
+        coldplug and systemd-modules-load, so that GPU drivers loaded in the initrd (amdgpu early
+        KMS, nvidia in {option}`boot.initrd.kernelModules`) never get the devices. The
+        configuration file, `vfio-bindd` with its libraries and the driver's kernel modules go
+        into the initrd; `vfio-bind=off` on the kernel command line disables this run too.
+        On by default with {option}`boot.initrd.systemd.enable`; the scripted initrd has no
+        service manager to run it in (setting it there only gives a warning).
+      '';
+    };
   };
 
   config = mkIf cfg.enable (mkMerge [
@@ -274,33 +293,47 @@ in
       };
     }
 
-    (mkIf cfg.initrd.enable {
-      assertions = [
-        {
-          assertion = config.boot.initrd.systemd.enable;
-          message = ''
-            services.vfio-bind.initrd.enable needs boot.initrd.systemd.enable = true: the scripted
-            initrd has no service manager to run vfio-bindd in.
-          '';
-        }
+    (mkIf (cfg.initrd.enable && !config.boot.initrd.systemd.enable) {
+      warnings = [
+        ''
+          services.vfio-bind.initrd.enable is set, but the scripted initrd
+          (boot.initrd.systemd.enable = false) has no service manager to run vfio-bindd in, so
+          nothing is bound in stage 1: a driver loaded in the initrd (boot.initrd.kernelModules,
+          early KMS) gets the devices first, and vfio-bind.service in stage 2 can only unbind it
+          from a live device (UnbindHost=yes) or refuse. Set boot.initrd.systemd.enable = true to
+          bind in the initrd.
+        ''
       ];
+    })
 
-      # vfio-bindd loads the driver itself through libkmod; the modules must be in the initrd.
-      boot.initrd.availableKernelModules = vfioModules;
+    (mkIf (cfg.initrd.enable && config.boot.initrd.systemd.enable) {
+      # vfio-bindd loads the driver itself through libkmod; its module and their dependencies
+      # (the closure is taken from modules.dep) must be in the initrd.
+      boot.initrd.availableKernelModules = initrdModules;
 
       boot.initrd.systemd = {
         contents."/etc/vfio-bind.conf".source = configFile;
+        # The program and, through its references, the libraries it links (libsystemd, libudev,
+        # libkmod, libc).
         storePaths = [ "${cfg.package}/bin/vfio-bindd" ];
 
-        services.vfio-bind = {
+        # The name of the dracut module's unit: the journal tells the two runs apart by it.
+        services.vfio-bind-initrd = {
           description = "Bind PCI devices to vfio-pci in the initrd";
           documentation = [ "man:vfio-bindd(8)" ];
           wantedBy = [ "sysinit.target" ];
-          before = unitBefore;
+          # What the dracut module's unit (dracut/vfio-bind-initrd.service.in) has, which the
+          # two-stage QEMU test boots; NixOS's initrd has no dracut-pre-udev.service, and its
+          # own module loading is systemd-modules-load.service.
+          before = initrdBefore;
           after = [ "systemd-journald.socket" ];
           conflicts = [ "shutdown.target" ];
-          unitConfig.DefaultDependencies = false;
+          unitConfig = {
+            DefaultDependencies = false;
+            ConditionPathExists = "/etc/initrd-release";
+          };
           serviceConfig = {
+            # oneshot: the units ordered after it wait until the pass is done.
             Type = "oneshot";
             ExecStart = "${cfg.package}/bin/vfio-bindd --once";
             # --once waits up to Timeout= (at most 300 s) for missing devices.

@@ -40,7 +40,11 @@ in
   name = "vfio-bind";
 
   nodes = {
-    machine = common;
+    # stage 2 alone, whatever nixpkgs' default for systemd in stage 1 is
+    machine = {
+      imports = [ common ];
+      services.vfio-bind.initrd.enable = false;
+    };
 
     initrd = {
       imports = [ common ];
@@ -122,6 +126,7 @@ in
             assert binds, f"no bind entry for {a}"
             late = [e for e in binds if int(e["__MONOTONIC_TIMESTAMP"]) > switched_at]
             assert not late, f"{a} was bound after switch-root: {late}"
+            assert all(e.get("_SYSTEMD_UNIT") == "vfio-bind-initrd.service" for e in binds), binds
   '';
 
   meta.maintainers = [ ];

@@ -6,7 +6,9 @@
 #
 #   1. nix-instantiate --parse on every .nix file of the repository;
 #   2. nix/lib.nix (the selector grammar, the Timeout= and Driver= checks, the text of
-#      /etc/vfio-bind.conf) evaluated against tests/nix/cases.nix;
+#      /etc/vfio-bind.conf) evaluated against tests/nix/cases.nix; nix/module.nix evaluated
+#      through tests/nix/stub.nix (a stand-in for nixpkgs' lib and module system) against
+#      tests/nix/module.nix: the stage 1 unit, what goes into the initrd, defaults and warnings;
 #   3. with VFIO_BINDD=path/to/vfio-bindd: every case and every generated configuration also
 #      through `vfio-bindd --validate`, which must judge each the same way;
 #   4. with VB_NIXPKGS=path/to/nixpkgs (a checkout, never fetched here): real NixOS evaluations
@@ -64,6 +66,23 @@ PY
 else
         fail "tests/nix/check.nix does not evaluate:"
         cat "$tmp/check.err" >&2
+fi
+
+# 2b. nix/module.nix itself, through a stub of nixpkgs' lib and module system (tests/nix/stub.nix):
+# above all systemd stage 1, which cannot be booted here, against the dracut unit that is.
+if nix_eval tests/nix/module.nix >"$tmp/module.json" 2>"$tmp/module.err"; then
+        python3 - "$tmp/module.json" <<'PY' || failed=1
+import json, sys
+d = json.load(open(sys.argv[1]))
+for f in d["failures"]:
+    print("FAIL: nix/module.nix (stub evaluation):", f, file=sys.stderr)
+print(f"nix/module.nix offline: {d['checked'] - len(d['failures'])}/{d['checked']} checks passed "
+      "(stage 1 unit, initrd contents, defaults, warnings)")
+sys.exit(1 if d["failures"] else 0)
+PY
+else
+        fail "tests/nix/module.nix does not evaluate:"
+        tail -n 20 "$tmp/module.err" >&2
 fi
 
 # 3. The same cases through the C parser.

@@ -81,19 +81,26 @@ let
     # The package ships the unit; NixOS adds this drop-in (overrides.conf) to it.
     override = config.systemd.units."vfio-bind.service".text or null;
     initrdSystemd = config.boot.initrd.systemd.enable;
-    initrdUnit = config.boot.initrd.systemd.units."vfio-bind.service".text or null;
-    initrdWantedBy = config.boot.initrd.systemd.services.vfio-bind.wantedBy or null;
+    initrdUnit = config.boot.initrd.systemd.units."vfio-bind-initrd.service".text or null;
+    initrdWantedBy = config.boot.initrd.systemd.services.vfio-bind-initrd.wantedBy or null;
     initrdStorePaths = lib.filter (lib.hasInfix "vfio-bind") (
       map (p: p.source) config.boot.initrd.systemd.storePaths
     );
     initrdConf = config.boot.initrd.systemd.contents."/etc/vfio-bind.conf".source.text or null;
     initrdModules = lib.filter (lib.hasPrefix "vfio") config.boot.initrd.availableKernelModules;
+    initrdAllModules = config.boot.initrd.availableKernelModules;
+    initrdEnable = config.services.vfio-bind.initrd.enable;
     assertions = failedAssertions config;
     warnings = config.warnings;
   };
 
   guide = summary (eval guideModule);
   initrd = summary (eval initrdModule);
+  # systemd in stage 1 alone: initrd.enable follows it
+  stage1 = summary (eval {
+    imports = [ guideModule ];
+    boot.initrd.systemd.enable = true;
+  });
 
   # What the assertions and warnings catch.
   mistakes = summary (eval {
@@ -106,8 +113,14 @@ let
       echo vfio-pci > /sys/bus/pci/devices/0000:0f:00.0/driver_override
     '';
   });
+  # the scripted initrd: stage 1 cannot bind, so initrd GPU drivers are warned about
+  scripted = summary (eval {
+    imports = [ guideModule ];
+    boot.initrd.systemd.enable = false;
+  });
   gpuInitrd = summary (eval {
     imports = [ guideModule ];
+    boot.initrd.systemd.enable = false;
     boot.initrd.kernelModules = [
       "amdgpu"
       "nvidia-drm"
@@ -196,6 +209,8 @@ in
     guide
     initrd
     mistakes
+    stage1
+    scripted
     gpuInitrd
     cmdline
     disabled
@@ -240,8 +255,18 @@ in
       ]
     ))
     (expect "guide: reloads on a new configuration" (lib.hasInfix "X-Reload-Triggers=" guide.override))
-    (expect "guide: no initrd service" (
-      guide.initrdUnit == null && guide.initrdStorePaths == [ ] && guide.initrdConf == null
+    # initrd.enable follows boot.initrd.systemd.enable, whose default depends on the nixpkgs
+    # release (on since 26.05)
+    (expect "guide: an initrd service exactly with systemd in stage 1" (
+      if guide.initrdSystemd then
+        guide.initrdUnit != null && guide.initrdConf == guide.conf
+      else
+        guide.initrdUnit == null && guide.initrdStorePaths == [ ] && guide.initrdConf == null
+    ))
+    (expect "scripted: no initrd service, initrd.enable off" (
+      scripted.initrdUnit == null && scripted.initrdStorePaths == [ ] && !scripted.initrdEnable
+      # (nixpkgs 26.x warns about the scripted initrd itself)
+      && !hasInfixIn "vfio-bind" scripted.warnings
     ))
     (expect "guide: no assertion fails" (guide.assertions == [ ]))
     (expect "guide: no warning" (guide.warnings == [ ]))
@@ -261,13 +286,32 @@ in
       && lib.hasInfix "Driver=pci-stub" initrd.conf
       && lib.hasInfix "Force=0f:00.1" initrd.conf
     ))
-    (expect "initrd: vfio modules available in the initrd" (has "vfio_pci" initrd.initrdModules))
+    (expect "initrd: Driver=pci-stub puts pci_stub in the initrd" (has "pci_stub" initrd.initrdAllModules))
+    (expect "stage1: vfio modules available in the initrd" (
+      hasAll [ "vfio_pci" "vfio_iommu_type1" "vfio" ] stage1.initrdModules
+    ))
+    (expect "stage1: initrd.enable is on by default with systemd in stage 1" stage1.initrdEnable)
+    (expect "stage1: oneshot, ordered before coldplug and modules-load, after the journal socket" (
+      hasAll [
+        "Type=oneshot"
+        "DefaultDependencies=false"
+        "ConditionPathExists=/etc/initrd-release"
+        "After=systemd-journald.socket"
+      ] (lines stage1.initrdUnit)
+      && hasAll earlyUnits (
+        lib.splitString " " (
+          lib.removePrefix "Before=" (lib.findFirst (lib.hasPrefix "Before=") "Before=" (lines stage1.initrdUnit))
+        )
+      )
+    ))
+    (expect "guide: initrd.enable is boot.initrd.systemd.enable" (guide.initrdEnable == guide.initrdSystemd))
     (expect "initrd: no assertion fails" (initrd.assertions == [ ]))
 
     # Mistakes.
     (expect "mistakes: empty devices asserted" (hasInfixIn "services.vfio-bind.devices is empty" mistakes.assertions))
-    (expect "mistakes: initrd.enable without systemd stage 1 asserted" (
-      hasInfixIn "needs boot.initrd.systemd.enable" mistakes.assertions
+    (expect "mistakes: initrd.enable with the scripted initrd warned, not asserted" (
+      hasInfixIn "nothing is bound in stage 1" mistakes.warnings
+      && !hasInfixIn "initrd" mistakes.assertions
     ))
     (expect "mistakes: postBootCommands warned" (
       hasInfixIn "boot.postBootCommands still writes driver_override, vtconsole, efi-framebuffer" mistakes.warnings

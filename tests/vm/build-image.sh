@@ -39,6 +39,10 @@ PACKAGES=(systemd systemd-sysv udev kmod pciutils jq)
 # For a VM inside the guest: installed into the same root after PACKAGES, then cut out into an
 # overlay of their own (nested.cpio.zst).
 NESTED_PACKAGES=(qemu-system-x86)
+# A recipe with more packages (tests/vm/two-stage.sh: dracut-core e2fsprogs zstd), cached under
+# a key of its own; the kernel and modules are the same.
+# shellcheck disable=SC2206
+PACKAGES+=(${VB_VM_EXTRA_PACKAGES:-})
 # The host drivers of the emulated devices, the VFIO drivers, and what they need; the closure is
 # taken from modules.dep. Where a kernel has one built in, there is nothing to copy.
 MODULES=(bochs snd_hda_intel e1000e xhci_pci vfio_pci vfio_iommu_type1 pci-stub virtio_pci virtio_blk ext4 nvme)

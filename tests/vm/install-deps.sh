@@ -5,7 +5,8 @@
 # flex, bison, bc, libelf-dev, libssl-dev and xz-utils to build the NixOS-like kernel
 # (build-kernel.sh).
 set -eu
-PACKAGES="qemu-system-x86 ovmf mmdebstrap cpio zstd kmod python3 apt-utils ca-certificates
+# e2fsprogs: mkfs.ext4 -d for the two-stage boot's root disk
+PACKAGES="qemu-system-x86 ovmf mmdebstrap cpio zstd kmod python3 apt-utils ca-certificates e2fsprogs
           make gcc libc6-dev flex bison bc libelf-dev libssl-dev xz-utils"
 if [ "$(id -u)" != 0 ]; then
         echo "install-deps.sh: run as root (apt-get install $PACKAGES)" >&2

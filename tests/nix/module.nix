@@ -1,0 +1,156 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# nix/module.nix evaluated offline (builtins only, tests/nix/stub.nix stands in for nixpkgs' lib
+# and the module system): stage 1 above all, which cannot be booted here. The dracut module's unit
+# (dracut/vfio-bind-initrd.service.in), which tests/vm/two-stage.sh boots, is read too: the NixOS
+# unit must order itself the same way.
+#   nix-instantiate --store dummy:// --eval --strict --json tests/nix/module.nix
+# gives { failures = [ … ]; checked = N; cases = { … }; }; failures must be empty.
+let
+  stub = import ./stub.nix;
+  inherit (stub) lib;
+
+  eval =
+    config:
+    stub.eval {
+      module = ../../nix/module.nix;
+      inherit config;
+    };
+
+  devices = {
+    services.vfio-bind = {
+      enable = true;
+      devices = [ "0000:0f:00.0" "0f:00.1" ];
+    };
+  };
+  withInitrd =
+    extra:
+    eval (
+      lib.mkMerge [
+        devices
+        { boot.initrd.systemd.enable = true; }
+        extra
+      ]
+    );
+
+  systemd1 = withInitrd { };
+  scripted = eval devices;
+  scriptedAsked = eval (
+    lib.mkMerge [
+      devices
+      { services.vfio-bind.initrd.enable = true; }
+    ]
+  );
+  systemdOff = withInitrd { services.vfio-bind.initrd.enable = false; };
+  pciStub = withInitrd { services.vfio-bind.driver = "pci-stub"; };
+  oldKernel = withInitrd { boot.kernelPackages.kernel.version = "6.1.90"; };
+  disabled = eval {
+    boot.initrd.systemd.enable = true;
+    services.vfio-bind.devices = [ "0f:00.0" ];
+  };
+
+  # The stub keeps the names of definitions whose mkIf is false (their values are null or []),
+  # where NixOS would have no such attribute: a unit without ExecStart= is no unit.
+  unitOf =
+    c:
+    let
+      u = c.boot.initrd.systemd.services.vfio-bind-initrd or null;
+    in
+    if u == null || (u.serviceConfig.ExecStart or null) == null then null else u;
+  initrdConf = c: (c.boot.initrd.systemd.contents."/etc/vfio-bind.conf" or { }).source or null;
+  unit = unitOf systemd1;
+
+  # the dracut unit's ordering, as shipped
+  dracutLines = lib.filter (l: l != "") (lib.splitString "\n" (builtins.readFile ../../dracut/vfio-bind-initrd.service.in));
+  dracutWords =
+    key:
+    lib.concatMap (l: lib.filter (w: w != "") (lib.splitString " " (builtins.substring (builtins.stringLength key + 1) 1000 l))) (
+      lib.filter (lib.hasPrefix "${key}=") dracutLines
+    );
+  dracutBefore = dracutWords "Before";
+  dracutAfter = dracutWords "After";
+
+  has = lib.elem;
+  hasAll = xs: list: lib.all (x: lib.elem x list) xs;
+  hasInfixIn = infix: list: lib.any (lib.hasInfix infix) list;
+  expect = what: ok: if ok then [ ] else [ what ];
+
+  pkg = "/nix/store/00000000000000000000000000000000-vfio-bind-0.1.0";
+
+  checks = [
+    (expect "initrd unit: named vfio-bind-initrd, like the dracut module's" (
+      !(systemd1.boot.initrd.systemd.services ? vfio-bind)
+    ))
+    (expect "initrd.enable defaults to boot.initrd.systemd.enable (on)" (systemd1.services.vfio-bind.initrd.enable == true))
+    (expect "initrd.enable defaults to boot.initrd.systemd.enable (off)" (scripted.services.vfio-bind.initrd.enable == false))
+    (expect "systemd stage 1: the initrd service exists" (unit != null))
+    (expect "initrd unit: ExecStart=vfio-bindd --once" (unit.serviceConfig.ExecStart == "${pkg}/bin/vfio-bindd --once"))
+    (expect "initrd unit: Type=oneshot (the units after it wait for the pass)" (unit.serviceConfig.Type == "oneshot"))
+    (expect "initrd unit: DefaultDependencies=no" (unit.unitConfig.DefaultDependencies == false))
+    (expect "initrd unit: ConditionPathExists=/etc/initrd-release" (unit.unitConfig.ConditionPathExists == "/etc/initrd-release"))
+    (expect "initrd unit: before systemd-udev-trigger, systemd-modules-load, sysinit.target" (
+      hasAll [ "systemd-udev-trigger.service" "systemd-modules-load.service" "sysinit.target" ] unit.before
+    ))
+    (expect "initrd unit: after the journal socket" (has "systemd-journald.socket" unit.after))
+    (expect "initrd unit: wanted by sysinit.target" (unit.wantedBy == [ "sysinit.target" ]))
+    (expect "initrd unit: the dracut unit's Before= less dracut's own dracut-pre-udev.service" (
+      hasAll (lib.filter (u: u != "dracut-pre-udev.service") dracutBefore) unit.before
+      && has "dracut-pre-udev.service" dracutBefore
+    ))
+    (expect "initrd unit: the dracut unit's After=" (dracutAfter == unit.after))
+    (expect "initrd unit: the dracut unit is oneshot, DefaultDependencies=no, initrd only, vfio-bindd --once" (
+      hasAll [
+        "Type=oneshot"
+        "DefaultDependencies=no"
+        "ConditionPathExists=/etc/initrd-release"
+        "ExecStart=@sbindir@/vfio-bindd --once"
+      ] dracutLines
+    ))
+    (expect "initrd: /etc/vfio-bind.conf is the stage 2 file" (
+      initrdConf systemd1 == systemd1.environment.etc."vfio-bind.conf".source
+      && lib.hasInfix "Device=0000:0f:00.0 0f:00.1" systemd1.environment.etc."vfio-bind.conf".source.text
+    ))
+    (expect "initrd: vfio-bindd in storePaths (its libraries come as its references)" (
+      systemd1.boot.initrd.systemd.storePaths == [ "${pkg}/bin/vfio-bindd" ]
+    ))
+    (expect "initrd: vfio_pci, vfio_iommu_type1 and vfio in availableKernelModules" (
+      hasAll [ "vfio_pci" "vfio_iommu_type1" "vfio" ] systemd1.boot.initrd.availableKernelModules
+    ))
+    (expect "initrd: no vfio_virqfd for Linux 6.2 and later" (!has "vfio_virqfd" systemd1.boot.initrd.availableKernelModules))
+    (expect "initrd: vfio_virqfd for Linux before 6.2" (has "vfio_virqfd" oldKernel.boot.initrd.availableKernelModules))
+    (expect "initrd: Driver=pci-stub puts pci_stub in the initrd, no vfio modules" (
+      pciStub.boot.initrd.availableKernelModules == [ "pci_stub" ]
+    ))
+    (expect "systemd stage 1: no warning" (systemd1.warnings == [ ]))
+    (expect "systemd stage 1: no failed assertion" (lib.all (a: a.assertion) systemd1.assertions))
+    (expect "scripted initrd by default: no initrd service, no warning" (
+      unitOf scripted == null && initrdConf scripted == null && scripted.warnings == [ ]
+      && scripted.boot.initrd.availableKernelModules == [ ]
+    ))
+    (expect "scripted initrd with initrd.enable: a warning saying what is lost, no assertion" (
+      unitOf scriptedAsked == null
+      && hasInfixIn "nothing is bound in stage 1" scriptedAsked.warnings
+      && hasInfixIn "boot.initrd.systemd.enable = true" scriptedAsked.warnings
+      && lib.all (a: a.assertion) scriptedAsked.assertions
+    ))
+    (expect "initrd.enable = false with systemd stage 1: no initrd service" (
+      unitOf systemdOff == null && systemdOff.boot.initrd.systemd.storePaths == [ ]
+    ))
+    (expect "not enabled: nothing in the initrd" (
+      unitOf disabled == null && initrdConf disabled == null
+    ))
+    (expect "stage 2: the package's unit wanted by sysinit.target" (
+      systemd1.systemd.services.vfio-bind.wantedBy == [ "sysinit.target" ]
+    ))
+  ];
+in
+{
+  failures = builtins.concatLists checks;
+  checked = builtins.length checks;
+  cases = {
+    initrdUnit = unit;
+    initrdModules = systemd1.boot.initrd.availableKernelModules;
+    scriptedWarnings = scriptedAsked.warnings;
+    inherit dracutBefore dracutAfter;
+  };
+}

@@ -1,0 +1,281 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# The real two-stage boot: the guest's root file system is an ext4 disk (virtio-blk) with
+# systemd; its initrd is made by the guest's own dracut 059 (systemd in the initrd), run in a
+# chroot of that root file system with the project installed and, unless the scenario says
+# otherwise, the dracut module 90vfio-bind enabled through /etc/dracut.conf.d. The kernel boots
+# the initrd, which mounts the disk and switches root into stage 2, where the checks run.
+#
+# Usage: two-stage.sh --daemon PATH --cli PATH --unit PATH --dracut-module DIR [--logdir DIR]
+#                     [--require] [--list] [SCENARIO…]
+#
+#   --dracut-module DIR  the build's dracut/ (module-setup.sh, vfio-bind-initrd.service)
+#   the other options as in run.sh; SCENARIO: files of stage1/ without .sh, or a glob
+#
+# The scenarios (stage1/*.sh) are sourced like run.sh's, with more settings:
+#   DRACUT_MODULE   yes (add_dracutmodules+=" vfio-bind " in /etc/dracut.conf.d) or no
+#   DRACUT_DRIVERS  modules put into the initrd (default: the host drivers of the GPU slot,
+#                   bochs and snd_hda_intel, so that udev coldplug there would load them)
+#   host_checks()   runs on the host after dracut, with ROOT (the root tree) and INITRD_FILES
+#                   (the initrd's file list) set; report with host_check ID TEXT FUNCTION…
+#
+# The kernel and its modules are those of the image vm_image gives (IMAGE/vmlinuz, the modules
+# in IMAGE/rootfs.cpio.zst); the image is tests/vm/build-image.sh's recipe with dracut-core,
+# e2fsprogs and zstd added (VB_VM_EXTRA_PACKAGES), cached under its own key.
+#
+# Environment as run.sh's; VB_VM_BOOT_TIMEOUT defaults to 600 s here (two start-ups per boot).
+#
+# Output as run.sh: PASS/FAIL lines, TIME lines, "N passed, N failed"; exit 77 only when QEMU
+# cannot run here. Needs root (chroot, image build).
+
+set -uo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=vm-lib.sh
+source "$HERE/vm-lib.sh"
+
+VB_DAEMON='' VB_CLI='' VB_UNIT='' VB_DRACUT='' VM_LOGDIR='' REQUIRE=0 LIST=0
+SELECT=()
+while (($#)); do
+        case $1 in
+        --daemon) VB_DAEMON=$2; shift 2 ;;
+        --cli) VB_CLI=$2; shift 2 ;;
+        --unit) VB_UNIT=$2; shift 2 ;;
+        --dracut-module) VB_DRACUT=$2; shift 2 ;;
+        --logdir) VM_LOGDIR=$2; shift 2 ;;
+        --require) REQUIRE=1; shift ;;
+        --list) LIST=1; shift ;;
+        -h|--help) sed -n '3,/^$/s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
+        -*) echo "two-stage.sh: unknown option $1" >&2; exit 2 ;;
+        *) SELECT+=("$1"); shift ;;
+        esac
+done
+
+# Two systemd start-ups per boot (the initrd's and the root's): twice run.sh's limit unless set.
+VM_BOOT_TIMEOUT=${VB_VM_BOOT_TIMEOUT:-600}
+
+# The image recipe of this boot kind: the test image plus the initrd builder.
+export VB_VM_EXTRA_PACKAGES="dracut-core e2fsprogs zstd"
+
+PASSED=0 FAILED=0
+log() { printf '# %s\n' "$*"; }
+report_pass() { printf 'PASS %s\n' "$1"; PASSED=$((PASSED + 1)); }
+report_fail() { printf 'FAIL %s\n' "$1"; FAILED=$((FAILED + 1)); }
+summary() {
+        printf '%d passed, %d failed\n' "$PASSED" "$FAILED"
+        ((FAILED == 0))
+        exit $?
+}
+skip() {
+        if ((REQUIRE)); then
+                report_fail "two-stage: cannot run: $*"
+                summary
+        fi
+        echo "SKIP two-stage: $*"
+        exit 77
+}
+
+# host_check ID TEXT FUNCTION [ARGS…]: a check on the host side (WHY as in the guest)
+host_check() {
+        local id=$1 text=$2
+        shift 2
+        WHY=
+        if "$@"; then
+                report_pass "$id: $text"
+        else
+                report_fail "$id: $text: ${WHY:-$* failed}"
+        fi
+}
+
+# all_of CHECK…: every CHECK (a command line in one word list) holds, as in the guest's lib.sh
+all_of() {
+        local c
+        for c in "$@"; do
+                # shellcheck disable=SC2086
+                $c || return 1
+        done
+}
+
+# the scenario settings of this boot kind, before vm_scenario_load reads the file
+two_stage_defaults() {
+        DRACUT_MODULE=yes
+        DRACUT_DRIVERS="bochs snd_hda_intel"
+        host_checks() { :; }
+}
+
+mapfile -t SCENARIOS < <(cd "$HERE/stage1" && ls -1 -- *.sh | sed 's/\.sh$//' | LC_ALL=C sort)
+if ((${#SELECT[@]})); then
+        picked=()
+        for s in "${SCENARIOS[@]}"; do
+                for pat in "${SELECT[@]}"; do
+                        # shellcheck disable=SC2053
+                        if [[ $s == $pat || $s == *-"$pat" ]]; then
+                                picked+=("$s")
+                                break
+                        fi
+                done
+        done
+        SCENARIOS=("${picked[@]}")
+        ((${#SCENARIOS[@]})) || { echo "two-stage.sh: no scenario matches ${SELECT[*]}" >&2; exit 2; }
+fi
+if ((LIST)); then
+        for s in "${SCENARIOS[@]}"; do
+                two_stage_defaults
+                vm_scenario_load "$HERE/stage1/$s.sh"
+                printf '%-22s %s\n' "$s" "$DESCRIPTION"
+        done
+        exit 0
+fi
+
+[[ -n $VB_DAEMON && -n $VB_CLI && -n $VB_UNIT && -n $VB_DRACUT ]] ||
+        { echo "two-stage.sh: --daemon, --cli, --unit and --dracut-module are required" >&2; exit 2; }
+for f in "$VB_DAEMON" "$VB_CLI" "$VB_UNIT" "$VB_DRACUT/module-setup.sh" "$VB_DRACUT/vfio-bind-initrd.service"; do
+        [[ -f $f ]] || { report_fail "two-stage: $f does not exist (build first)"; summary; }
+done
+
+mapfile -t MISSING < <(vm_missing_tools)
+for t in mkfs.ext4 unshare chroot; do
+        command -v "$t" >/dev/null || MISSING+=("$t")
+done
+((${#MISSING[@]} == 0)) || skip "missing on the host: ${MISSING[*]} (run tests/vm/install-deps.sh as root)"
+qemu-system-x86_64 -version >/dev/null 2>&1 || skip "qemu-system-x86_64 does not run"
+[[ $(id -u) == 0 ]] || skip "the initrd is built with dracut in a chroot of the guest's root: needs root"
+
+log "guest image with dracut: building or reusing the cached one (the first build takes a few minutes)"
+if ! vm_image 2> >(sed -u 's/^/# /'); then
+        report_fail "two-stage: the guest image could not be built (see the messages above)"
+        summary
+fi
+vm_setup || { report_fail "two-stage: $VB_UNIT has no usable ExecStart="; summary; }
+[[ -n $VM_LOGDIR ]] || VM_LOGDIR=$VM_WORK/logs
+
+# The kernel command line of the test boots, without what makes the image its own initramfs
+# (rdinit=); the root is the disk, and a failing initrd powers off instead of waiting at a shell.
+# systemd.unit= is ignored in the initrd (that would be rd.systemd.unit=).
+TWO_STAGE_APPEND=()
+for a in "${VM_APPEND_BASE[@]}"; do
+        [[ $a == rdinit=* ]] || TWO_STAGE_APPEND+=("$a")
+done
+TWO_STAGE_APPEND+=(root=/dev/vda rw rootfstype=ext4 rd.emergency=poweroff rd.shell=0 log_buf_len=4M)
+VM_APPEND_BASE=("${TWO_STAGE_APPEND[@]}")
+
+# in_root COMMAND…: run COMMAND chrooted into $ROOT with /dev, /proc and /sys mounted, in a
+# mount namespace of its own (nothing stays mounted on the host)
+in_root() {
+        # shellcheck disable=SC2016 # expanded by the inner shell
+        unshare -m --propagation private /bin/sh -c '
+                root=$1; shift
+                mount --rbind /dev "$root/dev" && mount -t proc proc "$root/proc" &&
+                        mount --rbind /sys "$root/sys" && mount -t tmpfs tmpfs "$root/run" &&
+                        exec chroot "$root" "$@"' sh "$ROOT" "$@"
+}
+
+# build_root NAME: $ROOT = the image's root tree with the payload ($P) and the dracut module
+build_root() {
+        ROOT=$VM_WORK/root
+        rm -rf "$ROOT"
+        mkdir -p "$ROOT"
+        zstd -dc -q "$IMAGE/rootfs.cpio.zst" | (cd "$ROOT" && cpio -idm --quiet --no-absolute-filenames) || return 1
+        cp -a "$P/." "$ROOT/" || return 1
+        # the module where the guest's dracut looks, as meson install puts it there
+        install -D -m 0755 "$VB_DRACUT/module-setup.sh" "$ROOT/usr/lib/dracut/modules.d/90vfio-bind/module-setup.sh"
+        install -D -m 0644 "$VB_DRACUT/vfio-bind-initrd.service" \
+                "$ROOT/usr/lib/dracut/modules.d/90vfio-bind/vfio-bind-initrd.service"
+        mkdir -p "$ROOT/etc/dracut.conf.d"
+        if [[ $DRACUT_MODULE == yes ]]; then
+                printf 'add_dracutmodules+=" vfio-bind "\n' > "$ROOT/etc/dracut.conf.d/vfio-bind.conf"
+        fi
+        install -m 0644 "$HERE/guest/stage1-lib.sh" "$ROOT/vm/stage1-lib.sh"
+}
+
+# make_initrd: the guest's dracut makes $VM_WORK/initrd.img from $ROOT (its output in
+# $VM_WORK/dracut.log)
+make_initrd() {
+        local start=$SECONDS
+        in_root dracut --force --no-hostonly --kver "$KREL" --kmoddir "/lib/modules/$KREL" \
+                --add systemd --add-drivers "$DRACUT_DRIVERS virtio_pci virtio_blk ext4" \
+                --compress zstd --no-early-microcode /boot/initrd.img \
+                >"$VM_WORK/dracut.log" 2>&1 || return 1
+        cp "$ROOT/boot/initrd.img" "$VM_WORK/initrd.img" || return 1
+        rm -f "$ROOT/boot/initrd.img"
+        mapfile -t INITRD_FILES < <(zstd -dc -q "$VM_WORK/initrd.img" | cpio -t --quiet 2>/dev/null)
+        DRACUT_SECONDS=$((SECONDS - start))
+}
+
+# make_disk: $VM_WORK/root.img, an ext4 file system made from $ROOT (no loop mount)
+make_disk() {
+        local mb
+        mb=$(du -sm "$ROOT" | cut -f1)
+        rm -f "$VM_WORK/root.img"
+        mkfs.ext4 -q -F -L vbroot -d "$ROOT" "$VM_WORK/root.img" "$((mb * 3 / 2 + 64))M" >/dev/null
+}
+
+progress() {
+        (($1 % 30 == 0)) || return 0
+        log "$CURRENT: guest running for $1 s ($(grep -ac '^VMRESULT [PF]' "$VM_RESULTS") checks reported)"
+}
+
+# report_boot NAME: print the guest's results; a boot that ended without END is a failure
+report_boot() {
+        local s=$1 line kind rest ended=0 n=0
+        while IFS= read -r line; do
+                [[ $line =~ ^VMRESULT\ ([A-Z-]+)\ (.*)$ ]] || continue
+                kind=${BASH_REMATCH[1]} rest=${BASH_REMATCH[2]}
+                case $kind in
+                PASS) report_pass "$rest"; n=$((n + 1)) ;;
+                FAIL) report_fail "$rest"; n=$((n + 1)) ;;
+                TIME) printf 'TIME %s\n' "$rest" ;;
+                INFO) printf '# %s\n' "$rest" ;;
+                END) ended=1 ;;
+                esac
+        done < <(vm_result_lines)
+        if ((!ended)); then
+                if ((VM_BOOT_RC == 124 || VM_BOOT_RC == 137)); then
+                        report_fail "$s: the guest did not finish within $VM_BOOT_TIMEOUT s (killed; $n checks reported; logs in $VM_LOGDIR/$s)"
+                else
+                        report_fail "$s: the guest stopped before its checks ended (qemu exit $VM_BOOT_RC; $n checks reported; logs in $VM_LOGDIR/$s)"
+                fi
+                vm_console_tail 15 | sed 's/^/#   /'
+        elif ((n == 0)); then
+                report_fail "$s: the guest reported no check"
+        fi
+}
+
+log "kernel $KREL, image $IMAGE, ${#SCENARIOS[@]} two-stage boots, at most $VM_BOOT_TIMEOUT s each; logs in $VM_LOGDIR"
+TOTAL_START=$SECONDS
+for CURRENT in "${SCENARIOS[@]}"; do
+        two_stage_defaults
+        vm_scenario_load "$HERE/stage1/$CURRENT.sh"
+        log "boot $CURRENT: $DESCRIPTION"
+        mkdir -p "$VM_LOGDIR/$CURRENT"
+        if ! vm_build_payload "$CURRENT" "$HERE/stage1/$CURRENT.sh" || ! build_root; then
+                report_fail "$CURRENT: could not build the root tree"
+                continue
+        fi
+        if ! make_initrd; then
+                cp "$VM_WORK/dracut.log" "$VM_LOGDIR/$CURRENT/dracut.log"
+                report_fail "$CURRENT: dracut failed: $(tail -n 3 "$VM_WORK/dracut.log" | tr '\n' ' ')"
+                continue
+        fi
+        log "boot $CURRENT: dracut made the initrd in $DRACUT_SECONDS s ($(du -h "$VM_WORK/initrd.img" | cut -f1), ${#INITRD_FILES[@]} files)"
+        host_checks
+        if ! make_disk; then
+                report_fail "$CURRENT: mkfs.ext4 -d failed"
+                continue
+        fi
+        # the root disk on the root complex (0000:00:06.0): the slots of the test machine keep
+        # their bus numbers
+        # shellcheck disable=SC2054
+        QEMU_EXTRA+=(-drive if=none,id=vbroot,format=raw,file="$VM_WORK/root.img"
+                     -device virtio-blk-pci,drive=vbroot,bus=pcie.0,addr=0x6)
+        vm_boot "$CURRENT" progress
+        # vm_boot starts the boot's log directory afresh: dracut's output and the initrd's files
+        cp "$VM_WORK/dracut.log" "$VM_LOGDIR/$CURRENT/dracut.log"
+        printf '%s\n' "${INITRD_FILES[@]}" > "$VM_LOGDIR/$CURRENT/initrd-files.log"
+        report_boot "$CURRENT"
+        log "boot $CURRENT: done in $VM_BOOT_SECONDS s"
+        rm -rf "$ROOT" "$VM_WORK/root.img"
+done
+log "all boots done in $((SECONDS - TOTAL_START)) s"
+summary

@@ -12,6 +12,7 @@
 #include "plan.h"
 #include "platform.h"
 #include "snapshot.h"
+#include "time-util.h"
 #include "vb-config.h"
 #include "vfio-bindd.h"
 
@@ -157,6 +158,9 @@ int vbd_main(int argc, char **argv, const VbPlatform *platform) {
         if (r < 0) {
                 vbd_log_full(LOG_ERR, &(VbdLogFields) { .error = r }, "Failed to open sysfs: %s", strerror(-r));
                 (void) sd_notifyf(false, "STATUS=failed to open sysfs: %s\nERRNO=%d", strerror(-r), -r);
+                /* Exiting at once: let journald read the entries while the process still exists,
+                 * or they lose their unit (journalctl -u would not find them). */
+                vbd_log_sync(3 * USEC_PER_SEC);
                 return 1;
         }
         if (vbd_log_get_max_level() >= LOG_DEBUG)
@@ -170,6 +174,7 @@ int vbd_main(int argc, char **argv, const VbPlatform *platform) {
                              "the configuration is invalid, no device touched");
                 (void) sd_notifyf(false, "STATUS=configuration invalid, no device touched: %s\nERRNO=%d",
                                   diag.n > 0 ? diag.messages[0] : strerror(-r), -r);
+                vbd_log_sync(3 * USEC_PER_SEC);
                 return 1;
         }
 

@@ -10,6 +10,34 @@
 #include "snapshot.h"
 #include "vfio-bind.h"
 
+/* The members of E's IOMMU group that keep it from a guest and that the plan does not bind:
+ * "0000:01:00.1 on snd_hda_intel, …", or NULL if there is none. */
+static char *group_blockers(const VbSnapshot *s, const VbPlanEntry *e) {
+        char *list = NULL;
+
+        if (e->iommu_group < 0)
+                return NULL;
+        for (size_t i = 0; i < s->devices.n; i++) {
+                const VbPciDevice *d = &s->devices.devices[i];
+                const VbPlanEntry *m;
+                char *t;
+
+                if (d->iommu_group != e->iommu_group || !vb_iommu_member_blocks(d))
+                        continue;
+                m = vb_plan_find(&s->plan, &d->address);
+                if (m && m->action == VB_ACTION_BIND)
+                        continue;
+                if (asprintf(&t, "%s%s%s on %s", list ?: "", list ? ", " : "", VB_PCI_ADDRESS_STR(&d->address),
+                             d->driver) < 0) {
+                        free(list);
+                        return NULL;
+                }
+                free(list);
+                list = t;
+        }
+        return list;
+}
+
 static bool entry_on_driver(const VbPlanEntry *e) {
         return e->present && streq_ptr(e->driver_before, e->driver);
 }
@@ -184,12 +212,13 @@ int vbc_status(const VbcArgs *a) {
                 printf("  %-5s  ", group);
                 if (!e->present)
                         printf("%snot present%s\n", VBC_YELLOW, VBC_RESET);
-                else if (on)
-                        printf("%sok%s%s%s\n", VBC_GREEN, VBC_RESET,
-                               vb_iommu_group_viable(&s.devices, e->iommu_group) ? ", group ready for a guest"
-                                                                                 : ", but the group is not viable: ",
-                               vb_iommu_group_viable(&s.devices, e->iommu_group) ? "" : strempty(e->detail));
-                else
+                else if (on && vb_iommu_group_viable(&s.devices, e->iommu_group))
+                        printf("%sok%s, group ready for a guest\n", VBC_GREEN, VBC_RESET);
+                else if (on) {
+                        _cleanup_free_ char *blockers = group_blockers(&s, e);
+                        printf("%sok%s, but the group cannot go to a guest: %s\n", VBC_GREEN, VBC_RESET,
+                               e->detail ?: blockers ?: "it has no IOMMU group");
+                } else
                         printf("%snot on %s%s: %s\n", VBC_RED, e->driver, VBC_RESET, strempty(explain));
         }
         for (size_t i = 0; i < s.plan.n_unmatched; i++) {
@@ -272,6 +301,15 @@ int vbc_check(const VbcArgs *a) {
                 else if (e->action == VB_ACTION_BIND && e->forced)
                         WARNING("%s: FORCED by Force=: it will be bound although the host uses it: %s", addr,
                                 e->in_use);
+                /* Under Group=ignore the plan does not look at the group, but a guest will. */
+                if (c->group == VB_GROUP_IGNORE && (e->action == VB_ACTION_BIND || e->action == VB_ACTION_LEAVE)) {
+                        _cleanup_free_ char *blockers = group_blockers(&s, e);
+                        if (blockers)
+                                WARNING("%s: its IOMMU group %d cannot go to a guest as it stands: %s (Group=ignore "
+                                        "does not check it; a VM that opens the group will be refused with \"group "
+                                        "%d is not viable\")",
+                                        addr, e->iommu_group, blockers, e->iommu_group);
+                }
                 if (e->present && vb_pci_device_behind_vmd(ctx, &e->address, &host))
                         WARNING("%s is behind the VMD controller %s (Intel Volume Management Device): its DMA goes "
                                 "through that controller, so it cannot be passed through on its own; turn VMD off "

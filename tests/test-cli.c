@@ -212,4 +212,16 @@ TEST(usage_errors) {
         machine_close(&m);
 }
 
+TEST(check_warns_of_a_group_that_group_ignore_leaves_unviable) {
+        _cleanup_free_ char *out = NULL;
+        Machine m;
+
+        machine_open(&m, "desktop", NULL);
+        ASSERT_EQ(cli(&m, "[Bind]\nDevice=01:00.0\nGroup=ignore\n", (const char *const[]) { "check", NULL }, &out), 0);
+        ASSERT_CONTAINS(out,
+                        "warning: 0000:01:00.0: its IOMMU group 1 cannot go to a guest as it stands: 0000:01:00.1 "
+                        "on snd_hda_intel (Group=ignore does not check it;");
+        machine_close(&m);
+}
+
 TESTS_MAIN()

@@ -333,8 +333,8 @@ depmod -b "$MODS" "$KREL"
 rm "$MODS/lib"
 
 # 4. What the checks must know about this kernel (sourced in the guest as /vm/kernel.env).
-cfg=$(find "$KTREE/boot" -maxdepth 1 -name "config-$KREL" 2>/dev/null | head -n1)
-[[ -n $cfg ]] || cfg=$KTREE/config
+cfg=$KTREE/boot/config-$KREL # Debian's package; build-kernel.sh's tree has config
+[[ -s $cfg ]] || cfg=$KTREE/config
 [[ -s $cfg ]] || die "no configuration of kernel $KREL"
 conf() { sed -n "s/^$1=//p" "$cfg"; }
 if [[ $(conf CONFIG_SYSFB_SIMPLEFB) == y && $(conf CONFIG_DRM_SIMPLEDRM) == y ]]; then

@@ -181,7 +181,11 @@ build_root() {
         ROOT=$VM_WORK/root
         rm -rf "$ROOT"
         mkdir -p "$ROOT"
-        zstd -dc -q "$IMAGE/rootfs.cpio.zst" | (cd "$ROOT" && cpio -idm --quiet --no-absolute-filenames) || return 1
+        # the image is two cpio archives in one zstd stream: the root file system, then the kernel's
+        # modules (cpio -i stops at the first archive's trailer: read both)
+        zstd -dc -q "$IMAGE/rootfs.cpio.zst" |
+                (cd "$ROOT" && cpio -idm --quiet --no-absolute-filenames && cpio -idm --quiet --no-absolute-filenames) ||
+                return 1
         cp -a "$P/." "$ROOT/" || return 1
         # the module where the guest's dracut looks, as meson install puts it there
         install -D -m 0755 "$VB_DRACUT/module-setup.sh" "$ROOT/usr/lib/dracut/modules.d/90vfio-bind/module-setup.sh"

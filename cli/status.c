@@ -266,8 +266,8 @@ int vbc_check(const VbcArgs *a) {
                 putchar('\n');                                  \
                 warnings++;                                     \
         } while (0)
-        if (c->n_selectors == 0)
-                PROBLEM("no devices are configured: add Device= to [Bind]");
+        if (c->n_selectors == 0 && c->n_vfs == 0)
+                PROBLEM("no devices are configured: add Device= (or VirtualFunctions=) to [Bind]");
         if (c->disabled)
                 WARNING("vfio-bind=off is on the kernel command line of this boot");
         if (s.holds_error)
@@ -319,6 +319,21 @@ int vbc_check(const VbcArgs *a) {
         for (size_t i = 0; i < s.plan.n_unmatched; i++) {
                 char sel[VB_SELECTOR_STRING_MAX];
                 PROBLEM("%s matches no device on this machine", vb_selector_format(&s.plan.unmatched[i], sel));
+        }
+        for (size_t i = 0; i < s.plan.n_sriov; i++) {
+                const VbPlanSriov *v = &s.plan.sriov[i];
+                _cleanup_free_ char *explain = NULL;
+
+                (void) vb_plan_sriov_explain(v, &explain);
+                if (v->action == VB_SRIOV_MISSING)
+                        PROBLEM("%s:%u: VirtualFunctions=: %s is not present on this machine", v->file, v->line,
+                                VB_PCI_ADDRESS_STR(&v->pf));
+                else if (v->action == VB_SRIOV_REFUSE)
+                        PROBLEM("%s:%u: VirtualFunctions= for %s: %s", v->file, v->line, VB_PCI_ADDRESS_STR(&v->pf),
+                                strna(explain));
+                else if (v->action == VB_SRIOV_WAIT)
+                        WARNING("%s: %s; vfio-bindd creates its virtual functions once its driver binds",
+                                VB_PCI_ADDRESS_STR(&v->pf), strna(explain));
         }
 #undef PROBLEM
 #undef WARNING

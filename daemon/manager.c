@@ -24,6 +24,7 @@
 #include "runtime.h"
 #include "selector-index.h"
 #include "snapshot.h"
+#include "sriov.h"
 #include "strv.h"
 #include "time-util.h"
 
@@ -35,6 +36,8 @@ typedef struct DeviceState {
         VbDeviceState state; /* after the last pass */
         bool seen;           /* state holds a pass's result */
         char *logged;        /* the last text logged, so that a pass logs only changes */
+        char *sriov_logged;  /* a PF of VirtualFunctions=: the last text logged about its VFs */
+        char *sriov_failure; /* a PF: creating its VFs failed (said in STATUS= until it is added anew) */
         char *failure;       /* the last bind failure; not tried again until it is added anew */
         char *forced;        /* bound by Force= although the host used it: what it used it for */
         char *rolled_back;   /* put back because a member of its group failed: said in STATUS= as
@@ -77,6 +80,8 @@ struct Manager {
 
 static void device_state_done(DeviceState *d) {
         free(d->logged);
+        free(d->sriov_logged);
+        free(d->sriov_failure);
         free(d->rolled_back);
         free(d->failure);
         free(d->forced);
@@ -132,6 +137,8 @@ static DeviceState *device_state(Manager *m, const VbPciAddress *a) {
 static void device_state_forget_failure(DeviceState *s) {
         free(s->failure);
         s->failure = NULL;
+        free(s->sriov_failure);
+        s->sriov_failure = NULL;
         free(s->rolled_back);
         s->rolled_back = NULL;
 }
@@ -258,6 +265,7 @@ typedef struct Report {
         char **initrd; /* of OK: bound in the initrd */
         char **problems;
         size_t n_problems;
+        char **sriov; /* "0000:03:00.0 4/4": the VFs of each PF on the driver */
         bool failed;
 } Report;
 
@@ -265,6 +273,7 @@ static void report_done(Report *r) {
         strv_free(r->ok);
         strv_free(r->initrd);
         strv_free(r->problems);
+        strv_free(r->sriov);
 }
 
 /* STATUS=: "2/2 devices on vfio-pci: 0000:01:00.0 0000:01:00.1; console released (…)", then what
@@ -283,6 +292,15 @@ static int update_status(Manager *m, const VbPlan *plan, const Report *rep) {
         problem_list = strv_join(rep->problems, "; ");
         if (!ok_list || !problem_list)
                 return -ENOMEM;
+        if (rep->sriov) {
+                _cleanup_free_ char *vfs = strv_join(rep->sriov, ", ");
+                char *t;
+
+                if (!vfs || asprintf(&t, "%s; virtual functions on %s: %s", ok_list, m->config->driver, vfs) < 0)
+                        return -ENOMEM;
+                free(ok_list);
+                ok_list = t;
+        }
         if (rep->initrd) {
                 _cleanup_free_ char *initrd = strv_join(rep->initrd, " ");
                 char *t;
@@ -295,7 +313,7 @@ static int update_status(Manager *m, const VbPlan *plan, const Report *rep) {
 
         if (m->config->disabled)
                 r = asprintf(&status, "disabled by vfio-bind=off on the kernel command line; no device touched");
-        else if (m->config->n_selectors == 0)
+        else if (m->config->n_selectors == 0 && m->config->n_vfs == 0)
                 r = asprintf(&status, "no devices configured");
         else
                 r = asprintf(&status, "%zu/%zu devices on %s%s%s%s%s%s%s%s", rep->n_ok, total, m->config->driver,
@@ -565,6 +583,104 @@ static int report_entry(Manager *m, const VbPlan *p, size_t i, const VbApplyResu
         return 0;
 }
 
+/* The VFs of one VirtualFunctions= line, as the pass left them: its journal entry (when it
+ * changed) and its part of STATUS=: "VFs of 0000:03:00.0: 4/4 on vfio-pci". A = NULL: the pass
+ * that created them (the next plan binds them) is not reported on its own. */
+static int report_sriov(Manager *m, const VbPlan *p, const VbPlanSriov *ps, const VbApply *a,
+                        const VbSriovEnable *created, Report *rep) {
+        const char *pf = VB_PCI_ADDRESS_STR(&ps->pf);
+        _cleanup_free_ char *text = NULL;
+        DeviceState *s = device_state(m, &ps->pf);
+        VbdLogFields f = { .device = &ps->pf, .driver_before = ps->pf_driver, .driver_after = ps->pf_driver };
+        int priority = LOG_INFO, r;
+        size_t on = 0;
+
+        if (!s)
+                return -ENOMEM;
+        if (created && created->error < 0) {
+                if (asprintf(&text,
+                             "creating %u virtual function%s failed while %s: %s (%u created; "
+                             "sriov_drivers_autoprobe %s)",
+                             ps->count, ps->count == 1 ? "" : "s", vb_sriov_step_to_string(created->failed_step),
+                             strerror(-created->error), created->created,
+                             !created->autoprobe_was_on ? "was off already"
+                             : created->restore_error   ? "could not be switched back on"
+                                                        : "back on") < 0)
+                        return -ENOMEM;
+                f.action = "sriov-failed";
+                f.error = -created->error;
+                vbd_log_full(LOG_ERR, &f, "%s: %s", pf, text);
+                free(s->sriov_logged);
+                s->sriov_logged = strdup(text);
+                free(s->sriov_failure);
+                s->sriov_failure = TAKE_PTR(text);
+                rep->failed = true;
+                return strv_extend_printf(&rep->problems, &rep->n_problems, "%s: %s", pf, s->sriov_failure);
+        }
+        if (created && created->created > 0) {
+                _cleanup_free_ char *list = NULL;
+                for (unsigned i = 0; i < created->created; i++) {
+                        char *n;
+                        if (asprintf(&n, "%s%s%s", list ?: "", list ? " " : "", VB_PCI_ADDRESS_STR(&created->vfs[i])) < 0)
+                                return -ENOMEM;
+                        free(list);
+                        list = n;
+                }
+                vbd_log_full(LOG_NOTICE, &(VbdLogFields) { .device = &ps->pf, .action = "sriov-create" },
+                             "%s: created %u virtual function%s for %s, sriov_drivers_autoprobe %s: %s", pf,
+                             created->created, created->created == 1 ? "" : "s", ps->driver,
+                             created->autoprobe_was_on ? "off while they were created" : "off already", list);
+                return 0;
+        }
+
+        switch (ps->action) {
+        case VB_SRIOV_LEAVE:
+                for (size_t i = 0; i < ps->n_vfs; i++) {
+                        const VbPlanEntry *e = vb_plan_find(p, &ps->vfs[i]);
+                        size_t k = e ? (size_t) (e - p->entries) : SIZE_MAX;
+                        if (e && a && k < a->n && vb_apply_result_on_driver(&a->results[k]))
+                                on++;
+                }
+                r = asprintf(&text, "%zu/%u virtual functions on %s", on, ps->count, ps->driver);
+                priority = on == ps->count ? LOG_INFO : LOG_WARNING;
+                f.action = "sriov";
+                break;
+        case VB_SRIOV_REFUSE:
+                if (s->sriov_failure)
+                        return strv_extend_printf(&rep->problems, &rep->n_problems, "%s: %s", pf, s->sriov_failure);
+                r = vb_plan_sriov_explain(ps, &text);
+                priority = LOG_WARNING;
+                f.action = "sriov-refuse";
+                rep->failed = true;
+                break;
+        case VB_SRIOV_WAIT:
+        case VB_SRIOV_MISSING:
+                if (s->sriov_failure) {
+                        rep->failed = true;
+                        return strv_extend_printf(&rep->problems, &rep->n_problems, "%s: %s", pf, s->sriov_failure);
+                }
+                r = vb_plan_sriov_explain(ps, &text);
+                f.action = "sriov-wait";
+                if (ps->action == VB_SRIOV_MISSING && m->timed_out) {
+                        priority = LOG_WARNING;
+                        rep->failed = true;
+                }
+                break;
+        default:
+                return 0;
+        }
+        if (r < 0)
+                return r;
+        if (!streq_ptr(s->sriov_logged, text)) {
+                vbd_log_full(priority, &f, "%s: %s", pf, text);
+                free(s->sriov_logged);
+                s->sriov_logged = strdup(text);
+        }
+        if (ps->action == VB_SRIOV_LEAVE)
+                return strv_extend_printf(&rep->sriov, NULL, "%s %zu/%u", pf, on, ps->count);
+        return strv_extend_printf(&rep->problems, &rep->n_problems, "%s: %s", pf, text);
+}
+
 /* The devices whose bind failed before (remembered until they are added anew or a reload). */
 static int failed_devices(Manager *m, VbPciAddress **ret, size_t *ret_n) {
         _cleanup_free_ VbPciAddress *l = NULL;
@@ -581,36 +697,31 @@ static int failed_devices(Manager *m, VbPciAddress **ret, size_t *ret_n) {
         return 0;
 }
 
-/* One pass: look, plan, apply, report. Returns 1 when every selected device is settled (the plan
- * is complete), 0 when some are still awaited, or a negative errno. */
-static int manager_pass(Manager *m) {
-        _cleanup_(vb_snapshot_done) VbSnapshot snap = {};
-        _cleanup_(vb_apply_done) VbApply applied = {};
-        _cleanup_(report_done) Report rep = {};
-        const VbPlan *p = &snap.plan;
+/* Look and plan. */
+static int manager_look(Manager *m, VbSnapshot *snap) {
         int r;
 
-        r = vb_snapshot_read(m->ctx, m->options.runtime_dir, &snap);
+        r = vb_snapshot_read(m->ctx, m->options.runtime_dir, snap);
         if (r >= 0)
-                r = failed_devices(m, &snap.failed, &snap.n_failed);
+                r = failed_devices(m, &snap->failed, &snap->n_failed);
         if (r >= 0)
-                r = vb_snapshot_plan(m->ctx, m->config, &snap);
+                r = vb_snapshot_plan(m->ctx, m->config, snap);
         if (r < 0)
                 return vbd_log_full(LOG_ERR, &(VbdLogFields) { .error = r }, "Failed to look at the PCI devices: %s",
                                     strerror(-r));
-        if (!snap.have_console)
-                vbd_log_full(LOG_WARNING, &(VbdLogFields) { .error = snap.console_error },
+        if (!snap->have_console)
+                vbd_log_full(LOG_WARNING, &(VbdLogFields) { .error = snap->console_error },
                              "Failed to read the console state, leaving the console alone: %s",
-                             strerror(-snap.console_error));
-        if (snap.holds_error && snap.holds_error != m->holds_error)
+                             strerror(-snap->console_error));
+        if (snap->holds_error && snap->holds_error != m->holds_error)
                 vbd_log_full(
-                        LOG_WARNING, &(VbdLogFields) { .error = snap.holds_error },
+                        LOG_WARNING, &(VbdLogFields) { .error = snap->holds_error },
                         "Failed to read what the host uses (mounts, swap, network), the interlocks know only part of it: %s",
-                        strerror(-snap.holds_error));
-        m->holds_error = snap.holds_error;
+                        strerror(-snap->holds_error));
+        m->holds_error = snap->holds_error;
 
-        for (size_t i = 0; i < p->n; i++) {
-                const VbPlanEntry *e = &p->entries[i];
+        for (size_t i = 0; i < snap->plan.n; i++) {
+                const VbPlanEntry *e = &snap->plan.entries[i];
                 if (e->action == VB_ACTION_BIND && e->forced)
                         vbd_log_full(LOG_WARNING,
                                      &(VbdLogFields) { .device = &e->address,
@@ -620,16 +731,18 @@ static int manager_pass(Manager *m) {
                                      "%s: FORCED by Force=: binding to %s although the host uses it: %s",
                                      VB_PCI_ADDRESS_STR(&e->address), e->driver, e->in_use);
         }
-        r = vb_apply(m->ctx, p, snap.have_console ? &snap.console : NULL,
-                     &(VbApplyOps) { .bind = bind_with_deadline, .userdata = m }, &applied);
-        if (r < 0)
-                return r;
+        return 0;
+}
 
-        report_console(m, p, &applied);
+/* Report what one apply did. */
+static int manager_report(Manager *m, const VbPlan *p, const VbApply *applied, Report *rep) {
+        int r;
+
+        report_console(m, p, applied);
         if (!p->iommu_enabled && !m->config->disabled)
                 for (size_t i = 0; i < p->n; i++)
                         if (p->entries[i].reason == VB_REASON_NO_IOMMU) {
-                                r = strv_extend_printf(&rep.problems, &rep.n_problems,
+                                r = strv_extend_printf(&rep->problems, &rep->n_problems,
                                                        "IOMMU off: no IOMMU groups (" VB_IOMMU_HINT ")");
                                 if (r < 0)
                                         return r;
@@ -642,17 +755,57 @@ static int manager_pass(Manager *m) {
         for (size_t i = 0; i < p->n; i++) {
                 r = remember_group(m, p->entries[i].iommu_group);
                 if (r >= 0)
-                        r = report_entry(m, p, i, &applied.results[i], &rep);
+                        r = report_entry(m, p, i, &applied->results[i], rep);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < p->n_sriov; i++) {
+                const VbSriovEnable *c = i < applied->n_sriov && p->sriov[i].action == VB_SRIOV_CREATE
+                                                 ? &applied->sriov[i]
+                                                 : NULL;
+                r = report_sriov(m, p, &p->sriov[i], applied, c, rep);
                 if (r < 0)
                         return r;
         }
         for (size_t i = 0; i < p->n_unmatched; i++) {
                 char sel[VB_SELECTOR_STRING_MAX];
                 vb_selector_format(&p->unmatched[i], sel);
-                r = strv_extend_printf(&rep.problems, &rep.n_problems, "no device matches %s%s", sel,
+                r = strv_extend_printf(&rep->problems, &rep->n_problems, "no device matches %s%s", sel,
                                        m->timed_out ? "" : " yet");
                 if (r < 0)
                         return r;
+        }
+        return 0;
+}
+
+/* One pass: look, plan, apply, report. When the apply created virtual functions, which the plan
+ * could not know of, once more to bind them. Returns 1 when every selected device is settled
+ * (the plan is complete), 0 when some are still awaited, or a negative errno. */
+static int manager_pass(Manager *m) {
+        _cleanup_(vb_snapshot_done) VbSnapshot snap = {};
+        _cleanup_(vb_apply_done) VbApply applied = {};
+        _cleanup_(report_done) Report rep = {};
+        const VbPlan *p = &snap.plan;
+        int r;
+
+        for (unsigned round = 0;; round++) {
+                r = manager_look(m, &snap);
+                if (r < 0)
+                        return r;
+                r = vb_apply(m->ctx, p, snap.have_console ? &snap.console : NULL,
+                             &(VbApplyOps) { .bind = bind_with_deadline, .userdata = m }, &applied);
+                if (r < 0)
+                        return r;
+                r = manager_report(m, p, &applied, &rep);
+                if (r < 0)
+                        return r;
+                if (!applied.sriov_created || round > 0)
+                        break;
+                report_done(&rep);
+                rep = (Report) {};
+                vb_apply_done(&applied);
+                vb_snapshot_done(&snap);
+                snap = (VbSnapshot) {};
         }
 
         /* In the initrd: say what is on the driver, for stage 2's service to tell. */
@@ -730,6 +883,16 @@ static bool device_is_relevant(Manager *m, const VbPciAddress *a, bool removed) 
                 return false;
         if (vb_selector_index_match(m->selectors, &d.address, d.vendor, d.device))
                 return true;
+        if (m->config->n_vfs > 0) {
+                VbPciAddress pf;
+
+                /* A PF of VirtualFunctions= (its add, and its host driver's bind, which lets its VFs
+                 * be created), or one of their VFs. */
+                if (vb_config_find_vfs(m->config, a))
+                        return true;
+                if (vb_sriov_physfn(m->ctx, a, &pf) >= 0 && vb_config_find_vfs(m->config, &pf))
+                        return true;
+        }
         if (m->config->group == VB_GROUP_IGNORE)
                 return false;
         vb_pci_device_done(&d);
@@ -930,8 +1093,9 @@ int manager_run(Manager *m) {
                              "Failed to listen to uevents, devices that appear later will not be bound: %s",
                              strerror(-r));
 
-        vbd_log(LOG_INFO, "binding %zu selector%s to %s (Group=%s, UnbindHost=%s, Release=%s)", m->config->n_selectors,
-                m->config->n_selectors == 1 ? "" : "s", m->config->driver, vb_group_policy_to_string(m->config->group),
+        vbd_log(LOG_INFO, "binding %zu selector%s and the VFs of %zu PF%s to %s (Group=%s, UnbindHost=%s, Release=%s)",
+                m->config->n_selectors, m->config->n_selectors == 1 ? "" : "s", m->config->n_vfs,
+                m->config->n_vfs == 1 ? "" : "s", m->config->driver, vb_group_policy_to_string(m->config->group),
                 m->config->unbind_host ? "yes" : "no", vb_release_policy_to_string(m->config->release));
 
         /* With Timeout=0 nothing is waited for: a missing device is missing at once. */

@@ -149,8 +149,9 @@ int vbd_main(int argc, char **argv, const VbPlatform *platform) {
                                 fprintf(stderr, "vfio-bindd: Failed to load the configuration: %s\n", strerror(-r));
                         return 1;
                 }
-                printf("%s: valid: %zu selector%s, driver %s\n", args.config_path ?: VB_CONFIG_FILE,
-                       config->n_selectors, config->n_selectors == 1 ? "" : "s", config->driver);
+                printf("%s: valid: %zu selector%s, %zu VirtualFunctions= line%s, driver %s\n",
+                       args.config_path ?: VB_CONFIG_FILE, config->n_selectors, config->n_selectors == 1 ? "" : "s",
+                       config->n_vfs, config->n_vfs == 1 ? "" : "s", config->driver);
                 return 0;
         }
 

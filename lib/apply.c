@@ -27,6 +27,9 @@ void vb_apply_done(VbApply *a) {
         }
         free(a->results);
         free(a->console_text);
+        for (size_t i = 0; i < a->n_sriov; i++)
+                vb_sriov_enable_done(&a->sriov[i]);
+        free(a->sriov);
         *a = (VbApply) {};
 }
 
@@ -149,7 +152,7 @@ int vb_apply(VbContext *ctx, const VbPlan *plan, const VbConsoleState *console, 
                         break;
                 }
         }
-        if (n_order == 0) {
+        if (n_order == 0 && vb_plan_count_sriov(plan, VB_SRIOV_CREATE) == 0) {
                 *ret = a;
                 a = (VbApply) {};
                 return 0;
@@ -163,6 +166,30 @@ int vb_apply(VbContext *ctx, const VbPlan *plan, const VbConsoleState *console, 
                         a.module_error = r;
                 else if (r > 0)
                         a.module_loaded = true;
+        }
+
+        /* Virtual functions: created before anything is bound, the console left alone for them
+         * (no VF shows a console). Without the driver they are not created. */
+        if (plan->n_sriov > 0) {
+                a.sriov = calloc(plan->n_sriov, sizeof(VbSriovEnable));
+                if (!a.sriov)
+                        return -ENOMEM;
+                a.n_sriov = plan->n_sriov;
+        }
+        for (size_t i = 0; i < plan->n_sriov; i++) {
+                const VbPlanSriov *s = &plan->sriov[i];
+
+                if (s->action != VB_SRIOV_CREATE)
+                        continue;
+                if (a.module_error < 0) {
+                        a.sriov[i].error = a.module_error;
+                        continue;
+                }
+                r = vb_sriov_enable(ctx, &s->pf, &s->sriov, s->count, s->driver, plan->timeout_usec, &a.sriov[i]);
+                if (r < 0)
+                        return r;
+                if (a.sriov[i].created > 0)
+                        a.sriov_created = true;
         }
 
         if (plan->release_console && console && a.module_error == 0) {

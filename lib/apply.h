@@ -5,6 +5,8 @@
  * Applying a plan: the one way both the daemon and `vfio-bind bind` change the machine.
  *
  *   load the driver's module (if the plan says so; nothing else happens without it)
+ *   → create the virtual functions of VirtualFunctions= (lib/sriov.h); they did not exist when
+ *     the plan was made, so the caller plans again to bind them (vb_apply says sriov_created)
  *   → release the console (if the plan says so)
  *   → bind each BIND entry, verified by vb_bind_device()
  *   → under Group=check and Group=take, an IOMMU group is a transaction: when one member fails,
@@ -23,6 +25,7 @@
 #include "console.h"
 #include "context.h"
 #include "plan.h"
+#include "sriov.h"
 
 typedef enum VbDeviceState {
         VB_DEVICE_ON_DRIVER,      /* it was on the driver already (LEAVE) */
@@ -58,6 +61,9 @@ typedef struct VbApply {
         int console_error;    /* releasing the console failed (after console_text) */
         char *console_text;   /* what was released: "vtcon1, efi-framebuffer.0" */
         size_t n_rolled_back; /* devices put back */
+        VbSriovEnable *sriov; /* one per plan->sriov entry: what creating its VFs did (CREATE only) */
+        size_t n_sriov;
+        bool sriov_created; /* VFs appeared: plan again, to bind them */
 } VbApply;
 
 void vb_apply_done(VbApply *a);

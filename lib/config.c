@@ -17,6 +17,8 @@
  */
 
 #include <assert.h>
+#include <ctype.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -118,6 +120,9 @@ VbConfig *vb_config_free(VbConfig *c) {
         for (size_t i = 0; i < c->n_force; i++)
                 free(c->force[i].file);
         free(c->force);
+        for (size_t i = 0; i < c->n_vfs; i++)
+                free(c->vfs[i].file);
+        free(c->vfs);
         free(c->driver);
         strv_free(c->files);
         for (size_t i = 0; i < _VB_SETTING_MAX; i++)
@@ -190,6 +195,34 @@ int vb_config_parser_error(VbConfigParser *p, const char *format, ...) {
 
 typedef int (*KeyParser)(VbConfigParser *p, VbConfigSetting setting, char *value);
 
+const VbConfigVfs *vb_config_find_vfs(const VbConfig *c, const VbPciAddress *pf) {
+        for (size_t i = 0; i < c->n_vfs; i++)
+                if (vb_pci_address_equal(&c->vfs[i].pf, pf))
+                        return &c->vfs[i];
+        return NULL;
+}
+
+/* Device= may not name a physical function whose virtual functions VirtualFunctions= creates:
+ * the PF keeps its host driver (vfio-pci refuses a PF with VFs enabled). An address or a slot is
+ * checked here, whichever of the two lines comes first; a vendor:device selector is checked by
+ * the plan, which knows the devices' IDs. */
+static int check_selector_against_vfs(VbConfigParser *p, const VbSelector *s, const char *word, const char *where) {
+        if (s->type != VB_SELECTOR_ADDRESS && s->type != VB_SELECTOR_SLOT)
+                return 0;
+        for (size_t i = 0; i < p->config->n_vfs; i++) {
+                const VbConfigVfs *v = &p->config->vfs[i];
+                if (!vb_selector_match(s, &v->pf, 0, 0))
+                        continue;
+                return vb_config_parser_error(
+                        p,
+                        "Device= selector %s%s selects %s, the physical function whose virtual functions "
+                        "VirtualFunctions= creates at %s:%u: it keeps its host driver (its VFs are selected "
+                        "through VirtualFunctions=)",
+                        QUOTE(word), where, VB_PCI_ADDRESS_STR(&v->pf), v->file, v->line);
+        }
+        return 0;
+}
+
 int vb_config_parser_add_selectors(VbConfigParser *p, bool force, const char *separators, const char *where,
                                    char *value) {
         VbConfigSelector **list = force ? &p->config->force : &p->config->selectors;
@@ -230,6 +263,11 @@ int vb_config_parser_add_selectors(VbConfigParser *p, bool force, const char *se
                                                    VB_CONFIG_SELECTORS_MAX, QUOTE(word));
                 if (r < 0)
                         return r;
+                if (!force && !existing) {
+                        r = check_selector_against_vfs(p, &s, word, where);
+                        if (r < 0)
+                                return r;
+                }
         }
         return any;
 }
@@ -303,6 +341,71 @@ static int parse_release(VbConfigParser *p, VbConfigSetting setting, char *value
         return 0;
 }
 
+/* VirtualFunctions=PF COUNT */
+static int parse_virtual_functions(VbConfigParser *p, VbConfigSetting setting, char *value) {
+        char *save = NULL, *word, *count_word, *extra, *end;
+        const VbConfigVfs *existing;
+        VbConfigVfs *v;
+        VbSelector s;
+        const char *why = NULL;
+        unsigned long n;
+
+        word = strtok_r(value, VB_WHITESPACE, &save);
+        count_word = strtok_r(NULL, VB_WHITESPACE, &save);
+        extra = strtok_r(NULL, VB_WHITESPACE, &save);
+        if (!word || !count_word || extra)
+                return vb_config_parser_error(
+                        p, "VirtualFunctions= takes a physical function's PCI address and a count, as in "
+                           "\"VirtualFunctions=0000:03:00.0 4\"");
+        if (vb_selector_parse(word, &s, &why) < 0)
+                return vb_config_parser_error(p, "invalid PCI address %s in VirtualFunctions=: %s", QUOTE(word), why);
+        if (s.type != VB_SELECTOR_ADDRESS)
+                return vb_config_parser_error(p,
+                                              "invalid PCI address %s in VirtualFunctions=: expected the address "
+                                              "of one physical function, like 0000:03:00.0",
+                                              QUOTE(word));
+        errno = 0;
+        n = strtoul(count_word, &end, 10);
+        if (errno != 0 || end == count_word || *end != '\0' || !isdigit((unsigned char) count_word[0]) || n < 1 ||
+            n > VB_CONFIG_VFS_MAX)
+                return vb_config_parser_error(p,
+                                              "invalid count %s in VirtualFunctions=: expected a number from 1 to %d "
+                                              "(the virtual functions to create)",
+                                              QUOTE(count_word), VB_CONFIG_VFS_MAX);
+        existing = vb_config_find_vfs(p->config, &s.address);
+        if (existing)
+                return vb_config_parser_error(p, "VirtualFunctions= for %s already set at %s:%u",
+                                              VB_PCI_ADDRESS_STR(&s.address), existing->file, existing->line);
+        for (size_t i = 0; i < p->config->n_selectors; i++) {
+                const VbConfigSelector *d = &p->config->selectors[i];
+                char canonical[VB_SELECTOR_STRING_MAX];
+
+                if ((d->selector.type != VB_SELECTOR_ADDRESS && d->selector.type != VB_SELECTOR_SLOT) ||
+                    !vb_selector_match(&d->selector, &s.address, 0, 0))
+                        continue;
+                return vb_config_parser_error(
+                        p,
+                        "VirtualFunctions= for %s: Device= selects that physical function at %s:%u (%s); it keeps "
+                        "its host driver, and its VFs are selected through VirtualFunctions=",
+                        VB_PCI_ADDRESS_STR(&s.address), d->file, d->line, vb_selector_format(&d->selector, canonical));
+        }
+        if (p->config->n_vfs >= VB_CONFIG_SELECTORS_MAX)
+                return vb_config_parser_error(p, "too many VirtualFunctions= lines (the limit is %d)",
+                                              VB_CONFIG_SELECTORS_MAX);
+
+        v = realloc(p->config->vfs, (p->config->n_vfs + 1) * sizeof(VbConfigVfs));
+        if (!v)
+                return -ENOMEM;
+        p->config->vfs = v;
+        v = &p->config->vfs[p->config->n_vfs];
+        *v = (VbConfigVfs) { .pf = s.address, .count = (unsigned) n, .line = p->line };
+        v->file = strdup(p->file);
+        if (!v->file)
+                return -ENOMEM;
+        p->config->n_vfs++;
+        return 0;
+}
+
 static const struct {
         Section section;
         const char *name;
@@ -311,6 +414,7 @@ static const struct {
 } key_table[] = {
         { SECTION_BIND, "Device", _VB_SETTING_INVALID, parse_device },
         { SECTION_BIND, "Force", _VB_SETTING_INVALID, parse_force },
+        { SECTION_BIND, "VirtualFunctions", _VB_SETTING_INVALID, parse_virtual_functions },
         { SECTION_BIND, "Driver", VB_SETTING_DRIVER, parse_driver },
         { SECTION_BIND, "Group", VB_SETTING_GROUP, parse_group },
         { SECTION_BIND, "UnbindHost", VB_SETTING_UNBIND_HOST, parse_unbind_host },

@@ -66,6 +66,16 @@ typedef enum VbConfigSetting {
         _VB_SETTING_INVALID = -EINVAL,
 } VbConfigSetting;
 
+/* VirtualFunctions=PF COUNT: create COUNT SR-IOV virtual functions on the physical function PF
+ * and bind them as selected devices (the PF keeps its host driver). */
+typedef struct VbConfigVfs {
+        VbPciAddress pf;
+        unsigned count; /* 1..VB_CONFIG_VFS_MAX */
+        char *file;     /* where it was written */
+        unsigned line;
+} VbConfigVfs;
+#define VB_CONFIG_VFS_MAX 65535 /* sriov_totalvfs is 16 bits */
+
 /* Where a setting was written. FILE is NULL while the setting holds its default. */
 typedef struct VbConfigOrigin {
         char *file;
@@ -80,6 +90,8 @@ typedef struct VbConfig {
          * must be selected by Device= too; Force= alone binds nothing. */
         VbConfigSelector *force;
         size_t n_force;
+        VbConfigVfs *vfs; /* VirtualFunctions=, at most one per PF, in the order written */
+        size_t n_vfs;
         char *driver;                            /* default "vfio-pci" */
         VbGroupPolicy group;                     /* default check */
         bool unbind_host;                        /* default yes */
@@ -123,6 +135,9 @@ typedef struct VbConfigParser {
 /* Record an error at the current line, or once "too many errors" and then nothing. Returns 0 or
  * -ENOMEM. */
 int vb_config_parser_error(VbConfigParser *p, const char *format, ...) __attribute__((format(printf, 2, 3)));
+
+/* The VirtualFunctions= entry for PF, or NULL. */
+const VbConfigVfs *vb_config_find_vfs(const VbConfig *c, const VbPciAddress *pf);
 
 /* Add the selectors in VALUE (cut in place at any of SEPARATORS) to Device= (FORCE false) or
  * Force= (FORCE true), each checked and none twice in its list; every problem is reported with

@@ -259,6 +259,20 @@ int vb_pci_device_read(VbContext *ctx, const VbPciAddress *a, VbPciDevice *ret) 
         else if (r < 0 && r != -ENOENT)
                 return r;
 
+        if (!vb_pci_device_is_bridge(&d)) {
+                r = vb_sriov_read(ctx, a, &d.sriov);
+                if (r >= 0)
+                        d.has_sriov = true;
+                else if (r != -EOPNOTSUPP && r != -ENOENT)
+                        vb_debug(ctx, "%s: cannot read its SR-IOV attributes, ignoring them: %s", VB_PCI_ADDRESS_STR(a),
+                                 strerror(-r));
+                r = vb_sriov_physfn(ctx, a, &d.physfn);
+                if (r >= 0)
+                        d.is_virtfn = true;
+                else if (r != -ENOENT)
+                        return r;
+        }
+
         if (vb_pci_device_is_display(&d)) {
                 r = read_memory_bars(ctx, &d);
                 if (r < 0)

@@ -8,6 +8,7 @@
 
 #include "address.h"
 #include "context.h"
+#include "sriov.h"
 
 #define VB_PCI_DEVICES_PATH "bus/pci/devices"
 #define VB_PCI_DRIVERS_PATH "bus/pci/drivers"
@@ -38,6 +39,10 @@ typedef struct VbPciDevice {
          * framebuffer. */
         struct VbPciResource *resources;
         size_t n_resources;
+        bool has_sriov; /* an SR-IOV physical function: sriov holds its sriov_* attributes */
+        VbSriov sriov;
+        bool is_virtfn; /* an SR-IOV virtual function of physfn */
+        VbPciAddress physfn;
 } VbPciDevice;
 
 void vb_pci_device_done(VbPciDevice *d);

@@ -25,7 +25,17 @@ static const char *const reason_table[_VB_PLAN_REASON_MAX] = {
         [VB_REASON_RELEASED] = "released",
         [VB_REASON_IN_USE] = "in-use",
         [VB_REASON_FAILED] = "failed",
+        [VB_REASON_SRIOV] = "sriov",
 };
+
+static const char *const sriov_action_table[_VB_SRIOV_ACTION_MAX] = {
+        [VB_SRIOV_CREATE] = "create",   [VB_SRIOV_LEAVE] = "leave", [VB_SRIOV_REFUSE] = "refuse",
+        [VB_SRIOV_MISSING] = "missing", [VB_SRIOV_WAIT] = "wait",
+};
+
+const char *vb_sriov_action_to_string(VbSriovAction a) {
+        return a >= 0 && a < _VB_SRIOV_ACTION_MAX ? sriov_action_table[a] : NULL;
+}
 
 const char *vb_action_to_string(VbAction a) {
         return a >= 0 && a < _VB_ACTION_MAX ? action_table[a] : NULL;
@@ -49,6 +59,12 @@ void vb_plan_done(VbPlan *p) {
         free(p->entries);
         free(p->console_reason);
         free(p->unmatched);
+        for (size_t i = 0; i < p->n_sriov; i++) {
+                free(p->sriov[i].pf_driver);
+                free(p->sriov[i].vfs);
+                free(p->sriov[i].detail);
+        }
+        free(p->sriov);
         *p = (VbPlan) {};
 }
 
@@ -86,8 +102,24 @@ size_t vb_plan_count(const VbPlan *p, VbAction a) {
         return n;
 }
 
+size_t vb_plan_count_sriov(const VbPlan *p, VbSriovAction a) {
+        size_t n = 0;
+        for (size_t i = 0; i < p->n_sriov; i++)
+                if (p->sriov[i].action == a)
+                        n++;
+        return n;
+}
+
+const VbPlanSriov *vb_plan_find_sriov(const VbPlan *p, const VbPciAddress *a) {
+        for (size_t i = 0; i < p->n_sriov; i++)
+                if (vb_pci_address_equal(&p->sriov[i].pf, a))
+                        return &p->sriov[i];
+        return NULL;
+}
+
 bool vb_plan_complete(const VbPlan *p) {
-        return vb_plan_count(p, VB_ACTION_MISSING) == 0 && p->n_unmatched == 0;
+        return vb_plan_count(p, VB_ACTION_MISSING) == 0 && p->n_unmatched == 0 &&
+               vb_plan_count_sriov(p, VB_SRIOV_MISSING) == 0 && vb_plan_count_sriov(p, VB_SRIOV_CREATE) == 0;
 }
 
 static VbPlanEntry *plan_add(VbPlan *p, size_t *allocated) {
@@ -141,6 +173,54 @@ static bool address_in(const VbPciAddress *list, size_t n, const VbPciAddress *a
         return false;
 }
 
+/* The VirtualFunctions= plan whose PF is A, or NULL. */
+static VbPlanSriov *sriov_of(const PlanBuild *b, const VbPciAddress *a) {
+        return (VbPlanSriov *) vb_plan_find_sriov(b->p, a);
+}
+
+/* Is D a VF that comes through its PF's VirtualFunctions= line? */
+static bool selected_through_pf(const PlanBuild *b, const VbPciDevice *d) {
+        const VbPlanSriov *s = d->is_virtfn ? sriov_of(b, &d->physfn) : NULL;
+        return s && (s->action == VB_SRIOV_LEAVE || s->action == VB_SRIOV_CREATE);
+}
+
+/* The first Device= selector that picks the device at A with VENDOR:DEVICE, or NULL. */
+static const VbConfigSelector *device_selector(const VbConfig *c, const VbPciAddress *a, uint16_t vendor,
+                                               uint16_t device) {
+        for (size_t i = 0; i < c->n_selectors; i++)
+                if (vb_selector_match(&c->selectors[i].selector, a, vendor, device))
+                        return &c->selectors[i];
+        return NULL;
+}
+
+/* Does VirtualFunctions= forbid binding D? Its PF keeps its host driver; a VF of a configured PF
+ * that Device= selects as well is refused, and its PF creates nothing (lib/plan.c's SR-IOV part
+ * said so already). Sets E->detail. */
+static bool sriov_conflict(PlanBuild *b, VbPlanEntry *e, const VbPciDevice *d) {
+        const VbPlanSriov *s = sriov_of(b, &d->address);
+        const VbConfigSelector *sel;
+
+        if (s && e->selected) {
+                sel = device_selector(b->in->config, &d->address, d->vendor, d->device);
+                if (asprintf(&e->detail,
+                             "it is the physical function whose virtual functions VirtualFunctions= creates (%s:%u), "
+                             "so it keeps its host driver, but Device= at %s:%u selects it too",
+                             s->file, s->line, sel ? sel->file : "?", sel ? sel->line : 0) < 0)
+                        e->detail = NULL;
+                return true;
+        }
+        if (d->is_virtfn && e->selected && (s = sriov_of(b, &d->physfn)) &&
+            (sel = device_selector(b->in->config, &d->address, d->vendor, d->device))) {
+                if (asprintf(&e->detail,
+                             "it is a virtual function of %s, which VirtualFunctions= (%s:%u) selects already, and "
+                             "Device= at %s:%u selects it directly too: select it one way",
+                             VB_PCI_ADDRESS_STR(&d->physfn), s->file, s->line, sel->file, sel->line) < 0)
+                        e->detail = NULL;
+                return true;
+        }
+        return false;
+}
+
 static int entry_decide(PlanBuild *b, VbPlanEntry *e, const VbPciDevice *d) {
         const VbConfig *c = b->in->config;
         int r;
@@ -158,6 +238,9 @@ static int entry_decide(PlanBuild *b, VbPlanEntry *e, const VbPciDevice *d) {
         } else if (vb_pci_device_is_bridge(d)) {
                 e->action = VB_ACTION_REFUSE;
                 e->reason = VB_REASON_BRIDGE;
+        } else if (sriov_conflict(b, e, d)) {
+                e->action = VB_ACTION_REFUSE;
+                e->reason = VB_REASON_SRIOV;
         } else if (address_in(b->in->released, b->in->n_released, &d->address)) {
                 /* Given back by hand: it stays with the host until vfio-bind bind or a reboot. */
                 e->action = VB_ACTION_REFUSE;
@@ -406,6 +489,135 @@ static int cmp_config_selector(const void *a, const void *b, void *userdata) {
                                       &c->selectors[*(const size_t *) b].selector.address);
 }
 
+/* One VirtualFunctions= line: what it comes to on this machine. Nothing is written for a PF
+ * unless everything about it holds. */
+static int plan_sriov_line(PlanBuild *b, const VbConfigVfs *v, VbPlanSriov *s) {
+        const VbConfig *c = b->in->config;
+        const VbPciDevice *pf = vb_pci_list_find(b->devices, &v->pf);
+        char *detail = NULL;
+        int r = 0;
+
+        *s = (VbPlanSriov) { .pf = v->pf, .count = v->count, .file = v->file, .line = v->line, .driver = c->driver };
+        if (c->disabled) {
+                s->action = VB_SRIOV_REFUSE;
+                return (s->detail = strdup("left alone: vfio-bind=off is on the kernel command line")) ? 0 : -ENOMEM;
+        }
+        if (!pf) {
+                s->action = VB_SRIOV_MISSING;
+                return 0;
+        }
+        if (pf->driver) {
+                s->pf_driver = strdup(pf->driver);
+                if (!s->pf_driver)
+                        return -ENOMEM;
+        }
+        if (!pf->has_sriov) {
+                s->action = VB_SRIOV_REFUSE;
+                r = asprintf(&detail,
+                             "refused: %s [%04x:%04x] is not an SR-IOV physical function (it has no sriov_totalvfs), "
+                             "so it cannot have virtual functions",
+                             VB_PCI_ADDRESS_STR(&v->pf), pf->vendor, pf->device);
+                goto done;
+        }
+        s->sriov = pf->sriov;
+        if (v->count > pf->sriov.total) {
+                s->action = VB_SRIOV_REFUSE;
+                r = asprintf(&detail, "refused: VirtualFunctions= asks for %u virtual functions, and %s has at most %u "
+                                      "(sriov_totalvfs)",
+                             v->count, VB_PCI_ADDRESS_STR(&v->pf), pf->sriov.total);
+                goto done;
+        }
+        if (pf->sriov.numvfs != 0 && pf->sriov.numvfs != v->count) {
+                s->action = VB_SRIOV_REFUSE;
+                r = asprintf(&detail,
+                             "refused: it has %u virtual functions already, and changing the count destroys them "
+                             "(with any guest using one); write 0 to its sriov_numvfs by hand first, or make "
+                             "VirtualFunctions= say %u",
+                             pf->sriov.numvfs, pf->sriov.numvfs);
+                goto done;
+        }
+        if (!b->in->iommu_enabled && vb_driver_is_vfio(c->driver)) {
+                s->action = VB_SRIOV_REFUSE;
+                r = asprintf(&detail, "refused: IOMMU off: there are no IOMMU groups, so %s could not take its "
+                                      "virtual functions (" VB_IOMMU_HINT ")",
+                             c->driver);
+                goto done;
+        }
+        s->vfs = calloc(v->count, sizeof(VbPciAddress));
+        if (!s->vfs)
+                return -ENOMEM;
+        for (unsigned i = 0; i < v->count; i++) {
+                if (vb_sriov_vf_address(&v->pf, &pf->sriov, i, &s->vfs[i]) < 0) {
+                        s->action = VB_SRIOV_REFUSE;
+                        r = asprintf(&detail, "refused: its virtual function %u would lie beyond bus ff", i);
+                        goto done;
+                }
+                s->n_vfs++;
+        }
+        /* A VF selected directly as well: say where, and create nothing. */
+        for (size_t i = 0; i < s->n_vfs; i++) {
+                const VbConfigSelector *sel = device_selector(c, &s->vfs[i], pf->vendor, pf->sriov.vf_device);
+                if (!sel)
+                        continue;
+                s->action = VB_SRIOV_REFUSE;
+                r = asprintf(&detail,
+                             "refused: its virtual function %s is selected directly too, by Device= at %s:%u: select "
+                             "it one way",
+                             VB_PCI_ADDRESS_STR(&s->vfs[i]), sel->file, sel->line);
+                goto done;
+        }
+        /* The PF selected by Device= (a vendor:device selector; an address is refused by the
+         * parser): its VFs would go with it. */
+        {
+                const VbConfigSelector *sel = device_selector(c, &pf->address, pf->vendor, pf->device);
+                if (sel) {
+                        s->action = VB_SRIOV_REFUSE;
+                        r = asprintf(&detail,
+                                     "refused: Device= at %s:%u selects the physical function itself, which keeps "
+                                     "its host driver",
+                                     sel->file, sel->line);
+                        goto done;
+                }
+        }
+        if (pf->sriov.numvfs == v->count) {
+                s->action = VB_SRIOV_LEAVE;
+                return 0;
+        }
+        if (!pf->driver) {
+                /* At boot the PF's driver loads with udev's coldplug, after this service: its bind
+                 * brings another pass. */
+                s->action = VB_SRIOV_WAIT;
+                r = asprintf(&detail, "waiting for its host driver: the kernel creates virtual functions through it");
+                goto done;
+        }
+        s->action = VB_SRIOV_CREATE;
+        return 0;
+
+done:
+        if (r < 0)
+                return -ENOMEM;
+        s->detail = detail;
+        return 0;
+}
+
+static int plan_sriov(PlanBuild *b) {
+        const VbConfig *c = b->in->config;
+        int r;
+
+        if (c->n_vfs == 0)
+                return 0;
+        b->p->sriov = calloc(c->n_vfs, sizeof(VbPlanSriov));
+        if (!b->p->sriov)
+                return -ENOMEM;
+        for (size_t i = 0; i < c->n_vfs; i++) {
+                r = plan_sriov_line(b, &c->vfs[i], &b->p->sriov[i]);
+                b->p->n_sriov++;
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 int vb_plan_compute(const VbPlanInput *in, VbPlan *ret) {
         const VbConfig *c = in->config;
         const VbPciList *devices = in->devices;
@@ -413,6 +625,7 @@ int vb_plan_compute(const VbPlanInput *in, VbPlan *ret) {
                 .driver = c->driver,
                 .group = c->group,
                 .unbind_host = c->unbind_host,
+                .timeout_usec = c->timeout_usec,
                 .iommu_enabled = in->iommu_enabled,
                 .disabled = c->disabled,
         };
@@ -433,7 +646,11 @@ int vb_plan_compute(const VbPlanInput *in, VbPlan *ret) {
         if (!b.entry_of || !b.by_group || !missing)
                 return -ENOMEM;
 
-        /* Every present device a selector picks. */
+        r = plan_sriov(&b);
+        if (r < 0)
+                return r;
+
+        /* Every present device a selector picks, and the VFs that VirtualFunctions= creates. */
         for (size_t i = 0; i < devices->n; i++) {
                 const VbPciDevice *d = &devices->devices[i];
                 VbPlanEntry *e;
@@ -441,7 +658,8 @@ int vb_plan_compute(const VbPlanInput *in, VbPlan *ret) {
                 b.entry_of[i] = -1;
                 if (d->iommu_group >= 0)
                         b.by_group[b.n_by_group++] = i;
-                if (!vb_selector_index_match(b.selectors, &d->address, d->vendor, d->device))
+                if (!vb_selector_index_match(b.selectors, &d->address, d->vendor, d->device) &&
+                    !selected_through_pf(&b, d))
                         continue;
                 e = plan_build_add(&b, i);
                 if (!e)
@@ -520,7 +738,8 @@ int vb_plan_compute(const VbPlanInput *in, VbPlan *ret) {
         /* The driver's module is loaded before anything else; the console is given up only once it
          * is there, since without the driver nothing would be bound and the host would lose its
          * console for nothing. */
-        p.load_module = !in->driver_loaded && vb_plan_count(&p, VB_ACTION_BIND) > 0;
+        p.load_module = !in->driver_loaded &&
+                        (vb_plan_count(&p, VB_ACTION_BIND) > 0 || vb_plan_count_sriov(&p, VB_SRIOV_CREATE) > 0);
 
         *ret = p;
         p = (VbPlan) {};
@@ -582,6 +801,9 @@ int vb_plan_entry_explain(const VbPlanEntry *e, char **ret) {
                                      "reload tries again)%s",
                                      e->driver, group_note);
                         break;
+                case VB_REASON_SRIOV:
+                        r = asprintf(&s, "refused: %s", e->detail ?: "VirtualFunctions= forbids it");
+                        break;
                 case VB_REASON_IN_USE:
                         r = asprintf(&s, "refused: the host uses it: %s%s (Force= overrides)", strna(e->in_use),
                                      group_note);
@@ -597,6 +819,43 @@ int vb_plan_entry_explain(const VbPlanEntry *e, char **ret) {
         if (r < 0)
                 return -ENOMEM;
         *ret = s;
+        return 0;
+}
+
+int vb_plan_sriov_explain(const VbPlanSriov *s, char **ret) {
+        _cleanup_free_ char *list = NULL;
+        char *t = NULL;
+        int r;
+
+        for (size_t i = 0; i < s->n_vfs; i++) {
+                char *n;
+                if (asprintf(&n, "%s%s%s", list ?: "", list ? " " : "", VB_PCI_ADDRESS_STR(&s->vfs[i])) < 0)
+                        return -ENOMEM;
+                free(list);
+                list = n;
+        }
+        switch (s->action) {
+        case VB_SRIOV_CREATE:
+                r = asprintf(&t,
+                             "create %u virtual function%s for %s (sriov_totalvfs %u; sriov_drivers_autoprobe off "
+                             "while they are created): %s",
+                             s->count, s->count == 1 ? "" : "s", s->driver, s->sriov.total, strempty(list));
+                break;
+        case VB_SRIOV_LEAVE:
+                r = asprintf(&t, "has its %u virtual function%s already, for %s: %s", s->count,
+                             s->count == 1 ? "" : "s", s->driver, strempty(list));
+                break;
+        case VB_SRIOV_MISSING:
+                r = asprintf(&t, "not present (VirtualFunctions= asks for %u virtual function%s)", s->count,
+                             s->count == 1 ? "" : "s");
+                break;
+        default:
+                r = asprintf(&t, "%s", strna(s->detail));
+                break;
+        }
+        if (r < 0)
+                return -ENOMEM;
+        *ret = t;
         return 0;
 }
 
@@ -634,6 +893,17 @@ int vb_plan_format(const VbPlan *p, char **ret) {
         for (size_t i = 0; i < p->n_unmatched; i++) {
                 char sel[VB_SELECTOR_STRING_MAX];
                 fprintf(f, "%s: matches no device\n", vb_selector_format(&p->unmatched[i], sel));
+        }
+        for (size_t i = 0; i < p->n_sriov; i++) {
+                _cleanup_free_ char *explain = NULL;
+
+                if (vb_plan_sriov_explain(&p->sriov[i], &explain) < 0) {
+                        fclose(f);
+                        free(buf);
+                        return -ENOMEM;
+                }
+                fprintf(f, "sr-iov: %s (VirtualFunctions= at %s:%u): %s\n", VB_PCI_ADDRESS_STR(&p->sriov[i].pf),
+                        p->sriov[i].file, p->sriov[i].line, explain);
         }
         if (p->load_module)
                 fprintf(f, "module: load the module of %s first (its driver is not registered yet)%s\n", p->driver,

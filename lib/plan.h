@@ -10,11 +10,13 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "config.h"
 #include "console.h"
 #include "interlock.h"
 #include "pci.h"
+#include "sriov.h"
 
 typedef enum VbAction {
         VB_ACTION_LEAVE,   /* already on the wanted driver */
@@ -38,6 +40,8 @@ typedef enum VbPlanReason {
                                     * with Release=no) and Force= does not name it */
         VB_REASON_FAILED,       /* binding it failed before: not tried again until it is added
                                     * anew or the configuration is reloaded */
+        VB_REASON_SRIOV,        /* VirtualFunctions= forbids it: a PF whose VFs it creates keeps
+                                    * its host driver; a VF selected directly and through its PF */
         _VB_PLAN_REASON_MAX,
         _VB_PLAN_REASON_INVALID = -EINVAL,
 } VbPlanReason;
@@ -63,12 +67,40 @@ typedef struct VbPlanEntry {
         bool forced;         /* BIND although the host uses it: Force= names it (warn loudly) */
 } VbPlanEntry;
 
+typedef enum VbSriovAction {
+        VB_SRIOV_CREATE,  /* create the VFs (autoprobe off meanwhile), then bind them */
+        VB_SRIOV_LEAVE,   /* the PF has that many VFs already: bind them */
+        VB_SRIOV_REFUSE,  /* nothing is written for this PF; detail says why */
+        VB_SRIOV_MISSING, /* the PF is not present (yet) */
+        VB_SRIOV_WAIT,    /* the PF has no driver yet: VFs are created through it once it binds */
+        _VB_SRIOV_ACTION_MAX,
+        _VB_SRIOV_ACTION_INVALID = -EINVAL,
+} VbSriovAction;
+
+const char *vb_sriov_action_to_string(VbSriovAction a);
+
+/* What a VirtualFunctions= line comes to. */
+typedef struct VbPlanSriov {
+        VbPciAddress pf;
+        unsigned count;   /* VirtualFunctions='s */
+        const char *file; /* where it was written */
+        unsigned line;
+        VbSriovAction action;
+        VbSriov sriov;      /* the PF's attributes (valid when it is present with SR-IOV) */
+        char *pf_driver;    /* the PF's driver, NULL: none */
+        VbPciAddress *vfs;  /* CREATE, LEAVE: the VFs' addresses, COUNT of them */
+        size_t n_vfs;
+        const char *driver; /* the driver the VFs go to */
+        char *detail;       /* REFUSE, WAIT: plain words */
+} VbPlanSriov;
+
 typedef struct VbPlan {
         VbPlanEntry *entries; /* sorted by address */
         size_t n;
         const char *driver;  /* the configuration's driver */
         VbGroupPolicy group; /* the configuration's Group=: a group is bound as a transaction */
         bool unbind_host;    /* UnbindHost=, which holds at bind time too */
+        uint64_t timeout_usec; /* Timeout=: how long VFs may take to appear */
         bool iommu_enabled;
         bool disabled;        /* vfio-bind=off */
         bool load_module;     /* the driver is not registered: load its module first, and release
@@ -78,6 +110,8 @@ typedef struct VbPlan {
         /* Selectors (slot, vendor:device) that match no present device. */
         VbSelector *unmatched;
         size_t n_unmatched;
+        VbPlanSriov *sriov; /* one per VirtualFunctions= line, in the configuration's order */
+        size_t n_sriov;
 } VbPlan;
 
 void vb_plan_done(VbPlan *p);
@@ -107,7 +141,15 @@ unsigned vb_plan_hold_mask(const VbConfig *c);
 
 /* Number of entries with the given action. */
 size_t vb_plan_count(const VbPlan *p, VbAction a);
-/* Is the plan complete: nothing missing or unmatched? */
+/* Number of VirtualFunctions= lines with the given action. */
+size_t vb_plan_count_sriov(const VbPlan *p, VbSriovAction a);
+/* The VirtualFunctions= plan of the PF at A, or NULL. */
+const VbPlanSriov *vb_plan_find_sriov(const VbPlan *p, const VbPciAddress *a);
+/* Plain words for one VirtualFunctions= line, without the address: "create 4 virtual functions
+ * for vfio-pci: 0000:03:10.0 …", "has its 4 virtual functions already", "refused: …". */
+int vb_plan_sriov_explain(const VbPlanSriov *s, char **ret);
+
+/* Is the plan complete: nothing missing or unmatched, no VFs still to be created? */
 bool vb_plan_complete(const VbPlan *p);
 /* Plain words for one entry, without the address: "bind to vfio-pci, unbinding bochs-drm",
  * "refused: IOMMU group 1 has 0000:01:00.1 on snd_hda_intel (Group=check)", "not present". */

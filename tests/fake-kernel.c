@@ -3,10 +3,12 @@
 #define _GNU_SOURCE 1 /* asprintf, strerrorname_np, nftw */
 #endif
 #include <assert.h>
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -53,6 +55,14 @@ typedef struct Hotplug {
         int group;
 } Hotplug;
 
+#define SRIOV_GROUP_NONE (-1)
+#define SRIOV_GROUP_PF (-2)
+
+typedef struct Sriov {
+        char *addr;
+        int group; /* VF i joins group GROUP+i, or SRIOV_GROUP_NONE / SRIOV_GROUP_PF */
+} Sriov;
+
 struct FakeKernel {
         char *dir;
         char *sys;  /* realpath of DIR/sys */
@@ -73,6 +83,10 @@ struct FakeKernel {
         size_t n_hangs;
         Hotplug *hotplugs;
         size_t n_hotplugs;
+        Sriov *sriovs;
+        size_t n_sriovs;
+        char **keep_vfs;
+        size_t n_keep_vfs;
 
         /* The daemon binds in worker threads and carries on when one hangs in a write: calls
          * may come from several threads at once. */
@@ -401,6 +415,23 @@ static int conf_load(FakeKernel *k) {
                         if (grow(&k->hotplugs, &k->n_hotplugs, sizeof(Hotplug)) < 0)
                                 abort();
                         k->hotplugs[k->n_hotplugs - 1] = (Hotplug) { strdup(w[1]), strdup(w[2]), (int) g };
+                } else if (streq(w[0], "sriov") && n == 3) {
+                        char *end = NULL;
+                        long g = strtol(w[2], &end, 10);
+
+                        if (streq(w[2], "pf"))
+                                g = SRIOV_GROUP_PF;
+                        else if (*end || g < -1 || g > 100000) {
+                                r = conf_error(path, lineno, "sriov wants ADDR FIRST_GROUP (a number, -1 or pf)");
+                                goto finish;
+                        }
+                        if (grow(&k->sriovs, &k->n_sriovs, sizeof(Sriov)) < 0)
+                                abort();
+                        k->sriovs[k->n_sriovs - 1] = (Sriov) { strdup(w[1]), (int) g };
+                } else if (streq(w[0], "keep-vfs") && n == 2) {
+                        if (grow(&k->keep_vfs, &k->n_keep_vfs, sizeof(char *)) < 0)
+                                abort();
+                        k->keep_vfs[k->n_keep_vfs - 1] = strdup(w[1]);
                 } else {
                         r = conf_error(path, lineno, "unknown rule or wrong number of words");
                         goto finish;
@@ -476,6 +507,51 @@ static int dev_header_type(const FakeKernel *k, const char *devpath) {
 static bool dev_has_group(const FakeKernel *k, const char *devpath) {
         _cleanup_free_ char *p = xasprintf("%s/iommu_group", devpath);
         return p && faccessat(k->sys_fd, p, F_OK, 0) == 0;
+}
+
+/* A decimal attribute (sriov_numvfs, sriov_offset, …); -EIO if missing or not a number. */
+static int dev_uint(const FakeKernel *k, const char *devpath, const char *attr, unsigned *ret) {
+        _cleanup_free_ char *s = dev_attr(k, devpath, attr);
+        unsigned long v;
+        char *end;
+
+        if (!s)
+                return -EIO;
+        errno = 0;
+        v = strtoul(s, &end, 10);
+        if (errno != 0 || end == s || *end != '\0' || v > 0xffff)
+                return -EIO;
+        *ret = (unsigned) v;
+        return 0;
+}
+
+/* A PF's sriov_numvfs; 0 for a device without SR-IOV. */
+static unsigned dev_num_vfs(const FakeKernel *k, const char *devpath) {
+        unsigned n;
+
+        return dev_uint(k, devpath, "sriov_numvfs", &n) < 0 ? 0 : n;
+}
+
+/* The PF of a VF (through its physfn link); NULL if DEVPATH is no VF. */
+static char *dev_physfn(const FakeKernel *k, const char *devpath) {
+        _cleanup_free_ char *p = xasprintf("%s/physfn", devpath);
+        _cleanup_free_ char *pf = p ? readlink_basename_at(k->sys_fd, p) : NULL;
+
+        return pf ? pci_devpath(k, pf) : NULL;
+}
+
+/* pci_device_can_probe(): a VF whose PF has sriov_drivers_autoprobe 0 is probed only when its
+ * driver_override is set; pci_device_probe() returns -ENODEV before any driver sees it. */
+static bool device_can_probe(const FakeKernel *k, const char *devpath) {
+        _cleanup_free_ char *pf = dev_physfn(k, devpath), *autoprobe = NULL, *override = NULL;
+
+        if (!pf)
+                return true;
+        autoprobe = dev_attr(k, pf, "sriov_drivers_autoprobe");
+        if (!autoprobe || !streq(autoprobe, "0"))
+                return true;
+        override = dev_override(k, devpath);
+        return override != NULL;
 }
 
 bool fake_kernel_driver_loaded(const FakeKernel *k, const char *driver) {
@@ -569,6 +645,8 @@ static bool driver_matches(const FakeKernel *k, const char *devpath, const char 
 static int driver_probe(const FakeKernel *k, const char *devpath, const char *driver) {
         const char *addr = basename_of(devpath);
 
+        if (!device_can_probe(k, devpath))
+                return -ENODEV;
         for (size_t i = 0; i < k->n_refusals; i++)
                 if (streq(k->refusals[i].driver, driver) && streq(k->refusals[i].addr, addr))
                         return -EINVAL;
@@ -577,6 +655,10 @@ static int driver_probe(const FakeKernel *k, const char *devpath, const char *dr
                  * and no IOMMU group means no vfio group. */
                 if (dev_header_type(k, devpath) != 0)
                         return -EINVAL;
+                /* vfio_pci_core_register_device(): "Cannot bind to PF with SR-IOV enabled" (the
+                 * VFs might be in use; vfio cannot capture them). */
+                if (dev_num_vfs(k, devpath) > 0)
+                        return -EBUSY;
                 if (!dev_has_group(k, devpath))
                         return -EINVAL;
         }
@@ -621,12 +703,42 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
         return remove(path) < 0 ? -1 : 0;
 }
 
+/* iommu_group_release(): a group goes with its last device. */
+static void group_release_if_empty(FakeKernel *k, const char *group) {
+        _cleanup_free_ char *devices = xasprintf("kernel/iommu_groups/%s/devices", group);
+        _cleanup_free_ char *full = xasprintf("%s/kernel/iommu_groups/%s", k->sys, group);
+        _cleanup_close_ int fd = -EBADF;
+        bool empty = true;
+        DIR *d;
+
+        if (!devices || !full || strchr(group, '/') || group[0] == '.')
+                return;
+        fd = openat(k->sys_fd, devices, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return;
+        d = fdopendir(TAKE_FD(fd));
+        if (!d)
+                return;
+        for (struct dirent *de; (de = readdir(d));)
+                if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
+                        empty = false;
+        closedir(d);
+        if (empty)
+                (void) nftw(full, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static int sriov_disable(FakeKernel *k, const char *pfpath);
+
 static int remove_device(FakeKernel *k, const char *addr) {
         _cleanup_free_ char *devpath = pci_devpath(k, addr);
         _cleanup_free_ char *drv = NULL, *group = NULL, *full = NULL, *p = NULL;
 
         if (!devpath)
                 return -ENODEV;
+        /* A PF's VFs go first: they sit on its bus, added after it, and the bus is torn down in
+         * reverse order (whatever the PF's driver would do). */
+        if (dev_num_vfs(k, devpath) > 0)
+                (void) sriov_disable(k, devpath);
         drv = dev_driver(k, devpath);
         if (drv) {
                 p = xasprintf("bus/pci/drivers/%s/%s", drv, addr);
@@ -640,6 +752,7 @@ static int remove_device(FakeKernel *k, const char *addr) {
                 p = xasprintf("kernel/iommu_groups/%s/devices/%s", group, addr);
                 (void) unlinkat(k->sys_fd, p, 0);
                 free(p);
+                group_release_if_empty(k, group);
         }
         p = xasprintf("bus/pci/devices/%s", addr);
         (void) unlinkat(k->sys_fd, p, 0);
@@ -647,6 +760,482 @@ static int remove_device(FakeKernel *k, const char *addr) {
         if (!full || nftw(full, rm_entry, 16, FTW_DEPTH | FTW_PHYS) < 0)
                 return -EIO;
         return 0;
+}
+
+/* device_add(): the device's subsystem link and bus/pci/devices/ADDR. */
+static int add_bus_links(FakeKernel *k, const char *devpath) {
+        _cleanup_free_ char *up = up_path(devpath);
+        _cleanup_free_ char *sub_target = xasprintf("%s/bus/pci", up ?: "");
+        _cleanup_free_ char *sub = xasprintf("%s/subsystem", devpath);
+        _cleanup_free_ char *bus_target = xasprintf("../../../%s", devpath);
+        _cleanup_free_ char *bus = xasprintf("bus/pci/devices/%s", basename_of(devpath));
+
+        if (!up || !sub_target || !sub || !bus_target || !bus)
+                return -ENOMEM;
+        if (symlinkat(sub_target, k->sys_fd, sub) < 0 || symlinkat(bus_target, k->sys_fd, bus) < 0)
+                return -EIO;
+        return 0;
+}
+
+/* iommu_probe_device(): the device joins IOMMU group GROUP, which is created (with its type) if
+ * it is new. No group if GROUP < 0 or without IOMMU (no kernel/iommu_groups). */
+static int join_group(FakeKernel *k, const char *devpath, int group) {
+        _cleanup_free_ char *up = NULL, *g = NULL, *gd = NULL, *gl = NULL, *gt = NULL, *il = NULL, *it = NULL;
+
+        if (group < 0 || faccessat(k->sys_fd, "kernel/iommu_groups", F_OK, 0) < 0)
+                return 0;
+        up = up_path(devpath);
+        g = xasprintf("kernel/iommu_groups/%d", group);
+        gd = xasprintf("%s/devices", g ?: "");
+        gl = xasprintf("%s/%s", gd ?: "", basename_of(devpath));
+        gt = xasprintf("../../../../%s", devpath);
+        il = xasprintf("%s/iommu_group", devpath);
+        it = xasprintf("%s/%s", up ?: "", g ?: "");
+        if (!up || !g || !gd || !gl || !gt || !il || !it)
+                return -ENOMEM;
+        if (mkdirat(k->sys_fd, g, 0755) >= 0) {
+                /* A new group. */
+                _cleanup_free_ char *type = xasprintf("%s/type", g);
+                _cleanup_close_ int fd = -EBADF;
+
+                if (!type)
+                        return -ENOMEM;
+                fd = openat(k->sys_fd, type, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+                if (fd < 0 || write(fd, "DMA\n", 4) != 4)
+                        return -EIO;
+        }
+        (void) mkdirat(k->sys_fd, gd, 0755);
+        if (symlinkat(gt, k->sys_fd, gl) < 0 || symlinkat(it, k->sys_fd, il) < 0)
+                return -EIO;
+        return 0;
+}
+
+/* ---- SR-IOV (drivers/pci/iov.c) --------------------------------------------------------------- */
+
+/* The last "sriov" line for ADDR: a test may append one to a copied tree's. */
+static const Sriov *sriov_rule(const FakeKernel *k, const char *addr) {
+        for (size_t i = k->n_sriovs; i-- > 0;)
+                if (streq(k->sriovs[i].addr, addr))
+                        return &k->sriovs[i];
+        return NULL;
+}
+
+static bool driver_keeps_vfs(const FakeKernel *k, const char *driver) {
+        for (size_t i = 0; i < k->n_keep_vfs; i++)
+                if (streq(k->keep_vfs[i], driver))
+                        return true;
+        return false;
+}
+
+/* kstrtou16(s, 0, …) as sriov_numvfs_store() calls it: an optional "+", then decimal, "0x" hex or
+ * "0" octal, at most one trailing newline, nothing else (no spaces, no sign). */
+static int kstrtou16(const char *s, uint16_t *ret) {
+        unsigned base = 10, digits = 0;
+        bool overflow = false;
+        uint32_t v = 0;
+
+        if (*s == '+')
+                s++;
+        if (s[0] == '0') {
+                if ((s[1] == 'x' || s[1] == 'X') && isxdigit((unsigned char) s[2])) {
+                        base = 16;
+                        s += 2;
+                } else
+                        base = 8;
+        }
+        for (;; s++, digits++) {
+                unsigned d;
+
+                if (*s >= '0' && *s <= '9')
+                        d = (unsigned) (*s - '0');
+                else if (*s >= 'a' && *s <= 'f')
+                        d = (unsigned) (*s - 'a' + 10);
+                else if (*s >= 'A' && *s <= 'F')
+                        d = (unsigned) (*s - 'A' + 10);
+                else
+                        break;
+                if (d >= base)
+                        break;
+                if (!overflow)
+                        v = v * base + d;
+                if (v > 0xffff)
+                        overflow = true;
+        }
+        if (digits == 0)
+                return -EINVAL;
+        if (*s == '\n')
+                s++;
+        if (*s != '\0')
+                return -EINVAL;
+        if (overflow)
+                return -ERANGE;
+        *ret = (uint16_t) v;
+        return 0;
+}
+
+/* kstrtobool(): the first character decides (y Y 1 / n N 0), or "on"/"off" (any case). */
+static int kstrtobool(const char *s, bool *ret) {
+        switch (s[0]) {
+        case 'y':
+        case 'Y':
+        case '1':
+                *ret = true;
+                return 0;
+        case 'n':
+        case 'N':
+        case '0':
+                *ret = false;
+                return 0;
+        case 'o':
+        case 'O':
+                if (s[1] == 'n' || s[1] == 'N') {
+                        *ret = true;
+                        return 0;
+                }
+                if (s[1] == 'f' || s[1] == 'F') {
+                        *ret = false;
+                        return 0;
+                }
+                return -EINVAL;
+        default:
+                return -EINVAL;
+        }
+}
+
+/* What pci_iov_add_virtfn() takes from the PF for its VFs. */
+typedef struct PfInfo {
+        unsigned domain, rid; /* rid: the routing ID, bus << 8 | devfn */
+        unsigned total, offset, stride;
+        uint16_t vendor, vf_device, sub_vendor, sub_device;
+        uint32_t class;
+        int group; /* the PF's own group, -1: none */
+        unsigned char config[4096];
+        size_t config_size;
+        uint64_t iov_res[6][3]; /* resource lines 7..12: the VF BARs (start, end, flags) */
+} PfInfo;
+
+static int hex_attr(const FakeKernel *k, const char *devpath, const char *attr, bool prefix, uint32_t max,
+                    uint32_t *ret) {
+        _cleanup_free_ char *s = dev_attr(k, devpath, attr);
+        unsigned long v;
+        char *end;
+
+        if (!s || (prefix && !strneq(s, "0x", 2)))
+                return -EIO;
+        errno = 0;
+        v = strtoul(s + (prefix ? 2 : 0), &end, 16);
+        if (errno != 0 || end == s + (prefix ? 2 : 0) || *end != '\0' || v > max)
+                return -EIO;
+        *ret = (uint32_t) v;
+        return 0;
+}
+
+static int pf_info(const FakeKernel *k, const char *pfpath, PfInfo *ret) {
+        _cleanup_free_ char *cfg = xasprintf("%s/config", pfpath), *res = NULL, *gl = NULL, *g = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        unsigned dom, bus, dev, fn;
+        uint32_t v[5];
+        unsigned line = 0;
+        ssize_t n;
+        int used = 0;
+
+        if (!cfg)
+                return -ENOMEM;
+        if (sscanf(basename_of(pfpath), "%x:%2x:%2x.%1u%n", &dom, &bus, &dev, &fn, &used) != 4 ||
+            basename_of(pfpath)[used] != '\0' || dev > 0x1f || fn > 7)
+                return -EIO;
+        *ret = (PfInfo) { .domain = dom, .rid = bus << 8 | dev << 3 | fn, .group = -1 };
+        if (dev_uint(k, pfpath, "sriov_totalvfs", &ret->total) < 0 ||
+            dev_uint(k, pfpath, "sriov_offset", &ret->offset) < 0 ||
+            dev_uint(k, pfpath, "sriov_stride", &ret->stride) < 0)
+                return -EIO;
+        if (hex_attr(k, pfpath, "vendor", true, 0xffff, &v[0]) < 0 ||
+            hex_attr(k, pfpath, "sriov_vf_device", false, 0xffff, &v[1]) < 0 ||
+            hex_attr(k, pfpath, "subsystem_vendor", true, 0xffff, &v[2]) < 0 ||
+            hex_attr(k, pfpath, "subsystem_device", true, 0xffff, &v[3]) < 0 ||
+            hex_attr(k, pfpath, "class", true, 0xffffff, &v[4]) < 0)
+                return -EIO;
+        ret->vendor = (uint16_t) v[0];
+        ret->vf_device = (uint16_t) v[1];
+        ret->sub_vendor = (uint16_t) v[2];
+        ret->sub_device = (uint16_t) v[3];
+        ret->class = v[4];
+
+        fd = openat(k->sys_fd, cfg, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -EIO;
+        n = read(fd, ret->config, sizeof(ret->config));
+        if (n < 64)
+                return -EIO;
+        ret->config_size = (size_t) n;
+
+        res = dev_attr(k, pfpath, "resource");
+        if (!res)
+                return -EIO;
+        for (char *save = NULL, *l = strtok_r(res, "\n", &save); l; l = strtok_r(NULL, "\n", &save), line++) {
+                uint64_t *r;
+
+                if (line < 7 || line > 12)
+                        continue;
+                r = ret->iov_res[line - 7];
+                if (sscanf(l, "%" SCNx64 " %" SCNx64 " %" SCNx64, &r[0], &r[1], &r[2]) != 3)
+                        return -EIO;
+        }
+
+        gl = xasprintf("%s/iommu_group", pfpath);
+        g = gl ? readlink_basename_at(k->sys_fd, gl) : NULL;
+        if (g) {
+                char *end;
+                long gv = strtol(g, &end, 10);
+
+                if (*end == '\0' && gv >= 0 && gv <= INT_MAX)
+                        ret->group = (int) gv;
+        }
+        return 0;
+}
+
+static int create_attr(FakeKernel *k, const char *devpath, const char *attr, const void *data, size_t len) {
+        _cleanup_free_ char *p = xasprintf("%s/%s", devpath, attr);
+        _cleanup_close_ int fd = -EBADF;
+
+        if (!p)
+                return -ENOMEM;
+        fd = openat(k->sys_fd, p, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd < 0)
+                return negative_errno();
+        if (write(fd, data, len) != (ssize_t) len)
+                return -EIO;
+        return 0;
+}
+
+static int create_attrf(FakeKernel *k, const char *devpath, const char *attr, const char *format, ...)
+        __attribute__((format(printf, 4, 5)));
+static int create_attrf(FakeKernel *k, const char *devpath, const char *attr, const char *format, ...) {
+        _cleanup_free_ char *s = NULL;
+        va_list ap;
+        int r;
+
+        va_start(ap, format);
+        r = vasprintf(&s, format, ap);
+        va_end(ap);
+        if (r < 0)
+                return -ENOMEM;
+        return create_attr(k, devpath, attr, s, strlen(s));
+}
+
+/* pci_iov_add_virtfn(): VF I of the PF at PFPATH, at VFPATH (a sibling of the PF: the VF's parent
+ * is the PF's parent, whatever bus it is on), in IOMMU group GROUP. Not probed yet. */
+static int vf_add(FakeKernel *k, const char *pfpath, const PfInfo *pf, unsigned i, const char *vfpath, int group) {
+        const char *vfaddr = basename_of(vfpath);
+        _cleanup_free_ char *resource = NULL, *physfn = NULL, *physfn_target = NULL, *virtfn = NULL,
+                            *virtfn_target = NULL;
+        unsigned char config[sizeof(pf->config)];
+        unsigned cls = pf->class >> 16, sub = (pf->class >> 8) & 0xff, pi = pf->class & 0xff;
+        int r;
+
+        if (mkdirat(k->sys_fd, vfpath, 0755) < 0)
+                return negative_errno();
+        r = create_attrf(k, vfpath, "vendor", "0x%04x\n", pf->vendor);
+        if (r >= 0)
+                r = create_attrf(k, vfpath, "device", "0x%04x\n", pf->vf_device);
+        if (r >= 0)
+                r = create_attrf(k, vfpath, "subsystem_vendor", "0x%04x\n", pf->sub_vendor);
+        if (r >= 0)
+                r = create_attrf(k, vfpath, "subsystem_device", "0x%04x\n", pf->sub_device);
+        if (r >= 0)
+                r = create_attrf(k, vfpath, "class", "0x%06x\n", pf->class);
+        if (r >= 0)
+                r = create_attrf(k, vfpath, "driver_override", "(null)\n");
+        if (r >= 0)
+                r = create_attrf(k, vfpath, "enable", "1\n");
+        if (r >= 0 && cls == 3)
+                r = create_attrf(k, vfpath, "boot_vga", "0\n");
+        if (r < 0)
+                return r;
+
+        /* A VF's config space: its Vendor and Device ID registers read 0xffff (PCIe SR-IOV spec
+         * 3.4.1.1/2; the IDs are in the vendor and device files), header type 0 (no
+         * multi-function bit), the rest as the PF's. */
+        memcpy(config, pf->config, pf->config_size);
+        memset(config, 0xff, 4);
+        config[0x0e] = 0;
+        r = create_attr(k, vfpath, "config", config, pf->config_size);
+        if (r < 0)
+                return r;
+
+        /* 13 lines; BAR j is the I-th slice of the PF's VF BAR j (pci_iov_resource_size()). */
+        resource = strdup("");
+        for (unsigned j = 0; resource && j < 13; j++) {
+                uint64_t start = 0, end = 0, flags = 0;
+                char *t;
+
+                if (j < 6 && pf->iov_res[j][1] > pf->iov_res[j][0] && pf->total > 0) {
+                        uint64_t size = (pf->iov_res[j][1] - pf->iov_res[j][0] + 1) / pf->total;
+
+                        start = pf->iov_res[j][0] + i * size;
+                        end = start + size - 1;
+                        flags = pf->iov_res[j][2];
+                }
+                t = xasprintf("%s0x%016" PRIx64 " 0x%016" PRIx64 " 0x%016" PRIx64 "\n", resource, start, end, flags);
+                free(resource);
+                resource = t;
+        }
+        if (!resource)
+                return -ENOMEM;
+        r = create_attr(k, vfpath, "resource", resource, strlen(resource));
+        if (r < 0)
+                return r;
+
+        /* As make-trees.sh writes it for every device (the kernel's pci_uevent()). */
+        r = create_attrf(k, vfpath, "uevent",
+                         "PCI_CLASS=%X\nPCI_ID=%04X:%04X\nPCI_SUBSYS_ID=%04X:%04X\nPCI_SLOT_NAME=%s\n"
+                         "MODALIAS=pci:v%08Xd%08Xsv%08Xsd%08Xbc%02Xsc%02Xi%02X\n",
+                         pf->class, pf->vendor, pf->vf_device, pf->sub_vendor, pf->sub_device, vfaddr, pf->vendor,
+                         pf->vf_device, pf->sub_vendor, pf->sub_device, cls, sub, pi);
+        if (r < 0)
+                return r;
+
+        r = add_bus_links(k, vfpath);
+        if (r < 0)
+                return r;
+        r = join_group(k, vfpath, group);
+        if (r < 0)
+                return r;
+
+        /* pci_iov_sysfs_link(): PF/virtfnI → VF, VF/physfn → PF. */
+        virtfn = xasprintf("%s/virtfn%u", pfpath, i);
+        virtfn_target = xasprintf("../%s", vfaddr);
+        physfn = xasprintf("%s/physfn", vfpath);
+        physfn_target = xasprintf("../%s", basename_of(pfpath));
+        if (!virtfn || !virtfn_target || !physfn || !physfn_target)
+                return -ENOMEM;
+        if (symlinkat(virtfn_target, k->sys_fd, virtfn) < 0 || symlinkat(physfn_target, k->sys_fd, physfn) < 0)
+                return -EIO;
+        return 0;
+}
+
+/* pci_iov_remove_virtfn() for VFs N-1 down to 0: links first, then the device (unbound from its
+ * driver, out of its group, gone). */
+static void sriov_remove_vfs(FakeKernel *k, const char *pfpath, unsigned n) {
+        for (unsigned i = n; i-- > 0;) {
+                _cleanup_free_ char *link = xasprintf("%s/virtfn%u", pfpath, i);
+                _cleanup_free_ char *vf = link ? readlink_basename_at(k->sys_fd, link) : NULL;
+
+                if (!vf)
+                        continue;
+                (void) unlinkat(k->sys_fd, link, 0);
+                (void) remove_device(k, vf);
+        }
+}
+
+/* pci_disable_sriov(). */
+static int sriov_disable(FakeKernel *k, const char *pfpath) {
+        _cleanup_free_ char *p = xasprintf("%s/sriov_numvfs", pfpath);
+
+        if (!p)
+                return -ENOMEM;
+        sriov_remove_vfs(k, pfpath, dev_num_vfs(k, pfpath));
+        return write_at(k->sys_fd, p, "0\n");
+}
+
+/* pci_enable_sriov(): create VFs 0..N-1, each probed as it is added (pci_bus_add_device()). */
+static int sriov_enable(FakeKernel *k, const char *pfpath, unsigned n) {
+        _cleanup_free_ char *parent = strndup(pfpath, (size_t) (basename_of(pfpath) - pfpath - 1));
+        _cleanup_free_ char *p = xasprintf("%s/sriov_numvfs", pfpath);
+        _cleanup_free_ PfInfo *pf = malloc(sizeof(PfInfo));
+        const Sriov *rule = sriov_rule(k, basename_of(pfpath));
+        char count[16];
+        int r;
+
+        if (!parent || !p || !pf)
+                return -ENOMEM;
+        if (!rule) {
+                fprintf(stderr, "fake-kernel: no \"sriov %s FIRST_GROUP\" line in fake-kernel.conf\n",
+                        basename_of(pfpath));
+                return -EIO;
+        }
+        r = pf_info(k, pfpath, pf);
+        if (r < 0)
+                return r;
+        /* sriov_enable(): "can't enable %d VFs (bus %02x out of range of %pR)". A VF may be on a
+         * later bus than the PF (devfn overflowing 0xff), but not beyond bus 0xff. */
+        if (pf->rid + pf->offset + (n - 1) * pf->stride > 0xffff)
+                return -ENOMEM;
+
+        for (unsigned i = 0; i < n; i++) {
+                unsigned rid = pf->rid + pf->offset + i * pf->stride;
+                int group = rule->group == SRIOV_GROUP_PF     ? pf->group
+                            : rule->group == SRIOV_GROUP_NONE ? -1
+                                                              : rule->group + (int) i;
+                _cleanup_free_ char *vfpath = xasprintf("%s/%04x:%02x:%02x.%u", parent, pf->domain, rid >> 8,
+                                                        (rid >> 3) & 0x1f, rid & 7);
+
+                if (!vfpath)
+                        return -ENOMEM;
+                r = vf_add(k, pfpath, pf, i, vfpath, group);
+                if (r < 0) {
+                        /* sriov_add_vfs() undoes what it added. */
+                        (void) remove_device(k, basename_of(vfpath));
+                        sriov_remove_vfs(k, pfpath, i + 1);
+                        return r;
+                }
+                (void) device_attach(k, vfpath);
+        }
+        /* iov->num_VFs is set once all are added. */
+        snprintf(count, sizeof(count), "%u\n", n);
+        return write_at(k->sys_fd, p, count);
+}
+
+/* sriov_numvfs_store(), with the PF driver's sriov_configure() behind it. */
+static int sriov_numvfs_store(FakeKernel *k, const char *pfpath, const char *value) {
+        _cleanup_free_ char *drv = NULL;
+        unsigned total, cur;
+        uint16_t n;
+
+        /* sysfs_kf_write(): an empty write reaches no store method. */
+        if (value[0] == '\0')
+                return 0;
+        if (kstrtou16(value, &n) < 0)
+                return -EINVAL;
+        if (dev_uint(k, pfpath, "sriov_totalvfs", &total) < 0 || dev_uint(k, pfpath, "sriov_numvfs", &cur) < 0)
+                return -EIO;
+        if (n > total)
+                return -ERANGE;
+        if (n == cur)
+                return 0;
+        /* "no driver bound to device; cannot configure SR-IOV" */
+        drv = dev_driver(k, pfpath);
+        if (!drv)
+                return -ENOENT;
+        /* vfio-pci's sriov_configure() is -ENOENT unless loaded with enable_sriov=1 (off by
+         * default, and not modelled). */
+        if (is_vfio_driver(drv))
+                return -ENOENT;
+        if (n == 0)
+                return sriov_disable(k, pfpath);
+        /* "%d VFs already enabled. Disable before enabling %d VFs" */
+        if (cur != 0)
+                return -EBUSY;
+        return sriov_enable(k, pfpath, n);
+}
+
+static int sriov_autoprobe_store(FakeKernel *k, const char *pfpath, const char *value) {
+        _cleanup_free_ char *p = xasprintf("%s/sriov_drivers_autoprobe", pfpath);
+        bool b;
+
+        if (!p)
+                return -ENOMEM;
+        if (value[0] == '\0')
+                return 0;
+        if (kstrtobool(value, &b) < 0)
+                return -EINVAL;
+        return write_at(k->sys_fd, p, b ? "1\n" : "0\n");
+}
+
+/* A PF's SR-IOV attributes without a store method: kernfs refuses to open them for writing. */
+static bool sriov_attr_read_only(const char *attr) {
+        return streq(attr, "sriov_totalvfs") || streq(attr, "sriov_offset") || streq(attr, "sriov_stride") ||
+               streq(attr, "sriov_vf_device");
 }
 
 /* ---- the kernel's reactions to writes --------------------------------------------------------- */
@@ -678,6 +1267,11 @@ static int pci_driver_unbind(FakeKernel *k, const char *driver, const char *addr
         cur = dev_driver(k, devpath);
         if (!cur || !streq(cur, driver))
                 return -ENODEV;
+        /* A PF driver's remove disables SR-IOV (igb_remove() → igb_disable_sriov()), which takes
+         * the VFs away first; a "keep-vfs" driver leaves them ("driver left SR-IOV enabled after
+         * remove", like nvme). */
+        if (dev_num_vfs(k, devpath) > 0 && !driver_keeps_vfs(k, driver))
+                (void) sriov_disable(k, devpath);
         return unlink_driver(k, "pci", devpath, driver);
 }
 
@@ -900,6 +1494,12 @@ static int write_attr_locked(FakeKernel *k, int rootfd, const char *path, const 
                 r = -EACCES;
         else if (is_pci_device_dir(k, dir) && streq(base, "driver_override"))
                 r = pci_override_store(k, dir, value);
+        else if (is_pci_device_dir(k, dir) && streq(base, "sriov_numvfs"))
+                r = sriov_numvfs_store(k, dir, value);
+        else if (is_pci_device_dir(k, dir) && streq(base, "sriov_drivers_autoprobe"))
+                r = sriov_autoprobe_store(k, dir, value);
+        else if (is_pci_device_dir(k, dir) && sriov_attr_read_only(base))
+                r = -EACCES;
         else if (streq(rel, "bus/pci/drivers_probe"))
                 r = pci_drivers_probe(k, v);
         else if ((drv = driver_dir_name(dir, "bus/pci/drivers/")) && streq(base, "unbind"))
@@ -1098,6 +1698,12 @@ FakeKernel *fake_kernel_free(FakeKernel *k) {
                 free(k->hotplugs[i].parent);
         }
         free(k->hotplugs);
+        for (size_t i = 0; i < k->n_sriovs; i++)
+                free(k->sriovs[i].addr);
+        free(k->sriovs);
+        for (size_t i = 0; i < k->n_keep_vfs; i++)
+                free(k->keep_vfs[i]);
+        free(k->keep_vfs);
         closep(&k->sys_fd);
         free(k->dir);
         free(k->sys);
@@ -1223,7 +1829,7 @@ bool fake_kernel_device_exists(const FakeKernel *k, const char *addr) {
 }
 
 int fake_kernel_plug(FakeKernel *k, const char *addr, char **ret_devpath) {
-        _cleanup_free_ char *parent = NULL, *devpath = NULL, *staged = NULL, *up = NULL, *p = NULL, *t = NULL;
+        _cleanup_free_ char *parent = NULL, *devpath = NULL, *staged = NULL;
         const Hotplug *h = NULL;
         int r;
 
@@ -1244,46 +1850,12 @@ int fake_kernel_plug(FakeKernel *k, const char *addr, char **ret_devpath) {
         if (renameat(AT_FDCWD, staged, k->sys_fd, devpath) < 0)
                 return negative_errno();
 
-        up = up_path(devpath);
-        if (!up)
-                return -ENOMEM;
-        t = xasprintf("%s/bus/pci", up);
-        p = xasprintf("%s/subsystem", devpath);
-        if (!t || !p || symlinkat(t, k->sys_fd, p) < 0)
-                return -EIO;
-        free(t);
-        free(p);
-        t = xasprintf("../../../%s", devpath);
-        p = xasprintf("bus/pci/devices/%s", addr);
-        if (!t || !p || symlinkat(t, k->sys_fd, p) < 0)
-                return -EIO;
-
-        /* Without IOMMU (no kernel/iommu_groups) there are no groups to join. */
-        if (h->group >= 0 && faccessat(k->sys_fd, "kernel/iommu_groups", F_OK, 0) == 0) {
-                _cleanup_free_ char *g = xasprintf("kernel/iommu_groups/%d", h->group);
-                _cleanup_free_ char *gd = xasprintf("%s/devices", g ?: "");
-                _cleanup_free_ char *gl = xasprintf("%s/%s", gd ?: "", addr);
-                _cleanup_free_ char *gt = xasprintf("../../../../%s", devpath);
-                _cleanup_free_ char *il = xasprintf("%s/iommu_group", devpath);
-                _cleanup_free_ char *it = xasprintf("%s/%s", up, g ?: "");
-
-                if (!g || !gd || !gl || !gt || !il || !it)
-                        return -ENOMEM;
-                if (mkdirat(k->sys_fd, g, 0755) >= 0) {
-                        /* A new group. */
-                        _cleanup_free_ char *type = xasprintf("%s/type", g);
-                        _cleanup_close_ int fd = -EBADF;
-
-                        if (!type)
-                                return -ENOMEM;
-                        fd = openat(k->sys_fd, type, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-                        if (fd < 0 || write(fd, "DMA\n", 4) != 4)
-                                return -EIO;
-                }
-                (void) mkdirat(k->sys_fd, gd, 0755);
-                if (symlinkat(gt, k->sys_fd, gl) < 0 || symlinkat(it, k->sys_fd, il) < 0)
-                        return -EIO;
-        }
+        r = add_bus_links(k, devpath);
+        if (r < 0)
+                return r;
+        r = join_group(k, devpath, h->group);
+        if (r < 0)
+                return r;
 
         r = device_attach(k, devpath);
         if (ret_devpath)

@@ -16,6 +16,15 @@
  *   bus/pci/drivers_probe ADDR             -ENODEV if no such device; binds the override's
  *                                          driver, or else the first matching host driver;
  *                                          succeeds even when nothing bound, like the kernel
+ *   bus/pci/devices/PF/sriov_numvfs N      sriov_numvfs_store(): N as kstrtou16(…, 0) reads it
+ *                                          (decimal, 0x hex, 0 octal, one newline) else -EINVAL;
+ *                                          N > sriov_totalvfs -ERANGE; N == sriov_numvfs: 0,
+ *                                          nothing changes; PF unbound (or on vfio, whose
+ *                                          enable_sriov is off) -ENOENT; N == 0 removes the VFs;
+ *                                          VFs already there -EBUSY; else creates VFs 0..N-1
+ *   bus/pci/devices/PF/sriov_drivers_autoprobe  kstrtobool(): y/Y/1/on store 1, n/N/0/off 0,
+ *                                          else -EINVAL
+ *   sriov_totalvfs, _offset, _stride, _vf_device  read-only (-EACCES)
  *   new_id, remove_id anywhere             recorded as a violation (never to be written)
  *   class/vtconsole/vtconN/bind 0|1        "(S)" consoles cannot be unbound (-EINVAL)
  *   bus/platform/drivers/D/{bind,unbind}   the boot framebuffer's platform device
@@ -24,8 +33,32 @@
  *                                          creates it and attaches it to every unbound device
  *                                          it matches (returns 1); else -ENOENT
  *
- * vfio drivers (names starting with "vfio") refuse bridges (header type != 0) and devices
- * without an IOMMU group, like vfio-pci's probe. Paths are resolved like the kernel's VFS does
+ * An empty write reaches no store method (sysfs_kf_write()) for the two SR-IOV attributes: 0,
+ * nothing changes.
+ *
+ * vfio drivers (names starting with "vfio") refuse bridges (header type != 0, -EINVAL), PFs
+ * whose sriov_numvfs is not 0 (-EBUSY, "Cannot bind to PF with SR-IOV enabled") and devices
+ * without an IOMMU group (-EINVAL), like vfio-pci's probe.
+ *
+ * SR-IOV (drivers/pci/iov.c): a PF is a device with sriov_* attributes in the tree (make-trees.sh
+ * writes sriov_totalvfs, sriov_numvfs 0, sriov_offset, sriov_stride, sriov_vf_device in hex
+ * without 0x, sriov_drivers_autoprobe 1); the kernel reads them as it reads the capability, and
+ * a "sriov" line adds what sysfs does not say (the VFs' IOMMU groups). VF i is at routing ID
+ * bus << 8 | devfn + offset + i * stride of the PF's domain (the bus grows when devfn overflows;
+ * beyond bus 0xff -ENOMEM), a directory next to the PF under its parent, with vendor, class and
+ * subsystem IDs of the PF, device = sriov_vf_device, driver_override "(null)", config (the PF's
+ * with vendor and device ID reading 0xffff, as a VF's do, and header type 0), 13 resource lines
+ * (BAR j: slice i of the PF's VF BAR j, its resource line 7 + j), uevent, subsystem and
+ * bus/pci/devices links, iommu_group (the group is created if new), physfn → PF and the PF's
+ * virtfnI → VF. Each VF is probed as it is added. pci_device_can_probe(): a VF whose PF has
+ * sriov_drivers_autoprobe 0 is probed by no driver unless its driver_override is set (a bind
+ * without override is -ENODEV; a drivers_probe binds nothing). sriov_numvfs is set once all VFs
+ * are added. Removing VFs (N = 0, the PF's driver unbound, the PF unplugged or vanished) goes
+ * from the last VF to the first: links, driver, group (a group goes with its last device, for
+ * every device), directory. Unbinding a PF's driver disables SR-IOV first (igb_remove()), unless
+ * a "keep-vfs" line says the driver leaves it enabled (nvme); removing a PF always removes its
+ * VFs first. Not modelled: the KOBJ_CHANGE uevent, a VF busy in vfio blocking its removal,
+ * sriov_vf_total_msix, bus number ranges of bridges. Paths are resolved like the kernel's VFS does
  * (so ".../devices/ADDR/driver/unbind" reaches the driver's unbind), the last component is not
  * followed (the library opens with O_NOFOLLOW).
  *
@@ -41,13 +74,19 @@
  *   hang PATH MSEC           a write to PATH (as written) returns only after MSEC ms, like a
  *                            driver stuck in its probe or remove (other writes go on)
  *   hotplug ADDR PARENT GROUP  hotplug/ADDR/ holds a device fake_kernel_plug() adds under
- *                            the bridge PARENT, in IOMMU group GROUP (-1: none)
+ *                            the bridge PARENT, in IOMMU group GROUP (-1: none); it may be a PF
+ *   sriov ADDR FIRST_GROUP   the PF ADDR's VF i joins IOMMU group FIRST_GROUP + i; "pf": the
+ *                            PF's group; -1: none. The last line for ADDR counts. Writing
+ *                            sriov_numvfs of a PF without one fails with -EIO
+ *   keep-vfs DRIVER          DRIVER's remove leaves SR-IOV enabled (nvme_remove() does);
+ *                            other PF drivers disable it when unbound (igb_remove() does)
  *
  * Every call is recorded in order and appended to <case>/fake-kernel.log, so a test can read
  * what a separate process (the daemon) did. One line per call:
  *
  *   bus/pci/devices/0000:01:00.0/driver_override=vfio-pci
  *   bus/pci/drivers/bochs-drm/bind=0000:01:00.0 -> -EBUSY
+ *   bus/pci/devices/0000:03:00.0/sriov_numvfs=2
  *   load vfio-pci -> 1
  *   VIOLATION new_id written: bus/pci/drivers/vfio-pci/new_id=1234 1111
  *

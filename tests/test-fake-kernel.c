@@ -3,6 +3,7 @@
  * Documentation/ABI/testing/sysfs-bus-pci). The library is not involved: the calls go straight
  * to fake_kernel_ops, as the library's context would make them. */
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -55,7 +56,8 @@ static int load(Fixture *f, const char *driver) {
 }
 
 TEST(every_case_loads_and_is_consistent) {
-        static const char *const cases[] = { "desktop", "two-gpus", "shared-group", "no-iommu", "unbound", "simpledrm" };
+        static const char *const cases[] = { "desktop", "two-gpus",  "shared-group", "no-iommu",
+                                             "unbound", "simpledrm", "sriov" };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
                 Fixture f = setup(cases[i]);
@@ -539,6 +541,562 @@ TEST(hotplug) {
         ASSERT_DRIVER(&f, "0000:03:00.0", "e1000e");
         ASSERT_FALSE(tree_exists(f.dir, "sys/bus/pci/devices/0000:03:00.0/iommu_group"));
         ASSERT_FALSE(tree_exists(f.dir, "sys/kernel"));
+        teardown(&f);
+}
+
+/* ---- SR-IOV (case sriov; drivers/pci/iov.c) ---------------------------------------------------- */
+
+#define PF0 "0000:03:00.0"
+#define PF1 "0000:03:00.1"
+#define VF00 "0000:03:10.0" /* PF0's VF 0: routing ID 0x300 + 128 */
+#define VF01 "0000:03:10.2" /* PF0's VF 1: + stride 2 */
+#define VF10 "0000:03:10.1" /* PF1's VF 0 */
+#define NVME "0000:02:00.0"
+#define PF0_DIR "devices/pci0000:00/0000:00:03.0/" PF0
+
+/* The target of a link in the tree ("" if it is none). */
+static char *link_target(Fixture *f, const char *path) {
+        char buf[PATH_MAX];
+        ssize_t n = readlinkat(f->rootfd, path, buf, sizeof(buf) - 1);
+
+        if (n < 0)
+                return strdup("");
+        buf[n] = '\0';
+        return strdup(buf);
+}
+
+#define ASSERT_LINK(f, path, expected)                            \
+        do {                                                      \
+                _cleanup_free_ char *_t = link_target((f), path); \
+                ASSERT_STREQ(_t, (expected));                     \
+        } while (0)
+
+#define ASSERT_ATTR(f, path, expected)                                    \
+        do {                                                              \
+                _cleanup_free_ char *_v = fake_kernel_read((f)->k, path); \
+                ASSERT_STREQ(_v, (expected));                             \
+        } while (0)
+
+static bool exists(Fixture *f, const char *sys_path) {
+        return faccessat(f->rootfd, sys_path, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+TEST(sriov_layout) {
+        Fixture f = setup("sriov");
+
+        ASSERT_DRIVER(&f, PF0, "igb");
+        ASSERT_DRIVER(&f, PF1, "igb");
+        ASSERT_DRIVER(&f, "0000:01:00.0", "e1000e");
+        ASSERT_ATTR(&f, "bus/pci/devices/" PF0 "/sriov_totalvfs", "7");
+        ASSERT_ATTR(&f, "bus/pci/devices/" PF0 "/sriov_numvfs", "0");
+        ASSERT_ATTR(&f, "bus/pci/devices/" PF0 "/sriov_offset", "128");
+        ASSERT_ATTR(&f, "bus/pci/devices/" PF0 "/sriov_stride", "2");
+        ASSERT_ATTR(&f, "bus/pci/devices/" PF0 "/sriov_vf_device", "10ca");
+        ASSERT_ATTR(&f, "bus/pci/devices/" PF0 "/sriov_drivers_autoprobe", "1");
+        ASSERT_FALSE(exists(&f, "bus/pci/devices/0000:01:00.0/sriov_numvfs"));
+        ASSERT_FALSE(exists(&f, "bus/pci/devices/" PF0 "/virtfn0"));
+        ASSERT_FALSE(fake_kernel_device_exists(f.k, VF00));
+        ASSERT_FALSE(fake_kernel_device_exists(f.k, NVME));
+        ASSERT_TRUE(tree_exists(f.dir, "hotplug/" NVME "/sriov_totalvfs"));
+        /* No store method: kernfs refuses to open them for writing. */
+        ASSERT_ERRNO(wr(&f, "bus/pci/devices/" PF0 "/sriov_totalvfs", "8"), EACCES);
+        ASSERT_ERRNO(wr(&f, "bus/pci/devices/" PF0 "/sriov_vf_device", "10cb"), EACCES);
+        ASSERT_ATTR(&f, "bus/pci/devices/" PF0 "/sriov_totalvfs", "7");
+        /* Not SR-IOV capable: no such attribute. */
+        ASSERT_ERRNO(wr(&f, "bus/pci/devices/0000:01:00.0/sriov_numvfs", "1"), ENOENT);
+        teardown(&f);
+}
+
+TEST(sriov_numvfs_creates_vfs) {
+        Fixture f = setup("sriov");
+        _cleanup_free_ char *ue = NULL, *res = NULL;
+        unsigned char hdr[64];
+        size_t lines = 0;
+        int fd;
+
+        ASSERT_OK(wr(&f, "bus/pci/devices/" PF0 "/sriov_numvfs", "2\n"));
+        ASSERT_ATTR(&f, "bus/pci/devices/" PF0 "/sriov_numvfs", "2");
+        ASSERT_TRUE(fake_kernel_device_exists(f.k, VF00));
+        ASSERT_TRUE(fake_kernel_device_exists(f.k, VF01));
+        ASSERT_FALSE(fake_kernel_device_exists(f.k, "0000:03:10.4"));
+
+        /* Siblings of the PF under its root port, and the bus link. */
+        ASSERT_TRUE(exists(&f, "devices/pci0000:00/0000:00:03.0/" VF00 "/vendor"));
+        ASSERT_TRUE(exists(&f, "devices/pci0000:00/0000:00:03.0/" VF01 "/vendor"));
+        ASSERT_LINK(&f, "bus/pci/devices/" VF00, "../../../devices/pci0000:00/0000:00:03.0/" VF00);
+        ASSERT_TRUE(exists(&f, "bus/pci/devices/" VF00 "/subsystem/drivers_probe"));
+
+        /* Links both ways. */
+        ASSERT_LINK(&f, PF0_DIR "/virtfn0", "../" VF00);
+        ASSERT_LINK(&f, PF0_DIR "/virtfn1", "../" VF01);
+        ASSERT_FALSE(exists(&f, PF0_DIR "/virtfn2"));
+        ASSERT_LINK(&f, "bus/pci/devices/" VF00 "/physfn", "../" PF0);
+        ASSERT_TRUE(exists(&f, "bus/pci/devices/" VF01 "/physfn/sriov_numvfs"));
+        ASSERT_FALSE(exists(&f, "bus/pci/devices/" VF00 "/sriov_numvfs"));
+
+        /* IDs: the PF's vendor, class and subsystem, sriov_vf_device. */
+        ASSERT_ATTR(&f, "bus/pci/devices/" VF00 "/vendor", "0x8086");
+        ASSERT_ATTR(&f, "bus/pci/devices/" VF00 "/device", "0x10ca");
+        ASSERT_ATTR(&f, "bus/pci/devices/" VF00 "/class", "0x020000");
+        ASSERT_ATTR(&f, "bus/pci/devices/" VF00 "/subsystem_vendor", "0x1af4");
+        ASSERT_ATTR(&f, "bus/pci/devices/" VF00 "/subsystem_device", "0x1100");
+        ASSERT_ATTR(&f, "bus/pci/devices/" VF00 "/driver_override", "(null)");
+        ue = fake_kernel_read(f.k, "bus/pci/devices/" VF01 "/uevent");
+        ASSERT_CONTAINS(ue, "PCI_CLASS=20000\n");
+        ASSERT_CONTAINS(ue, "PCI_ID=8086:10CA\n");
+        ASSERT_CONTAINS(ue, "PCI_SUBSYS_ID=1AF4:1100\n");
+        ASSERT_CONTAINS(ue, "PCI_SLOT_NAME=0000:03:10.2\n");
+        ASSERT_CONTAINS(ue, "MODALIAS=pci:v00008086d000010CAsv00001AF4sd00001100bc02sc00i00");
+
+        /* Config space: a VF's vendor and device registers read 0xffff, header type 0. */
+        fd = openat(f.rootfd, "bus/pci/devices/" VF00 "/config", O_RDONLY | O_CLOEXEC);
+        ASSERT_TRUE(fd >= 0);
+        ASSERT_EQ(read(fd, hdr, sizeof(hdr)), 64);
+        close(fd);
+        ASSERT_EQ(hdr[0] & hdr[1] & hdr[2] & hdr[3], 0xff);
+        ASSERT_EQ(hdr[0x0b], 0x02);
+        ASSERT_EQ(hdr[0x0e], 0x00);
+
+        /* 13 resource lines; BAR 0 and 3 are the VF's slices of the PF's VF BARs. */
+        res = fake_kernel_read(f.k, "bus/pci/devices/" VF01 "/resource");
+        ASSERT_TRUE(res != NULL);
+        for (const char *c = res; *c; c++)
+                lines += *c == '\n';
+        ASSERT_EQ(lines + 1, 13);
+        ASSERT_TRUE(strneq(res, "0x00000000c1244000 0x00000000c1247fff 0x0000000000040200\n", 57));
+
+        /* Each VF in its own new group, numbered by the sriov line (10 + i). */
+        ASSERT_LINK(&f, "bus/pci/devices/" VF00 "/iommu_group", "../../../../kernel/iommu_groups/10");
+        ASSERT_LINK(&f, "bus/pci/devices/" VF01 "/iommu_group", "../../../../kernel/iommu_groups/11");
+        ASSERT_ATTR(&f, "kernel/iommu_groups/11/type", "DMA");
+        ASSERT_TRUE(exists(&f, "kernel/iommu_groups/10/devices/" VF00 "/vendor"));
+        ASSERT_FALSE(exists(&f, "kernel/iommu_groups/10/devices/" VF01));
+
+        /* The other PF's VFs interleave: 03:10.1, group 20. */
+        ASSERT_OK(wr(&f, "bus/pci/devices/" PF1 "/sriov_numvfs", "1"));
+        ASSERT_LINK(&f, "devices/pci0000:00/0000:00:03.0/" PF1 "/virtfn0", "../" VF10);
+        ASSERT_TRUE(exists(&f, "kernel/iommu_groups/20/devices/" VF10));
+
+        ASSERT_HISTORY(&f,
+                       "bus/pci/devices/0000:03:00.0/sriov_numvfs=2\n"
+                       "bus/pci/devices/0000:03:00.1/sriov_numvfs=1\n");
+        teardown(&f);
+}
+
+TEST(sriov_autoprobe_binds_the_vf_driver) {
+        Fixture f = setup("sriov");
+        _cleanup_free_ char *ue = NULL;
+
+        ASSERT_OK(wr(&f, "bus/pci/devices/" PF0 "/sriov_numvfs", "2"));
+        ASSERT_DRIVER(&f, VF00, "igbvf");
+        ASSERT_DRIVER(&f, VF01, "igbvf");
+        ASSERT_TRUE(exists(&f, "bus/pci/drivers/igbvf/" VF00 "/physfn"));
+        ue = fake_kernel_read(f.k, "bus/pci/devices/" VF00 "/uevent");
+        ASSERT_CONTAINS(ue, "DRIVER=igbvf\n");
+        /* The PF keeps its driver. */
+        ASSERT_DRIVER(&f, PF0, "igb");
+        teardown(&f);
+}
+
+TEST(sriov_autoprobe_off_binds_nothing) {
+        Fixture f = setup("sriov");
+
+        ASSERT_OK(wr(&f, "bus/pci/devices/" PF0 "/sriov_drivers_autoprobe", "0\n"));
+        ASSERT_ATTR(&f, "bus/pci/devices/" PF0 "/sriov_drivers_autoprobe", "0");
+        ASSERT_OK(wr(&f, "bus/pci/devices/" PF0 "/sriov_numvfs", "2"));
+        ASSERT_TRUE(fake_kernel_device_exists(f.k, VF00));
+        ASSERT_DRIVER(&f, VF00, NULL);
+        ASSERT_DRIVER(&f, VF01, NULL);
+        ASSERT_FALSE(exists(&f, "bus/pci/drivers/igbvf/" VF00));
+        /* pci_device_can_probe(): without an override, no driver gets it by any path. */
+        ASSERT_OK(wr(&f, "bus/pci/drivers_probe", VF00));
+        ASSERT_DRIVER(&f, VF00, NULL);
+        ASSERT_ERRNO(wr(&f, "bus/pci/drivers/igbvf/bind", VF00), ENODEV);
+        ASSERT_EQ(load(&f, "vfio-pci"), 1);
+        ASSERT_DRIVER(&f, VF00, NULL);
+        ASSERT_DRIVER(&f, VF01, NULL);
+        /* Another PF's VFs are not affected. */
+        ASSERT_OK(wr(&f, "bus/pci/devices/" PF1 "/sriov_numvfs", "1"));
+        ASSERT_DRIVER(&f, VF10, "igbvf");
+        teardown(&f);
+}
+
+TEST(sriov_autoprobe_off_override_binds) {
+        Fixture f = setup("sriov");
+
+        ASSERT_OK(wr(&f, "bus/pci/devices/" PF0 "/sriov_drivers_autoprobe", "0"));
+        ASSERT_OK(wr(&f, "bus/pci/devices/" PF0 "/sriov_numvfs", "2"));
+        ASSERT_EQ(load(&f, "vfio-pci"), 1);
+        ASSERT_OK(wr(&f, "bus/pci/devices/" VF00 "/driver_override", "vfio-pci"));
+        ASSERT_OK(wr(&f, "bus/pci/drivers_probe", VF00));
+        ASSERT_DRIVER(&f, VF00, "vfio-pci");
+        ASSERT_TRUE(exists(&f, "bus/pci/drivers/vfio-pci/" VF00 "/physfn"));
+        /* Bind without an override: the probe says -ENODEV. */
+        ASSERT_ERRNO(wr(&f, "bus/pci/drivers/vfio-pci/bind", VF01), ENODEV);
+        ASSERT_ERRNO(wr(&f, "bus/pci/drivers/igbvf/bind", VF01), ENODEV);
+        ASSERT_DRIVER(&f, VF01, NULL);
+        /* With one it binds through the bind file too, also the host driver. */
+        ASSERT_OK(wr(&f, "bus/pci/devices/" VF01 "/driver_override", "igbvf"));
+        ASSERT_ERRNO(wr(&f, "bus/pci/drivers/vfio-pci/bind", VF01), ENODEV);
+        ASSERT_OK(wr(&f, "bus/pci/drivers/igbvf/bind", VF01));
+        ASSERT_DRIVER(&f, VF01, "igbvf");
+        teardown(&f);
+
+        /* A module loaded after the override takes the VF, like any unbound device. */
+        f = setup("sriov");
+        ASSERT_OK(wr(&f, "bus/pci/devices/" PF0 "/sriov_drivers_autoprobe", "0"));
+        ASSERT_OK(wr(&f, "bus/pci/devices/" PF0 "/sriov_numvfs", "1"));
+        ASSERT_OK(wr(&f, "bus/pci/devices/" VF00 "/driver_override", "vfio-pci"));
+        ASSERT_EQ(load(&f, "vfio-pci"), 1);
+        ASSERT_DRIVER(&f, VF00, "vfio-pci");
+        teardown(&f);
+}
+
+TEST(sriov_autoprobe_store) {
+        Fixture f = setup("sriov");
+        static const struct {
+                const char *value;
+                int result;
+                const char *after;
+        } cases[] = {
+                { "0", 0, "0" },
+                { "1\n", 0, "1" },
+                { "n", 0, "0" },
+                { "Y", 0, "1" },
+                { "off", 0, "0" },
+                { "on\n", 0, "1" },
+                { "2", -EINVAL, "1" },
+                { "o", -EINVAL, "1" },
+                { " 0", -EINVAL, "1" },
+                /* kstrtobool() looks at the first character only. */
+                { "0x", 0, "0" },
+                { "1zzz", 0, "1" },
+                /* An empty write calls no store method. */
+                { "", 0, "1" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ char *v = NULL;
+
+                ASSERT_EQ(wr(&f, "bus/pci/devices/" PF0 "/sriov_drivers_autoprobe", cases[i].value), cases[i].result);
+                v = fake_kernel_read(f.k, "bus/pci/devices/" PF0 "/sriov_drivers_autoprobe");
+                ASSERT_STREQ(v, cases[i].after);
+        }
+        ASSERT_ATTR(&f, "bus/pci/devices/" PF1 "/sriov_drivers_autoprobe", "1");
+        teardown(&f);
+}
+
+TEST(sriov_numvfs_range) {
+        Fixture f = setup("sriov");
+
+        ASSERT_ERRNO(wr(&f, "bus/pci/devices/" PF0 "/sriov_numvfs", "8"), ERANGE);
+        ASSERT_ATTR(&f, "bus/pci/devices/" PF0 "/sriov_numvfs", "0");
+        ASSERT_FALSE(fake_kernel_device_exists(f.k, VF00));
+        ASSERT_OK(wr(&f, "bus/pci/devices/" PF0 "/sriov_numvfs", "7"));
+        ASSERT_ATTR(&f, "bus/pci/devices/" PF0 "/sriov_numvfs", "7");
+        /* The last: 0x300 + 128 + 6 * 2 = 03:11.4, group 16. */
+        ASSERT_LINK(&f, PF0_DIR "/virtfn6", "../0000:03:11.4");
+        ASSERT_TRUE(exists(&f, "kernel/iommu_groups/16/devices/0000:03:11.4"));
+        ASSERT_DRIVER(&f, "0000:03:11.4", "igbvf");
+        ASSERT_FALSE(exists(&f, PF0_DIR "/virtfn7"));
+        teardown(&f);
+}
+
+TEST(sriov_vfs_on_the_next_bus) {
+        Fixture f = setup("sriov");
+
+        /* A VF offset that carries devfn past 0xff: the VFs are on bus 04, still siblings of the
+         * PF under 00:03.0 (the VF's parent is the PF's parent). */
+        ASSERT_OK(tree_write(f.dir, "sys/bus/pci/devices/" PF1 "/sriov_offset", "255\n"));
+        ASSERT_OK(wr(&f, "bus/pci/devices/" PF1 "/sriov_numvfs", "2"));
+        ASSERT_LINK(&f, "bus/pci/devices/" PF1 "/virtfn0", "../0000:04:00.0");
+        ASSERT_LINK(&f, "bus/pci/devices/" PF1 "/virtfn1", "../0000:04:00.2");
+        ASSERT_TRUE(exists(&f, "devices/pci0000:00/0000:00:03.0/0000:04:00.2/physfn"));
+        ASSERT_ATTR(&f, "bus/pci/devices/0000:04:00.0/uevent",
+                    "DRIVER=igbvf\n"
+                    "PCI_CLASS=20000\n"
+                    "PCI_ID=8086:10CA\n"
+                    "PCI_SUBSYS_ID=1AF4:1100\n"
+                    "PCI_SLOT_NAME=0000:04:00.0\n"
+                    "MODALIAS=pci:v00008086d000010CAsv00001AF4sd00001100bc02sc00i00");
+        teardown(&f);
+
+        /* Beyond bus 0xff: sriov_enable() refuses ("bus out of range"). */
+        f = setup("sriov");
+        ASSERT_OK(tree_write(f.dir, "sys/bus/pci/devices/" PF0 "/sriov_offset", "65535\n"));
+        ASSERT_ERRNO(wr(&f, "bus/pci/devices/" PF0 "/sriov_numvfs", "1"), ENOMEM);
+        ASSERT_ATTR(&f, "bus/pci/devices/" PF0 "/sriov_numvfs", "0");
+        ASSERT_FALSE(exists(&f, PF0_DIR "/virtfn0"));
+        teardown(&f);
+}
+
+TEST(sriov_numvfs_change_is_busy) {
+        Fixture f = setup("sriov");
+
+        ASSERT_OK(wr(&f, "bus/pci/devices/" PF0 "/sriov_numvfs", "2"));
+        ASSERT_ERRNO(wr(&f, "bus/pci/devices/" PF0 "/sriov_numvfs", "3"), EBUSY);
+        ASSERT_ERRNO(wr(&f, "bus/pci/devices/" PF0 "/sriov_numvfs", "1"), EBUSY);
+        ASSERT_ATTR(&f, "bus/pci/devices/" PF0 "/sriov_numvfs", "2");
+        ASSERT_FALSE(fake_kernel_device_exists(f.k, "0000:03:10.4"));
+        ASSERT_TRUE(fake_kernel_device_exists(f.k, VF01));
+        ASSERT_HISTORY(&f,
+                       "bus/pci/devices/0000:03:00.0/sriov_numvfs=2\n"
+                       "bus/pci/devices/0000:03:00.0/sriov_numvfs=3 -> -EBUSY\n"
+                       "bus/pci/devices/0000:03:00.0/sriov_numvfs=1 -> -EBUSY\n");
+        teardown(&f);
+}
+
+TEST(sriov_numvfs_same_count_is_a_no_op) {
+        Fixture f = setup("sriov");
+
+        ASSERT_OK(wr(&f, "bus/pci/devices/" PF0 "/sriov_numvfs", "2"));
+        /* A driver change on a VF stays: nothing is recreated. */
+        ASSERT_OK(wr(&f, "bus/pci/drivers/igbvf/unbind", VF00));
+        ASSERT_OK(wr(&f, "bus/pci/devices/" PF0 "/sriov_numvfs", "2\n"));
+        ASSERT_ATTR(&f, "bus/pci/devices/" PF0 "/sriov_numvfs", "2");
+        ASSERT_DRIVER(&f, VF00, NULL);
+        ASSERT_DRIVER(&f, VF01, "igbvf");
+        ASSERT_FALSE(exists(&f, PF0_DIR "/virtfn2"));
+        /* The count is compared before the driver: 0 on an unbound PF without VFs is fine. */
+        ASSERT_OK(wr(&f, "bus/pci/drivers/igb/unbind", PF1));
+        ASSERT_OK(wr(&f, "bus/pci/devices/" PF1 "/sriov_numvfs", "0"));
+        teardown(&f);
+}
+
+TEST(sriov_numvfs_zero_removes_the_vfs) {
+        Fixture f = setup("sriov");
+
+        ASSERT_OK(wr(&f, "bus/pci/devices/" PF0 "/sriov_numvfs", "2"));
+        ASSERT_EQ(load(&f, "vfio-pci"), 1);
+        ASSERT_OK(wr(&f, "bus/pci/devices/" VF01 "/driver_override", "vfio-pci"));
+        ASSERT_OK(wr(&f, "bus/pci/drivers/igbvf/unbind", VF01));
+        ASSERT_OK(wr(&f, "bus/pci/drivers_probe", VF01));
+        ASSERT_DRIVER(&f, VF01, "vfio-pci");
+
+        ASSERT_OK(wr(&f, "bus/pci/devices/" PF0 "/sriov_numvfs", "0\n"));
+        ASSERT_ATTR(&f, "bus/pci/devices/" PF0 "/sriov_numvfs", "0");
+        ASSERT_FALSE(fake_kernel_device_exists(f.k, VF00));
+        ASSERT_FALSE(fake_kernel_device_exists(f.k, VF01));
+        ASSERT_FALSE(exists(&f, "devices/pci0000:00/0000:00:03.0/" VF00));
+        ASSERT_FALSE(exists(&f, "bus/pci/devices/" VF01));
+        ASSERT_FALSE(exists(&f, "bus/pci/drivers/igbvf/" VF00));
+        ASSERT_FALSE(exists(&f, "bus/pci/drivers/vfio-pci/" VF01));
+        ASSERT_FALSE(exists(&f, PF0_DIR "/virtfn0"));
+        ASSERT_FALSE(exists(&f, PF0_DIR "/virtfn1"));
+        /* The groups went with their last device. */
+        ASSERT_FALSE(exists(&f, "kernel/iommu_groups/10"));
+        ASSERT_FALSE(exists(&f, "kernel/iommu_groups/11"));
+        ASSERT_TRUE(exists(&f, "kernel/iommu_groups/5/devices/" PF0));
+        ASSERT_DRIVER(&f, PF0, "igb");
+
+        /* And they can come back. */
+        ASSERT_OK(wr(&f, "bus/pci/devices/" PF0 "/sriov_numvfs", "1"));
+        ASSERT_DRIVER(&f, VF00, "igbvf");
+        ASSERT_ATTR(&f, "kernel/iommu_groups/10/type", "DMA");
+        teardown(&f);
+}
+
+TEST(sriov_numvfs_needs_a_pf_driver) {
+        Fixture f = setup("sriov");
+
+        ASSERT_OK(wr(&f, "bus/pci/drivers/igb/unbind", PF0));
+        ASSERT_ERRNO(wr(&f, "bus/pci/devices/" PF0 "/sriov_numvfs", "1"), ENOENT);
+        ASSERT_FALSE(exists(&f, PF0_DIR "/virtfn0"));
+        ASSERT_ATTR(&f, "bus/pci/devices/" PF0 "/sriov_numvfs", "0");
+        /* vfio-pci on the PF: its sriov_configure() says -ENOENT (enable_sriov is off). */
+        ASSERT_EQ(load(&f, "vfio-pci"), 1);
+        ASSERT_OK(wr(&f, "bus/pci/devices/" PF0 "/driver_override", "vfio-pci"));
+        ASSERT_OK(wr(&f, "bus/pci/drivers_probe", PF0));
+        ASSERT_DRIVER(&f, PF0, "vfio-pci");
+        ASSERT_ERRNO(wr(&f, "bus/pci/devices/" PF0 "/sriov_numvfs", "1"), ENOENT);
+        ASSERT_FALSE(fake_kernel_device_exists(f.k, VF00));
+        teardown(&f);
+}
+
+TEST(sriov_numvfs_parses_like_kstrtou16) {
+        Fixture f = setup("sriov");
+        static const char *const bad[] = { "abc", "-1", " 1", "1 ", "1\n\n", "70000", "0x", "1.0", "08" };
+
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+                ASSERT_ERRNO(wr(&f, "bus/pci/devices/" PF0 "/sriov_numvfs", bad[i]), EINVAL);
+        ASSERT_ATTR(&f, "bus/pci/devices/" PF0 "/sriov_numvfs", "0");
+        ASSERT_FALSE(exists(&f, PF0_DIR "/virtfn0"));
+        /* An empty write calls no store method. */
+        ASSERT_OK(wr(&f, "bus/pci/devices/" PF0 "/sriov_numvfs", ""));
+        ASSERT_ATTR(&f, "bus/pci/devices/" PF0 "/sriov_numvfs", "0");
+        /* Base 0: hex and octal, an optional "+". */
+        ASSERT_OK(wr(&f, "bus/pci/devices/" PF0 "/sriov_numvfs", "0x2"));
+        ASSERT_ATTR(&f, "bus/pci/devices/" PF0 "/sriov_numvfs", "2");
+        ASSERT_OK(wr(&f, "bus/pci/devices/" PF0 "/sriov_numvfs", "+0"));
+        ASSERT_ATTR(&f, "bus/pci/devices/" PF0 "/sriov_numvfs", "0");
+        ASSERT_OK(wr(&f, "bus/pci/devices/" PF0 "/sriov_numvfs", "03\n"));
+        ASSERT_ATTR(&f, "bus/pci/devices/" PF0 "/sriov_numvfs", "3");
+        ASSERT_TRUE(fake_kernel_device_exists(f.k, "0000:03:10.4"));
+        teardown(&f);
+}
+
+TEST(sriov_pf_driver_unbind_disables_sriov) {
+        Fixture f = setup("sriov");
+
+        /* igb_remove() disables SR-IOV: the VFs go, then vfio-pci may take the PF. */
+        ASSERT_OK(wr(&f, "bus/pci/devices/" PF0 "/sriov_numvfs", "2"));
+        ASSERT_EQ(load(&f, "vfio-pci"), 1);
+        ASSERT_OK(wr(&f, "bus/pci/devices/" PF0 "/driver_override", "vfio-pci"));
+        ASSERT_OK(wr(&f, "bus/pci/drivers/igb/unbind", PF0));
+        ASSERT_FALSE(fake_kernel_device_exists(f.k, VF00));
+        ASSERT_FALSE(exists(&f, "bus/pci/drivers/igbvf/" VF00));
+        ASSERT_ATTR(&f, "bus/pci/devices/" PF0 "/sriov_numvfs", "0");
+        ASSERT_OK(wr(&f, "bus/pci/drivers_probe", PF0));
+        ASSERT_DRIVER(&f, PF0, "vfio-pci");
+        teardown(&f);
+}
+
+TEST(sriov_vfio_refuses_a_pf_with_vfs) {
+        Fixture f = setup_with("sriov", "keep-vfs igb\n");
+
+        /* A PF driver that leaves its VFs on remove: the PF is unbound with 2 VFs. */
+        ASSERT_OK(wr(&f, "bus/pci/devices/" PF0 "/sriov_numvfs", "2"));
+        ASSERT_EQ(load(&f, "vfio-pci"), 1);
+        ASSERT_OK(wr(&f, "bus/pci/devices/" PF0 "/driver_override", "vfio-pci"));
+        ASSERT_OK(wr(&f, "bus/pci/drivers/igb/unbind", PF0));
+        ASSERT_DRIVER(&f, PF0, NULL);
+        ASSERT_ATTR(&f, "bus/pci/devices/" PF0 "/sriov_numvfs", "2");
+        ASSERT_DRIVER(&f, VF00, "igbvf");
+        /* "Cannot bind to PF with SR-IOV enabled". */
+        ASSERT_OK(wr(&f, "bus/pci/drivers_probe", PF0));
+        ASSERT_DRIVER(&f, PF0, NULL);
+        ASSERT_ERRNO(wr(&f, "bus/pci/drivers/vfio-pci/bind", PF0), EBUSY);
+        ASSERT_DRIVER(&f, PF0, NULL);
+        /* Nor can the VFs be disabled now: no PF driver. */
+        ASSERT_ERRNO(wr(&f, "bus/pci/devices/" PF0 "/sriov_numvfs", "0"), ENOENT);
+        /* The VFs themselves are fine for vfio-pci. */
+        ASSERT_OK(wr(&f, "bus/pci/devices/" VF00 "/driver_override", "vfio-pci"));
+        ASSERT_OK(wr(&f, "bus/pci/drivers/igbvf/unbind", VF00));
+        ASSERT_OK(wr(&f, "bus/pci/drivers_probe", VF00));
+        ASSERT_DRIVER(&f, VF00, "vfio-pci");
+        /* A PF without VFs binds. */
+        ASSERT_OK(wr(&f, "bus/pci/devices/" PF1 "/driver_override", "vfio-pci"));
+        ASSERT_OK(wr(&f, "bus/pci/drivers/igb/unbind", PF1));
+        ASSERT_OK(wr(&f, "bus/pci/drivers_probe", PF1));
+        ASSERT_DRIVER(&f, PF1, "vfio-pci");
+        teardown(&f);
+}
+
+TEST(sriov_unplug_pf_removes_vfs) {
+        Fixture f = setup("sriov");
+
+        ASSERT_OK(wr(&f, "bus/pci/devices/" PF0 "/sriov_numvfs", "2"));
+        ASSERT_OK(wr(&f, "bus/pci/devices/" PF1 "/sriov_numvfs", "1"));
+        ASSERT_OK(fake_kernel_unplug(f.k, PF0));
+        ASSERT_FALSE(fake_kernel_device_exists(f.k, PF0));
+        ASSERT_FALSE(fake_kernel_device_exists(f.k, VF00));
+        ASSERT_FALSE(fake_kernel_device_exists(f.k, VF01));
+        ASSERT_FALSE(exists(&f, "devices/pci0000:00/0000:00:03.0/" VF00));
+        ASSERT_FALSE(exists(&f, "bus/pci/drivers/igbvf/" VF01));
+        ASSERT_FALSE(exists(&f, "bus/pci/drivers/igb/" PF0));
+        ASSERT_FALSE(exists(&f, "kernel/iommu_groups/10"));
+        ASSERT_FALSE(exists(&f, "kernel/iommu_groups/5"));
+        /* The other PF and its VF stay. */
+        ASSERT_DRIVER(&f, PF1, "igb");
+        ASSERT_DRIVER(&f, VF10, "igbvf");
+        ASSERT_LINK(&f, "bus/pci/devices/" PF1 "/virtfn0", "../" VF10);
+        ASSERT_EQ(fake_kernel_n_ops(f.k), 2);
+        teardown(&f);
+}
+
+TEST(sriov_hotplug_pf) {
+        Fixture f = setup("sriov");
+        _cleanup_free_ char *devpath = NULL;
+
+        ASSERT_EQ(fake_kernel_plug(f.k, NVME, &devpath), 1);
+        ASSERT_STREQ(devpath, "devices/pci0000:00/0000:00:02.0/" NVME);
+        ASSERT_DRIVER(&f, NVME, "nvme");
+        ASSERT_TRUE(exists(&f, "kernel/iommu_groups/9/devices/" NVME));
+        ASSERT_ATTR(&f, "bus/pci/devices/" NVME "/sriov_vf_device", "a824");
+
+        ASSERT_OK(wr(&f, "bus/pci/devices/" NVME "/sriov_numvfs", "4"));
+        for (unsigned i = 0; i < 4; i++) {
+                char vf[16], path[128], target[32];
+                _cleanup_free_ char *drv = NULL;
+
+                snprintf(vf, sizeof(vf), "0000:02:00.%u", i + 1);
+                snprintf(path, sizeof(path), "bus/pci/devices/" NVME "/virtfn%u", i);
+                snprintf(target, sizeof(target), "../%s", vf);
+                ASSERT_LINK(&f, path, target);
+                snprintf(path, sizeof(path), "devices/pci0000:00/0000:00:02.0/%s/physfn", vf);
+                ASSERT_LINK(&f, path, "../" NVME);
+                snprintf(path, sizeof(path), "kernel/iommu_groups/%u/devices/%s", 30 + i, vf);
+                ASSERT_TRUE(exists(&f, path));
+                drv = fake_kernel_driver(f.k, vf);
+                ASSERT_STREQ(drv, "nvme");
+        }
+        ASSERT_ERRNO(wr(&f, "bus/pci/devices/" NVME "/sriov_numvfs", "5"), ERANGE);
+
+        /* nvme_remove() leaves SR-IOV enabled (keep-vfs nvme): vfio-pci then refuses the PF. */
+        ASSERT_EQ(load(&f, "vfio-pci"), 1);
+        ASSERT_OK(wr(&f, "bus/pci/devices/" NVME "/driver_override", "vfio-pci"));
+        ASSERT_OK(wr(&f, "bus/pci/drivers/nvme/unbind", NVME));
+        ASSERT_ATTR(&f, "bus/pci/devices/" NVME "/sriov_numvfs", "4");
+        ASSERT_ERRNO(wr(&f, "bus/pci/drivers/vfio-pci/bind", NVME), EBUSY);
+
+        ASSERT_OK(fake_kernel_unplug(f.k, NVME));
+        ASSERT_FALSE(fake_kernel_device_exists(f.k, "0000:02:00.1"));
+        ASSERT_FALSE(fake_kernel_device_exists(f.k, "0000:02:00.4"));
+        ASSERT_FALSE(exists(&f, "kernel/iommu_groups/33"));
+        ASSERT_FALSE(exists(&f, "kernel/iommu_groups/9"));
+        ASSERT_FALSE(exists(&f, "bus/pci/drivers/nvme/0000:02:00.2"));
+        teardown(&f);
+}
+
+TEST(sriov_fail_rule) {
+        Fixture f = setup_with("sriov", "fail bus/pci/devices/0000:03:00.0/sriov_numvfs EIO 1\n");
+
+        ASSERT_ERRNO(wr(&f, "bus/pci/devices/" PF0 "/sriov_numvfs", "2"), EIO);
+        ASSERT_ATTR(&f, "bus/pci/devices/" PF0 "/sriov_numvfs", "0");
+        ASSERT_FALSE(fake_kernel_device_exists(f.k, VF00));
+        /* Through the device's directory: the normalized path, and the rule is spent. */
+        ASSERT_OK(wr(&f, PF0_DIR "/sriov_numvfs", "2"));
+        ASSERT_DRIVER(&f, VF00, "igbvf");
+        ASSERT_OK(wr(&f, "bus/pci/devices/" PF0 "/sriov_drivers_autoprobe", "0"));
+        ASSERT_HISTORY(&f,
+                       "bus/pci/devices/0000:03:00.0/sriov_numvfs=2 -> -EIO\n"
+                       "bus/pci/devices/0000:03:00.0/sriov_numvfs=2\n"
+                       "bus/pci/devices/0000:03:00.0/sriov_drivers_autoprobe=0\n");
+        teardown(&f);
+
+        /* Written through the root port's link: the rule names the normalized path. */
+        f = setup_with("sriov", "fail bus/pci/devices/" PF0 "/sriov_drivers_autoprobe EPERM\n");
+        ASSERT_ERRNO(wr(&f, "bus/pci/devices/0000:00:03.0/" PF0 "/sriov_drivers_autoprobe", "0"), EPERM);
+        ASSERT_ERRNO(wr(&f, "bus/pci/devices/" PF0 "/sriov_drivers_autoprobe", "0"), EPERM);
+        ASSERT_ATTR(&f, "bus/pci/devices/" PF0 "/sriov_drivers_autoprobe", "1");
+        teardown(&f);
+}
+
+TEST(sriov_conf_rules) {
+        _cleanup_free_ char *dir = NULL;
+        FakeKernel *k = NULL;
+
+        ASSERT_OK(tree_new("sriov", &dir));
+        ASSERT_OK(tree_write(dir, "fake-kernel.conf", "sriov 0000:03:00.0\n"));
+        ASSERT_ERRNO(fake_kernel_new(&k, dir), EINVAL);
+        ASSERT_OK(tree_write(dir, "fake-kernel.conf", "sriov 0000:03:00.0 -2\n"));
+        ASSERT_ERRNO(fake_kernel_new(&k, dir), EINVAL);
+        ASSERT_OK(tree_write(dir, "fake-kernel.conf", "keep-vfs\n"));
+        ASSERT_ERRNO(fake_kernel_new(&k, dir), EINVAL);
+        ASSERT_NULL(k);
+        dir = tree_free(TAKE_PTR(dir));
+
+        /* "pf": the VFs join the PF's group; -1: no group. */
+        Fixture f = setup_with("sriov", "sriov 0000:03:00.0 pf\nsriov 0000:03:00.1 -1\n");
+        ASSERT_OK(wr(&f, "bus/pci/devices/" PF0 "/sriov_numvfs", "2"));
+        ASSERT_TRUE(exists(&f, "kernel/iommu_groups/5/devices/" VF01));
+        ASSERT_LINK(&f, "bus/pci/devices/" VF00 "/iommu_group", "../../../../kernel/iommu_groups/5");
+        ASSERT_OK(wr(&f, "bus/pci/devices/" PF0 "/sriov_numvfs", "0"));
+        ASSERT_TRUE(exists(&f, "kernel/iommu_groups/5/devices/" PF0));
+        ASSERT_FALSE(exists(&f, "kernel/iommu_groups/5/devices/" VF00));
+        ASSERT_OK(wr(&f, "bus/pci/devices/" PF1 "/sriov_numvfs", "1"));
+        ASSERT_FALSE(exists(&f, "bus/pci/devices/" VF10 "/iommu_group"));
+        ASSERT_FALSE(exists(&f, "kernel/iommu_groups/20"));
         teardown(&f);
 }
 

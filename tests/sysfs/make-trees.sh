@@ -13,7 +13,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-cases=(desktop two-gpus shared-group no-iommu unbound simpledrm vmd)
+cases=(desktop two-gpus shared-group no-iommu unbound simpledrm vmd sriov)
 
 # ---- helpers -------------------------------------------------------------------------------
 
@@ -117,6 +117,20 @@ dev() {
 staged_dev() {
         local addr=$1 v=$2 d=$3 c=$4
         attrs "$C/hotplug/$addr" "$addr" $v $d $c 0 "" 0
+}
+
+# sriov DIR TOTAL OFFSET STRIDE VF_DEVICE: the SR-IOV attributes of a physical function (PF) with
+# no VFs yet, as drivers/pci/iov.c shows them (sriov_vf_device in hex without 0x). The fake
+# kernel creates the VFs when sriov_numvfs is written; a "sriov" line in fake-kernel.conf
+# says which IOMMU groups they join.
+sriov() {
+        local dir=$1
+        printf '%u\n' "$2" >"$dir/sriov_totalvfs"
+        printf '0\n' >"$dir/sriov_numvfs"
+        printf '%u\n' "$3" >"$dir/sriov_offset"
+        printf '%u\n' "$4" >"$dir/sriov_stride"
+        printf '%x\n' "$5" >"$dir/sriov_vf_device"
+        printf '1\n' >"$dir/sriov_drivers_autoprobe"
 }
 
 host_bridge() {
@@ -487,6 +501,101 @@ hotplug 10000:e2:00.0 10000:e0:1c.0 7
 CONF
 }
 
+# A small machine with SR-IOV: an Intel 82576 dual-port NIC (8086:10c9, igb) behind root port
+# 00:03.0 whose two functions are physical functions (7 VFs each, VF offset 128, stride 2, VF
+# device 8086:10ca for igbvf: the VFs of 03:00.0 are 03:10.0, 03:10.2, …, 03:11.4, those of
+# 03:00.1 are 03:10.1, 03:10.3, …, 03:11.5, siblings of the PFs under 00:03.0), a plain e1000e NIC
+# without SR-IOV behind 00:01.0, and an empty root port 00:02.0 where an NVMe drive that is a PF
+# itself (144d:a824, 4 VFs at 02:00.1..02:00.4) can be hot-plugged. Groups follow bus order at
+# boot (0-7), the NVMe gets 9 when it arrives; the VFs' groups are fixed by the "sriov" lines:
+# 10-16 for 03:00.0's, 20-26 for 03:00.1's, 30-33 for the NVMe's. Resource lines 7 and 10 of a
+# PF are its VF BARs 0 and 3, TOTAL slices of 16K (each VF gets its slice, like
+# pci_iov_resource_size()).
+build_sriov() {
+        P=devices/pci0000:00
+        host_bridge 0x29c0 0
+        res 7 0xc1000000 0xc10fffff 0x200
+        dev $P 0000:00:01.0 0x1b36 0x000c 0x060400 0x01 pcieport 1
+        res 0 0xc1000000 0xc101ffff 0x40200
+        dev $P/0000:00:01.0 0000:01:00.0 0x8086 0x10d3 0x020000 0x00 e1000e 2
+        res 7 0xc1100000 0xc11fffff 0x200
+        dev $P 0000:00:02.0 0x1b36 0x000c 0x060400 0x01 pcieport 3
+        res 7 0xc1200000 0xc12fffff 0x200
+        dev $P 0000:00:03.0 0x1b36 0x000c 0x060400 0x01 pcieport 4
+        res 0 0xc1200000 0xc121ffff 0x40200
+        res 3 0xc1280000 0xc1283fff 0x40200
+        res 7 0xc1240000 0xc125bfff 0x40200
+        res 10 0xc1260000 0xc127bfff 0x40200
+        dev $P/0000:00:03.0 0000:03:00.0 0x8086 0x10c9 0x020000 0x80 igb 5
+        sriov "$S/$P/0000:00:03.0/0000:03:00.0" 7 128 2 0x10ca
+        res 0 0xc1220000 0xc123ffff 0x40200
+        res 3 0xc1284000 0xc1287fff 0x40200
+        res 7 0xc1288000 0xc12a3fff 0x40200
+        res 10 0xc12a8000 0xc12c3fff 0x40200
+        dev $P/0000:00:03.0 0000:03:00.1 0x8086 0x10c9 0x020000 0x80 igb 6
+        sriov "$S/$P/0000:00:03.0/0000:03:00.1" 7 128 2 0x10ca
+        res 5 0xc1300000 0xc1300fff 0x40200
+        dev $P 0000:00:1f.2 0x8086 0x2922 0x010601 0x00 ahci 7
+        res 0 0xc1100000 0xc1103fff 0x40200
+        res 7 0xc1104000 0xc1113fff 0x40200
+        staged_dev 0000:02:00.0 0x144d 0xa824 0x010802
+        sriov "$C/hotplug/0000:02:00.0" 4 1 1 0xa824
+        bus_files
+        vtconsoles
+        dmar
+        proc_files "$CMDLINE_IOMMU" <<'IOMEM'
+00000000-00000fff : Reserved
+00001000-0009ffff : System RAM
+00100000-7fffffff : System RAM
+  01000000-01e00ab6 : Kernel code
+b0000000-bfffffff : PCI ECAM 0000 [bus 00-ff]
+c0000000-febfffff : PCI Bus 0000:00
+  c1000000-c10fffff : PCI Bus 0000:01
+    c1000000-c101ffff : 0000:01:00.0
+      c1000000-c101ffff : e1000e
+  c1200000-c12fffff : PCI Bus 0000:03
+    c1200000-c121ffff : 0000:03:00.0
+      c1200000-c121ffff : igb
+    c1220000-c123ffff : 0000:03:00.1
+      c1220000-c123ffff : igb
+    c1240000-c125bfff : 0000:03:00.0
+    c1260000-c127bfff : 0000:03:00.0
+    c1280000-c1283fff : 0000:03:00.0
+      c1280000-c1283fff : igb
+    c1284000-c1287fff : 0000:03:00.1
+      c1284000-c1287fff : igb
+    c1288000-c12a3fff : 0000:03:00.1
+    c12a8000-c12c3fff : 0000:03:00.1
+  c1300000-c1300fff : 0000:00:1f.2
+    c1300000-c1300fff : ahci
+fee00000-fee00fff : Local APIC
+IOMEM
+        cat >"$C/fake-kernel.conf" <<'CONF'
+# What the drivers of this machine do (see tests/fake-kernel.h).
+match 8086:10d3 e1000e
+match 8086:10c9 igb
+match 8086:10ca igbvf
+match 144d:a824 nvme
+match 8086:2922 ahci
+match 1b36:000c pcieport
+builtin pcieport
+builtin e1000e
+builtin igb
+builtin igbvf
+builtin nvme
+builtin ahci
+module vfio-pci
+# The PFs' VFs: VF i joins IOMMU group FIRST+i.
+sriov 0000:03:00.0 10
+sriov 0000:03:00.1 20
+sriov 0000:02:00.0 30
+# nvme_remove() leaves SR-IOV enabled (igb_remove() disables it).
+keep-vfs nvme
+# An NVMe drive (a PF itself) that can be hot-plugged into the empty root port 00:02.0 (group 9).
+hotplug 0000:02:00.0 0000:00:02.0 9
+CONF
+}
+
 # ---- main ----------------------------------------------------------------------------------
 
 for c in "${cases[@]}"; do
@@ -502,6 +611,7 @@ for c in "${cases[@]}"; do
         unbound) build_unbound ;;
         simpledrm) build_simpledrm ;;
         vmd) build_vmd ;;
+        sriov) build_sriov ;;
         esac
         # git keeps no empty directories: every directory must hold a file
         if empty=$(find "$C" -type d -empty) && [[ -n $empty ]]; then

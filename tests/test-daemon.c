@@ -781,4 +781,69 @@ TEST(status_keeps_saying_what_was_rolled_back) {
         daemon_done(&d);
 }
 
+TEST(sriov_vfs_created_and_bound_at_start_and_on_hotplug) {
+        Daemon d;
+        _cleanup_free_ char *log = NULL, *err = NULL, *devpath = NULL, *syspath = NULL;
+
+        /* Both 82576 ports' VFs at start; the NVMe PF, hot-plugged later, gets its VFs when it
+         * arrives. No host VF driver (igbvf, nvme) binds a VF at any moment. */
+        daemon_prepare(&d, "sriov",
+                       "[Bind]\nVirtualFunctions=03:00.0 2\nVirtualFunctions=03:00.1 1\nVirtualFunctions=02:00.0 2\n"
+                       "Timeout=60s\n",
+                       NULL);
+        daemon_start(&d, NULL);
+        ASSERT_DAEMON(&d, daemon_wait_notify(&d, "virtual functions on vfio-pci: 0000:03:00.0 2/2, 0000:03:00.1 1/1"));
+        ASSERT_DAEMON(&d, strstr(d.notify, "3/3 devices on vfio-pci: 0000:03:10.0 0000:03:10.1 0000:03:10.2"));
+        ASSERT_DAEMON(&d, !d.ready); /* the NVMe drive is awaited */
+        ASSERT_DRIVER(&d, "0000:03:10.0", "vfio-pci");
+        ASSERT_DRIVER(&d, "0000:03:10.2", "vfio-pci");
+        ASSERT_DRIVER(&d, "0000:03:10.1", "vfio-pci");
+        ASSERT_DRIVER(&d, "0000:03:00.0", "igb");
+        ASSERT_DRIVER(&d, "0000:03:00.1", "igb");
+
+        ASSERT_EQ(fake_kernel_plug(d.k, "0000:02:00.0", &devpath), 1);
+        ASSERT_TRUE(asprintf(&syspath, "/sys/%s", devpath) > 0);
+        umockdev_testbed_uevent(d.tb, syspath, "add");
+        umockdev_testbed_uevent(d.tb, syspath, "bind");
+        ASSERT_DAEMON(&d, daemon_wait_notify(&d, "READY=1"));
+        ASSERT_DAEMON(&d, wait_driver(&d, "0000:02:00.2", "vfio-pci"));
+        ASSERT_DAEMON(&d, daemon_wait_notify(&d, "0000:02:00.0 2/2"));
+        ASSERT_DRIVER(&d, "0000:02:00.1", "vfio-pci");
+        ASSERT_DRIVER(&d, "0000:02:00.0", "nvme");
+
+        log = daemon_log(&d);
+        ASSERT_DAEMON(&d, strstr(log, "bus/pci/devices/0000:03:00.0/sriov_drivers_autoprobe=0\n"
+                                      "bus/pci/devices/0000:03:00.0/sriov_numvfs=2\n"
+                                      "bus/pci/devices/0000:03:10.0/driver_override=vfio-pci\n"
+                                      "bus/pci/devices/0000:03:10.2/driver_override=vfio-pci\n"
+                                      "bus/pci/devices/0000:03:00.0/sriov_drivers_autoprobe=1\n"));
+        ASSERT_DAEMON(&d, !strstr(log, "igbvf"));
+        ASSERT_DAEMON(&d, !strstr(log, "drivers/nvme/bind"));
+        ASSERT_DAEMON(&d, !strstr(log, "VIOLATION"));
+        err = tree_read(d.root, "stderr");
+        ASSERT_DAEMON(&d, strstr(err, "0000:03:00.0: created 2 virtual functions for vfio-pci, sriov_drivers_autoprobe "
+                                      "off while they were created: 0000:03:10.0 0000:03:10.2"));
+        ASSERT_DAEMON(&d, strstr(err, "0000:03:00.0: 2/2 virtual functions on vfio-pci"));
+        ASSERT_EXIT(&d, daemon_stop(&d), 0);
+        daemon_done(&d);
+}
+
+TEST(sriov_refusal_writes_nothing_and_says_why) {
+        Daemon d;
+        _cleanup_free_ char *log = NULL;
+
+        daemon_prepare(&d, "sriov", "[Bind]\nVirtualFunctions=03:00.0 8\nVirtualFunctions=01:00.0 1\n", NULL);
+        daemon_start(&d, NULL);
+        ASSERT_DAEMON(&d, daemon_wait_notify(&d, "READY=1"));
+        ASSERT_DAEMON(&d, strstr(d.notify, "0000:03:00.0: refused: VirtualFunctions= asks for 8 virtual functions, "
+                                           "and 0000:03:00.0 has at most 7 (sriov_totalvfs)"));
+        ASSERT_DAEMON(&d, strstr(d.notify, "0000:01:00.0: refused: 0000:01:00.0 [8086:10d3] is not an SR-IOV physical "
+                                           "function"));
+        log = daemon_log(&d);
+        ASSERT_DAEMON(&d, !strstr(log, "sriov"));
+        ASSERT_DAEMON(&d, !strstr(log, "driver_override"));
+        ASSERT_EXIT(&d, daemon_stop(&d), 0);
+        daemon_done(&d);
+}
+
 TESTS_MAIN()

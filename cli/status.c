@@ -42,6 +42,17 @@ static bool entry_on_driver(const VbPlanEntry *e) {
         return e->present && streq_ptr(e->driver_before, e->driver);
 }
 
+/* How many of the VFs of S are on their driver now. */
+static size_t sriov_on_driver(const VbPlan *p, const VbPlanSriov *v) {
+        size_t n = 0;
+        for (size_t i = 0; i < v->n_vfs; i++) {
+                const VbPlanEntry *e = vb_plan_find(p, &v->vfs[i]);
+                if (e && entry_on_driver(e))
+                        n++;
+        }
+        return n;
+}
+
 static void print_json(const VbConfig *c, const VbSnapshot *s, bool ok) {
         const VbPlan *p = &s->plan;
         FILE *f = stdout;
@@ -95,8 +106,32 @@ static void print_json(const VbConfig *c, const VbSnapshot *s, bool ok) {
                 fputs(i ? ", " : "", f);
                 vbc_json_string(f, vb_selector_format(&p->unmatched[i], sel));
         }
+        fputs("],\n  \"sriov\": [", f);
+        for (size_t i = 0; i < p->n_sriov; i++) {
+                const VbPlanSriov *v = &p->sriov[i];
+                _cleanup_free_ char *explain = NULL;
+
+                (void) vb_plan_sriov_explain(v, &explain);
+                fprintf(f, "%s\n    {\"pf\": \"%s\", \"count\": %u, \"file\": ", i ? "," : "",
+                        VB_PCI_ADDRESS_STR(&v->pf), v->count);
+                vbc_json_string(f, v->file);
+                fprintf(f, ", \"line\": %u, \"action\": \"%s\", \"pf_driver\": ", v->line,
+                        vb_sriov_action_to_string(v->action));
+                vbc_json_string(f, v->pf_driver);
+                if (v->action == VB_SRIOV_MISSING || (v->sriov.total == 0 && v->action == VB_SRIOV_REFUSE))
+                        fputs(", \"totalvfs\": null, \"numvfs\": null", f);
+                else
+                        fprintf(f, ", \"totalvfs\": %u, \"numvfs\": %u", v->sriov.total, v->sriov.numvfs);
+                fputs(", \"vfs\": [", f);
+                for (size_t k = 0; k < v->n_vfs; k++)
+                        fprintf(f, "%s\"%s\"", k ? ", " : "", VB_PCI_ADDRESS_STR(&v->vfs[k]));
+                fprintf(f, "], \"vfs_on_driver\": %zu, \"explanation\": ", sriov_on_driver(p, v));
+                vbc_json_string(f, explain);
+                fputc('}', f);
+        }
+        fputs(p->n_sriov ? "\n  ],\n" : "],\n", f);
         fprintf(f,
-                "],\n  \"console\": {\"known\": %s, \"held\": %s, \"release\": \"%s\", \"would_release\": %s, \"reason\": ",
+                "  \"console\": {\"known\": %s, \"held\": %s, \"release\": \"%s\", \"would_release\": %s, \"reason\": ",
                 s->have_console ? "true" : "false",
                 s->have_console && vb_console_is_held(&s->console) ? "true" : "false",
                 vb_release_policy_to_string(c->release), p->release_console ? "true" : "false");
@@ -183,6 +218,12 @@ int vbc_status(const VbcArgs *a) {
                         aw = strlen(VB_PCI_ADDRESS_STR(&e->address));
         }
 
+        for (size_t i = 0; i < s.plan.n_sriov; i++) {
+                const VbPlanSriov *v = &s.plan.sriov[i];
+                if (v->action != VB_SRIOV_LEAVE || sriov_on_driver(&s.plan, v) < v->count)
+                        ok = false;
+        }
+
         if (a->json) {
                 print_json(c, &s, ok);
                 return ok ? 0 : 1;
@@ -191,7 +232,7 @@ int vbc_status(const VbcArgs *a) {
         if (c->disabled)
                 printf("vfio-bind=off is on the kernel command line: nothing is bound this boot.\n");
         printf("Driver: %s    IOMMU: %s\n", c->driver, s.iommu_enabled ? "on" : "off (no IOMMU groups)");
-        if (s.plan.n == 0 && s.plan.n_unmatched == 0)
+        if (s.plan.n == 0 && s.plan.n_unmatched == 0 && s.plan.n_sriov == 0)
                 printf("No devices configured.\n");
         else {
                 printf("%s%-*s  ", VBC_BOLD, (int) aw, "DEVICE");
@@ -226,6 +267,20 @@ int vbc_status(const VbcArgs *a) {
                 printf("%-*s  ", (int) aw, vb_selector_format(&s.plan.unmatched[i], sel));
                 vbc_print_padded(stdout, "-", width);
                 printf("  %-5s  %smatches no device%s\n", "-", VBC_YELLOW, VBC_RESET);
+        }
+        for (size_t i = 0; i < s.plan.n_sriov; i++) {
+                const VbPlanSriov *v = &s.plan.sriov[i];
+                _cleanup_free_ char *explain = NULL;
+                size_t on = sriov_on_driver(&s.plan, v);
+
+                (void) vb_plan_sriov_explain(v, &explain);
+                printf("Virtual functions of %s (%s): ", VB_PCI_ADDRESS_STR(&v->pf), v->pf_driver ?: "no driver");
+                if (v->action == VB_SRIOV_LEAVE)
+                        printf("%s%zu/%u on %s%s\n", on == v->count ? VBC_GREEN : VBC_RED, on, v->count, v->driver,
+                               VBC_RESET);
+                else
+                        printf("%s%s%s\n", v->action == VB_SRIOV_REFUSE ? VBC_RED : VBC_YELLOW, strempty(explain),
+                               VBC_RESET);
         }
         print_console(&s);
         return ok ? 0 : 1;

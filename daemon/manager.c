@@ -621,7 +621,8 @@ static int report_sriov(Manager *m, const VbPlan *p, const VbPlanSriov *ps, cons
                 _cleanup_free_ char *list = NULL;
                 for (unsigned i = 0; i < created->created; i++) {
                         char *n;
-                        if (asprintf(&n, "%s%s%s", list ?: "", list ? " " : "", VB_PCI_ADDRESS_STR(&created->vfs[i])) < 0)
+                        if (asprintf(&n, "%s%s%s", list ?: "", list ? " " : "", VB_PCI_ADDRESS_STR(&created->vfs[i])) <
+                            0)
                                 return -ENOMEM;
                         free(list);
                         list = n;

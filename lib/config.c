@@ -355,8 +355,9 @@ static int parse_virtual_functions(VbConfigParser *p, VbConfigSetting setting, c
         extra = strtok_r(NULL, VB_WHITESPACE, &save);
         if (!word || !count_word || extra)
                 return vb_config_parser_error(
-                        p, "VirtualFunctions= takes a physical function's PCI address and a count, as in "
-                           "\"VirtualFunctions=0000:03:00.0 4\"");
+                        p,
+                        "VirtualFunctions= takes a physical function's PCI address and a count, as in "
+                        "\"VirtualFunctions=0000:03:00.0 4\"");
         if (vb_selector_parse(word, &s, &why) < 0)
                 return vb_config_parser_error(p, "invalid PCI address %s in VirtualFunctions=: %s", QUOTE(word), why);
         if (s.type != VB_SELECTOR_ADDRESS)

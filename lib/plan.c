@@ -522,8 +522,9 @@ static int plan_sriov_line(PlanBuild *b, const VbConfigVfs *v, VbPlanSriov *s) {
         s->sriov = pf->sriov;
         if (v->count > pf->sriov.total) {
                 s->action = VB_SRIOV_REFUSE;
-                r = asprintf(&detail, "refused: VirtualFunctions= asks for %u virtual functions, and %s has at most %u "
-                                      "(sriov_totalvfs)",
+                r = asprintf(&detail,
+                             "refused: VirtualFunctions= asks for %u virtual functions, and %s has at most %u "
+                             "(sriov_totalvfs)",
                              v->count, VB_PCI_ADDRESS_STR(&v->pf), pf->sriov.total);
                 goto done;
         }
@@ -538,8 +539,9 @@ static int plan_sriov_line(PlanBuild *b, const VbConfigVfs *v, VbPlanSriov *s) {
         }
         if (!b->in->iommu_enabled && vb_driver_is_vfio(c->driver)) {
                 s->action = VB_SRIOV_REFUSE;
-                r = asprintf(&detail, "refused: IOMMU off: there are no IOMMU groups, so %s could not take its "
-                                      "virtual functions (" VB_IOMMU_HINT ")",
+                r = asprintf(&detail,
+                             "refused: IOMMU off: there are no IOMMU groups, so %s could not take its "
+                             "virtual functions (" VB_IOMMU_HINT ")",
                              c->driver);
                 goto done;
         }

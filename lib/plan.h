@@ -86,9 +86,9 @@ typedef struct VbPlanSriov {
         const char *file; /* where it was written */
         unsigned line;
         VbSriovAction action;
-        VbSriov sriov;      /* the PF's attributes (valid when it is present with SR-IOV) */
-        char *pf_driver;    /* the PF's driver, NULL: none */
-        VbPciAddress *vfs;  /* CREATE, LEAVE: the VFs' addresses, COUNT of them */
+        VbSriov sriov;     /* the PF's attributes (valid when it is present with SR-IOV) */
+        char *pf_driver;   /* the PF's driver, NULL: none */
+        VbPciAddress *vfs; /* CREATE, LEAVE: the VFs' addresses, COUNT of them */
         size_t n_vfs;
         const char *driver; /* the driver the VFs go to */
         char *detail;       /* REFUSE, WAIT: plain words */
@@ -97,9 +97,9 @@ typedef struct VbPlanSriov {
 typedef struct VbPlan {
         VbPlanEntry *entries; /* sorted by address */
         size_t n;
-        const char *driver;  /* the configuration's driver */
-        VbGroupPolicy group; /* the configuration's Group=: a group is bound as a transaction */
-        bool unbind_host;    /* UnbindHost=, which holds at bind time too */
+        const char *driver;    /* the configuration's driver */
+        VbGroupPolicy group;   /* the configuration's Group=: a group is bound as a transaction */
+        bool unbind_host;      /* UnbindHost=, which holds at bind time too */
         uint64_t timeout_usec; /* Timeout=: how long VFs may take to appear */
         bool iommu_enabled;
         bool disabled;        /* vfio-bind=off */

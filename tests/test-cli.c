@@ -6,6 +6,7 @@
 
 #include "machine.h"
 #include "runtime.h"
+#include "sysfs.h"
 #include "tree.h"
 #include "vfio-bind.h"
 
@@ -221,6 +222,71 @@ TEST(check_warns_of_a_group_that_group_ignore_leaves_unviable) {
         ASSERT_CONTAINS(out,
                         "warning: 0000:01:00.0: its IOMMU group 1 cannot go to a guest as it stands: 0000:01:00.1 "
                         "on snd_hda_intel (Group=ignore does not check it;");
+        machine_close(&m);
+}
+
+TEST(check_and_status_of_virtual_functions) {
+        _cleanup_free_ char *out = NULL, *out2 = NULL, *out3 = NULL, *out4 = NULL, *log = NULL;
+        const char *conf = "[Bind]\nVirtualFunctions=03:00.0 2\nVirtualFunctions=03:00.1 9\n";
+        Machine m;
+
+        machine_open(&m, "sriov", NULL);
+        /* check: what would be created, and the refusal with its FILE:LINE */
+        ASSERT_EQ(cli(&m, conf, (const char *const[]) { "check", NULL }, &out), 1);
+        ASSERT_CONTAINS(out,
+                        "create 2 virtual functions for vfio-pci (sriov_totalvfs 7; sriov_drivers_autoprobe off "
+                        "while they are created): 0000:03:10.0 0000:03:10.2");
+        ASSERT_CONTAINS(out,
+                        "vfio-bind.conf:3: VirtualFunctions= for 0000:03:00.1: refused: VirtualFunctions= asks "
+                        "for 9 virtual functions, and 0000:03:00.1 has at most 7 (sriov_totalvfs)");
+        /* status before the daemon ran */
+        ASSERT_EQ(cli(&m, conf, (const char *const[]) { "status", NULL }, &out2), 1);
+        ASSERT_CONTAINS(out2, "Virtual functions of 0000:03:00.0 (igb): create 2 virtual functions");
+        /* after the VFs exist and are bound */
+        ASSERT_OK(vb_sysfs_write(m.ctx, "bus/pci/devices/0000:03:00.0/sriov_drivers_autoprobe", "0"));
+        ASSERT_OK(vb_sysfs_write(m.ctx, "bus/pci/devices/0000:03:00.0/sriov_numvfs", "2"));
+        ASSERT_EQ(cli(&m, "[Bind]\nVirtualFunctions=03:00.0 2\n", (const char *const[]) { "status", NULL }, &out3), 1);
+        ASSERT_CONTAINS(out3, "Virtual functions of 0000:03:00.0 (igb): 0/2 on vfio-pci");
+        /* bind by hand, one VF at a time, as any device */
+        for (const char *const *vf = (const char *const[]) { "0000:03:10.0", "0000:03:10.2", NULL }; *vf; vf++) {
+                free(out4);
+                out4 = NULL;
+                ASSERT_EQ(cli(&m, "[Bind]\nVirtualFunctions=03:00.0 2\n", (const char *const[]) { "bind", *vf, NULL },
+                              &out4),
+                          0);
+        }
+        free(out3);
+        out3 = NULL;
+        ASSERT_EQ(cli(&m, "[Bind]\nVirtualFunctions=03:00.0 2\n", (const char *const[]) { "status", NULL }, &out3), 0);
+        ASSERT_CONTAINS(out3, "Virtual functions of 0000:03:00.0 (igb): 2/2 on vfio-pci");
+        free(out3);
+        out3 = NULL;
+        ASSERT_EQ(cli(&m, "[Bind]\nVirtualFunctions=03:00.0 2\n", (const char *const[]) { "status", "--json", NULL },
+                      &out3),
+                  0);
+        ASSERT_CONTAINS(out3, "\"pf\": \"0000:03:00.0\", \"count\": 2");
+        ASSERT_CONTAINS(out3, "\"numvfs\": 2, \"vfs\": [\"0000:03:10.0\", \"0000:03:10.2\"], \"vfs_on_driver\": 2");
+        /* release of a VF: as any device; the count stays */
+        ASSERT_OK(vb_sysfs_write(m.ctx, "bus/pci/devices/0000:03:00.0/sriov_drivers_autoprobe", "1"));
+        free(out4);
+        out4 = NULL;
+        ASSERT_EQ(cli(&m, "[Bind]\nVirtualFunctions=03:00.0 2\n",
+                      (const char *const[]) { "release", "0000:03:10.0", NULL }, &out4),
+                  0);
+        ASSERT_DRIVER(&m, "0000:03:10.0", "igbvf");
+        ASSERT_DRIVER(&m, "0000:03:10.2", "vfio-pci");
+        free(out3);
+        out3 = NULL;
+        ASSERT_EQ(cli(&m, "[Bind]\nVirtualFunctions=03:00.0 2\n", (const char *const[]) { "status", NULL }, &out3), 1);
+        ASSERT_CONTAINS(out3, "Virtual functions of 0000:03:00.0 (igb): 1/2 on vfio-pci");
+        ASSERT_CONTAINS(out3, "released by hand");
+        {
+                _cleanup_free_ char *n = fake_kernel_read(m.k, "bus/pci/devices/0000:03:00.0/sriov_numvfs");
+                ASSERT_STREQ(n, "2");
+        }
+        /* the CLI never changed the VF count: the one write of it is the test's own */
+        log = written(&m);
+        ASSERT_TRUE(strstr(log, "sriov_numvfs") && !strstr(strstr(log, "sriov_numvfs") + 1, "sriov_numvfs"));
         machine_close(&m);
 }
 

@@ -812,17 +812,19 @@ TEST(sriov_vfs_created_and_bound_at_start_and_on_hotplug) {
         ASSERT_DRIVER(&d, "0000:02:00.0", "nvme");
 
         log = daemon_log(&d);
-        ASSERT_DAEMON(&d, strstr(log, "bus/pci/devices/0000:03:00.0/sriov_drivers_autoprobe=0\n"
-                                      "bus/pci/devices/0000:03:00.0/sriov_numvfs=2\n"
-                                      "bus/pci/devices/0000:03:10.0/driver_override=vfio-pci\n"
-                                      "bus/pci/devices/0000:03:10.2/driver_override=vfio-pci\n"
-                                      "bus/pci/devices/0000:03:00.0/sriov_drivers_autoprobe=1\n"));
+        ASSERT_DAEMON(&d, strstr(log,
+                                 "bus/pci/devices/0000:03:00.0/sriov_drivers_autoprobe=0\n"
+                                 "bus/pci/devices/0000:03:00.0/sriov_numvfs=2\n"
+                                 "bus/pci/devices/0000:03:10.0/driver_override=vfio-pci\n"
+                                 "bus/pci/devices/0000:03:10.2/driver_override=vfio-pci\n"
+                                 "bus/pci/devices/0000:03:00.0/sriov_drivers_autoprobe=1\n"));
         ASSERT_DAEMON(&d, !strstr(log, "igbvf"));
         ASSERT_DAEMON(&d, !strstr(log, "drivers/nvme/bind"));
         ASSERT_DAEMON(&d, !strstr(log, "VIOLATION"));
         err = tree_read(d.root, "stderr");
-        ASSERT_DAEMON(&d, strstr(err, "0000:03:00.0: created 2 virtual functions for vfio-pci, sriov_drivers_autoprobe "
-                                      "off while they were created: 0000:03:10.0 0000:03:10.2"));
+        ASSERT_DAEMON(&d, strstr(err,
+                                 "0000:03:00.0: created 2 virtual functions for vfio-pci, sriov_drivers_autoprobe "
+                                 "off while they were created: 0000:03:10.0 0000:03:10.2"));
         ASSERT_DAEMON(&d, strstr(err, "0000:03:00.0: 2/2 virtual functions on vfio-pci"));
         ASSERT_EXIT(&d, daemon_stop(&d), 0);
         daemon_done(&d);
@@ -835,10 +837,12 @@ TEST(sriov_refusal_writes_nothing_and_says_why) {
         daemon_prepare(&d, "sriov", "[Bind]\nVirtualFunctions=03:00.0 8\nVirtualFunctions=01:00.0 1\n", NULL);
         daemon_start(&d, NULL);
         ASSERT_DAEMON(&d, daemon_wait_notify(&d, "READY=1"));
-        ASSERT_DAEMON(&d, strstr(d.notify, "0000:03:00.0: refused: VirtualFunctions= asks for 8 virtual functions, "
-                                           "and 0000:03:00.0 has at most 7 (sriov_totalvfs)"));
-        ASSERT_DAEMON(&d, strstr(d.notify, "0000:01:00.0: refused: 0000:01:00.0 [8086:10d3] is not an SR-IOV physical "
-                                           "function"));
+        ASSERT_DAEMON(&d, strstr(d.notify,
+                                 "0000:03:00.0: refused: VirtualFunctions= asks for 8 virtual functions, "
+                                 "and 0000:03:00.0 has at most 7 (sriov_totalvfs)"));
+        ASSERT_DAEMON(&d, strstr(d.notify,
+                                 "0000:01:00.0: refused: 0000:01:00.0 [8086:10d3] is not an SR-IOV physical "
+                                 "function"));
         log = daemon_log(&d);
         ASSERT_DAEMON(&d, !strstr(log, "sriov"));
         ASSERT_DAEMON(&d, !strstr(log, "driver_override"));

@@ -184,8 +184,9 @@ TEST(plan_creates_the_vfs) {
         ASSERT_EQ(sriov(&p, PF)->n_vfs, 2);
         ASSERT_STREQ(sriov(&p, PF)->pf_driver, "igb");
         t = explain(&p, PF);
-        ASSERT_STREQ(t, "create 2 virtual functions for vfio-pci (sriov_totalvfs 7; sriov_drivers_autoprobe off while "
-                        "they are created): 0000:03:10.0 0000:03:10.2");
+        ASSERT_STREQ(t,
+                     "create 2 virtual functions for vfio-pci (sriov_totalvfs 7; sriov_drivers_autoprobe off while "
+                     "they are created): 0000:03:10.0 0000:03:10.2");
         ASSERT_FALSE(vb_plan_complete(&p.snap.plan)); /* the VFs are still to come */
         ASSERT_TRUE(p.snap.plan.load_module);         /* vfio-pci first */
         ASSERT_EQ(p.snap.plan.n, 0);                  /* the PF is no entry: it keeps igb */
@@ -246,8 +247,9 @@ TEST(plan_refuses_to_change_a_count) {
         pass_plan(&p, NULL, NULL);
         ASSERT_SRIOV(&p, PF, VB_SRIOV_REFUSE);
         t = explain(&p, PF);
-        ASSERT_STREQ(t, "refused: it has 3 virtual functions already, and changing the count destroys them (with any "
-                        "guest using one); write 0 to its sriov_numvfs by hand first, or make VirtualFunctions= say 3");
+        ASSERT_STREQ(t,
+                     "refused: it has 3 virtual functions already, and changing the count destroys them (with any "
+                     "guest using one); write 0 to its sriov_numvfs by hand first, or make VirtualFunctions= say 3");
         pass_apply(&p);
         ASSERT_EQ(fake_kernel_n_ops(p.m.k), 0);
         pass_done(&p);
@@ -292,12 +294,17 @@ TEST(create_then_bind) {
         ASSERT_EQ(p.applied.sriov[0].created, 2);
         ASSERT_TRUE(p.applied.sriov[0].autoprobe_was_on);
         /* The kernel's documented order: autoprobe off, create, override each VF, autoprobe back. */
-        ASSERT_HISTORY(&p.m, "load vfio-pci -> 1\n"
-                             "bus/pci/devices/" PF "/sriov_drivers_autoprobe=0\n"
-                             "bus/pci/devices/" PF "/sriov_numvfs=2\n"
-                             "bus/pci/devices/" VF0 "/driver_override=vfio-pci\n"
-                             "bus/pci/devices/" VF1 "/driver_override=vfio-pci\n"
-                             "bus/pci/devices/" PF "/sriov_drivers_autoprobe=1\n");
+        ASSERT_HISTORY(&p.m,
+                       "load vfio-pci -> 1\n"
+                       "bus/pci/devices/" PF
+                       "/sriov_drivers_autoprobe=0\n"
+                       "bus/pci/devices/" PF
+                       "/sriov_numvfs=2\n"
+                       "bus/pci/devices/" VF0
+                       "/driver_override=vfio-pci\n"
+                       "bus/pci/devices/" VF1
+                       "/driver_override=vfio-pci\n"
+                       "bus/pci/devices/" PF "/sriov_drivers_autoprobe=1\n");
         ASSERT_DRIVER(&p.m, VF0, NULL); /* igbvf did not take them */
         ASSERT_DRIVER(&p.m, VF1, NULL);
         ASSERT_DRIVER(&p.m, PF, "igb");
@@ -337,9 +344,11 @@ TEST(autoprobe_off_already_stays_off) {
         pass_plan(&p, NULL, NULL);
         pass_apply(&p);
         ASSERT_FALSE(p.applied.sriov[0].autoprobe_was_on);
-        ASSERT_HISTORY(&p.m, "load vfio-pci -> 1\n"
-                             "bus/pci/devices/" PF "/sriov_numvfs=1\n"
-                             "bus/pci/devices/" VF0 "/driver_override=vfio-pci\n");
+        ASSERT_HISTORY(&p.m,
+                       "load vfio-pci -> 1\n"
+                       "bus/pci/devices/" PF
+                       "/sriov_numvfs=1\n"
+                       "bus/pci/devices/" VF0 "/driver_override=vfio-pci\n");
         autoprobe = fake_kernel_read(p.m.k, "bus/pci/devices/" PF "/sriov_drivers_autoprobe");
         ASSERT_STREQ(autoprobe, "0");
         pass_done(&p);

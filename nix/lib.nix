@@ -99,6 +99,10 @@ rec {
 
   isSelector = s: selectorKind s != null;
 
+  # VirtualFunctions=: the physical function by its full address, and a count of 1 to 65535.
+  isPfAddress = s: selectorKind s == "address";
+  isVfCount = n: builtins.isInt n && n >= 1 && n <= 65535;
+
   selectorDescription = "PCI device selector (address 0000:0f:00.0 or 0f:00.0, slot 0f:00, or vendor:device 10de:13c0)";
 
   # Driver=: the name in /sys/bus/pci/drivers/, never a path.
@@ -145,9 +149,13 @@ rec {
       timeout,
       releaseConsole,
       force ? [ ],
+      virtualFunctions ? { },
     }:
     let
       selectors = key: list: if list == [ ] then "" else "${key}=${builtins.concatStringsSep " " list}\n";
+      vfLines = builtins.concatStringsSep "" (
+        map (pf: "VirtualFunctions=${pf} ${toString virtualFunctions.${pf}}\n") (builtins.attrNames virtualFunctions)
+      );
     in
     ''
       # Generated from the NixOS options services.vfio-bind.*; see vfio-bind.conf(5).
@@ -155,6 +163,7 @@ rec {
     ''
     + selectors "Device" devices
     + selectors "Force" force
+    + vfLines
     + ''
       Driver=${driver}
       Group=${group}

@@ -69,6 +69,7 @@ let
         timeout
         releaseConsole
         force
+        virtualFunctions
         ;
     }
   );
@@ -102,6 +103,22 @@ let
     "vtconsole"
     "efi-framebuffer"
   ];
+
+  # virtualFunctions' names: full addresses, none also selected by address or slot in devices.
+  badPfs = filter (pf: !vb.isPfAddress pf) (lib.attrNames cfg.virtualFunctions);
+  canonical = a: lib.toLower (if builtins.match "[0-9a-fA-F]{1,8}:.*:.*" a != null then a else "0000:${a}");
+  selectedPfs = filter (
+    pf:
+    vb.isPfAddress pf
+    && lib.any (
+      d:
+      let
+        kind = vb.selectorKind d;
+      in
+      (kind == "address" && canonical d == canonical pf)
+      || (kind == "slot" && lib.hasPrefix "${canonical d}." (canonical pf))
+    ) cfg.devices
+  ) (lib.attrNames cfg.virtualFunctions);
 
   cmdlineSelects = lib.any (hasPrefix "vfio-bind.device=") config.boot.kernelParams;
 
@@ -158,6 +175,22 @@ in
         swap behind them, a network interface that is up with an address, the console in use with
         `releaseConsole = "no"`), which the service otherwise refuses. Written like
         {option}`services.vfio-bind.devices`; a device must be listed there as well to be bound.
+      '';
+    };
+
+    virtualFunctions = mkOption {
+      type = types.attrsOf (types.ints.between 1 65535);
+      default = { };
+      example = literalExpression ''{ "0000:03:00.0" = 4; }'';
+      description = ''
+        SR-IOV virtual functions to create at boot, per physical function (by its full PCI
+        address), and to bind like the devices of {option}`services.vfio-bind.devices` (to
+        {option}`services.vfio-bind.driver`). vfio-bindd switches the PF's
+        `sriov_drivers_autoprobe` off, writes the count to `sriov_numvfs`, sets each VF's
+        `driver_override` and switches autoprobe back, so that no host VF driver binds one; the PF
+        keeps its host driver and must not be listed in {option}`services.vfio-bind.devices`. A PF
+        that has a different number of VFs already is left alone (changing the count would
+        destroy them). `vfio-bind check` shows what would be created.
       '';
     };
 
@@ -255,12 +288,27 @@ in
     {
       assertions = [
         {
-          assertion = cfg.devices != [ ] || cmdlineSelects;
+          assertion = cfg.devices != [ ] || cfg.virtualFunctions != { } || cmdlineSelects;
           message = ''
             services.vfio-bind.enable is set but services.vfio-bind.devices is empty, so nothing
             would be bound. List the devices, for example
               services.vfio-bind.devices = [ "0000:0f:00.0" "0000:0f:00.1" ];
             (`vfio-bind groups` shows the IOMMU groups and their addresses).
+          '';
+        }
+        {
+          assertion = badPfs == [ ];
+          message = ''
+            services.vfio-bind.virtualFunctions: ${concatStringsSep ", " (map (k: "\"${k}\"") badPfs)} is not
+            the PCI address of one physical function (like "0000:03:00.0").
+          '';
+        }
+        {
+          assertion = selectedPfs == [ ];
+          message = ''
+            services.vfio-bind.virtualFunctions names ${concatStringsSep ", " selectedPfs}, which
+            services.vfio-bind.devices selects too: a physical function whose virtual functions are
+            created keeps its host driver. Remove it from services.vfio-bind.devices.
           '';
         }
       ];

@@ -131,6 +131,35 @@
 
   # Option values → the exact text of /etc/vfio-bind.conf.
   configs = {
+    # Two VFs of an 82576 port and one of an NVMe drive, beside a GPU slot.
+    sriov = {
+      options = {
+        devices = [ "0f:00" ];
+        virtualFunctions = {
+          "0000:03:00.0" = 2;
+          "0000:05:00.0" = 1;
+        };
+        driver = "vfio-pci";
+        group = "check";
+        unbindHost = true;
+        timeout = 10;
+        releaseConsole = "auto";
+      };
+      text = ''
+        # Generated from the NixOS options services.vfio-bind.*; see vfio-bind.conf(5).
+        [Bind]
+        Device=0f:00
+        VirtualFunctions=0000:03:00.0 2
+        VirtualFunctions=0000:05:00.0 1
+        Driver=vfio-pci
+        Group=check
+        UnbindHost=yes
+        Timeout=10s
+
+        [Console]
+        Release=auto
+      '';
+    };
     # A NIC that carries the host's address, passed through on purpose.
     forced = {
       options = {

@@ -151,7 +151,8 @@ PY
         fi
 
         for bad in badDevice:services.vfio-bind.devices badForce:services.vfio-bind.force \
-                   badTimeout:services.vfio-bind.timeout badDriver:services.vfio-bind.driver; do
+                   badTimeout:services.vfio-bind.timeout badDriver:services.vfio-bind.driver \
+                   badVirtualFunctions:services.vfio-bind.virtualFunctions; do
                 attr=${bad%%:*} option=${bad#*:}
                 if nix_eval "${nixos[@]}" -A "$attr" >/dev/null 2>"$tmp/bad.err"; then
                         fail "$attr evaluated, but a bad $option must fail evaluation"

@@ -49,6 +49,31 @@ let
     services.vfio-bind.devices = [ "0f:00.0" ];
   };
 
+  # SR-IOV: VFs alone are a configuration; a bad PF name or a PF that devices selects fail an assertion.
+  vfsOnly = eval {
+    services.vfio-bind = {
+      enable = true;
+      virtualFunctions = {
+        "0000:03:00.0" = 2;
+        "05:00.0" = 1;
+      };
+    };
+  };
+  vfsBadPf = eval {
+    services.vfio-bind = {
+      enable = true;
+      virtualFunctions."03:00" = 2;
+    };
+  };
+  vfsSelectedPf = eval {
+    services.vfio-bind = {
+      enable = true;
+      devices = [ "0000:03:00" ];
+      virtualFunctions."03:00.0" = 2;
+    };
+  };
+  failedAssertions = c: lib.filter (a: !a.assertion) c.assertions;
+
   # The stub keeps the names of definitions whose mkIf is false (their values are null or []),
   # where NixOS would have no such attribute: a unit without ExecStart= is no unit.
   unitOf =
@@ -120,6 +145,17 @@ let
     (expect "initrd: vfio_virqfd for Linux before 6.2" (has "vfio_virqfd" oldKernel.boot.initrd.availableKernelModules))
     (expect "initrd: Driver=pci-stub puts pci_stub in the initrd, no vfio modules" (
       pciStub.boot.initrd.availableKernelModules == [ "pci_stub" ]
+    ))
+    (expect "virtualFunctions alone: no failed assertion, a VirtualFunctions= line per PF" (
+      failedAssertions vfsOnly == [ ]
+      && lib.hasInfix "VirtualFunctions=0000:03:00.0 2\nVirtualFunctions=05:00.0 1\n"
+        vfsOnly.environment.etc."vfio-bind.conf".source.text
+    ))
+    (expect "virtualFunctions: a slot is no PF address (assertion names it)" (
+      lib.any (a: lib.hasInfix "\"03:00\" is not" a.message) (failedAssertions vfsBadPf)
+    ))
+    (expect "virtualFunctions: a PF that devices selects (assertion names it)" (
+      lib.any (a: lib.hasInfix "names 03:00.0, which" a.message) (failedAssertions vfsSelectedPf)
     ))
     (expect "systemd stage 1: no warning" (systemd1.warnings == [ ]))
     (expect "systemd stage 1: no failed assertion" (lib.all (a: a.assertion) systemd1.assertions))

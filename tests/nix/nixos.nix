@@ -343,6 +343,9 @@ in
   badForce =
     (eval (lib.recursiveUpdate guideModule { services.vfio-bind.force = [ "0f:00" "05:00.0 " ]; }))
     .environment.etc."vfio-bind.conf".source.text;
+  badVirtualFunctions =
+    (eval (lib.recursiveUpdate guideModule { services.vfio-bind.virtualFunctions."0000:03:00.0" = 0; }))
+    .environment.etc."vfio-bind.conf".source.text;
   badDriver =
     (eval (lib.recursiveUpdate guideModule { services.vfio-bind.driver = "../vfio-pci"; }))
     .environment.etc."vfio-bind.conf".source.text;

@@ -84,6 +84,8 @@ let
     optional = c: x: if c then [ x ] else [ ];
     optionals = c: xs: if c then xs else [ ];
     versionOlder = a: b: builtins.compareVersions a b < 0;
+    toLower = replaceStrings [ "A" "B" "C" "D" "E" "F" ] [ "a" "b" "c" "d" "e" "f" ];
+    attrNames = builtins.attrNames;
     splitString = sep: s: filter builtins.isString (split (escapeRegex sep) s);
     options.mergeEqualOption = loc: defs: (head defs).value;
     types = {
@@ -91,6 +93,7 @@ let
       str = simpleType "str";
       package = simpleType "package";
       listOf = t: simpleType "listOf";
+      attrsOf = t: simpleType "attrsOf";
       enum = values: simpleType "enum";
       nullOr = t: simpleType "nullOr";
       either = a: b: simpleType "either";

@@ -16,12 +16,17 @@ struct BindJob {
         VbPciAddress address;
         char *driver;
         bool unbind_host;
+        bool sriov;            /* creating a PF's VFs (vb_sriov_enable()) instead of a bind */
+        VbSriov sriov_attrs;   /* sriov: the PF's attributes as planned */
+        unsigned count;        /* sriov: how many */
+        uint64_t timeout_usec; /* sriov: how long the VFs may take to appear */
         int efd;
 
         pthread_mutex_t lock; /* protects the fields below */
         bool done;
         int r;
         VbBindResult result;
+        VbSriovEnable sriov_result;
         char *inflight; /* the write in progress */
 };
 
@@ -123,6 +128,7 @@ BindJob *bind_job_unref(BindJob *j) {
         if (atomic_fetch_sub(&j->ref, 1) != 1)
                 return NULL;
         vb_bind_result_done(&j->result);
+        vb_sriov_enable_done(&j->sriov_result);
         free(j->inflight);
         free(j->driver);
         closep(&j->efd);
@@ -134,16 +140,21 @@ BindJob *bind_job_unref(BindJob *j) {
 static void *job_thread(void *userdata) {
         BindJob *j = userdata;
         VbBindResult res = {};
+        VbSriovEnable sres = {};
         uint64_t one = 1;
         int r;
 
         current_job = j;
-        r = vb_bind_device(j->ctx, &j->address, j->driver, j->unbind_host, &res);
+        if (j->sriov)
+                r = vb_sriov_enable(j->ctx, &j->address, &j->sriov_attrs, j->count, j->driver, j->timeout_usec, &sres);
+        else
+                r = vb_bind_device(j->ctx, &j->address, j->driver, j->unbind_host, &res);
         current_job = NULL;
 
         pthread_mutex_lock(&j->lock);
         j->r = r;
         j->result = res;
+        j->sriov_result = sres;
         j->done = true;
         pthread_mutex_unlock(&j->lock);
         (void) !write(j->efd, &one, sizeof(one));
@@ -151,29 +162,33 @@ static void *job_thread(void *userdata) {
         return NULL;
 }
 
-int bind_job_run(VbContext *ctx, const VbPciAddress *a, const char *driver, bool unbind_host, uint64_t deadline_usec,
-                 BindJobKeepalive keepalive, void *userdata, int *ret_r, VbBindResult *ret_result,
-                 BindJob **ret_stuck) {
-        pthread_attr_t attr;
-        pthread_t thread;
-        BindJob *j;
-        int r;
+static BindJob *job_new(VbContext *ctx, const VbPciAddress *a, const char *driver) {
+        BindJob *j = calloc(1, sizeof(*j));
 
-        j = calloc(1, sizeof(*j));
         if (!j)
-                return -ENOMEM;
+                return NULL;
         atomic_init(&j->ref, 2); /* the caller's and the thread's */
         j->ctx = ctx;
         j->address = *a;
-        j->unbind_host = unbind_host;
         j->driver = strdup(driver);
         j->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         pthread_mutex_init(&j->lock, NULL);
         if (!j->driver || j->efd < 0) {
                 atomic_store(&j->ref, 1);
                 bind_job_unref(j);
-                return -ENOMEM;
+                return NULL;
         }
+        return j;
+}
+
+/* Start J's thread and wait for it until DEADLINE_USEC: 0 when it finished (the caller takes the
+ * result and drops its reference), -ETIMEDOUT (J is handed to the caller as stuck), or the error
+ * starting the thread (J is gone). */
+static int job_start_and_wait(BindJob *j, uint64_t deadline_usec, BindJobKeepalive keepalive, void *userdata,
+                              BindJob **ret_stuck) {
+        pthread_attr_t attr;
+        pthread_t thread;
+        int r;
 
         pthread_attr_init(&attr);
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
@@ -191,7 +206,7 @@ int bind_job_run(VbContext *ctx, const VbPciAddress *a, const char *driver, bool
                 int timeout_ms;
 
                 if (bind_job_done(j))
-                        break;
+                        return 0;
                 if (now >= deadline_usec) {
                         *ret_stuck = j;
                         return -ETIMEDOUT;
@@ -203,11 +218,52 @@ int bind_job_run(VbContext *ctx, const VbPciAddress *a, const char *driver, bool
                 if (keepalive)
                         keepalive(userdata);
         }
+}
+
+int bind_job_run(VbContext *ctx, const VbPciAddress *a, const char *driver, bool unbind_host, uint64_t deadline_usec,
+                 BindJobKeepalive keepalive, void *userdata, int *ret_r, VbBindResult *ret_result,
+                 BindJob **ret_stuck) {
+        BindJob *j;
+        int r;
+
+        j = job_new(ctx, a, driver);
+        if (!j)
+                return -ENOMEM;
+        j->unbind_host = unbind_host;
+        r = job_start_and_wait(j, deadline_usec, keepalive, userdata, ret_stuck);
+        if (r < 0)
+                return r;
 
         pthread_mutex_lock(&j->lock);
         *ret_r = j->r;
         *ret_result = j->result;
         j->result = (VbBindResult) {};
+        pthread_mutex_unlock(&j->lock);
+        bind_job_unref(j);
+        return 0;
+}
+
+int bind_job_run_sriov(VbContext *ctx, const VbPciAddress *pf, const VbSriov *s, unsigned count, const char *driver,
+                       uint64_t timeout_usec, uint64_t deadline_usec, BindJobKeepalive keepalive, void *userdata,
+                       int *ret_r, VbSriovEnable *ret_result, BindJob **ret_stuck) {
+        BindJob *j;
+        int r;
+
+        j = job_new(ctx, pf, driver);
+        if (!j)
+                return -ENOMEM;
+        j->sriov = true;
+        j->sriov_attrs = *s;
+        j->count = count;
+        j->timeout_usec = timeout_usec;
+        r = job_start_and_wait(j, deadline_usec, keepalive, userdata, ret_stuck);
+        if (r < 0)
+                return r;
+
+        pthread_mutex_lock(&j->lock);
+        *ret_r = j->r;
+        *ret_result = j->sriov_result;
+        j->sriov_result = (VbSriovEnable) {};
         pthread_mutex_unlock(&j->lock);
         bind_job_unref(j);
         return 0;

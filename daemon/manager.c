@@ -235,6 +235,36 @@ static int bind_with_deadline(void *userdata, VbContext *ctx, const VbPlanEntry 
         return r;
 }
 
+/* VbApplyOps.sriov_enable: a PF's driver may hang in its sriov_configure as a GPU driver in its
+ * unbind; creating VFs runs under the same deadline as a bind. */
+static int sriov_with_deadline(void *userdata, VbContext *ctx, const VbPlanSriov *ps, uint64_t timeout_usec,
+                               VbSriovEnable *ret, char **ret_stuck) {
+        Manager *m = userdata;
+        uint64_t now = vb_now_usec(), deadline;
+        BindJob *stuck = NULL;
+        DeviceState *s;
+        int r = 0, k;
+
+        deadline = m->ready ? now + MAX(m->config->timeout_usec, 5 * USEC_PER_SEC)
+                            : MAX(m->start_usec + m->config->timeout_usec, now + USEC_PER_SEC);
+        k = bind_job_run_sriov(ctx, &ps->pf, &ps->sriov, ps->count, ps->driver, timeout_usec, deadline, keepalive, m,
+                               &r, ret, &stuck);
+        if (k == -ETIMEDOUT) {
+                s = device_state(m, &ps->pf);
+                if (!s) {
+                        bind_job_unref(stuck);
+                        return -ENOMEM;
+                }
+                s->stuck = stuck;
+                s->stuck_since = now;
+                if (sd_event_add_io(m->event, &s->stuck_source, bind_job_fd(stuck), EPOLLIN, on_stuck_returned, m) < 0)
+                        s->stuck_source = NULL;
+                *ret_stuck = bind_job_describe(stuck) ?: strdup("a write");
+                return -ETIMEDOUT;
+        }
+        return k < 0 ? k : r;
+}
+
 static bool bound_in_initrd(const Manager *m, const VbPciAddress *a) {
         for (size_t i = 0; i < m->n_initrd_bound; i++)
                 if (vb_pci_address_equal(&m->initrd_bound[i], a))
@@ -587,7 +617,7 @@ static int report_entry(Manager *m, const VbPlan *p, size_t i, const VbApplyResu
  * changed) and its part of STATUS=: "VFs of 0000:03:00.0: 4/4 on vfio-pci". A = NULL: the pass
  * that created them (the next plan binds them) is not reported on its own. */
 static int report_sriov(Manager *m, const VbPlan *p, const VbPlanSriov *ps, const VbApply *a,
-                        const VbSriovEnable *created, Report *rep) {
+                        const VbSriovEnable *created, const char *stuck, Report *rep) {
         const char *pf = VB_PCI_ADDRESS_STR(&ps->pf);
         _cleanup_free_ char *text = NULL;
         DeviceState *s = device_state(m, &ps->pf);
@@ -597,6 +627,23 @@ static int report_sriov(Manager *m, const VbPlan *p, const VbPlanSriov *ps, cons
 
         if (!s)
                 return -ENOMEM;
+        if (created && created->error == -ETIMEDOUT && stuck) {
+                char timeout[32];
+
+                vb_format_duration(m->config->timeout_usec, timeout, sizeof(timeout));
+                if (asprintf(&text, "stuck: creating %u virtual function%s, %s has not returned after %s", ps->count,
+                             ps->count == 1 ? "" : "s", stuck, timeout) < 0)
+                        return -ENOMEM;
+                f.action = "stuck";
+                f.error = ETIMEDOUT;
+                vbd_log_full(LOG_ERR, &f, "%s: %s", pf, text);
+                free(s->sriov_logged);
+                s->sriov_logged = strdup(text);
+                free(s->sriov_failure);
+                s->sriov_failure = TAKE_PTR(text);
+                rep->failed = true;
+                return strv_extend_printf(&rep->problems, &rep->n_problems, "%s: %s", pf, s->sriov_failure);
+        }
         if (created && created->error < 0) {
                 if (asprintf(&text,
                              "creating %u virtual function%s failed while %s: %s (%u created; "
@@ -647,6 +694,7 @@ static int report_sriov(Manager *m, const VbPlan *p, const VbPlanSriov *ps, cons
                 f.action = "sriov";
                 break;
         case VB_SRIOV_REFUSE:
+                rep->failed = true;
                 if (s->sriov_failure)
                         return strv_extend_printf(&rep->problems, &rep->n_problems, "%s: %s", pf, s->sriov_failure);
                 r = vb_plan_sriov_explain(ps, &text);
@@ -691,7 +739,7 @@ static int failed_devices(Manager *m, VbPciAddress **ret, size_t *ret_n) {
         if (!l)
                 return -ENOMEM;
         for (size_t i = 0; i < m->n_devices; i++)
-                if (m->devices[i].failure || m->devices[i].stuck)
+                if (m->devices[i].failure || m->devices[i].stuck || m->devices[i].sriov_failure)
                         l[n++] = m->devices[i].address;
         *ret = TAKE_PTR(l);
         *ret_n = n;
@@ -764,7 +812,7 @@ static int manager_report(Manager *m, const VbPlan *p, const VbApply *applied, R
                 const VbSriovEnable *c = i < applied->n_sriov && p->sriov[i].action == VB_SRIOV_CREATE
                                                  ? &applied->sriov[i]
                                                  : NULL;
-                r = report_sriov(m, p, &p->sriov[i], applied, c, rep);
+                r = report_sriov(m, p, &p->sriov[i], applied, c, c ? applied->sriov_stuck[i] : NULL, rep);
                 if (r < 0)
                         return r;
         }
@@ -794,7 +842,9 @@ static int manager_pass(Manager *m) {
                 if (r < 0)
                         return r;
                 r = vb_apply(m->ctx, p, snap.have_console ? &snap.console : NULL,
-                             &(VbApplyOps) { .bind = bind_with_deadline, .userdata = m }, &applied);
+                             &(VbApplyOps) {
+                                     .bind = bind_with_deadline, .sriov_enable = sriov_with_deadline, .userdata = m },
+                             &applied);
                 if (r < 0)
                         return r;
                 r = manager_report(m, p, &applied, &rep);

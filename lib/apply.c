@@ -27,9 +27,12 @@ void vb_apply_done(VbApply *a) {
         }
         free(a->results);
         free(a->console_text);
-        for (size_t i = 0; i < a->n_sriov; i++)
+        for (size_t i = 0; i < a->n_sriov; i++) {
                 vb_sriov_enable_done(&a->sriov[i]);
+                free(a->sriov_stuck ? a->sriov_stuck[i] : NULL);
+        }
         free(a->sriov);
+        free(a->sriov_stuck);
         *a = (VbApply) {};
 }
 
@@ -172,7 +175,8 @@ int vb_apply(VbContext *ctx, const VbPlan *plan, const VbConsoleState *console, 
          * (no VF shows a console). Without the driver they are not created. */
         if (plan->n_sriov > 0) {
                 a.sriov = calloc(plan->n_sriov, sizeof(VbSriovEnable));
-                if (!a.sriov)
+                a.sriov_stuck = calloc(plan->n_sriov, sizeof(char *));
+                if (!a.sriov || !a.sriov_stuck)
                         return -ENOMEM;
                 a.n_sriov = plan->n_sriov;
         }
@@ -185,8 +189,16 @@ int vb_apply(VbContext *ctx, const VbPlan *plan, const VbConsoleState *console, 
                         a.sriov[i].error = a.module_error;
                         continue;
                 }
-                r = vb_sriov_enable(ctx, &s->pf, &s->sriov, s->count, s->driver, plan->timeout_usec, &a.sriov[i]);
-                if (r < 0)
+                if (ops->sriov_enable)
+                        r = ops->sriov_enable(ops->userdata, ctx, s, plan->timeout_usec, &a.sriov[i],
+                                              &a.sriov_stuck[i]);
+                else
+                        r = vb_sriov_enable(ctx, &s->pf, &s->sriov, s->count, s->driver, plan->timeout_usec,
+                                            &a.sriov[i]);
+                if (r == -ETIMEDOUT) {
+                        a.sriov[i].error = r;
+                        a.sriov[i].failed_step = VB_SRIOV_STEP_NUMVFS;
+                } else if (r < 0)
                         return r;
                 if (a.sriov[i].created > 0)
                         a.sriov_created = true;

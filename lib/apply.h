@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "bind.h"
 #include "console.h"
@@ -62,6 +63,7 @@ typedef struct VbApply {
         char *console_text;   /* what was released: "vtcon1, efi-framebuffer.0" */
         size_t n_rolled_back; /* devices put back */
         VbSriovEnable *sriov; /* one per plan->sriov entry: what creating its VFs did (CREATE only) */
+        char **sriov_stuck;   /* one per plan->sriov entry: the write a creation hangs in, or NULL */
         size_t n_sriov;
         bool sriov_created; /* VFs appeared: plan again, to bind them */
 } VbApply;
@@ -73,6 +75,10 @@ void vb_apply_done(VbApply *a);
 typedef struct VbApplyOps {
         int (*bind)(void *userdata, VbContext *ctx, const VbPlanEntry *e, bool unbind_host, VbBindResult *ret,
                     char **ret_stuck);
+        /* How VFs are created. The default (NULL) calls vb_sriov_enable(); a daemon runs it under a
+         * deadline as the bind, returning -ETIMEDOUT with *RET_STUCK set. */
+        int (*sriov_enable)(void *userdata, VbContext *ctx, const VbPlanSriov *s, uint64_t timeout_usec,
+                            VbSriovEnable *ret, char **ret_stuck);
         void *userdata;
 } VbApplyOps;
 

@@ -511,6 +511,14 @@ static int plan_sriov_line(PlanBuild *b, const VbConfigVfs *v, VbPlanSriov *s) {
                 if (!s->pf_driver)
                         return -ENOMEM;
         }
+        if (address_in(b->in->failed, b->in->n_failed, &v->pf)) {
+                /* No retry loop: the PF added anew or a reload tries again. */
+                s->action = VB_SRIOV_REFUSE;
+                r = asprintf(&detail,
+                             "not tried again: creating its virtual functions failed before (the PF added "
+                             "anew or a reload tries again)");
+                goto done;
+        }
         if (!pf->has_sriov) {
                 s->action = VB_SRIOV_REFUSE;
                 r = asprintf(&detail,

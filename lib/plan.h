@@ -125,7 +125,8 @@ typedef struct VbPlanInput {
         const VbHolds *holds;          /* NULL: nothing known of what the host uses */
         const VbPciAddress *released;  /* given back to the host by hand (vfio-bind release) */
         size_t n_released;
-        const VbPciAddress *failed; /* whose bind failed before (the daemon's memory) */
+        const VbPciAddress *failed; /* whose bind (or, for a PF, the creation of its VFs) failed
+                                     * before (the daemon's memory) */
         size_t n_failed;
         bool driver_loaded; /* the configuration's driver is registered already */
 } VbPlanInput;

@@ -850,4 +850,59 @@ TEST(sriov_refusal_writes_nothing_and_says_why) {
         daemon_done(&d);
 }
 
+TEST(sriov_numvfs_that_hangs_does_not_hold_ready) {
+        Daemon d;
+
+        /* igb hangs 6 s in its sriov_configure: READY=1 after Timeout= (2 s), the status says what
+         * hangs, and once the write returns the VFs are bound. A failed creation is not retried
+         * in a loop meanwhile. */
+        daemon_prepare(&d, "sriov", "[Bind]\nVirtualFunctions=03:00.0 2\nTimeout=2s\n",
+                       "hang bus/pci/devices/0000:03:00.0/sriov_numvfs 6000\n");
+        daemon_start(&d, NULL);
+        ASSERT_DAEMON(&d, daemon_wait_notify(&d, "READY=1"));
+        /* READY=1 came while the write still hung: the VFs are not there yet */
+        ASSERT_DAEMON(&d, !fake_kernel_device_exists(d.k, "0000:03:10.0") || !strstr(d.notify, "0000:03:00.0 2/2"));
+        ASSERT_DAEMON(&d, strstr(d.notify,
+                                 "0000:03:00.0: stuck: creating 2 virtual functions, writing \"2\" to "
+                                 "bus/pci/devices/0000:03:00.0/sriov_numvfs has not returned after 2s"));
+        ASSERT_DAEMON(&d, wait_driver(&d, "0000:03:10.2", "vfio-pci"));
+        ASSERT_DAEMON(&d, daemon_wait_notify(&d, "virtual functions on vfio-pci: 0000:03:00.0 2/2"));
+        ASSERT_DRIVER(&d, "0000:03:10.0", "vfio-pci");
+        {
+                _cleanup_free_ char *log = daemon_log(&d), *autoprobe = NULL;
+                const char *first = strstr(log, "sriov_numvfs=");
+                ASSERT_DAEMON(&d, first && !strstr(first + 1, "sriov_numvfs="));
+                autoprobe = fake_kernel_read(d.k, "bus/pci/devices/0000:03:00.0/sriov_drivers_autoprobe");
+                ASSERT_STREQ(autoprobe, "1");
+        }
+        ASSERT_EXIT(&d, daemon_stop(&d), 0);
+        daemon_done(&d);
+}
+
+TEST(sriov_failed_creation_is_not_retried_until_the_pf_is_added_anew) {
+        Daemon d;
+        _cleanup_free_ char *log = NULL, *syspath = NULL;
+
+        daemon_prepare(&d, "sriov", "[Bind]\nVirtualFunctions=03:00.0 2\n",
+                       "fail bus/pci/devices/0000:03:00.0/sriov_numvfs EIO 1\n");
+        daemon_start(&d, NULL);
+        ASSERT_DAEMON(&d, daemon_wait_notify(&d, "READY=1"));
+        ASSERT_DAEMON(&d, strstr(d.notify,
+                                 "0000:03:00.0: creating 2 virtual functions failed while writing "
+                                 "sriov_numvfs: Input/output error (0 created; sriov_drivers_autoprobe back on)"));
+        /* a bind uevent of the PF (its driver) does not retry it */
+        ASSERT_TRUE(asprintf(&syspath, "/sys/devices/pci0000:00/0000:00:03.0/0000:03:00.0") > 0);
+        umockdev_testbed_uevent(d.tb, syspath, "bind");
+        usleep(500 * 1000);
+        log = daemon_log(&d);
+        ASSERT_DAEMON(&d, strstr(log, "sriov_numvfs=2 -> -EIO") &&
+                                  !strstr(strstr(log, "sriov_numvfs=2") + 1, "sriov_numvfs"));
+        /* added anew: tried again, and now it works */
+        umockdev_testbed_uevent(d.tb, syspath, "add");
+        ASSERT_DAEMON(&d, wait_driver(&d, "0000:03:10.2", "vfio-pci"));
+        ASSERT_DAEMON(&d, daemon_wait_notify(&d, "0000:03:00.0 2/2"));
+        ASSERT_EXIT(&d, daemon_stop(&d), 0);
+        daemon_done(&d);
+}
+
 TESTS_MAIN()

@@ -941,7 +941,7 @@ static bool device_is_relevant(Manager *m, const VbPciAddress *a, bool removed) 
                  * be created), or one of their VFs. */
                 if (vb_config_find_vfs(m->config, a))
                         return true;
-                if (vb_sriov_physfn(m->ctx, a, &pf) >= 0 && vb_config_find_vfs(m->config, &pf))
+                if (vb_pci_physfn(m->ctx, a, &pf) >= 0 && vb_config_find_vfs(m->config, &pf))
                         return true;
         }
         if (m->config->group == VB_GROUP_IGNORE)

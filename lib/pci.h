@@ -8,7 +8,6 @@
 
 #include "address.h"
 #include "context.h"
-#include "sriov.h"
 
 #define VB_PCI_DEVICES_PATH "bus/pci/devices"
 #define VB_PCI_DRIVERS_PATH "bus/pci/drivers"
@@ -23,6 +22,16 @@ int vb_pci_device_path(const VbPciAddress *a, const char *attr, char *buf, size_
                 char *_b = alloca(VB_PCI_DEVICE_PATH_MAX);                                   \
                 vb_pci_device_path((a), (attr), _b, VB_PCI_DEVICE_PATH_MAX) < 0 ? NULL : _b; \
         })
+
+/* An SR-IOV physical function's sriov_* attributes. */
+typedef struct VbSriov {
+        unsigned total;  /* sriov_totalvfs */
+        unsigned numvfs; /* sriov_numvfs: enabled now */
+        unsigned offset; /* sriov_offset: routing ID of VF 0 minus the PF's */
+        unsigned stride; /* sriov_stride */
+        uint16_t vf_device;
+        bool autoprobe; /* sriov_drivers_autoprobe */
+} VbSriov;
 
 /* A snapshot of one PCI function as sysfs shows it. */
 typedef struct VbPciDevice {
@@ -54,6 +63,13 @@ int vb_pci_device_read(VbContext *ctx, const VbPciAddress *address, VbPciDevice 
  * driver (boot_vga, iommu_group, driver_override and resources stay unset). -ENODEV if the
  * device is not present. */
 int vb_pci_device_read_identity(VbContext *ctx, const VbPciAddress *address, VbPciDevice *ret);
+
+/* SR-IOV: read a physical function's attributes. -EOPNOTSUPP: the device has no SR-IOV capability (no
+ * sriov_totalvfs); -ENODEV: it is not there. */
+int vb_pci_sriov_read(VbContext *ctx, const VbPciAddress *pf, VbSriov *ret);
+
+/* The physical function of the VF at A (its physfn link). -ENOENT: A is not a VF. */
+int vb_pci_physfn(VbContext *ctx, const VbPciAddress *a, VbPciAddress *ret);
 
 /* Bridges (header type 1/2, or base class 0x06: host, ISA, PCI bridges) are never bound. */
 bool vb_pci_device_is_bridge(const VbPciDevice *d);

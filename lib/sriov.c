@@ -21,58 +21,6 @@ const char *vb_sriov_step_to_string(VbSriovStep s) {
         return s >= 0 && s < _VB_SRIOV_STEP_MAX ? step_table[s] : NULL;
 }
 
-static int read_number(VbContext *ctx, const VbPciAddress *pf, const char *attr, uint32_t *ret) {
-        const char *path = VB_PCI_DEVICE_PATH(pf, attr);
-        return path ? vb_sysfs_read_u32(ctx, path, ret) : -ENAMETOOLONG;
-}
-
-int vb_sriov_read(VbContext *ctx, const VbPciAddress *pf, VbSriov *ret) {
-        VbSriov s = {};
-        uint32_t v;
-        int r;
-
-        r = read_number(ctx, pf, "sriov_totalvfs", &v);
-        if (r == -ENOENT)
-                return vb_sysfs_exists(ctx, VB_PCI_DEVICE_PATH(pf, NULL)) ? -EOPNOTSUPP : -ENODEV;
-        if (r < 0)
-                return r;
-        s.total = v;
-        r = read_number(ctx, pf, "sriov_numvfs", &v);
-        if (r < 0)
-                return r;
-        s.numvfs = v;
-        r = read_number(ctx, pf, "sriov_offset", &v);
-        if (r < 0)
-                return r;
-        s.offset = v;
-        r = read_number(ctx, pf, "sriov_stride", &v);
-        if (r < 0)
-                return r;
-        s.stride = v;
-        /* sriov_vf_device is hex without "0x" ("10ca"): read as text. */
-        {
-                _cleanup_free_ char *t = NULL;
-                char *end;
-                unsigned long d;
-
-                r = vb_sysfs_read(ctx, VB_PCI_DEVICE_PATH(pf, "sriov_vf_device"), &t);
-                if (r < 0)
-                        return r;
-                errno = 0;
-                d = strtoul(t, &end, 16);
-                if (errno != 0 || end == t || *end != '\0' || d > 0xffff)
-                        return -EBADMSG;
-                s.vf_device = (uint16_t) d;
-        }
-        r = read_number(ctx, pf, "sriov_drivers_autoprobe", &v);
-        if (r < 0)
-                return r;
-        s.autoprobe = v != 0;
-
-        *ret = s;
-        return 0;
-}
-
 int vb_sriov_vf_address(const VbPciAddress *pf, const VbSriov *s, unsigned index, VbPciAddress *ret) {
         uint64_t rid = ((uint64_t) pf->bus << 8 | (uint64_t) pf->slot << 3 | pf->function) + s->offset +
                        (uint64_t) index * s->stride;
@@ -86,19 +34,6 @@ int vb_sriov_vf_address(const VbPciAddress *pf, const VbSriov *s, unsigned index
                 .function = (uint8_t) (rid & 7),
         };
         return 0;
-}
-
-int vb_sriov_physfn(VbContext *ctx, const VbPciAddress *a, VbPciAddress *ret) {
-        _cleanup_free_ char *name = NULL;
-        const char *path = VB_PCI_DEVICE_PATH(a, "physfn");
-        int r;
-
-        if (!path)
-                return -ENAMETOOLONG;
-        r = vb_sysfs_readlink_basename(ctx, path, &name);
-        if (r < 0)
-                return r;
-        return vb_pci_address_parse(name, ret) < 0 ? -EBADMSG : 0;
 }
 
 void vb_sriov_enable_done(VbSriovEnable *e) {

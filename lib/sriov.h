@@ -2,7 +2,7 @@
 #pragma once
 
 /*
- * SR-IOV: what a physical function's sriov_* attributes say, where its virtual functions appear,
+ * SR-IOV: where a physical function's virtual functions appear (its attributes are read by lib/pci),
  * and creating them the way the kernel documents it (Documentation/ABI/testing/sysfs-bus-pci,
  * sriov_drivers_autoprobe): autoprobe off, create the VFs, give each VF its driver_override,
  * autoprobe back as it was. A VF whose PF has autoprobe off can be probed only by the driver its
@@ -19,26 +19,11 @@
 
 #include "address.h"
 #include "context.h"
-
-typedef struct VbSriov {
-        unsigned total;  /* sriov_totalvfs */
-        unsigned numvfs; /* sriov_numvfs: enabled now */
-        unsigned offset; /* sriov_offset: routing ID of VF 0 minus the PF's */
-        unsigned stride; /* sriov_stride */
-        uint16_t vf_device;
-        bool autoprobe; /* sriov_drivers_autoprobe */
-} VbSriov;
-
-/* Read the PF's attributes. -EOPNOTSUPP: the device has no SR-IOV capability (no
- * sriov_totalvfs); -ENODEV: it is not there. */
-int vb_sriov_read(VbContext *ctx, const VbPciAddress *pf, VbSriov *ret);
+#include "pci.h"
 
 /* The address of virtual function INDEX (0-based): the PF's routing ID (bus << 8 | devfn) plus
  * offset plus INDEX × stride, in the PF's domain. -ERANGE when it lies beyond bus ff. */
 int vb_sriov_vf_address(const VbPciAddress *pf, const VbSriov *s, unsigned index, VbPciAddress *ret);
-
-/* The physical function of the VF at A (its physfn link). -ENOENT: A is not a VF. */
-int vb_sriov_physfn(VbContext *ctx, const VbPciAddress *a, VbPciAddress *ret);
 
 typedef enum VbSriovStep {
         VB_SRIOV_STEP_NONE,

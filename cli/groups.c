@@ -83,6 +83,13 @@ int vbc_groups(const VbcArgs *a) {
                 Row *row = &rows[n++];
                 bool bridge = vb_pci_device_is_bridge(d);
 
+                char sriov_mark[64] = "";
+
+                /* SR-IOV: a PF's VFs (enabled/total), a VF's PF. */
+                if (d->has_sriov)
+                        snprintf(sriov_mark, sizeof(sriov_mark), "SR-IOV:%u/%u-VFs ", d->sriov.numvfs, d->sriov.total);
+                else if (d->is_virtfn)
+                        snprintf(sriov_mark, sizeof(sriov_mark), "VF-of:%s ", VB_PCI_ADDRESS_STR(&d->physfn));
                 row->device = d;
                 cls = vbc_names_class(names, ctx, d);
                 name = vbc_names_device(names, ctx, d);
@@ -91,12 +98,15 @@ int vbc_groups(const VbcArgs *a) {
                     asprintf(&row->cells[COL_NAME], "%s%s[%04x:%04x]", strempty(name), name ? " " : "", d->vendor,
                              d->device) < 0 ||
                     asprintf(&row->cells[COL_DRIVER], "%s", d->driver ?: "-") < 0 ||
-                    asprintf(&row->cells[COL_MARKS], "%s%s%s%s", d->boot_vga ? "boot-VGA " : "",
+                    asprintf(&row->cells[COL_MARKS], "%s%s%s%s%s%s", d->boot_vga ? "boot-VGA " : "",
                              bridge ? "bridge " : "",
-                             selectors && vb_selector_index_match(selectors, &d->address, d->vendor, d->device)
+                             (selectors && vb_selector_index_match(selectors, &d->address, d->vendor, d->device)) ||
+                                             (config && d->is_virtfn && vb_config_find_vfs(config, &d->physfn))
                                      ? "configured "
                                      : "",
-                             d->iommu_group < 0 ? "no-group " : "") < 0) {
+                             sriov_mark[0] ? sriov_mark : "", d->iommu_group < 0 ? "no-group " : "",
+                             config && d->has_sriov && vb_config_find_vfs(config, &d->address) ? "VirtualFunctions= "
+                                                                                               : "") < 0) {
                         ret = 1;
                         goto finish;
                 }

@@ -231,6 +231,13 @@ TEST(check_and_status_of_virtual_functions) {
         Machine m;
 
         machine_open(&m, "sriov", NULL);
+        /* groups: the PFs and what the configuration does with them */
+        free(out);
+        out = NULL;
+        ASSERT_EQ(cli(&m, conf, (const char *const[]) { "groups", NULL }, &out), 0);
+        ASSERT_CONTAINS(out, "SR-IOV:0/7-VFs VirtualFunctions=");
+        free(out);
+        out = NULL;
         /* check: what would be created, and the refusal with its FILE:LINE */
         ASSERT_EQ(cli(&m, conf, (const char *const[]) { "check", NULL }, &out), 1);
         ASSERT_CONTAINS(out,
@@ -259,6 +266,11 @@ TEST(check_and_status_of_virtual_functions) {
         out3 = NULL;
         ASSERT_EQ(cli(&m, "[Bind]\nVirtualFunctions=03:00.0 2\n", (const char *const[]) { "status", NULL }, &out3), 0);
         ASSERT_CONTAINS(out3, "Virtual functions of 0000:03:00.0 (igb): 2/2 on vfio-pci");
+        free(out);
+        out = NULL;
+        ASSERT_EQ(cli(&m, conf, (const char *const[]) { "groups", NULL }, &out), 0);
+        ASSERT_CONTAINS(out, "vfio-pci  configured VF-of:0000:03:00.0");
+        ASSERT_CONTAINS(out, "SR-IOV:2/7-VFs VirtualFunctions=");
         free(out3);
         out3 = NULL;
         ASSERT_EQ(cli(&m, "[Bind]\nVirtualFunctions=03:00.0 2\n", (const char *const[]) { "status", "--json", NULL },

@@ -309,6 +309,15 @@ TEST(uevent_without_identity_falls_back) {
         ASSERT_STREQ(d.driver, "snd_hda_intel");
         vb_pci_device_done(&d);
 
+        /* PCI_ID without PCI_CLASS: the class comes from the attribute, not as 0. */
+        ASSERT_OK(
+                tree_write(dir, "sys/bus/pci/devices/0000:01:00.1/uevent", "DRIVER=snd_hda_intel\nPCI_ID=8086:293E\n"));
+        ASSERT_OK(vb_pci_device_read(ctx, &a, &d));
+        ASSERT_EQ(d.class, 0x040300);
+        ASSERT_EQ(d.device, 0x293e);
+        ASSERT_STREQ(d.driver, "snd_hda_intel");
+        vb_pci_device_done(&d);
+
         ASSERT_OK(tree_unlink(dir, "sys/bus/pci/devices/0000:01:00.1/uevent"));
         ASSERT_OK(vb_pci_device_read(ctx, &a, &d));
         ASSERT_EQ(d.device, 0x293e);

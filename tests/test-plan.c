@@ -233,6 +233,12 @@ TEST(already_on_vfio_is_left) {
         ASSERT_ENTRY(&run, "0000:01:00.0", VB_ACTION_LEAVE, VB_REASON_NONE);
         ASSERT_ENTRY(&run, "0000:01:00.1", VB_ACTION_LEAVE, VB_REASON_NONE);
         ASSERT_EQ(vb_plan_count(&run.plan, VB_ACTION_BIND), 0);
+        /* The GPU owns the console, whose framebuffer still holds it, but it is on vfio-pci
+         * already: Release=auto releases nothing for it (nothing is being bound). */
+        ASSERT_TRUE(vb_console_is_held(&run.console));
+        ASSERT_TRUE(entry(&run, "0000:01:00.0")->owns_console);
+        ASSERT_FALSE(run.plan.release_console);
+        ASSERT_STREQ(run.plan.console_reason, "no device being bound owns the console");
         run_done(&run);
 }
 

@@ -905,4 +905,58 @@ TEST(sriov_failed_creation_is_not_retried_until_the_pf_is_added_anew) {
         daemon_done(&d);
 }
 
+TEST(count_includes_selectors_that_match_nothing) {
+        Daemon d;
+
+        /* Two functions bound, one ID selector matching nothing: 2 of 3, not 2 of 2. */
+        daemon_prepare(&d, "desktop", "[Bind]\nDevice=01:00 10de:13c0\nTimeout=0\n", NULL);
+        daemon_start(&d, NULL);
+        ASSERT_DAEMON(&d, daemon_wait_notify(&d, "READY=1"));
+        ASSERT_DAEMON(&d, strstr(d.notify, "2/3 devices on vfio-pci: 0000:01:00.0 0000:01:00.1"));
+        ASSERT_DAEMON(&d, strstr(d.notify, "no device matches 10de:13c0"));
+        ASSERT_EXIT(&d, daemon_stop(&d), 0);
+        daemon_done(&d);
+}
+
+/* How many times S occurs in the fake kernel's log. */
+static size_t log_count(const Daemon *d, const char *s) {
+        _cleanup_free_ char *log = daemon_log(d);
+        size_t n = 0;
+        for (const char *p = log; (p = strstr(p, s)); p += strlen(s))
+                n++;
+        return n;
+}
+
+TEST(failed_hotplug_bind_is_retried_on_add_not_on_its_own_bind) {
+        Daemon d;
+        _cleanup_free_ char *devpath = NULL, *syspath = NULL;
+        const char *attempt = "bus/pci/devices/0000:03:00.0/driver_override=vfio-pci\n";
+
+        /* vfio-pci's probe refuses the NIC: the bind fails, e1000e gets it back, and the bind
+         * uevent of that rollback must not start another try; a new add does. */
+        daemon_prepare(&d, "desktop", "[Bind]\nDevice=0000:03:00.0\nTimeout=0\n", "refuse vfio-pci 0000:03:00.0\n");
+        daemon_start(&d, NULL);
+        ASSERT_DAEMON(&d, daemon_wait_notify(&d, "READY=1"));
+        ASSERT_EQ(fake_kernel_plug(d.k, "0000:03:00.0", &devpath), 1);
+        ASSERT_TRUE(asprintf(&syspath, "/sys/%s", devpath) > 0);
+        umockdev_testbed_uevent(d.tb, syspath, "add");
+        umockdev_testbed_uevent(d.tb, syspath, "bind");
+        ASSERT_DAEMON(&d, daemon_wait_notify(&d, "0000:03:00.0 binding to vfio-pci failed"));
+        ASSERT_DAEMON(&d, wait_driver(&d, "0000:03:00.0", "e1000e"));
+        ASSERT_EQ(log_count(&d, attempt), 1);
+
+        /* the rollback's own bind uevent (e1000e took it back): no new try */
+        umockdev_testbed_uevent(d.tb, syspath, "bind");
+        usleep(500 * 1000);
+        ASSERT_EQ(log_count(&d, attempt), 1);
+
+        /* added anew: tried again */
+        umockdev_testbed_uevent(d.tb, syspath, "add");
+        for (int i = 0; i < 100 && log_count(&d, attempt) < 2; i++)
+                usleep(50 * 1000);
+        ASSERT_EQ(log_count(&d, attempt), 2);
+        ASSERT_EXIT(&d, daemon_stop(&d), 0);
+        daemon_done(&d);
+}
+
 TESTS_MAIN()

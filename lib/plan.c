@@ -200,12 +200,18 @@ static bool sriov_conflict(PlanBuild *b, VbPlanEntry *e, const VbPciDevice *d) {
         const VbPlanSriov *s = sriov_of(b, &d->address);
         const VbConfigSelector *sel;
 
-        if (s && e->selected) {
-                sel = device_selector(b->in->config, &d->address, d->vendor, d->device);
-                if (asprintf(&e->detail,
-                             "it is the physical function whose virtual functions VirtualFunctions= creates (%s:%u), "
-                             "so it keeps its host driver, but Device= at %s:%u selects it too",
-                             s->file, s->line, sel ? sel->file : "?", sel ? sel->line : 0) < 0)
+        if (s) {
+                /* Selected by a vendor:device selector, or a member of its group under
+                 * Group=take: never bound either way. */
+                sel = e->selected ? device_selector(b->in->config, &d->address, d->vendor, d->device) : NULL;
+                if ((sel ? asprintf(&e->detail,
+                                    "it is the physical function whose virtual functions VirtualFunctions= creates "
+                                    "(%s:%u), so it keeps its host driver, but Device= at %s:%u selects it too",
+                                    s->file, s->line, sel->file, sel->line)
+                         : asprintf(&e->detail,
+                                    "it is the physical function whose virtual functions VirtualFunctions= creates "
+                                    "(%s:%u), so it keeps its host driver",
+                                    s->file, s->line)) < 0)
                         e->detail = NULL;
                 return true;
         }

@@ -404,6 +404,33 @@ TEST(hot_plugged_pf) {
         pass_done(&p);
 }
 
+TEST(vfs_in_the_pfs_group_are_refused_and_the_pf_never_taken) {
+        Pass p = {};
+        const VbPlanEntry *e;
+        VbPciAddress pf = machine_addr(PF), vf = machine_addr(VF0);
+
+        /* Without ACS the VFs land in their PF's IOMMU group: Group=take must not take the PF
+         * (vfio-pci would refuse it anyway, and it keeps its host driver), so the VF is refused. */
+        pass_plan(&p, "sriov 0000:03:00.0 pf\n", "[Bind]\nVirtualFunctions=03:00.0 1\nGroup=take\n");
+        pass_apply(&p);
+        ASSERT_TRUE(p.applied.sriov_created);
+        pass_plan(&p, NULL, NULL);
+        e = vb_plan_find(&p.snap.plan, &vf);
+        ASSERT_TRUE(e);
+        ASSERT_EQ(e->iommu_group, 5);
+        ASSERT_STREQ(vb_action_to_string(e->action), "refuse");
+        ASSERT_STREQ(vb_plan_reason_to_string(e->reason), "group");
+        ASSERT_CONTAINS(e->detail, "0000:03:00.0 on igb");
+        e = vb_plan_find(&p.snap.plan, &pf);
+        ASSERT_TRUE(e);
+        ASSERT_STREQ(vb_plan_reason_to_string(e->reason), "sriov");
+        pass_apply(&p);
+        ASSERT_DRIVER(&p.m, PF, "igb");
+        ASSERT_DRIVER(&p.m, VF0, NULL);
+        ASSERT_OVERRIDE(&p.m, VF0, "vfio-pci"); /* driverless, but its override says what holds it */
+        pass_done(&p);
+}
+
 TEARDOWN() {
         vb_diagnostics_clear(&diag);
 }

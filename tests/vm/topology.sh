@@ -18,3 +18,25 @@ USB=0000:01:00.2      # -device qemu-xhci: xhci_hcd (the xhci_pci module)
 SERIAL=0000:01:00.3   # -device pci-serial: serial (8250_pci, built into Debian's kernels)
 # shellcheck disable=SC2054
 GPU_FUNCTIONS_EXTRA=(-device qemu-xhci,bus=rp1,addr=0x0.2 -device pci-serial,bus=rp1,addr=0x0.3)
+
+# The SR-IOV machine of scenarios 25-26 (QEMU_EXTRA=("${SRIOV_EXTRA[@]}"), KPROBES=$SRIOV_KPROBES):
+# QEMU 7.2's nvme as an SR-IOV PF with 3 VFs at most (sriov_vq_flexible and sriov_vi_flexible at
+# QEMU's minimums: 2 queues and 1 interrupt per VF) at function 0 (QEMU leaves the Function
+# Dependency Link at 0, so at function 1 the kernel refuses sriov_numvfs), below a root port of
+# its own at 00:05.0 with ACS (no disable-acs). VF n is at function n (offset 1, stride 1).
+SRIOV_PORT=0000:00:05.0
+SRIOV_PF=0000:04:00.0 # nvme
+SRIOV_VF1=0000:04:00.1
+SRIOV_VF2=0000:04:00.2
+SRIOV_VF3=0000:04:00.3 # the third possible VF
+# shellcheck disable=SC2054
+SRIOV_EXTRA=(
+        -device pcie-root-port,id=rp4,bus=pcie.0,chassis=4,slot=4,addr=0x5
+        -device nvme-subsys,id=vbnvmes
+        -device nvme,bus=rp4,addr=0x0,serial=vbsriov,subsys=vbnvmes,sriov_max_vfs=3,sriov_vq_flexible=6,sriov_vi_flexible=3
+)
+# Boot-time kprobes (printed by tp_printk) on every write to a PF's sriov_drivers_autoprobe and
+# sriov_numvfs (the device's name, struct device -> kobject -> name, and the first byte written:
+# 48 '0', 49 '1', 50 '2', …) and on nvme's own probe function (armed when the module loads; the
+# pci_dev's devfn, at offset 56 on 6.1 and 6.12: 0 the PF, n VF n).
+SRIOV_KPROBES='p:vm/vb_autoprobe,sriov_drivers_autoprobe_store,dev=+0(+0(%di)):string,buf=+0(%dx):u8;p:vm/vb_numvfs,sriov_numvfs_store,dev=+0(+0(%di)):string,buf=+0(%dx):u8;p:vm/vb_nvme_probe,nvme:nvme_probe,devfn=+56(%di):u32'

@@ -34,10 +34,12 @@ VM_APPEND_BASE=(console=ttyS0 rdinit=/lib/systemd/systemd systemd.unit=vm-test.t
 
 # vm_kprobes: the kprobe_event= argument for the image's kernel. platform_remove's first argument
 # is the struct device, whose first member is the kobject, whose first member is the name: the
-# line says which platform device went (6.12 has no efifb_remove).
+# line says which platform device went (6.12 has no efifb_remove). A scenario's KPROBES (more
+# probes, ';'-separated) go into the same argument: the kernel keeps only the last kprobe_event=.
 vm_kprobes() {
         local p='p:vm/platform_remove,platform_remove,dev=+0(+0(%di)):string'
         [[ ${VM_EFIFB_REMOVE:-0} == 1 ]] && p+=';p:vm/efifb_remove,efifb_remove'
+        [[ -z ${KPROBES:-} ]] || p+=";$KPROBES"
         printf 'kprobe_event=%s' "$p"
 }
 
@@ -106,10 +108,12 @@ vm_cleanup() {
 #   KERNELS      the kernels this scenario boots on (default: Debian's, "6.1 6.12"; a scenario
 #                where the kernel's configuration matters adds 6.12-nixos)
 #   GUEST_QEMU   yes: the image's nested.cpio.zst (QEMU for a VM inside the guest) comes along
+#   KPROBES      more boot-time kprobes for kprobe_event= (';'-separated; tp_printk puts their
+#                hits into the kernel log)
 #   payload()    adds files under the payload root $1 (runs on the host)
 #   checks()     runs in the guest (see guest/lib.sh)
 vm_scenario_load() {
-        DESCRIPTION='' IOMMU=on APPEND='' CONF='' SERVICE=enabled HOTPLUG=''
+        DESCRIPTION='' IOMMU=on APPEND='' CONF='' SERVICE=enabled HOTPLUG='' KPROBES=''
         KERNELS="6.1 6.12" GUEST_QEMU=no
         QEMU_EXTRA=()
         payload() { :; }

@@ -217,12 +217,18 @@ int vb_console_read(VbContext *ctx, VbConsoleState *ret) {
         r = read_iomem(ctx, &s);
         if (r < 0)
                 return r;
+        s.fbcon_between = vb_sysfs_exists(ctx, "class/graphics/fbcon");
+        for (size_t i = 0; i < s.n_vtconsoles && s.fbcon_between; i++)
+                if (s.vtconsoles[i].framebuffer)
+                        s.fbcon_between = false;
         *ret = s;
         s = (VbConsoleState) {};
         return 0;
 }
 
 bool vb_console_is_held(const VbConsoleState *s) {
+        if (s->fbcon_between)
+                return true;
         for (size_t i = 0; i < s->n_vtconsoles; i++)
                 if (s->vtconsoles[i].framebuffer && s->vtconsoles[i].bound)
                         return true;

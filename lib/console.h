@@ -40,13 +40,19 @@ typedef struct VbConsoleState {
         size_t n_framebuffers;
         VbMemoryRange *ranges; /* framebuffer memory from /proc/iomem */
         size_t n_ranges;
+        /* The framebuffer console (class/graphics/fbcon) is in the kernel but shows on no
+         * framebuffer at this moment (no "frame buffer device" vtconsole): a DRM driver is taking
+         * over from the boot framebuffer (simpledrm's or efifb's device is gone, its own fbdev is
+         * not registered yet), and the console comes back on the GPU right after. It counts as
+         * held. */
+        bool fbcon_between;
 } VbConsoleState;
 
 void vb_console_state_done(VbConsoleState *s);
 int vb_console_read(VbContext *ctx, VbConsoleState *ret);
 
-/* Is anything of the console still held (a bound framebuffer vtconsole or a bound boot
- * framebuffer)? */
+/* Is anything of the console still held (a bound framebuffer vtconsole, a bound boot
+ * framebuffer, or fbcon between two framebuffers)? */
 bool vb_console_is_held(const VbConsoleState *s);
 
 /* Does device D own the console: it is the boot VGA device, the boot framebuffer's parent, or

@@ -13,6 +13,8 @@ int vb_interlock_add_console(const VbConsoleState *console, const VbPciList *dev
         if (!console || !vb_console_is_held(console))
                 return 0;
 
+        if (console->fbcon_between && !(held = strdup("the framebuffer console, between two framebuffers")))
+                return -ENOMEM;
         for (size_t i = 0; i < console->n_vtconsoles; i++) {
                 const VbVtconsole *v = &console->vtconsoles[i];
                 char *n;

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* lib/plan: configurations against snapshots of the fake trees. The plan is pure: computing it
  * writes nothing. */
+#include <sys/stat.h>
+
 #include "address.h"
 #include "cmdline.h"
 #include "config.h"
 #include "console.h"
 #include "fake-kernel.h"
+#include "interlock.h"
 #include "iommu.h"
 #include "macro.h"
 #include "pci.h"
@@ -239,6 +242,69 @@ TEST(already_on_vfio_is_left) {
         ASSERT_TRUE(entry(&run, "0000:01:00.0")->owns_console);
         ASSERT_FALSE(run.plan.release_console);
         ASSERT_STREQ(run.plan.console_reason, "no device being bound owns the console");
+        run_done(&run);
+}
+
+/* class/graphics/fbcon in the tree: fbcon is in the kernel. */
+static void add_fbcon(const char *dir) {
+        _cleanup_free_ char *graphics = NULL, *fbcon = NULL;
+
+        ASSERT_TRUE(asprintf(&graphics, "%s/sys/class/graphics", dir) > 0);
+        ASSERT_TRUE(asprintf(&fbcon, "%s/fbcon", graphics) > 0);
+        ASSERT_OK(mkdir(graphics, 0755) < 0 ? -errno : 0);
+        ASSERT_OK(mkdir(fbcon, 0755) < 0 ? -errno : 0);
+}
+
+/* A DRM driver taking over from the boot framebuffer: the boot framebuffer's device is gone and
+ * fbcon (in the kernel) shows on no framebuffer for a moment, then on the GPU's own fbdev. */
+static void fbcon_between_two_framebuffers(Run *run) {
+        const char *dir = fake_kernel_dir(run->k);
+
+        add_fbcon(dir);
+        ASSERT_OK(tree_unlink(dir, "sys/class/vtconsole/vtcon1"));
+        ASSERT_OK(tree_unlink(dir, "sys/bus/platform/devices/efi-framebuffer.0"));
+}
+
+/* fbcon registered but unbound by hand (echo 0 > vtcon1/bind): not held. */
+static void fbcon_unbound_by_hand(Run *run) {
+        const char *dir = fake_kernel_dir(run->k);
+
+        add_fbcon(dir);
+        ASSERT_OK(tree_write(dir, "sys/class/vtconsole/vtcon1/bind", "0\n"));
+        ASSERT_OK(tree_unlink(dir, "sys/bus/platform/devices/efi-framebuffer.0"));
+}
+
+/* The console's hold on the GPU (what Release=no refuses it for), as the interlocks read it. */
+static char *console_hold(Run *run, const char *addr) {
+        _cleanup_(vb_holds_done) VbHolds h = {};
+        VbPciAddress a;
+        char *what = NULL;
+
+        ASSERT_OK(vb_pci_address_parse(addr, &a));
+        ASSERT_OK(vb_interlock_add_console(&run->console, &run->devices, &h));
+        ASSERT_OK(vb_holds_describe(&h, &a, VB_HOLD_MASK(VB_HOLD_CONSOLE), &what));
+        return what;
+}
+
+TEST(release_no_holds_the_gpu_while_fbcon_is_between_framebuffers) {
+        Run run;
+        _cleanup_free_ char *what = NULL, *none = NULL;
+
+        run_plan_full(&run, "desktop", "[Bind]\nDevice=01:00\n[Console]\nRelease=no\n", NULL,
+                      fbcon_between_two_framebuffers);
+        ASSERT_TRUE(run.console.fbcon_between);
+        ASSERT_TRUE(vb_console_is_held(&run.console));
+        what = console_hold(&run, "0000:01:00.0");
+        ASSERT_STREQ(what,
+                     "the console in use (the framebuffer console, between two framebuffers) is on it: the boot "
+                     "framebuffer lies in its memory");
+        run_done(&run);
+
+        run_plan_full(&run, "desktop", "[Bind]\nDevice=01:00\n[Console]\nRelease=no\n", NULL, fbcon_unbound_by_hand);
+        ASSERT_FALSE(run.console.fbcon_between);
+        ASSERT_FALSE(vb_console_is_held(&run.console));
+        none = console_hold(&run, "0000:01:00.0");
+        ASSERT_NULL(none);
         run_done(&run);
 }
 

@@ -14,6 +14,7 @@
 #  - VirtualFunctions=PF 2 while the PF has 1 VF (made by hand, autoprobe off): refused, the count
 #    stays 1, nothing written.
 
+KERNELS="6.1 6.12 6.12-nixos"
 DESCRIPTION="SR-IOV control: nvme probes VFs made by hand; VirtualFunctions= refusals write nothing"
 SERVICE=disabled
 RP_SRIOV=$SRIOV_PORT PF=$SRIOV_PF VF1=$SRIOV_VF1 VF2=$SRIOV_VF2 VF3=$SRIOV_VF3

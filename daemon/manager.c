@@ -204,8 +204,8 @@ static int on_stuck_returned(sd_event_source *source, int fd, uint32_t revents, 
 
 /* VbApplyOps.bind: the bind runs in a thread of its own and may take until a deadline; a write
  * that hangs in the kernel leaves a stuck job behind, watched until it returns. */
-static int bind_with_deadline(void *userdata, VbContext *ctx, const VbPlanEntry *e, bool unbind_host, VbBindResult *ret,
-                              char **ret_stuck) {
+static int bind_with_deadline(void *userdata, VbContext *ctx, const VbPlanEntry *e, const char *driver,
+                              bool unbind_host, VbBindResult *ret, char **ret_stuck) {
         Manager *m = userdata;
         uint64_t now = vb_now_usec(), deadline;
         BindJob *stuck = NULL;
@@ -216,7 +216,7 @@ static int bind_with_deadline(void *userdata, VbContext *ctx, const VbPlanEntry 
          * Timeout= (at least five seconds) of its own. */
         deadline = m->ready ? now + MAX(m->config->timeout_usec, 5 * USEC_PER_SEC)
                             : MAX(m->start_usec + m->config->timeout_usec, now + USEC_PER_SEC);
-        k = bind_job_run(ctx, &e->address, e->driver, unbind_host, deadline, keepalive, m, &r, ret, &stuck);
+        k = bind_job_run(ctx, &e->address, driver, unbind_host, deadline, keepalive, m, &r, ret, &stuck);
         if (k == -ETIMEDOUT) {
                 s = device_state(m, &e->address);
                 if (!s) {
@@ -237,8 +237,8 @@ static int bind_with_deadline(void *userdata, VbContext *ctx, const VbPlanEntry 
 
 /* VbApplyOps.sriov_enable: a PF's driver may hang in its sriov_configure as a GPU driver in its
  * unbind; creating VFs runs under the same deadline as a bind. */
-static int sriov_with_deadline(void *userdata, VbContext *ctx, const VbPlanSriov *ps, uint64_t timeout_usec,
-                               VbSriovEnable *ret, char **ret_stuck) {
+static int sriov_with_deadline(void *userdata, VbContext *ctx, const VbPlanSriov *ps, const char *driver,
+                               uint64_t timeout_usec, VbSriovEnable *ret, char **ret_stuck) {
         Manager *m = userdata;
         uint64_t now = vb_now_usec(), deadline;
         BindJob *stuck = NULL;
@@ -247,8 +247,8 @@ static int sriov_with_deadline(void *userdata, VbContext *ctx, const VbPlanSriov
 
         deadline = m->ready ? now + MAX(m->config->timeout_usec, 5 * USEC_PER_SEC)
                             : MAX(m->start_usec + m->config->timeout_usec, now + USEC_PER_SEC);
-        k = bind_job_run_sriov(ctx, &ps->pf, &ps->sriov, ps->count, ps->driver, timeout_usec, deadline, keepalive, m,
-                               &r, ret, &stuck);
+        k = bind_job_run_sriov(ctx, &ps->pf, &ps->sriov, ps->count, driver, timeout_usec, deadline, keepalive, m, &r,
+                               ret, &stuck);
         if (k == -ETIMEDOUT) {
                 s = device_state(m, &ps->pf);
                 if (!s) {
@@ -295,7 +295,8 @@ typedef struct Report {
         char **initrd; /* of OK: bound in the initrd */
         char **problems;
         size_t n_problems;
-        char **sriov; /* "0000:03:00.0 4/4": the VFs of each PF on the driver */
+        char **sriov;   /* "0000:03:00.0 4/4": the VFs of each PF on the driver */
+        char **drivers; /* the drivers the OK devices are on, each once */
         bool failed;
 } Report;
 
@@ -304,12 +305,28 @@ static void report_done(Report *r) {
         strv_free(r->initrd);
         strv_free(r->problems);
         strv_free(r->sriov);
+        strv_free(r->drivers);
+}
+
+/* The drivers of STATUS=: "vfio-pci", or "VFIO drivers (virtio-vfio-pci, vfio-pci)". */
+static char *report_drivers(const Manager *m, const Report *rep) {
+        _cleanup_free_ char *list = NULL;
+        char *t;
+
+        if (!rep->drivers)
+                return strdup(vb_config_driver_auto(m->config) ? VB_DRIVER_PLAIN : m->config->driver);
+        if (!rep->drivers[1])
+                return strdup(rep->drivers[0]);
+        list = strv_join(rep->drivers, ", ");
+        if (!list || asprintf(&t, "VFIO drivers (%s)", list) < 0)
+                return NULL;
+        return t;
 }
 
 /* STATUS=: "2/2 devices on vfio-pci: 0000:01:00.0 0000:01:00.1; console released (…)", then what
  * is wrong, device by device. */
 static int update_status(Manager *m, const VbPlan *plan, const Report *rep) {
-        _cleanup_free_ char *ok_list = NULL, *problem_list = NULL, *status = NULL;
+        _cleanup_free_ char *ok_list = NULL, *problem_list = NULL, *status = NULL, *drivers = NULL;
         size_t total = 0;
         int r;
 
@@ -320,13 +337,14 @@ static int update_status(Manager *m, const VbPlan *plan, const Report *rep) {
 
         ok_list = strv_join(rep->ok, " ");
         problem_list = strv_join(rep->problems, "; ");
-        if (!ok_list || !problem_list)
+        drivers = report_drivers(m, rep);
+        if (!ok_list || !problem_list || !drivers)
                 return -ENOMEM;
         if (rep->sriov) {
                 _cleanup_free_ char *vfs = strv_join(rep->sriov, ", ");
                 char *t;
 
-                if (!vfs || asprintf(&t, "%s; virtual functions on %s: %s", ok_list, m->config->driver, vfs) < 0)
+                if (!vfs || asprintf(&t, "%s; virtual functions on %s: %s", ok_list, drivers, vfs) < 0)
                         return -ENOMEM;
                 free(ok_list);
                 ok_list = t;
@@ -346,7 +364,7 @@ static int update_status(Manager *m, const VbPlan *plan, const Report *rep) {
         else if (m->config->n_selectors == 0 && m->config->n_vfs == 0)
                 r = asprintf(&status, "no devices configured");
         else
-                r = asprintf(&status, "%zu/%zu devices on %s%s%s%s%s%s%s%s", rep->n_ok, total, m->config->driver,
+                r = asprintf(&status, "%zu/%zu devices on %s%s%s%s%s%s%s%s", rep->n_ok, total, drivers,
                              rep->n_ok ? ": " : "", ok_list, m->console_released ? "; console released (" : "",
                              m->console_released ? strempty(m->console_released_text) : "",
                              m->console_released ? ")" : "", *problem_list ? "; " : "", problem_list);
@@ -376,13 +394,17 @@ static void report_console(Manager *m, const VbPlan *p, const VbApply *a) {
                 if (p->entries[i].owns_console && p->entries[i].action == VB_ACTION_BIND)
                         owner = &p->entries[i].address;
 
+        _cleanup_free_ char *modules = strv_join(p->modules, ", ");
+
         if (a->module_error < 0)
                 vbd_log_full(LOG_ERR, &(VbdLogFields) { .device = owner, .error = a->module_error },
-                             "loading the module of %s failed (%s): nothing is bound%s", p->driver,
+                             "loading the module of %s failed (%s): nothing is bound%s",
+                             p->driver_auto ? VB_DRIVER_PLAIN : p->driver,
                              a->module_error == -ENOENT ? "no kernel module provides it" : strerror(-a->module_error),
                              p->release_console ? ", and the console is left alone" : "");
         else if (a->module_loaded)
-                vbd_log(LOG_INFO, "loaded the kernel module for %s", p->driver);
+                vbd_log(LOG_INFO, "loaded the kernel module%s for %s", modules && strchr(modules, ',') ? "s" : "",
+                        modules ?: p->driver);
 
         if (a->console_error < 0)
                 vbd_log_full(LOG_ERR, &(VbdLogFields) { .device = owner, .error = a->console_error },
@@ -404,8 +426,9 @@ static int report_failure(DeviceState *s, const VbPlanEntry *e, const VbApplyRes
 
         switch (res->state) {
         case VB_DEVICE_FAILED:
-                r = asprintf(ret, "binding to %s failed: %s (%s); now on %s%s%s", e->driver,
-                             bind_failure_words(res->error, b), strerror(-res->error), b->driver_after ?: "no driver",
+                r = asprintf(ret, "binding to %s failed: %s (%s); now on %s%s%s",
+                             res->driver ?: vb_plan_entry_driver(e), bind_failure_words(res->error, b),
+                             strerror(-res->error), b->driver_after ?: "no driver",
                              b->rolled_back ? ", driver_override cleared again" : "",
                              b->override_left ? ", driver_override left at the driver so that no host driver takes it"
                                               : "");
@@ -425,7 +448,7 @@ static int report_failure(DeviceState *s, const VbPlanEntry *e, const VbApplyRes
                 r = asprintf(ret,
                              "rolled back to %s: %s of its IOMMU group failed to bind, so the group is not "
                              "left half on %s (Group=%s)%s",
-                             res->restore.driver_after ?: "no driver", cause, e->driver,
+                             res->restore.driver_after ?: "no driver", cause, res->driver ?: vb_plan_entry_driver(e),
                              vb_group_policy_to_string(p->group),
                              res->restore.override_left
                                      ? "; driver_override left at the driver so that no host driver takes it"
@@ -435,7 +458,7 @@ static int report_failure(DeviceState *s, const VbPlanEntry *e, const VbApplyRes
                 r = asprintf(ret,
                              "bound to %s, then %s of its IOMMU group failed, and putting it back on %s failed: "
                              "%s (%s); now on %s",
-                             e->driver, cause, res->bind.driver_before ?: "no driver",
+                             res->driver ?: vb_plan_entry_driver(e), cause, res->bind.driver_before ?: "no driver",
                              bind_failure_words(res->error, &res->restore), strerror(-res->error),
                              res->restore.driver_after ?: "no driver");
                 break;
@@ -505,8 +528,9 @@ static int report_entry(Manager *m, const VbPlan *p, size_t i, const VbApplyResu
                         free(s->forced);
                         s->forced = strdup(e->in_use);
                 }
-                if (asprintf(&text, res->bind.changed ? "bound to %s (was %s)" : "already on %s", e->driver,
-                             res->bind.driver_before ?: "no driver") < 0)
+                if (asprintf(&text, res->bind.changed ? "bound to %s (was %s)%s%s%s%s" : "already on %s%.0s%s%s%s%s",
+                             res->driver, res->bind.driver_before ?: "no driver", e->driver_why ? "; driver: " : "",
+                             strempty(e->driver_why), res->driver_note ? "; " : "", strempty(res->driver_note)) < 0)
                         return -ENOMEM;
                 f.action = res->bind.changed ? "bind" : "leave";
                 f.driver_before = res->bind.driver_before;
@@ -608,8 +632,15 @@ static int report_entry(Manager *m, const VbPlan *p, size_t i, const VbApplyResu
                 if (r < 0)
                         return r;
         }
-        if (on_driver)
+        if (on_driver) {
+                const char *driver = res->state == VB_DEVICE_BOUND ? res->driver : e->driver_before;
+                if (driver && !strv_contains(rep->drivers, driver)) {
+                        r = strv_extend_printf(&rep->drivers, NULL, "%s", driver);
+                        if (r < 0)
+                                return r;
+                }
                 return strv_extend_printf(&rep->ok, &rep->n_ok, "%s", addr);
+        }
         return 0;
 }
 
@@ -676,7 +707,7 @@ static int report_sriov(Manager *m, const VbPlan *p, const VbPlanSriov *ps, cons
                 }
                 vbd_log_full(LOG_NOTICE, &(VbdLogFields) { .device = &ps->pf, .action = "sriov-create" },
                              "%s: created %u virtual function%s for %s, sriov_drivers_autoprobe %s: %s", pf,
-                             created->created, created->created == 1 ? "" : "s", ps->driver,
+                             created->created, created->created == 1 ? "" : "s", ps->driver ?: ps->module,
                              created->autoprobe_was_on ? "off while they were created" : "off already", list);
                 return 0;
         }
@@ -689,7 +720,7 @@ static int report_sriov(Manager *m, const VbPlan *p, const VbPlanSriov *ps, cons
                         if (e && a && k < a->n && vb_apply_result_on_driver(&a->results[k]))
                                 on++;
                 }
-                r = asprintf(&text, "%zu/%u virtual functions on %s", on, ps->count, ps->driver);
+                r = asprintf(&text, "%zu/%u virtual functions on %s", on, ps->count, ps->driver ?: ps->module);
                 priority = on == ps->count ? LOG_INFO : LOG_WARNING;
                 f.action = "sriov";
                 break;

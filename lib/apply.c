@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdint.h>
+#include <stdio.h>
 
 #include "apply.h"
+#include "driver-choice.h"
 #include "driver.h"
 #include "macro.h"
+#include "strv.h"
 
 static const char *const device_state_table[_VB_DEVICE_STATE_MAX] = {
         [VB_DEVICE_ON_DRIVER] = "on-driver",     [VB_DEVICE_BOUND] = "bound",
@@ -24,15 +27,19 @@ void vb_apply_done(VbApply *a) {
                 vb_bind_result_done(&a->results[i].bind);
                 vb_bind_result_done(&a->results[i].restore);
                 free(a->results[i].stuck);
+                free(a->results[i].driver);
+                free(a->results[i].driver_note);
         }
         free(a->results);
         free(a->console_text);
         for (size_t i = 0; i < a->n_sriov; i++) {
                 vb_sriov_enable_done(&a->sriov[i]);
                 free(a->sriov_stuck ? a->sriov_stuck[i] : NULL);
+                free(a->sriov_driver ? a->sriov_driver[i] : NULL);
         }
         free(a->sriov);
         free(a->sriov_stuck);
+        free(a->sriov_driver);
         *a = (VbApply) {};
 }
 
@@ -40,9 +47,107 @@ bool vb_apply_result_on_driver(const VbApplyResult *r) {
         return r->state == VB_DEVICE_ON_DRIVER || r->state == VB_DEVICE_BOUND;
 }
 
-static int default_bind(void *userdata, VbContext *ctx, const VbPlanEntry *e, bool unbind_host, VbBindResult *ret,
-                        char **ret_stuck) {
-        return vb_bind_device(ctx, &e->address, e->driver, unbind_host, ret);
+static int default_bind(void *userdata, VbContext *ctx, const VbPlanEntry *e, const char *driver, bool unbind_host,
+                        VbBindResult *ret, char **ret_stuck) {
+        return vb_bind_device(ctx, &e->address, driver, unbind_host, ret);
+}
+
+/* What loading one module of plan->modules came to. */
+typedef struct Loaded {
+        const char *module;
+        char *driver; /* its PCI driver, NULL: it could not be had */
+        int error;
+} Loaded;
+
+typedef struct Modules {
+        Loaded *loaded;
+        size_t n;
+} Modules;
+
+static void modules_done(Modules *m) {
+        for (size_t i = 0; i < m->n; i++)
+                free(m->loaded[i].driver);
+        free(m->loaded);
+}
+
+static const Loaded *modules_find(const Modules *m, const char *module) {
+        for (size_t i = 0; i < m->n; i++)
+                if (streq(m->loaded[i].module, module))
+                        return &m->loaded[i];
+        return NULL;
+}
+
+/* The plan's modules, first to last. Under Driver=NAME a failure is the module error (nothing
+ * is bound); under Driver=auto only vfio_pci's is, a variant's gives way to vfio-pci. */
+static int load_modules(VbContext *ctx, const VbPlan *plan, Modules *m, VbApply *a) {
+        size_t n = strv_length(plan->modules);
+        bool need_plain = false;
+        int r;
+
+        m->loaded = calloc(n + 1, sizeof(Loaded));
+        if (!m->loaded)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                Loaded *l = &m->loaded[m->n++];
+
+                l->module = plan->modules[i];
+                if (!plan->driver_auto || streq(l->module, VB_DRIVER_PLAIN_MODULE)) {
+                        /* By the driver's name: vfio-pci's is known, and Driver= names one. */
+                        const char *driver = plan->driver_auto ? VB_DRIVER_PLAIN : l->module;
+                        r = vb_driver_load(ctx, driver);
+                        if (r >= 0 && !(l->driver = strdup(driver)))
+                                return -ENOMEM;
+                } else
+                        r = vb_driver_load_module(ctx, l->module, &l->driver);
+                if (r == -ENOMEM)
+                        return r;
+                if (r > 0)
+                        a->module_loaded = true;
+                l->error = r < 0 ? r : 0;
+                if (r < 0 && (!plan->driver_auto || streq(l->module, VB_DRIVER_PLAIN_MODULE)))
+                        a->module_error = r;
+                else if (r < 0)
+                        need_plain = true;
+        }
+        if (need_plain && !modules_find(m, VB_DRIVER_PLAIN_MODULE)) {
+                Loaded *l = &m->loaded[m->n++];
+
+                l->module = VB_DRIVER_PLAIN_MODULE;
+                r = vb_driver_load(ctx, VB_DRIVER_PLAIN);
+                if (r == -ENOMEM)
+                        return r;
+                if (r > 0)
+                        a->module_loaded = true;
+                if (r >= 0 && !(l->driver = strdup(VB_DRIVER_PLAIN)))
+                        return -ENOMEM;
+                l->error = r < 0 ? r : 0;
+                if (r < 0)
+                        a->module_error = r;
+        }
+        return 0;
+}
+
+/* The driver to bind to, for a device the plan wants on DRIVER (NULL: not known before its
+ * MODULE is loaded) with REGISTERED. */
+static int resolve_driver(const VbPlan *plan, const Modules *m, const char *driver, const char *module, bool registered,
+                          char **ret, char **ret_note) {
+        const Loaded *l;
+
+        if (driver && (registered || !plan->driver_auto)) {
+                *ret = strdup(driver);
+                return *ret ? 0 : -ENOMEM;
+        }
+        l = module ? modules_find(m, module) : NULL;
+        if (l && l->driver) {
+                *ret = strdup(l->driver);
+                return *ret ? 0 : -ENOMEM;
+        }
+        /* A variant that could not be had: vfio-pci keeps the host's driver off all the same. */
+        *ret = strdup(VB_DRIVER_PLAIN);
+        if (!*ret || asprintf(ret_note, "%s, which Driver=auto chose, could not be had (%s): %s instead", strna(module),
+                              l ? strerror(-l->error) : "not loaded", VB_DRIVER_PLAIN) < 0)
+                return -ENOMEM;
+        return 0;
 }
 
 /* Put back the members of the transaction [START, END) that this pass moved, because entry
@@ -57,8 +162,8 @@ static void roll_back(VbContext *ctx, const VbPlan *plan, VbApply *a, const size
                 if (i == cause)
                         continue;
                 if (res->state == VB_DEVICE_BOUND && res->bind.changed) {
-                        r = vb_bind_restore(ctx, &plan->entries[i].address, plan->entries[i].driver,
-                                            res->bind.driver_before, &res->restore);
+                        r = vb_bind_restore(ctx, &plan->entries[i].address, res->driver, res->bind.driver_before,
+                                            &res->restore);
                         res->cause = cause;
                         if (r < 0) {
                                 res->state = VB_DEVICE_RESTORE_FAILED;
@@ -91,7 +196,7 @@ static bool bind_one(VbContext *ctx, const VbPlan *plan, const VbApplyOps *ops, 
                 }
                 return false;
         }
-        r = ops->bind(ops->userdata, ctx, e, plan->unbind_host, &res->bind, &res->stuck);
+        r = ops->bind(ops->userdata, ctx, e, res->driver, plan->unbind_host, &res->bind, &res->stuck);
         if (r == -ETIMEDOUT && res->stuck) {
                 res->state = VB_DEVICE_STUCK;
                 res->error = r;
@@ -121,6 +226,7 @@ static int cmp_by_group(const void *x, const void *y, void *userdata) {
 int vb_apply(VbContext *ctx, const VbPlan *plan, const VbConsoleState *console, const VbApplyOps *ops, VbApply *ret) {
         static const VbApplyOps default_ops = { .bind = default_bind };
         _cleanup_(vb_apply_done) VbApply a = {};
+        _cleanup_(modules_done) Modules modules = {};
         _cleanup_free_ size_t *order = NULL;
         size_t n_order = 0;
         bool transactions = plan->group != VB_GROUP_IGNORE && plan->iommu_enabled;
@@ -164,11 +270,18 @@ int vb_apply(VbContext *ctx, const VbPlan *plan, const VbConsoleState *console, 
         /* The driver first: without it nothing can be bound, and the console must not be given
          * up for nothing. */
         if (plan->load_module) {
-                r = vb_driver_load(ctx, plan->driver);
+                r = load_modules(ctx, plan, &modules, &a);
                 if (r < 0)
-                        a.module_error = r;
-                else if (r > 0)
-                        a.module_loaded = true;
+                        return r;
+        }
+        for (size_t k = 0; k < n_order; k++) {
+                const VbPlanEntry *e = &plan->entries[order[k]];
+                VbApplyResult *res = &a.results[order[k]];
+
+                r = resolve_driver(plan, &modules, e->driver, e->module, e->registered, &res->driver,
+                                   &res->driver_note);
+                if (r < 0)
+                        return r;
         }
 
         /* Virtual functions: created before anything is bound, the console left alone for them
@@ -176,7 +289,8 @@ int vb_apply(VbContext *ctx, const VbPlan *plan, const VbConsoleState *console, 
         if (plan->n_sriov > 0) {
                 a.sriov = calloc(plan->n_sriov, sizeof(VbSriovEnable));
                 a.sriov_stuck = calloc(plan->n_sriov, sizeof(char *));
-                if (!a.sriov || !a.sriov_stuck)
+                a.sriov_driver = calloc(plan->n_sriov, sizeof(char *));
+                if (!a.sriov || !a.sriov_stuck || !a.sriov_driver)
                         return -ENOMEM;
                 a.n_sriov = plan->n_sriov;
         }
@@ -189,11 +303,18 @@ int vb_apply(VbContext *ctx, const VbPlan *plan, const VbConsoleState *console, 
                         a.sriov[i].error = a.module_error;
                         continue;
                 }
+                {
+                        _cleanup_free_ char *note = NULL;
+                        r = resolve_driver(plan, &modules, s->driver, s->module, s->registered, &a.sriov_driver[i],
+                                           &note);
+                        if (r < 0)
+                                return r;
+                }
                 if (ops->sriov_enable)
-                        r = ops->sriov_enable(ops->userdata, ctx, s, plan->timeout_usec, &a.sriov[i],
+                        r = ops->sriov_enable(ops->userdata, ctx, s, a.sriov_driver[i], plan->timeout_usec, &a.sriov[i],
                                               &a.sriov_stuck[i]);
                 else
-                        r = vb_sriov_enable(ctx, &s->pf, &s->sriov, s->count, s->driver, plan->timeout_usec,
+                        r = vb_sriov_enable(ctx, &s->pf, &s->sriov, s->count, a.sriov_driver[i], plan->timeout_usec,
                                             &a.sriov[i]);
                 if (r == -ETIMEDOUT) {
                         a.sriov[i].error = r;

@@ -4,7 +4,10 @@
 /*
  * Applying a plan: the one way both the daemon and `vfio-bind bind` change the machine.
  *
- *   load the driver's module (if the plan says so; nothing else happens without it)
+ *   load the drivers' modules (if the plan says so; nothing else happens without them). Under
+ *     Driver=auto a chosen module's PCI driver is found once it is loaded (lib/driver.h); a
+ *     variant module that cannot be had gives way to vfio-pci, which keeps the host's driver
+ *     off the device all the same
  *   → create the virtual functions of VirtualFunctions= (lib/sriov.h); they did not exist when
  *     the plan was made, so the caller plans again to bind them (vb_apply says sriov_created)
  *   → release the console (if the plan says so)
@@ -51,6 +54,10 @@ typedef struct VbApplyResult {
         VbBindResult restore; /* ROLLED_BACK, RESTORE_FAILED: what putting it back did */
         size_t cause;         /* ROLLED_BACK, RESTORE_FAILED, SKIPPED: the entry that failed */
         char *stuck;          /* STUCK: the write it hangs in */
+        char *driver;         /* the driver it was to be bound to: the plan's, or under Driver=auto the
+                               * name the chosen module registered, or vfio-pci when that module could
+                               * not be had (driver_note says why) */
+        char *driver_note;    /* NULL, or why DRIVER is not the one Driver=auto chose */
 } VbApplyResult;
 
 typedef struct VbApply {
@@ -64,6 +71,7 @@ typedef struct VbApply {
         size_t n_rolled_back; /* devices put back */
         VbSriovEnable *sriov; /* one per plan->sriov entry: what creating its VFs did (CREATE only) */
         char **sriov_stuck;   /* one per plan->sriov entry: the write a creation hangs in, or NULL */
+        char **sriov_driver;  /* one per plan->sriov entry: the driver its VFs were given (CREATE) */
         size_t n_sriov;
         bool sriov_created; /* VFs appeared: plan again, to bind them */
 } VbApply;
@@ -73,12 +81,12 @@ void vb_apply_done(VbApply *a);
 /* How one device is bound. The default (ops NULL) calls vb_bind_device(). A daemon runs it
  * under a deadline: it returns -ETIMEDOUT and sets *RET_STUCK to the write that hangs. */
 typedef struct VbApplyOps {
-        int (*bind)(void *userdata, VbContext *ctx, const VbPlanEntry *e, bool unbind_host, VbBindResult *ret,
-                    char **ret_stuck);
+        int (*bind)(void *userdata, VbContext *ctx, const VbPlanEntry *e, const char *driver, bool unbind_host,
+                    VbBindResult *ret, char **ret_stuck);
         /* How VFs are created. The default (NULL) calls vb_sriov_enable(); a daemon runs it under a
          * deadline as the bind, returning -ETIMEDOUT with *RET_STUCK set. */
-        int (*sriov_enable)(void *userdata, VbContext *ctx, const VbPlanSriov *s, uint64_t timeout_usec,
-                            VbSriovEnable *ret, char **ret_stuck);
+        int (*sriov_enable)(void *userdata, VbContext *ctx, const VbPlanSriov *s, const char *driver,
+                            uint64_t timeout_usec, VbSriovEnable *ret, char **ret_stuck);
         void *userdata;
 } VbApplyOps;
 

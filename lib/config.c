@@ -27,6 +27,7 @@
 #include <strings.h>
 
 #include "config.h"
+#include "driver.h"
 #include "macro.h"
 #include "utf8.h"
 
@@ -86,6 +87,14 @@ const char *vb_config_setting_to_string(VbConfigSetting s) {
         if (s < 0 || s >= _VB_SETTING_MAX)
                 return NULL;
         return setting_table[s];
+}
+
+bool vb_config_driver_auto(const VbConfig *c) {
+        return streq(c->driver, VB_DRIVER_AUTO);
+}
+
+bool vb_config_driver_is_vfio(const VbConfig *c) {
+        return vb_config_driver_auto(c) || vb_driver_is_vfio(c->driver);
 }
 
 /* ---- the configuration ---- */

@@ -23,7 +23,8 @@
 
 /* The paths of the configuration file and its drop-in directory come from the build
  * (VB_CONFIG_FILE, VB_CONFIG_DROPIN_DIR in vb-config.h, under meson's sysconfdir). */
-#define VB_DRIVER_DEFAULT "vfio-pci"
+#define VB_DRIVER_AUTO "auto" /* Driver=auto: a VFIO variant driver where one matches, else vfio-pci */
+#define VB_DRIVER_DEFAULT VB_DRIVER_AUTO
 #define VB_TIMEOUT_DEFAULT_USEC (10 * UINT64_C(1000000))
 #define VB_TIMEOUT_MAX_USEC (300 * UINT64_C(1000000))
 
@@ -92,7 +93,7 @@ typedef struct VbConfig {
         size_t n_force;
         VbConfigVfs *vfs; /* VirtualFunctions=, at most one per PF, in the order written */
         size_t n_vfs;
-        char *driver;                            /* default "vfio-pci" */
+        char *driver;                            /* default "auto" (VB_DRIVER_AUTO) */
         VbGroupPolicy group;                     /* default check */
         bool unbind_host;                        /* default yes */
         uint64_t timeout_usec;                   /* default 10 s */
@@ -118,6 +119,11 @@ static inline void vb_config_freep(VbConfig **c) {
 int vb_config_parse_text(VbConfig *c, const char *name, const char *text, size_t len, VbDiagnostics *diag);
 
 const char *vb_config_setting_to_string(VbConfigSetting s); /* "Driver", "Group", … */
+
+/* Driver=auto? */
+bool vb_config_driver_auto(const VbConfig *c);
+/* Are the drivers C asks for VFIO drivers (Driver=auto, vfio-pci or a variant)? */
+bool vb_config_driver_is_vfio(const VbConfig *c);
 
 /* Where a parser is: the configuration it adds to, the file and line errors are reported at, and
  * how many it reported. The files' parser (vb_config_parse_text()) and the kernel command line's

@@ -17,6 +17,7 @@ struct VbContext {
         void *owner_userdata;
         VbLogFn log_fn;
         void *log_userdata;
+        char *module_aliases; /* modules.alias text that replaces the ops' index, or NULL */
 };
 
 static int read_only_write(void *userdata, int rootfd, const char *path, const char *value) {
@@ -65,6 +66,7 @@ VbContext *vb_context_free(VbContext *c) {
                 c->owner_ops->unref(c->owner_userdata);
         closep(&c->sysfs_fd);
         closep(&c->procfs_fd);
+        free(c->module_aliases);
         free(c);
         return NULL;
 }
@@ -113,6 +115,27 @@ int vb_context_load_module(VbContext *c, const char *name) {
 void vb_context_drop_caches(VbContext *c) {
         if (c->ops->drop_caches)
                 c->ops->drop_caches(c->ops_userdata);
+}
+
+int vb_context_set_module_aliases(VbContext *c, const char *text) {
+        char *t = NULL;
+
+        if (text) {
+                t = strdup(text);
+                if (!t)
+                        return -ENOMEM;
+        }
+        free(c->module_aliases);
+        c->module_aliases = t;
+        return 0;
+}
+
+int vb_context_find_aliases(VbContext *c, const char *alias, VbModaliasFn fn, void *userdata) {
+        if (c->module_aliases)
+                return vb_modalias_text_find(c->module_aliases, alias, fn, userdata);
+        if (!c->ops->find_aliases)
+                return -ENOENT;
+        return c->ops->find_aliases(c->ops_userdata, c, alias, fn, userdata);
 }
 
 void vb_context_logv(VbContext *c, int priority, const char *file, int line, const char *fn, const char *format,

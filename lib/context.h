@@ -17,6 +17,8 @@
 #include <stdarg.h>
 #include <stdbool.h>
 
+#include "modalias.h"
+
 typedef struct VbContext VbContext;
 
 typedef struct VbKernelOps {
@@ -28,6 +30,10 @@ typedef struct VbKernelOps {
          * failure (-ENOENT: no such module). Whether the driver then exists is the caller's to
          * check. */
         int (*load_driver)(void *userdata, VbContext *ctx, const char *name);
+        /* Optional: every module whose alias pattern matches ALIAS ("vfio_pci:v…"), through the
+         * module index: FN(FN_USERDATA, MODULE, PATTERN) for each match. Returns 0, -ENOENT if
+         * there is no module index, or FN's negative return. */
+        int (*find_aliases)(void *userdata, VbContext *ctx, const char *alias, VbModaliasFn fn, void *fn_userdata);
         /* Optional: let go of what can be had again on demand (an idle daemon calls it). */
         void (*drop_caches)(void *userdata);
         /* Optional: the context owns USERDATA and calls this when it is freed. */
@@ -66,6 +72,14 @@ int vb_context_procfs_fd(const VbContext *ctx);
 int vb_context_write_attr(VbContext *ctx, const char *path, const char *value);
 int vb_context_load_module(VbContext *ctx, const char *name);
 void vb_context_drop_caches(VbContext *ctx);
+
+/* The module index's aliases as modules.alias text ("alias PATTERN MODULE" lines): when set
+ * (a machine replayed from a dump), they are looked up instead of the kernel ops' index. TEXT is
+ * copied; NULL unsets. 0 or -ENOMEM. */
+int vb_context_set_module_aliases(VbContext *ctx, const char *text);
+/* Every module whose alias matches ALIAS: from the text above, else through the kernel ops.
+ * -ENOENT: no module index (a context without a kernel, or the ops have none). */
+int vb_context_find_aliases(VbContext *ctx, const char *alias, VbModaliasFn fn, void *userdata);
 
 void vb_context_log(VbContext *ctx, int priority, const char *file, int line, const char *fn, const char *format, ...)
         __attribute__((format(printf, 6, 7)));

@@ -4,6 +4,7 @@
 #include "driver.h"
 #include "macro.h"
 #include "pci.h"
+#include "strv.h"
 #include "sysfs.h"
 
 bool vb_driver_is_vfio(const char *driver) {
@@ -41,4 +42,53 @@ int vb_driver_load(VbContext *ctx, const char *driver) {
                 return -ENOENT;
         }
         return r;
+}
+
+int vb_driver_from_module(VbContext *ctx, const char *module, char **ret) {
+        _cleanup_(strv_freep) char **entries = NULL;
+        char path[256], alt[128];
+        int n, r;
+
+        n = snprintf(path, sizeof(path), "module/%s/drivers", module);
+        if (n < 0 || (size_t) n >= sizeof(path))
+                return -ENAMETOOLONG;
+        r = vb_sysfs_list(ctx, path, &entries);
+        if (r == -ENOMEM)
+                return r;
+        for (char **e = r >= 0 ? entries : NULL; e && *e; e++) {
+                const char *name = startswith(*e, "pci:");
+                if (name && vb_driver_exists(ctx, name)) {
+                        *ret = strdup(name);
+                        return *ret ? 0 : -ENOMEM;
+                }
+        }
+
+        n = snprintf(alt, sizeof(alt), "%s", module);
+        if (n < 0 || (size_t) n >= sizeof(alt))
+                return -ENAMETOOLONG;
+        for (int pass = 0; pass < 2; pass++) {
+                if (vb_driver_exists(ctx, alt)) {
+                        *ret = strdup(alt);
+                        return *ret ? 0 : -ENOMEM;
+                }
+                for (char *c = alt; *c; c++)
+                        if (*c == '_')
+                                *c = '-';
+        }
+        return -ENOENT;
+}
+
+int vb_driver_load_module(VbContext *ctx, const char *module, char **ret_driver) {
+        int r, loaded = 0;
+
+        r = vb_driver_from_module(ctx, module, ret_driver);
+        if (r != -ENOENT)
+                return r;
+        loaded = vb_context_load_module(ctx, module);
+        if (loaded < 0)
+                return loaded;
+        r = vb_driver_from_module(ctx, module, ret_driver);
+        if (r == -ENOENT)
+                vb_debug(ctx, "module %s is loaded, but registers no PCI driver", module);
+        return r < 0 ? r : loaded;
 }

@@ -20,3 +20,14 @@ bool vb_driver_exists(VbContext *ctx, const char *driver);
  * was inserted now, 0 if the driver was there already, -ENOENT if no module provides it (or the
  * module loaded but registered no driver of that name), other negative errno on failure. */
 int vb_driver_load(VbContext *ctx, const char *driver);
+
+/* The PCI driver that the loaded (or built-in) MODULE registers, as sysfs links it:
+ * module/MODULE/drivers/pci:NAME ("virtio_vfio_pci" registers "virtio-vfio-pci"). Where sysfs
+ * has no such link, a registered driver named like the module (or with '-' for '_') counts.
+ * -ENOENT: the module is not loaded or registers no PCI driver. */
+int vb_driver_from_module(VbContext *ctx, const char *module, char **ret);
+
+/* Load MODULE unless it is loaded, then find its PCI driver (vb_driver_from_module()). Returns
+ * 1 if the module was inserted now, 0 if it was there; -ENOENT as above, other negative errno if
+ * loading failed. */
+int vb_driver_load_module(VbContext *ctx, const char *module, char **ret_driver);

@@ -4,18 +4,50 @@
 
 #include "kernel.h"
 #include "macro.h"
+#include "modalias.h"
+#include "strv.h"
+
+/* A module's vfio_pci: alias patterns, as its modinfo lists them. */
+typedef struct ModuleAliases {
+        char *module;
+        char **patterns; /* NULL-terminated */
+} ModuleAliases;
 
 struct VbKernel {
-        struct kmod_ctx *kmod; /* created on first use, dropped when idle */
-        VbContext *log_ctx;    /* whose log sink libkmod's messages go to, during a call */
+        struct kmod_ctx *kmod;  /* created on first use, dropped when idle */
+        char *modules_dir;      /* NULL: libkmod's default (/lib/modules/`uname -r`) */
+        VbContext *log_ctx;     /* whose log sink libkmod's messages go to, during a call */
+        ModuleAliases *aliases; /* modules looked up so far; dropped with the libkmod context */
+        size_t n_aliases;
 };
 
 int vb_kernel_new(VbKernel **ret) {
+        return vb_kernel_new_at(ret, NULL);
+}
+
+int vb_kernel_new_at(VbKernel **ret, const char *modules_dir) {
         VbKernel *k = calloc(1, sizeof(*k));
         if (!k)
                 return -ENOMEM;
+        if (modules_dir) {
+                k->modules_dir = strdup(modules_dir);
+                if (!k->modules_dir) {
+                        free(k);
+                        return -ENOMEM;
+                }
+        }
         *ret = k;
         return 0;
+}
+
+static void kernel_drop_aliases(VbKernel *k) {
+        for (size_t i = 0; i < k->n_aliases; i++) {
+                free(k->aliases[i].module);
+                strv_free(k->aliases[i].patterns);
+        }
+        free(k->aliases);
+        k->aliases = NULL;
+        k->n_aliases = 0;
 }
 
 VbKernel *vb_kernel_free(VbKernel *k) {
@@ -23,6 +55,8 @@ VbKernel *vb_kernel_free(VbKernel *k) {
                 return NULL;
         if (k->kmod)
                 kmod_unref(k->kmod);
+        kernel_drop_aliases(k);
+        free(k->modules_dir);
         free(k);
         return NULL;
 }
@@ -63,18 +97,36 @@ static void kmod_module_unref_listp(struct kmod_list **l) {
                 kmod_module_unref_list(*l);
 }
 
+static void kmod_module_info_free_listp(struct kmod_list **l) {
+        if (*l)
+                kmod_module_info_free_list(*l);
+}
+
+static void kmod_module_unrefp(struct kmod_module **m) {
+        if (*m)
+                kmod_module_unref(*m);
+}
+
+static int kernel_open(VbKernel *k) {
+        if (k->kmod)
+                return 0;
+        /* With a directory of its own (a test's index), no modprobe.d configuration is read. */
+        k->kmod = kmod_new(k->modules_dir, k->modules_dir ? (const char *const[]) { NULL } : NULL);
+        if (!k->kmod)
+                return -ENOMEM;
+        kmod_set_log_fn(k->kmod, kmod_log, k);
+        kmod_set_log_priority(k->kmod, 7);
+        return 0;
+}
+
 static int kernel_load_module(VbKernel *k, VbContext *ctx, const char *name) {
         _cleanup_(kmod_module_unref_listp) struct kmod_list *list = NULL;
         bool inserted = false;
         int r;
 
-        if (!k->kmod) {
-                k->kmod = kmod_new(NULL, NULL);
-                if (!k->kmod)
-                        return -ENOMEM;
-                kmod_set_log_fn(k->kmod, kmod_log, k);
-                kmod_set_log_priority(k->kmod, 7);
-        }
+        r = kernel_open(k);
+        if (r < 0)
+                return r;
 
         /* The lookup normalises "vfio-pci" to the module name "vfio_pci" and resolves aliases,
          * so a driver name that differs from its module's name still works. */
@@ -116,12 +168,101 @@ static int kernel_load_driver(void *userdata, VbContext *ctx, const char *driver
         return r;
 }
 
+/* MODULE's vfio_pci: alias patterns from its modinfo (the .ko file, or modules.builtin.modinfo
+ * for a built-in module), read once. */
+static int kernel_module_aliases(VbKernel *k, VbContext *ctx, struct kmod_module *m, char *const **ret) {
+        _cleanup_(kmod_module_info_free_listp) struct kmod_list *info = NULL;
+        const char *name = kmod_module_get_name(m);
+        ModuleAliases *a;
+        char **patterns = NULL;
+        size_t n = 0;
+        int r;
+
+        for (size_t i = 0; i < k->n_aliases; i++)
+                if (streq(k->aliases[i].module, name)) {
+                        *ret = k->aliases[i].patterns;
+                        return 0;
+                }
+
+        r = kmod_module_get_info(m, &info);
+        if (r < 0)
+                vb_debug(ctx, "cannot read the modinfo of %s: %s", name, strerror(-r));
+        for (struct kmod_list *i = info; i; i = kmod_list_next(info, i)) {
+                const char *key = kmod_module_info_get_key(i), *value = kmod_module_info_get_value(i);
+
+                if (!streq(key, "alias") || !value || !startswith(value, VB_MODALIAS_VFIO_PREFIX))
+                        continue;
+                if (strv_extend_printf(&patterns, &n, "%s", value) < 0) {
+                        strv_free(patterns);
+                        return -ENOMEM;
+                }
+        }
+        if (!patterns) {
+                patterns = calloc(1, sizeof(char *));
+                if (!patterns)
+                        return -ENOMEM;
+        }
+        a = reallocarray(k->aliases, k->n_aliases + 1, sizeof(*a));
+        if (!a) {
+                strv_free(patterns);
+                return -ENOMEM;
+        }
+        k->aliases = a;
+        a[k->n_aliases] = (ModuleAliases) { .module = strdup(name), .patterns = patterns };
+        if (!a[k->n_aliases].module) {
+                strv_free(patterns);
+                return -ENOMEM;
+        }
+        *ret = a[k->n_aliases++].patterns;
+        return 0;
+}
+
+static int kernel_find_aliases(void *userdata, VbContext *ctx, const char *alias, VbModaliasFn fn, void *fn_userdata) {
+        _cleanup_(kmod_module_unref_listp) struct kmod_list *list = NULL;
+        VbKernel *k = userdata;
+        int r;
+
+        k->log_ctx = ctx;
+        r = kernel_open(k);
+        if (r < 0)
+                goto finish;
+        /* The index says which modules match (modules.alias.bin, the built-in aliases, modprobe.d
+         * aliases); which of a module's patterns matched, to rank them, its modinfo says. */
+        r = kmod_module_new_from_lookup(k->kmod, alias, &list);
+        if (r < 0) {
+                vb_debug(ctx, "looking up %s in the module index failed: %s", alias, strerror(-r));
+                r = -ENOENT;
+                goto finish;
+        }
+        for (struct kmod_list *i = list; i && r >= 0; i = kmod_list_next(list, i)) {
+                _cleanup_(kmod_module_unrefp) struct kmod_module *m = kmod_module_get_module(i);
+                char *const *patterns;
+                bool matched = false;
+
+                r = kernel_module_aliases(k, ctx, m, &patterns);
+                if (r < 0)
+                        break;
+                for (char *const *p = patterns; *p && r >= 0; p++)
+                        if (vb_modalias_match(*p, alias)) {
+                                matched = true;
+                                r = fn(fn_userdata, kmod_module_get_name(m), *p);
+                        }
+                /* An alias of modprobe.d, which no modinfo lists: as unspecific as can be. */
+                if (!matched && r >= 0)
+                        r = fn(fn_userdata, kmod_module_get_name(m), VB_MODALIAS_VFIO_PREFIX "*");
+        }
+finish:
+        k->log_ctx = NULL;
+        return r < 0 ? r : 0;
+}
+
 static void kernel_drop_caches(void *userdata) {
         VbKernel *k = userdata;
 
         /* libkmod's context maps the module indexes; it is made again on the next load. */
         if (k->kmod)
                 k->kmod = kmod_unref(k->kmod);
+        kernel_drop_aliases(k);
 }
 
 static void kernel_unref(void *userdata) {
@@ -131,6 +272,7 @@ static void kernel_unref(void *userdata) {
 const VbKernelOps vb_kernel_ops = {
         .write_attr = kernel_write_attr,
         .load_driver = kernel_load_driver,
+        .find_aliases = kernel_find_aliases,
         .drop_caches = kernel_drop_caches,
         .unref = kernel_unref,
 };

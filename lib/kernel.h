@@ -18,4 +18,7 @@ typedef struct VbKernel VbKernel;
 extern const VbKernelOps vb_kernel_ops;
 
 int vb_kernel_new(VbKernel **ret);
+/* The same with the modules (and their index) of MODULES_DIR instead of
+ * /lib/modules/`uname -r`, and no modprobe.d configuration: a test's index. */
+int vb_kernel_new_at(VbKernel **ret, const char *modules_dir);
 VbKernel *vb_kernel_free(VbKernel *k);

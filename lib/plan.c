@@ -6,6 +6,7 @@
 #include "macro.h"
 #include "plan.h"
 #include "selector-index.h"
+#include "strv.h"
 
 static const char *const action_table[_VB_ACTION_MAX] = {
         [VB_ACTION_LEAVE] = "leave",
@@ -47,6 +48,9 @@ const char *vb_plan_reason_to_string(VbPlanReason r) {
 
 static void plan_entry_done(VbPlanEntry *e) {
         free(e->driver_before);
+        free(e->driver);
+        free(e->module);
+        free(e->driver_why);
         free(e->detail);
         free(e->in_use);
 }
@@ -63,8 +67,12 @@ void vb_plan_done(VbPlan *p) {
                 free(p->sriov[i].pf_driver);
                 free(p->sriov[i].vfs);
                 free(p->sriov[i].detail);
+                free(p->sriov[i].driver);
+                free(p->sriov[i].module);
+                free(p->sriov[i].driver_why);
         }
         free(p->sriov);
+        strv_free(p->modules);
         *p = (VbPlan) {};
 }
 
@@ -135,14 +143,69 @@ static VbPlanEntry *plan_add(VbPlan *p, size_t *allocated) {
         return &p->entries[p->n++];
 }
 
-static int entry_from_device(VbPlanEntry *e, const VbConfig *c, const VbPciDevice *d, bool selected) {
+const char *vb_plan_entry_driver(const VbPlanEntry *e) {
+        return e->driver ?: e->module ?: "?";
+}
+
+static const VbDriverChoice *choice_of(const VbPlanInput *in, const VbPciAddress *a) {
+        for (size_t i = 0; i < in->n_choices; i++)
+                if (vb_pci_address_equal(&in->choices[i].address, a))
+                        return &in->choices[i];
+        return NULL;
+}
+
+/* The wanted driver: Driver='s, or under Driver=auto the choice CH (NULL: none was read: vfio-pci). */
+static int want_driver(const VbPlanInput *in, const VbDriverChoice *ch, char **driver, char **module, bool *registered,
+                       char **why) {
+        const VbConfig *c = in->config;
+
+        if (!vb_config_driver_auto(c)) {
+                *driver = strdup(c->driver);
+                *registered = in->driver_loaded;
+                return *driver ? 0 : -ENOMEM;
+        }
+        if (!ch) {
+                *driver = strdup(VB_DRIVER_PLAIN);
+                *module = strdup(VB_DRIVER_PLAIN_MODULE);
+                *why = strdup(VB_DRIVER_PLAIN " (Driver=auto: no driver choice was read for it)");
+                *registered = in->driver_loaded;
+                return *driver && *module && *why ? 0 : -ENOMEM;
+        }
+        if (ch->driver) {
+                *driver = strdup(ch->driver);
+                if (!*driver)
+                        return -ENOMEM;
+        }
+        *module = strdup(ch->module);
+        *registered = ch->registered;
+        if (!*module)
+                return -ENOMEM;
+        return vb_driver_choice_explain(ch, why);
+}
+
+/* Is a device on DRIVER where E wants it? Under Driver=auto a device on another VFIO driver than
+ * the chosen one is left there too (moving it between VFIO drivers would take it from a guest
+ * that has it open): detail says so. */
+static bool entry_on_wanted(const VbConfig *c, const VbPlanEntry *e, const char *driver) {
+        if (!driver)
+                return false;
+        if (e->driver && streq(driver, e->driver))
+                return true;
+        return vb_config_driver_auto(c) && vb_driver_is_vfio(driver);
+}
+
+static int entry_from_device(VbPlanEntry *e, const VbPlanInput *in, const VbPciDevice *d, bool selected) {
+        int r;
+
         e->address = d->address;
         e->present = true;
         e->selected = selected;
         e->vendor = d->vendor;
         e->device = d->device;
         e->class = d->class;
-        e->driver = c->driver;
+        r = want_driver(in, choice_of(in, &d->address), &e->driver, &e->module, &e->registered, &e->driver_why);
+        if (r < 0)
+                return r;
         e->iommu_group = d->iommu_group;
         if (d->driver) {
                 e->driver_before = strdup(d->driver);
@@ -231,7 +294,7 @@ static int entry_decide(PlanBuild *b, VbPlanEntry *e, const VbPciDevice *d) {
         const VbConfig *c = b->in->config;
         int r;
 
-        if (!c->disabled && !vb_pci_device_is_bridge(d) && !streq_ptr(d->driver, c->driver)) {
+        if (!c->disabled && !vb_pci_device_is_bridge(d) && !entry_on_wanted(c, e, d->driver)) {
                 r = vb_holds_describe(b->in->holds, &d->address, vb_plan_hold_mask(c), &e->in_use);
                 if (r < 0)
                         return r;
@@ -251,8 +314,14 @@ static int entry_decide(PlanBuild *b, VbPlanEntry *e, const VbPciDevice *d) {
                 /* Given back by hand: it stays with the host until vfio-bind bind or a reboot. */
                 e->action = VB_ACTION_REFUSE;
                 e->reason = VB_REASON_RELEASED;
-        } else if (streq_ptr(d->driver, c->driver)) {
+        } else if (entry_on_wanted(c, e, d->driver)) {
                 e->action = VB_ACTION_LEAVE;
+                if (!streq_ptr(d->driver, e->driver) &&
+                    asprintf(&e->detail,
+                             "Driver=auto chooses %s; it is left on %s, another VFIO driver (vfio-bind release, "
+                             "then vfio-bind bind, moves it)",
+                             vb_plan_entry_driver(e), d->driver) < 0)
+                        return -ENOMEM;
         } else if (address_in(b->in->failed, b->in->n_failed, &d->address)) {
                 /* No retry loop: a new add uevent or a reload tries again. */
                 e->action = VB_ACTION_REFUSE;
@@ -260,7 +329,7 @@ static int entry_decide(PlanBuild *b, VbPlanEntry *e, const VbPciDevice *d) {
         } else if (e->in_use && !e->forced) {
                 e->action = VB_ACTION_REFUSE;
                 e->reason = VB_REASON_IN_USE;
-        } else if (!b->in->iommu_enabled && vb_driver_is_vfio(c->driver)) {
+        } else if (!b->in->iommu_enabled && vb_config_driver_is_vfio(c)) {
                 e->action = VB_ACTION_REFUSE;
                 e->reason = VB_REASON_NO_IOMMU;
         } else if (d->driver && !c->unbind_host) {
@@ -392,7 +461,7 @@ static int plan_group(PlanBuild *b, int group) {
                         e = plan_build_add(b, i);
                         if (!e)
                                 return -ENOMEM;
-                        r = entry_from_device(e, c, d, false);
+                        r = entry_from_device(e, b->in, d, false);
                         if (r < 0)
                                 return r;
                         r = entry_decide(b, e, d);
@@ -503,7 +572,11 @@ static int plan_sriov_line(PlanBuild *b, const VbConfigVfs *v, VbPlanSriov *s) {
         char *detail = NULL;
         int r = 0;
 
-        *s = (VbPlanSriov) { .pf = v->pf, .count = v->count, .file = v->file, .line = v->line, .driver = c->driver };
+        *s = (VbPlanSriov) { .pf = v->pf, .count = v->count, .file = v->file, .line = v->line };
+        r = want_driver(b->in, b->in->vf_choices ? &b->in->vf_choices[v - c->vfs] : NULL, &s->driver, &s->module,
+                        &s->registered, &s->driver_why);
+        if (r < 0)
+                return r;
         if (c->disabled) {
                 s->action = VB_SRIOV_REFUSE;
                 return (s->detail = strdup("left alone: vfio-bind=off is on the kernel command line")) ? 0 : -ENOMEM;
@@ -551,12 +624,12 @@ static int plan_sriov_line(PlanBuild *b, const VbConfigVfs *v, VbPlanSriov *s) {
                              pf->sriov.numvfs, pf->sriov.numvfs);
                 goto done;
         }
-        if (!b->in->iommu_enabled && vb_driver_is_vfio(c->driver)) {
+        if (!b->in->iommu_enabled && vb_config_driver_is_vfio(c)) {
                 s->action = VB_SRIOV_REFUSE;
                 r = asprintf(&detail,
                              "refused: IOMMU off: there are no IOMMU groups, so %s could not take its "
                              "virtual functions (" VB_IOMMU_HINT ")",
-                             c->driver);
+                             s->driver ?: s->module);
                 goto done;
         }
         s->vfs = calloc(v->count, sizeof(VbPciAddress));
@@ -680,7 +753,7 @@ int vb_plan_compute(const VbPlanInput *in, VbPlan *ret) {
                 e = plan_build_add(&b, i);
                 if (!e)
                         return -ENOMEM;
-                r = entry_from_device(e, c, d, true);
+                r = entry_from_device(e, in, d, true);
                 if (r < 0)
                         return r;
                 r = entry_decide(&b, e, d);
@@ -717,7 +790,16 @@ int vb_plan_compute(const VbPlanInput *in, VbPlan *ret) {
                         return -ENOMEM;
                 e->address = s->address;
                 e->selected = true;
-                e->driver = c->driver;
+                r = want_driver(in, NULL, &e->driver, &e->module, &e->registered, &e->driver_why);
+                if (r < 0)
+                        return r;
+                if (vb_config_driver_auto(c)) {
+                        /* Chosen once it is there: its modalias says. */
+                        free(e->driver_why);
+                        e->driver_why = strdup("Driver=auto: chosen when it appears");
+                        if (!e->driver_why)
+                                return -ENOMEM;
+                }
                 e->action = c->disabled ? VB_ACTION_REFUSE : VB_ACTION_MISSING;
                 e->reason = c->disabled ? VB_REASON_DISABLED : VB_REASON_NONE;
         }
@@ -754,8 +836,21 @@ int vb_plan_compute(const VbPlanInput *in, VbPlan *ret) {
         /* The driver's module is loaded before anything else; the console is given up only once it
          * is there, since without the driver nothing would be bound and the host would lose its
          * console for nothing. */
-        p.load_module = !in->driver_loaded &&
-                        (vb_plan_count(&p, VB_ACTION_BIND) > 0 || vb_plan_count_sriov(&p, VB_SRIOV_CREATE) > 0);
+        p.driver_auto = vb_config_driver_auto(c);
+        for (size_t i = 0; i < p.n + p.n_sriov; i++) {
+                bool bind = i < p.n ? p.entries[i].action == VB_ACTION_BIND
+                                    : p.sriov[i - p.n].action == VB_SRIOV_CREATE;
+                bool registered = i < p.n ? p.entries[i].registered : p.sriov[i - p.n].registered;
+                const char *what = i < p.n ? (p.entries[i].module ?: p.entries[i].driver)
+                                           : (p.sriov[i - p.n].module ?: p.sriov[i - p.n].driver);
+
+                if (!bind || registered || strv_contains(p.modules, what))
+                        continue;
+                r = strv_extend_printf(&p.modules, NULL, "%s", what);
+                if (r < 0)
+                        return r;
+        }
+        p.load_module = p.modules != NULL;
 
         *ret = p;
         p = (VbPlan) {};
@@ -769,15 +864,18 @@ int vb_plan_entry_explain(const VbPlanEntry *e, char **ret) {
 
         switch (e->action) {
         case VB_ACTION_LEAVE:
-                r = asprintf(&s, "already on %s%s%s", e->driver, e->detail ? "; but " : "", strempty(e->detail));
+                r = asprintf(&s, "already on %s%s%s", e->driver_before ?: vb_plan_entry_driver(e),
+                             e->detail ? "; but " : "", strempty(e->detail));
                 break;
         case VB_ACTION_BIND:
                 if (e->driver_before)
-                        r = asprintf(&s, "bind to %s, unbinding %s%s%s%s", e->driver, e->driver_before, group_note,
+                        r = asprintf(&s, "bind to %s%s, unbinding %s%s%s%s", e->driver ? "" : "the driver of module ",
+                                     vb_plan_entry_driver(e), e->driver_before, group_note,
                                      e->forced ? "; FORCED although the host uses it: " : "",
                                      e->forced ? e->in_use : "");
                 else
-                        r = asprintf(&s, "bind to %s (no driver holds it)%s%s%s", e->driver, group_note,
+                        r = asprintf(&s, "bind to %s%s (no driver holds it)%s%s%s",
+                                     e->driver ? "" : "the driver of module ", vb_plan_entry_driver(e), group_note,
                                      e->forced ? "; FORCED although the host uses it: " : "",
                                      e->forced ? e->in_use : "");
                 break;
@@ -801,7 +899,7 @@ int vb_plan_entry_explain(const VbPlanEntry *e, char **ret) {
                         r = asprintf(&s,
                                      "refused: IOMMU off: there are no IOMMU groups, so %s cannot take it "
                                      "(" VB_IOMMU_HINT ")",
-                                     e->driver);
+                                     vb_plan_entry_driver(e));
                         break;
                 case VB_REASON_DISABLED:
                         r = asprintf(&s, "left alone: vfio-bind=off is on the kernel command line");
@@ -815,7 +913,7 @@ int vb_plan_entry_explain(const VbPlanEntry *e, char **ret) {
                         r = asprintf(&s,
                                      "not tried again: binding it to %s failed before (a new add uevent or a "
                                      "reload tries again)%s",
-                                     e->driver, group_note);
+                                     vb_plan_entry_driver(e), group_note);
                         break;
                 case VB_REASON_SRIOV:
                         r = asprintf(&s, "refused: %s", e->detail ?: "VirtualFunctions= forbids it");
@@ -855,11 +953,12 @@ int vb_plan_sriov_explain(const VbPlanSriov *s, char **ret) {
                 r = asprintf(&t,
                              "create %u virtual function%s for %s (sriov_totalvfs %u; sriov_drivers_autoprobe off "
                              "while they are created): %s",
-                             s->count, s->count == 1 ? "" : "s", s->driver, s->sriov.total, strempty(list));
+                             s->count, s->count == 1 ? "" : "s", s->driver ?: s->module, s->sriov.total,
+                             strempty(list));
                 break;
         case VB_SRIOV_LEAVE:
                 r = asprintf(&t, "has its %u virtual function%s already, for %s: %s", s->count,
-                             s->count == 1 ? "" : "s", s->driver, strempty(list));
+                             s->count == 1 ? "" : "s", s->driver ?: s->module, strempty(list));
                 break;
         case VB_SRIOV_MISSING:
                 r = asprintf(&t, "not present (VirtualFunctions= asks for %u virtual function%s)", s->count,
@@ -905,6 +1004,8 @@ int vb_plan_format(const VbPlan *p, char **ret) {
                                 e->owns_console ? " (owns the console)" : "");
                 else
                         fprintf(f, "%s: %s\n", VB_PCI_ADDRESS_STR(&e->address), explain);
+                if (e->driver_why && e->present && (e->action == VB_ACTION_BIND || e->action == VB_ACTION_LEAVE))
+                        fprintf(f, "%s: driver: %s\n", VB_PCI_ADDRESS_STR(&e->address), e->driver_why);
         }
         for (size_t i = 0; i < p->n_unmatched; i++) {
                 char sel[VB_SELECTOR_STRING_MAX];
@@ -921,9 +1022,17 @@ int vb_plan_format(const VbPlan *p, char **ret) {
                 fprintf(f, "sr-iov: %s (VirtualFunctions= at %s:%u): %s\n", VB_PCI_ADDRESS_STR(&p->sriov[i].pf),
                         p->sriov[i].file, p->sriov[i].line, explain);
         }
-        if (p->load_module)
-                fprintf(f, "module: load the module of %s first (its driver is not registered yet)%s\n", p->driver,
+        if (p->load_module) {
+                fputs("module: load ", f);
+                for (char **m = p->modules; *m; m++)
+                        /* vfio_pci and a Driver= name as "the module of vfio-pci"; a variant by module. */
+                        fprintf(f, "%s%s%s", m == p->modules ? "" : ", ",
+                                !p->driver_auto || streq(*m, VB_DRIVER_PLAIN_MODULE) ? "the module of " : "module ",
+                                p->driver_auto && streq(*m, VB_DRIVER_PLAIN_MODULE) ? VB_DRIVER_PLAIN : *m);
+                fprintf(f, " first (%s not registered yet)%s\n",
+                        strv_length(p->modules) == 1 ? "its driver is" : "their drivers are",
                         p->release_console ? "; the console is released only once it is loaded" : "");
+        }
         fprintf(f, "console: %s (%s)\n", p->release_console ? "release before binding" : "leave alone",
                 strempty(p->console_reason));
 

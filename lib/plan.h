@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "console.h"
+#include "driver-choice.h"
 #include "interlock.h"
 #include "pci.h"
 #include "sriov.h"
@@ -58,7 +59,13 @@ typedef struct VbPlanEntry {
         VbAction action;
         VbPlanReason reason;
         char *driver_before; /* NULL: none */
-        const char *driver;  /* the wanted driver (the configuration's) */
+        char *driver;        /* the wanted driver: Driver='s, or the one Driver=auto chose; NULL: a
+                              * variant driver whose module is not loaded yet (apply loads it and
+                              * finds its name) */
+        char *module;        /* Driver=auto: the chosen driver's module; NULL: Driver= names the
+                              * driver, whose module is found by that name */
+        bool registered;     /* the wanted driver is registered (its module need not be loaded) */
+        char *driver_why;    /* Driver=auto: why this driver ("variant driver virtio-vfio-pci (…)") */
         bool unbind;         /* the host driver will be unbound */
         bool owns_console;   /* boot VGA / owns the boot framebuffer */
         int iommu_group;     /* -1: none */
@@ -90,8 +97,11 @@ typedef struct VbPlanSriov {
         char *pf_driver;   /* the PF's driver, NULL: none */
         VbPciAddress *vfs; /* CREATE, LEAVE: the VFs' addresses, COUNT of them */
         size_t n_vfs;
-        const char *driver; /* the driver the VFs go to */
-        char *detail;       /* REFUSE, WAIT: plain words */
+        char *driver; /* the driver the VFs go to; NULL: a variant whose module is not loaded yet */
+        char *module; /* Driver=auto: its module; NULL: Driver= names the driver */
+        bool registered;
+        char *driver_why; /* Driver=auto: why */
+        char *detail;     /* REFUSE, WAIT: plain words */
 } VbPlanSriov;
 
 typedef struct VbPlan {
@@ -103,8 +113,11 @@ typedef struct VbPlan {
         uint64_t timeout_usec; /* Timeout=: how long VFs may take to appear */
         bool iommu_enabled;
         bool disabled;        /* vfio-bind=off */
-        bool load_module;     /* the driver is not registered: load its module first, and release
+        bool load_module;     /* a driver is not registered: load its module first, and release
                                 * the console only once it is there */
+        char **modules;       /* what to load, in order: Driver='s name, or the modules Driver=auto
+                                * chose (NULL-terminated; NULL: nothing) */
+        bool driver_auto;     /* Driver=auto: each device's driver is chosen (entries' driver_why) */
         bool release_console; /* release before binding entries[i].owns_console (or all, Release=yes) */
         char *console_reason; /* why (or why not) the console is released */
         /* Selectors (slot, vendor:device) that match no present device. */
@@ -128,7 +141,13 @@ typedef struct VbPlanInput {
         const VbPciAddress *failed; /* whose bind (or, for a PF, the creation of its VFs) failed
                                      * before (the daemon's memory) */
         size_t n_failed;
-        bool driver_loaded; /* the configuration's driver is registered already */
+        bool driver_loaded; /* the configuration's driver is registered already (Driver=NAME) */
+        /* Driver=auto: the choice for each device that has one (by address), and for the VFs of
+         * each VirtualFunctions= line (parallel to config->vfs; a kind of PLAIN with no alias where
+         * nothing could be read). A device without a choice gets vfio-pci. */
+        const VbDriverChoice *choices;
+        size_t n_choices;
+        const VbDriverChoice *vf_choices;
 } VbPlanInput;
 
 /* Compute the plan. A device the host uses (HOLDS) is refused (VB_REASON_IN_USE) unless Force=
@@ -139,6 +158,9 @@ typedef struct VbPlanInput {
 int vb_plan_compute(const VbPlanInput *in, VbPlan *ret);
 /* The kinds of holds that refuse a device under C: all but the console unless Release=no. */
 unsigned vb_plan_hold_mask(const VbConfig *c);
+
+/* The wanted driver's name for messages: the driver, or "the driver of MODULE" before it is known. */
+const char *vb_plan_entry_driver(const VbPlanEntry *e);
 
 /* Number of entries with the given action. */
 size_t vb_plan_count(const VbPlan *p, VbAction a);

@@ -3,7 +3,9 @@
 #include "driver.h"
 #include "iommu.h"
 #include "macro.h"
+#include "modalias.h"
 #include "runtime.h"
+#include "sysfs.h"
 
 void vb_snapshot_done(VbSnapshot *s) {
         if (!s)
@@ -13,6 +15,12 @@ void vb_snapshot_done(VbSnapshot *s) {
         vb_holds_done(&s->holds);
         free(s->released);
         free(s->failed);
+        for (size_t i = 0; i < s->n_choices; i++)
+                vb_driver_choice_done(&s->choices[i]);
+        free(s->choices);
+        for (size_t i = 0; i < s->n_vf_choices; i++)
+                vb_driver_choice_done(&s->vf_choices[i]);
+        free(s->vf_choices);
         vb_plan_done(&s->plan);
         *s = (VbSnapshot) {};
 }
@@ -52,11 +60,75 @@ int vb_snapshot_read(VbContext *ctx, const char *runtime_dir, VbSnapshot *ret) {
         return 0;
 }
 
+static void choices_free(VbDriverChoice **l, size_t *n) {
+        for (size_t i = 0; i < *n; i++)
+                vb_driver_choice_done(&(*l)[i]);
+        free(*l);
+        *l = NULL;
+        *n = 0;
+}
+
+/* The alias the VFs of PF will have: the PF's vendor, subsystem and class, sriov_vf_device. */
+static int vf_alias(VbContext *ctx, const VbPciDevice *pf, char **ret) {
+        char buf[VB_MODALIAS_MAX], vfio[VB_MODALIAS_MAX + 16];
+        uint32_t sv = 0, sd = 0;
+        int r;
+
+        (void) vb_sysfs_read_u32(ctx, VB_PCI_DEVICE_PATH(&pf->address, "subsystem_vendor"), &sv);
+        (void) vb_sysfs_read_u32(ctx, VB_PCI_DEVICE_PATH(&pf->address, "subsystem_device"), &sd);
+        r = vb_modalias_format_pci(pf->vendor, pf->sriov.vf_device, sv, sd, pf->class, buf, sizeof(buf));
+        if (r >= 0)
+                r = vb_modalias_to_vfio(buf, vfio, sizeof(vfio));
+        if (r < 0)
+                return r;
+        *ret = strdup(vfio);
+        return *ret ? 0 : -ENOMEM;
+}
+
+/* Driver=auto: the choice for every device that is not a bridge, and for each PF's VFs. */
+static int read_choices(VbContext *ctx, const VbConfig *c, VbSnapshot *s) {
+        int r;
+
+        choices_free(&s->choices, &s->n_choices);
+        choices_free(&s->vf_choices, &s->n_vf_choices);
+        if (!vb_config_driver_auto(c))
+                return 0;
+        s->choices = calloc(s->devices.n ?: 1, sizeof(VbDriverChoice));
+        s->vf_choices = calloc(c->n_vfs ?: 1, sizeof(VbDriverChoice));
+        if (!s->choices || !s->vf_choices)
+                return -ENOMEM;
+        for (size_t i = 0; i < s->devices.n; i++) {
+                const VbPciDevice *d = &s->devices.devices[i];
+                if (vb_pci_device_is_bridge(d))
+                        continue;
+                r = vb_driver_choice_read(ctx, &d->address, &s->choices[s->n_choices]);
+                if (r < 0)
+                        return r;
+                s->n_choices++;
+        }
+        for (size_t i = 0; i < c->n_vfs; i++) {
+                const VbPciDevice *pf = vb_pci_list_find(&s->devices, &c->vfs[i].pf);
+                _cleanup_free_ char *alias = NULL;
+
+                r = pf && pf->has_sriov ? vf_alias(ctx, pf, &alias) : -ENODEV;
+                if (r == -ENOMEM)
+                        return r;
+                r = vb_driver_choice_lookup(ctx, &c->vfs[i].pf, alias, r < 0 ? r : 0, &s->vf_choices[i]);
+                if (r < 0)
+                        return r;
+                s->n_vf_choices++;
+        }
+        return 0;
+}
+
 int vb_snapshot_plan(VbContext *ctx, const VbConfig *c, VbSnapshot *s) {
         VbPlan plan = {};
         int r;
 
-        s->driver_loaded = vb_driver_exists(ctx, c->driver);
+        r = read_choices(ctx, c, s);
+        if (r < 0)
+                return r;
+        s->driver_loaded = vb_driver_exists(ctx, vb_config_driver_auto(c) ? VB_DRIVER_PLAIN : c->driver);
         r = vb_plan_compute(
                 &(VbPlanInput) {
                         .config = c,
@@ -69,6 +141,9 @@ int vb_snapshot_plan(VbContext *ctx, const VbConfig *c, VbSnapshot *s) {
                         .failed = s->failed,
                         .n_failed = s->n_failed,
                         .driver_loaded = s->driver_loaded,
+                        .choices = s->choices,
+                        .n_choices = s->n_choices,
+                        .vf_choices = s->n_vf_choices ? s->vf_choices : NULL,
                 },
                 &plan);
         if (r < 0)

@@ -9,6 +9,7 @@
 #include "config.h"
 #include "console.h"
 #include "context.h"
+#include "driver-choice.h"
 #include "interlock.h"
 #include "pci.h"
 #include "plan.h"
@@ -25,7 +26,11 @@ typedef struct VbSnapshot {
         size_t n_released;
         VbPciAddress *failed; /* set by the caller before planning: binds that failed before */
         size_t n_failed;
-        bool driver_loaded; /* the driver the plan is for is registered */
+        bool driver_loaded;      /* the driver the plan is for is registered */
+        VbDriverChoice *choices; /* Driver=auto: one per device that is not a bridge */
+        size_t n_choices;
+        VbDriverChoice *vf_choices; /* Driver=auto: one per VirtualFunctions= line */
+        size_t n_vf_choices;
         VbPlan plan;
 } VbSnapshot;
 

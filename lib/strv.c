@@ -43,3 +43,10 @@ char *strv_join(char *const *l, const char *sep) {
                 p = stpcpy(stpcpy(p, i == l ? "" : sep), *i);
         return s;
 }
+
+bool strv_contains(char *const *l, const char *s) {
+        for (char *const *i = l; i && *i; i++)
+                if (streq(*i, s))
+                        return true;
+        return false;
+}

@@ -19,6 +19,7 @@
 
 #include "fake-kernel.h"
 #include "macro.h"
+#include "modalias.h"
 
 #define LOG_FILE "fake-kernel.log"
 #define CONF_FILE "fake-kernel.conf"
@@ -73,6 +74,9 @@ struct FakeKernel {
         size_t n_matches;
         char **modules; /* NULL-terminated */
         size_t n_modules;
+        char **module_names; /* parallel to modules: each one's module name */
+        char *aliases;       /* "alias PATTERN MODULE" lines: the module index */
+        bool no_index;       /* "no-module-index": there is none */
         Refuse *refusals;
         size_t n_refusals;
         Fail *fails;
@@ -301,6 +305,17 @@ static int create_driver_dir(FakeKernel *k, const char *driver);
 
 /* ---- configuration ---------------------------------------------------------------------------- */
 
+/* A module's name as the kernel spells it: '-' becomes '_'. */
+static char *module_name(const char *s) {
+        char *m = strdup(s);
+        if (!m)
+                abort();
+        for (char *c = m; *c; c++)
+                if (*c == '-')
+                        *c = '_';
+        return m;
+}
+
 static int conf_error(const char *file, unsigned line, const char *what) {
         fprintf(stderr, "%s:%u: %s\n", file, line, what);
         return -EINVAL;
@@ -355,10 +370,20 @@ static int conf_load(FakeKernel *k) {
                                 goto finish;
                         }
                         m->driver = strdup(w[2]);
-                } else if (streq(w[0], "module") && n == 2) {
-                        if (grow(&k->modules, &k->n_modules, sizeof(char *)) < 0)
+                } else if (streq(w[0], "module") && (n == 2 || n == 3)) {
+                        size_t n_names = k->n_modules;
+
+                        if (grow(&k->modules, &k->n_modules, sizeof(char *)) < 0 ||
+                            grow(&k->module_names, &n_names, sizeof(char *)) < 0)
                                 abort();
                         k->modules[k->n_modules - 1] = strdup(w[1]);
+                        k->module_names[k->n_modules - 1] = module_name(n == 3 ? w[2] : w[1]);
+                } else if (streq(w[0], "alias") && n == 3) {
+                        char *a = xasprintf("%salias %s %s\n", strempty(k->aliases), w[1], w[2]);
+                        free(k->aliases);
+                        k->aliases = a;
+                } else if (streq(w[0], "no-module-index") && n == 1) {
+                        k->no_index = true;
                 } else if (streq(w[0], "builtin") && n == 2) {
                         /* Present since boot; a test may add the line to a copied tree. */
                         if (!fake_kernel_driver_loaded(k, w[1])) {
@@ -1588,30 +1613,63 @@ static int fake_write_attr(void *userdata, int rootfd, const char *path, const c
         return r;
 }
 
-static int fake_load_driver(void *userdata, VbContext *ctx, const char *driver) {
+/* sys/module/MODULE/drivers/pci:DRIVER, as the driver core links a registered driver. */
+static void link_module(FakeKernel *k, const char *module, const char *driver) {
+        _cleanup_free_ char *dir = xasprintf("%s/module/%s/drivers", k->sys, module);
+        _cleanup_free_ char *link = xasprintf("%s/pci:%s", dir, driver);
+        _cleanup_free_ char *target = xasprintf("../../../bus/pci/drivers/%s", driver);
+        _cleanup_free_ char *cmd = xasprintf("mkdir -p '%s'", dir);
+
+        if (system(cmd) != 0)
+                abort();
+        (void) symlink(target, link);
+}
+
+static int fake_load_driver(void *userdata, VbContext *ctx, const char *name) {
         FakeKernel *k = userdata;
+        _cleanup_free_ char *as_module = module_name(name);
         int r = -ENOENT;
 
         assert(k);
         pthread_mutex_lock(&k->lock);
-        if (fake_kernel_driver_loaded(k, driver))
-                r = 0;
-        else
-                for (size_t i = 0; i < k->n_modules; i++)
-                        if (streq(k->modules[i], driver)) {
-                                r = driver_register(k, driver);
-                                if (r >= 0)
-                                        r = 1;
-                                break;
+        /* modprobe takes a driver's name ("vfio-pci") as well as its module's ("vfio_pci"). */
+        for (size_t i = 0; i < k->n_modules; i++) {
+                if (!streq(k->modules[i], name) && !streq(k->module_names[i], as_module))
+                        continue;
+                if (fake_kernel_driver_loaded(k, k->modules[i]))
+                        r = 0;
+                else {
+                        r = driver_register(k, k->modules[i]);
+                        if (r >= 0) {
+                                link_module(k, k->module_names[i], k->modules[i]);
+                                r = 1;
                         }
-        record(k, FAKE_OP_LOAD, NULL, NULL, driver, r);
+                }
+                break;
+        }
+        if (r == -ENOENT && fake_kernel_driver_loaded(k, name))
+                r = 0;
+        record(k, FAKE_OP_LOAD, NULL, NULL, name, r);
         pthread_mutex_unlock(&k->lock);
         return r;
+}
+
+/* The module index: the "alias" lines, and vfio_pci's own alias (every kernel with vfio-pci as
+ * a module has it), unless "no-module-index". */
+static int fake_find_aliases(void *userdata, VbContext *ctx, const char *alias, VbModaliasFn fn, void *fn_userdata) {
+        FakeKernel *k = userdata;
+        _cleanup_free_ char *text = NULL;
+
+        if (k->no_index)
+                return -ENOENT;
+        text = xasprintf("alias vfio_pci:v*d*sv*sd*bc*sc*i* vfio_pci\n%s", strempty(k->aliases));
+        return vb_modalias_text_find(text, alias, fn, fn_userdata);
 }
 
 const VbKernelOps fake_kernel_ops = {
         .write_attr = fake_write_attr,
         .load_driver = fake_load_driver,
+        .find_aliases = fake_find_aliases,
 };
 
 /* ---- public ------------------------------------------------------------------------------------ */
@@ -1673,9 +1731,13 @@ FakeKernel *fake_kernel_free(FakeKernel *k) {
         for (size_t i = 0; i < k->n_matches; i++)
                 free(k->matches[i].driver);
         free(k->matches);
-        for (size_t i = 0; i < k->n_modules; i++)
+        for (size_t i = 0; i < k->n_modules; i++) {
                 free(k->modules[i]);
+                free(k->module_names[i]);
+        }
         free(k->modules);
+        free(k->module_names);
+        free(k->aliases);
         for (size_t i = 0; i < k->n_refusals; i++) {
                 free(k->refusals[i].driver);
                 free(k->refusals[i].addr);

@@ -30,8 +30,10 @@
  *   bus/platform/drivers/D/{bind,unbind}   the boot framebuffer's platform device
  *   anything else                          written if it is an existing regular file
  *   load_driver(D)                         0 if bus/pci/drivers/D exists; a "module" line
- *                                          creates it and attaches it to every unbound device
- *                                          it matches (returns 1); else -ENOENT
+ *                                          (D its driver or module name) creates it and
+ *                                          attaches it to every unbound device it matches
+ *                                          (returns 1); else -ENOENT
+ *   find_aliases(A)                        the "alias" lines whose pattern matches A
  *
  * An empty write reaches no store method (sysfs_kf_write()) for the two SR-IOV attributes: 0,
  * nothing changes.
@@ -65,7 +67,12 @@
  * The case's fake-kernel.conf says what the drivers of the machine do, one rule a line:
  *
  *   match VVVV:DDDD DRIVER   DRIVER binds that ID on probe when no override names another
- *   module DRIVER            a loadable module, not loaded yet
+ *   module DRIVER [MODULE]   a loadable module (called MODULE, else DRIVER with '_' for '-'), not
+ *                            loaded yet; loading it by either name registers DRIVER and links
+ *                            module/MODULE/drivers/pci:DRIVER
+ *   alias PATTERN MODULE     a line of the module index (modules.alias); vfio_pci's own
+ *                            "vfio_pci:v*d*sv*sd*bc*sc*i*" is always there
+ *   no-module-index          there is no module index at all (find_aliases is -ENOENT)
  *   builtin DRIVER           present already (its directory is created if missing)
  *   refuse DRIVER ADDR       DRIVER's probe fails for ADDR
  *   fail PATH ERRNO [N]      writing PATH (relative to sys/, as written or normalized) fails

@@ -111,7 +111,8 @@ TEST(module_name_is_not_a_driver_name) {
         ASSERT_EQ(r.failed_step, VB_BIND_STEP_MODULE);
         ASSERT_FALSE(r.changed);
         vb_bind_result_done(&r);
-        ASSERT_HISTORY(&m, "load vfio_pci -> -ENOENT\n");
+        /* modprobe loads the module by either name, but no driver is called vfio_pci. */
+        ASSERT_HISTORY(&m, "load vfio_pci -> 1\n");
         ASSERT_DRIVER(&m, GPU, "bochs-drm");
         machine_close(&m);
 }

@@ -276,7 +276,7 @@ TEST(defaults) {
         reset();
         ASSERT_EQ(cfg->n_selectors, 0);
         ASSERT_NULL(cfg->selectors);
-        ASSERT_STREQ(cfg->driver, "vfio-pci");
+        ASSERT_STREQ(cfg->driver, "auto");
         ASSERT_EQ(cfg->group, VB_GROUP_CHECK);
         ASSERT_TRUE(cfg->unbind_host);
         ASSERT_EQ(cfg->timeout_usec, 10 * 1000000);
@@ -595,7 +595,7 @@ TEST(parse_collects_all_errors) {
                      "test.conf:13: duplicate selector \"1:0.0\" (0000:01:00.0), already listed at test.conf:2");
 
         /* bad values leave the defaults */
-        ASSERT_STREQ(cfg->driver, "vfio-pci");
+        ASSERT_STREQ(cfg->driver, "auto");
         ASSERT_EQ(cfg->group, VB_GROUP_CHECK);
         ASSERT_TRUE(cfg->unbind_host);
         ASSERT_EQ(cfg->timeout_usec, VB_TIMEOUT_DEFAULT_USEC);
@@ -961,23 +961,23 @@ TEST(good_file_values) {
                 uint64_t timeout_usec;
                 VbReleasePolicy release;
         } cases[] = {
-                { "minimal.conf", 1, "vfio-pci", 10000000, VB_RELEASE_AUTO },
-                { "comments-and-whitespace.conf", 4, "vfio-pci", 10000000, VB_RELEASE_AUTO },
-                { "all-selector-forms.conf", 10, "vfio-pci", 10000000, VB_RELEASE_AUTO },
-                { "crlf.conf", 1, "vfio-pci", 500000, VB_RELEASE_NO },
-                { "bom.conf", 1, "vfio-pci", 10000000, VB_RELEASE_AUTO },
-                { "empty.conf", 0, "vfio-pci", 10000000, VB_RELEASE_AUTO },
-                { "console-only.conf", 0, "vfio-pci", 10000000, VB_RELEASE_NO },
-                { "timeout-fraction.conf", 1, "vfio-pci", 1500000, VB_RELEASE_AUTO },
-                { "timeout-zero.conf", 1, "vfio-pci", 0, VB_RELEASE_AUTO },
-                { "timeout-limit.conf", 1, "vfio-pci", 300000000, VB_RELEASE_AUTO },
+                { "minimal.conf", 1, "auto", 10000000, VB_RELEASE_AUTO },
+                { "comments-and-whitespace.conf", 4, "auto", 10000000, VB_RELEASE_AUTO },
+                { "all-selector-forms.conf", 10, "auto", 10000000, VB_RELEASE_AUTO },
+                { "crlf.conf", 1, "auto", 500000, VB_RELEASE_NO },
+                { "bom.conf", 1, "auto", 10000000, VB_RELEASE_AUTO },
+                { "empty.conf", 0, "auto", 10000000, VB_RELEASE_AUTO },
+                { "console-only.conf", 0, "auto", 10000000, VB_RELEASE_NO },
+                { "timeout-fraction.conf", 1, "auto", 1500000, VB_RELEASE_AUTO },
+                { "timeout-zero.conf", 1, "auto", 0, VB_RELEASE_AUTO },
+                { "timeout-limit.conf", 1, "auto", 300000000, VB_RELEASE_AUTO },
                 { "driver-pci-stub.conf", 1, "pci-stub", 10000000, VB_RELEASE_AUTO },
                 { "driver-underscore.conf", 1, "snd_hda_intel", 10000000, VB_RELEASE_AUTO },
-                { "repeated-sections.conf", 2, "vfio-pci", 10000000, VB_RELEASE_AUTO },
-                { "no-trailing-newline.conf", 1, "vfio-pci", 10000000, VB_RELEASE_AUTO },
+                { "repeated-sections.conf", 2, "auto", 10000000, VB_RELEASE_AUTO },
+                { "no-trailing-newline.conf", 1, "auto", 10000000, VB_RELEASE_AUTO },
                 { "inline-comment-tab.conf", 1, "vfio-pci", 10000000, VB_RELEASE_AUTO },
-                { "long-line-4096.conf", 1, "vfio-pci", 10000000, VB_RELEASE_AUTO },
-                { "utf8-comments.conf", 1, "vfio-pci", 10000000, VB_RELEASE_AUTO },
+                { "long-line-4096.conf", 1, "auto", 10000000, VB_RELEASE_AUTO },
+                { "utf8-comments.conf", 1, "auto", 10000000, VB_RELEASE_AUTO },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -1061,7 +1061,7 @@ TEST(dropins) {
         ASSERT_STREQ(cfg->origins[VB_SETTING_GROUP].file, usb);
         ASSERT_EQ(cfg->origins[VB_SETTING_GROUP].line, 4);
         ASSERT_EQ(cfg->release, VB_RELEASE_YES);
-        ASSERT_STREQ(cfg->driver, "vfio-pci"); /* the hidden file's Driver= was not read */
+        ASSERT_STREQ(cfg->driver, "auto"); /* the hidden file's Driver= was not read */
         ASSERT_NULL(cfg->origins[VB_SETTING_DRIVER].file);
 
         /* without the main file, the drop-ins alone */

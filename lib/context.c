@@ -17,6 +17,7 @@ struct VbContext {
         void *owner_userdata;
         VbLogFn log_fn;
         void *log_userdata;
+        VbRecorder *recorder;
 };
 
 static int read_only_write(void *userdata, int rootfd, const char *path, const char *value) {
@@ -86,6 +87,20 @@ void vb_context_get_kernel_ops(const VbContext *c, const VbKernelOps **ret_ops, 
 void vb_context_set_log_fn(VbContext *c, VbLogFn fn, void *userdata) {
         c->log_fn = fn;
         c->log_userdata = userdata;
+}
+
+void vb_context_set_recorder(VbContext *c, VbRecorder *rec) {
+        c->recorder = rec;
+}
+
+void vb_context_record(VbContext *c, VbRecordRoot root, VbRecordKind kind, const char *path, const void *data,
+                       size_t size) {
+        if (c && c->recorder)
+                vb_recorder_add(c->recorder, root, kind, path, data, size);
+}
+
+bool vb_context_recording(const VbContext *c) {
+        return c && c->recorder;
 }
 
 int vb_context_sysfs_fd(const VbContext *c) {

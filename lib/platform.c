@@ -12,7 +12,9 @@ int vb_platform_open_context(const VbPlatform *p, VbContext **ret) {
         r = vb_context_new(&c, p ? p->sysfs_root : NULL, p ? p->procfs_root : NULL);
         if (r < 0)
                 return r;
-        if (p && p->ops)
+        if (p && p->read_only)
+                vb_context_set_kernel_ops(c, NULL, NULL);
+        else if (p && p->ops)
                 vb_context_set_kernel_ops(c, p->ops, p->ops_userdata);
         else {
                 VbKernel *k;
@@ -28,6 +30,10 @@ int vb_platform_open_context(const VbPlatform *p, VbContext **ret) {
 
 const char *vb_platform_runtime_dir(const VbPlatform *p) {
         return p && p->runtime_dir ? p->runtime_dir : VB_RUNTIME_DIR_DEFAULT;
+}
+
+const char *vb_platform_config_root(const VbPlatform *p) {
+        return p ? p->config_root : NULL;
 }
 
 bool vb_platform_in_initrd(const VbPlatform *p) {

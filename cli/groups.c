@@ -64,7 +64,7 @@ int vbc_groups(const VbcArgs *a) {
         }
         /* Mark configured devices when the configuration is readable; the listing does not
          * depend on it. */
-        if (vb_config_load_all(ctx, a->config_path, &config, &diag) < 0)
+        if (vb_config_load_all_at(ctx, vb_platform_config_root(a->platform), a->config_path, &config, &diag) < 0)
                 config = NULL;
         if (config && vb_selector_index_new(&selectors, config->selectors, config->n_selectors) < 0) {
                 fprintf(stderr, "vfio-bind: Out of memory\n");

@@ -4,6 +4,7 @@
 
 #include "load.h"
 #include "macro.h"
+#include "replay.h"
 #include "vb-config.h"
 #include "vfio-bind.h"
 
@@ -17,13 +18,17 @@ static void help(void) {
                "                         before a reboot\n"
                "  bind ADDRESS           Bind one device (with --take-group its IOMMU group) to\n"
                "                         the configured driver now, as vfio-bindd would\n"
-               "  release ADDRESS        Give one device (or its group) back to the host\n\n"
+               "  release ADDRESS        Give one device (or its group) back to the host\n"
+               "  dump FILE              Write what vfio-bind reads from this machine into the\n"
+               "                         tar archive FILE (- for stdout), for a bug report\n\n"
                "Options:\n"
                "  -h --help              Show this help\n"
                "     --version           Show the version\n"
                "     --config=PATH       Read PATH instead of " VB_CONFIG_FILE
                " and its\n"
                "                         drop-ins\n"
+               "     --root=PATH         Read a dump (the archive or a directory unpacked from it)\n"
+               "                         instead of this machine (groups, status, check, dump)\n"
                "     --json              Print JSON (status)\n"
                "     --driver=NAME       Driver for bind (default: the configuration's Driver=)\n"
                "     --dry-run           Print the plan of bind, write nothing\n"
@@ -37,8 +42,14 @@ static void help(void) {
 
 int vbc_open_context(const VbcArgs *a, VbContext **ret) {
         int r = vb_platform_open_context(a->platform, ret);
-        if (r < 0)
-                fprintf(stderr, "vfio-bind: Failed to open sysfs: %s\n", strerror(-r));
+        if (r < 0) {
+                if (a->root)
+                        fprintf(stderr, "vfio-bind: Failed to open the sysfs tree of %s: %s\n", a->root, strerror(-r));
+                else
+                        fprintf(stderr, "vfio-bind: Failed to open sysfs: %s\n", strerror(-r));
+                return r;
+        }
+        vb_context_set_recorder(*ret, a->recorder);
         return r;
 }
 
@@ -46,7 +57,7 @@ int vbc_load_config(const VbcArgs *a, VbContext *ctx, VbConfig **ret) {
         _cleanup_(vb_diagnostics_clear) VbDiagnostics diag = {};
         int r;
 
-        r = vb_config_load_all(ctx, a->config_path, ret, &diag);
+        r = vb_config_load_all_at(ctx, vb_platform_config_root(a->platform), a->config_path, ret, &diag);
         if (r < 0) {
                 for (size_t i = 0; i < diag.n; i++)
                         fprintf(stderr, "%s\n", diag.messages[i]);
@@ -54,6 +65,49 @@ int vbc_load_config(const VbcArgs *a, VbContext *ctx, VbConfig **ret) {
                         fprintf(stderr, "vfio-bind: Failed to load the configuration: %s\n", strerror(-r));
         }
         return r;
+}
+
+static int run(VbcArgs *a, const char *verb, int n, char **args) {
+        if (streq(verb, "bind") || streq(verb, "release")) {
+                if (n != 1) {
+                        fprintf(stderr, "vfio-bind: %s needs one PCI address, e.g. 0000:01:00.0\n", verb);
+                        return 2;
+                }
+                return streq(verb, "bind") ? vbc_bind(a, args[0]) : vbc_release(a, args[0]);
+        }
+        if (streq(verb, "dump")) {
+                if (n != 1) {
+                        fprintf(stderr, "vfio-bind: dump needs one FILE (- for stdout)\n");
+                        return 2;
+                }
+                return vbc_dump(a, args[0]);
+        }
+        if (n != 0) {
+                fprintf(stderr, "vfio-bind: %s takes no arguments\n", verb);
+                return 2;
+        }
+        if (streq(verb, "groups"))
+                return vbc_groups(a);
+        if (streq(verb, "status"))
+                return vbc_status(a);
+        return vbc_check(a);
+}
+
+/* --root=PATH: the verb reads the dump at PATH, never the machine. */
+static int run_on_root(VbcArgs *a, const char *verb, int n, char **args) {
+        _cleanup_(vb_replay_done) VbReplay replay = {};
+        _cleanup_free_ char *error = NULL;
+        VbPlatform p;
+        int r;
+
+        r = vb_replay_open(a->root, &replay, &error);
+        if (r < 0) {
+                fprintf(stderr, "vfio-bind: --root=%s: %s\n", a->root, error ?: strerror(-r));
+                return 1;
+        }
+        p = vb_replay_platform(&replay);
+        a->platform = &p;
+        return run(a, verb, n, args);
 }
 
 int vbc_main(int argc, char **argv, const VbPlatform *platform) {
@@ -65,7 +119,8 @@ int vbc_main(int argc, char **argv, const VbPlatform *platform) {
                 ARG_FORCE,
                 ARG_TAKE_GROUP,
                 ARG_RELEASE_CONSOLE,
-                ARG_DRY_RUN
+                ARG_DRY_RUN,
+                ARG_ROOT
         };
         static const struct option options[] = { { "help", no_argument, NULL, 'h' },
                                                  { "version", no_argument, NULL, ARG_VERSION },
@@ -76,6 +131,7 @@ int vbc_main(int argc, char **argv, const VbPlatform *platform) {
                                                  { "take-group", no_argument, NULL, ARG_TAKE_GROUP },
                                                  { "release-console", no_argument, NULL, ARG_RELEASE_CONSOLE },
                                                  { "dry-run", no_argument, NULL, ARG_DRY_RUN },
+                                                 { "root", required_argument, NULL, ARG_ROOT },
                                                  {} };
         VbcArgs a = { .platform = platform };
         const char *verb;
@@ -107,6 +163,13 @@ int vbc_main(int argc, char **argv, const VbPlatform *platform) {
                         break;
                 case ARG_DRY_RUN:
                         a.dry_run = true;
+                        break;
+                case ARG_ROOT:
+                        if (!*optarg) {
+                                fprintf(stderr, "vfio-bind: --root= needs a path\n");
+                                return 2;
+                        }
+                        a.root = optarg;
                         break;
                 case ARG_DRIVER:
                         if (!vb_driver_name_is_valid(optarg)) {
@@ -140,24 +203,18 @@ int vbc_main(int argc, char **argv, const VbPlatform *platform) {
                 return 2;
         }
         if (!streq(verb, "groups") && !streq(verb, "status") && !streq(verb, "check") && !streq(verb, "bind") &&
-            !streq(verb, "release")) {
+            !streq(verb, "release") && !streq(verb, "dump")) {
                 fprintf(stderr, "vfio-bind: unknown command \"%s\"; see vfio-bind --help\n", verb);
                 return 2;
         }
-        if (streq(verb, "bind") || streq(verb, "release")) {
-                if (n != 1) {
-                        fprintf(stderr, "vfio-bind: %s needs one PCI address, e.g. 0000:01:00.0\n", verb);
-                        return 2;
-                }
-                return streq(verb, "bind") ? vbc_bind(&a, argv[optind + 1]) : vbc_release(&a, argv[optind + 1]);
-        }
-        if (n != 0) {
-                fprintf(stderr, "vfio-bind: %s takes no arguments\n", verb);
+        if (a.root && (streq(verb, "bind") || streq(verb, "release"))) {
+                fprintf(stderr,
+                        "vfio-bind: %s changes the machine, and --root=%s is a dump of one: only groups, status, "
+                        "check and dump read a dump\n",
+                        verb, a.root);
                 return 2;
         }
-        if (streq(verb, "groups"))
-                return vbc_groups(&a);
-        if (streq(verb, "status"))
-                return vbc_status(&a);
-        return vbc_check(&a);
+        if (a.root)
+                return run_on_root(&a, verb, n, argv + optind + 1);
+        return run(&a, verb, n, argv + optind + 1);
 }

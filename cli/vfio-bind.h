@@ -5,6 +5,7 @@
 
 #include "config.h"
 #include "platform.h"
+#include "record.h"
 
 /* The whole program; PLATFORM NULL means the real machine. Returns the exit code. */
 int vbc_main(int argc, char **argv, const VbPlatform *platform);
@@ -17,7 +18,9 @@ typedef struct VbcArgs {
         bool take_group;         /* --take-group (bind, release) */
         bool release_console;    /* --release-console (bind) */
         bool dry_run;            /* --dry-run (bind) */
+        const char *root;        /* --root= (the platform below is made from it) */
         const VbPlatform *platform;
+        VbRecorder *recorder; /* dump: contexts record what they read */
 } VbcArgs;
 
 /* Verbs: return the exit code. */
@@ -26,8 +29,10 @@ int vbc_status(const VbcArgs *a);
 int vbc_check(const VbcArgs *a);
 int vbc_bind(const VbcArgs *a, const char *address);
 int vbc_release(const VbcArgs *a, const char *address);
+int vbc_dump(const VbcArgs *a, const char *file);
 
 /* Shared helpers. */
 int vbc_open_context(const VbcArgs *a, VbContext **ret);
-/* Load the configuration; print FILE:LINE: errors. Returns 0 or a negative errno. */
+/* Load the configuration (below the platform's configuration root); print FILE:LINE: errors.
+ * Returns 0 or a negative errno. */
 int vbc_load_config(const VbcArgs *a, VbContext *ctx, VbConfig **ret);

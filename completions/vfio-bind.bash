@@ -11,7 +11,7 @@
 #
 # _vfio_bind_sysfs may be set to another sysfs root (the tests use a fake tree).
 
-_vfio_bind_verbs="groups status check bind release"
+_vfio_bind_verbs="groups status check bind release dump"
 
 # Print the names of the entries of a sysfs directory, one a line.
 _vfio_bind_ls() {
@@ -83,7 +83,7 @@ _vfio_bind() {
                         continue
                 fi
                 case $w in
-                        --config | --driver) skip=1 ;; # their value is the next word
+                        --config | --driver | --root) skip=1 ;; # their value is the next word
                         -*) ;;
                         *)
                                 if [[ -z $verb ]]; then
@@ -97,7 +97,7 @@ _vfio_bind() {
 
         local -a drivers
         case $prev in
-                --config)
+                --config | --root)
                         _vfio_bind_files '' "$cur"
                         return 0
                         ;;
@@ -113,6 +113,10 @@ _vfio_bind() {
                         _vfio_bind_files --config= "${cur#--config=}"
                         return 0
                         ;;
+                --root=*)
+                        _vfio_bind_files --root= "${cur#--root=}"
+                        return 0
+                        ;;
                 --driver=*)
                         mapfile -t drivers < <(_vfio_bind_drivers)
                         _vfio_bind_reply "$cur" "${drivers[@]/#/--driver=}"
@@ -122,10 +126,11 @@ _vfio_bind() {
 
         local opts
         case $verb in
-                '')      opts='--help --version' ;;
-                groups)  opts='--help --config=' ;;
-                status)  opts='--help --json --config=' ;;
-                check)   opts='--help --config=' ;;
+                '')      opts='--help --version --root=' ;;
+                groups)  opts='--help --config= --root=' ;;
+                status)  opts='--help --json --config= --root=' ;;
+                check)   opts='--help --config= --root=' ;;
+                dump)    opts='--help --config= --root=' ;;
                 bind)    opts='--help --driver=' ;;
                 release) opts='--help' ;;
                 *)       return 0 ;;
@@ -142,6 +147,9 @@ _vfio_bind() {
         case $verb in
                 '')
                         _vfio_bind_reply "$cur" $_vfio_bind_verbs
+                        ;;
+                dump)
+                        ((positionals == 0)) && _vfio_bind_files '' "$cur"
                         ;;
                 bind | release)
                         if ((positionals == 0)); then

@@ -11,6 +11,7 @@
 #include "pci.h"
 #include "plan.h"
 #include "platform.h"
+#include "replay.h"
 #include "snapshot.h"
 #include "time-util.h"
 #include "vb-config.h"
@@ -18,6 +19,7 @@
 
 typedef struct Args {
         const char *config_path;
+        const char *root;
         bool validate;
         bool dry_run;
         bool once;
@@ -37,6 +39,8 @@ static void help(void) {
                "     --validate      Check the configuration only (no /sys access): exit 0, or 1\n"
                "                     with FILE:LINE: errors on stderr\n"
                "     --dry-run       Print the plan against this machine and write nothing\n"
+               "     --root=PATH     With --dry-run: plan against a dump (vfio-bind dump) instead\n"
+               "                     of this machine\n"
                "     --once          Do the first pass, then exit (for the initrd)\n\n"
                "See the vfio-bindd(8) and vfio-bind.conf(5) manual pages for details.\n");
 }
@@ -47,7 +51,8 @@ static int parse_argv(int argc, char **argv, Args *args) {
                 ARG_CONFIG,
                 ARG_VALIDATE,
                 ARG_DRY_RUN,
-                ARG_ONCE
+                ARG_ONCE,
+                ARG_ROOT
         };
         static const struct option options[] = { { "help", no_argument, NULL, 'h' },
                                                  { "version", no_argument, NULL, ARG_VERSION },
@@ -55,6 +60,7 @@ static int parse_argv(int argc, char **argv, Args *args) {
                                                  { "validate", no_argument, NULL, ARG_VALIDATE },
                                                  { "dry-run", no_argument, NULL, ARG_DRY_RUN },
                                                  { "once", no_argument, NULL, ARG_ONCE },
+                                                 { "root", required_argument, NULL, ARG_ROOT },
                                                  {} };
         int c;
 
@@ -83,6 +89,13 @@ static int parse_argv(int argc, char **argv, Args *args) {
                 case ARG_ONCE:
                         args->once = true;
                         break;
+                case ARG_ROOT:
+                        if (!*optarg) {
+                                fprintf(stderr, "vfio-bindd: --root= needs a path\n");
+                                return -EINVAL;
+                        }
+                        args->root = optarg;
+                        break;
                 case '?':
                         return -EINVAL;
                 default:
@@ -94,6 +107,13 @@ static int parse_argv(int argc, char **argv, Args *args) {
         }
         if (args->validate + args->dry_run + args->once > 1) {
                 fprintf(stderr, "vfio-bindd: --validate, --dry-run and --once exclude each other\n");
+                return -EINVAL;
+        }
+        if (args->root && !args->dry_run) {
+                fprintf(stderr,
+                        "vfio-bindd: --root=%s is a dump of a machine, and only --dry-run reads one: the daemon "
+                        "binds devices of this machine\n",
+                        args->root);
                 return -EINVAL;
         }
         return 1;
@@ -127,7 +147,9 @@ static int dry_run(VbContext *ctx, const VbConfig *c, const char *runtime_dir) {
 }
 
 int vbd_main(int argc, char **argv, const VbPlatform *platform) {
+        _cleanup_(vb_replay_done) VbReplay replay = {};
         _cleanup_(vb_diagnostics_clear) VbDiagnostics diag = {};
+        VbPlatform replay_platform;
         _cleanup_(vb_config_freep) VbConfig *config = NULL;
         _cleanup_(vb_context_freep) VbContext *ctx = NULL;
         _cleanup_(manager_freep) Manager *m = NULL;
@@ -155,6 +177,18 @@ int vbd_main(int argc, char **argv, const VbPlatform *platform) {
                 return 0;
         }
 
+        if (args.root) {
+                _cleanup_free_ char *error = NULL;
+
+                r = vb_replay_open(args.root, &replay, &error);
+                if (r < 0) {
+                        fprintf(stderr, "vfio-bindd: --root=%s: %s\n", args.root, error ?: strerror(-r));
+                        return 1;
+                }
+                replay_platform = vb_replay_platform(&replay);
+                platform = &replay_platform;
+        }
+
         r = vb_platform_open_context(platform, &ctx);
         if (r < 0) {
                 vbd_log_full(LOG_ERR, &(VbdLogFields) { .error = r }, "Failed to open sysfs: %s", strerror(-r));
@@ -168,7 +202,7 @@ int vbd_main(int argc, char **argv, const VbPlatform *platform) {
                 vb_context_set_log_fn(ctx, vbd_log_library, NULL);
 
         /* The whole configuration is validated before anything is written. */
-        r = vb_config_load_all(ctx, args.config_path, &config, &diag);
+        r = vb_config_load_all_at(ctx, vb_platform_config_root(platform), args.config_path, &config, &diag);
         if (r < 0) {
                 print_diagnostics(&diag, true);
                 vbd_log_full(LOG_ERR, &(VbdLogFields) { .error = r },

@@ -18,6 +18,7 @@ struct VbContext {
         VbLogFn log_fn;
         void *log_userdata;
         char *module_aliases; /* modules.alias text that replaces the ops' index, or NULL */
+        VbRecorder *recorder;
 };
 
 static int read_only_write(void *userdata, int rootfd, const char *path, const char *value) {
@@ -90,6 +91,20 @@ void vb_context_set_log_fn(VbContext *c, VbLogFn fn, void *userdata) {
         c->log_userdata = userdata;
 }
 
+void vb_context_set_recorder(VbContext *c, VbRecorder *rec) {
+        c->recorder = rec;
+}
+
+void vb_context_record(VbContext *c, VbRecordRoot root, VbRecordKind kind, const char *path, const void *data,
+                       size_t size) {
+        if (c && c->recorder)
+                vb_recorder_add(c->recorder, root, kind, path, data, size);
+}
+
+bool vb_context_recording(const VbContext *c) {
+        return c && c->recorder;
+}
+
 int vb_context_sysfs_fd(const VbContext *c) {
         return c->sysfs_fd;
 }
@@ -130,12 +145,35 @@ int vb_context_set_module_aliases(VbContext *c, const char *text) {
         return 0;
 }
 
+typedef struct RecordingFind {
+        VbRecorder *recorder;
+        VbModaliasFn fn;
+        void *userdata;
+} RecordingFind;
+
+static int recording_find(void *userdata, const char *module, const char *pattern) {
+        RecordingFind *f = userdata;
+        vb_recorder_add_alias(f->recorder, pattern, module);
+        return f->fn(f->userdata, module, pattern);
+}
+
 int vb_context_find_aliases(VbContext *c, const char *alias, VbModaliasFn fn, void *userdata) {
+        RecordingFind f = { c->recorder, fn, userdata };
+        int r;
+
+        if (c->recorder) {
+                fn = recording_find;
+                userdata = &f;
+        }
         if (c->module_aliases)
-                return vb_modalias_text_find(c->module_aliases, alias, fn, userdata);
-        if (!c->ops->find_aliases)
-                return -ENOENT;
-        return c->ops->find_aliases(c->ops_userdata, c, alias, fn, userdata);
+                r = vb_modalias_text_find(c->module_aliases, alias, fn, userdata);
+        else if (!c->ops->find_aliases)
+                r = -ENOENT;
+        else
+                r = c->ops->find_aliases(c->ops_userdata, c, alias, fn, userdata);
+        if (r >= 0 && c->recorder)
+                vb_recorder_note_index(c->recorder);
+        return r;
 }
 
 void vb_context_logv(VbContext *c, int priority, const char *file, int line, const char *fn, const char *format,

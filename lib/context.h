@@ -16,6 +16,9 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
+
+#include "record.h"
 
 #include "modalias.h"
 
@@ -64,6 +67,16 @@ void vb_context_set_kernel_ops(VbContext *ctx, const VbKernelOps *ops, void *use
 void vb_context_get_kernel_ops(const VbContext *ctx, const VbKernelOps **ret_ops, void **ret_userdata);
 /* Debug logging sink of the library. */
 void vb_context_set_log_fn(VbContext *ctx, VbLogFn fn, void *userdata);
+
+/* Note every access below the roots in REC (borrowed; NULL: stop recording). lib/dump keeps what
+ * was recorded. */
+void vb_context_set_recorder(VbContext *ctx, VbRecorder *rec);
+/* Called by every reader below the roots (lib/sysfs and the few direct openat() calls): note
+ * one access, if a recorder is set. */
+void vb_context_record(VbContext *ctx, VbRecordRoot root, VbRecordKind kind, const char *path, const void *data,
+                       size_t size);
+/* Whether a recorder is set (to skip work only a recorder needs). */
+bool vb_context_recording(const VbContext *ctx);
 
 int vb_context_sysfs_fd(const VbContext *ctx);
 int vb_context_procfs_fd(const VbContext *ctx);

@@ -76,7 +76,8 @@ static int read_bounded(int fd, char **ret, size_t *ret_len) {
         return 0;
 }
 
-int vb_config_parse_file(VbConfig *c, const char *path, bool must_exist, VbDiagnostics *diag) {
+/* Read OPEN_PATH, named PATH in messages and in C->files. */
+static int parse_file_as(VbConfig *c, const char *open_path, const char *path, bool must_exist, VbDiagnostics *diag) {
         _cleanup_close_ int fd = -EBADF;
         _cleanup_free_ char *text = NULL;
         struct stat st;
@@ -88,7 +89,7 @@ int vb_config_parse_file(VbConfig *c, const char *path, bool must_exist, VbDiagn
         assert(diag);
 
         /* O_NONBLOCK: a FIFO must not hang us; it is refused below. */
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        fd = open(open_path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0) {
                 r = negative_errno();
                 if (r == -ENOENT && !must_exist)
@@ -129,6 +130,10 @@ int vb_config_parse_file(VbConfig *c, const char *path, bool must_exist, VbDiagn
         return r < 0 ? r : -EINVAL;
 }
 
+int vb_config_parse_file(VbConfig *c, const char *path, bool must_exist, VbDiagnostics *diag) {
+        return parse_file_as(c, path, path, must_exist, diag);
+}
+
 static int name_compare(const void *a, const void *b) {
         return strcmp(*(char *const *) a, *(char *const *) b);
 }
@@ -144,13 +149,24 @@ static void closedirp(DIR **d) {
                 closedir(*d);
 }
 
-static int load_dropins(VbConfig *c, const char *dir, VbDiagnostics *diag) {
+/* Prefix PATH with ROOT (NULL: PATH itself). */
+static char *rooted(const char *root, const char *path) {
+        char *s;
+        if (!root)
+                return strdup(path);
+        return asprintf(&s, "%s%s", root, path) < 0 ? NULL : s;
+}
+
+static int load_dropins(VbConfig *c, const char *root, const char *dir, VbDiagnostics *diag) {
+        _cleanup_free_ char *open_dir = rooted(root, dir);
         _cleanup_(closedirp) DIR *d = NULL;
         _cleanup_strv_free_ char **names = NULL;
         size_t n = 0;
         int r, ret = 0;
 
-        d = opendir(dir);
+        if (!open_dir)
+                return -ENOMEM;
+        d = opendir(open_dir);
         if (!d) {
                 r = negative_errno();
                 if (r == -ENOENT)
@@ -190,12 +206,42 @@ static int load_dropins(VbConfig *c, const char *dir, VbDiagnostics *diag) {
                 qsort(names, n, sizeof(char *), name_compare);
 
         for (size_t i = 0; i < n; i++) {
-                _cleanup_free_ char *path = NULL;
+                _cleanup_free_ char *path = NULL, *open_path = NULL;
 
                 if (asprintf(&path, "%s/%s", dir, names[i]) < 0)
                         return -ENOMEM;
+                open_path = rooted(root, path);
+                if (!open_path)
+                        return -ENOMEM;
                 /* Listed a moment ago: if it is gone or is a dangling symlink, say so. */
-                r = vb_config_parse_file(c, path, true, diag);
+                r = parse_file_as(c, open_path, path, true, diag);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0)
+                        ret = -EINVAL;
+        }
+        return ret;
+}
+
+static int load_at(VbConfig *c, const char *root, const char *path, bool must_exist, const char *dropin_dir,
+                   VbDiagnostics *diag) {
+        int r, ret = 0;
+
+        assert(c);
+        assert(diag);
+
+        if (path) {
+                _cleanup_free_ char *open_path = rooted(root, path);
+                if (!open_path)
+                        return -ENOMEM;
+                r = parse_file_as(c, open_path, path, must_exist, diag);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0)
+                        ret = -EINVAL;
+        }
+        if (dropin_dir) {
+                r = load_dropins(c, root, dropin_dir, diag);
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0)
@@ -205,31 +251,16 @@ static int load_dropins(VbConfig *c, const char *dir, VbDiagnostics *diag) {
 }
 
 int vb_config_load(VbConfig *c, const char *path, bool must_exist, const char *dropin_dir, VbDiagnostics *diag) {
-        int r, ret = 0;
-
-        assert(c);
-        assert(diag);
-
-        if (path) {
-                r = vb_config_parse_file(c, path, must_exist, diag);
-                if (r == -ENOMEM)
-                        return r;
-                if (r < 0)
-                        ret = -EINVAL;
-        }
-        if (dropin_dir) {
-                r = load_dropins(c, dropin_dir, diag);
-                if (r == -ENOMEM)
-                        return r;
-                if (r < 0)
-                        ret = -EINVAL;
-        }
-        return ret;
+        return load_at(c, NULL, path, must_exist, dropin_dir, diag);
 }
 
 /* ---- the way both programs load it ---- */
 
 int vb_config_load_all(VbContext *ctx, const char *path, VbConfig **ret, VbDiagnostics *diag) {
+        return vb_config_load_all_at(ctx, NULL, path, ret, diag);
+}
+
+int vb_config_load_all_at(VbContext *ctx, const char *root, const char *path, VbConfig **ret, VbDiagnostics *diag) {
         _cleanup_(vb_config_freep) VbConfig *c = NULL;
         int r, k = 0;
 
@@ -240,7 +271,7 @@ int vb_config_load_all(VbContext *ctx, const char *path, VbConfig **ret, VbDiagn
         if (path)
                 r = vb_config_load(c, path, true, NULL, diag);
         else
-                r = vb_config_load(c, VB_CONFIG_FILE, false, VB_CONFIG_DROPIN_DIR, diag);
+                r = load_at(c, root, VB_CONFIG_FILE, false, VB_CONFIG_DROPIN_DIR, diag);
         if (r < 0 && r != -EINVAL)
                 return r;
         if (r < 0)

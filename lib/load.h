@@ -25,3 +25,7 @@ int vb_config_load(VbConfig *c, const char *path, bool must_exist, const char *d
  * alone, which must exist. CTX NULL: no kernel command line (--validate touches no /proc or /sys).
  * Returns 0, or -EINVAL with DIAG filled. */
 int vb_config_load_all(VbContext *ctx, const char *path, VbConfig **ret, VbDiagnostics *diag);
+/* The same with the default files below ROOT (NULL: "/"): ROOT/etc/vfio-bind.conf is read, and
+ * named /etc/vfio-bind.conf in messages and in files, as on the machine a dump came from. An
+ * explicit PATH is read as it is. */
+int vb_config_load_all_at(VbContext *ctx, const char *root, const char *path, VbConfig **ret, VbDiagnostics *diag);

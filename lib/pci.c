@@ -50,6 +50,8 @@ static int read_header_type(VbContext *ctx, const VbPciAddress *a, uint8_t *ret)
         fd = openat(vb_context_sysfs_fd(ctx), DEVICE_PATH(a, "config"), O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return negative_errno();
+        /* Only one byte is read; a dump keeps the whole file (no data: read again). */
+        vb_context_record(ctx, VB_RECORD_SYSFS, VB_RECORD_READ, DEVICE_PATH(a, "config"), NULL, 0);
         n = pread(fd, &b, 1, PCI_HEADER_TYPE_OFFSET);
         if (n < 0)
                 return negative_errno();

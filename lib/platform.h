@@ -21,9 +21,18 @@ typedef struct VbPlatform {
         const char *runtime_dir;    /* NULL: VB_RUNTIME_DIR_DEFAULT */
         const char *initrd_release; /* NULL: "/etc/initrd-release", whose presence means that the
                                      * program runs in an initrd (systemd's convention) */
+        const char *config_root;    /* NULL: "/"; the default configuration files are read below
+                                     * it (ROOT/etc/vfio-bind.conf) and named as without it */
+        bool read_only;             /* no kernel at all, not even the real one: every write and
+                                     * module load fails with -EROFS (a replay of a dump); only the
+                                     * module index is looked in, unless module_aliases is set */
+        const char *module_aliases; /* NULL: the kernel's module index; else a modules.alias text
+                                     * file that is the index (a dump's; missing: no index) */
 } VbPlatform;
 
 /* A context on the platform's roots with its kernel (the real one when P or P->ops is NULL). */
 int vb_platform_open_context(const VbPlatform *p, VbContext **ret);
 const char *vb_platform_runtime_dir(const VbPlatform *p);
+/* NULL for the real "/". */
+const char *vb_platform_config_root(const VbPlatform *p);
 bool vb_platform_in_initrd(const VbPlatform *p);

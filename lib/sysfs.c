@@ -16,7 +16,15 @@
  * hands it out in one read) and for a small regular file; it saves the read that would only
  * return end of file. /proc files are seq_files that may stop short at their own page size, so
  * they are read to the end. */
-static int read_at(int dirfd, const char *path, bool one_read, char **ret) {
+/* A read that failed for another reason than absence: the file is there, and a dump keeps it. */
+static int failed_read(VbContext *ctx, VbRecordRoot root, const char *path, int r) {
+        if (r != -ENOENT && r != -ENOTDIR)
+                vb_context_record(ctx, root, VB_RECORD_EXISTS, path, NULL, 0);
+        return r;
+}
+
+static int read_at(VbContext *ctx, VbRecordRoot root, const char *path, bool one_read, char **ret) {
+        int dirfd = root == VB_RECORD_SYSFS ? vb_context_sysfs_fd(ctx) : vb_context_procfs_fd(ctx);
         _cleanup_close_ int fd = -EBADF;
         _cleanup_free_ char *buf = NULL;
         size_t size = 0, allocated = 0;
@@ -25,7 +33,7 @@ static int read_at(int dirfd, const char *path, bool one_read, char **ret) {
                 return -ENOENT;
         fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
-                return negative_errno();
+                return failed_read(ctx, root, path, negative_errno());
 
         for (;;) {
                 ssize_t n;
@@ -33,7 +41,7 @@ static int read_at(int dirfd, const char *path, bool one_read, char **ret) {
                 if (allocated - size < 4096) {
                         char *p;
                         if (allocated >= READ_MAX)
-                                return -EFBIG;
+                                return failed_read(ctx, root, path, -EFBIG);
                         allocated = allocated ? allocated * 2 : 4096 + 1;
                         p = realloc(buf, allocated);
                         if (!p)
@@ -44,7 +52,7 @@ static int read_at(int dirfd, const char *path, bool one_read, char **ret) {
                 if (n < 0) {
                         if (errno == EINTR)
                                 continue;
-                        return negative_errno();
+                        return failed_read(ctx, root, path, negative_errno());
                 }
                 if (n == 0)
                         break;
@@ -58,6 +66,7 @@ static int read_at(int dirfd, const char *path, bool one_read, char **ret) {
                         return -ENOMEM;
         }
         buf[size] = '\0';
+        vb_context_record(ctx, root, VB_RECORD_READ, path, buf, size);
         while (size > 0 && buf[size - 1] == '\n')
                 buf[--size] = '\0';
         *ret = TAKE_PTR(buf);
@@ -65,11 +74,11 @@ static int read_at(int dirfd, const char *path, bool one_read, char **ret) {
 }
 
 int vb_sysfs_read(VbContext *ctx, const char *path, char **ret) {
-        return read_at(vb_context_sysfs_fd(ctx), path, true, ret);
+        return read_at(ctx, VB_RECORD_SYSFS, path, true, ret);
 }
 
 int vb_procfs_read(VbContext *ctx, const char *path, char **ret) {
-        return read_at(vb_context_procfs_fd(ctx), path, false, ret);
+        return read_at(ctx, VB_RECORD_PROCFS, path, false, ret);
 }
 
 int vb_sysfs_read_u32(VbContext *ctx, const char *path, uint32_t *ret) {
@@ -98,6 +107,7 @@ int vb_sysfs_readlink(VbContext *ctx, const char *path, char **ret) {
         if (n < 0)
                 return negative_errno();
         buf[n] = '\0';
+        vb_context_record(ctx, VB_RECORD_SYSFS, VB_RECORD_LINK, path, NULL, 0);
         s = strdup(buf);
         if (!s)
                 return -ENOMEM;
@@ -130,7 +140,10 @@ int vb_sysfs_readlink_basename(VbContext *ctx, const char *path, char **ret) {
 }
 
 bool vb_sysfs_exists(VbContext *ctx, const char *path) {
-        return faccessat(vb_context_sysfs_fd(ctx), path, F_OK, 0) == 0;
+        if (faccessat(vb_context_sysfs_fd(ctx), path, F_OK, 0) < 0)
+                return false;
+        vb_context_record(ctx, VB_RECORD_SYSFS, VB_RECORD_EXISTS, path, NULL, 0);
+        return true;
 }
 
 static int cmp_str(const void *a, const void *b) {
@@ -193,6 +206,13 @@ int vb_sysfs_list(VbContext *ctx, const char *path, char ***ret) {
                         return -ENOMEM;
         }
         qsort(l, n, sizeof(char *), cmp_str);
+        vb_context_record(ctx, VB_RECORD_SYSFS, VB_RECORD_LIST, path, NULL, 0);
+        for (size_t i = 0; i < n && vb_context_recording(ctx); i++) {
+                _cleanup_free_ char *entry = NULL;
+                if (asprintf(&entry, "%s/%s", path, l[i]) < 0)
+                        return -ENOMEM;
+                vb_context_record(ctx, VB_RECORD_SYSFS, VB_RECORD_ENTRY, entry, NULL, 0);
+        }
         *ret = TAKE_PTR(l);
         return 0;
 }

@@ -70,18 +70,19 @@ check() {
 }
 
 # Verbs and global options.
-check 'vfio-bind ' groups status check bind release
+check 'vfio-bind ' groups status check bind release dump
 check 'vfio-bind st' status
 check 'vfio-bind b' bind
-check 'vfio-bind -' --help --version
+check 'vfio-bind -' --help --version --root=
 check 'vfio-bind nonsense ' 
 
 # Options per verb.
 check 'vfio-bind groups ' 
-check 'vfio-bind groups -' --help --config=
-check 'vfio-bind status --' --help --json --config=
+check 'vfio-bind groups -' --help --config= --root=
+check 'vfio-bind status --' --help --json --config= --root=
 check 'vfio-bind status --j' --json
-check 'vfio-bind check -' --help --config=
+check 'vfio-bind check -' --help --config= --root=
+check 'vfio-bind dump -' --help --config= --root=
 check 'vfio-bind release -' --help
 check 'vfio-bind bind 0000:0f:00.0 --' --help --driver=
 

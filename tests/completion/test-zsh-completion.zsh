@@ -92,12 +92,12 @@ includes() {
         result $ok $line "${(oj: :)@} (among others)"
 }
 
-exactly 'vfio-bind ' groups status check bind release
+exactly 'vfio-bind ' groups status check bind release dump
 exactly 'vfio-bind st' status
 exactly 'vfio-bind --v' --version
-exactly 'vfio-bind status --' --help --json --config
-exactly 'vfio-bind check --' --help --config
-exactly 'vfio-bind groups --' --help --config
+exactly 'vfio-bind status --' --help --json --config --root
+exactly 'vfio-bind check --' --help --config --root
+exactly 'vfio-bind groups --' --help --config --root
 exactly 'vfio-bind bind 0f:00.0 --' --help --driver
 exactly 'vfio-bind bind ' 0000:00:00.0 0000:00:02.0 0000:0f:00.0 0000:0f:00.1 0001:00:00.0 10000:e1:00.0
 exactly 'vfio-bind release 0000:0f:' 0000:0f:00.0 0000:0f:00.1

@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * vfio-bind dump FILE: one tar archive of everything vfio-bind reads from this machine, for a bug
+ * report or a test fixture (`vfio-bind --root=FILE` reads it back). It records rather than lists:
+ * groups, status and check run on a context that notes every path the library reads (lib/record)
+ * and writes nothing, then a pass that looks at every device as if each were configured, so that
+ * a replay with another configuration finds its files too. What was read goes into the archive
+ * as it was read (lib/dump), with the configuration files and the runtime marks beside it.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+
+#include "archive.h"
+#include "driver.h"
+#include "dump.h"
+#include "macro.h"
+#include "pci.h"
+#include "record.h"
+#include "snapshot.h"
+#include "vb-config.h"
+#include "vfio-bind.h"
+
+#define SOURCE "vfio-bind dump"
+
+/* A configuration that selects every device and asks for one VF of every SR-IOV PF: its plan
+ * reads what any configuration's plan could read. */
+static int every_device_config(const VbPciList *devices, VbConfig **ret) {
+        _cleanup_(vb_config_freep) VbConfig *c = NULL;
+        int r;
+
+        r = vb_config_new(&c);
+        if (r < 0)
+                return r;
+        c->selectors = calloc(devices->n ?: 1, sizeof(VbConfigSelector));
+        c->vfs = calloc(devices->n ?: 1, sizeof(VbConfigVfs));
+        if (!c->selectors || !c->vfs)
+                return -ENOMEM;
+        for (size_t i = 0; i < devices->n; i++) {
+                const VbPciDevice *d = &devices->devices[i];
+                char *file = strdup(SOURCE);
+
+                if (!file)
+                        return -ENOMEM;
+                if (d->has_sriov) {
+                        c->vfs[c->n_vfs++] = (VbConfigVfs) { .pf = d->address, .count = 1, .file = file };
+                        continue;
+                }
+                c->selectors[c->n_selectors++] = (VbConfigSelector) {
+                        .selector = { .type = VB_SELECTOR_ADDRESS, .address = d->address },
+                        .file = file,
+                };
+        }
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+static int read_every_device(const VbcArgs *a) {
+        _cleanup_(vb_context_freep) VbContext *ctx = NULL;
+        _cleanup_(vb_pci_list_done) VbPciList devices = {};
+        _cleanup_(vb_config_freep) VbConfig *c = NULL;
+        _cleanup_(vb_snapshot_done) VbSnapshot s = {};
+        int r;
+
+        r = vbc_open_context(a, &ctx);
+        if (r < 0)
+                return r;
+        r = vb_pci_enumerate(ctx, &devices);
+        if (r < 0)
+                return r;
+        r = every_device_config(&devices, &c);
+        if (r < 0)
+                return r;
+        r = vb_snapshot_take(ctx, c, vb_platform_runtime_dir(a->platform), &s);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < devices.n; i++) {
+                VbPciAddress host;
+                (void) vb_pci_device_behind_vmd(ctx, &devices.devices[i].address, &host);
+        }
+        (void) vb_driver_exists(ctx, VB_DRIVER_DEFAULT);
+        return 0;
+}
+
+/* Run the verbs that read, with their output thrown away and every read recorded. */
+static int record_reads(const VbcArgs *a, VbRecorder *rec) {
+        _cleanup_close_ int saved_out = -EBADF, saved_err = -EBADF, null = -EBADF;
+        VbcArgs sub = *a;
+        int r;
+
+        sub.recorder = rec;
+        fflush(NULL);
+        null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+        saved_out = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+        saved_err = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+        if (null < 0 || saved_out < 0 || saved_err < 0 || dup2(null, STDOUT_FILENO) < 0 ||
+            dup2(null, STDERR_FILENO) < 0)
+                return negative_errno();
+
+        (void) vbc_groups(&sub);
+        sub.json = false;
+        (void) vbc_status(&sub);
+        sub.json = true;
+        (void) vbc_status(&sub);
+        sub.json = false;
+        (void) vbc_check(&sub);
+        r = read_every_device(&sub);
+
+        fflush(NULL);
+        if (dup2(saved_out, STDOUT_FILENO) < 0 || dup2(saved_err, STDERR_FILENO) < 0)
+                return negative_errno();
+        return r;
+}
+
+/* The configuration as status and check read it, under etc/, and the runtime marks under run/. */
+static int add_configuration(const VbcArgs *a, VbArchive *ar) {
+        const char *root = vb_platform_config_root(a->platform) ?: "";
+        _cleanup_free_ char *file = NULL, *dir = NULL;
+        int r;
+
+        /* An explicit --config= is kept as the file a replay reads by default. */
+        if (a->config_path)
+                file = strdup(a->config_path);
+        else if (asprintf(&file, "%s%s", root, VB_CONFIG_FILE) < 0)
+                file = NULL;
+        if (!file)
+                return -ENOMEM;
+        r = vb_dump_add_file(ar, VB_CONFIG_FILE + 1, file);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0 && r != -ENOENT)
+                fprintf(stderr, "vfio-bind: %s: cannot be kept in the dump: %s, ignoring\n", file, strerror(-r));
+        if (!a->config_path) {
+                if (asprintf(&dir, "%s%s", root, VB_CONFIG_DROPIN_DIR) < 0)
+                        return -ENOMEM;
+                r = vb_dump_add_tree(ar, VB_CONFIG_DROPIN_DIR + 1, dir, 1);
+                if (r < 0 && r != -ENOENT)
+                        return r;
+        }
+        r = vb_dump_add_tree(ar, "run/vfio-bind", vb_platform_runtime_dir(a->platform), 2);
+        return r == -ENOENT ? 0 : r;
+}
+
+/* What the dump is: the version, the kernel, the time. */
+/* The module index as far as Driver=auto looked in it: modules.alias, which a replay reads as its
+ * index (none: the machine had no index). */
+static int add_module_aliases(const VbRecorder *rec, VbArchive *ar, int64_t now) {
+        _cleanup_free_ char *text = NULL;
+        int r;
+
+        r = vb_recorder_aliases_text(rec, &text);
+        if (r < 0 || !text)
+                return r;
+        return vb_archive_add(ar,
+                              &(VbArchiveMember) { .name = "modules.alias",
+                                                   .type = VB_ARCHIVE_FILE,
+                                                   .mode = 0644,
+                                                   .data = text,
+                                                   .size = strlen(text) },
+                              VB_DUMP_PRIORITY_EXTRA);
+}
+
+static int add_info(VbArchive *ar, int64_t now) {
+        _cleanup_free_ char *text = NULL;
+        struct utsname u = {};
+        char date[64] = "";
+        time_t t = (time_t) now;
+        struct tm tm;
+
+        (void) uname(&u);
+        if (gmtime_r(&t, &tm))
+                strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        if (asprintf(&text,
+                     "vfio-bind %s\n"
+                     "kernel: %s %s %s\n"
+                     "date: %s\n"
+                     "Read it with: vfio-bind --root=THIS-FILE groups|status|check\n",
+                     PACKAGE_VERSION, u.sysname, u.release, u.machine, date) < 0)
+                return -ENOMEM;
+        return vb_archive_add(ar,
+                              &(VbArchiveMember) { .name = "vfio-bind-dump",
+                                                   .type = VB_ARCHIVE_FILE,
+                                                   .mode = 0644,
+                                                   .data = text,
+                                                   .size = strlen(text) },
+                              VB_DUMP_PRIORITY_EXTRA);
+}
+
+static int64_t dump_time(void) {
+        const char *e = getenv("SOURCE_DATE_EPOCH");
+        char *end;
+        long long v;
+
+        if (e && *e) {
+                errno = 0;
+                v = strtoll(e, &end, 10);
+                if (errno == 0 && *end == '\0' && v >= 0)
+                        return v;
+        }
+        return (int64_t) time(NULL);
+}
+
+int vbc_dump(const VbcArgs *a, const char *file) {
+        _cleanup_(vb_recorder_freep) VbRecorder *rec = NULL;
+        _cleanup_(vb_archive_freep) VbArchive *ar = NULL;
+        _cleanup_(vb_context_freep) VbContext *ctx = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        VbPlatform read_only = a->platform ? *a->platform : (VbPlatform) {};
+        VbcArgs b = *a;
+        bool to_stdout = streq(file, "-");
+        int64_t now = dump_time();
+        uint64_t size = 0;
+        int r;
+
+        /* The dump looks; it never writes to the machine, not even through a test's kernel. */
+        read_only.read_only = true;
+        b.platform = &read_only;
+
+        if (vb_recorder_new(&rec) < 0 || vb_archive_new(&ar) < 0) {
+                fprintf(stderr, "vfio-bind: Out of memory\n");
+                return 1;
+        }
+        if (vbc_open_context(&b, &ctx) < 0)
+                return 1;
+        if (!to_stdout) {
+                fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0644);
+                if (fd < 0) {
+                        fprintf(stderr, "vfio-bind: Failed to create %s: %m\n", file);
+                        return 1;
+                }
+        }
+
+        r = record_reads(&b, rec);
+        if (r < 0 && r != -ENOMEM)
+                fprintf(stderr, "vfio-bind: Failed to look at every device: %s; the dump holds what was read\n",
+                        strerror(-r));
+        if (r != -ENOMEM)
+                r = vb_dump_add_records(ctx, rec, ar);
+        if (r >= 0)
+                r = add_configuration(&b, ar);
+        /* Extra entries go here, each a file of its own at the top of the archive. */
+        if (r >= 0)
+                r = add_module_aliases(rec, ar, now);
+        if (r >= 0)
+                r = add_info(ar, now);
+        if (r < 0) {
+                fprintf(stderr, "vfio-bind: Failed to collect the dump: %s\n", strerror(-r));
+                return 1;
+        }
+
+        fflush(stdout);
+        r = vb_archive_write(ar, to_stdout ? STDOUT_FILENO : fd, now, &size);
+        if (r >= 0 && !to_stdout && fsync(fd) < 0 && errno != EINVAL)
+                r = negative_errno();
+        if (r < 0) {
+                fprintf(stderr, "vfio-bind: Failed to write %s: %s\n", to_stdout ? "the dump" : file, strerror(-r));
+                return 1;
+        }
+        if (!to_stdout)
+                fprintf(stderr, "vfio-bind: wrote %s (%ju bytes)\n", file, (uintmax_t) size);
+        return 0;
+}

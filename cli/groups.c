@@ -7,6 +7,7 @@
 #include "macro.h"
 #include "output.h"
 #include "pci.h"
+#include "reset.h"
 #include "selector-index.h"
 #include "vfio-bind.h"
 
@@ -83,13 +84,25 @@ int vbc_groups(const VbcArgs *a) {
                 Row *row = &rows[n++];
                 bool bridge = vb_pci_device_is_bridge(d);
 
-                char sriov_mark[64] = "";
+                char sriov_mark[64] = "", reset_mark[96] = "";
+                _cleanup_free_ char *methods = NULL;
+                int reset = bridge ? -EINVAL : vb_reset_read(ctx, &d->address, &methods);
 
                 /* SR-IOV: a PF's VFs (enabled/total), a VF's PF. */
                 if (d->has_sriov)
                         snprintf(sriov_mark, sizeof(sriov_mark), "SR-IOV:%u/%u-VFs ", d->sriov.numvfs, d->sriov.total);
                 else if (d->is_virtfn)
                         snprintf(sriov_mark, sizeof(sriov_mark), "VF-of:%s ", VB_PCI_ADDRESS_STR(&d->physfn));
+                /* How it can be reset: a guest reboot needs one. */
+                if (reset == VB_RESET_METHODS) {
+                        snprintf(reset_mark, sizeof(reset_mark), "reset:%s ", methods);
+                        for (char *c = reset_mark + 6; *c && c[1]; c++)
+                                if (*c == ' ')
+                                        *c = ',';
+                } else if (reset == VB_RESET_NONE)
+                        snprintf(reset_mark, sizeof(reset_mark), "no-reset ");
+                else if (reset == VB_RESET_UNKNOWN)
+                        snprintf(reset_mark, sizeof(reset_mark), "reset:? ");
                 row->device = d;
                 cls = vbc_names_class(names, ctx, d);
                 name = vbc_names_device(names, ctx, d);
@@ -98,7 +111,7 @@ int vbc_groups(const VbcArgs *a) {
                     asprintf(&row->cells[COL_NAME], "%s%s[%04x:%04x]", strempty(name), name ? " " : "", d->vendor,
                              d->device) < 0 ||
                     asprintf(&row->cells[COL_DRIVER], "%s", d->driver ?: "-") < 0 ||
-                    asprintf(&row->cells[COL_MARKS], "%s%s%s%s%s%s", d->boot_vga ? "boot-VGA " : "",
+                    asprintf(&row->cells[COL_MARKS], "%s%s%s%s%s%s%s", d->boot_vga ? "boot-VGA " : "",
                              bridge ? "bridge " : "",
                              (selectors && vb_selector_index_match(selectors, &d->address, d->vendor, d->device)) ||
                                              (config && d->is_virtfn && vb_config_find_vfs(config, &d->physfn))
@@ -106,7 +119,8 @@ int vbc_groups(const VbcArgs *a) {
                                      : "",
                              sriov_mark[0] ? sriov_mark : "", d->iommu_group < 0 ? "no-group " : "",
                              config && d->has_sriov && vb_config_find_vfs(config, &d->address) ? "VirtualFunctions= "
-                                                                                               : "") < 0) {
+                                                                                               : "",
+                             reset_mark) < 0) {
                         ret = 1;
                         goto finish;
                 }

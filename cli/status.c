@@ -6,9 +6,11 @@
 #include "iommu.h"
 #include "macro.h"
 #include "output.h"
+#include "reset.h"
 #include "runtime.h"
 #include "snapshot.h"
 #include "vfio-bind.h"
+#include "vfio-dev.h"
 
 /* The members of E's IOMMU group that keep it from a guest and that the plan does not bind:
  * "0000:01:00.1 on snd_hda_intel, …", or NULL if there is none. */
@@ -39,7 +41,41 @@ static char *group_blockers(const VbSnapshot *s, const VbPlanEntry *e) {
 }
 
 static bool entry_on_driver(const VbPlanEntry *e) {
-        return e->present && streq_ptr(e->driver_before, e->driver);
+        /* LEAVE: on the wanted driver, or under Driver=auto on another VFIO driver (detail says). */
+        return e->present && (e->action == VB_ACTION_LEAVE || streq_ptr(e->driver_before, e->driver));
+}
+
+/* What a VMM needs to know of a device beside its driver: how it resets, its nodes. */
+typedef struct DeviceFacts {
+        int reset; /* VbResetKind, or negative errno */
+        char *methods;
+        char *device_node; /* /dev/vfio/devices/vfioN, or NULL */
+} DeviceFacts;
+
+static void device_facts_done(DeviceFacts *f) {
+        free(f->methods);
+        free(f->device_node);
+}
+
+static void device_facts_read(VbContext *ctx, const VbPlanEntry *e, DeviceFacts *ret) {
+        *ret = (DeviceFacts) { .reset = -ENODEV };
+        if (!e->present)
+                return;
+        ret->reset = vb_reset_read(ctx, &e->address, &ret->methods);
+        (void) vb_vfio_dev_node(ctx, &e->address, &ret->device_node);
+}
+
+static const char *reset_words(const DeviceFacts *f) {
+        switch (f->reset) {
+        case VB_RESET_METHODS:
+                return f->methods;
+        case VB_RESET_UNKNOWN:
+                return "supported (this kernel does not say how)";
+        case VB_RESET_NONE:
+                return "none";
+        default:
+                return "unknown";
+        }
 }
 
 /* How many of the VFs of S are on their driver now. */
@@ -53,7 +89,7 @@ static size_t sriov_on_driver(const VbPlan *p, const VbPlanSriov *v) {
         return n;
 }
 
-static void print_json(const VbConfig *c, const VbSnapshot *s, bool ok) {
+static void print_json(VbContext *ctx, const VbConfig *c, const VbSnapshot *s, bool ok) {
         const VbPlan *p = &s->plan;
         FILE *f = stdout;
 
@@ -69,8 +105,10 @@ static void print_json(const VbConfig *c, const VbSnapshot *s, bool ok) {
         for (size_t i = 0; i < p->n; i++) {
                 const VbPlanEntry *e = &p->entries[i];
                 _cleanup_free_ char *explain = NULL;
+                _cleanup_(device_facts_done) DeviceFacts facts = {};
 
                 (void) vb_plan_entry_explain(e, &explain);
+                device_facts_read(ctx, e, &facts);
                 fprintf(f, "%s\n    {\"address\": \"%s\", \"selected\": %s, \"present\": %s", i ? "," : "",
                         VB_PCI_ADDRESS_STR(&e->address), e->selected ? "true" : "false", e->present ? "true" : "false");
                 if (e->present)
@@ -81,7 +119,31 @@ static void print_json(const VbConfig *c, const VbSnapshot *s, bool ok) {
                 fputs(", \"driver\": ", f);
                 vbc_json_string(f, e->driver_before);
                 fputs(", \"wanted\": ", f);
-                vbc_json_string(f, e->driver);
+                vbc_json_string(f, e->driver ?: e->module);
+                fputs(", \"wanted_module\": ", f);
+                vbc_json_string(f, e->module);
+                fputs(", \"driver_choice\": ", f);
+                vbc_json_string(f, e->driver_why);
+                fputs(", \"reset_methods\": ", f);
+                if (facts.reset == VB_RESET_METHODS) {
+                        fputc('[', f);
+                        for (const char *w = facts.methods; *w;) {
+                                size_t n = strcspn(w, " ");
+                                _cleanup_free_ char *one = strndup(w, n);
+                                fputs(w == facts.methods ? "" : ", ", f);
+                                vbc_json_string(f, one);
+                                w += n + (w[n] == ' ');
+                        }
+                        fputc(']', f);
+                } else
+                        fputs(facts.reset == VB_RESET_NONE ? "[]" : "null", f);
+                fputs(", \"group_node\": ", f);
+                if (e->iommu_group >= 0)
+                        fprintf(f, "\"" VB_VFIO_DEV_DIR "/%d\"", e->iommu_group);
+                else
+                        fputs("null", f);
+                fputs(", \"device_node\": ", f);
+                vbc_json_string(f, facts.device_node);
                 fprintf(f, ", \"on_driver\": %s", entry_on_driver(e) ? "true" : "false");
                 if (e->iommu_group >= 0)
                         fprintf(f, ", \"iommu_group\": %d, \"group_viable\": %s", e->iommu_group,
@@ -225,7 +287,7 @@ int vbc_status(const VbcArgs *a) {
         }
 
         if (a->json) {
-                print_json(c, &s, ok);
+                print_json(ctx, c, &s, ok);
                 return ok ? 0 : 1;
         }
 
@@ -260,7 +322,19 @@ int vbc_status(const VbcArgs *a) {
                         printf("%sok%s, but the group cannot go to a guest: %s\n", VBC_GREEN, VBC_RESET,
                                e->detail ?: blockers ?: "it has no IOMMU group");
                 } else
-                        printf("%snot on %s%s: %s\n", VBC_RED, e->driver, VBC_RESET, strempty(explain));
+                        printf("%snot on %s%s: %s\n", VBC_RED, vb_plan_entry_driver(e), VBC_RESET, strempty(explain));
+                if (e->present) {
+                        _cleanup_(device_facts_done) DeviceFacts facts = {};
+
+                        device_facts_read(ctx, e, &facts);
+                        if (e->driver_why)
+                                printf("%-*s  driver: %s\n", (int) aw, "", e->driver_why);
+                        printf("%-*s  reset: %s", (int) aw, "", reset_words(&facts));
+                        if (on && e->iommu_group >= 0)
+                                printf("; nodes: " VB_VFIO_DEV_DIR "/%d%s%s", e->iommu_group,
+                                       facts.device_node ? ", " : "", strempty(facts.device_node));
+                        putchar('\n');
+                }
         }
         for (size_t i = 0; i < s.plan.n_unmatched; i++) {
                 char sel[VB_SELECTOR_STRING_MAX];
@@ -330,7 +404,7 @@ int vbc_check(const VbcArgs *a) {
                         strerror(-s.holds_error));
         if (!s.iommu_enabled)
                 PROBLEM("the IOMMU is off: " VB_IOMMU_HINT);
-        if (!vb_driver_exists(ctx, c->driver) && !streq(c->driver, VB_DRIVER_DEFAULT))
+        if (!vb_config_driver_auto(c) && !streq(c->driver, VB_DRIVER_PLAIN) && !vb_driver_exists(ctx, c->driver))
                 WARNING("driver %s is not loaded now; vfio-bindd will load its module at boot", c->driver);
         for (size_t i = 0; i < s.plan.n; i++) {
                 const VbPlanEntry *e = &s.plan.entries[i];
@@ -364,6 +438,15 @@ int vbc_check(const VbcArgs *a) {
                                         "does not check it; a VM that opens the group will be refused with \"group "
                                         "%d is not viable\")",
                                         addr, e->iommu_group, blockers, e->iommu_group);
+                }
+                if (e->present && (e->action == VB_ACTION_BIND || e->action == VB_ACTION_LEAVE)) {
+                        _cleanup_free_ char *methods = NULL;
+                        if (vb_reset_read(ctx, &e->address, &methods) == VB_RESET_NONE)
+                                WARNING("%s has no reset method (the kernel shows no reset_method): VFIO cannot "
+                                        "reset it when a guest starts, reboots or stops, so it keeps whatever state "
+                                        "the guest left; a guest reboot may need a host reboot, and a device that "
+                                        "shares a bus or slot with it (a GPU's audio function) may need to go with it",
+                                        addr);
                 }
                 if (e->present && vb_pci_device_behind_vmd(ctx, &e->address, &host))
                         WARNING("%s is behind the VMD controller %s (Intel Volume Management Device): its DMA goes "
@@ -399,6 +482,6 @@ int vbc_check(const VbcArgs *a) {
                 printf("\nOK, %u warning%s: vfio-bindd would bind %zu device%s at boot (%zu already on %s).\n",
                        warnings, warnings == 1 ? "" : "s", vb_plan_count(&s.plan, VB_ACTION_BIND),
                        vb_plan_count(&s.plan, VB_ACTION_BIND) == 1 ? "" : "s", vb_plan_count(&s.plan, VB_ACTION_LEAVE),
-                       c->driver);
+                       vb_config_driver_auto(c) ? "their VFIO driver" : c->driver);
         return problems ? 1 : 0;
 }

@@ -109,38 +109,29 @@ static void ranking_done(Ranking *k) {
         free(k->seen);
 }
 
-/* The device's modalias: its attribute, or made from its IDs as the kernel makes it. */
+/* The device's modalias: the MODALIAS= of its uevent file (which the enumeration reads anyway),
+ * else its modalias attribute; both are the kernel's one format (pci_uevent(), modalias_show()). */
 static int read_modalias(VbContext *ctx, const VbPciAddress *a, char **ret) {
         _cleanup_free_ char *text = NULL;
-        char buf[VB_MODALIAS_MAX], vfio[VB_MODALIAS_MAX + 16];
-        const char *path = VB_PCI_DEVICE_PATH(a, "modalias");
+        char vfio[VB_MODALIAS_MAX + 16];
+        const char *line = NULL;
         int r;
 
-        if (!path)
-                return -ENAMETOOLONG;
-        r = vb_sysfs_read(ctx, path, &text);
-        if (r == -ENOENT) {
-                uint32_t v, d, sv = 0, sd = 0, class;
-
-                /* Kernels have had the attribute since 2.6; a tree without it is made by hand. */
-                r = vb_sysfs_read_u32(ctx, VB_PCI_DEVICE_PATH(a, "vendor"), &v);
-                if (r >= 0)
-                        r = vb_sysfs_read_u32(ctx, VB_PCI_DEVICE_PATH(a, "device"), &d);
-                if (r >= 0)
-                        r = vb_sysfs_read_u32(ctx, VB_PCI_DEVICE_PATH(a, "class"), &class);
-                if (r < 0)
-                        return r;
-                (void) vb_sysfs_read_u32(ctx, VB_PCI_DEVICE_PATH(a, "subsystem_vendor"), &sv);
-                (void) vb_sysfs_read_u32(ctx, VB_PCI_DEVICE_PATH(a, "subsystem_device"), &sd);
-                r = vb_modalias_format_pci(v, d, sv, sd, class, buf, sizeof(buf));
-                if (r < 0)
-                        return r;
-                text = strdup(buf);
-                if (!text)
-                        return -ENOMEM;
-        } else if (r < 0)
+        r = vb_sysfs_read(ctx, VB_PCI_DEVICE_PATH(a, "uevent"), &text);
+        if (r == -ENOMEM)
                 return r;
-        r = vb_modalias_to_vfio(text, vfio, sizeof(vfio));
+        for (const char *p = r >= 0 ? text : NULL; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+                if ((line = startswith(p, "MODALIAS=")))
+                        break;
+        if (!line) {
+                free(text);
+                text = NULL;
+                r = vb_sysfs_read(ctx, VB_PCI_DEVICE_PATH(a, "modalias"), &text);
+                if (r < 0)
+                        return r;
+                line = text;
+        }
+        r = vb_modalias_to_vfio(line, vfio, sizeof(vfio));
         if (r < 0)
                 return r;
         *ret = strdup(vfio);
@@ -228,9 +219,9 @@ int vb_driver_choice_explain(const VbDriverChoice *c, char **ret) {
                              strempty(tie));
                 break;
         default:
-                r = asprintf(ret, "%s (%s: %s)", VB_DRIVER_PLAIN,
+                r = asprintf(ret, "%s (%s%s%s)", VB_DRIVER_PLAIN,
                              c->alias ? "no module index to look the device up in" : "the device has no modalias",
-                             strerror(-c->error));
+                             c->error == -ENOENT ? "" : ": ", c->error == -ENOENT ? "" : strerror(-c->error));
                 break;
         }
         return r < 0 ? -ENOMEM : 0;

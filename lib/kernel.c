@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
 #include <libkmod.h>
+#include <stdio.h>
 
 #include "kernel.h"
 #include "macro.h"
@@ -226,6 +227,19 @@ static int kernel_find_aliases(void *userdata, VbContext *ctx, const char *alias
         r = kernel_open(k);
         if (r < 0)
                 goto finish;
+        /* Without its index libkmod finds nothing and says nothing: that is no index. */
+        {
+                _cleanup_free_ char *bin = NULL;
+                if (asprintf(&bin, "%s/modules.alias.bin", kmod_get_dirname(k->kmod)) < 0) {
+                        r = -ENOMEM;
+                        goto finish;
+                }
+                if (access(bin, F_OK) < 0) {
+                        vb_debug(ctx, "no module index to look in: %s: %m", bin);
+                        r = -ENOENT;
+                        goto finish;
+                }
+        }
         /* The index says which modules match (modules.alias.bin, the built-in aliases, modprobe.d
          * aliases); which of a module's patterns matched, to rank them, its modinfo says. */
         r = kmod_module_new_from_lookup(k->kmod, alias, &list);

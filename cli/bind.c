@@ -9,6 +9,9 @@
 
 #include "apply.h"
 #include "bind.h"
+#include "console.h"
+#include "driver-choice.h"
+#include "driver.h"
 #include "iommu.h"
 #include "macro.h"
 #include "output.h"
@@ -157,21 +160,25 @@ static bool print_applied(const VbPlan *p, const VbApply *ap) {
 
                 switch (r->state) {
                 case VB_DEVICE_ON_DRIVER:
-                        printf("%s: already on %s\n", addr, e->driver);
+                        printf("%s: already on %s\n", addr, e->driver_before ?: vb_plan_entry_driver(e));
                         break;
                 case VB_DEVICE_BOUND:
                         if (r->bind.changed)
-                                printf("%s: bound to %s (was %s)\n", addr, e->driver,
+                                printf("%s: bound to %s (was %s)\n", addr, r->driver,
                                        r->bind.driver_before ?: "no driver");
                         else
-                                printf("%s: already on %s\n", addr, e->driver);
+                                printf("%s: already on %s\n", addr, r->driver);
+                        if (e->driver_why && !streq(r->driver, VB_DRIVER_PLAIN))
+                                printf("%s: driver: %s\n", addr, e->driver_why);
+                        if (r->driver_note)
+                                printf("%s: %s\n", addr, r->driver_note);
                         break;
                 case VB_DEVICE_FAILED:
                 case VB_DEVICE_STUCK:
                         ok = false;
                         fprintf(stderr, "vfio-bind: %s: binding to %s failed: %s (%s); now on %s%s%s\n", addr,
-                                e->driver, failure_words(&r->bind, r->error), strerror(-r->error),
-                                r->bind.driver_after ?: "no driver",
+                                r->driver ?: vb_plan_entry_driver(e), failure_words(&r->bind, r->error),
+                                strerror(-r->error), r->bind.driver_after ?: "no driver",
                                 r->bind.rolled_back ? "; the override was cleared again" : "",
                                 r->bind.override_left ? "; driver_override still names the driver" : "");
                         break;
@@ -374,9 +381,32 @@ static int release_one(const VbcArgs *a, VbContext *ctx, const VbPciAddress *add
         return 0;
 }
 
+/* After the GPU that showed the console went back to the host: the boot framebuffer and the
+ * framebuffer console bound again, and what could not be. */
+static void give_console_back(VbContext *ctx, const VbPciAddress *owner, const char *why) {
+        _cleanup_(vb_console_restore_done) VbConsoleRestore rest = {};
+        int r;
+
+        r = vb_console_restore(ctx, &rest);
+        if (r < 0)
+                printf("console: giving it back failed: %s (bound again before that: %s)\n", strerror(-r),
+                       rest.rebound ?: "nothing");
+        else if (r > 0)
+                printf("console: back on %s (%s showed it: %s); bound again: %s\n", rest.shown,
+                       VB_PCI_ADDRESS_STR(owner), why, rest.rebound ?: "nothing (the GPU's driver brought it back)");
+        else
+                printf("console: not back (%s showed it: %s): %s; bound again: %s\n", VB_PCI_ADDRESS_STR(owner), why,
+                       strna(rest.missing), rest.rebound ?: "nothing");
+        if (r > 0 && rest.missing)
+                printf("console: %s\n", rest.missing);
+}
+
 int vbc_release(const VbcArgs *a, const char *arg) {
         _cleanup_(vb_context_freep) VbContext *ctx = NULL;
         _cleanup_(vb_pci_list_done) VbPciList devices = {};
+        _cleanup_(vb_console_state_done) VbConsoleState console = {};
+        const VbPciAddress *console_owner = NULL;
+        const char *console_why = NULL;
         _cleanup_free_ VbPciAddress *released = NULL;
         const VbPciDevice *d;
         VbPciAddress addr;
@@ -408,6 +438,15 @@ int vbc_release(const VbcArgs *a, const char *arg) {
                 fprintf(stderr, "vfio-bind: Out of memory\n");
                 return 1;
         }
+        /* The GPU that showed the console (or a member released with it) gets it back after. */
+        if (vb_console_read(ctx, &console) >= 0)
+                for (size_t i = 0; i < devices.n && !console_owner; i++) {
+                        const VbPciDevice *m = &devices.devices[i];
+                        bool releasing = vb_pci_address_equal(&m->address, &addr) ||
+                                         (a->take_group && d->iommu_group >= 0 && m->iommu_group == d->iommu_group);
+                        if (releasing && vb_driver_is_vfio(m->driver) && vb_console_owned_by(&console, m, &console_why))
+                                console_owner = &m->address;
+                }
         for (size_t i = 0; i < devices.n; i++) {
                 const VbPciDevice *m = &devices.devices[i];
                 if (!vb_pci_address_equal(&m->address, &addr) &&
@@ -419,5 +458,7 @@ int vbc_release(const VbcArgs *a, const char *arg) {
                 released[n++] = m->address;
         }
         print_group_note(ctx, d, released, n);
+        if (ok && console_owner)
+                give_console_back(ctx, console_owner, console_why);
         return ok ? 0 : 1;
 }

@@ -327,3 +327,112 @@ finish:
         *ret = rel;
         return r;
 }
+
+void vb_console_restore_done(VbConsoleRestore *r) {
+        if (!r)
+                return;
+        free(r->rebound);
+        free(r->shown);
+        free(r->missing);
+        *r = (VbConsoleRestore) {};
+}
+
+/* Bind the boot framebuffer platform device NAME again. */
+static int rebind_framebuffer(VbContext *ctx, const char *name) {
+        char driver[128], path[PATH_MAX];
+        size_t n = strcspn(name, ".");
+
+        /* efi-framebuffer.0 is driven by efi-framebuffer, simple-framebuffer.0 by simpledrm's or
+         * simplefb's "simple-framebuffer", vesa-framebuffer.0 by vesafb's "vesa-framebuffer". */
+        snprintf(driver, sizeof(driver), "%.*s", (int) n, name);
+        snprintf(path, sizeof(path), PLATFORM_DRIVERS_PATH "/%s", driver);
+        if (vb_sysfs_exists(ctx, path)) {
+                snprintf(path, sizeof(path), PLATFORM_DRIVERS_PATH "/%s/bind", driver);
+                return vb_sysfs_write(ctx, path, name);
+        }
+        return vb_sysfs_write(ctx, "bus/platform/drivers_probe", name);
+}
+
+int vb_console_restore(VbContext *ctx, VbConsoleRestore *ret) {
+        _cleanup_(vb_console_state_done) VbConsoleState before = {}, after = {};
+        VbConsoleRestore rest = {};
+        char path[PATH_MAX], name[32];
+        bool any_fb_console = false;
+        int r;
+
+        r = vb_console_read(ctx, &before);
+        if (r < 0)
+                goto finish;
+        for (size_t i = 0; i < before.n_framebuffers; i++) {
+                const VbFramebuffer *f = &before.framebuffers[i];
+
+                if (f->driver)
+                        continue;
+                r = rebind_framebuffer(ctx, f->name);
+                if (r < 0) {
+                        vb_debug(ctx, "binding %s again failed: %s", f->name, strerror(-r));
+                        if (asprintf(&rest.missing, "%s could not be bound again: %s", f->name, strerror(-r)) < 0)
+                                rest.missing = NULL;
+                        r = 0; /* the GPU's own driver may show the console all the same */
+                        continue;
+                }
+                r = append_name(&rest.rebound, f->name);
+                if (r < 0)
+                        goto finish;
+        }
+
+        /* The framebuffer consoles as they are now (binding a framebuffer may have brought one). */
+        vb_console_state_done(&before);
+        r = vb_console_read(ctx, &before);
+        if (r < 0)
+                goto finish;
+        for (size_t i = 0; i < before.n_vtconsoles; i++) {
+                const VbVtconsole *v = &before.vtconsoles[i];
+
+                if (!v->framebuffer || v->bound)
+                        continue;
+                snprintf(path, sizeof(path), VTCONSOLE_PATH "/vtcon%u/bind", v->index);
+                r = vb_sysfs_write(ctx, path, "1");
+                if (r < 0) {
+                        vb_debug(ctx, "binding vtcon%u failed: %s", v->index, strerror(-r));
+                        goto finish;
+                }
+                snprintf(name, sizeof(name), "vtcon%u", v->index);
+                r = append_name(&rest.rebound, name);
+                if (r < 0)
+                        goto finish;
+        }
+
+        /* A DRM driver's framebuffer registers fbcon's console a moment after its probe (fbcon
+         * between two framebuffers): wait for it, two seconds at most. */
+        for (unsigned tries = 0;; tries++) {
+                vb_console_state_done(&after);
+                r = vb_console_read(ctx, &after);
+                if (r < 0)
+                        goto finish;
+                if (!after.fbcon_between || tries >= 20)
+                        break;
+                (void) usleep(100 * 1000);
+        }
+        for (size_t i = 0; i < after.n_vtconsoles; i++) {
+                const VbVtconsole *v = &after.vtconsoles[i];
+
+                if (!v->framebuffer || !v->bound)
+                        continue;
+                any_fb_console = true;
+                snprintf(name, sizeof(name), "vtcon%u", v->index);
+                r = append_name(&rest.shown, name);
+                if (r < 0)
+                        goto finish;
+        }
+        if (!any_fb_console && !rest.missing &&
+            asprintf(&rest.missing,
+                     "no framebuffer console: no framebuffer is registered now (the boot framebuffer is gone, "
+                     "and the GPU's host driver, if any, provides none)") < 0)
+                rest.missing = NULL;
+        r = any_fb_console;
+
+finish:
+        *ret = rest;
+        return r;
+}

@@ -72,3 +72,20 @@ void vb_console_release_done(VbConsoleRelease *r);
  * driver. "Already gone" is fine. Returns 1 if something was released, 0 if nothing was held,
  * negative errno on the first failure (RET still says what was released before it). */
 int vb_console_release(VbContext *ctx, const VbConsoleState *s, VbConsoleRelease *ret);
+
+typedef struct VbConsoleRestore {
+        char *rebound; /* what was bound again: "simple-framebuffer.0, vtcon1", NULL: nothing */
+        char *shown;   /* the framebuffer consoles bound now: "vtcon1 (frame buffer device)", NULL: none */
+        char *missing; /* what could not be had back, in words, NULL: nothing */
+} VbConsoleRestore;
+
+void vb_console_restore_done(VbConsoleRestore *r);
+
+/* Give the console back after the GPU that showed it went back to the host: every boot
+ * framebuffer platform device that is still there and unbound is bound again (to the driver of
+ * its name, else through the platform bus's drivers_probe), then every framebuffer vtconsole
+ * that is not bound is bound. The GPU's own DRM driver, once it is bound again, registers a
+ * framebuffer that fbcon takes by itself; this does not replace it. Returns 1 if a framebuffer
+ * console shows now, 0 if none does (RET->missing says why), negative errno on a failed write
+ * (RET says what was done before it). */
+int vb_console_restore(VbContext *ctx, VbConsoleRestore *ret);

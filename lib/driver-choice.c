@@ -210,9 +210,17 @@ int vb_driver_choice_explain(const VbDriverChoice *c, char **ret) {
                 return -ENOMEM;
         switch (c->kind) {
         case VB_DRIVER_CHOICE_VARIANT:
-                r = asprintf(ret, "variant driver %s%s (module %s: its alias %s is the most specific of %u match%s%s)",
-                             c->driver ?: "of ", c->driver ? "" : c->module, c->module, c->pattern, c->n_matches,
-                             c->n_matches == 1 ? "" : "es", strempty(tie));
+                if (c->driver)
+                        r = asprintf(ret,
+                                     "variant driver %s (module %s: its alias %s is the most specific of %u match%s%s)",
+                                     c->driver, c->module, c->pattern, c->n_matches, c->n_matches == 1 ? "" : "es",
+                                     strempty(tie));
+                else
+                        r = asprintf(
+                                ret,
+                                "the variant driver of module %s, not loaded yet (its alias %s is the most specific "
+                                "of %u match%s%s)",
+                                c->module, c->pattern, c->n_matches, c->n_matches == 1 ? "" : "es", strempty(tie));
                 break;
         case VB_DRIVER_CHOICE_PLAIN:
                 r = asprintf(ret, "%s (no variant driver's alias matches %s%s)", VB_DRIVER_PLAIN, strna(c->alias),

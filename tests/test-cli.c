@@ -174,7 +174,7 @@ TEST(bind_a_nic_leaves_the_console) {
 }
 
 TEST(release_says_what_it_does_to_the_group) {
-        _cleanup_free_ char *bound = NULL, *out = NULL, *all = NULL;
+        _cleanup_free_ char *bound = NULL, *out = NULL, *all = NULL, *log = NULL;
         _cleanup_free_ VbPciAddress *marks = NULL;
         size_t n = 0;
         Machine m;
@@ -197,6 +197,115 @@ TEST(release_says_what_it_does_to_the_group) {
         ASSERT_CONTAINS(all, "IOMMU group 1: it has no other endpoint");
         ASSERT_OK(vb_runtime_list_released(m.dir, &marks, &n));
         ASSERT_EQ(n, 2);
+        /* The GPU showed the console: the boot framebuffer and fbcon are bound again. */
+        ASSERT_CONTAINS(all, "console: back on vtcon1 (0000:01:00.0 showed it:");
+        ASSERT_CONTAINS(all, "bound again: efi-framebuffer.0, vtcon1");
+        log = written(&m);
+        ASSERT_CONTAINS(log, "bus/platform/drivers/efi-framebuffer/bind=efi-framebuffer.0");
+        ASSERT_CONTAINS(log, "class/vtconsole/vtcon1/bind=1");
+        machine_close(&m);
+}
+
+TEST(release_of_a_nic_leaves_the_console_alone) {
+        _cleanup_free_ char *bound = NULL, *out = NULL, *log = NULL;
+        Machine m;
+
+        machine_open(&m, "desktop", NULL);
+        ASSERT_EQ(cli(&m, "[Bind]\n", (const char *const[]) { "bind", "0000:02:00.0", NULL }, &bound), 0);
+        ASSERT_EQ(cli(&m, "[Bind]\n", (const char *const[]) { "release", "0000:02:00.0", NULL }, &out), 0);
+        ASSERT_TRUE(!strstr(out, "console:"));
+        log = written(&m);
+        ASSERT_TRUE(!strstr(log, "vtconsole") && !strstr(log, "platform"));
+        machine_close(&m);
+}
+
+TEST(variant_driver_is_chosen_loaded_and_verified) {
+        _cleanup_free_ char *check = NULL, *out = NULL, *json = NULL, *forced = NULL;
+        Machine m;
+
+        /* A variant driver whose table matches the GPU (1234:1111): its module is called
+         * gpu_vfio_pci, its driver gpu-vfio-pci. */
+        machine_open(&m, "desktop",
+                     "module gpu-vfio-pci gpu_vfio_pci\n"
+                     "alias vfio_pci:v00001234d00001111sv*sd*bc*sc*i* gpu_vfio_pci\n");
+        ASSERT_EQ(cli(&m, "[Bind]\nGroup=take\nDevice=" GPU "\n", (const char *const[]) { "check", NULL }, &check), 0);
+        ASSERT_CONTAINS(check, "bochs-drm: bind to the driver of module gpu_vfio_pci, unbinding bochs-drm");
+        ASSERT_CONTAINS(check,
+                        "0000:01:00.0: driver: the variant driver of module gpu_vfio_pci, not loaded yet (its alias "
+                        "vfio_pci:v00001234d00001111sv*sd*bc*sc*i* is the most specific of 2 matches)");
+        ASSERT_CONTAINS(check, "0000:01:00.1: driver: vfio-pci (no variant driver's alias matches");
+        ASSERT_CONTAINS(check, "module: load module gpu_vfio_pci, the module of vfio-pci first");
+
+        ASSERT_EQ(cli(&m, "[Bind]\n", (const char *const[]) { "bind", "--take-group", GPU, NULL }, &out), 0);
+        ASSERT_CONTAINS(out, "0000:01:00.0: bound to gpu-vfio-pci (was bochs-drm)");
+        ASSERT_CONTAINS(out, "0000:01:00.1: bound to vfio-pci (was snd_hda_intel)");
+        ASSERT_DRIVER(&m, GPU, "gpu-vfio-pci");
+        ASSERT_OVERRIDE(&m, GPU, "gpu-vfio-pci");
+        ASSERT_DRIVER(&m, AUDIO, "vfio-pci");
+
+        /* status: on its driver, the group ready (a variant is a VFIO driver), the choice named. */
+        ASSERT_EQ(cli(&m, "[Bind]\nDevice=" GPU " " AUDIO "\n", (const char *const[]) { "status", "--json", NULL },
+                      &json),
+                  0);
+        ASSERT_CONTAINS(json,
+                        "\"driver\": \"gpu-vfio-pci\", \"wanted\": \"gpu-vfio-pci\", \"wanted_module\": "
+                        "\"gpu_vfio_pci\"");
+        ASSERT_CONTAINS(json, "\"group_viable\": true");
+
+        /* Driver=vfio-pci forces plain vfio-pci: a device on the variant is not on it. */
+        ASSERT_EQ(cli(&m, "[Bind]\nDriver=vfio-pci\nDevice=" GPU "\n", (const char *const[]) { "check", NULL },
+                      &forced),
+                  0);
+        ASSERT_CONTAINS(forced, "0000:01:00.0 [1234:1111] class 030000, group 1, gpu-vfio-pci: bind to vfio-pci");
+        machine_close(&m);
+}
+
+TEST(variant_that_cannot_be_had_gives_way_to_vfio_pci) {
+        _cleanup_free_ char *out = NULL;
+        Machine m;
+
+        /* The index names a module that is not installed. */
+        machine_open(&m, "desktop", "alias vfio_pci:v00001234d00001111sv*sd*bc*sc*i* gone_vfio_pci\n");
+        ASSERT_EQ(cli(&m, "[Bind]\n", (const char *const[]) { "bind", "--take-group", GPU, NULL }, &out), 0);
+        ASSERT_CONTAINS(out, "0000:01:00.0: bound to vfio-pci (was bochs-drm)");
+        ASSERT_CONTAINS(out,
+                        "0000:01:00.0: gone_vfio_pci, which Driver=auto chose, could not be had (No such file or "
+                        "directory): vfio-pci instead");
+        ASSERT_DRIVER(&m, GPU, "vfio-pci");
+        machine_close(&m);
+}
+
+TEST(reset_methods_and_device_nodes) {
+        _cleanup_free_ char *none = NULL, *text = NULL, *json = NULL, *groups = NULL, *cmd = NULL;
+        Machine m;
+
+        machine_open(&m, "desktop", NULL);
+        /* The tree's devices have no reset_method: check warns for each device to be passed. */
+        ASSERT_EQ(cli(&m, "[Bind]\nDevice=0000:02:00.0\n", (const char *const[]) { "check", NULL }, &none), 0);
+        ASSERT_CONTAINS(none, "warning: 0000:02:00.0 has no reset method (the kernel shows no reset_method)");
+        ASSERT_CONTAINS(none, "a guest reboot may need a host reboot");
+
+        /* The NIC can do FLR and a bus reset; bound, it has an IOMMUFD node. */
+        ASSERT_TRUE(asprintf(&cmd,
+                             "cd %s/sys/bus/pci/devices/0000:02:00.0/ && printf 'flr bus\\n' >reset_method && "
+                             ": >reset",
+                             m.dir) > 0);
+        ASSERT_EQ(system(cmd), 0);
+        ASSERT_EQ(cli(&m, "[Bind]\n", (const char *const[]) { "bind", "0000:02:00.0", NULL }, &text), 0);
+        free(TAKE_PTR(text));
+        free(TAKE_PTR(cmd));
+        ASSERT_TRUE(asprintf(&cmd, "mkdir -p %s/sys/bus/pci/devices/0000:02:00.0/vfio-dev/vfio3", m.dir) > 0);
+        ASSERT_EQ(system(cmd), 0);
+        ASSERT_EQ(cli(&m, "[Bind]\nDevice=0000:02:00.0\n", (const char *const[]) { "status", NULL }, &text), 0);
+        ASSERT_CONTAINS(text, "reset: flr bus; nodes: /dev/vfio/4, /dev/vfio/devices/vfio3");
+        ASSERT_EQ(cli(&m, "[Bind]\nDevice=0000:02:00.0\n", (const char *const[]) { "status", "--json", NULL }, &json),
+                  0);
+        ASSERT_CONTAINS(json,
+                        "\"reset_methods\": [\"flr\", \"bus\"], \"group_node\": \"/dev/vfio/4\", "
+                        "\"device_node\": \"/dev/vfio/devices/vfio3\"");
+        ASSERT_EQ(cli(&m, "[Bind]\n", (const char *const[]) { "groups", NULL }, &groups), 0);
+        ASSERT_CONTAINS(groups, "reset:flr,bus");
+        ASSERT_CONTAINS(groups, "no-reset");
         machine_close(&m);
 }
 

@@ -132,8 +132,12 @@ let
   # The driver's module for the initrd: vfio-pci is module vfio_pci; the IOMMU backend
   # (vfio_iommu_type1) is only a soft dependency of vfio, so the vfio list goes in whole.
   # Another driver (pci-stub) by its module name; a built-in one needs nothing.
+  # Driver=auto: vfio-pci and the variant drivers named for the initrd (its module index holds
+  # only what is put in it).
   initrdModules =
-    if hasPrefix "vfio" cfg.driver then
+    if cfg.driver == "auto" then
+      lib.unique (vfioModules ++ cfg.initrd.variantModules)
+    else if hasPrefix "vfio" cfg.driver then
       lib.unique (vfioModules ++ [ (moduleName cfg.driver) ])
     else
       [ (moduleName cfg.driver) ];
@@ -196,11 +200,21 @@ in
 
     driver = mkOption {
       type = driverType;
-      default = "vfio-pci";
-      example = "pci-stub";
+      default = "auto";
+      example = "vfio-pci";
       description = ''
-        The driver to bind the devices to, as named in {file}`/sys/bus/pci/drivers/`
-        (`vfio-pci`, not the module name `vfio_pci`).
+        The driver to bind the devices to. `auto` (the default) chooses for each device, as
+        libvirt does: its modalias with `pci:` replaced by `vfio_pci:` is looked up in the kernel's
+        module index, and the VFIO variant driver with the most specific alias (fewest wildcard
+        fields; a tie goes to vfio-pci, else to the module name that sorts first) wins, else
+        vfio-pci. Anything else names one driver as in {file}`/sys/bus/pci/drivers/`
+        (`vfio-pci`, not the module name `vfio_pci`; `pci-stub`).
+
+        NixOS keeps the modules under {file}`/run/booted-system/kernel-modules/lib/modules`, not
+        {file}`/lib/modules`: the service gets `MODULE_DIR` set to that directory, which
+        nixpkgs' libkmod honours, as NixOS does for its own module loading. In the initrd the
+        modules are under {file}`/lib/modules`; only the variant drivers listed in
+        {option}`services.vfio-bind.initrd.variantModules` are there.
       '';
     };
 
@@ -264,6 +278,18 @@ in
       description = ''
         Add `intel_iommu=on` or `amd_iommu=on` to {option}`boot.kernelParams`. Without an active
         IOMMU there are no IOMMU groups and nothing can be passed through.
+      '';
+    };
+
+    initrd.variantModules = mkOption {
+      type = types.listOf types.str;
+      default = [ ];
+      example = [ "mlx5_vfio_pci" ];
+      description = ''
+        VFIO variant driver modules to put in the initrd, so that `driver = "auto"` can choose
+        them there (stage 2 finds every installed module through the module index). A device
+        whose variant is missing from the initrd is bound to vfio-pci there and left on it in
+        stage 2 (vfio-bind release, then vfio-bind bind, moves it).
       '';
     };
 
@@ -336,6 +362,8 @@ in
       systemd.packages = [ cfg.package ];
       systemd.services.vfio-bind = {
         wantedBy = [ "sysinit.target" ];
+        # Where nixpkgs' libkmod finds this boot's modules (Driver=auto looks in their index).
+        environment.MODULE_DIR = "/run/booted-system/kernel-modules/lib/modules";
         # vfio-bindd rereads the configuration on SIGHUP (ExecReload=).
         reloadTriggers = [ configFile ];
       };

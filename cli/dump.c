@@ -162,6 +162,23 @@ static int add_module_aliases(const VbRecorder *rec, VbArchive *ar, int64_t now)
                               VB_DUMP_PRIORITY_EXTRA);
 }
 
+/* The device names groups showed, from this machine's udev hwdb: a replay shows those. */
+static int add_names(const VbRecorder *rec, VbArchive *ar) {
+        _cleanup_free_ char *text = NULL;
+        int r;
+
+        r = vb_recorder_names_text(rec, &text);
+        if (r < 0)
+                return r;
+        return vb_archive_add(ar,
+                              &(VbArchiveMember) { .name = "hwdb.names",
+                                                   .type = VB_ARCHIVE_FILE,
+                                                   .mode = 0644,
+                                                   .data = text,
+                                                   .size = strlen(text) },
+                              VB_DUMP_PRIORITY_EXTRA);
+}
+
 static int add_info(VbArchive *ar, int64_t now) {
         _cleanup_free_ char *text = NULL;
         struct utsname u = {};
@@ -243,6 +260,8 @@ int vbc_dump(const VbcArgs *a, const char *file) {
         /* Extra entries go here, each a file of its own at the top of the archive. */
         if (r >= 0)
                 r = add_module_aliases(rec, ar, now);
+        if (r >= 0)
+                r = add_names(rec, ar);
         if (r >= 0)
                 r = add_info(ar, now);
         if (r < 0) {

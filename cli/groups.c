@@ -73,7 +73,7 @@ int vbc_groups(const VbcArgs *a) {
         }
 
         rows = calloc(devices.n ?: 1, sizeof(Row));
-        names = vbc_names_new();
+        names = vbc_names_new(a->platform, a->recorder);
         if (!rows || !names) {
                 ret = 1;
                 goto finish;

@@ -6,6 +6,7 @@
 
 #include "macro.h"
 #include "output.h"
+#include "record.h"
 #include "sysfs.h"
 
 bool vbc_use_color(void) {
@@ -64,12 +65,30 @@ void vbc_json_string(FILE *f, const char *s) {
 struct VbcNames {
         struct udev *udev;
         struct udev_hwdb *hwdb;
+        char *recorded;  /* a dump's names ("MODALIAS\tKEY\tVALUE" lines) instead of the hwdb */
+        VbRecorder *rec; /* a dump being taken: note every name looked up */
 };
 
-VbcNames *vbc_names_new(void) {
+VbcNames *vbc_names_new(const VbPlatform *p, VbRecorder *rec) {
         VbcNames *n = calloc(1, sizeof(*n));
         if (!n)
                 return NULL;
+        n->rec = rec;
+        if (p && p->hwdb_names) {
+                /* A replay: the names the dump's machine had, and no others (none if missing). */
+                FILE *f = fopen(p->hwdb_names, "re");
+                size_t size = 0;
+                if (f) {
+                        if (getdelim(&n->recorded, &size, '\0', f) < 0) {
+                                free(n->recorded);
+                                n->recorded = NULL;
+                        }
+                        fclose(f);
+                }
+                if (!n->recorded)
+                        n->recorded = strdup("");
+                return n;
+        }
         n->udev = udev_new();
         if (n->udev)
                 n->hwdb = udev_hwdb_new(n->udev);
@@ -83,11 +102,21 @@ VbcNames *vbc_names_free(VbcNames *n) {
                 udev_hwdb_unref(n->hwdb);
         if (n->udev)
                 udev_unref(n->udev);
+        free(n->recorded);
         free(n);
         return NULL;
 }
 
-static char *hwdb_lookup(VbcNames *n, const char *modalias, const char *key) {
+static char *recorded_lookup(const char *text, const char *modalias, const char *key) {
+        size_t ml = strlen(modalias), kl = strlen(key);
+
+        for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+                if (strneq(l, modalias, ml) && l[ml] == '\t' && strneq(l + ml + 1, key, kl) && l[ml + 1 + kl] == '\t')
+                        return strndup(l + ml + kl + 2, strcspn(l + ml + kl + 2, "\n"));
+        return NULL;
+}
+
+static char *hwdb_lookup_udev(VbcNames *n, const char *modalias, const char *key) {
         struct udev_list_entry *e;
 
         if (!n || !n->hwdb)
@@ -97,6 +126,17 @@ static char *hwdb_lookup(VbcNames *n, const char *modalias, const char *key) {
                                                        0)) if (streq(udev_list_entry_get_name(e),
                                                                      key)) return strdup(udev_list_entry_get_value(e));
         return NULL;
+}
+
+static char *hwdb_lookup(VbcNames *n, const char *modalias, const char *key) {
+        char *v;
+
+        if (n && n->recorded)
+                return recorded_lookup(n->recorded, modalias, key);
+        v = hwdb_lookup_udev(n, modalias, key);
+        if (v && n->rec)
+                vb_recorder_add_name(n->rec, modalias, key, v);
+        return v;
 }
 
 static char *read_modalias(VbContext *ctx, const VbPciDevice *d) {

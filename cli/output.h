@@ -7,6 +7,8 @@
 
 #include "context.h"
 #include "pci.h"
+#include "platform.h"
+#include "record.h"
 
 /* Colour only on a terminal and never with NO_COLOR. */
 bool vbc_use_color(void);
@@ -23,7 +25,9 @@ void vbc_json_string(FILE *f, const char *s);
 
 /* Names from the udev hwdb for a device ("Device 1111" style fallbacks when unknown). */
 typedef struct VbcNames VbcNames;
-VbcNames *vbc_names_new(void);
+/* Names from the udev hwdb, or with P->hwdb_names (a replay) those a dump recorded; REC (a dump
+ * being taken) notes every name looked up. */
+VbcNames *vbc_names_new(const VbPlatform *p, VbRecorder *rec);
 VbcNames *vbc_names_free(VbcNames *n);
 /* Returns a newly allocated "Vendor Model" string, or NULL. */
 char *vbc_names_device(VbcNames *n, VbContext *ctx, const VbPciDevice *d);

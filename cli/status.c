@@ -321,8 +321,11 @@ int vbc_status(const VbcArgs *a) {
                         _cleanup_free_ char *blockers = group_blockers(&s, e);
                         printf("%sok%s, but the group cannot go to a guest: %s\n", VBC_GREEN, VBC_RESET,
                                e->detail ?: blockers ?: "it has no IOMMU group");
-                } else
-                        printf("%snot on %s%s: %s\n", VBC_RED, vb_plan_entry_driver(e), VBC_RESET, strempty(explain));
+                } else if (e->driver)
+                        printf("%snot on %s%s: %s\n", VBC_RED, e->driver, VBC_RESET, strempty(explain));
+                else /* a variant whose module is not loaded: its driver's name is not known yet */
+                        printf("%snot on the driver of module %s%s: %s\n", VBC_RED, strna(e->module), VBC_RESET,
+                               strempty(explain));
                 if (e->present) {
                         _cleanup_(device_facts_done) DeviceFacts facts = {};
 

@@ -89,6 +89,16 @@ static int tracked_load(void *userdata, VbContext *ctx, const char *driver) {
         return r;
 }
 
+/* Driver=auto's look-up in the module index: no write, nothing to track, but it must reach the
+ * kernel's ops (without it every choice said "no module index to look the device up in"). */
+static int tracked_find_aliases(void *userdata, VbContext *ctx, const char *alias, VbModaliasFn fn, void *fn_userdata) {
+        Tracker *t = userdata;
+
+        if (!t->inner->find_aliases)
+                return -ENOENT;
+        return t->inner->find_aliases(t->inner_userdata, ctx, alias, fn, fn_userdata);
+}
+
 static void tracked_drop_caches(void *userdata) {
         Tracker *t = userdata;
 
@@ -100,6 +110,7 @@ static void tracked_drop_caches(void *userdata) {
 static const VbKernelOps tracked_ops = {
         .write_attr = tracked_write,
         .load_driver = tracked_load,
+        .find_aliases = tracked_find_aliases,
         .drop_caches = tracked_drop_caches,
 };
 

@@ -28,6 +28,8 @@ typedef struct VbPlatform {
                                      * module index is looked in, unless module_aliases is set */
         const char *module_aliases; /* NULL: the kernel's module index; else a modules.alias text
                                      * file that is the index (a dump's; missing: no index) */
+        const char *hwdb_names;     /* NULL: device names from the udev hwdb; else a dump's
+                                     * hwdb.names, and no other names (missing: none) */
 } VbPlatform;
 
 /* A context on the platform's roots with its kernel (the real one when P or P->ops is NULL). */

@@ -11,6 +11,7 @@ struct VbRecorder {
         size_t n, allocated;
         int error;
         char **aliases; /* "alias PATTERN MODULE" lines found, each once */
+        char **names;   /* "MODALIAS\tKEY\tVALUE" lines, each once */
         size_t n_aliases;
         bool have_index;
 };
@@ -32,6 +33,7 @@ VbRecorder *vb_recorder_free(VbRecorder *r) {
         }
         free(r->records);
         strv_free(r->aliases);
+        strv_free(r->names);
         free(r);
         return NULL;
 }
@@ -48,6 +50,28 @@ void vb_recorder_add_alias(VbRecorder *r, const char *pattern, const char *modul
                 return;
         if (strv_extend_printf(&r->aliases, &r->n_aliases, "%s", line) < 0)
                 r->error = -ENOMEM;
+}
+
+void vb_recorder_add_name(VbRecorder *r, const char *modalias, const char *key, const char *value) {
+        _cleanup_free_ char *line = NULL;
+
+        /* One line each: a name with a newline or tab in it is not kept. */
+        if (strpbrk(modalias, "\t\n") || strpbrk(key, "\t\n") || strpbrk(value, "\t\n"))
+                return;
+        if (asprintf(&line, "%s\t%s\t%s", modalias, key, value) < 0) {
+                r->error = -ENOMEM;
+                return;
+        }
+        if (!strv_contains(r->names, line) && strv_extend_printf(&r->names, NULL, "%s", line) < 0)
+                r->error = -ENOMEM;
+}
+
+int vb_recorder_names_text(const VbRecorder *r, char **ret) {
+        _cleanup_free_ char *joined = strv_join(r->names, "\n");
+
+        if (!joined || asprintf(ret, "%s%s", joined, r->names ? "\n" : "") < 0)
+                return -ENOMEM;
+        return 0;
 }
 
 void vb_recorder_note_index(VbRecorder *r) {

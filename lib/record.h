@@ -57,5 +57,11 @@ void vb_recorder_note_index(VbRecorder *r);
  * was there to look in. 0 or -ENOMEM. */
 int vb_recorder_aliases_text(const VbRecorder *r, char **ret);
 
+/* A device name the CLI looked up in the udev hwdb for MODALIAS: its KEY
+ * ("ID_MODEL_FROM_DATABASE") is VALUE. */
+void vb_recorder_add_name(VbRecorder *r, const char *modalias, const char *key, const char *value);
+/* The names as hwdb.names text ("MODALIAS\tKEY\tVALUE" lines, "" if none). 0 or -ENOMEM. */
+int vb_recorder_names_text(const VbRecorder *r, char **ret);
+
 /* 0, or -ENOMEM if a record was lost. */
 int vb_recorder_error(const VbRecorder *r);

@@ -93,7 +93,8 @@ int vb_replay_open(const char *path, VbReplay *ret, char **ret_error) {
                 return -ENOMEM;
         if (asprintf(&r.sysfs, "%s/sys", r.top) < 0 || asprintf(&r.procfs, "%s/proc", r.top) < 0 ||
             asprintf(&r.runtime, "%s/run/vfio-bind", r.top) < 0 ||
-            asprintf(&r.module_aliases, "%s/modules.alias", r.top) < 0)
+            asprintf(&r.module_aliases, "%s/modules.alias", r.top) < 0 ||
+            asprintf(&r.hwdb_names, "%s/hwdb.names", r.top) < 0)
                 return -ENOMEM;
         if (stat(r.sysfs, &st) < 0 || !S_ISDIR(st.st_mode)) {
                 if (asprintf(ret_error, "has no sys/ directory: not a vfio-bind dump") < 0)
@@ -115,6 +116,7 @@ void vb_replay_done(VbReplay *r) {
         free(r->procfs);
         free(r->runtime);
         free(r->module_aliases);
+        free(r->hwdb_names);
         *r = (VbReplay) {};
 }
 
@@ -126,5 +128,6 @@ VbPlatform vb_replay_platform(const VbReplay *r) {
                 .config_root = r->top,
                 .read_only = true,
                 .module_aliases = r->module_aliases,
+                .hwdb_names = r->hwdb_names,
         };
 }

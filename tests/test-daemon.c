@@ -386,6 +386,23 @@ TEST(coldplug_binds_gpu_and_audio) {
         daemon_done(&d);
 }
 
+/* Driver=auto in the daemon: the module index's more specific alias wins, the variant's module is
+ * loaded and the device bound to its driver (the daemon's job tracking once hid the index from the
+ * choice, which then said "no module index" and bound vfio-pci: VM scenario 27 found it). */
+TEST(driver_auto_binds_the_variant_driver) {
+        Daemon d;
+
+        daemon_prepare(&d, "desktop", "[Bind]\nDevice=02:00.0\n",
+                       "module e1000e-vfio-pci e1000e_vfio_pci\n"
+                       "alias vfio_pci:v00008086d000010D3sv*sd*bc*sc*i* e1000e_vfio_pci\n");
+        daemon_start(&d, NULL);
+        ASSERT_DAEMON(&d, daemon_wait_notify(&d, "READY=1"));
+        ASSERT_DAEMON(&d, strstr(d.notify, "1/1 devices on e1000e-vfio-pci"));
+        ASSERT_DRIVER(&d, "0000:02:00.0", "e1000e-vfio-pci");
+        ASSERT_EXIT(&d, daemon_stop(&d), 0);
+        daemon_done(&d);
+}
+
 TEST(coldplug_race_won) {
         Daemon d;
         _cleanup_free_ char *log = NULL;

@@ -512,7 +512,7 @@ TEST(writing_verbs_refuse_root) {
 /* ---- dumps of real machines ---- */
 
 TEST(machine_dumps_replay_to_their_expected_output) {
-        static const char *const machines[] = { "debian12-firecracker" };
+        static const char *const machines[] = { "debian12-firecracker", "qemu-6.12-nixos-virtio-net" };
         const struct {
                 const char *const *args;
                 const char *suffix;

@@ -138,6 +138,9 @@ resolve_kernel() {
                 KERNEL_PKG=linux-source-6.12+build-kernel.sh
                 KERNEL_VER=$("$HERE/build-kernel.sh" --key) || die "build-kernel.sh --key failed"
                 KERNEL_FAMILY=
+                # the VFIO variant driver of modern virtio-net (1af4:1041, scenario 27's
+                # Driver=auto): only this kernel builds it (VIRTIO_VFIO_PCI=m), Debian's do not
+                MODULES+=(virtio_vfio_pci)
                 ;;
         *) die "unknown kernel $KERNEL (6.1, 6.12, 6.12-nixos)" ;;
         esac

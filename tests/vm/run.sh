@@ -153,6 +153,19 @@ progress() {
         log "[$VM_KERNEL] $CURRENT: guest running for $1 s ($(grep -ac '^VMRESULT [PF]' "$VM_RESULTS") checks reported)"
 }
 
+# host_check TEXT FUNCTION [ARGS…]: a check of a scenario's host_checks(), reported like the
+# guest's (FUNCTION returns 0, or sets WHY); the kernel is put in front
+host_check() {
+        local text=$1
+        shift
+        WHY=
+        if "$@"; then
+                report_pass "[$VM_KERNEL] $text"
+        else
+                report_fail "[$VM_KERNEL] $text: ${WHY:-$* failed}"
+        fi
+}
+
 # report_boot NAME: print the guest's results, each with the kernel in front; a boot that ended
 # without END is a failure
 report_boot() {
@@ -228,6 +241,11 @@ for kernel in "${KERNELS_PICKED[@]}"; do
                         vm_boot "$CURRENT" progress
                 fi
                 report_boot "$CURRENT"
+                # the host's part of the checks, on what the guest sent out (only after a boot
+                # whose checks ended: else there is nothing to look at, and that failed already)
+                if grep -aq '^VMRESULT END' "$VM_RESULTS"; then
+                        host_checks "$VM_LOGDIR/$CURRENT"
+                fi
                 log "boot [$kernel] $CURRENT: done in $VM_BOOT_SECONDS s"
         done
         printf 'TIME [%s] %d boots in %d s\n' "$kernel" "${#BOOTS[@]}" $((SECONDS - kernel_start))

@@ -40,3 +40,18 @@ SRIOV_EXTRA=(
 # 48 '0', 49 '1', 50 '2', …) and on nvme's own probe function (armed when the module loads; the
 # pci_dev's devfn, at offset 56 on 6.1 and 6.12: 0 the PF, n VF n).
 SRIOV_KPROBES='p:vm/vb_autoprobe,sriov_drivers_autoprobe_store,dev=+0(+0(%di)):string,buf=+0(%dx):u8;p:vm/vb_numvfs,sriov_numvfs_store,dev=+0(+0(%di)):string,buf=+0(%dx):u8;p:vm/vb_nvme_probe,nvme:nvme_probe,devfn=+56(%di):u32'
+
+# The variant-driver machine of scenarios 27-29 (QEMU_EXTRA=("${VIRTIO_NIC_EXTRA[@]}")): a modern
+# virtio-net function (virtio-net-pci with disable-legacy=on: 1af4:1041, the device id
+# virtio_vfio_pci's alias names) behind a root port of its own at 00:05.0 (with ACS: the NIC is
+# alone in its IOMMU group), not the guest's management NIC; its user-mode network reaches
+# nothing. Its host driver is virtio-pci (a module on 6.12-nixos, loaded by coldplug).
+VIRTIO_NIC_PORT=0000:00:05.0
+VIRTIO_NIC=0000:04:00.0
+VIRTIO_NIC_ALIAS='vfio_pci:v00001AF4d00001041sv*sd*bc*sc*i*'
+# shellcheck disable=SC2054
+VIRTIO_NIC_EXTRA=(
+        -device pcie-root-port,id=rp4,bus=pcie.0,chassis=4,slot=4,addr=0x5
+        -device virtio-net-pci,bus=rp4,addr=0x0,disable-legacy=on,netdev=vnic0
+        -netdev user,id=vnic0,restrict=on
+)

@@ -112,12 +112,16 @@ vm_cleanup() {
 #                hits into the kernel log)
 #   payload()    adds files under the payload root $1 (runs on the host)
 #   checks()     runs in the guest (see guest/lib.sh)
+#   host_checks() runs on the host after the boot, with the boot's log directory as $1 (what the
+#                guest sent out: its dumps, the CLI's outputs); a check there is
+#                `host_check TEXT FUNCTION [ARGS…]` (run.sh), FUNCTION setting WHY when it fails
 vm_scenario_load() {
         DESCRIPTION='' IOMMU=on APPEND='' CONF='' SERVICE=enabled HOTPLUG='' KPROBES=''
         KERNELS="6.1 6.12" GUEST_QEMU=no
         QEMU_EXTRA=()
         payload() { :; }
         checks() { :; }
+        host_checks() { :; }
         # shellcheck source=/dev/null
         source "$1"
 }

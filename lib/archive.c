@@ -204,8 +204,13 @@ static int write_padded(int fd, const void *data, size_t size, uint64_t *total) 
 }
 
 static void octal(char *field, size_t width, uint64_t v) {
-        /* WIDTH - 1 digits and a NUL, as GNU tar writes them. */
-        snprintf(field, width, "%0*" PRIo64, (int) width - 1, v);
+        char buf[32];
+
+        /* WIDTH - 1 digits and a NUL, as GNU tar writes them; the callers keep V within WIDTH - 1
+         * digits (larger sizes go in a pax header), so the copy keeps the lowest digits only if
+         * that ever failed. */
+        snprintf(buf, sizeof(buf), "%0*" PRIo64, (int) width - 1, v);
+        memcpy(field, buf + strlen(buf) - (width - 1), width);
 }
 
 static void header_finish(Header *h) {

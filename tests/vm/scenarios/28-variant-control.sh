@@ -36,14 +36,14 @@ variant_not_loaded() {
 }
 
 # `vfio-bind check` with the service off: the plan names the variant driver's module (its driver's
-# name is known only once the module is loaded: "variant driver of virtio_vfio_pci") and its alias
+# name is known only once the module is loaded: "the variant driver of module virtio_vfio_pci, not loaded yet") and its alias
 check_would_choose_variant() {
         local line found=0
         while IFS= read -r line; do
                 # shellcheck disable=SC2053
-                [[ $line == "$VNIC: driver: variant driver of virtio_vfio_pci "* ]] && found=1
+                [[ $line == "$VNIC: driver: the variant driver of module virtio_vfio_pci, not loaded yet "* ]] && found=1
         done <<<"$CLI_OUT"
-        ((found)) || { WHY="no \"$VNIC: driver: variant driver of virtio_vfio_pci …\" line: ${CLI_OUT//$'\n'/ | }"; return 1; }
+        ((found)) || { WHY="no \"$VNIC: driver: the variant driver of module virtio_vfio_pci, not loaded yet …\" line: ${CLI_OUT//$'\n'/ | }"; return 1; }
         [[ $CLI_OUT == *"$VIRTIO_NIC_ALIAS"* ]] || { WHY="the alias $VIRTIO_NIC_ALIAS is not named: ${CLI_OUT//$'\n'/ | }"; return 1; }
         return 0
 }

@@ -28,6 +28,7 @@
 #include "strv.h"
 #include "sysfs.h"
 #include "time-util.h"
+#include "uevent.h"
 
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
 
@@ -1006,20 +1007,18 @@ static int on_uevent(sd_event_source *s, int fd, uint32_t revents, void *userdat
 
         for (;;) {
                 struct udev_device *d = udev_monitor_receive_device(m->monitor);
-                const char *action, *name;
+                VbdUeventAction action;
                 VbPciAddress a;
 
                 if (!d)
                         break;
-                action = udev_device_get_action(d);
-                name = udev_device_get_sysname(d);
-                if (action && name && vb_pci_address_parse(name, &a) >= 0 &&
-                    (streq(action, "add") || streq(action, "bind") || streq(action, "remove"))) {
-                        bool removed = streq(action, "remove");
+                if (vbd_uevent_parse(udev_device_get_action(d), udev_device_get_sysname(d), &action, &a) > 0) {
+                        bool removed = action == VBD_UEVENT_REMOVE;
 
                         if (device_is_relevant(m, &a, removed)) {
-                                vbd_log(LOG_DEBUG, "uevent %s for %s", action, name);
-                                if (streq(action, "add")) {
+                                vbd_log(LOG_DEBUG, "uevent %s for %s", vbd_uevent_action_to_string(action),
+                                        VB_PCI_ADDRESS_STR(&a));
+                                if (action == VBD_UEVENT_ADD) {
                                         /* A device that is added anew gets a fresh try. */
                                         DeviceState *st = device_state_find(m, &a, NULL);
                                         if (st && !st->stuck)

@@ -8,6 +8,7 @@
 #   tools/fuzz.sh             the long run: 30 minutes per target
 #   tools/fuzz.sh 20          20 seconds per target (what tools/test.sh runs in CI)
 #   VB_FUZZ_RUNS=10000000 tools/fuzz.sh      10 M executions per target, however long it takes
+#   VB_FUZZ_RUNS=10000000 tools/fuzz.sh 180  10 M executions or 180 s per target, whichever comes first
 #   VB_FUZZ_TARGETS="uevent iomem" tools/fuzz.sh 60   only these targets
 #
 # The file readers' targets write each input into a copy of a fake tree under $TMPDIR; the
@@ -68,7 +69,7 @@ for target in $targets; do
         parallel=()
         ((jobs > 1)) && parallel=(-jobs="$jobs" -workers="$jobs")
         limit=(-max_total_time="$seconds")
-        [ -n "$runs" ] && limit=(-runs="$runs")
+        [ -n "$runs" ] && limit=(-runs="$runs" -max_total_time="${1:-0}")
         # libFuzzer writes fuzz-N.log into the working directory in parallel mode: keep it in $out.
         (cd "$out" && "$out/tests/fuzz/fuzz-$target" "${dict[@]/#-dict=/-dict=$top/}" "${limit[@]}" \
                 -timeout=10 -rss_limit_mb=2048 "${parallel[@]}" -print_final_stats=1 -artifact_prefix="$artifacts/" \

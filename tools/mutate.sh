@@ -3,7 +3,8 @@
 # Mutation run: how many deliberate one-line bugs the unit suite catches.
 #
 #   tools/mutate.sh                      every mutant of tools/mutants.txt
-#   tools/mutate.sh 3 7                  only mutants 3 and 7 (numbered as printed)
+#   tools/mutate.sh 3 7                  only mutants 3 and 7 (numbered as printed): their lines in
+#                                        the last run's mutate.txt are replaced, the score recounted
 #   VB_MUTATE_DIR=/tmp/m tools/mutate.sh where the scratch copy lives (default .mutate/ here)
 #
 # The working tree is never changed: its files (as they are now, committed or not) are copied
@@ -46,8 +47,14 @@ if ! run_suite; then
 fi
 
 selected=" $* "
-n=0 killed=0 survived=0 broken=0 invalid=0
-: >"$out"
+n=0
+declare -A lines=()
+if [ $# -gt 0 ] && [ -f "$out" ]; then
+        # Only some mutants: keep the others' results of the last run.
+        while IFS= read -r l; do
+                [[ "$l" =~ ^\ *([0-9]+)\  ]] && lines[${BASH_REMATCH[1]}]=$l
+        done <"$out"
+fi
 while IFS=$'\t' read -r file pattern replacement what; do
         [[ -z "$file" || "$file" == \#* ]] && continue
         n=$((n + 1))
@@ -56,20 +63,16 @@ while IFS=$'\t' read -r file pattern replacement what; do
         count=$(grep -cF -- "$pattern" "$target" 2>/dev/null || true)
         if [ "$count" != 1 ]; then
                 result=invalid
-                invalid=$((invalid + 1))
         else
                 cp "$target" "$dir/original"
                 # The one line, the pattern replaced literally (perl's \Q…\E quotes it).
                 P=$pattern R=$replacement perl -pi -e 'BEGIN { $p = $ENV{P}; $r = $ENV{R} } s/\Q$p\E/$r/' "$target"
                 if ! ninja -C "$build" >"$dir/build.log" 2>&1; then
                         result=build-failed
-                        broken=$((broken + 1))
                 elif run_suite; then
                         result=survived
-                        survived=$((survived + 1))
                 else
                         result=killed
-                        killed=$((killed + 1))
                         failed=$(grep -m1 -oE '[^ ]+ +FAIL' "$dir/test.log" | awk '{print $1}')
                         [ -n "$failed" ] && result="killed by $failed"
                 fi
@@ -77,9 +80,23 @@ while IFS=$'\t' read -r file pattern replacement what; do
                 # The restored file must be rebuilt before the next mutant (mtime moved forward).
                 touch "$target"
         fi
-        printf '%2d %-24s %s: %s\n' "$n" "$result" "$file" "$what" | tee -a "$out"
+        lines[$n]=$(printf '%2d %-24s %s: %s' "$n" "$result" "$file" "$what")
+        printf '%s\n' "${lines[$n]}"
 done <"$list"
 ninja -C "$build" >/dev/null 2>&1
+
+killed=0 survived=0 broken=0 invalid=0
+: >"$out"
+for i in $(printf '%s\n' "${!lines[@]}" | sort -n); do
+        l=${lines[$i]}
+        printf '%s\n' "$l" >>"$out"
+        case $(awk '{print $2}' <<<"$l") in
+        killed) killed=$((killed + 1)) ;;
+        survived) survived=$((survived + 1)) ;;
+        build-failed) broken=$((broken + 1)) ;;
+        *) invalid=$((invalid + 1)) ;;
+        esac
+done
 
 scored=$((killed + survived))
 if [ "$scored" -gt 0 ]; then

@@ -12,7 +12,8 @@
 # Sources: the crash tests of tests/test-faults.c ("killed after …: converged" lines) from the
 # build in $VB_FAULTS_BUILD (default build-dev, configured if missing), the fuzzers' logs in
 # $VB_FUZZ_BUILD (default build-fuzz: fuzz-TARGET.log, artifacts/), the mutation run's
-# $VB_MUTATE_DIR/mutate.txt (default .mutate/). Reliability is reported, never timed: nothing
+# $VB_MUTATE_DIR/mutate.txt (default .mutate/; mutate-first-run.txt there, a copy of an earlier
+# full run kept before re-running its survivors, is quoted too). Reliability is reported, never timed: nothing
 # here fails because the machine is slow; the script fails only when a kill did not converge.
 # The QEMU sections (uevent storm, hotplug churn, memory and fds) are kept as they are in the
 # existing FAULTS.md, between their markers, for the guest harness to fill.
@@ -132,7 +133,14 @@ lines += ["## 3. Mutation run", "",
 try:
     m = open(os.path.join(mutate_dir, "mutate.txt")).read().rstrip("\n").split("\n")
     score = [l for l in m if l.startswith("mutation score")]
-    lines += ["**%s**" % (score[-1] if score else "no score (the run did not finish)"), "", "```"]
+    lines += ["**%s**" % (score[-1] if score else "no score (the run did not finish)"), ""]
+    try:
+        first = [l for l in open(os.path.join(mutate_dir, "mutate-first-run.txt")) if l.startswith("mutation score")]
+        if first:
+            lines += ["The first run, before tests were added for its survivors: %s." % first[-1].strip()[len("mutation score: "):], ""]
+    except OSError:
+        pass
+    lines += ["```"]
     lines += [l for l in m if not l.startswith("mutation score")]
     lines += ["```", ""]
 except OSError:

@@ -597,6 +597,22 @@ TEST(group_take_never_takes_the_disk) {
         daemon_done(&d);
 }
 
+/* Timeout=0: nothing is waited for, so a missing device is missing from the first STATUS= on,
+ * never "yet" (issue 16: the mutant that waited anyway, READY coming a timer tick later,
+ * survived the suite). */
+TEST(timeout_zero_never_says_yet) {
+        Daemon d;
+
+        daemon_prepare(&d, "desktop", "[Bind]\nDevice=0000:05:00.0 dead:beef 01:00\nTimeout=0\n", NULL);
+        daemon_start(&d, "--once", NULL, 0);
+        CHECK(&d, daemon_wait_ready(&d));
+        CHECK(&d, daemon_wait_exit(&d) <= 1);
+        CHECK_CONTAINS(&d, d.status, "0000:05:00.0 missing after 0s");
+        CHECK_CONTAINS(&d, d.status, "no device matches dead:beef");
+        CHECK(&d, !strstr(d.notify, " yet"));
+        daemon_done(&d);
+}
+
 /* ---- killed at any step (issue 16) ------------------------------------------------------------ */
 
 /* Start the daemon again on the same tree, as Restart=on-failure does after a crash. */

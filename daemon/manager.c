@@ -26,7 +26,9 @@
 #include "snapshot.h"
 #include "sriov.h"
 #include "strv.h"
+#include "sysfs.h"
 #include "time-util.h"
+#include "uevent.h"
 
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
 
@@ -247,6 +249,15 @@ static int sriov_with_deadline(void *userdata, VbContext *ctx, const VbPlanSriov
 
         deadline = m->ready ? now + MAX(m->config->timeout_usec, 5 * USEC_PER_SEC)
                             : MAX(m->start_usec + m->config->timeout_usec, now + USEC_PER_SEC);
+        /* Killed while autoprobe is off, the daemon started again would find it off and leave it
+         * so for good: a mark says that it is ours to switch back on. */
+        if (ps->sriov.autoprobe && m->options.runtime_dir) {
+                int q = vb_runtime_set(m->options.runtime_dir, VB_MARK_AUTOPROBE_OFF, &ps->pf, true);
+                if (q < 0)
+                        vbd_log_full(LOG_WARNING, &(VbdLogFields) { .device = &ps->pf, .error = q },
+                                     "%s: Failed to leave a mark under %s, ignoring: %s", VB_PCI_ADDRESS_STR(&ps->pf),
+                                     m->options.runtime_dir, strerror(-q));
+        }
         k = bind_job_run_sriov(ctx, &ps->pf, &ps->sriov, ps->count, driver, timeout_usec, deadline, keepalive, m, &r,
                                ret, &stuck);
         if (k == -ETIMEDOUT) {
@@ -260,9 +271,42 @@ static int sriov_with_deadline(void *userdata, VbContext *ctx, const VbPlanSriov
                 if (sd_event_add_io(m->event, &s->stuck_source, bind_job_fd(stuck), EPOLLIN, on_stuck_returned, m) < 0)
                         s->stuck_source = NULL;
                 *ret_stuck = bind_job_describe(stuck) ?: strdup("a write");
-                return -ETIMEDOUT;
+                return -ETIMEDOUT; /* the mark stays: manager_restore_autoprobe() once it returns */
         }
+        if (ps->sriov.autoprobe && m->options.runtime_dir && (k < 0 || ret->restore_error == 0))
+                (void) vb_runtime_set(m->options.runtime_dir, VB_MARK_AUTOPROBE_OFF, &ps->pf, false);
         return k < 0 ? k : r;
+}
+
+/* A PF whose autoprobe an earlier run switched off and did not switch back on (it was killed
+ * in between, or the write failed): on again, once its VFs were bound by this pass, unless its
+ * creation still hangs. */
+static void manager_restore_autoprobe(Manager *m) {
+        _cleanup_free_ VbPciAddress *pfs = NULL;
+        size_t n = 0;
+
+        if (!m->options.runtime_dir || vb_runtime_list(m->options.runtime_dir, VB_MARK_AUTOPROBE_OFF, &pfs, &n) < 0)
+                return;
+        for (size_t i = 0; i < n; i++) {
+                const DeviceState *s = device_state_find(m, &pfs[i], NULL);
+                const char *path = VB_PCI_DEVICE_PATH(&pfs[i], "sriov_drivers_autoprobe");
+                int r;
+
+                if (s && s->stuck)
+                        continue;
+                r = path ? vb_sysfs_write(m->ctx, path, "1") : -ENAMETOOLONG;
+                if (r < 0 && r != -ENOENT && r != -ENODEV) {
+                        vbd_log_full(LOG_WARNING, &(VbdLogFields) { .device = &pfs[i], .error = r },
+                                     "%s: Failed to switch sriov_drivers_autoprobe back on, ignoring: %s",
+                                     VB_PCI_ADDRESS_STR(&pfs[i]), strerror(-r));
+                        continue;
+                }
+                if (r >= 0)
+                        vbd_log_full(LOG_NOTICE, &(VbdLogFields) { .device = &pfs[i], .action = "autoprobe" },
+                                     "%s: sriov_drivers_autoprobe switched back on (an earlier run left it off)",
+                                     VB_PCI_ADDRESS_STR(&pfs[i]));
+                (void) vb_runtime_set(m->options.runtime_dir, VB_MARK_AUTOPROBE_OFF, &pfs[i], false);
+        }
 }
 
 static bool bound_in_initrd(const Manager *m, const VbPciAddress *a) {
@@ -890,6 +934,8 @@ static int manager_pass(Manager *m) {
                 snap = (VbSnapshot) {};
         }
 
+        manager_restore_autoprobe(m);
+
         /* In the initrd: say what is on the driver, for stage 2's service to tell. */
         if (m->options.in_initrd)
                 for (size_t i = 0; i < p->n; i++) {
@@ -992,20 +1038,18 @@ static int on_uevent(sd_event_source *s, int fd, uint32_t revents, void *userdat
 
         for (;;) {
                 struct udev_device *d = udev_monitor_receive_device(m->monitor);
-                const char *action, *name;
+                VbdUeventAction action;
                 VbPciAddress a;
 
                 if (!d)
                         break;
-                action = udev_device_get_action(d);
-                name = udev_device_get_sysname(d);
-                if (action && name && vb_pci_address_parse(name, &a) >= 0 &&
-                    (streq(action, "add") || streq(action, "bind") || streq(action, "remove"))) {
-                        bool removed = streq(action, "remove");
+                if (vbd_uevent_parse(udev_device_get_action(d), udev_device_get_sysname(d), &action, &a) > 0) {
+                        bool removed = action == VBD_UEVENT_REMOVE;
 
                         if (device_is_relevant(m, &a, removed)) {
-                                vbd_log(LOG_DEBUG, "uevent %s for %s", action, name);
-                                if (streq(action, "add")) {
+                                vbd_log(LOG_DEBUG, "uevent %s for %s", vbd_uevent_action_to_string(action),
+                                        VB_PCI_ADDRESS_STR(&a));
+                                if (action == VBD_UEVENT_ADD) {
                                         /* A device that is added anew gets a fresh try. */
                                         DeviceState *st = device_state_find(m, &a, NULL);
                                         if (st && !st->stuck)

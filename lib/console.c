@@ -186,6 +186,8 @@ static int read_iomem(VbContext *ctx, VbConsoleState *s) {
                         continue;
                 if (start == 0 && end == 0) /* addresses are hidden from unprivileged readers */
                         continue;
+                if (start > end) /* no range (the kernel prints none such): nothing to compare BARs with */
+                        continue;
                 if (s->n_ranges == allocated) {
                         size_t a = allocated ? allocated * 2 : 4;
                         VbMemoryRange *p = realloc(s->ranges, a * sizeof(VbMemoryRange));

@@ -10,6 +10,10 @@
  *                              it again
  *   bound-in-initrd/<address>  a device the daemon bound (or found on its driver) in the initrd,
  *                              so that stage 2 can say where it was bound
+ *   autoprobe-off/<address>    an SR-IOV PF whose sriov_drivers_autoprobe the daemon switched off
+ *                              to create its VFs and has not switched back on yet: set before the
+ *                              write, cleared once it is on again, so that a daemon killed in
+ *                              between switches it back on when it starts again
  */
 
 #include <errno.h>
@@ -21,6 +25,7 @@
 typedef enum VbRuntimeMark {
         VB_MARK_RELEASED,
         VB_MARK_BOUND_IN_INITRD,
+        VB_MARK_AUTOPROBE_OFF,
         _VB_RUNTIME_MARK_MAX,
         _VB_RUNTIME_MARK_INVALID = -EINVAL,
 } VbRuntimeMark;

@@ -11,6 +11,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@
 
 #define LOG_FILE "fake-kernel.log"
 #define CONF_FILE "fake-kernel.conf"
+#define KILLED_FILE "fake-kernel.killed"
 
 typedef struct Match {
         uint16_t vendor, device;
@@ -49,6 +51,13 @@ typedef struct Vanish {
         char *addr;
         char *path;
 } Vanish;
+
+/* "kill-after PATH [N]": SIGKILL once the N-th matching call has been carried out. */
+typedef struct Kill {
+        char *path; /* as written or normalized, or "load:DRIVER" */
+        unsigned nth;
+        unsigned seen;
+} Kill;
 
 typedef struct Hotplug {
         char *addr;
@@ -87,6 +96,8 @@ struct FakeKernel {
         size_t n_hangs;
         Hotplug *hotplugs;
         size_t n_hotplugs;
+        Kill *kills;
+        size_t n_kills;
         Sriov *sriovs;
         size_t n_sriovs;
         char **keep_vfs;
@@ -429,6 +440,17 @@ static int conf_load(FakeKernel *k) {
                         if (grow(&k->vanishes, &k->n_vanishes, sizeof(Vanish)) < 0)
                                 abort();
                         k->vanishes[k->n_vanishes - 1] = (Vanish) { strdup(w[1]), strdup(w[2]) };
+                } else if (streq(w[0], "kill-after") && (n == 2 || n == 3)) {
+                        char *end = NULL;
+                        long nth = n == 3 ? strtol(w[2], &end, 10) : 1;
+
+                        if ((end && *end) || nth < 1 || nth > 100000) {
+                                r = conf_error(path, lineno, "kill-after wants PATH [N] (N from 1)");
+                                goto finish;
+                        }
+                        if (grow(&k->kills, &k->n_kills, sizeof(Kill)) < 0)
+                                abort();
+                        k->kills[k->n_kills - 1] = (Kill) { strdup(w[1]), (unsigned) nth, 0 };
                 } else if (streq(w[0], "hotplug") && n == 4) {
                         char *end;
                         long g = strtol(w[3], &end, 10);
@@ -1415,6 +1437,31 @@ static void vanish_rule(FakeKernel *k, const char *path, const char *normalized)
                         (void) remove_device(k, k->vanishes[i].addr);
 }
 
+/* A "kill-after" rule for this call: the process dies the way SIGKILL kills it (no cleanup, no
+ * atexit), once per tree: DIR/fake-kernel.killed is created first, holding the rule, and a tree
+ * that has it kills no more (the daemon started again runs on). */
+static void kill_rule(FakeKernel *k, const char *path, const char *normalized) {
+        for (size_t i = 0; i < k->n_kills; i++) {
+                Kill *kl = &k->kills[i];
+                _cleanup_free_ char *marker = NULL, *line = NULL;
+                _cleanup_close_ int fd = -EBADF;
+
+                if (!streq(kl->path, path) && !streq_ptr(kl->path, normalized))
+                        continue;
+                if (++kl->seen != kl->nth)
+                        continue;
+                marker = xasprintf("%s/%s", k->dir, KILLED_FILE);
+                line = xasprintf("kill-after %s %u\n", kl->path, kl->nth);
+                if (!marker || !line)
+                        abort();
+                fd = open(marker, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+                if (fd < 0)
+                        continue; /* killed once already */
+                (void) !write(fd, line, strlen(line));
+                (void) raise(SIGKILL);
+        }
+}
+
 static bool path_is_clean(const char *path) {
         if (!path[0] || path[0] == '/')
                 return false;
@@ -1540,6 +1587,7 @@ static int write_attr_locked(FakeKernel *k, int rootfd, const char *path, const 
                 r = write_at(k->sys_fd, rel, value);
 
         record(k, FAKE_OP_WRITE, path, normalized, value, r);
+        kill_rule(k, path, normalized);
         return r;
 }
 
@@ -1651,6 +1699,11 @@ static int fake_load_driver(void *userdata, VbContext *ctx, const char *name) {
         if (r == -ENOENT && fake_kernel_driver_loaded(k, name))
                 r = 0;
         record(k, FAKE_OP_LOAD, NULL, NULL, name, r);
+        {
+                _cleanup_free_ char *key = xasprintf("load:%s", name);
+                if (key)
+                        kill_rule(k, key, NULL);
+        }
         pthread_mutex_unlock(&k->lock);
         return r;
 }
@@ -1761,6 +1814,9 @@ FakeKernel *fake_kernel_free(FakeKernel *k) {
                 free(k->hotplugs[i].parent);
         }
         free(k->hotplugs);
+        for (size_t i = 0; i < k->n_kills; i++)
+                free(k->kills[i].path);
+        free(k->kills);
         for (size_t i = 0; i < k->n_sriovs; i++)
                 free(k->sriovs[i].addr);
         free(k->sriovs);

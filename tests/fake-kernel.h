@@ -87,6 +87,13 @@
  *                            sriov_numvfs of a PF without one fails with -EIO
  *   keep-vfs DRIVER          DRIVER's remove leaves SR-IOV enabled (nvme_remove() does);
  *                            other PF drivers disable it when unbound (igb_remove() does)
+ *   kill-after PATH [N]      the process making the N-th (default first) write of PATH (as
+ *                            written or normalized; "load:DRIVER" for loading DRIVER) is
+ *                            killed with SIGKILL right after the write took effect and was
+ *                            logged, as if the daemon crashed between two steps. Once per
+ *                            tree: <case>/fake-kernel.killed (holding the rule) is created
+ *                            first, and a tree that has it kills no more, so the daemon
+ *                            started again on it runs on
  *
  * Every call is recorded in order and appended to <case>/fake-kernel.log, so a test can read
  * what a separate process (the daemon) did. One line per call:

@@ -231,4 +231,26 @@ TEST(release_simpledrm) {
         machine_close(&m);
 }
 
+/* /proc/iomem read without CAP_SYS_ADMIN shows every range as 00000000-00000000, and a line
+ * whose start lies past its end is no range either: neither is taken as the framebuffer's
+ * memory (issue 16: the all-zero check's mutant survived; the inverted range came from the
+ * fuzzer's seeds). */
+TEST(iomem_hidden_and_inverted_ranges_are_not_framebuffers) {
+        Machine m;
+
+        machine_open(&m, "desktop", NULL, NULL);
+        ASSERT_OK(tree_write(m.dir, "proc/iomem",
+                             "00000000-00000000 : PCI Bus 0000:00\n"
+                             "  00000000-00000000 : BOOTFB\n"
+                             "  c02fffff-c0000000 : efifb\n"
+                             "  c1000000-c1000fff : simpledrm\n"));
+        vb_console_state_done(&m.console);
+        ASSERT_OK(vb_console_read(m.ctx, &m.console));
+        ASSERT_EQ(m.console.n_ranges, 1);
+        ASSERT_STREQ(m.console.ranges[0].name, "simpledrm");
+        ASSERT_EQ(m.console.ranges[0].start, 0xc1000000);
+        ASSERT_EQ(m.console.ranges[0].end, 0xc1000fff);
+        machine_close(&m);
+}
+
 TESTS_MAIN()

@@ -11,6 +11,7 @@
  * Also the interlocks at the daemon level: a device the host uses is refused without a single
  * write, and Force= binds it with a warning.
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -594,6 +595,315 @@ TEST(group_take_never_takes_the_disk) {
         log = fake_kernel_read_log(d.dir);
         CHECK(&d, !strstr(log, "0000:02:00"));
         daemon_done(&d);
+}
+
+/* Timeout=0: nothing is waited for, so a missing device is missing from the first STATUS= on,
+ * never "yet" (issue 16: the mutant that waited anyway, READY coming a timer tick later,
+ * survived the suite). */
+TEST(timeout_zero_never_says_yet) {
+        Daemon d;
+
+        daemon_prepare(&d, "desktop", "[Bind]\nDevice=0000:05:00.0 dead:beef 01:00\nTimeout=0\n", NULL);
+        daemon_start(&d, "--once", NULL, 0);
+        CHECK(&d, daemon_wait_ready(&d));
+        CHECK(&d, daemon_wait_exit(&d) <= 1);
+        CHECK_CONTAINS(&d, d.status, "0000:05:00.0 missing after 0s");
+        CHECK_CONTAINS(&d, d.status, "no device matches dead:beef");
+        CHECK(&d, !strstr(d.notify, " yet"));
+        daemon_done(&d);
+}
+
+/* ---- killed at any step (issue 16) ------------------------------------------------------------ */
+
+/* Start the daemon again on the same tree, as Restart=on-failure does after a crash. */
+static void daemon_restart(Daemon *d, const char *extra) {
+        kill_leftover();
+        daemon_drain(d);
+        free(d->notify);
+        free(d->status);
+        d->notify = strdup("");
+        ASSERT_TRUE(d->notify);
+        d->status = NULL;
+        d->ready = false;
+        d->exit_status = -1;
+        daemon_start(d, extra, NULL, 0);
+}
+
+/* The steps of a bind as the fake kernel logged them, each as the rule that kills right after
+ * it: "kill-after PATH N" (the N-th write of PATH), "kill-after load:DRIVER 1". */
+static char **crash_steps(const char *log, size_t *ret_n) {
+        char **steps = NULL, **keys = NULL;
+        size_t n = 0;
+
+        for (const char *l = log; *l;) {
+                size_t len = strcspn(l, "\n"), klen;
+                _cleanup_free_ char *line = strndup(l, len);
+                char *key, *rule;
+                unsigned nth = 1;
+
+                ASSERT_TRUE(line);
+                l += len + (l[len] == '\n');
+                if (strneq(line, "VIOLATION", 9))
+                        continue;
+                if (strneq(line, "load ", 5)) {
+                        klen = strcspn(line + 5, " ");
+                        ASSERT_TRUE(asprintf(&key, "load:%.*s", (int) klen, line + 5) > 0);
+                } else {
+                        klen = strcspn(line, "=");
+                        key = strndup(line, klen);
+                        ASSERT_TRUE(key);
+                }
+                for (size_t i = 0; i < n; i++)
+                        if (streq(keys[i], key))
+                                nth++;
+                ASSERT_TRUE(asprintf(&rule, "kill-after %s %u\n", key, nth) > 0);
+                keys = realloc(keys, (n + 1) * sizeof(char *));
+                steps = realloc(steps, (n + 2) * sizeof(char *));
+                ASSERT_TRUE(keys && steps);
+                keys[n] = key;
+                steps[n++] = rule;
+                steps[n] = NULL;
+        }
+        for (size_t i = 0; i < n; i++)
+                free(keys[i]);
+        free(keys);
+        *ret_n = n;
+        return steps;
+}
+
+/* "N/M devices on DRIVER: A B C; …": every address the status says is on the driver is. */
+static void check_status_claims(Daemon *d, const char *driver, size_t *ret_claimed) {
+        _cleanup_free_ char *prefix = NULL;
+        const char *p, *list;
+        size_t claimed = 0, n_ok;
+
+        CHECK(d, d->status);
+        ASSERT_TRUE(asprintf(&prefix, " devices on %s", driver) > 0);
+        p = strstr(d->status, prefix);
+        CHECK(d, p);
+        CHECK(d, sscanf(d->status, "%zu/", &n_ok) == 1);
+        list = p + strlen(prefix);
+        if (*list == ':') {
+                list++;
+                while (*list == ' ') {
+                        char addr[64];
+                        size_t len;
+
+                        list++;
+                        len = strcspn(list, " ;");
+                        CHECK(d, len > 0 && len < sizeof(addr));
+                        memcpy(addr, list, len);
+                        addr[len] = '\0';
+                        {
+                                _cleanup_free_ char *cur = fake_kernel_driver(d->k, addr);
+                                if (!streq_ptr(cur, driver)) {
+                                        daemon_show(d);
+                                        TEST_FAIL("STATUS= says %s is on %s, it is on %s", addr, driver, strna(cur));
+                                }
+                        }
+                        claimed++;
+                        list += len;
+                }
+        }
+        CHECK(d, claimed == n_ok);
+        if (strstr(d->status, "console released"))
+                /* Whatever it says was released is no longer bound. */
+                CHECK(d, !fake_kernel_platform_driver(d->k, "efi-framebuffer.0") &&
+                                 !fake_kernel_platform_driver(d->k, "simple-framebuffer.0"));
+        *ret_claimed = claimed;
+}
+
+/* What the machine looks like: every PCI device's driver and override (and a PF's SR-IOV
+ * state), the vtconsoles and the boot framebuffer's driver, one line each. */
+static char *machine_state(const FakeKernel *k) {
+        _cleanup_free_ char *devices = NULL;
+        char *s = strdup("");
+        DIR *dir;
+
+        ASSERT_TRUE(s);
+        ASSERT_TRUE(asprintf(&devices, "%s/bus/pci/devices", fake_kernel_sysfs_root(k)) > 0);
+        dir = opendir(devices);
+        ASSERT_TRUE(dir);
+        for (struct dirent *de; (de = readdir(dir));) {
+                static const char *const attrs[] = { "sriov_numvfs", "sriov_drivers_autoprobe" };
+                _cleanup_free_ char *drv = NULL, *ovr = NULL;
+                char *t;
+
+                if (de->d_name[0] == '.')
+                        continue;
+                drv = fake_kernel_driver(k, de->d_name);
+                ovr = fake_kernel_override(k, de->d_name);
+                ASSERT_TRUE(asprintf(&t, "%s%s driver=%s override=%s", s, de->d_name, strna(drv), strna(ovr)) > 0);
+                free(s);
+                s = t;
+                for (size_t i = 0; i < ELEMENTSOF(attrs); i++) {
+                        _cleanup_free_ char *path = NULL, *v = NULL;
+
+                        ASSERT_TRUE(asprintf(&path, "bus/pci/devices/%s/%s", de->d_name, attrs[i]) > 0);
+                        v = fake_kernel_read(k, path);
+                        if (!v)
+                                continue;
+                        ASSERT_TRUE(asprintf(&t, "%s %s=%s", s, attrs[i], v) > 0);
+                        free(s);
+                        s = t;
+                }
+                ASSERT_TRUE(asprintf(&t, "%s\n", s) > 0);
+                free(s);
+                s = t;
+        }
+        closedir(dir);
+        for (unsigned i = 0; i < 4; i++) {
+                _cleanup_free_ char *path = NULL, *v = NULL;
+                char *t;
+
+                ASSERT_TRUE(asprintf(&path, "class/vtconsole/vtcon%u/bind", i) > 0);
+                v = fake_kernel_read(k, path);
+                if (!v)
+                        continue;
+                ASSERT_TRUE(asprintf(&t, "%svtcon%u bind=%s\n", s, i, v) > 0);
+                free(s);
+                s = t;
+        }
+        {
+                _cleanup_free_ char *fb = fake_kernel_platform_driver(k, "efi-framebuffer.0");
+                char *t;
+                ASSERT_TRUE(asprintf(&t, "%sefi-framebuffer.0 driver=%s\n", s, strna(fb)) > 0);
+                free(s);
+                s = t;
+        }
+        return s;
+}
+
+/* No device is lost: each one either on the driver, or on a host driver, or driverless with
+ * the override naming the driver, or driverless and untouched as it was at the start
+ * (INITIAL: "ADDR driver=…" lines of machine_state()), or (INITIAL given: right after the
+ * kill) a VF that was not there at the start (created with autoprobe off, which no host driver
+ * probes, or not created yet). */
+static void check_not_lost(Daemon *d, const char *const *addrs, const char *driver, const char *initial) {
+        for (const char *const *a = addrs; *a; a++) {
+                _cleanup_free_ char *cur = fake_kernel_driver(d->k, *a), *ovr = fake_kernel_override(d->k, *a);
+                _cleanup_free_ char *untouched = NULL;
+
+                ASSERT_TRUE(asprintf(&untouched, "%s driver=", *a) > 0);
+                if (initial && !strstr(initial, untouched))
+                        continue; /* a VF the killed run created or did not get to: autoprobe off */
+                free(untouched);
+                ASSERT_TRUE(asprintf(&untouched, "%s driver=n/a override=n/a", *a) > 0);
+                if (!cur && !streq_ptr(ovr, driver) && !(initial && strstr(initial, untouched))) {
+                        daemon_show(d);
+                        TEST_FAIL("%s is lost: no driver and driver_override %s", *a, strna(ovr));
+                }
+        }
+}
+
+typedef struct CrashCase {
+        const char *tree;
+        const char *conf;
+        const char *const *addrs; /* every device that must end on the driver */
+        const char *fake_conf;    /* extra rules, or NULL */
+} CrashCase;
+
+/* Kill the daemon right after each step its run makes on CASE, start it again, and see it
+ * converge. Returns the number of steps killed at. */
+static unsigned crash_at_every_step(const CrashCase *c) {
+        _cleanup_free_ char *log = NULL, *initial = NULL, *final = NULL;
+        char **steps;
+        size_t n_steps = 0, claimed;
+        unsigned killed = 0;
+        Daemon d;
+
+        /* The run without a kill: every device ends on the driver, and its writes are the steps;
+         * the machine as it leaves it is what every run that was killed must end in too. */
+        daemon_prepare(&d, c->tree, c->conf, c->fake_conf);
+        initial = machine_state(d.k);
+        daemon_start(&d, "--once", NULL, 0);
+        CHECK(&d, daemon_wait_exit(&d) == 0);
+        check_status_claims(&d, "vfio-pci", &claimed);
+        log = fake_kernel_read_log(d.dir);
+        CHECK(&d, log && !strstr(log, "VIOLATION"));
+        steps = crash_steps(log, &n_steps);
+        CHECK(&d, n_steps > 0);
+        final = machine_state(d.k);
+        daemon_done(&d);
+
+        for (size_t i = 0; i < n_steps; i++) {
+                _cleanup_free_ char *marker = NULL, *fake = NULL, *state = NULL;
+                int st;
+
+                ASSERT_TRUE(asprintf(&fake, "%s%s", strempty(c->fake_conf), steps[i]) > 0);
+                daemon_prepare(&d, c->tree, c->conf, fake);
+                daemon_start(&d, "--once", NULL, 0);
+                st = daemon_wait_exit(&d);
+                marker = tree_read(d.dir, "fake-kernel.killed");
+                if (st != 128 + SIGKILL || !marker) {
+                        daemon_show(&d);
+                        TEST_FAIL("%s: %s: not killed (exit status %d)", c->tree, steps[i], st);
+                }
+                /* What a crash may leave behind is no device lost for good: */
+                check_not_lost(&d, c->addrs, "vfio-pci", initial);
+
+                /* Restart=on-failure: the daemon starts again and converges to where the run
+                 * that was not killed ended, and says so truthfully. */
+                daemon_restart(&d, "--once");
+                st = daemon_wait_exit(&d);
+                if (st != 0) {
+                        daemon_show(&d);
+                        TEST_FAIL("%s: killed after %s: started again, it exits %d", c->tree, steps[i], st);
+                }
+                check_status_claims(&d, "vfio-pci", &claimed);
+                check_not_lost(&d, c->addrs, "vfio-pci", NULL);
+                check_truthful(&d, c->addrs, "vfio-pci");
+                for (const char *const *a = c->addrs; *a; a++) {
+                        _cleanup_free_ char *cur = fake_kernel_driver(d.k, *a);
+                        if (!streq_ptr(cur, "vfio-pci")) {
+                                daemon_show(&d);
+                                TEST_FAIL("%s: killed after %s: %s ends on %s", c->tree, steps[i], *a, strna(cur));
+                        }
+                }
+                state = machine_state(d.k);
+                if (!streq(state, final)) {
+                        daemon_show(&d);
+                        TEST_FAIL("%s: killed after %s: the machine ends as\n%sand not as without the kill:\n%s",
+                                  c->tree, steps[i], state, final);
+                }
+                fprintf(stderr, "%s: killed after %.*s: converged, %zu on vfio-pci\n", c->tree,
+                        (int) strcspn(steps[i], "\n"), steps[i], claimed);
+                daemon_done(&d);
+                killed++;
+        }
+        for (size_t i = 0; i < n_steps; i++)
+                free(steps[i]);
+        free(steps);
+        return killed;
+}
+
+/* A desktop GPU with its audio function, both on host drivers, the GPU holding the console:
+ * killed after loading vfio-pci, after each console release step, after each override, unbind
+ * and probe (before verification), the daemon started again binds both. */
+TEST(killed_at_any_step_of_a_gpu_bind) {
+        const CrashCase c = { "desktop", "[Bind]\nDevice=01:00\n", gpu_and_audio, NULL };
+        ASSERT_TRUE(crash_at_every_step(&c) >= 9);
+}
+
+/* Group=take: the third member of the group is taken too. */
+TEST(killed_at_any_step_of_a_group_take) {
+        static const char *const group[] = { "0000:04:00.0", "0000:04:00.1", "0000:04:00.2", NULL };
+        const CrashCase c = { "shared-group", "[Bind]\nDevice=04:00.0 04:00.1\nGroup=take\n", group, NULL };
+        ASSERT_TRUE(crash_at_every_step(&c) >= 9);
+}
+
+/* Nothing holds the GPU yet (the race won), vfio-pci built in, UnbindHost=no. */
+TEST(killed_at_any_step_of_an_unbound_bind) {
+        const CrashCase c = { "unbound", "[Bind]\nDevice=01:00\nUnbindHost=no\n", gpu_and_audio, NULL };
+        ASSERT_TRUE(crash_at_every_step(&c) >= 4);
+}
+
+/* Virtual functions: killed after autoprobe off, after sriov_numvfs (the VFs there, no override
+ * yet), after each VF's override, after autoprobe on again, and in the binds. */
+TEST(killed_at_any_step_of_vf_creation) {
+        static const char *const vfs[] = { "0000:03:10.0", "0000:03:10.2", NULL };
+        const CrashCase c = { "sriov", "[Bind]\nVirtualFunctions=03:00.0 2\n", vfs, NULL };
+        ASSERT_TRUE(crash_at_every_step(&c) >= 5);
 }
 
 TESTS_MAIN()

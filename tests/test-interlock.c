@@ -155,6 +155,21 @@ TEST(swap_file_holds_the_disk_of_its_file_system) {
         run_close(&run);
 }
 
+/* mountinfo escapes a NUL byte as \000 too; it cannot be part of a path, so it stays as
+ * written rather than cutting the mount point short (issue 16: that check's mutant survived). */
+TEST(mountinfo_escaped_nul_is_kept_as_written) {
+        Run run;
+
+        run_open(&run, "in-use");
+        ASSERT_OK(tree_write(run.dir, "proc/self/mountinfo",
+                             "21 1 8:2 / /srv\\000x\\040y rw - ext4 /dev/sda2 rw\n"
+                             "24 21 0:22 / /proc rw - proc proc rw\n"));
+        ASSERT_OK(tree_write(run.dir, "proc/swaps", "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n"));
+        ASSERT_OK(vb_interlock_read_storage(run.ctx, &run.holds));
+        ASSERT_STREQ(hold(&run, "0000:00:1f.2", VB_HOLD_MOUNT), "/dev/sda2 is mounted on /srv\\000x y");
+        run_close(&run);
+}
+
 TEST(missing_proc_files_mean_nothing_known) {
         Run run;
 

@@ -326,6 +326,32 @@ TEST(uevent_without_identity_falls_back) {
         close_case(dir, k, ctx);
 }
 
+/* The sysfs readers (issue 16: a mutant that dropped the sign check survived): a number that
+ * strtoul() would wrap ("-18446744073709551615" reads as 1) is refused, and a link target with trailing
+ * slashes still has its last component as its basename. */
+TEST(sysfs_readers_refuse_wrapped_numbers_and_read_trailing_slashes) {
+        _cleanup_free_ char *base = NULL;
+        char *dir;
+        FakeKernel *k;
+        VbContext *ctx;
+        uint32_t v = 7;
+
+        open_case("desktop", &dir, &k, &ctx);
+        ASSERT_OK(tree_write(dir, "sys/bus/pci/devices/0000:01:00.1/vendor", "-18446744073709551615\n"));
+        ASSERT_EQ(vb_sysfs_read_u32(ctx, "bus/pci/devices/0000:01:00.1/vendor", &v), -EINVAL);
+        ASSERT_EQ(v, 7u);
+        ASSERT_OK(tree_write(dir, "sys/bus/pci/devices/0000:01:00.1/vendor", "0x8086\n"));
+        ASSERT_OK(vb_sysfs_read_u32(ctx, "bus/pci/devices/0000:01:00.1/vendor", &v));
+        ASSERT_EQ(v, 0x8086u);
+
+        ASSERT_OK(tree_unlink(dir, "sys/bus/pci/devices/0000:01:00.1/driver"));
+        ASSERT_OK(tree_symlink(dir, "../../../../bus/pci/drivers/snd_hda_intel//",
+                               "sys/bus/pci/devices/0000:01:00.1/driver"));
+        ASSERT_OK(vb_sysfs_readlink_basename(ctx, "bus/pci/devices/0000:01:00.1/driver", &base));
+        ASSERT_STREQ(base, "snd_hda_intel");
+        close_case(dir, k, ctx);
+}
+
 /* An unbind through the (fake) kernel shows in the next read. */
 TEST(read_follows_unbind) {
         char *dir;

@@ -1,9 +1,19 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# Fuzz the configuration parser and the selector parser with libFuzzer (clang from Debian).
+# Fuzz every parser of file and kernel input with libFuzzer (clang from Debian): the
+# configuration, selectors, the kernel command line, a device's uevent file, the PCI resource
+# file, the SR-IOV attributes, the sysfs number and link readers, /proc/iomem, mountinfo and
+# swaps, and the uevent message as libudev hands it on (tests/fuzz/README).
 #
 #   tools/fuzz.sh             the long run: 30 minutes per target
 #   tools/fuzz.sh 20          20 seconds per target (what tools/test.sh runs in CI)
+#   VB_FUZZ_RUNS=10000000 tools/fuzz.sh      10 M executions per target, however long it takes
+#   VB_FUZZ_RUNS=10000000 tools/fuzz.sh 180  10 M executions or 180 s per target, whichever comes first
+#   VB_FUZZ_TARGETS="uevent iomem" tools/fuzz.sh 60   only these targets
+#
+# The file readers' targets write each input into a copy of a fake tree under $TMPDIR; the
+# script puts it in /dev/shm when it exists (memory, not the disk). Run it niced on a shared
+# machine: nice -n 19 tools/fuzz.sh.
 #
 # Builds with CC=clang -Dfuzz=true and ASan+UBSan in $VB_FUZZ_BUILD (default build-fuzz), seeds a
 # working corpus per target from tests/configs/{good,bad} or tests/fuzz/seeds and the kept
@@ -20,6 +30,10 @@ top=$PWD
 seconds=${1:-1800}
 out=${VB_FUZZ_BUILD:-$top/build-fuzz}
 jobs=${VB_FUZZ_JOBS:-1}
+runs=${VB_FUZZ_RUNS:-}
+all_targets="config selector cmdline uevent pci-resource sriov sysfs iomem storage uevent-message"
+targets=${VB_FUZZ_TARGETS:-$all_targets}
+[ -d /dev/shm ] && [ -w /dev/shm ] && export TMPDIR=${TMPDIR:-/dev/shm}
 
 if ! command -v clang >/dev/null; then
         echo "tools/fuzz.sh: clang is missing (apt-get install clang libclang-rt-14-dev)" >&2
@@ -31,20 +45,20 @@ if [ ! -f "$out/build.ninja" ]; then
                 -Dvm-tests=disabled -Dman-pages=disabled >"$out.setup.log" 2>&1 ||
                 { cat "$out.setup.log"; exit 1; }
 fi
-ninja -C "$out" tests/fuzz/fuzz-config tests/fuzz/fuzz-selector >/dev/null || exit 1
+ninja -C "$out" $(for t in $targets; do printf 'tests/fuzz/fuzz-%s ' "$t"; done) >/dev/null || exit 1
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 status=0
 total=0
-for target in config selector; do
+for target in $targets; do
         corpus=$out/corpus/$target
         artifacts=$out/artifacts/$target
         mkdir -p "$corpus" "$artifacts"
         case $target in
         config) seeds=(tests/configs/good tests/configs/bad tests/fuzz/regressions/config); dict=(-dict=tests/fuzz/config.dict) ;;
-        selector) seeds=(tests/fuzz/seeds/selector tests/fuzz/regressions/selector); dict=() ;;
+        *) seeds=(tests/fuzz/seeds/$target tests/fuzz/regressions/$target); dict=() ;;
         esac
         # Regular files only (the bad corpus holds links and directories on purpose).
         find "${seeds[@]}" -type f ! -name README -print0 2>/dev/null |
@@ -54,15 +68,18 @@ for target in config selector; do
         log=$out/fuzz-$target.log
         parallel=()
         ((jobs > 1)) && parallel=(-jobs="$jobs" -workers="$jobs")
+        limit=(-max_total_time="$seconds")
+        [ -n "$runs" ] && limit=(-runs="$runs" -max_total_time="${1:-0}")
         # libFuzzer writes fuzz-N.log into the working directory in parallel mode: keep it in $out.
-        (cd "$out" && "$out/tests/fuzz/fuzz-$target" "${dict[@]/#-dict=/-dict=$top/}" -max_total_time="$seconds" \
+        (cd "$out" && "$out/tests/fuzz/fuzz-$target" "${dict[@]/#-dict=/-dict=$top/}" "${limit[@]}" \
                 -timeout=10 -rss_limit_mb=2048 "${parallel[@]}" -print_final_stats=1 -artifact_prefix="$artifacts/" \
                 "$corpus") >"$log" 2>&1
         r=$?
         execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | awk '{s += $1} END {print s + 0}')
+        took=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | awk '{s += $1} END {print s + 0}')
         total=$((total + execs))
         findings=$(find "$artifacts" -type f | wc -l)
-        printf 'fuzz-%s: %s executions in %ss, corpus %s inputs, %s finding(s)\n' "$target" "$execs" "$seconds" \
+        printf 'fuzz-%s: %s executions (%s/s), corpus %s inputs, %s finding(s)\n' "$target" "$execs" "$took" \
                 "$(find "$corpus" -type f | wc -l)" "$findings"
         if [ $r != 0 ] || [ "$findings" != 0 ]; then
                 grep -E 'ERROR|SUMMARY|Test unit written' "$log" | head -n 20

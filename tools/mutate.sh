@@ -1,0 +1,108 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Mutation run: how many deliberate one-line bugs the unit suite catches.
+#
+#   tools/mutate.sh                      every mutant of tools/mutants.txt
+#   tools/mutate.sh 3 7                  only mutants 3 and 7 (numbered as printed): their lines in
+#                                        the last run's mutate.txt are replaced, the score recounted
+#   VB_MUTATE_DIR=/tmp/m tools/mutate.sh where the scratch copy lives (default .mutate/ here)
+#
+# The working tree is never changed: its files (as they are now, committed or not) are copied
+# into a scratch directory, built there once (plain debug build, no sanitizers: faster), and each
+# mutant is applied to that copy, built, run against the unit suite (meson test --suite unit,
+# stopping at the first failure) and undone. A mutant is "killed" when the suite fails, "survived"
+# when it passes, "build-failed" when it does not compile (left out of the score), "invalid" when
+# its pattern does not occur on exactly one line. Prints one line per mutant, then the kill rate;
+# writes the same to $dir/mutate.txt (bench/faults.sh reads it). Exit 0 whatever the score (this
+# is a measure, not a gate), 1 if the scratch build or an unmutated suite fails.
+#
+# tools/mutants.txt: FILE<TAB>PATTERN<TAB>REPLACEMENT<TAB>WHAT, PATTERN a fixed string. It takes
+# minutes per surviving mutant (the whole suite runs): run it niced on a shared machine.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+top=$PWD
+dir=${VB_MUTATE_DIR:-$top/.mutate}
+list=$top/tools/mutants.txt
+tree=$dir/tree
+build=$dir/build
+out=$dir/mutate.txt
+
+mkdir -p "$dir"
+rm -rf "$tree"
+mkdir -p "$tree"
+# The tracked files and the new ones not ignored, as they are in the working tree now.
+git ls-files -z --cached --others --exclude-standard | tar -C "$top" --null -T - -cf - | tar -C "$tree" -xf -
+
+if [ ! -f "$build/build.ninja" ]; then
+        meson setup "$build" "$tree" -Dvm-tests=disabled -Dman-pages=disabled -Dbench=false >"$dir/setup.log" 2>&1 ||
+                { cat "$dir/setup.log"; exit 1; }
+fi
+ninja -C "$build" >"$dir/build.log" 2>&1 || { tail -n 30 "$dir/build.log"; exit 1; }
+run_suite() {
+        meson test -C "$build" --suite unit --maxfail 1 --no-stdsplit -q >"$dir/test.log" 2>&1
+}
+if ! run_suite; then
+        echo "tools/mutate.sh: the unit suite fails without any mutant; see $dir/test.log" >&2
+        exit 1
+fi
+
+selected=" $* "
+n=0
+declare -A lines=()
+if [ $# -gt 0 ] && [ -f "$out" ]; then
+        # Only some mutants: keep the others' results of the last run.
+        while IFS= read -r l; do
+                [[ "$l" =~ ^\ *([0-9]+)\  ]] && lines[${BASH_REMATCH[1]}]=$l
+        done <"$out"
+fi
+while IFS=$'\t' read -r file pattern replacement what; do
+        [[ -z "$file" || "$file" == \#* ]] && continue
+        n=$((n + 1))
+        [ $# -gt 0 ] && [[ "$selected" != *" $n "* ]] && continue
+        target=$tree/$file
+        count=$(grep -cF -- "$pattern" "$target" 2>/dev/null || true)
+        if [ "$count" != 1 ]; then
+                result=invalid
+        else
+                cp "$target" "$dir/original"
+                # The one line, the pattern replaced literally (perl's \Q…\E quotes it).
+                P=$pattern R=$replacement perl -pi -e 'BEGIN { $p = $ENV{P}; $r = $ENV{R} } s/\Q$p\E/$r/' "$target"
+                if ! ninja -C "$build" >"$dir/build.log" 2>&1; then
+                        result=build-failed
+                elif run_suite; then
+                        result=survived
+                else
+                        result=killed
+                        failed=$(grep -m1 -oE '[^ ]+ +FAIL' "$dir/test.log" | awk '{print $1}')
+                        [ -n "$failed" ] && result="killed by $failed"
+                fi
+                cp "$dir/original" "$target"
+                # The restored file must be rebuilt before the next mutant (mtime moved forward).
+                touch "$target"
+        fi
+        lines[$n]=$(printf '%2d %-24s %s: %s' "$n" "$result" "$file" "$what")
+        printf '%s\n' "${lines[$n]}"
+done <"$list"
+ninja -C "$build" >/dev/null 2>&1
+
+killed=0 survived=0 broken=0 invalid=0
+: >"$out"
+for i in $(printf '%s\n' "${!lines[@]}" | sort -n); do
+        l=${lines[$i]}
+        printf '%s\n' "$l" >>"$out"
+        case $(awk '{print $2}' <<<"$l") in
+        killed) killed=$((killed + 1)) ;;
+        survived) survived=$((survived + 1)) ;;
+        build-failed) broken=$((broken + 1)) ;;
+        *) invalid=$((invalid + 1)) ;;
+        esac
+done
+
+scored=$((killed + survived))
+if [ "$scored" -gt 0 ]; then
+        printf 'mutation score: %d of %d killed (%d%%), %d survived, %d did not build, %d invalid\n' "$killed" \
+                "$scored" $((100 * killed / scored)) "$survived" "$broken" "$invalid" | tee -a "$out"
+else
+        echo "mutation score: no mutant was run" | tee -a "$out"
+fi
+exit 0

@@ -78,9 +78,19 @@ chmod +x "$root$sbindir/vfio-bindd"
 # depends(): systemd
 expect "depends: systemd" "$(run depends "${common[@]}")" systemd
 
-# installkernel(): the driver of Driver= (default vfio-pci, with its IOMMU backend), hostonly cleared
+# installkernel(): the driver of Driver= (default auto: vfio-pci with its IOMMU backend, and the
+# variant drivers named in vfio_bind_variant_modules), hostonly cleared
 run installkernel "${common[@]}"
-expect "installkernel: no configuration: vfio-pci and the vfio backend, hostonly=''" "$(cat "$tmp/calls")" \
+expect "installkernel: no configuration (Driver=auto): vfio-pci and the vfio backend, hostonly=''" \
+        "$(cat "$tmp/calls")" "instmods hostonly=[] vfio-pci
+instmods hostonly=[] vfio vfio_iommu_type1"
+run installkernel "${common[@]}" vfio_bind_variant_modules="mlx5_vfio_pci virtio_vfio_pci"
+expect "installkernel: Driver=auto with vfio_bind_variant_modules: those variants too" "$(cat "$tmp/calls")" \
+        "instmods hostonly=[] vfio-pci mlx5_vfio_pci virtio_vfio_pci
+instmods hostonly=[] vfio vfio_iommu_type1"
+printf '[Bind]\nDriver=vfio-pci\n' > "$root$sysconfdir/vfio-bind.conf"
+run installkernel "${common[@]}" vfio_bind_variant_modules="mlx5_vfio_pci"
+expect "installkernel: Driver=vfio-pci: no variant" "$(cat "$tmp/calls")" \
         "instmods hostonly=[] vfio-pci
 instmods hostonly=[] vfio vfio_iommu_type1"
 printf '[Bind]\nDevice=01:00\n\n[Console]\nRelease=auto\n' > "$root$sysconfdir/vfio-bind.conf"

@@ -55,6 +55,7 @@ struct Manager {
         sd_event_source *timeout_source;
         struct udev *udev;
         struct udev_monitor *monitor;
+        unsigned n_overflows; /* times the uevent socket overflowed (ENOBUFS): each brings a pass */
 
         VbContext *ctx;
         BindJobTracker *tracker;
@@ -1037,10 +1038,23 @@ static int on_uevent(sd_event_source *s, int fd, uint32_t revents, void *userdat
         bool pass = false;
 
         for (;;) {
-                struct udev_device *d = udev_monitor_receive_device(m->monitor);
+                struct udev_device *d;
                 VbdUeventAction action;
                 VbPciAddress a;
 
+                errno = 0;
+                d = udev_monitor_receive_device(m->monitor);
+                if (!d && errno == ENOBUFS) {
+                        /* The socket overflowed: the kernel dropped uevents, an add among them
+                         * perhaps. A pass looks at every device, so none is lost with them. */
+                        m->n_overflows++;
+                        vbd_log(LOG_NOTICE,
+                                "the kernel dropped uevents (the socket's buffer overflowed, %u time%s so far): "
+                                "looking at every device again",
+                                m->n_overflows, m->n_overflows == 1 ? "" : "s");
+                        pass = true;
+                        continue;
+                }
                 if (!d)
                         break;
                 if (vbd_uevent_parse(udev_device_get_action(d), udev_device_get_sysname(d), &action, &a) > 0) {

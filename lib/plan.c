@@ -147,10 +147,20 @@ const char *vb_plan_entry_driver(const VbPlanEntry *e) {
         return e->driver ?: e->module ?: "?";
 }
 
+/* The choices are in address order (lib/snapshot). */
 static const VbDriverChoice *choice_of(const VbPlanInput *in, const VbPciAddress *a) {
-        for (size_t i = 0; i < in->n_choices; i++)
-                if (vb_pci_address_equal(&in->choices[i].address, a))
-                        return &in->choices[i];
+        size_t lo = 0, hi = in->n_choices;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                int c = vb_pci_address_compare(&in->choices[mid].address, a);
+                if (c == 0)
+                        return &in->choices[mid];
+                if (c < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
         return NULL;
 }
 

@@ -142,7 +142,7 @@ typedef struct VbPlanInput {
                                      * before (the daemon's memory) */
         size_t n_failed;
         bool driver_loaded; /* the configuration's driver is registered already (Driver=NAME) */
-        /* Driver=auto: the choice for each device that has one (by address), and for the VFs of
+        /* Driver=auto: the choice for each device that has one (sorted by address), and for the VFs of
          * each VirtualFunctions= line (parallel to config->vfs; a kind of PLAIN with no alias where
          * nothing could be read). A device without a choice gets vfio-pci. */
         const VbDriverChoice *choices;

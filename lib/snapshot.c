@@ -5,6 +5,7 @@
 #include "macro.h"
 #include "modalias.h"
 #include "runtime.h"
+#include "selector-index.h"
 #include "sysfs.h"
 
 void vb_snapshot_done(VbSnapshot *s) {
@@ -85,8 +86,19 @@ static int vf_alias(VbContext *ctx, const VbPciDevice *pf, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
-/* Driver=auto: the choice for every device that is not a bridge, and for each PF's VFs. */
+static int cmp_int(const void *a, const void *b) {
+        int x = *(const int *) a, y = *(const int *) b;
+        return x < y ? -1 : x > y;
+}
+
+/* Driver=auto: the choice for each device the plan may bind (one a selector picks, a VF of a
+ * VirtualFunctions= PF, and under Group=check or take the other members of their IOMMU groups),
+ * and for each PF's VFs to be. The choices stay in the devices' order (by address). */
 static int read_choices(VbContext *ctx, const VbConfig *c, VbSnapshot *s) {
+        _cleanup_(vb_selector_index_freep) VbSelectorIndex *selectors = NULL;
+        _cleanup_free_ bool *wanted = NULL;
+        _cleanup_free_ int *groups = NULL;
+        size_t n_groups = 0;
         int r;
 
         choices_free(&s->choices, &s->n_choices);
@@ -95,11 +107,28 @@ static int read_choices(VbContext *ctx, const VbConfig *c, VbSnapshot *s) {
                 return 0;
         s->choices = calloc(s->devices.n ?: 1, sizeof(VbDriverChoice));
         s->vf_choices = calloc(c->n_vfs ?: 1, sizeof(VbDriverChoice));
-        if (!s->choices || !s->vf_choices)
+        wanted = calloc(s->devices.n ?: 1, sizeof(bool));
+        groups = calloc(s->devices.n ?: 1, sizeof(int));
+        if (!s->choices || !s->vf_choices || !wanted || !groups)
                 return -ENOMEM;
+        r = vb_selector_index_new(&selectors, c->selectors, c->n_selectors);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < s->devices.n; i++) {
                 const VbPciDevice *d = &s->devices.devices[i];
-                if (vb_pci_device_is_bridge(d))
+
+                wanted[i] = !vb_pci_device_is_bridge(d) &&
+                            (vb_selector_index_match(selectors, &d->address, d->vendor, d->device) ||
+                             (d->is_virtfn && vb_config_find_vfs(c, &d->physfn)));
+                if (wanted[i] && d->iommu_group >= 0)
+                        groups[n_groups++] = d->iommu_group;
+        }
+        qsort(groups, n_groups, sizeof(int), cmp_int);
+        for (size_t i = 0; i < s->devices.n; i++) {
+                const VbPciDevice *d = &s->devices.devices[i];
+
+                if (!wanted[i] && (c->group == VB_GROUP_IGNORE || d->iommu_group < 0 || vb_pci_device_is_bridge(d) ||
+                                   !bsearch(&d->iommu_group, groups, n_groups, sizeof(int), cmp_int)))
                         continue;
                 r = vb_driver_choice_read(ctx, &d->address, &s->choices[s->n_choices]);
                 if (r < 0)

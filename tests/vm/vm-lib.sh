@@ -108,6 +108,9 @@ vm_cleanup() {
 #   KERNELS      the kernels this scenario boots on (default: Debian's, "6.1 6.12"; a scenario
 #                where the kernel's configuration matters adds 6.12-nixos)
 #   GUEST_QEMU   yes: the image's nested.cpio.zst (QEMU for a VM inside the guest) comes along
+#   QMP_REQUESTS yes: the guest may send QMP commands, any number, in order (`qmp_request
+#                COMMAND [KEY=VALUE…]` in guest/lib.sh); the host runs each once, retrying a
+#                failed one for a few seconds (a slot still being freed), and logs to qmp.log
 #   KPROBES      more boot-time kprobes for kprobe_event= (';'-separated; tp_printk puts their
 #                hits into the kernel log)
 #   payload()    adds files under the payload root $1 (runs on the host)
@@ -116,7 +119,7 @@ vm_cleanup() {
 #                guest sent out: its dumps, the CLI's outputs); a check there is
 #                `host_check TEXT FUNCTION [ARGS…]` (run.sh), FUNCTION setting WHY when it fails
 vm_scenario_load() {
-        DESCRIPTION='' IOMMU=on APPEND='' CONF='' SERVICE=enabled HOTPLUG='' KPROBES=''
+        DESCRIPTION='' IOMMU=on APPEND='' CONF='' SERVICE=enabled HOTPLUG='' KPROBES='' QMP_REQUESTS=no
         KERNELS="6.1 6.12" GUEST_QEMU=no
         QEMU_EXTRA=()
         payload() { :; }
@@ -219,12 +222,34 @@ vm_build_payload() {
           cat "$VM_WORK/payload.cpio"; } > "$VM_WORK/initrd.img"
 }
 
+# vm_qmp_requests DIR START: run the guest's QMP requests not run yet ("VMRESULT QMP-REQUEST SEQ
+# COMMAND [KEY=VALUE…]" lines), in order; each gets a "SEQ ok|failed COMMAND" line in
+# DIR/qmp-requests.log. A failed one is tried again for up to 10 s (device_add into a slot whose
+# last device QEMU is still removing).
+VM_QMP_DONE=0
+vm_qmp_requests() {
+        local dir=$1 start=$2 reqs words try ok
+        mapfile -t reqs < <(tr -d '\r' < "$VM_RESULTS" | sed -n 's/^VMRESULT QMP-REQUEST //p')
+        for ((; VM_QMP_DONE < ${#reqs[@]}; VM_QMP_DONE++)); do
+                read -r -a words <<<"${reqs[VM_QMP_DONE]}"
+                ok=failed
+                for ((try = 0; try < 40; try++)); do
+                        if python3 "$VM_DIR/qmp.py" "$VM_WORK/qmp.sock" "${words[@]:1}" >>"$dir/qmp.log" 2>&1; then
+                                ok=ok
+                                break
+                        fi
+                        sleep 0.25
+                done
+                printf '%s %s %s at %d s (%d tries)\n' "${words[0]}" "$ok" "${words[*]:1}" $((SECONDS - start)) $((try + 1)) >>"$dir/qmp-requests.log"
+        done
+}
+
 # vm_boot NAME [PROGRESS_FN]: boot the payload; the logs go to $VM_LOGDIR/NAME/ (console.log,
 # results.log, and the guest's dumps cut out of it: dmesg.log, journal.log, …). PROGRESS_FN is
 # called about every second with the seconds since the start. Sets VM_RESULTS, VM_BOOT_SECONDS,
 # VM_BOOT_RC (124 or 137: killed at VM_BOOT_TIMEOUT).
 vm_boot() {
-        local name=$1 progress=${2:-} dir append start hotplug_done=0
+        local name=$1 progress=${2:-} dir append start hotplug_done=0 last=-1
         dir=$VM_LOGDIR/$name
         rm -rf "$dir"
         mkdir -p "$dir"
@@ -242,6 +267,7 @@ vm_boot() {
         cp "$OVMF_VARS" "$VM_WORK/vars.fd"
         rm -f "$VM_WORK/qmp.sock"
         VM_RESULTS=$dir/results.log
+        VM_QMP_DONE=0
         : > "$VM_RESULTS"
         start=$SECONDS
         timeout --kill-after=10 "$VM_BOOT_TIMEOUT" \
@@ -267,8 +293,13 @@ vm_boot() {
                                 printf '# %s: QMP device_add %s failed: %s\n' "$name" "$HOTPLUG" "$(tail -n1 "$dir/qmp.log")"
                         fi
                 fi
-                sleep 1
-                [[ -z $progress ]] || "$progress" $((SECONDS - start))
+                if [[ $QMP_REQUESTS == yes ]]; then
+                        vm_qmp_requests "$dir" "$start"
+                        sleep 0.1
+                else
+                        sleep 1
+                fi
+                ((SECONDS - start == last)) || { last=$((SECONDS - start)); [[ -z $progress ]] || "$progress" "$last"; }
         done
         wait "$VM_QEMU_PID"
         VM_BOOT_RC=$?

@@ -179,8 +179,8 @@ def qemu_sections(text):
                 "| wall time of the churn | %s s |" % (int(d.get("ms", "0")) // 1000)]
         if su:
             d2 = su[-1][1]
-            body += ["", "Surprise removal (device_del right after device_add; once the override is written; once e1000e",
-                     "let go): %s removals, %s of them before vfio-pci had bound the NIC; no crash %s/3, truthful" % (d2.get("removals"), d2.get("before_vfio_bound"), d2.get("survived")),
+            body += ["", "Surprise removal (device_del right after device_add; sysfs remove once the override is written",
+                     "and once e1000e let go, then a rescan): %s removals, %s of them before vfio-pci had bound the NIC; no crash %s/3, truthful" % (d2.get("removals"), d2.get("before_vfio_bound"), d2.get("survived")),
                      "STATUS= %s/3, the next add bound %s/3." % (d2.get("truthful"), d2.get("rebound"))]
         body += ["", verdict("scenario-31", "31-churn")]
         sec["hotplug"] = "\n".join(body) + "\n"

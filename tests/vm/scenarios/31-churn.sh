@@ -103,8 +103,11 @@ checks() {
         # "unbound": QMP's removal (ACPI, a second or more under TCG) cannot land inside a bind of
         # 0.3-0.6 s, so the guest removes the device itself through sysfs (`remove`) at that very
         # step, and brings it back with a bus rescan (a new add) afterwards.
-        local moment i reached seen_vfio survived=0 truthful=0 rebound=0 during=0 s=0
-        for moment in seen override unbound; do
+        local moment i reached seen_vfio survived=0 truthful=0 rebound=0 during=0 s=0 tries=0
+        # one removal at MOMENT; its outcome goes into the counters
+        surprise_once() {
+                local moment=$1
+                tries=$((tries + 1))
                 s=$((s + 1))
                 qmp_request device_add driver=e1000e bus=rp3 addr=0x0 id="s$s"
                 [[ $moment == seen ]] && qmp_request device_del id="s$s"
@@ -147,11 +150,19 @@ checks() {
                 qmp_request device_del id="$( [[ $moment == seen ]] && echo "r$s" || echo "s$s")"
                 wait_for 120 hotnic_gone
                 wait_for 60 status_forgot
+        }
+        for moment in seen override unbound; do
+                surprise_once "$moment"
         done
-        check scenario-31 "surprise removal (3: device_del after device_add, sysfs remove after the override, after e1000e let go): no crash each time (active, NRestarts=0, same PID)" test "$survived" -eq 3
-        check scenario-31 "surprise removal: STATUS= did not claim the removed NIC each time (1/2, naming $HOTNIC)" test "$truthful" -eq 3
-        check scenario-31 "surprise removal: the next add was bound to vfio-pci each time" test "$rebound" -eq 3
-        check scenario-31 "surprise removal: at least one removal came before vfio-pci had bound the NIC ($during of 3)" test "$during" -ge 1
+        # A removal inside a bind depends on the guest's timing: try the step after the unbind
+        # again, up to 5 more times, until one lands before vfio-pci has the NIC.
+        for ((extra = 0; during == 0 && extra < 5; extra++)); do
+                surprise_once unbound
+        done
+        check scenario-31 "surprise removal ($tries: device_del after device_add, sysfs remove after the override, after e1000e let go): no crash each time (active, NRestarts=0, same PID)" test "$survived" -eq "$tries"
+        check scenario-31 "surprise removal: STATUS= did not claim the removed NIC each time (1/2, naming $HOTNIC)" test "$truthful" -eq "$tries"
+        check scenario-31 "surprise removal: the next add was bound to vfio-pci each time" test "$rebound" -eq "$tries"
+        check scenario-31 "surprise removal: at least one removal came before vfio-pci had bound the NIC ($during of $tries)" test "$during" -ge 1
         proc_res "$PID"
-        note figures-surprise "removals=3 before_vfio_bound=$during survived=$survived truthful=$truthful rebound=$rebound rss_kb=$RES_RSS fds=$RES_FDS run_entries=$RES_RUN"
+        note figures-surprise "removals=$tries before_vfio_bound=$during survived=$survived truthful=$truthful rebound=$rebound rss_kb=$RES_RSS fds=$RES_FDS run_entries=$RES_RUN"
 }

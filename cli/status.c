@@ -383,6 +383,16 @@ int vbc_check(const VbcArgs *a) {
         printf("%s\nDriver %s, Group=%s, UnbindHost=%s, Release=%s\n\n%s",
                c->files && c->files[0] ? "" : "(none found)", c->driver, vb_group_policy_to_string(c->group),
                c->unbind_host ? "yes" : "no", vb_release_policy_to_string(c->release), text);
+        /* How each device to be passed can be reset: what a guest's reboot will need. */
+        for (size_t i = 0; i < s.plan.n; i++) {
+                const VbPlanEntry *e = &s.plan.entries[i];
+                _cleanup_(device_facts_done) DeviceFacts facts = {};
+
+                if (!e->present || (e->action != VB_ACTION_BIND && e->action != VB_ACTION_LEAVE))
+                        continue;
+                device_facts_read(ctx, e, &facts);
+                printf("%s: reset: %s\n", VB_PCI_ADDRESS_STR(&e->address), reset_words(&facts));
+        }
 
 #define PROBLEM(...)                                         \
         do {                                                 \

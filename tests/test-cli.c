@@ -276,12 +276,13 @@ TEST(variant_that_cannot_be_had_gives_way_to_vfio_pci) {
 }
 
 TEST(reset_methods_and_device_nodes) {
-        _cleanup_free_ char *none = NULL, *text = NULL, *json = NULL, *groups = NULL, *cmd = NULL;
+        _cleanup_free_ char *none = NULL, *text = NULL, *json = NULL, *groups = NULL, *cmd = NULL, *checked = NULL;
         Machine m;
 
         machine_open(&m, "desktop", NULL);
         /* The tree's devices have no reset_method: check warns for each device to be passed. */
         ASSERT_EQ(cli(&m, "[Bind]\nDevice=0000:02:00.0\n", (const char *const[]) { "check", NULL }, &none), 0);
+        ASSERT_CONTAINS(none, "0000:02:00.0: reset: none\n");
         ASSERT_CONTAINS(none, "warning: 0000:02:00.0 has no reset method (the kernel shows no reset_method)");
         ASSERT_CONTAINS(none, "a guest reboot may need a host reboot");
 
@@ -303,6 +304,9 @@ TEST(reset_methods_and_device_nodes) {
         ASSERT_CONTAINS(json,
                         "\"reset_methods\": [\"flr\", \"bus\"], \"group_node\": \"/dev/vfio/4\", "
                         "\"device_node\": \"/dev/vfio/devices/vfio3\"");
+        ASSERT_EQ(cli(&m, "[Bind]\nDevice=0000:02:00.0\n", (const char *const[]) { "check", NULL }, &checked), 0);
+        ASSERT_CONTAINS(checked, "0000:02:00.0: reset: flr bus\n");
+        ASSERT_TRUE(!strstr(checked, "has no reset method"));
         ASSERT_EQ(cli(&m, "[Bind]\n", (const char *const[]) { "groups", NULL }, &groups), 0);
         ASSERT_CONTAINS(groups, "reset:flr,bus");
         ASSERT_CONTAINS(groups, "no-reset");

@@ -94,6 +94,9 @@ static int run(int (*prog)(int, char **, const VbPlatform *), const char *name, 
                         _exit(127);
                 if (with_stderr ? !freopen(out_path, "a", stderr) : !freopen("/dev/null", "w", stderr))
                         _exit(127);
+                /* The child ends with _exit(): what it holds of the parent's is freed here. */
+                free(TAKE_PTR(out_path));
+                free(TAKE_PTR(outdir));
                 setvbuf(stdout, NULL, _IONBF, 0);
                 setenv("NO_COLOR", "1", 1);
                 unsetenv("JOURNAL_STREAM");

@@ -118,7 +118,7 @@ if command -v valgrind >/dev/null && [ -f "$out/release/build.ninja" ]; then
         mapfile -t memcheck_tests < <(meson test -C "$out/release" --list --no-suite vm --no-suite completion 2>/dev/null |
                 sed -n 's|^[^ ]* / ||p' | grep -vx -e 'test-daemon' -e 'dracut-module-setup')
         run_meson_tests "$out/release" "unit tests under valgrind" --timeout-multiplier 4 \
-                --wrap='valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect --quiet' \
+                --wrap="valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect --quiet --suppressions=$PWD/tests/valgrind.supp" \
                 "${memcheck_tests[@]}"
 else
         failed=$((failed + 1)) failures+=("valgrind (missing, or no release build)")

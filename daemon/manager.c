@@ -1002,15 +1002,26 @@ static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
 }
 
 /* Does a uevent for A concern us: a device we look after, one the configuration selects, or a
- * member of a group we look after? */
-static bool device_is_relevant(Manager *m, const VbPciAddress *a, bool removed) {
-        _cleanup_(vb_pci_device_done) VbPciDevice d = {};
+ * member of a group we look after? PCI_ID is the uevent's own (NULL if it has none). In a storm
+ * this runs for every PCI uevent, so it reads as little as it can: the IDs come from the uevent
+ * (sysfs only when it has none), the group from one readlink. */
+static bool device_is_relevant(Manager *m, const VbPciAddress *a, bool removed, const char *pci_id) {
+        uint16_t vendor, device;
+        int group;
 
         if (device_state_find(m, a, NULL))
                 return true;
-        if (removed || vb_pci_device_read_identity(m->ctx, a, &d) < 0)
+        if (removed)
                 return false;
-        if (vb_selector_index_match(m->selectors, &d.address, d.vendor, d.device))
+        if (vbd_uevent_parse_pci_id(pci_id, &vendor, &device) < 0) {
+                _cleanup_(vb_pci_device_done) VbPciDevice d = {};
+
+                if (vb_pci_device_read_identity(m->ctx, a, &d) < 0)
+                        return false;
+                vendor = d.vendor;
+                device = d.device;
+        }
+        if (vb_selector_index_match(m->selectors, a, vendor, device))
                 return true;
         if (m->config->n_vfs > 0) {
                 VbPciAddress pf;
@@ -1022,13 +1033,12 @@ static bool device_is_relevant(Manager *m, const VbPciAddress *a, bool removed) 
                 if (vb_pci_physfn(m->ctx, a, &pf) >= 0 && vb_config_find_vfs(m->config, &pf))
                         return true;
         }
-        if (m->config->group == VB_GROUP_IGNORE)
+        if (m->config->group == VB_GROUP_IGNORE || m->n_groups == 0)
                 return false;
-        vb_pci_device_done(&d);
-        if (vb_pci_device_read(m->ctx, a, &d) < 0)
+        if (vb_pci_iommu_group(m->ctx, a, &group) < 0)
                 return false;
         for (size_t i = 0; i < m->n_groups; i++)
-                if (m->groups[i] == d.iommu_group)
+                if (m->groups[i] == group)
                         return true;
         return false;
 }
@@ -1060,7 +1070,7 @@ static int on_uevent(sd_event_source *s, int fd, uint32_t revents, void *userdat
                 if (vbd_uevent_parse(udev_device_get_action(d), udev_device_get_sysname(d), &action, &a) > 0) {
                         bool removed = action == VBD_UEVENT_REMOVE;
 
-                        if (device_is_relevant(m, &a, removed)) {
+                        if (device_is_relevant(m, &a, removed, udev_device_get_property_value(d, "PCI_ID"))) {
                                 vbd_log(LOG_DEBUG, "uevent %s for %s", vbd_uevent_action_to_string(action),
                                         VB_PCI_ADDRESS_STR(&a));
                                 if (action == VBD_UEVENT_ADD) {

@@ -9,6 +9,7 @@
  */
 
 #include <errno.h>
+#include <stdint.h>
 
 #include "address.h"
 
@@ -27,3 +28,8 @@ VbdUeventAction vbd_uevent_action_from_string(const char *s);
  * and the PCI function's address if it is an add, bind or remove of a PCI function, 0 if the
  * daemon ignores it (another action, a sysname that is no PCI address). */
 int vbd_uevent_parse(const char *action, const char *sysname, VbdUeventAction *ret_action, VbPciAddress *ret_address);
+
+/* The PCI_ID= property of a PCI uevent ("VVVV:DDDD", as the kernel's pci_uevent() writes it):
+ * 0 and the vendor and device IDs, -EINVAL for anything else (NULL included). It lets the
+ * daemon tell whether a uevent concerns it without reading sysfs. */
+int vbd_uevent_parse_pci_id(const char *s, uint16_t *ret_vendor, uint16_t *ret_device);

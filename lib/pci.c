@@ -232,7 +232,7 @@ int vb_pci_device_read_identity(VbContext *ctx, const VbPciAddress *a, VbPciDevi
 
 int vb_pci_device_read(VbContext *ctx, const VbPciAddress *a, VbPciDevice *ret) {
         _cleanup_(vb_pci_device_done) VbPciDevice d = { .address = *a, .iommu_group = -1 };
-        _cleanup_free_ char *group = NULL, *override = NULL;
+        _cleanup_free_ char *override = NULL;
         uint32_t v;
         int r;
 
@@ -244,15 +244,8 @@ int vb_pci_device_read(VbContext *ctx, const VbPciAddress *a, VbPciDevice *ret) 
         if (vb_pci_device_is_display(&d) && vb_sysfs_read_u32(ctx, DEVICE_PATH(a, "boot_vga"), &v) >= 0)
                 d.boot_vga = v != 0;
 
-        r = vb_sysfs_readlink_basename(ctx, DEVICE_PATH(a, "iommu_group"), &group);
-        if (r >= 0) {
-                char *end;
-                long g;
-                errno = 0;
-                g = strtol(group, &end, 10);
-                if (errno == 0 && end != group && *end == '\0' && g >= 0 && g <= INT32_MAX)
-                        d.iommu_group = (int) g;
-        } else if (r != -ENOENT)
+        r = vb_pci_iommu_group(ctx, a, &d.iommu_group);
+        if (r < 0 && r != -ENOENT && r != -EBADMSG)
                 return r;
 
         r = vb_sysfs_read(ctx, DEVICE_PATH(a, "driver_override"), &override);
@@ -349,6 +342,26 @@ int vb_pci_physfn(VbContext *ctx, const VbPciAddress *a, VbPciAddress *ret) {
         if (r < 0)
                 return r;
         return vb_pci_address_parse(name, ret) < 0 ? -EBADMSG : 0;
+}
+
+int vb_pci_iommu_group(VbContext *ctx, const VbPciAddress *a, int *ret) {
+        _cleanup_free_ char *group = NULL;
+        const char *path = VB_PCI_DEVICE_PATH(a, "iommu_group");
+        char *end;
+        long g;
+        int r;
+
+        if (!path)
+                return -ENAMETOOLONG;
+        r = vb_sysfs_readlink_basename(ctx, path, &group);
+        if (r < 0)
+                return r;
+        errno = 0;
+        g = strtol(group, &end, 10);
+        if (errno != 0 || end == group || *end != '\0' || g < 0 || g > INT32_MAX)
+                return -EBADMSG;
+        *ret = (int) g;
+        return 0;
 }
 
 bool vb_pci_device_is_bridge(const VbPciDevice *d) {

@@ -71,6 +71,10 @@ int vb_pci_sriov_read(VbContext *ctx, const VbPciAddress *pf, VbSriov *ret);
 /* The physical function of the VF at A (its physfn link). -ENOENT: A is not a VF. */
 int vb_pci_physfn(VbContext *ctx, const VbPciAddress *a, VbPciAddress *ret);
 
+/* The IOMMU group of the device at A (its iommu_group link), one readlink. -ENOENT: it has none
+ * (no IOMMU, or the device is gone); -EBADMSG: the link does not end in a group number. */
+int vb_pci_iommu_group(VbContext *ctx, const VbPciAddress *a, int *ret);
+
 /* Bridges (header type 1/2, or base class 0x06: host, ISA, PCI bridges) are never bound. */
 bool vb_pci_device_is_bridge(const VbPciDevice *d);
 bool vb_pci_device_is_display(const VbPciDevice *d); /* class 0x03xxxx */

@@ -237,9 +237,9 @@ static bool daemon_exited(Daemon *d) {
         return false;
 }
 
-/* Wait until a notification contains NEEDLE (or the daemon exits, or time runs out). */
-static bool daemon_wait_notify(Daemon *d, const char *needle) {
-        int64_t end = now_ms() + WAIT_MS;
+/* Wait until a notification contains NEEDLE (or the daemon exits, or MS pass). */
+static bool daemon_wait_notify_ms(Daemon *d, const char *needle, int64_t ms) {
+        int64_t end = now_ms() + ms;
 
         for (;;) {
                 struct pollfd p = { .fd = d->notify_fd, .events = POLLIN };
@@ -251,6 +251,18 @@ static bool daemon_wait_notify(Daemon *d, const char *needle) {
                         return false;
                 (void) poll(&p, 1, 50);
         }
+}
+
+/* Forget the notifications received so far: the next wait looks at new ones only. */
+static void daemon_forget_notifications(Daemon *d) {
+        daemon_drain(d);
+        free(d->notify);
+        d->notify = strdup("");
+        ASSERT_TRUE(d->notify);
+}
+
+static bool daemon_wait_notify(Daemon *d, const char *needle) {
+        return daemon_wait_notify_ms(d, needle, WAIT_MS);
 }
 
 /* Wait until the test's fake kernel sees ADDR on DRIVER. */
@@ -716,8 +728,7 @@ TEST(stage_2_says_what_the_initrd_bound) {
         /* Stage 2's service leaves them and says where they were bound. */
         initrd_release = root_path(&d, "initrd-release");
         ASSERT_OK(unlink(initrd_release) < 0 ? -errno : 0);
-        free(d.notify);
-        d.notify = strdup("");
+        daemon_forget_notifications(&d);
         d.status = -1;
         daemon_start(&d, NULL);
         ASSERT_DAEMON(&d, daemon_wait_notify(&d, "READY=1"));
@@ -972,6 +983,59 @@ TEST(failed_hotplug_bind_is_retried_on_add_not_on_its_own_bind) {
         for (int i = 0; i < 100 && log_count(&d, attempt) < 2; i++)
                 usleep(50 * 1000);
         ASSERT_EQ(log_count(&d, attempt), 2);
+        ASSERT_EXIT(&d, daemon_stop(&d), 0);
+        daemon_done(&d);
+}
+
+TEST(add_of_a_device_whose_write_hangs_keeps_saying_so) {
+        Daemon d;
+        _cleanup_free_ char *gpu_path = NULL;
+
+        /* bochs-drm hangs in its remove for 8 s. An add uevent for the GPU meanwhile must not
+         * forget why it is left alone: the status keeps naming the write that hangs, and the
+         * device is not tried again until that write returns. */
+        daemon_prepare(&d, "desktop", "[Bind]\nDevice=01:00\nTimeout=2s\n",
+                       "hang bus/pci/drivers/bochs-drm/unbind 8000\n");
+        daemon_start(&d, NULL);
+        ASSERT_DAEMON(&d, daemon_wait_notify(&d, "READY=1"));
+        ASSERT_DAEMON(&d, strstr(d.notify,
+                                 "0000:01:00.0 stuck: writing \"0000:01:00.0\" to bus/pci/drivers/bochs-drm/unbind"));
+        gpu_path = device_syspath(&d, "0000:01:00.0");
+        umockdev_testbed_uevent(d.tb, gpu_path, "add");
+        ASSERT_DAEMON(&d, !daemon_wait_notify_ms(&d, "0000:01:00.0 failed before", 1500));
+        ASSERT_EQ(log_count(&d, "bus/pci/devices/0000:01:00.0/driver_override=vfio-pci\n"), 1);
+        ASSERT_DAEMON(&d, wait_driver(&d, "0000:01:00.0", "vfio-pci"));
+        ASSERT_DAEMON(&d, wait_driver(&d, "0000:01:00.1", "vfio-pci"));
+        ASSERT_EXIT(&d, daemon_stop(&d), 0);
+        daemon_done(&d);
+}
+
+TEST(removal_of_a_bound_device_is_reported) {
+        Daemon d;
+        _cleanup_free_ char *devpath = NULL, *syspath = NULL, *dir = NULL, *uevent = NULL, *subsystem = NULL;
+
+        /* The NIC is hot-added and bound, then pulled out: the remove uevent of a device the
+         * daemon looks after is news, and the status stops claiming it is on vfio-pci. */
+        daemon_prepare(&d, "desktop", "[Bind]\nDevice=0000:03:00.0\nTimeout=0\n", NULL);
+        daemon_start(&d, NULL);
+        ASSERT_DAEMON(&d, daemon_wait_notify(&d, "READY=1"));
+        ASSERT_EQ(fake_kernel_plug(d.k, "0000:03:00.0", &devpath), 1);
+        ASSERT_TRUE(asprintf(&syspath, "/sys/%s", devpath) > 0);
+        umockdev_testbed_uevent(d.tb, syspath, "add");
+        ASSERT_DAEMON(&d, daemon_wait_notify(&d, "1/1 devices on vfio-pci"));
+
+        /* The kernel sends remove once the device is off the bus; umockdev builds the message
+         * from the device's uevent file and subsystem link, so these alone are put back. */
+        daemon_forget_notifications(&d);
+        ASSERT_OK(fake_kernel_unplug(d.k, "0000:03:00.0"));
+        ASSERT_TRUE(asprintf(&dir, "%s%s", d.root, syspath) > 0);
+        ASSERT_OK(mkdir(dir, 0755) < 0 ? -errno : 0);
+        ASSERT_TRUE(asprintf(&uevent, "%s/uevent", syspath + 1) > 0);
+        ASSERT_OK(tree_write(d.root, uevent, "DRIVER=vfio-pci\nPCI_SLOT_NAME=0000:03:00.0\n"));
+        ASSERT_TRUE(asprintf(&subsystem, "%s/subsystem", syspath + 1) > 0);
+        ASSERT_OK(tree_symlink(d.root, "../../../../bus/pci", subsystem));
+        umockdev_testbed_uevent(d.tb, syspath, "remove");
+        ASSERT_DAEMON(&d, daemon_wait_notify(&d, "0/1 devices on vfio-pci; 0000:03:00.0 missing"));
         ASSERT_EXIT(&d, daemon_stop(&d), 0);
         daemon_done(&d);
 }

@@ -715,14 +715,20 @@ daemon_pid() {
 }
 
 # proc_res PID: RES_RSS (VmRSS, kB), RES_FDS (open fds), RES_TICKS (utime+stime, clock ticks),
-# RES_RUN (entries below /run/vfio-bind); returns 1 if PID is gone
+# RES_RUN (entries below /run/vfio-bind), RES_WAKE (voluntary context switches: times it slept
+# and was woken), RES_SYSCR (read-family syscalls, from /proc/PID/io: sysfs reads among them);
+# returns 1 if PID is gone
 proc_res() {
         local line stat fds run
-        RES_RSS= RES_FDS= RES_TICKS= RES_RUN=
+        RES_RSS= RES_FDS= RES_TICKS= RES_RUN= RES_WAKE=0 RES_SYSCR=0
         [[ -d /proc/$1 ]] || return 1
         while IFS= read -r line; do
                 [[ $line == VmRSS:* ]] && { read -r _ RES_RSS _ <<<"$line"; }
+                [[ $line == voluntary_ctxt_switches:* ]] && { read -r _ RES_WAKE <<<"$line"; }
         done </proc/$1/status
+        while IFS= read -r line; do
+                [[ $line == syscr:* ]] && { read -r _ RES_SYSCR <<<"$line"; }
+        done 2>/dev/null </proc/$1/io
         read -r stat </proc/$1/stat
         stat=${stat##*) }
         read -r -a stat <<<"$stat"

@@ -134,7 +134,7 @@ def qemu_sections(text):
                 "| uevents sent | %s |" % d.get("uevents"),
                 "| sent per second (writers' wall time %s ms) | %s |" % (d.get("writers_ms"), d.get("rate_per_s")),
                 "| handled per second (until the daemon's CPU time stopped moving, %s ms) | %s |" % (d.get("idle_after_ms"), d.get("handled_per_s")),
-                "| daemon CPU | %s ticks, %s µs per uevent |" % (d.get("cpu_ticks"), d.get("cpu_us_per_uevent")),
+                "| daemon CPU | %s ticks, %s µs per uevent (%s µs of it in the kernel) |" % (d.get("cpu_ticks"), d.get("cpu_us_per_uevent"), d.get("kernel_us_per_uevent", "?")),
                 "| daemon woken (voluntary context switches) per uevent | %s |" % d.get("wakeups_per_uevent", "?"),
                 "| daemon read syscalls (`/proc/PID/io` syscr) per uevent | %s |" % d.get("reads_per_uevent", "?"),
                 "| ENOBUFS noticed (journal) during the storm | %s |" % d.get("enobufs"),
@@ -150,11 +150,12 @@ def qemu_sections(text):
             split[what] = dict(kv.split("=", 1) for kv in rest.split() if "=" in kv)
         body += ["Where the CPU goes: two smaller storms, one at the configured NIC only, one at every other PCI",
                  "device only, with the daemon's CPU, wakeups and read syscalls per uevent:", "",
-                 "| storm at | uevents | µs of CPU per uevent | woken per uevent | reads per uevent |", "|---|---|---|---|---|"]
+                 "| storm at | uevents | µs of CPU per uevent | of it in the kernel | woken per uevent | reads per uevent |", "|---|---|---|---|---|---|"]
         for what, label in (("configured_nic", "the configured NIC"), ("other_devices", "every other PCI device")):
             d2 = split.get(what, {})
-            body.append("| %s | %s | %s | %s | %s |" % (label, d2.get("uevents", "?"), d2.get("cpu_us_per_uevent", "?"),
-                                                       d2.get("wakeups_per_uevent", "?"), d2.get("reads_per_uevent", "?")))
+            body.append("| %s | %s | %s | %s | %s | %s |" % (label, d2.get("uevents", "?"), d2.get("cpu_us_per_uevent", "?"),
+                                                            d2.get("kernel_us_per_uevent", "?"), d2.get("wakeups_per_uevent", "?"),
+                                                            d2.get("reads_per_uevent", "?")))
         if enobufs_total is not None:
             body += ["", "ENOBUFS notices in the whole boot (the frozen-daemon proof included): %s." % enobufs_total]
         body += ["", "How to read it: a uevent for a device the daemon does not look after is decided from the",

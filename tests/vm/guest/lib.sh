@@ -714,13 +714,14 @@ daemon_pid() {
         REPLY=${REPLY:-0}
 }
 
-# proc_res PID: RES_RSS (VmRSS, kB), RES_FDS (open fds), RES_TICKS (utime+stime, clock ticks),
+# proc_res PID: RES_RSS (VmRSS, kB), RES_FDS (open fds), RES_TICKS (utime+stime, clock ticks;
+# RES_STIME: stime alone, the kernel's share),
 # RES_RUN (entries below /run/vfio-bind), RES_WAKE (voluntary context switches: times it slept
 # and was woken), RES_SYSCR (read-family syscalls, from /proc/PID/io: sysfs reads among them);
 # returns 1 if PID is gone
 proc_res() {
         local line stat fds run
-        RES_RSS= RES_FDS= RES_TICKS= RES_RUN= RES_WAKE=0 RES_SYSCR=0
+        RES_RSS= RES_FDS= RES_TICKS= RES_STIME= RES_RUN= RES_WAKE=0 RES_SYSCR=0
         [[ -d /proc/$1 ]] || return 1
         while IFS= read -r line; do
                 [[ $line == VmRSS:* ]] && { read -r _ RES_RSS _ <<<"$line"; }
@@ -733,7 +734,7 @@ proc_res() {
         stat=${stat##*) }
         read -r -a stat <<<"$stat"
         # after "comm)": state is field 3, utime 14, stime 15 (indexes 0, 11, 12)
-        RES_TICKS=$((stat[11] + stat[12]))
+        RES_TICKS=$((stat[11] + stat[12])) RES_STIME=${stat[12]}
         shopt -s nullglob dotglob globstar
         fds=(/proc/$1/fd/*)
         run=(/run/vfio-bind/**)

@@ -51,12 +51,13 @@ storm_writer() {
 # `udevadm trigger` in a loop if TRIGGER is 1); with HOTADD an id, the NIC is hot-added once a
 # third of them are out. Sets ST_EVENTS (uevents the kernel sent), ST_MS (writers' wall time),
 # ST_IDLE_MS (until the daemon's CPU time stopped moving), ST_TICKS (daemon CPU, ticks),
-# ST_WAKE (times the daemon was woken), ST_SYSCR (its read syscalls).
+# ST_STIME (the kernel's share of it), ST_WAKE (times the daemon was woken), ST_SYSCR (its read
+# syscalls).
 storm() {
-        local n=$1 writers=$2 trigger=$3 hotadd=$4 rounds i seq0 t0 ticks0 wake0 syscr0 pids=() tpid=
+        local n=$1 writers=$2 trigger=$3 hotadd=$4 rounds i seq0 t0 ticks0 stime0 wake0 syscr0 pids=() tpid=
         shift 4
         rounds=$(( (n + writers * $# - 1) / (writers * $#) ))
-        proc_res "$PID"; ticks0=$RES_TICKS wake0=$RES_WAKE syscr0=$RES_SYSCR
+        proc_res "$PID"; ticks0=$RES_TICKS stime0=$RES_STIME wake0=$RES_WAKE syscr0=$RES_SYSCR
         uevent_seqnum; seq0=$REPLY
         t0=$(uptime_ms)
         for ((i = 0; i < writers; i++)); do
@@ -79,7 +80,7 @@ storm() {
         wait_for 600 daemon_idle "$PID"
         ST_IDLE_MS=$(( $(uptime_ms) - t0 ))
         uevent_seqnum; ST_EVENTS=$((REPLY - seq0))
-        proc_res "$PID"; ST_TICKS=$((RES_TICKS - ticks0)) ST_WAKE=$((RES_WAKE - wake0)) ST_SYSCR=$((RES_SYSCR - syscr0))
+        proc_res "$PID"; ST_TICKS=$((RES_TICKS - ticks0)) ST_STIME=$((RES_STIME - stime0)) ST_WAKE=$((RES_WAKE - wake0)) ST_SYSCR=$((RES_SYSCR - syscr0))
 }
 
 # per_mille COUNT EVENTS: REPLY = COUNT per uevent, to three decimals ("1.250")
@@ -90,11 +91,12 @@ per_mille() {
 
 # split_note WHAT: the figures-storm-split line of the storm just run
 split_note() {
-        local us wake reads
+        local us sys wake reads
         us_per "$ST_EVENTS" "$ST_TICKS"; us=$REPLY
+        us_per "$ST_EVENTS" "$ST_STIME"; sys=$REPLY
         per_mille "$ST_WAKE" "$ST_EVENTS"; wake=$REPLY
         per_mille "$ST_SYSCR" "$ST_EVENTS"; reads=$REPLY
-        note figures-storm-split "$1 uevents=$ST_EVENTS rate_per_s=$(( ST_MS > 0 ? ST_EVENTS * 1000 / ST_MS : 0 )) cpu_ticks=$ST_TICKS cpu_us_per_uevent=$us wakeups_per_uevent=$wake reads_per_uevent=$reads"
+        note figures-storm-split "$1 uevents=$ST_EVENTS rate_per_s=$(( ST_MS > 0 ? ST_EVENTS * 1000 / ST_MS : 0 )) cpu_ticks=$ST_TICKS cpu_us_per_uevent=$us kernel_us_per_uevent=$sys wakeups_per_uevent=$wake reads_per_uevent=$reads"
 }
 
 # us_per EVENTS TICKS: REPLY = daemon CPU microseconds per uevent (a tick is 10 ms)
@@ -197,7 +199,8 @@ checks() {
         note scenario-30 "before the storm: VmRSS $BF_RSS kB, $BF_FDS fds, $BF_RUN entries in /run/vfio-bind; storm of about $STORM_UEVENTS uevents over ${#files[@]} devices, $STORM_WRITERS writers and udevadm trigger"
 
         storm "$STORM_UEVENTS" "$STORM_WRITERS" 1 hot2 "${files[@]}"
-        local ev=$ST_EVENTS ms=$ST_MS idle=$ST_IDLE_MS ticks=$ST_TICKS wake reads
+        local ev=$ST_EVENTS ms=$ST_MS idle=$ST_IDLE_MS ticks=$ST_TICKS sys wake reads
+        us_per "$ST_EVENTS" "$ST_STIME"; sys=$REPLY
         per_mille "$ST_WAKE" "$ST_EVENTS"; wake=$REPLY
         per_mille "$ST_SYSCR" "$ST_EVENTS"; reads=$REPLY
         if ! wait_for 180 hotnic_on_vfio; then
@@ -219,7 +222,7 @@ checks() {
         check scenario-30 "STATUS= says 2/2 devices on vfio-pci after the storm" status_has "2/2 devices on vfio-pci"
         us_per "$ev" "$ticks"
         local us=$REPLY rate=$(( ms > 0 ? ev * 1000 / ms : 0 )) handled=$(( idle > 0 ? ev * 1000 / idle : 0 ))
-        note figures-storm "uevents=$ev writers_ms=$ms rate_per_s=$rate idle_after_ms=$idle handled_per_s=$handled cpu_ticks=$ticks cpu_us_per_uevent=$us wakeups_per_uevent=$wake reads_per_uevent=$reads enobufs=$((enobufs1 - enobufs0)) socket_drops=$((drops1 - drops0)) rss_kb=$BF_RSS/$AF_RSS fds=$BF_FDS/$AF_FDS run_entries=$BF_RUN/$AF_RUN"
+        note figures-storm "uevents=$ev writers_ms=$ms rate_per_s=$rate idle_after_ms=$idle handled_per_s=$handled cpu_ticks=$ticks cpu_us_per_uevent=$us kernel_us_per_uevent=$sys wakeups_per_uevent=$wake reads_per_uevent=$reads enobufs=$((enobufs1 - enobufs0)) socket_drops=$((drops1 - drops0)) rss_kb=$BF_RSS/$AF_RSS fds=$BF_FDS/$AF_FDS run_entries=$BF_RUN/$AF_RUN"
 
         # 3. where the CPU goes: the configured NIC only, then every other device only
         storm $((STORM_UEVENTS / 4)) 1 0 '' "/sys/bus/pci/devices/$NIC/uevent"

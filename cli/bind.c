@@ -286,7 +286,8 @@ int vbc_bind(const VbcArgs *a, const char *arg) {
                                 VB_PCI_ADDRESS_STR(&e->address), e->in_use);
         }
 
-        r = vb_apply(ctx, &s.plan, s.have_console ? &s.console : NULL, NULL, &applied);
+        r = vb_apply(ctx, &s.plan, s.have_console ? &s.console : NULL, &(VbApplyOps) { .runtime_dir = runtime_dir },
+                     &applied);
         if (r < 0) {
                 fprintf(stderr, "vfio-bind: Out of memory\n");
                 return 1;

@@ -250,15 +250,6 @@ static int sriov_with_deadline(void *userdata, VbContext *ctx, const VbPlanSriov
 
         deadline = m->ready ? now + MAX(m->config->timeout_usec, 5 * USEC_PER_SEC)
                             : MAX(m->start_usec + m->config->timeout_usec, now + USEC_PER_SEC);
-        /* Killed while autoprobe is off, the daemon started again would find it off and leave it
-         * so for good: a mark says that it is ours to switch back on. */
-        if (ps->sriov.autoprobe && m->options.runtime_dir) {
-                int q = vb_runtime_set(m->options.runtime_dir, VB_MARK_AUTOPROBE_OFF, &ps->pf, true);
-                if (q < 0)
-                        vbd_log_full(LOG_WARNING, &(VbdLogFields) { .device = &ps->pf, .error = q },
-                                     "%s: Failed to leave a mark under %s, ignoring: %s", VB_PCI_ADDRESS_STR(&ps->pf),
-                                     m->options.runtime_dir, strerror(-q));
-        }
         k = bind_job_run_sriov(ctx, &ps->pf, &ps->sriov, ps->count, driver, timeout_usec, deadline, keepalive, m, &r,
                                ret, &stuck);
         if (k == -ETIMEDOUT) {
@@ -274,8 +265,6 @@ static int sriov_with_deadline(void *userdata, VbContext *ctx, const VbPlanSriov
                 *ret_stuck = bind_job_describe(stuck) ?: strdup("a write");
                 return -ETIMEDOUT; /* the mark stays: manager_restore_autoprobe() once it returns */
         }
-        if (ps->sriov.autoprobe && m->options.runtime_dir && (k < 0 || ret->restore_error == 0))
-                (void) vb_runtime_set(m->options.runtime_dir, VB_MARK_AUTOPROBE_OFF, &ps->pf, false);
         return k < 0 ? k : r;
 }
 
@@ -918,11 +907,20 @@ static int manager_pass(Manager *m) {
                 if (r < 0)
                         return r;
                 r = vb_apply(m->ctx, p, snap.have_console ? &snap.console : NULL,
-                             &(VbApplyOps) {
-                                     .bind = bind_with_deadline, .sriov_enable = sriov_with_deadline, .userdata = m },
+                             &(VbApplyOps) { .bind = bind_with_deadline,
+                                             .sriov_enable = sriov_with_deadline,
+                                             .userdata = m,
+                                             .runtime_dir = m->options.runtime_dir },
                              &applied);
                 if (r < 0)
                         return r;
+                /* Killed while autoprobe is off, the daemon started again would find it off and
+                 * leave it so for good: the mark says that it is ours to switch back on. */
+                if (applied.sriov_mark_error < 0)
+                        vbd_log_full(
+                                LOG_WARNING, &(VbdLogFields) { .error = applied.sriov_mark_error },
+                                "Failed to mark a PF's sriov_drivers_autoprobe as switched off under %s, ignoring: %s",
+                                m->options.runtime_dir, strerror(-applied.sriov_mark_error));
                 r = manager_report(m, p, &applied, &rep);
                 if (r < 0)
                         return r;

@@ -6,6 +6,7 @@
 #include "driver-choice.h"
 #include "driver.h"
 #include "macro.h"
+#include "runtime.h"
 #include "strv.h"
 
 static const char *const device_state_table[_VB_DEVICE_STATE_MAX] = {
@@ -224,7 +225,7 @@ static int cmp_by_group(const void *x, const void *y, void *userdata) {
 }
 
 int vb_apply(VbContext *ctx, const VbPlan *plan, const VbConsoleState *console, const VbApplyOps *ops, VbApply *ret) {
-        static const VbApplyOps default_ops = { .bind = default_bind };
+        VbApplyOps o = ops ? *ops : (VbApplyOps) {};
         _cleanup_(vb_apply_done) VbApply a = {};
         _cleanup_(modules_done) Modules modules = {};
         _cleanup_free_ size_t *order = NULL;
@@ -232,8 +233,9 @@ int vb_apply(VbContext *ctx, const VbPlan *plan, const VbConsoleState *console, 
         bool transactions = plan->group != VB_GROUP_IGNORE && plan->iommu_enabled;
         int r;
 
-        if (!ops || !ops->bind)
-                ops = &default_ops;
+        if (!o.bind)
+                o.bind = default_bind;
+        ops = &o;
         a.results = calloc(plan->n ?: 1, sizeof(VbApplyResult));
         order = malloc((plan->n ?: 1) * sizeof(size_t));
         if (!a.results || !order)
@@ -310,12 +312,21 @@ int vb_apply(VbContext *ctx, const VbPlan *plan, const VbConsoleState *console, 
                         if (r < 0)
                                 return r;
                 }
+                if (s->sriov.autoprobe && ops->runtime_dir) {
+                        int q = vb_runtime_set(ops->runtime_dir, VB_MARK_AUTOPROBE_OFF, &s->pf, true);
+                        if (q < 0)
+                                a.sriov_mark_error = q;
+                }
                 if (ops->sriov_enable)
                         r = ops->sriov_enable(ops->userdata, ctx, s, a.sriov_driver[i], plan->timeout_usec, &a.sriov[i],
                                               &a.sriov_stuck[i]);
                 else
                         r = vb_sriov_enable(ctx, &s->pf, &s->sriov, s->count, a.sriov_driver[i], plan->timeout_usec,
                                             &a.sriov[i]);
+                /* The mark stays while the creation hangs, or when autoprobe could not be switched
+                 * back on: the daemon's next pass does it then. */
+                if (s->sriov.autoprobe && ops->runtime_dir && r >= 0 && a.sriov[i].restore_error == 0)
+                        (void) vb_runtime_set(ops->runtime_dir, VB_MARK_AUTOPROBE_OFF, &s->pf, false);
                 if (r == -ETIMEDOUT) {
                         a.sriov[i].error = r;
                         a.sriov[i].failed_step = VB_SRIOV_STEP_NUMVFS;

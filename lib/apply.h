@@ -73,7 +73,8 @@ typedef struct VbApply {
         char **sriov_stuck;   /* one per plan->sriov entry: the write a creation hangs in, or NULL */
         char **sriov_driver;  /* one per plan->sriov entry: the driver its VFs were given (CREATE) */
         size_t n_sriov;
-        bool sriov_created; /* VFs appeared: plan again, to bind them */
+        bool sriov_created;   /* VFs appeared: plan again, to bind them */
+        int sriov_mark_error; /* leaving an autoprobe mark under ops->runtime_dir failed (the last error) */
 } VbApply;
 
 void vb_apply_done(VbApply *a);
@@ -88,6 +89,11 @@ typedef struct VbApplyOps {
         int (*sriov_enable)(void *userdata, VbContext *ctx, const VbPlanSriov *s, const char *driver,
                             uint64_t timeout_usec, VbSriovEnable *ret, char **ret_stuck);
         void *userdata;
+        /* Where a PF whose sriov_drivers_autoprobe is switched off for creating its VFs is marked
+         * (VB_MARK_AUTOPROBE_OFF) until it is on again, so that a run killed in between is not
+         * mistaken for an autoprobe the administrator switched off: the daemon's next pass switches
+         * it back on. NULL: no marks. */
+        const char *runtime_dir;
 } VbApplyOps;
 
 /* Apply PLAN, made from a snapshot whose console state is CONSOLE (NULL: unknown). Returns 0

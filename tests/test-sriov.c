@@ -3,9 +3,12 @@
  * 82576 (case sriov: PFs 03:00.0 and 03:00.1 on igb, 7 VFs each, offset 128, stride 2), and the
  * creation itself: autoprobe off, sriov_numvfs, each VF's override, autoprobe back, then the VFs
  * bound like any selected device, with no host VF driver at any moment. */
+#include <sys/stat.h>
+
 #include "apply.h"
 #include "config.h"
 #include "machine.h"
+#include "runtime.h"
 #include "snapshot.h"
 #include "sriov.h"
 #include "sysfs.h"
@@ -433,6 +436,41 @@ TEST(vfs_in_the_pfs_group_are_refused_and_the_pf_never_taken) {
 
 TEARDOWN() {
         vb_diagnostics_clear(&diag);
+}
+
+/* VbApplyOps.sriov_enable that looks for the mark while the VFs are being created. */
+static int enable_checking_the_mark(void *userdata, VbContext *ctx, const VbPlanSriov *s, const char *driver,
+                                    uint64_t timeout_usec, VbSriovEnable *ret, char **ret_stuck) {
+        _cleanup_free_ VbPciAddress *marked = NULL;
+        size_t n = 0;
+
+        ASSERT_OK(vb_runtime_list(userdata, VB_MARK_AUTOPROBE_OFF, &marked, &n));
+        ASSERT_EQ(n, 1);
+        ASSERT_TRUE(vb_pci_address_equal(&marked[0], &s->pf));
+        return vb_sriov_enable(ctx, &s->pf, &s->sriov, s->count, driver, timeout_usec, ret);
+}
+
+TEST(autoprobe_is_marked_while_off) {
+        Pass p = {};
+        _cleanup_free_ VbPciAddress *marked = NULL;
+        _cleanup_free_ char *run = NULL;
+        size_t n = 1;
+
+        /* A run killed while autoprobe is off must leave a mark that it was ours to switch back on
+         * (the daemon's next pass does); a run that switched it back on leaves none. */
+        pass_plan(&p, NULL, "[Bind]\nVirtualFunctions=03:00.0 2\n");
+        ASSERT_TRUE(asprintf(&run, "%s/run", p.m.dir) > 0);
+        ASSERT_OK(mkdir(run, 0755) < 0 ? -errno : 0);
+        vb_apply_done(&p.applied);
+        ASSERT_OK(vb_apply(p.m.ctx, &p.snap.plan, NULL,
+                           &(VbApplyOps) {
+                                   .sriov_enable = enable_checking_the_mark, .userdata = run, .runtime_dir = run },
+                           &p.applied));
+        ASSERT_EQ(p.applied.sriov[0].created, 2);
+        ASSERT_EQ(p.applied.sriov_mark_error, 0);
+        ASSERT_OK(vb_runtime_list(run, VB_MARK_AUTOPROBE_OFF, &marked, &n));
+        ASSERT_EQ(n, 0);
+        pass_done(&p);
 }
 
 TESTS_MAIN()

@@ -71,7 +71,8 @@ if [ -n "$vm" ]; then
         VB_STORM_UEVENTS=${VB_STORM_UEVENTS:-30000} VB_STORM_WRITERS=${VB_STORM_WRITERS:-4} \
         VB_CHURN_CYCLES=${VB_CHURN_CYCLES:-300} VB_KILL_TRIES=${VB_KILL_TRIES:-5} \
                 tests/vm/run.sh --daemon "$vm_build/daemon/vfio-bindd" --cli "$vm_build/cli/vfio-bind" \
-                --unit "$vm_build/systemd/vfio-bind.service" --logdir "$vm_logdir" 30-storm 31-churn 32-kill \
+                --unit "$vm_build/systemd/vfio-bind.service" --floor "$vm_build/tests/vm/uevent-floor" \
+                --logdir "$vm_logdir" 30-storm 31-churn 32-kill \
                 2>&1 | tee "$vm_out"
 fi
 
@@ -156,6 +157,19 @@ def qemu_sections(text):
             body.append("| %s | %s | %s | %s | %s | %s |" % (label, d2.get("uevents", "?"), d2.get("cpu_us_per_uevent", "?"),
                                                             d2.get("kernel_us_per_uevent", "?"), d2.get("wakeups_per_uevent", "?"),
                                                             d2.get("reads_per_uevent", "?")))
+        fl = split.get("floor")
+        if fl and "cpu_us_per_uevent" in fl:
+            body.append("| (beside the daemon in that storm) a bare libudev listener, `tests/vm/tools/uevent-floor.c` | %s of %s | %s | %s | | |" %
+                        (fl.get("uevents"), fl.get("sent"), fl.get("cpu_us_per_uevent"), fl.get("kernel_us_per_uevent")))
+            try:
+                own = int(split["other_devices"]["cpu_us_per_uevent"]) - int(fl["cpu_us_per_uevent"])
+                body += ["", "The daemon's own share of a uevent for a device it does not look after: %d µs of its %s µs;"
+                         % (own, split["other_devices"]["cpu_us_per_uevent"]),
+                         "the other %s µs are what libudev's receive and parse cost any listener in this guest." % fl["cpu_us_per_uevent"]]
+            except (KeyError, ValueError):
+                pass
+        elif fl is not None:
+            body += ["", "No floor listener ran (run.sh without --floor): the daemon's own share is not measured."]
         if enobufs_total is not None:
             body += ["", "ENOBUFS notices in the whole boot (the frozen-daemon proof included): %s." % enobufs_total]
         body += ["", "How to read it: a uevent for a device the daemon does not look after is decided from the",

@@ -5,9 +5,11 @@
 # direct kernel boot) once per scenario file in scenarios/ and kernel, with the freshly built
 # vfio-bindd, vfio-bind and vfio-bind.service installed, and reports what the guest found.
 #
-# Usage: run.sh --daemon PATH --cli PATH --unit PATH [--logdir DIR] [--require] [SCENARIO…]
+# Usage: run.sh --daemon PATH --cli PATH --unit PATH [--floor PATH] [--logdir DIR] [--require] [SCENARIO…]
 #
 #   --daemon, --cli, --unit  the build's daemon/vfio-bindd, cli/vfio-bind, systemd/vfio-bind.service
+#   --floor PATH             the build's tests/vm/uevent-floor (a bare libudev listener; scenario
+#                            30 measures the floor of a uevent's cost with it, and says so without)
 #   --logdir DIR             keep each boot's console, results and guest logs in
 #                            DIR/<kernel>/<scenario>/
 #   --require                QEMU missing is a failure, not a skip
@@ -33,13 +35,14 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=vm-lib.sh
 source "$HERE/vm-lib.sh"
 
-VB_DAEMON='' VB_CLI='' VB_UNIT='' VM_LOGDIR='' REQUIRE=0 LIST=0
+VB_DAEMON='' VB_CLI='' VB_UNIT='' VB_FLOOR='' VM_LOGDIR='' REQUIRE=0 LIST=0
 SELECT=()
 while (($#)); do
         case $1 in
         --daemon) VB_DAEMON=$2; shift 2 ;;
         --cli) VB_CLI=$2; shift 2 ;;
         --unit) VB_UNIT=$2; shift 2 ;;
+        --floor) VB_FLOOR=$2; shift 2 ;;
         --logdir) VM_LOGDIR=$2; shift 2 ;;
         --require) REQUIRE=1; shift ;;
         --list) LIST=1; shift ;;

@@ -189,6 +189,10 @@ vm_build_payload() {
         for u in vm-test.target vm-check.service vm-uevents.service display-manager.service; do
                 install_file "$VM_DIR/guest/$u" "/etc/systemd/system/$u" 0644
         done
+        # The checks may take as long as the boot may (bench/faults.sh --vm: an hour), not the
+        # unit's own 10 minutes; the host's VM_BOOT_TIMEOUT still ends the boot.
+        mkdir -p "$P/etc/systemd/system/vm-check.service.d"
+        printf '[Service]\nTimeoutStartSec=%ss\n' "$VM_BOOT_TIMEOUT" >"$P/etc/systemd/system/vm-check.service.d/timeout.conf"
         ln -s ../vm-uevents.service "$P/etc/systemd/system/sysinit.target.wants/vm-uevents.service"
         install_file "$VM_DIR/guest/emergency.service" /etc/systemd/system/emergency.service 0644
         install_file "$VM_DIR/guest/emergency.service" /etc/systemd/system/rescue.service 0644
@@ -228,8 +232,11 @@ vm_build_payload() {
 # last device QEMU is still removing).
 VM_QMP_DONE=0
 vm_qmp_requests() {
-        local dir=$1 start=$2 reqs words try ok
-        mapfile -t reqs < <(tr -d '\r' < "$VM_RESULTS" | sed -n 's/^VMRESULT QMP-REQUEST //p')
+        local dir=$1 start=$2 reqs words try ok lines
+        # Only whole lines: the guest may be in the middle of writing the last one (a request cut
+        # to "device_del id=c6" or "d" would be sent as it is, and counted as done).
+        lines=$(tr -dc '\n' < "$VM_RESULTS" | wc -c)
+        mapfile -t reqs < <(head -n "$lines" "$VM_RESULTS" | tr -d '\r' | sed -n 's/^VMRESULT QMP-REQUEST //p')
         for ((; VM_QMP_DONE < ${#reqs[@]}; VM_QMP_DONE++)); do
                 read -r -a words <<<"${reqs[VM_QMP_DONE]}"
                 ok=failed

@@ -30,6 +30,10 @@ Timeout=2s"
 
 payload() {
         printf 'STORM_UEVENTS=%d\nSTORM_WRITERS=%d\n' "${VB_STORM_UEVENTS:-4000}" "${VB_STORM_WRITERS:-3}" >"$1/vm/load.env"
+        # the floor listener (run.sh --floor), measured beside the daemon in the split storm
+        if [[ -n ${VB_FLOOR:-} ]]; then
+                install_file "$VB_FLOOR" /usr/local/bin/vb-uevent-floor 0755
+        fi
 }
 
 hotnic_on_vfio() { on_driver "$HOTNIC" vfio-pci; }
@@ -227,8 +231,31 @@ checks() {
         # 3. where the CPU goes: the configured NIC only, then every other device only
         storm $((STORM_UEVENTS / 4)) 1 0 '' "/sys/bus/pci/devices/$NIC/uevent"
         split_note configured_nic
+        # the same storm with a bare libudev listener beside the daemon: the floor of a uevent's
+        # cost, which the daemon's figure is read against
+        local fpid=0 fticks0 fstime0 fticks fstime fgot
+        if [[ -x /usr/local/bin/vb-uevent-floor ]]; then
+                /usr/local/bin/vb-uevent-floor >/run/uevent-floor.out 2>&1 &
+                fpid=$!
+                sleep_s 1
+                proc_res "$fpid" && fticks0=$RES_TICKS fstime0=$RES_STIME
+        fi
         storm $((STORM_UEVENTS / 4)) 1 0 '' "${others[@]}"
         split_note other_devices
+        if ((fpid)) && proc_res "$fpid"; then
+                fticks=$((RES_TICKS - fticks0)) fstime=$((RES_STIME - fstime0))
+                kill -TERM "$fpid"
+                wait "$fpid"
+                read -r _ fgot </run/uevent-floor.out
+                local fus fsys
+                # per uevent it received (under TCG even a bare listener may miss some)
+                us_per "${fgot:-0}" "$fticks"; fus=$REPLY
+                us_per "${fgot:-0}" "$fstime"; fsys=$REPLY
+                note figures-storm-split "floor uevents=${fgot:-0} sent=$ST_EVENTS cpu_ticks=$fticks cpu_us_per_uevent=$fus kernel_us_per_uevent=$fsys"
+        else
+                note figures-storm-split "floor missing=1"
+                note scenario-30 "no floor listener in the guest (run.sh --floor not given): the daemon's own share of a uevent's cost is not measured"
+        fi
         load_journal vfio-bind.service
         journal_count "the kernel dropped uevents"
         note figures-storm-split "enobufs_total=$REPLY"

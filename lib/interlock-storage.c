@@ -362,6 +362,39 @@ static const VbMount *mount_of_path(const VbMount *m, size_t n, const char *path
         return best;
 }
 
+int vb_interlock_hold_swaps(VbContext *ctx, const VbSwap *swaps, size_t n, const VbMount *mounts, size_t n_mounts,
+                            VbHolds *h) {
+        int r;
+
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *name = NULL, *what = NULL;
+                const char *file = swaps[i].file;
+
+                if (streq(swaps[i].type, "file")) {
+                        const VbMount *m = mount_of_path(mounts, n_mounts, file);
+                        if (!m)
+                                continue;
+                        r = mount_block_name(ctx, m->majmin, m->source, &name);
+                        if (r < 0)
+                                return r;
+                        if (asprintf(&what, "swap file %s on %s is active", file, m->source) < 0)
+                                return -ENOMEM;
+                } else {
+                        r = block_name_from_node(ctx, file, &name);
+                        if (r < 0)
+                                return r;
+                        if (asprintf(&what, "swap on %s is active", file) < 0)
+                                return -ENOMEM;
+                }
+                if (!name)
+                        continue;
+                r = hold_block(ctx, h, name, VB_HOLD_SWAP, what);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 static int read_swaps(VbContext *ctx, VbHolds *h, const VbMount *mounts, size_t n_mounts) {
         _cleanup_free_ char *text = NULL;
         VbSwap *swaps = NULL;
@@ -374,41 +407,29 @@ static int read_swaps(VbContext *ctx, VbHolds *h, const VbMount *mounts, size_t 
         r = vb_interlock_swaps_parse(text, &swaps, &n);
         if (r < 0)
                 return r;
+        r = vb_interlock_hold_swaps(ctx, swaps, n, mounts, n_mounts, h);
+        vb_swaps_free(swaps, n);
+        return r;
+}
+
+int vb_interlock_hold_mounts(VbContext *ctx, const VbMount *mounts, size_t n, VbHolds *h) {
+        int r;
 
         for (size_t i = 0; i < n; i++) {
                 _cleanup_free_ char *name = NULL, *what = NULL;
-                const char *file = swaps[i].file;
 
-                if (streq(swaps[i].type, "file")) {
-                        const VbMount *m = mount_of_path(mounts, n_mounts, file);
-                        if (!m)
-                                continue;
-                        r = mount_block_name(ctx, m->majmin, m->source, &name);
-                        if (r < 0)
-                                goto finish;
-                        if (asprintf(&what, "swap file %s on %s is active", file, m->source) < 0) {
-                                r = -ENOMEM;
-                                goto finish;
-                        }
-                } else {
-                        r = block_name_from_node(ctx, file, &name);
-                        if (r < 0)
-                                goto finish;
-                        if (asprintf(&what, "swap on %s is active", file) < 0) {
-                                r = -ENOMEM;
-                                goto finish;
-                        }
-                }
+                r = mount_block_name(ctx, mounts[i].majmin, mounts[i].source, &name);
+                if (r < 0)
+                        return r;
                 if (!name)
                         continue;
-                r = hold_block(ctx, h, name, VB_HOLD_SWAP, what);
+                if (asprintf(&what, "%s is mounted on %s", mounts[i].source, mounts[i].mountpoint) < 0)
+                        return -ENOMEM;
+                r = hold_block(ctx, h, name, VB_HOLD_MOUNT, what);
                 if (r < 0)
-                        goto finish;
+                        return r;
         }
-        r = 0;
-finish:
-        vb_swaps_free(swaps, n);
-        return r;
+        return 0;
 }
 
 int vb_interlock_read_storage(VbContext *ctx, VbHolds *h) {
@@ -420,23 +441,9 @@ int vb_interlock_read_storage(VbContext *ctx, VbHolds *h) {
         if (r < 0 && r != -ENOENT)
                 return r;
 
-        for (size_t i = 0; i < n; i++) {
-                _cleanup_free_ char *name = NULL, *what = NULL;
-
-                r = mount_block_name(ctx, mounts[i].majmin, mounts[i].source, &name);
-                if (r < 0)
-                        goto finish;
-                if (!name)
-                        continue;
-                if (asprintf(&what, "%s is mounted on %s", mounts[i].source, mounts[i].mountpoint) < 0) {
-                        r = -ENOMEM;
-                        goto finish;
-                }
-                r = hold_block(ctx, h, name, VB_HOLD_MOUNT, what);
-                if (r < 0)
-                        goto finish;
-        }
-
+        r = vb_interlock_hold_mounts(ctx, mounts, n, h);
+        if (r < 0)
+                goto finish;
         r = read_swaps(ctx, h, mounts, n);
         if (r == -ENOENT)
                 r = 0;

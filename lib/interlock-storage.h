@@ -45,6 +45,14 @@ int vb_interlock_swaps_parse(const char *text, VbSwap **ret, size_t *ret_n);
  * swaps file means nothing is known from it. Returns 0 or a negative errno. */
 int vb_interlock_read_storage(VbContext *ctx, VbHolds *h);
 
+/* What vb_interlock_read_storage() does with the parsed files: hold the PCI devices behind each
+ * mount's block device (its st_dev, else its source), and behind each swap area's block device
+ * (a swap file: that of the mount it lies on, MOUNTS). Reads sysfs (links, dm names), never
+ * /proc. Returns 0 or a negative errno. */
+int vb_interlock_hold_mounts(VbContext *ctx, const VbMount *mounts, size_t n, VbHolds *h);
+int vb_interlock_hold_swaps(VbContext *ctx, const VbSwap *swaps, size_t n, const VbMount *mounts, size_t n_mounts,
+                            VbHolds *h);
+
 /* The PCI devices behind block device NAME ("sda2", "dm-0", "nvme0n1p1"): its nearest PCI
  * ancestor, or those of the devices it is stacked on. Sorted, without duplicates. For tests and
  * the CLI. */

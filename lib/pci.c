@@ -299,12 +299,9 @@ int vb_pci_device_read(VbContext *ctx, const VbPciAddress *a, VbPciDevice *ret) 
 }
 
 static const char *const sriov_attr_table[_VB_SRIOV_ATTR_MAX] = {
-        [VB_SRIOV_ATTR_TOTALVFS] = "sriov_totalvfs",
-        [VB_SRIOV_ATTR_NUMVFS] = "sriov_numvfs",
-        [VB_SRIOV_ATTR_OFFSET] = "sriov_offset",
-        [VB_SRIOV_ATTR_STRIDE] = "sriov_stride",
-        [VB_SRIOV_ATTR_VF_DEVICE] = "sriov_vf_device",
-        [VB_SRIOV_ATTR_DRIVERS_AUTOPROBE] = "sriov_drivers_autoprobe",
+        [VB_SRIOV_ATTR_TOTALVFS] = "sriov_totalvfs",   [VB_SRIOV_ATTR_NUMVFS] = "sriov_numvfs",
+        [VB_SRIOV_ATTR_OFFSET] = "sriov_offset",       [VB_SRIOV_ATTR_STRIDE] = "sriov_stride",
+        [VB_SRIOV_ATTR_VF_DEVICE] = "sriov_vf_device", [VB_SRIOV_ATTR_DRIVERS_AUTOPROBE] = "sriov_drivers_autoprobe",
 };
 
 const char *vb_pci_sriov_attr_to_string(VbSriovAttr a) {

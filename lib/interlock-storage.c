@@ -211,7 +211,7 @@ void vb_mounts_free(VbMount *m, size_t n) {
 int vb_interlock_mountinfo_parse(const char *text, VbMount **ret, size_t *ret_n) {
         _cleanup_free_ char *copy = NULL;
         VbMount *m = NULL;
-        size_t n = 0;
+        size_t n = 0, allocated = 0;
         char *line, *save = NULL;
 
         assert(text);
@@ -238,12 +238,17 @@ int vb_interlock_mountinfo_parse(const char *text, VbMount **ret, size_t *ret_n)
                 if (!after[0] || !after[1])
                         continue;
 
-                nm = realloc(m, (n + 1) * sizeof(VbMount));
-                if (!nm) {
-                        vb_mounts_free(m, n);
-                        return -ENOMEM;
+                /* Doubling: a realloc() per line copies the whole array each time under ASan (and
+                 * often without it), quadratic in the number of lines. */
+                if (n == allocated) {
+                        allocated = allocated ? allocated * 2 : 16;
+                        nm = realloc(m, allocated * sizeof(VbMount));
+                        if (!nm) {
+                                vb_mounts_free(m, n);
+                                return -ENOMEM;
+                        }
+                        m = nm;
                 }
-                m = nm;
                 m[n] = (VbMount) {
                         .majmin = strdup(field[2]),
                         .mountpoint = strdup(unescape_octal(field[4])),
@@ -285,7 +290,7 @@ int vb_interlock_swaps_parse(const char *text, VbSwap **ret, size_t *ret_n) {
         VbSwap *l = NULL;
         char *line, *save = NULL;
         bool header = true;
-        size_t n = 0;
+        size_t n = 0, allocated = 0;
 
         assert(text);
         copy = strdup(text);
@@ -304,12 +309,15 @@ int vb_interlock_swaps_parse(const char *text, VbSwap **ret, size_t *ret_n) {
                 if (!file || !type)
                         continue;
 
-                nl = realloc(l, (n + 1) * sizeof(VbSwap));
-                if (!nl) {
-                        vb_swaps_free(l, n);
-                        return -ENOMEM;
+                if (n == allocated) { /* doubling, as for the mounts */
+                        allocated = allocated ? allocated * 2 : 4;
+                        nl = realloc(l, allocated * sizeof(VbSwap));
+                        if (!nl) {
+                                vb_swaps_free(l, n);
+                                return -ENOMEM;
+                        }
+                        l = nl;
                 }
-                l = nl;
                 l[n] = (VbSwap) {
                         .file = strdup(unescape_octal(file)),
                         .type = strdup(type),

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -28,9 +29,7 @@ void vb_console_state_done(VbConsoleState *s) {
                 free(s->framebuffers[i].driver);
         }
         free(s->framebuffers);
-        for (size_t i = 0; i < s->n_ranges; i++)
-                free(s->ranges[i].name);
-        free(s->ranges);
+        vb_memory_ranges_free(s->ranges, s->n_ranges);
         *s = (VbConsoleState) {};
 }
 
@@ -162,17 +161,23 @@ static bool is_framebuffer_range_name(const char *name) {
         return false;
 }
 
-static int read_iomem(VbContext *ctx, VbConsoleState *s) {
-        _cleanup_free_ char *text = NULL;
+void vb_memory_ranges_free(VbMemoryRange *ranges, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                free(ranges[i].name);
+        free(ranges);
+}
+
+int vb_console_iomem_parse(const char *text, VbMemoryRange **ret, size_t *ret_n) {
+        _cleanup_free_ char *copy = NULL;
+        VbMemoryRange *ranges = NULL;
         char *line, *saveptr = NULL;
-        size_t allocated = 0;
-        int r;
+        size_t n = 0, allocated = 0;
 
-        r = vb_procfs_read(ctx, "iomem", &text);
-        if (r < 0)
-                return r == -ENOENT || r == -EACCES ? 0 : r;
-
-        for (line = strtok_r(text, "\n", &saveptr); line; line = strtok_r(NULL, "\n", &saveptr)) {
+        assert(text);
+        copy = strdup(text);
+        if (!copy)
+                return -ENOMEM;
+        for (line = strtok_r(copy, "\n", &saveptr); line; line = strtok_r(NULL, "\n", &saveptr)) {
                 uint64_t start, end;
                 char *colon, *name;
 
@@ -188,22 +193,38 @@ static int read_iomem(VbContext *ctx, VbConsoleState *s) {
                         continue;
                 if (start > end) /* no range (the kernel prints none such): nothing to compare BARs with */
                         continue;
-                if (s->n_ranges == allocated) {
+                if (n == allocated) {
                         size_t a = allocated ? allocated * 2 : 4;
-                        VbMemoryRange *p = realloc(s->ranges, a * sizeof(VbMemoryRange));
-                        if (!p)
+                        VbMemoryRange *p = realloc(ranges, a * sizeof(VbMemoryRange));
+                        if (!p) {
+                                vb_memory_ranges_free(ranges, n);
                                 return -ENOMEM;
-                        s->ranges = p;
+                        }
+                        ranges = p;
                         allocated = a;
                 }
-                s->ranges[s->n_ranges].name = strdup(name);
-                if (!s->ranges[s->n_ranges].name)
+                ranges[n].name = strdup(name);
+                if (!ranges[n].name) {
+                        vb_memory_ranges_free(ranges, n);
                         return -ENOMEM;
-                s->ranges[s->n_ranges].start = start;
-                s->ranges[s->n_ranges].end = end;
-                s->n_ranges++;
+                }
+                ranges[n].start = start;
+                ranges[n].end = end;
+                n++;
         }
+        *ret = ranges;
+        *ret_n = n;
         return 0;
+}
+
+static int read_iomem(VbContext *ctx, VbConsoleState *s) {
+        _cleanup_free_ char *text = NULL;
+        int r;
+
+        r = vb_procfs_read(ctx, "iomem", &text);
+        if (r < 0)
+                return r == -ENOENT || r == -EACCES ? 0 : r;
+        return vb_console_iomem_parse(text, &s->ranges, &s->n_ranges);
 }
 
 int vb_console_read(VbContext *ctx, VbConsoleState *ret) {

@@ -51,6 +51,14 @@ typedef struct VbConsoleState {
 void vb_console_state_done(VbConsoleState *s);
 int vb_console_read(VbContext *ctx, VbConsoleState *ret);
 
+/* The boot framebuffer's memory ranges in the text of /proc/iomem (as vb_procfs_read() returns
+ * it): lines "START-END : NAME" (hex, at any depth) whose NAME is one of the framebuffers'
+ * (BOOTFB, efifb, simplefb, simpledrm, vesafb, simple-framebuffer, efi-framebuffer), without
+ * the all-zero ranges unprivileged readers see and ranges with START > END. No I/O. Returns 0
+ * (RET: an array of RET_N ranges, NULL if none; free with vb_memory_ranges_free()) or -ENOMEM. */
+int vb_console_iomem_parse(const char *text, VbMemoryRange **ret, size_t *ret_n);
+void vb_memory_ranges_free(VbMemoryRange *ranges, size_t n);
+
 /* Is anything of the console still held (a bound framebuffer vtconsole, a bound boot
  * framebuffer, or fbcon between two framebuffers)? */
 bool vb_console_is_held(const VbConsoleState *s);

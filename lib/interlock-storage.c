@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The storage interlocks: mounted file systems and active swap, walked from their block devices
  * to the PCI controllers they are on. */
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -197,14 +198,7 @@ static int mount_block_name(VbContext *ctx, const char *majmin, const char *sour
         return block_name_from_node(ctx, source, ret);
 }
 
-typedef struct Mount {
-        char *majmin;
-        char *mountpoint;
-        char *fstype;
-        char *source;
-} Mount;
-
-static void mounts_free(Mount *m, size_t n) {
+void vb_mounts_free(VbMount *m, size_t n) {
         for (size_t i = 0; i < n; i++) {
                 free(m[i].majmin);
                 free(m[i].mountpoint);
@@ -214,23 +208,20 @@ static void mounts_free(Mount *m, size_t n) {
         free(m);
 }
 
-/* /proc/self/mountinfo: "36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw". Lines
- * that do not parse are skipped. */
-static int read_mounts(VbContext *ctx, Mount **ret, size_t *ret_n) {
-        _cleanup_free_ char *text = NULL;
-        Mount *m = NULL;
-        size_t n = 0;
+int vb_interlock_mountinfo_parse(const char *text, VbMount **ret, size_t *ret_n) {
+        _cleanup_free_ char *copy = NULL;
+        VbMount *m = NULL;
+        size_t n = 0, allocated = 0;
         char *line, *save = NULL;
-        int r;
 
-        r = vb_procfs_read(ctx, "self/mountinfo", &text);
-        if (r < 0)
-                return r;
-
-        for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        assert(text);
+        copy = strdup(text);
+        if (!copy)
+                return -ENOMEM;
+        for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
                 char *field[6], *sep, *fs_save = NULL, *after[2];
                 size_t nf = 0;
-                Mount *nm;
+                VbMount *nm;
 
                 sep = strstr(line, " - ");
                 if (!sep)
@@ -247,13 +238,18 @@ static int read_mounts(VbContext *ctx, Mount **ret, size_t *ret_n) {
                 if (!after[0] || !after[1])
                         continue;
 
-                nm = realloc(m, (n + 1) * sizeof(Mount));
-                if (!nm) {
-                        mounts_free(m, n);
-                        return -ENOMEM;
+                /* Doubling: a realloc() per line copies the whole array each time under ASan (and
+                 * often without it), quadratic in the number of lines. */
+                if (n == allocated) {
+                        allocated = allocated ? allocated * 2 : 16;
+                        nm = realloc(m, allocated * sizeof(VbMount));
+                        if (!nm) {
+                                vb_mounts_free(m, n);
+                                return -ENOMEM;
+                        }
+                        m = nm;
                 }
-                m = nm;
-                m[n] = (Mount) {
+                m[n] = (VbMount) {
                         .majmin = strdup(field[2]),
                         .mountpoint = strdup(unescape_octal(field[4])),
                         .fstype = strdup(after[0]),
@@ -261,11 +257,78 @@ static int read_mounts(VbContext *ctx, Mount **ret, size_t *ret_n) {
                 };
                 n++;
                 if (!m[n - 1].majmin || !m[n - 1].mountpoint || !m[n - 1].fstype || !m[n - 1].source) {
-                        mounts_free(m, n);
+                        vb_mounts_free(m, n);
                         return -ENOMEM;
                 }
         }
         *ret = m;
+        *ret_n = n;
+        return 0;
+}
+
+/* /proc/self/mountinfo, read and parsed. */
+static int read_mounts(VbContext *ctx, VbMount **ret, size_t *ret_n) {
+        _cleanup_free_ char *text = NULL;
+        int r;
+
+        r = vb_procfs_read(ctx, "self/mountinfo", &text);
+        if (r < 0)
+                return r;
+        return vb_interlock_mountinfo_parse(text, ret, ret_n);
+}
+
+void vb_swaps_free(VbSwap *s, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                free(s[i].file);
+                free(s[i].type);
+        }
+        free(s);
+}
+
+int vb_interlock_swaps_parse(const char *text, VbSwap **ret, size_t *ret_n) {
+        _cleanup_free_ char *copy = NULL;
+        VbSwap *l = NULL;
+        char *line, *save = NULL;
+        bool header = true;
+        size_t n = 0, allocated = 0;
+
+        assert(text);
+        copy = strdup(text);
+        if (!copy)
+                return -ENOMEM;
+        for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char *file, *type, *f_save = NULL;
+                VbSwap *nl;
+
+                if (header) { /* "Filename  Type  Size  Used  Priority" */
+                        header = false;
+                        continue;
+                }
+                file = strtok_r(line, " \t", &f_save);
+                type = file ? strtok_r(NULL, " \t", &f_save) : NULL;
+                if (!file || !type)
+                        continue;
+
+                if (n == allocated) { /* doubling, as for the mounts */
+                        allocated = allocated ? allocated * 2 : 4;
+                        nl = realloc(l, allocated * sizeof(VbSwap));
+                        if (!nl) {
+                                vb_swaps_free(l, n);
+                                return -ENOMEM;
+                        }
+                        l = nl;
+                }
+                l[n] = (VbSwap) {
+                        .file = strdup(unescape_octal(file)),
+                        .type = strdup(type),
+                };
+                n++;
+                if (!l[n - 1].file || !l[n - 1].type) {
+                        vb_swaps_free(l, n);
+                        return -ENOMEM;
+                }
+        }
+        *ret = l;
         *ret_n = n;
         return 0;
 }
@@ -288,8 +351,8 @@ static int hold_block(VbContext *ctx, VbHolds *h, const char *name, VbHoldKind k
 }
 
 /* The mount whose mount point is the longest prefix of PATH (for a swap file). */
-static const Mount *mount_of_path(const Mount *m, size_t n, const char *path) {
-        const Mount *best = NULL;
+static const VbMount *mount_of_path(const VbMount *m, size_t n, const char *path) {
+        const VbMount *best = NULL;
         size_t best_len = 0;
 
         for (size_t i = 0; i < n; i++) {
@@ -307,32 +370,16 @@ static const Mount *mount_of_path(const Mount *m, size_t n, const char *path) {
         return best;
 }
 
-static int read_swaps(VbContext *ctx, VbHolds *h, const Mount *mounts, size_t n_mounts) {
-        _cleanup_free_ char *text = NULL;
-        char *line, *save = NULL;
-        bool header = true;
+int vb_interlock_hold_swaps(VbContext *ctx, const VbSwap *swaps, size_t n, const VbMount *mounts, size_t n_mounts,
+                            VbHolds *h) {
         int r;
 
-        r = vb_procfs_read(ctx, "swaps", &text);
-        if (r < 0)
-                return r;
-
-        for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        for (size_t i = 0; i < n; i++) {
                 _cleanup_free_ char *name = NULL, *what = NULL;
-                char *file, *type, *f_save = NULL;
+                const char *file = swaps[i].file;
 
-                if (header) { /* "Filename  Type  Size  Used  Priority" */
-                        header = false;
-                        continue;
-                }
-                file = strtok_r(line, " \t", &f_save);
-                type = file ? strtok_r(NULL, " \t", &f_save) : NULL;
-                if (!file || !type)
-                        continue;
-                unescape_octal(file);
-
-                if (streq(type, "file")) {
-                        const Mount *m = mount_of_path(mounts, n_mounts, file);
+                if (streq(swaps[i].type, "file")) {
+                        const VbMount *m = mount_of_path(mounts, n_mounts, file);
                         if (!m)
                                 continue;
                         r = mount_block_name(ctx, m->majmin, m->source, &name);
@@ -356,8 +403,45 @@ static int read_swaps(VbContext *ctx, VbHolds *h, const Mount *mounts, size_t n_
         return 0;
 }
 
+static int read_swaps(VbContext *ctx, VbHolds *h, const VbMount *mounts, size_t n_mounts) {
+        _cleanup_free_ char *text = NULL;
+        VbSwap *swaps = NULL;
+        size_t n = 0;
+        int r;
+
+        r = vb_procfs_read(ctx, "swaps", &text);
+        if (r < 0)
+                return r;
+        r = vb_interlock_swaps_parse(text, &swaps, &n);
+        if (r < 0)
+                return r;
+        r = vb_interlock_hold_swaps(ctx, swaps, n, mounts, n_mounts, h);
+        vb_swaps_free(swaps, n);
+        return r;
+}
+
+int vb_interlock_hold_mounts(VbContext *ctx, const VbMount *mounts, size_t n, VbHolds *h) {
+        int r;
+
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *name = NULL, *what = NULL;
+
+                r = mount_block_name(ctx, mounts[i].majmin, mounts[i].source, &name);
+                if (r < 0)
+                        return r;
+                if (!name)
+                        continue;
+                if (asprintf(&what, "%s is mounted on %s", mounts[i].source, mounts[i].mountpoint) < 0)
+                        return -ENOMEM;
+                r = hold_block(ctx, h, name, VB_HOLD_MOUNT, what);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 int vb_interlock_read_storage(VbContext *ctx, VbHolds *h) {
-        Mount *mounts = NULL;
+        VbMount *mounts = NULL;
         size_t n = 0;
         int r;
 
@@ -365,27 +449,13 @@ int vb_interlock_read_storage(VbContext *ctx, VbHolds *h) {
         if (r < 0 && r != -ENOENT)
                 return r;
 
-        for (size_t i = 0; i < n; i++) {
-                _cleanup_free_ char *name = NULL, *what = NULL;
-
-                r = mount_block_name(ctx, mounts[i].majmin, mounts[i].source, &name);
-                if (r < 0)
-                        goto finish;
-                if (!name)
-                        continue;
-                if (asprintf(&what, "%s is mounted on %s", mounts[i].source, mounts[i].mountpoint) < 0) {
-                        r = -ENOMEM;
-                        goto finish;
-                }
-                r = hold_block(ctx, h, name, VB_HOLD_MOUNT, what);
-                if (r < 0)
-                        goto finish;
-        }
-
+        r = vb_interlock_hold_mounts(ctx, mounts, n, h);
+        if (r < 0)
+                goto finish;
         r = read_swaps(ctx, h, mounts, n);
         if (r == -ENOENT)
                 r = 0;
 finish:
-        mounts_free(mounts, n);
+        vb_mounts_free(mounts, n);
         return r;
 }

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <fcntl.h>
 #include <stdio.h>
 
@@ -61,15 +62,17 @@ static int read_header_type(VbContext *ctx, const VbPciAddress *a, uint8_t *ret)
         return 0;
 }
 
-static int read_resources(VbContext *ctx, const VbPciAddress *a, VbPciResource *res, size_t *ret_n) {
+int vb_pci_resources_parse(const char *text, VbPciResource **ret, size_t *ret_n) {
         _cleanup_free_ char *s = NULL;
-        size_t n = 0;
+        _cleanup_free_ VbPciResource *bars = NULL;
+        size_t n = 0, m = 0;
         char *p, *saveptr = NULL;
-        int r;
 
-        r = vb_sysfs_read(ctx, DEVICE_PATH(a, "resource"), &s);
-        if (r < 0)
-                return r;
+        assert(text);
+        s = strdup(text);
+        bars = calloc(VB_PCI_MAX_RESOURCES, sizeof(VbPciResource));
+        if (!s || !bars)
+                return -ENOMEM;
         for (p = strtok_r(s, "\n", &saveptr); p && n < VB_PCI_MAX_RESOURCES; p = strtok_r(NULL, "\n", &saveptr)) {
                 /* "0x%016llx 0x%016llx 0x%016llx": start, end, flags */
                 uint64_t v[3];
@@ -86,68 +89,61 @@ static int read_resources(VbContext *ctx, const VbPciAddress *a, VbPciResource *
                 }
                 if (k < 3)
                         continue;
-                res[n++] = (VbPciResource) { .start = v[0], .end = v[1], .flags = v[2] };
+                n++; /* a line that parses, a memory BAR or not: the first VB_PCI_MAX_RESOURCES count */
+                if ((v[2] & IORESOURCE_MEM) && v[1] > v[0])
+                        bars[m++] = (VbPciResource) { .start = v[0], .end = v[1], .flags = v[2] };
         }
-        *ret_n = n;
+        *ret = TAKE_PTR(bars);
+        *ret_n = m;
         return 0;
 }
 
 static int read_memory_bars(VbContext *ctx, VbPciDevice *d) {
-        VbPciResource all[VB_PCI_MAX_RESOURCES];
-        size_t n = 0, m = 0;
+        _cleanup_free_ char *s = NULL;
         int r;
 
-        r = read_resources(ctx, &d->address, all, &n);
+        r = vb_sysfs_read(ctx, DEVICE_PATH(&d->address, "resource"), &s);
         if (r < 0)
                 return r == -ENOENT ? 0 : r;
-        d->resources = calloc(n ?: 1, sizeof(VbPciResource));
-        if (!d->resources)
-                return -ENOMEM;
-        for (size_t i = 0; i < n; i++)
-                if ((all[i].flags & IORESOURCE_MEM) && all[i].end > all[i].start)
-                        d->resources[m++] = all[i];
-        d->n_resources = m;
-        return 0;
+        return vb_pci_resources_parse(s, &d->resources, &d->n_resources);
 }
 
-/* The identity and driver of a device from its uevent file: one read instead of the vendor,
- * device and class attributes and the driver link. The kernel writes PCI_ID=VVVV:DDDD and
- * PCI_CLASS=CCCCCC (hex) for every PCI device and DRIVER=name while a driver is bound, from the
- * same dev->driver the driver link shows. -ENODATA if the file lacks an identity field, so the
- * caller can fall back to the attributes. */
-static int read_uevent(VbContext *ctx, const VbPciAddress *a, VbPciDevice *d) {
+int vb_pci_uevent_parse(const char *text, uint16_t *ret_vendor, uint16_t *ret_device, uint32_t *ret_class,
+                        char **ret_driver) {
         _cleanup_free_ char *s = NULL, *driver = NULL;
         bool have_id = false, have_class = false;
+        uint16_t vendor = 0, device = 0;
+        uint32_t class = 0;
         char *p, *saveptr = NULL;
-        int r;
 
-        r = vb_sysfs_read(ctx, DEVICE_PATH(a, "uevent"), &s);
-        if (r < 0)
-                return r;
+        assert(text);
+        s = strdup(text);
+        if (!s)
+                return -ENOMEM;
         for (p = strtok_r(s, "\n", &saveptr); p; p = strtok_r(NULL, "\n", &saveptr)) {
                 const char *v;
                 char *end;
 
                 if ((v = startswith(p, "PCI_ID="))) {
-                        unsigned long vendor, device;
+                        unsigned long x, y;
                         errno = 0;
-                        vendor = strtoul(v, &end, 16);
-                        if (errno || end == v || *end != ':' || vendor > UINT16_MAX)
+                        x = strtoul(v, &end, 16);
+                        if (errno || end == v || *end != ':' || x > UINT16_MAX)
                                 return -ENODATA;
                         v = end + 1;
-                        device = strtoul(v, &end, 16);
-                        if (errno || end == v || *end != '\0' || device > UINT16_MAX)
+                        y = strtoul(v, &end, 16);
+                        if (errno || end == v || *end != '\0' || y > UINT16_MAX)
                                 return -ENODATA;
-                        d->vendor = (uint16_t) vendor;
-                        d->device = (uint16_t) device;
+                        vendor = (uint16_t) x;
+                        device = (uint16_t) y;
                         have_id = true;
                 } else if ((v = startswith(p, "PCI_CLASS="))) {
-                        unsigned long class;
+                        unsigned long x;
                         errno = 0;
-                        class = strtoul(v, &end, 16);
-                        if (errno || end == v || *end != '\0' || class > 0xffffff)
+                        x = strtoul(v, &end, 16);
+                        if (errno || end == v || *end != '\0' || x > 0xffffff)
                                 return -ENODATA;
-                        d->class = (uint32_t) class;
+                        class = (uint32_t) x;
                         have_class = true;
                 } else if ((v = startswith(p, "DRIVER=")) && *v) {
                         free(driver);
@@ -158,8 +154,24 @@ static int read_uevent(VbContext *ctx, const VbPciAddress *a, VbPciDevice *d) {
         }
         if (!have_id || !have_class)
                 return -ENODATA;
-        d->driver = TAKE_PTR(driver);
+        *ret_vendor = vendor;
+        *ret_device = device;
+        *ret_class = class;
+        *ret_driver = TAKE_PTR(driver);
         return 0;
+}
+
+/* The identity and driver of a device from its uevent file: one read instead of the vendor,
+ * device and class attributes and the driver link. -ENODATA if the file lacks an identity field,
+ * so the caller can fall back to the attributes. */
+static int read_uevent(VbContext *ctx, const VbPciAddress *a, VbPciDevice *d) {
+        _cleanup_free_ char *s = NULL;
+        int r;
+
+        r = vb_sysfs_read(ctx, DEVICE_PATH(a, "uevent"), &s);
+        if (r < 0)
+                return r;
+        return vb_pci_uevent_parse(s, &d->vendor, &d->device, &d->class, &d->driver);
 }
 
 /* The same from the attributes, for trees whose uevent files say less. */
@@ -279,69 +291,108 @@ int vb_pci_device_read(VbContext *ctx, const VbPciAddress *a, VbPciDevice *ret) 
         return 0;
 }
 
-static int read_number(VbContext *ctx, const VbPciAddress *pf, const char *attr, uint32_t *ret) {
-        const char *path = VB_PCI_DEVICE_PATH(pf, attr);
-        return path ? vb_sysfs_read_u32(ctx, path, ret) : -ENAMETOOLONG;
+static const char *const sriov_attr_table[_VB_SRIOV_ATTR_MAX] = {
+        [VB_SRIOV_ATTR_TOTALVFS] = "sriov_totalvfs",   [VB_SRIOV_ATTR_NUMVFS] = "sriov_numvfs",
+        [VB_SRIOV_ATTR_OFFSET] = "sriov_offset",       [VB_SRIOV_ATTR_STRIDE] = "sriov_stride",
+        [VB_SRIOV_ATTR_VF_DEVICE] = "sriov_vf_device", [VB_SRIOV_ATTR_DRIVERS_AUTOPROBE] = "sriov_drivers_autoprobe",
+};
+
+const char *vb_pci_sriov_attr_to_string(VbSriovAttr a) {
+        return a >= 0 && a < _VB_SRIOV_ATTR_MAX ? sriov_attr_table[a] : NULL;
 }
 
-int vb_pci_sriov_read(VbContext *ctx, const VbPciAddress *pf, VbSriov *ret) {
-        VbSriov s = {};
+/* One attribute's value into S: -EINVAL for a count that is not a 32-bit number, -EBADMSG for a
+ * VF device ID that is not a 16-bit hex number. */
+static int sriov_parse_attr(VbSriovAttr a, const char *text, VbSriov *s) {
         uint32_t v;
         int r;
 
-        r = read_number(ctx, pf, "sriov_totalvfs", &v);
-        if (r == -ENOENT)
-                return vb_sysfs_exists(ctx, VB_PCI_DEVICE_PATH(pf, NULL)) ? -EOPNOTSUPP : -ENODEV;
-        if (r < 0)
-                return r;
-        s.total = v;
-        r = read_number(ctx, pf, "sriov_numvfs", &v);
-        if (r < 0)
-                return r;
-        s.numvfs = v;
-        r = read_number(ctx, pf, "sriov_offset", &v);
-        if (r < 0)
-                return r;
-        s.offset = v;
-        r = read_number(ctx, pf, "sriov_stride", &v);
-        if (r < 0)
-                return r;
-        s.stride = v;
-        /* sriov_vf_device is hex without "0x" ("10ca"): read as text. */
-        {
-                _cleanup_free_ char *t = NULL;
-                char *end;
+        if (a == VB_SRIOV_ATTR_VF_DEVICE) {
+                /* sriov_vf_device is hex without "0x" ("10ca"). */
                 unsigned long d;
+                char *end;
 
-                r = vb_sysfs_read(ctx, VB_PCI_DEVICE_PATH(pf, "sriov_vf_device"), &t);
+                errno = 0;
+                d = strtoul(text, &end, 16);
+                if (errno != 0 || end == text || *end != '\0' || d > 0xffff)
+                        return -EBADMSG;
+                s->vf_device = (uint16_t) d;
+                return 0;
+        }
+        r = vb_sysfs_parse_u32(text, &v);
+        if (r < 0)
+                return r;
+        if (a == VB_SRIOV_ATTR_TOTALVFS)
+                s->total = v;
+        else if (a == VB_SRIOV_ATTR_NUMVFS)
+                s->numvfs = v;
+        else if (a == VB_SRIOV_ATTR_OFFSET)
+                s->offset = v;
+        else if (a == VB_SRIOV_ATTR_STRIDE)
+                s->stride = v;
+        else
+                s->autoprobe = v != 0;
+        return 0;
+}
+
+int vb_pci_sriov_parse(const char *const text[static _VB_SRIOV_ATTR_MAX], VbSriov *ret) {
+        VbSriov s = {};
+        int r;
+
+        for (VbSriovAttr a = 0; a < _VB_SRIOV_ATTR_MAX; a++) {
+                assert(text[a]);
+                r = sriov_parse_attr(a, text[a], &s);
                 if (r < 0)
                         return r;
-                errno = 0;
-                d = strtoul(t, &end, 16);
-                if (errno != 0 || end == t || *end != '\0' || d > 0xffff)
-                        return -EBADMSG;
-                s.vf_device = (uint16_t) d;
         }
-        r = read_number(ctx, pf, "sriov_drivers_autoprobe", &v);
-        if (r < 0)
-                return r;
-        s.autoprobe = v != 0;
-
         *ret = s;
         return 0;
 }
 
-int vb_pci_physfn(VbContext *ctx, const VbPciAddress *a, VbPciAddress *ret) {
+int vb_pci_sriov_read(VbContext *ctx, const VbPciAddress *pf, VbSriov *ret) {
+        VbSriov s = {};
+        int r;
+
+        /* One attribute after the other, in vb_pci_sriov_parse()'s order: the first bad value
+         * stops before the next file is read. */
+        for (VbSriovAttr a = 0; a < _VB_SRIOV_ATTR_MAX; a++) {
+                _cleanup_free_ char *t = NULL;
+                const char *path = VB_PCI_DEVICE_PATH(pf, sriov_attr_table[a]);
+
+                r = path ? vb_sysfs_read(ctx, path, &t) : -ENAMETOOLONG;
+                if (r == -ENOENT && a == VB_SRIOV_ATTR_TOTALVFS)
+                        return vb_sysfs_exists(ctx, VB_PCI_DEVICE_PATH(pf, NULL)) ? -EOPNOTSUPP : -ENODEV;
+                if (r < 0)
+                        return r;
+                r = sriov_parse_attr(a, t, &s);
+                if (r < 0)
+                        return r;
+        }
+        *ret = s;
+        return 0;
+}
+
+int vb_pci_physfn_parse(const char *target, VbPciAddress *ret) {
         _cleanup_free_ char *name = NULL;
+        int r;
+
+        r = vb_sysfs_link_basename(target, &name);
+        if (r < 0)
+                return r;
+        return vb_pci_address_parse(name, ret) < 0 ? -EBADMSG : 0;
+}
+
+int vb_pci_physfn(VbContext *ctx, const VbPciAddress *a, VbPciAddress *ret) {
+        _cleanup_free_ char *target = NULL;
         const char *path = VB_PCI_DEVICE_PATH(a, "physfn");
         int r;
 
         if (!path)
                 return -ENAMETOOLONG;
-        r = vb_sysfs_readlink_basename(ctx, path, &name);
+        r = vb_sysfs_readlink(ctx, path, &target);
         if (r < 0)
                 return r;
-        return vb_pci_address_parse(name, ret) < 0 ? -EBADMSG : 0;
+        return vb_pci_physfn_parse(target, ret);
 }
 
 int vb_pci_iommu_group(VbContext *ctx, const VbPciAddress *a, int *ret) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <alloca.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -59,17 +60,49 @@ void vb_pci_device_done(VbPciDevice *d);
 /* Read one device by address. -ENODEV if it is not present. */
 int vb_pci_device_read(VbContext *ctx, const VbPciAddress *address, VbPciDevice *ret);
 
+/* The identity and driver in the text of a device's uevent file (as vb_sysfs_read() returns
+ * it: up to the file's first NUL byte): PCI_ID=VVVV:DDDD and PCI_CLASS=CCCCCC (hex), which the
+ * kernel writes for every PCI device, and DRIVER=name while a driver is bound (NULL in
+ * RET_DRIVER if there is none). No I/O. Returns 0, -ENODATA if PCI_ID= or PCI_CLASS= is missing
+ * or malformed (the reader then falls back to the vendor, device and class attributes and the
+ * driver link), or -ENOMEM; the RET_* are written only on success. */
+int vb_pci_uevent_parse(const char *text, uint16_t *ret_vendor, uint16_t *ret_device, uint32_t *ret_class,
+                        char **ret_driver);
+
 /* Only what telling a bridge and the current driver needs: vendor, device, class, header type,
  * driver (boot_vga, iommu_group, driver_override and resources stay unset). -ENODEV if the
  * device is not present. */
 int vb_pci_device_read_identity(VbContext *ctx, const VbPciAddress *address, VbPciDevice *ret);
 
-/* SR-IOV: read a physical function's attributes. -EOPNOTSUPP: the device has no SR-IOV capability (no
+/* The sriov_* attributes of a physical function, in the order they are read. */
+typedef enum VbSriovAttr {
+        VB_SRIOV_ATTR_TOTALVFS,
+        VB_SRIOV_ATTR_NUMVFS,
+        VB_SRIOV_ATTR_OFFSET,
+        VB_SRIOV_ATTR_STRIDE,
+        VB_SRIOV_ATTR_VF_DEVICE,
+        VB_SRIOV_ATTR_DRIVERS_AUTOPROBE,
+        _VB_SRIOV_ATTR_MAX,
+        _VB_SRIOV_ATTR_INVALID = -EINVAL,
+} VbSriovAttr;
+
+const char *vb_pci_sriov_attr_to_string(VbSriovAttr a); /* the file name: "sriov_totalvfs" */
+
+/* The values of the sriov_* attributes (TEXT[VB_SRIOV_ATTR_…], each as vb_sysfs_read() returns
+ * it) into RET, in the enum's order: the counts as vb_sysfs_parse_u32() takes them, the VF device
+ * ID as hex without "0x". No I/O. Returns 0, -EINVAL (a count that is not a number) or -EBADMSG
+ * (a VF device ID that is not one), for the first bad value; RET is written only on success. */
+int vb_pci_sriov_parse(const char *const text[static _VB_SRIOV_ATTR_MAX], VbSriov *ret);
+
+/* SR-IOV: read a physical function's attributes (and vb_pci_sriov_parse() them). -EOPNOTSUPP: the device has no SR-IOV capability (no
  * sriov_totalvfs); -ENODEV: it is not there. */
 int vb_pci_sriov_read(VbContext *ctx, const VbPciAddress *pf, VbSriov *ret);
 
 /* The physical function of the VF at A (its physfn link). -ENOENT: A is not a VF. */
 int vb_pci_physfn(VbContext *ctx, const VbPciAddress *a, VbPciAddress *ret);
+/* The PCI address a physfn link's TARGET ends in ("../0000:03:00.0"). No I/O. -EINVAL if it has
+ * no last component (vb_sysfs_link_basename()), -EBADMSG if that is not a PCI address. */
+int vb_pci_physfn_parse(const char *target, VbPciAddress *ret);
 
 /* The IOMMU group of the device at A (its iommu_group link), one readlink. -ENOENT: it has none
  * (no IOMMU, or the device is gone); -EBADMSG: the link does not end in a group number. */
@@ -97,3 +130,9 @@ typedef struct VbPciResource {
         uint64_t start, end, flags;
 } VbPciResource;
 #define VB_PCI_MAX_RESOURCES 17
+
+/* The memory BARs in the text of a device's "resource" file (lines "0x%016llx 0x%016llx
+ * 0x%016llx": start, end, flags; as vb_sysfs_read() returns it): of the first
+ * VB_PCI_MAX_RESOURCES lines that parse, those with IORESOURCE_MEM set and end > start, in an
+ * array of VB_PCI_MAX_RESOURCES entries the caller frees. No I/O. Returns 0 or -ENOMEM. */
+int vb_pci_resources_parse(const char *text, VbPciResource **ret, size_t *ret_n);

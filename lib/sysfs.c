@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -81,21 +82,27 @@ int vb_procfs_read(VbContext *ctx, const char *path, char **ret) {
         return read_at(ctx, VB_RECORD_PROCFS, path, false, ret);
 }
 
-int vb_sysfs_read_u32(VbContext *ctx, const char *path, uint32_t *ret) {
-        _cleanup_free_ char *s = NULL;
+int vb_sysfs_parse_u32(const char *text, uint32_t *ret) {
         unsigned long v;
         char *end;
+
+        assert(text);
+        errno = 0;
+        v = strtoul(text, &end, 0);
+        if (errno != 0 || end == text || *end != '\0' || v > UINT32_MAX || text[0] == '-')
+                return -EINVAL;
+        *ret = (uint32_t) v;
+        return 0;
+}
+
+int vb_sysfs_read_u32(VbContext *ctx, const char *path, uint32_t *ret) {
+        _cleanup_free_ char *s = NULL;
         int r;
 
         r = vb_sysfs_read(ctx, path, &s);
         if (r < 0)
                 return r;
-        errno = 0;
-        v = strtoul(s, &end, 0);
-        if (errno != 0 || end == s || *end != '\0' || v > UINT32_MAX || s[0] == '-')
-                return -EINVAL;
-        *ret = (uint32_t) v;
-        return 0;
+        return vb_sysfs_parse_u32(s, ret);
 }
 
 int vb_sysfs_readlink(VbContext *ctx, const char *path, char **ret) {
@@ -115,28 +122,33 @@ int vb_sysfs_readlink(VbContext *ctx, const char *path, char **ret) {
         return 0;
 }
 
+int vb_sysfs_link_basename(const char *target, char **ret) {
+        const char *base, *end;
+        char *s;
+
+        assert(target);
+        end = target + strlen(target);
+        while (end - target > 1 && end[-1] == '/')
+                end--;
+        base = memrchr(target, '/', (size_t) (end - target));
+        base = base ? base + 1 : target;
+        if (base == end)
+                return -EINVAL;
+        s = strndup(base, (size_t) (end - base));
+        if (!s)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}
+
 int vb_sysfs_readlink_basename(VbContext *ctx, const char *path, char **ret) {
         _cleanup_free_ char *target = NULL;
-        const char *base;
-        size_t n;
-        char *s;
         int r;
 
         r = vb_sysfs_readlink(ctx, path, &target);
         if (r < 0)
                 return r;
-        n = strlen(target);
-        while (n > 1 && target[n - 1] == '/')
-                target[--n] = '\0';
-        base = strrchr(target, '/');
-        base = base ? base + 1 : target;
-        if (!*base)
-                return -EINVAL;
-        s = strdup(base);
-        if (!s)
-                return -ENOMEM;
-        *ret = s;
-        return 0;
+        return vb_sysfs_link_basename(target, ret);
 }
 
 bool vb_sysfs_exists(VbContext *ctx, const char *path) {

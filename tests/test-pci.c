@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* lib/pci against the fake trees: enumeration and what is read for each device. */
+#include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <unistd.h>
 
 #include "address.h"
@@ -349,6 +351,54 @@ TEST(sysfs_readers_refuse_wrapped_numbers_and_read_trailing_slashes) {
                                "sys/bus/pci/devices/0000:01:00.1/driver"));
         ASSERT_OK(vb_sysfs_readlink_basename(ctx, "bus/pci/devices/0000:01:00.1/driver", &base));
         ASSERT_STREQ(base, "snd_hda_intel");
+        close_case(dir, k, ctx);
+}
+
+/* Write SIZE bytes (NULs included) to PATH below DIR. */
+static void write_bytes(const char *dir, const char *path, const char *data, size_t size) {
+        _cleanup_free_ char *full = NULL;
+        _cleanup_close_ int fd = -EBADF;
+
+        ASSERT_TRUE(asprintf(&full, "%s/%s", dir, path) >= 0);
+        fd = open(full, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        ASSERT_TRUE(fd >= 0);
+        ASSERT_EQ(write(fd, data, size), (ssize_t) size);
+}
+
+/* What the pure parsers' fuzz targets model of the file path (tests/fuzz/fuzz-text.h): a read
+ * drops the newlines at the end of the file and its text ends at the first NUL byte, so a
+ * uevent file whose PCI_CLASS= lies after a NUL has no identity (the attributes are read), and
+ * a number followed by a NUL reads, one followed by a newline and a NUL does not. */
+TEST(sysfs_readers_stop_at_nul) {
+        static const char uevent[] = "DRIVER=wrong\nPCI_ID=1234:5678\n\0PCI_CLASS=40300\n";
+        _cleanup_free_ char *text = NULL;
+        char *dir;
+        FakeKernel *k;
+        VbContext *ctx;
+        VbPciDevice d = {};
+        VbPciAddress a = addr("0000:01:00.1");
+        uint32_t v = 7;
+
+        open_case("desktop", &dir, &k, &ctx);
+        write_bytes(dir, "sys/bus/pci/devices/0000:01:00.1/uevent", uevent, sizeof(uevent) - 1);
+        ASSERT_OK(vb_pci_device_read_identity(ctx, &a, &d));
+        ASSERT_EQ(d.vendor, 0x8086);
+        ASSERT_EQ(d.device, 0x293e);
+        ASSERT_EQ(d.class, 0x040300);
+        ASSERT_STREQ(d.driver, "snd_hda_intel");
+        vb_pci_device_done(&d);
+
+        write_bytes(dir, "sys/fuzz-attribute", "0x10\0junk\n", 10);
+        ASSERT_OK(vb_sysfs_read(ctx, "fuzz-attribute", &text));
+        ASSERT_STREQ(text, "0x10");
+        ASSERT_OK(vb_sysfs_read_u32(ctx, "fuzz-attribute", &v));
+        ASSERT_EQ(v, 0x10u);
+        write_bytes(dir, "sys/fuzz-attribute", "0x10\n\0\n\n", 7);
+        ASSERT_EQ(vb_sysfs_read_u32(ctx, "fuzz-attribute", &v), -EINVAL);
+        ASSERT_EQ(v, 0x10u);
+        write_bytes(dir, "sys/fuzz-attribute", "0x11\n\n", 6);
+        ASSERT_OK(vb_sysfs_read_u32(ctx, "fuzz-attribute", &v));
+        ASSERT_EQ(v, 0x11u);
         close_case(dir, k, ctx);
 }
 

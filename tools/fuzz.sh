@@ -11,9 +11,16 @@
 #   VB_FUZZ_RUNS=10000000 tools/fuzz.sh 180  10 M executions or 180 s per target, whichever comes first
 #   VB_FUZZ_TARGETS="uevent iomem" tools/fuzz.sh 60   only these targets
 #
-# The file readers' targets write each input into a copy of a fake tree under $TMPDIR; the
-# script puts it in /dev/shm when it exists (memory, not the disk). Run it niced on a shared
-# machine: nice -n 19 tools/fuzz.sh.
+# What each target calls (tests/fuzz/README): fuzz-config vb_config_parse_text() and
+# vb_config_apply_cmdline(); fuzz-selector vb_selector_parse() and _parse_explain(); fuzz-cmdline
+# vb_config_apply_cmdline(); the file readers' targets the pure parser each reader calls after its
+# read, on the input as the read would return it (fuzz-text.h): fuzz-uevent vb_pci_uevent_parse(),
+# fuzz-pci-resource vb_pci_resources_parse(), fuzz-sriov vb_pci_sriov_parse(), fuzz-sysfs
+# vb_sysfs_parse_u32(), vb_sysfs_link_basename() and vb_pci_physfn_parse(), fuzz-iomem
+# vb_console_iomem_parse(), fuzz-storage vb_interlock_mountinfo_parse() and
+# vb_interlock_swaps_parse() (and, on small inputs, the hold walk on a copy of the in-use tree
+# under $TMPDIR, which the script puts in /dev/shm when it exists); fuzz-uevent-message
+# vbd_uevent_parse(). Run it niced on a shared machine: nice -n 19 tools/fuzz.sh.
 #
 # Builds with CC=clang -Dfuzz=true and ASan+UBSan in $VB_FUZZ_BUILD (default build-fuzz), seeds a
 # working corpus per target from tests/configs/{good,bad} or tests/fuzz/seeds and the kept
@@ -47,7 +54,10 @@ if [ ! -f "$out/build.ninja" ]; then
 fi
 ninja -C "$out" $(for t in $targets; do printf 'tests/fuzz/fuzz-%s ' "$t"; done) >/dev/null || exit 1
 
-export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
+# A quarantine of 16 MB instead of 256: freed memory comes back while it is still in the cache (an
+# execution of any target frees far less than that, so a use after free within one is still
+# caught).
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:quarantine_size_mb=16
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 status=0
@@ -56,8 +66,21 @@ for target in $targets; do
         corpus=$out/corpus/$target
         artifacts=$out/artifacts/$target
         mkdir -p "$corpus" "$artifacts"
+        # Input size caps (-max_len; without one libFuzzer takes the largest seed's size, at least
+        # 4096 bytes). Both parsers are linear in their input (callgrind: about 600 instructions
+        # a byte on selector lists), but under ASan+UBSan and coverage every byte counts: up to
+        # 4182 bytes (the largest seed) fuzz-config ran at 1.5-2.5 k executions per second, at
+        # 1024 bytes at 3.5 k, at 512 at 5.9 k (15 s runs on one shared core).
+        #   config   512 bytes: a dozen lines with sections, keys, selectors, comments and
+        #            errors. What needs more (a 4096-byte line, 100 errors in one file) is a fixed
+        #            limit, replayed from tests/configs/{good,bad} by fuzz-config-replay; the
+        #            seeds longer than this are cut (libFuzzer reads the first 512 bytes).
+        #   cmdline  2048 bytes: COMMAND_LINE_SIZE on x86 (4096 on some other architectures).
+        max_len=()
         case $target in
-        config) seeds=(tests/configs/good tests/configs/bad tests/fuzz/regressions/config); dict=(-dict=tests/fuzz/config.dict) ;;
+        config) seeds=(tests/configs/good tests/configs/bad tests/fuzz/regressions/config); dict=(-dict=tests/fuzz/config.dict)
+                max_len=(-max_len=512) ;;
+        cmdline) seeds=(tests/fuzz/seeds/$target tests/fuzz/regressions/$target); dict=(); max_len=(-max_len=2048) ;;
         *) seeds=(tests/fuzz/seeds/$target tests/fuzz/regressions/$target); dict=() ;;
         esac
         # Regular files only (the bad corpus holds links and directories on purpose).
@@ -71,7 +94,7 @@ for target in $targets; do
         limit=(-max_total_time="$seconds")
         [ -n "$runs" ] && limit=(-runs="$runs" -max_total_time="${1:-0}")
         # libFuzzer writes fuzz-N.log into the working directory in parallel mode: keep it in $out.
-        (cd "$out" && "$out/tests/fuzz/fuzz-$target" "${dict[@]/#-dict=/-dict=$top/}" "${limit[@]}" \
+        (cd "$out" && "$out/tests/fuzz/fuzz-$target" "${dict[@]/#-dict=/-dict=$top/}" "${max_len[@]}" "${limit[@]}" \
                 -timeout=10 -rss_limit_mb=2048 "${parallel[@]}" -print_final_stats=1 -artifact_prefix="$artifacts/" \
                 "$corpus") >"$log" 2>&1
         r=$?

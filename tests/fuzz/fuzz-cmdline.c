@@ -12,6 +12,7 @@
 
 #include "cmdline.h"
 #include "config.h"
+#include "fuzz-selectors.h"
 #include "macro.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -38,9 +39,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                         abort();
         if (!vb_driver_name_is_valid(c->driver) || c->n_selectors > VB_CONFIG_SELECTORS_MAX)
                 abort();
-        for (size_t i = 0; i < c->n_selectors; i++)
-                for (size_t j = i + 1; j < c->n_selectors; j++)
-                        if (vb_selector_equal(&c->selectors[i].selector, &c->selectors[j].selector))
-                                abort();
+        fuzz_check_unique_selectors(c->selectors, c->n_selectors); /* duplicates are errors */
         return 0;
 }

@@ -16,6 +16,7 @@
 
 #include "cmdline.h"
 #include "config.h"
+#include "fuzz-selectors.h"
 #include "macro.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -47,10 +48,7 @@ static void check_config(const VbConfig *c) {
                 abort();
         if (c->n_selectors > VB_CONFIG_SELECTORS_MAX || c->n_force > VB_CONFIG_SELECTORS_MAX)
                 abort();
-        for (size_t i = 0; i < c->n_selectors; i++)
-                for (size_t j = i + 1; j < c->n_selectors; j++)
-                        if (vb_selector_equal(&c->selectors[i].selector, &c->selectors[j].selector))
-                                abort(); /* duplicates are errors */
+        fuzz_check_unique_selectors(c->selectors, c->n_selectors); /* duplicates are errors */
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

@@ -9,8 +9,9 @@
 #   bench/faults.sh --mutate        also run tools/mutate.sh first (about a minute per mutant)
 #   bench/faults.sh --vm            also boot the QEMU load scenarios at full size (tests/vm 30-storm,
 #                                   31-churn, 32-kill on 6.12; as root the first time, for the image;
-#                                   about 35 min on 2 cores) and fill sections 4-7 from them
-#   bench/faults.sh --vm-from FILE  fill sections 4-7 from a kept run.sh output (no boot)
+#                                   about 25 min on 2 cores: 30-storm 6, 31-churn 16, 32-kill 2) and fill sections 4-7 from them
+#   bench/faults.sh --vm-from FILE  fill sections 4-7 from a kept run.sh output (no boot);
+#                                   bench/faults-vm.out is the one FAULTS.md's figures come from
 #   bench/faults.sh --out FILE      write FILE instead of bench/FAULTS.md
 #
 # Sources: the crash tests of tests/test-faults.c ("killed after …: converged" lines) from the
@@ -165,7 +166,7 @@ def qemu_sections(text):
                 own = int(split["other_devices"]["cpu_us_per_uevent"]) - int(fl["cpu_us_per_uevent"])
                 body += ["", "The daemon's own share of a uevent for a device it does not look after: %d µs of its %s µs;"
                          % (own, split["other_devices"]["cpu_us_per_uevent"]),
-                         "the other %s µs are what libudev's receive and parse cost any listener in this guest." % fl["cpu_us_per_uevent"]]
+                         "the other %s µs are what any libudev listener pays in this guest for receiving and parsing it." % fl["cpu_us_per_uevent"]]
             except (KeyError, ValueError):
                 pass
         elif fl is not None:
@@ -227,7 +228,8 @@ def qemu_sections(text):
                 "| never driverless without an override right after | %s |" % d.get("safe"),
                 "| restarted by systemd and converged (NIC on vfio-pci, STATUS= 2/2) | %s |" % d.get("converged"),
                 "| NRestarts at the end | %s |" % d.get("nrestarts"),
-                "", "Per step: %s." % d.get("results", "").replace(",", ", "),
+                "", "Per step: %s." % ", ".join(
+                    (re.findall(r"^# \[\S+\] figures-kill: .*\bresults=(.*)$", text, re.M) or [""])[-1].split()),
                 "", verdict("scenario-32", "32-kill")]
         sec["kill"] = "\n".join(body) + "\n"
     return sec
@@ -315,7 +317,10 @@ for section, title, what in [
         ("hotplug", "5. Hotplug churn and surprise removal (QEMU guest)", "add/remove cycles of a configured NIC through QMP, every add bound, every remove forgotten, /run/vfio-bind size; device_del during a bind"),
         ("memory", "6. Memory and fds (QEMU guest)", "RSS and open fds of the daemon before and after the storm and the churn"),
         ("kill", "7. Killed during a real bind (QEMU guest)", "SIGKILL during a real bind, the service restarted, where the devices end")]:
-    body = vm.get(section) or keep(section) or "_Not measured yet: %s._\n" % what
+    body = vm.get(section)
+    if body:
+        body = "_From the run.sh output `%s`._\n\n" % os.path.relpath(vm_out) + body
+    body = body or keep(section) or "_Not measured yet: %s._\n" % what
     lines += ["## " + title, "", "<!-- qemu:%s -->" % section, body.rstrip("\n"), "<!-- /qemu:%s -->" % section, ""]
 
 open(out, "w").write("\n".join(lines))

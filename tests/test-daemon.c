@@ -1040,4 +1040,25 @@ TEST(removal_of_a_bound_device_is_reported) {
         daemon_done(&d);
 }
 
+TEST(a_new_member_of_a_group_taken_is_taken_too) {
+        Daemon d;
+        _cleanup_free_ char *devpath = NULL, *syspath = NULL;
+
+        /* The GPU and its audio function are taken (Group=take). A NIC hot-added behind a bridge
+         * without ACS joins their IOMMU group: the configuration does not select it, but its add
+         * concerns a group the daemon looks after, which is taken whole again. */
+        daemon_prepare(&d, "desktop", "[Bind]\nDevice=01:00\nGroup=take\n", "hotplug 0000:03:00.0 0000:00:03.0 1\n");
+        daemon_start(&d, NULL);
+        ASSERT_DAEMON(&d, daemon_wait_notify(&d, "READY=1"));
+        ASSERT_DRIVER(&d, "0000:01:00.0", "vfio-pci");
+        ASSERT_DRIVER(&d, "0000:01:00.1", "vfio-pci");
+        ASSERT_EQ(fake_kernel_plug(d.k, "0000:03:00.0", &devpath), 1);
+        ASSERT_TRUE(asprintf(&syspath, "/sys/%s", devpath) > 0);
+        umockdev_testbed_uevent(d.tb, syspath, "add");
+        ASSERT_DAEMON(&d, wait_driver(&d, "0000:03:00.0", "vfio-pci"));
+        ASSERT_DRIVER(&d, "0000:01:00.0", "vfio-pci");
+        ASSERT_EXIT(&d, daemon_stop(&d), 0);
+        daemon_done(&d);
+}
+
 TESTS_MAIN()

@@ -179,7 +179,6 @@ static const char *const section_table[_SECTION_MAX] = {
 };
 
 int vb_config_parser_error(VbConfigParser *p, const char *format, ...) {
-        _cleanup_free_ char *message = NULL;
         va_list ap;
         int r;
 
@@ -191,15 +190,11 @@ int vb_config_parser_error(VbConfigParser *p, const char *format, ...) {
                                           "too many errors (%u), not reading the rest of the file", p->n_errors);
         }
 
-        va_start(ap, format);
-        r = vasprintf(&message, format, ap);
-        va_end(ap);
-        if (r < 0) {
-                message = NULL;
-                return -ENOMEM;
-        }
         p->n_errors++;
-        return vb_diagnostics_add(p->diag, p->file, p->line, "%s", message);
+        va_start(ap, format);
+        r = vb_diagnostics_addv(p->diag, p->file, p->line, format, ap);
+        va_end(ap);
+        return r;
 }
 
 typedef int (*KeyParser)(VbConfigParser *p, VbConfigSetting setting, char *value);

@@ -12,37 +12,64 @@ void vb_diagnostics_clear(VbDiagnostics *d) {
         strv_free(d->messages);
         d->messages = NULL;
         d->n = 0;
+        d->n_allocated = 0;
 }
 
-int vb_diagnostics_add(VbDiagnostics *d, const char *file, unsigned line, const char *format, ...) {
-        _cleanup_free_ char *message = NULL;
-        char *full, **l;
-        va_list ap;
-        int r;
+/* Room for one more message and the NULL after it; the array doubles, so that a file with many
+ * errors costs one allocation per message, not two. */
+static int diagnostics_reserve(VbDiagnostics *d) {
+        size_t n;
+        char **l;
+
+        if (d->n + 2 <= d->n_allocated)
+                return 0;
+        n = d->n_allocated > 0 ? d->n_allocated * 2 : 8;
+        l = reallocarray(d->messages, n, sizeof(char *));
+        if (!l)
+                return -ENOMEM;
+        d->messages = l;
+        d->n_allocated = n;
+        return 0;
+}
+
+int vb_diagnostics_addv(VbDiagnostics *d, const char *file, unsigned line, const char *format, va_list ap) {
+        _cleanup_free_ char *full = NULL;
+        int prefix, length, r;
+        va_list aq;
 
         assert(d);
         assert(file);
 
-        va_start(ap, format);
-        r = vasprintf(&message, format, ap);
-        va_end(ap);
-        if (r < 0) {
-                message = NULL;
-                return -ENOMEM;
-        }
-
-        /* Always FILE:LINE:, so that every message has the same shape; line 0 is the file as a whole. */
-        r = asprintf(&full, "%s:%u: %s", file, line, message);
+        r = diagnostics_reserve(d);
         if (r < 0)
-                return -ENOMEM;
+                return r;
 
-        l = realloc(d->messages, (d->n + 2) * sizeof(char *));
-        if (!l) {
-                free(full);
+        /* Always FILE:LINE:, so that every message has the same shape; line 0 is the file as a
+         * whole. The prefix and the message go into one allocation. */
+        prefix = snprintf(NULL, 0, "%s:%u: ", file, line);
+        va_copy(aq, ap);
+        length = vsnprintf(NULL, 0, format, aq);
+        va_end(aq);
+        if (prefix < 0 || length < 0)
+                return -ENOMEM; /* only a bad format or an absurd length gets here */
+
+        full = malloc((size_t) prefix + (size_t) length + 1);
+        if (!full)
                 return -ENOMEM;
-        }
-        l[d->n++] = full;
-        l[d->n] = NULL;
-        d->messages = l;
+        snprintf(full, (size_t) prefix + 1, "%s:%u: ", file, line);
+        vsnprintf(full + prefix, (size_t) length + 1, format, ap);
+
+        d->messages[d->n++] = TAKE_PTR(full);
+        d->messages[d->n] = NULL;
         return 0;
+}
+
+int vb_diagnostics_add(VbDiagnostics *d, const char *file, unsigned line, const char *format, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, format);
+        r = vb_diagnostics_addv(d, file, line, format, ap);
+        va_end(ap);
+        return r;
 }

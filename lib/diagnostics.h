@@ -3,11 +3,13 @@
 
 /* Problems found in the configuration, one "FILE:LINE: message" each, all of them at once. */
 
+#include <stdarg.h>
 #include <stddef.h>
 
 typedef struct VbDiagnostics {
         char **messages; /* NULL-terminated */
         size_t n;
+        size_t n_allocated; /* slots in messages, the NULL included */
 } VbDiagnostics;
 
 void vb_diagnostics_clear(VbDiagnostics *d);
@@ -17,3 +19,5 @@ void vb_diagnostics_clear(VbDiagnostics *d);
  * Returns 0 or -ENOMEM. */
 int vb_diagnostics_add(VbDiagnostics *d, const char *file, unsigned line, const char *format, ...)
         __attribute__((format(printf, 4, 5)));
+int vb_diagnostics_addv(VbDiagnostics *d, const char *file, unsigned line, const char *format, va_list ap)
+        __attribute__((format(printf, 4, 0)));

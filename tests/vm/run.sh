@@ -14,6 +14,9 @@
 #                            DIR/<kernel>/<scenario>/
 #   --require                QEMU missing is a failure, not a skip
 #   --list                   print the scenarios and exit
+#   --images                 build (or find in the cache) the guest images of the kernels this run
+#                            would boot, and exit (tools/test.sh does it in the background
+#                            while it compiles)
 #   SCENARIO                 run only these (file names without .sh, or a glob like '05-*')
 #
 # Environment: VB_VM_KERNELS (the kernels to boot, default "6.1 6.12 6.12-nixos": Debian's 6.1 and
@@ -35,7 +38,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=vm-lib.sh
 source "$HERE/vm-lib.sh"
 
-VB_DAEMON='' VB_CLI='' VB_UNIT='' VB_FLOOR='' VM_LOGDIR='' REQUIRE=0 LIST=0
+VB_DAEMON='' VB_CLI='' VB_UNIT='' VB_FLOOR='' VM_LOGDIR='' REQUIRE=0 LIST=0 IMAGES=0
 SELECT=()
 while (($#)); do
         case $1 in
@@ -46,6 +49,7 @@ while (($#)); do
         --logdir) VM_LOGDIR=$2; shift 2 ;;
         --require) REQUIRE=1; shift ;;
         --list) LIST=1; shift ;;
+        --images) IMAGES=1; shift ;;
         -h|--help) sed -n '3,/^$/s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
         -*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
         *) SELECT+=("$1"); shift ;;
@@ -120,6 +124,16 @@ if ((LIST)); then
         exit 0
 fi
 
+if ((IMAGES)); then
+        rc=0
+        for kernel in "${KERNELS_PICKED[@]}"; do
+                boots_on "$kernel"
+                ((${#BOOTS[@]})) || continue
+                "$HERE/build-image.sh" --kernel "$kernel" >/dev/null || rc=1
+        done
+        exit "$rc"
+fi
+
 [[ -n $VB_DAEMON && -n $VB_CLI && -n $VB_UNIT ]] ||
         { echo "run.sh: --daemon, --cli and --unit are required" >&2; exit 2; }
 for f in "$VB_DAEMON" "$VB_CLI" "$VB_UNIT"; do
@@ -186,7 +200,7 @@ report_boot() {
         done < <(vm_result_lines)
         if ((!ended)); then
                 if ((VM_BOOT_RC == 124 || VM_BOOT_RC == 137)); then
-                        report_fail "$s: the guest did not finish within $VM_BOOT_TIMEOUT s (killed; $n checks reported; logs in $dir)"
+                        report_fail "$s: the guest did not finish within $VM_BOOT_LIMIT s (killed; $n checks reported; logs in $dir)"
                 else
                         report_fail "$s: the guest stopped before its checks ended (qemu exit $VM_BOOT_RC; $n checks reported; logs in $dir)"
                 fi
@@ -196,62 +210,92 @@ report_boot() {
         fi
 }
 
-VM_LOGDIR_BASE=$VM_LOGDIR
+# boot_one "KERNEL SCENARIO": one boot, in a subshell of the pool (vm_pool_run): the payload,
+# the boot, once more after a kernel panic before the checks, the report and the host's checks
+boot_one() {
+        local kernel=${1%% *}
+        CURRENT=${1#* }
+        vm_image_use "$(cat "$VM_WORK_TOP/image.$kernel.dir")" || { report_fail "[$kernel] $CURRENT: no guest image"; return; }
+        VM_LOGDIR=$VM_LOGDIR_BASE/$kernel
+        vm_scenario_load "$HERE/scenarios/$CURRENT.sh"
+        log "boot [$kernel] $CURRENT: $DESCRIPTION"
+        if ! vm_build_payload "$CURRENT" "$HERE/scenarios/$CURRENT.sh"; then
+                report_fail "[$kernel] $CURRENT: could not build the payload"
+                return
+        fi
+        vm_boot "$CURRENT" progress
+        # Under TCG a guest kernel can die while it boots, before any check ran (seen: an
+        # "Oops: int3" in sched_clock_tick while the kernel patched its code on 6.12): that
+        # boot says nothing about vfio-bind, so it is retried once, and said so.
+        if ! grep -aq '^VMRESULT BEGIN' "$VM_RESULTS" &&
+           tr -d '\r' < "$VM_LOGDIR/$CURRENT/console.log" | grep -aq 'Kernel panic - not syncing'; then
+                cp "$VM_LOGDIR/$CURRENT/console.log" "$VM_LOGDIR/$CURRENT.panic-console.log"
+                log "boot [$kernel] $CURRENT: the guest kernel panicked before the checks ($(tr -d '\r' < "$VM_LOGDIR/$CURRENT/console.log" |
+                        grep -a -m1 -E 'Oops|BUG|panic' | sed 's/^\[[^]]*\] //')); console in $VM_LOGDIR/$CURRENT.panic-console.log; booting once more"
+                vm_boot "$CURRENT" progress
+        fi
+        report_boot "$CURRENT"
+        # the host's part of the checks, on what the guest sent out (only after a boot whose
+        # checks ended: else there is nothing to look at, and that failed already)
+        if grep -aq '^VMRESULT END' "$VM_RESULTS"; then
+                host_checks "$VM_LOGDIR/$CURRENT"
+        fi
+        log "boot [$kernel] $CURRENT: done in $VM_BOOT_SECONDS s"
+}
+
+# ready_one "KERNEL SCENARIO": can the boot start (vm_pool_run)? Its kernel's image must be there;
+# the first time it is, how long it took is reported
+declare -A IMAGE_REPORTED=()
+ready_one() {
+        local kernel=${1%% *} r
+        vm_image_ready "$kernel"
+        r=$?
+        ((r == 1)) && return 1
+        if [[ -z ${IMAGE_REPORTED[$kernel]:-} ]]; then
+                IMAGE_REPORTED[$kernel]=1
+                sed 's/^/# /' "$VM_WORK/image.$kernel.log"
+                if ((r == 2)); then
+                        VM_KERNEL=$kernel
+                        report_fail "[$kernel] vm: the guest image could not be built (see the messages above)"
+                else
+                        printf 'TIME [%s] image: ready %d s after the start (%d s building or finding it)\n' "$kernel" \
+                                $((SECONDS - TOTAL_START)) "$(cat "$VM_WORK/image.$kernel.seconds")"
+                fi
+        fi
+        return "$r"
+}
+
 TOTAL_START=$SECONDS
-SETUP_DONE=0
+ITEMS=() KERNELS_BOOTED=()
 for kernel in "${KERNELS_PICKED[@]}"; do
         boots_on "$kernel"
         if ((${#BOOTS[@]} == 0)); then
                 log "kernel $kernel: no picked scenario boots on it"
                 continue
         fi
-        log "kernel $kernel ($MATRIX matrix): guest image: building or reusing the cached one (the first build takes minutes, the first 6.12-nixos kernel build tens of minutes)"
-        image_start=$SECONDS
-        if ! vm_image "$kernel" 2> >(sed -u 's/^/# /'); then
-                if [[ $(id -u) != 0 ]] && ((PASSED + FAILED == 0)); then
-                        skip "no cached guest image for kernel $kernel, and building one needs root"
-                fi
-                VM_KERNEL=$kernel
-                report_fail "[$kernel] vm: the guest image could not be built (see the messages above)"
-                continue
-        fi
-        TIME_IMAGE=$((SECONDS - image_start))
-        ((TIME_IMAGE < 5)) || printf 'TIME [%s] image: ready in %d s (found in the cache or built)\n' "$kernel" "$TIME_IMAGE"
-        if ((!SETUP_DONE)); then
-                vm_setup || { report_fail "vm: $VB_UNIT has no usable ExecStart="; summary; }
-                [[ -n $VM_LOGDIR_BASE ]] || VM_LOGDIR_BASE=$VM_WORK/logs
-                SETUP_DONE=1
-        fi
-        VM_LOGDIR=$VM_LOGDIR_BASE/$kernel
-        log "kernel $kernel ($KREL), image $IMAGE, ${#BOOTS[@]} boots, at most $VM_BOOT_TIMEOUT s each; logs in $VM_LOGDIR"
-        kernel_start=$SECONDS
-        for CURRENT in "${BOOTS[@]}"; do
-                vm_scenario_load "$HERE/scenarios/$CURRENT.sh"
-                log "boot [$kernel] $CURRENT: $DESCRIPTION"
-                if ! vm_build_payload "$CURRENT" "$HERE/scenarios/$CURRENT.sh"; then
-                        report_fail "[$kernel] $CURRENT: could not build the payload"
-                        continue
-                fi
-                vm_boot "$CURRENT" progress
-                # Under TCG a guest kernel can die while it boots, before any check ran (seen: an
-                # "Oops: int3" in sched_clock_tick while the kernel patched its code on 6.12): that
-                # boot says nothing about vfio-bind, so it is retried once, and said so.
-                if ! grep -aq '^VMRESULT BEGIN' "$VM_RESULTS" &&
-                   tr -d '\r' < "$VM_LOGDIR/$CURRENT/console.log" | grep -aq 'Kernel panic - not syncing'; then
-                        cp "$VM_LOGDIR/$CURRENT/console.log" "$VM_LOGDIR/$CURRENT.panic-console.log"
-                        log "boot [$kernel] $CURRENT: the guest kernel panicked before the checks ($(tr -d '\r' < "$VM_LOGDIR/$CURRENT/console.log" |
-                                grep -a -m1 -E 'Oops|BUG|panic' | sed 's/^\[[^]]*\] //')); console in $VM_LOGDIR/$CURRENT.panic-console.log; booting once more"
-                        vm_boot "$CURRENT" progress
-                fi
-                report_boot "$CURRENT"
-                # the host's part of the checks, on what the guest sent out (only after a boot
-                # whose checks ended: else there is nothing to look at, and that failed already)
-                if grep -aq '^VMRESULT END' "$VM_RESULTS"; then
-                        host_checks "$VM_LOGDIR/$CURRENT"
-                fi
-                log "boot [$kernel] $CURRENT: done in $VM_BOOT_SECONDS s"
+        KERNELS_BOOTED+=("$kernel")
+        for s in "${BOOTS[@]}"; do
+                ITEMS+=("$kernel $s")
         done
-        printf 'TIME [%s] %d boots in %d s\n' "$kernel" "${#BOOTS[@]}" $((SECONDS - kernel_start))
 done
-log "all boots done in $((SECONDS - TOTAL_START)) s"
+((${#ITEMS[@]})) || summary
+# Building an image needs root; without it, only cached images can be used (build-image.sh says
+# which is missing).
+if [[ $(id -u) != 0 ]]; then
+        for kernel in "${KERNELS_BOOTED[@]}"; do
+                VB_VM_KERNEL=$kernel "$HERE/build-image.sh" --kernel "$kernel" >/dev/null 2>&1 ||
+                        skip "no cached guest image for kernel $kernel, and building one needs root"
+        done
+fi
+vm_setup || { report_fail "vm: $VB_UNIT has no usable ExecStart="; summary; }
+VM_WORK_TOP=$VM_WORK
+VM_LOGDIR_BASE=${VM_LOGDIR:-$VM_WORK/logs}
+vm_pool_config
+log "${#ITEMS[@]} boots on ${KERNELS_BOOTED[*]} ($MATRIX matrix), $VM_JOBS at a time with $VM_SMP vCPU each, at most $VM_BOOT_TIMEOUT s each; logs in $VM_LOGDIR_BASE/<kernel>/; guest images: building or reusing the cached ones (the first build takes minutes, the first 6.12-nixos kernel build tens of minutes)"
+vm_images_prepare "${KERNELS_BOOTED[@]}"
+vm_pool_run boot_one ready_one "${ITEMS[@]}"
+for kernel in "${KERNELS_BOOTED[@]}"; do
+        printf 'TIME [%s] %d boots, %d s of boot time\n' "$kernel" "${VM_POOL_BOOTS[$kernel]:-0}" "${VM_POOL_SECONDS[$kernel]:-0}"
+done
+printf 'TIME all %d boots done in %d s (%d at a time)\n' "${#ITEMS[@]}" $((SECONDS - TOTAL_START)) "$VM_JOBS"
 summary

@@ -9,6 +9,7 @@
 #
 # Usage: two-stage.sh --daemon PATH --cli PATH --unit PATH --dracut-module DIR [--logdir DIR]
 #                     [--require] [--list] [SCENARIO…]
+#        two-stage.sh --images    build (or find) the guest images these boots need, and exit
 #
 #   --dracut-module DIR  the build's dracut/ (module-setup.sh, vfio-bind-initrd.service)
 #   the other options as in run.sh; SCENARIO: files of stage1/ without .sh, or a glob
@@ -35,7 +36,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=vm-lib.sh
 source "$HERE/vm-lib.sh"
 
-VB_DAEMON='' VB_CLI='' VB_UNIT='' VB_DRACUT='' VM_LOGDIR='' REQUIRE=0 LIST=0
+VB_DAEMON='' VB_CLI='' VB_UNIT='' VB_DRACUT='' VM_LOGDIR='' REQUIRE=0 LIST=0 IMAGES=0
 SELECT=()
 while (($#)); do
         case $1 in
@@ -46,6 +47,7 @@ while (($#)); do
         --logdir) VM_LOGDIR=$2; shift 2 ;;
         --require) REQUIRE=1; shift ;;
         --list) LIST=1; shift ;;
+        --images) IMAGES=1; shift ;;
         -h|--help) sed -n '3,/^$/s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
         -*) echo "two-stage.sh: unknown option $1" >&2; exit 2 ;;
         *) SELECT+=("$1"); shift ;;
@@ -129,9 +131,9 @@ if ((LIST)); then
         exit 0
 fi
 
-[[ -n $VB_DAEMON && -n $VB_CLI && -n $VB_UNIT && -n $VB_DRACUT ]] ||
+((IMAGES)) || [[ -n $VB_DAEMON && -n $VB_CLI && -n $VB_UNIT && -n $VB_DRACUT ]] ||
         { echo "two-stage.sh: --daemon, --cli, --unit and --dracut-module are required" >&2; exit 2; }
-for f in "$VB_DAEMON" "$VB_CLI" "$VB_UNIT" "$VB_DRACUT/module-setup.sh" "$VB_DRACUT/vfio-bind-initrd.service"; do
+((IMAGES)) || for f in "$VB_DAEMON" "$VB_CLI" "$VB_UNIT" "$VB_DRACUT/module-setup.sh" "$VB_DRACUT/vfio-bind-initrd.service"; do
         [[ -f $f ]] || { report_fail "two-stage: $f does not exist (build first)"; summary; }
 done
 
@@ -154,6 +156,14 @@ done
 MATRIX=${VB_VM_MATRIX:-full}
 SHORT_ON_OTHER_KERNELS=(00-control 01-bind)
 VM_KERNEL=
+
+if ((IMAGES)); then
+        rc=0
+        for kernel in "${KERNELS_PICKED[@]}"; do
+                "$HERE/build-image.sh" --kernel "$kernel" >/dev/null || rc=1
+        done
+        exit "$rc"
+fi
 
 # The kernel command line of the test boots, without what makes the image its own initramfs
 # (rdinit=); the root is the disk, and a failing initrd powers off instead of waiting at a shell.
@@ -241,7 +251,7 @@ report_boot() {
         done < <(vm_result_lines)
         if ((!ended)); then
                 if ((VM_BOOT_RC == 124 || VM_BOOT_RC == 137)); then
-                        report_fail "$s: the guest did not finish within $VM_BOOT_TIMEOUT s (killed; $n checks reported; logs in $VM_LOGDIR/$s)"
+                        report_fail "$s: the guest did not finish within $VM_BOOT_LIMIT s (killed; $n checks reported; logs in $VM_LOGDIR/$s)"
                 else
                         report_fail "$s: the guest stopped before its checks ended (qemu exit $VM_BOOT_RC; $n checks reported; logs in $VM_LOGDIR/$s)"
                 fi
@@ -251,65 +261,90 @@ report_boot() {
         fi
 }
 
-VM_LOGDIR_BASE=$VM_LOGDIR
+# stage_one "KERNEL SCENARIO": one two-stage boot, in a subshell of the pool (vm_pool_run): the
+# root tree, dracut, the host's checks of the initrd, the disk, the boot and its report
+stage_one() {
+        local kernel=${1%% *}
+        CURRENT=${1#* }
+        vm_image_use "$(cat "$VM_WORK_TOP/image.$kernel.dir")" || { report_fail "$CURRENT: no guest image"; return; }
+        VM_LOGDIR=$VM_LOGDIR_BASE/$kernel
+        two_stage_defaults
+        vm_scenario_load "$HERE/stage1/$CURRENT.sh"
+        log "boot [$kernel] $CURRENT: $DESCRIPTION"
+        mkdir -p "$VM_LOGDIR/$CURRENT"
+        if ! vm_build_payload "$CURRENT" "$HERE/stage1/$CURRENT.sh" || ! build_root; then
+                report_fail "$CURRENT: could not build the root tree"
+                return
+        fi
+        if ! make_initrd; then
+                cp "$VM_WORK/dracut.log" "$VM_LOGDIR/$CURRENT/dracut.log"
+                report_fail "$CURRENT: dracut failed: $(tail -n 3 "$VM_WORK/dracut.log" | tr '\n' ' ')"
+                return
+        fi
+        log "boot [$kernel] $CURRENT: dracut made the initrd in $DRACUT_SECONDS s ($(du -h "$VM_WORK/initrd.img" | cut -f1), ${#INITRD_FILES[@]} files)"
+        host_checks
+        if ! make_disk; then
+                report_fail "$CURRENT: mkfs.ext4 -d failed"
+                return
+        fi
+        # the root disk on the root complex (0000:00:06.0): the slots of the test machine keep
+        # their bus numbers
+        # shellcheck disable=SC2054
+        QEMU_EXTRA+=(-drive if=none,id=vbroot,format=raw,file="$VM_WORK/root.img"
+                     -device virtio-blk-pci,drive=vbroot,bus=pcie.0,addr=0x6)
+        vm_boot "$CURRENT" progress
+        # vm_boot starts the boot's log directory afresh: dracut's output and the initrd's files
+        cp "$VM_WORK/dracut.log" "$VM_LOGDIR/$CURRENT/dracut.log"
+        printf '%s\n' "${INITRD_FILES[@]}" > "$VM_LOGDIR/$CURRENT/initrd-files.log"
+        report_boot "$CURRENT"
+        log "boot [$kernel] $CURRENT: done in $VM_BOOT_SECONDS s"
+}
+
+# ready_one "KERNEL SCENARIO": can the boot start (vm_pool_run)? Its kernel's image must be there.
+declare -A IMAGE_REPORTED=()
+ready_one() {
+        local kernel=${1%% *} r
+        vm_image_ready "$kernel"
+        r=$?
+        ((r == 1)) && return 1
+        if [[ -z ${IMAGE_REPORTED[$kernel]:-} ]]; then
+                IMAGE_REPORTED[$kernel]=1
+                sed 's/^/# /' "$VM_WORK/image.$kernel.log"
+                if ((r == 2)); then
+                        VM_KERNEL=$kernel
+                        report_fail "two-stage: the guest image could not be built (see the messages above)"
+                        VM_KERNEL=
+                else
+                        printf 'TIME [%s] two-stage image: ready %d s after the start (%d s building or finding it)\n' "$kernel" \
+                                $((SECONDS - TOTAL_START)) "$(cat "$VM_WORK/image.$kernel.seconds")"
+                fi
+        fi
+        return "$r"
+}
+
 TOTAL_START=$SECONDS
-SETUP_DONE=0
+ITEMS=() KERNELS_BOOTED=()
 for kernel in "${KERNELS_PICKED[@]}"; do
-        BOOTS=()
+        n=0
         for s in "${SCENARIOS[@]}"; do
                 if [[ $MATRIX == short && $kernel != 6.12 && " ${SHORT_ON_OTHER_KERNELS[*]} " != *" $s "* ]]; then
                         continue
                 fi
-                BOOTS+=("$s")
+                ITEMS+=("$kernel $s")
+                n=$((n + 1))
         done
-        ((${#BOOTS[@]})) || continue
-        log "kernel $kernel ($MATRIX matrix): guest image with dracut: building or reusing the cached one"
-        if ! vm_image "$kernel" 2> >(sed -u 's/^/# /'); then
-                VM_KERNEL=$kernel
-                report_fail "two-stage: the guest image could not be built (see the messages above)"
-                continue
-        fi
-        VM_KERNEL=$kernel
-        if ((!SETUP_DONE)); then
-                vm_setup || { report_fail "two-stage: $VB_UNIT has no usable ExecStart="; summary; }
-                [[ -n $VM_LOGDIR_BASE ]] || VM_LOGDIR_BASE=$VM_WORK/logs
-                SETUP_DONE=1
-        fi
-        VM_LOGDIR=$VM_LOGDIR_BASE/$kernel
-        log "kernel $kernel ($KREL), image $IMAGE, ${#BOOTS[@]} two-stage boots, at most $VM_BOOT_TIMEOUT s each; logs in $VM_LOGDIR"
-        for CURRENT in "${BOOTS[@]}"; do
-                two_stage_defaults
-                vm_scenario_load "$HERE/stage1/$CURRENT.sh"
-                log "boot $CURRENT: $DESCRIPTION"
-                mkdir -p "$VM_LOGDIR/$CURRENT"
-                if ! vm_build_payload "$CURRENT" "$HERE/stage1/$CURRENT.sh" || ! build_root; then
-                        report_fail "$CURRENT: could not build the root tree"
-                        continue
-                fi
-                if ! make_initrd; then
-                        cp "$VM_WORK/dracut.log" "$VM_LOGDIR/$CURRENT/dracut.log"
-                        report_fail "$CURRENT: dracut failed: $(tail -n 3 "$VM_WORK/dracut.log" | tr '\n' ' ')"
-                        continue
-                fi
-                log "boot $CURRENT: dracut made the initrd in $DRACUT_SECONDS s ($(du -h "$VM_WORK/initrd.img" | cut -f1), ${#INITRD_FILES[@]} files)"
-                host_checks
-                if ! make_disk; then
-                        report_fail "$CURRENT: mkfs.ext4 -d failed"
-                        continue
-                fi
-                # the root disk on the root complex (0000:00:06.0): the slots of the test machine keep
-                # their bus numbers
-                # shellcheck disable=SC2054
-                QEMU_EXTRA+=(-drive if=none,id=vbroot,format=raw,file="$VM_WORK/root.img"
-                             -device virtio-blk-pci,drive=vbroot,bus=pcie.0,addr=0x6)
-                vm_boot "$CURRENT" progress
-                # vm_boot starts the boot's log directory afresh: dracut's output and the initrd's files
-                cp "$VM_WORK/dracut.log" "$VM_LOGDIR/$CURRENT/dracut.log"
-                printf '%s\n' "${INITRD_FILES[@]}" > "$VM_LOGDIR/$CURRENT/initrd-files.log"
-                report_boot "$CURRENT"
-                log "boot $CURRENT: done in $VM_BOOT_SECONDS s"
-                rm -rf "$ROOT" "$VM_WORK/root.img"
-        done
+        ((n)) && KERNELS_BOOTED+=("$kernel")
 done
-log "all boots done in $((SECONDS - TOTAL_START)) s"
+((${#ITEMS[@]})) || summary
+vm_setup || { report_fail "two-stage: $VB_UNIT has no usable ExecStart="; summary; }
+VM_WORK_TOP=$VM_WORK
+VM_LOGDIR_BASE=${VM_LOGDIR:-$VM_WORK/logs}
+vm_pool_config
+log "${#ITEMS[@]} two-stage boots on ${KERNELS_BOOTED[*]} ($MATRIX matrix), $VM_JOBS at a time with $VM_SMP vCPU each, at most $VM_BOOT_TIMEOUT s each; logs in $VM_LOGDIR_BASE/<kernel>/; guest images with dracut: building or reusing the cached ones"
+vm_images_prepare "${KERNELS_BOOTED[@]}"
+vm_pool_run stage_one ready_one "${ITEMS[@]}"
+for kernel in "${KERNELS_BOOTED[@]}"; do
+        printf 'TIME [%s] %d two-stage boots, %d s of boot time\n' "$kernel" "${VM_POOL_BOOTS[$kernel]:-0}" "${VM_POOL_SECONDS[$kernel]:-0}"
+done
+printf 'TIME all %d two-stage boots done in %d s (%d at a time)\n' "${#ITEMS[@]}" $((SECONDS - TOTAL_START)) "$VM_JOBS"
 summary

@@ -74,6 +74,12 @@ vm_missing_tools() {
 vm_image() {
         local k=${1:-${VB_VM_KERNEL:-6.1}}
         IMAGE=$("$VM_DIR/build-image.sh" --kernel "$k") || IMAGE=
+        vm_image_use "$IMAGE"
+}
+
+# vm_image_use DIR: IMAGE = DIR, a built image; VM_KERNEL, KREL and its kernel.env facts set
+vm_image_use() {
+        IMAGE=$1
         [[ -n $IMAGE && -s $IMAGE/rootfs.cpio.zst && -s $IMAGE/kernel.env ]] || return 1
         # shellcheck source=/dev/null
         source "$IMAGE/kernel.env"
@@ -93,7 +99,14 @@ vm_setup() {
 }
 
 vm_cleanup() {
+        local j
         [[ -n ${VM_QEMU_PID:-} ]] && kill "$VM_QEMU_PID" 2>/dev/null
+        # the pool's boots and the image builds in the background (each boot's subshell kills its
+        # QEMU on the way out)
+        for j in $(jobs -p); do
+                kill "$j" 2>/dev/null
+        done
+        wait 2>/dev/null
         [[ -n ${VM_WORK:-} ]] && rm -rf "$VM_WORK"
 }
 
@@ -113,6 +126,11 @@ vm_cleanup() {
 #                failed one for a few seconds (a slot still being freed), and logs to qmp.log
 #   KPROBES      more boot-time kprobes for kprobe_event= (';'-separated; tp_printk puts their
 #                hits into the kernel log)
+#   VCPUS        vCPUs of this guest (default: VM_SMP, one when guests boot side by side): a
+#                scenario whose load runs several processes at once in the guest (a uevent storm)
+#                asks for 2
+#   BOOT_SECONDS the least hard limit this boot needs (a long scenario); the limit is the larger
+#                of it and VM_BOOT_TIMEOUT
 #   payload()    adds files under the payload root $1 (runs on the host)
 #   checks()     runs in the guest (see guest/lib.sh)
 #   host_checks() runs on the host after the boot, with the boot's log directory as $1 (what the
@@ -120,6 +138,7 @@ vm_cleanup() {
 #                `host_check TEXT FUNCTION [ARGS…]` (run.sh), FUNCTION setting WHY when it fails
 vm_scenario_load() {
         DESCRIPTION='' IOMMU=on APPEND='' CONF='' SERVICE=enabled HOTPLUG='' KPROBES='' QMP_REQUESTS=no
+        VCPUS='' BOOT_SECONDS=''
         KERNELS="6.1 6.12" GUEST_QEMU=no
         QEMU_EXTRA=()
         payload() { :; }
@@ -127,6 +146,14 @@ vm_scenario_load() {
         host_checks() { :; }
         # shellcheck source=/dev/null
         source "$1"
+}
+
+# vm_boot_limit: the hard limit of the scenario's boot in seconds (VM_BOOT_TIMEOUT, or the
+# scenario's BOOT_SECONDS when that is larger)
+vm_boot_limit() {
+        local l=$VM_BOOT_TIMEOUT
+        [[ -n ${BOOT_SECONDS:-} ]] && ((BOOT_SECONDS > l)) && l=$BOOT_SECONDS
+        echo "$l"
 }
 
 # install_file SRC DEST MODE: copy into the payload root $P
@@ -190,9 +217,9 @@ vm_build_payload() {
                 install_file "$VM_DIR/guest/$u" "/etc/systemd/system/$u" 0644
         done
         # The checks may take as long as the boot may (bench/faults.sh --vm: an hour), not the
-        # unit's own 10 minutes; the host's VM_BOOT_TIMEOUT still ends the boot.
+        # unit's own 10 minutes; the host's limit (vm_boot_limit) still ends the boot.
         mkdir -p "$P/etc/systemd/system/vm-check.service.d"
-        printf '[Service]\nTimeoutStartSec=%ss\n' "$VM_BOOT_TIMEOUT" >"$P/etc/systemd/system/vm-check.service.d/timeout.conf"
+        printf '[Service]\nTimeoutStartSec=%ss\n' "$(vm_boot_limit)" >"$P/etc/systemd/system/vm-check.service.d/timeout.conf"
         ln -s ../vm-uevents.service "$P/etc/systemd/system/sysinit.target.wants/vm-uevents.service"
         install_file "$VM_DIR/guest/emergency.service" /etc/systemd/system/emergency.service 0644
         install_file "$VM_DIR/guest/emergency.service" /etc/systemd/system/rescue.service 0644
@@ -254,7 +281,7 @@ vm_qmp_requests() {
 # vm_boot NAME [PROGRESS_FN]: boot the payload; the logs go to $VM_LOGDIR/NAME/ (console.log,
 # results.log, and the guest's dumps cut out of it: dmesg.log, journal.log, …). PROGRESS_FN is
 # called about every second with the seconds since the start. Sets VM_RESULTS, VM_BOOT_SECONDS,
-# VM_BOOT_RC (124 or 137: killed at VM_BOOT_TIMEOUT).
+# VM_BOOT_RC (124 or 137: killed at the limit, VM_BOOT_LIMIT: vm_boot_limit).
 vm_boot() {
         local name=$1 progress=${2:-} dir append start hotplug_done=0 last=-1
         dir=$VM_LOGDIR/$name
@@ -277,8 +304,9 @@ vm_boot() {
         VM_QMP_DONE=0
         : > "$VM_RESULTS"
         start=$SECONDS
-        timeout --kill-after=10 "$VM_BOOT_TIMEOUT" \
-                qemu-system-x86_64 -machine q35,accel=tcg -cpu max -smp 2 -m 2048 \
+        VM_BOOT_LIMIT=$(vm_boot_limit)
+        timeout --kill-after=10 "$VM_BOOT_LIMIT" \
+                qemu-system-x86_64 -machine q35,accel=tcg -cpu max -smp "${VCPUS:-${VM_SMP:-2}}" -m 2048 \
                 -nodefaults -no-user-config -display none -no-reboot \
                 -drive if=pflash,format=raw,unit=0,readonly=on,file="$OVMF_CODE" \
                 -drive if=pflash,format=raw,unit=1,file="$VM_WORK/vars.fd" \
@@ -328,4 +356,127 @@ vm_result_lines() {
 vm_console_tail() {
         tail -n "$1" "$(dirname "$VM_RESULTS")/console.log" 2>/dev/null | tr -d '\r' |
                 sed 's/\x1b\[[0-9;=]*[A-Za-z]//g'
+}
+
+# ---------------------------------------------------------------------------------------------
+# Several guests at a time. Under TCG a guest is a process that keeps a host core busy while it
+# boots and sits idle while its checks wait; two single-vCPU guests on the two cores of a CI
+# machine finish a list of boots in far less time than one two-vCPU guest after the other
+# (tests/vm/README.md, "Time").
+
+# vm_pool_config: VM_JOBS = guests at a time (VB_VM_JOBS, default: the host's cores, at most 4),
+# VM_SMP = vCPUs per guest (VB_VM_SMP, default: the cores shared among the guests, at least 1)
+vm_pool_config() {
+        local cores
+        cores=$(nproc 2>/dev/null || echo 2)
+        VM_JOBS=${VB_VM_JOBS:-$((cores < 4 ? cores : 4))}
+        [[ $VM_JOBS =~ ^[1-9][0-9]*$ ]] || VM_JOBS=1
+        VM_SMP=${VB_VM_SMP:-$((cores / VM_JOBS))}
+        [[ $VM_SMP =~ ^[1-9][0-9]*$ ]] || VM_SMP=1
+}
+
+# vm_images_prepare KERNEL…: build (or find) the image of each KERNEL, in order, in the background;
+# KERNEL's directory lands in $VM_WORK/image.KERNEL.dir (empty when the build failed), its
+# progress in image.KERNEL.log. Boots of the first kernel can start while the later ones build.
+vm_images_prepare() {
+        local k
+        (
+                for k in "$@"; do
+                        local start=$SECONDS dir
+                        dir=$("$VM_DIR/build-image.sh" --kernel "$k" 2>"$VM_WORK/image.$k.log") || dir=
+                        printf '%s\n' "$((SECONDS - start))" >"$VM_WORK/image.$k.seconds"
+                        printf '%s\n' "$dir" >"$VM_WORK/image.$k.dir.tmp"
+                        mv "$VM_WORK/image.$k.dir.tmp" "$VM_WORK/image.$k.dir"
+                done
+        ) </dev/null &
+        VM_IMAGES_PID=$!
+}
+
+# vm_image_ready KERNEL: 0 when KERNEL's image is built (IMAGE_DIR set), 1 while it is being
+# built, 2 when it could not be built
+vm_image_ready() {
+        local f=$VM_WORK/image.$1.dir
+        if [[ ! -f $f ]]; then
+                kill -0 "$VM_IMAGES_PID" 2>/dev/null && return 1
+                # the builds ended (killed?) without a word about this kernel
+                [[ -f $f ]] || { echo "the image builds ended without building kernel $1's" >>"$VM_WORK/image.$1.log"; : >"$f"; }
+        fi
+        IMAGE_DIR=$(cat "$f")
+        [[ -n $IMAGE_DIR ]] || return 2
+}
+
+# vm_pool_run BOOT_FN READY_FN ITEM…: BOOT_FN ITEM for every ITEM, VM_JOBS at a time, each in a
+# subshell with a work directory of its own ($VM_WORK is that directory there) and its output in
+# a file, which is printed whole when the boot ends, so that the report reads one boot at a time.
+# READY_FN ITEM says whether ITEM can start: 0 yes, 1 not yet (its image is being built; a
+# later ITEM may start first), 2 never (READY_FN reported why; ITEM is dropped). PASS and FAIL
+# lines are counted into PASSED and FAILED; a boot whose subshell ended without reporting a
+# check, or with a status other than 0 or 1, is a failure. VM_POOL_SECONDS[KERNEL] adds up each
+# kernel's boots (an ITEM is "KERNEL SCENARIO"), VM_POOL_BOOTS[KERNEL] counts them.
+declare -A VM_POOL_SECONDS=() VM_POOL_BOOTS=()
+vm_pool_run() {
+        local boot_fn=$1 ready_fn=$2
+        shift 2
+        local queue=("$@") pids=() items=() outs=() i r started n=0 out
+        VM_POOL_BASE=$VM_WORK
+        while ((${#queue[@]} || ${#pids[@]})); do
+                # start what can start, in order, skipping items that wait for their image
+                started=1
+                while ((started && ${#pids[@]} < VM_JOBS)); do
+                        started=0
+                        for i in "${!queue[@]}"; do
+                                "$ready_fn" "${queue[i]}"
+                                r=$?
+                                ((r == 1)) && continue
+                                if ((r == 0)); then
+                                        n=$((n + 1))
+                                        out=$VM_POOL_BASE/pool.$n
+                                        vm_pool_job "$boot_fn" "${queue[i]}" "$out" >"$out.out" 2>&1 &
+                                        pids+=($!) items+=("${queue[i]}") outs+=("$out")
+                                fi
+                                unset 'queue[i]'
+                                queue=("${queue[@]}")
+                                started=1
+                                break
+                        done
+                done
+                sleep 1
+                for i in "${!pids[@]}"; do
+                        kill -0 "${pids[i]}" 2>/dev/null && continue
+                        wait "${pids[i]}"
+                        vm_pool_collect "${items[i]}" "${outs[i]}" $?
+                        unset 'pids[i]' 'items[i]' 'outs[i]'
+                done
+                pids=("${pids[@]}") items=("${items[@]}") outs=("${outs[@]}")
+        done
+}
+
+# vm_pool_job BOOT_FN ITEM OUT: one boot in a subshell (see vm_pool_run); OUT.seconds gets the
+# boot's seconds
+vm_pool_job() {
+        local boot_fn=$1 item=$2 out=$3
+        VM_WORK=$out.work
+        mkdir -p "$VM_WORK"
+        VM_QEMU_PID=
+        trap 'vm_cleanup' EXIT
+        trap 'exit 130' INT TERM
+        local start=$SECONDS
+        "$boot_fn" "$item"
+        printf '%s\n' "$((SECONDS - start))" >"$out.seconds"
+}
+
+# vm_pool_collect ITEM OUT STATUS: print a finished boot's output and count its checks
+vm_pool_collect() {
+        local item=$1 out=$2 status=$3 p f k=${1%% *} secs=0
+        cat "$out.out"
+        p=$(grep -c '^PASS ' "$out.out")
+        f=$(grep -c '^FAIL ' "$out.out")
+        PASSED=$((PASSED + p)) FAILED=$((FAILED + f))
+        if ((status > 1 || p + f == 0)); then
+                report_fail "[$k] ${item#* }: the boot's job ended with status $status and $((p + f)) checks reported"
+        fi
+        [[ -s $out.seconds ]] && secs=$(cat "$out.seconds")
+        VM_POOL_SECONDS[$k]=$((${VM_POOL_SECONDS[$k]:-0} + secs))
+        VM_POOL_BOOTS[$k]=$((${VM_POOL_BOOTS[$k]:-0} + 1))
+        rm -rf "$out.out" "$out.work" "$out.seconds"
 }

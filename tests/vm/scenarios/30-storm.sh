@@ -23,6 +23,10 @@
 DESCRIPTION="uevent storm: a device whose add was dropped (ENOBUFS) is bound by the rescan; memory, fds and /run/vfio-bind unchanged"
 KERNELS="6.12"
 QMP_REQUESTS=yes
+# The load runs several processes at once in the guest (writers, udev, the daemon): two vCPUs, and
+# a longer limit than a plain boot's (with one vCPU beside another guest it took 250-270 s).
+VCPUS=2
+BOOT_SECONDS=600
 CONF="[Bind]
 Device=$NIC
 Device=$HOTNIC

@@ -4,8 +4,9 @@
 # Build (or find in the cache) the third kernel of the QEMU tests: Linux 6.12 from Debian's
 # linux-source-6.12, configured like NixOS's kernels where it matters to vfio-bind (simpledrm on
 # simple-framebuffer.0, VFIO device cdevs, VFIO_PCI_VGA, the virtio variant driver): `make
-# x86_64_defconfig`, then the fragment kernel/nixos-like.config. Every line of the fragment must
-# hold in the final .config, or the build fails.
+# tinyconfig`, then the fragments kernel/vm-base.config (what the test machine and its guest need:
+# systemd, udev, PCI, the instruments) and kernel/nixos-like.config (what NixOS sets). Every line
+# of both must hold in the final .config, or the build fails.
 #
 # The result lands in $VB_VM_CACHE/kernel-build/<hash>/ (default cache
 # ${XDG_CACHE_HOME:-/var/cache}/vfio-bind-vm), keyed on the fragment, the source package's version
@@ -22,11 +23,11 @@ set -euo pipefail
 
 SELF=$(readlink -f "${BASH_SOURCE[0]}")
 HERE=$(dirname "$SELF")
-FRAGMENT=$HERE/kernel/nixos-like.config
+FRAGMENTS=("$HERE/kernel/vm-base.config" "$HERE/kernel/nixos-like.config")
 CACHE=${VB_VM_CACHE:-${XDG_CACHE_HOME:-/var/cache}/vfio-bind-vm}
 SRC_PKG=linux-source-6.12
 JOBS=${VB_VM_KERNEL_JOBS:-$(nproc)}
-RECIPE=1
+RECIPE=2
 
 say() { printf '[vm-kernel] %s\n' "$*" >&2; }
 die() { printf '[vm-kernel] error: %s\n' "$*" >&2; exit 1; }
@@ -45,7 +46,7 @@ resolve_source() {
 }
 
 resolve_source
-KEY=$({ sha256sum "$FRAGMENT" | cut -d' ' -f1; echo "$SRC_PKG $SRC_VER recipe $RECIPE"; } | sha256sum | cut -c1-16)
+KEY=$({ cat "${FRAGMENTS[@]}" | sha256sum | cut -d' ' -f1; echo "$SRC_PKG $SRC_VER recipe $RECIPE"; } | sha256sum | cut -c1-16)
 if [[ ${1:-} == --key ]]; then
         echo "$KEY"
         exit 0
@@ -96,11 +97,11 @@ S=$(find "$WORK" -mindepth 1 -maxdepth 1 -type d -name 'linux-source-*' | head -
 O=$WORK/obj
 mkdir -p "$O"
 
-say "configuring: x86_64_defconfig + ${FRAGMENT##*/}"
-make -s -C "$S" O="$O" x86_64_defconfig >&2
-(cd "$O" && "$S/scripts/kconfig/merge_config.sh" -m -O "$O" "$O/.config" "$FRAGMENT" >/dev/null)
+say "configuring: tinyconfig + ${FRAGMENTS[*]##*/}"
+make -s -C "$S" O="$O" tinyconfig >&2
+(cd "$O" && "$S/scripts/kconfig/merge_config.sh" -m -O "$O" "$O/.config" "${FRAGMENTS[@]}" >/dev/null)
 make -s -C "$S" O="$O" olddefconfig >&2
-# every line of the fragment must hold
+# every line of the fragments must hold
 bad=()
 while IFS= read -r line; do
         if [[ $line =~ ^(CONFIG_[A-Za-z0-9_]+)=(.*)$ ]]; then
@@ -108,7 +109,7 @@ while IFS= read -r line; do
         elif [[ $line =~ ^#\ (CONFIG_[A-Za-z0-9_]+)\ is\ not\ set$ ]]; then
                 ! grep -q "^${BASH_REMATCH[1]}=" "$O/.config" || bad+=("$line (got: $(grep "^${BASH_REMATCH[1]}=" "$O/.config"))")
         fi
-done < "$FRAGMENT"
+done < <(cat "${FRAGMENTS[@]}")
 ((${#bad[@]} == 0)) || die "the configuration did not take: ${bad[*]}"
 
 say "building bzImage and modules with $JOBS jobs under nice -n 19 (a fresh build takes a while)"

@@ -10,6 +10,7 @@
 #   VB_FUZZ_RUNS=10000000 tools/fuzz.sh      10 M executions per target, however long it takes
 #   VB_FUZZ_RUNS=10000000 tools/fuzz.sh 180  10 M executions or 180 s per target, whichever comes first
 #   VB_FUZZ_TARGETS="uevent iomem" tools/fuzz.sh 60   only these targets
+#   VB_FUZZ_PARALLEL=2 tools/fuzz.sh 20      two targets at a time (each still 20 s; tools/test.sh)
 #
 # What each target calls (tests/fuzz/README): fuzz-config vb_config_parse_text() and
 # vb_config_apply_cmdline(); fuzz-selector vb_selector_parse() and _parse_explain(); fuzz-cmdline
@@ -35,6 +36,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
 seconds=${1:-1800}
+# with VB_FUZZ_RUNS, a time limit only when one is given
+runs_seconds=${1:-0}
 out=${VB_FUZZ_BUILD:-$top/build-fuzz}
 jobs=${VB_FUZZ_JOBS:-1}
 runs=${VB_FUZZ_RUNS:-}
@@ -60,9 +63,11 @@ ninja -C "$out" $(for t in $targets; do printf 'tests/fuzz/fuzz-%s ' "$t"; done)
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:quarantine_size_mb=16
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-status=0
-total=0
-for target in $targets; do
+# fuzz_one TARGET: one target's run; its report on stdout, its executions in fuzz-TARGET.execs;
+# returns 1 on a finding
+fuzz_one() {
+        local target=$1 corpus artifacts max_len seeds dict log parallel limit r execs took findings
+        rm -f "$out/fuzz-$target.execs"
         corpus=$out/corpus/$target
         artifacts=$out/artifacts/$target
         mkdir -p "$corpus" "$artifacts"
@@ -94,7 +99,7 @@ for target in $targets; do
         parallel=()
         ((jobs > 1)) && parallel=(-jobs="$jobs" -workers="$jobs")
         limit=(-max_total_time="$seconds")
-        [ -n "$runs" ] && limit=(-runs="$runs" -max_total_time="${1:-0}")
+        [ -n "$runs" ] && limit=(-runs="$runs" -max_total_time="$runs_seconds")
         # libFuzzer writes fuzz-N.log into the working directory in parallel mode: keep it in $out.
         (cd "$out" && "$out/tests/fuzz/fuzz-$target" "${dict[@]/#-dict=/-dict=$top/}" "${max_len[@]}" "${limit[@]}" \
                 -timeout=10 -rss_limit_mb=2048 "${parallel[@]}" -print_final_stats=1 -artifact_prefix="$artifacts/" \
@@ -102,15 +107,36 @@ for target in $targets; do
         r=$?
         execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | awk '{s += $1} END {print s + 0}')
         took=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | awk '{s += $1} END {print s + 0}')
-        total=$((total + execs))
         findings=$(find "$artifacts" -type f | wc -l)
         printf 'fuzz-%s: %s executions (%s/s), corpus %s inputs, %s finding(s)\n' "$target" "$execs" "$took" \
                 "$(find "$corpus" -type f | wc -l)" "$findings"
+        echo "$execs" >"$out/fuzz-$target.execs"
         if [ $r != 0 ] || [ "$findings" != 0 ]; then
                 grep -E 'ERROR|SUMMARY|Test unit written' "$log" | head -n 20
                 echo "fuzz-$target: see $log; keep each input in tests/fuzz/regressions/$target/ once fixed" >&2
-                status=1
+                return 1
         fi
+}
+
+# VB_FUZZ_PARALLEL targets at a time (tools/test.sh: one per core), each for the same time as alone;
+# their reports are printed in the targets' order
+status=0
+total=0
+at_once=${VB_FUZZ_PARALLEL:-1}
+pids=() names=()
+finish_one() {
+        wait "${pids[0]}" || status=1
+        cat "$out/fuzz-${names[0]}.report"
+        total=$((total + $(cat "$out/fuzz-${names[0]}.execs" 2>/dev/null || echo 0)))
+        pids=("${pids[@]:1}") names=("${names[@]:1}")
+}
+for target in $targets; do
+        ((${#pids[@]} < at_once)) || finish_one
+        fuzz_one "$target" >"$out/fuzz-$target.report" 2>&1 &
+        pids+=($!) names+=("$target")
+done
+while ((${#pids[@]})); do
+        finish_one
 done
 echo "fuzz: $total executions in total"
 exit $status

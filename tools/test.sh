@@ -7,18 +7,41 @@
 #   4. a short libFuzzer run of the parsers (tools/fuzz.sh 20; clang)
 #   5. the NixOS files: nix-instantiate --parse and the offline evaluation
 #   6. the unit's exposure score (systemd-analyze security --offline=yes), at most 4.0
-# It ends with one "N passed, N failed" line over every test program it ran.
+# It ends with a table of where the time went and one "N passed, N failed" line over every test
+# program it ran.
+#
+#   tools/test.sh            everything, as CI runs it (.ci/run)
+#   tools/test.sh --quick    the quick path: the release build's unit tests and the QEMU tests on
+#                            one kernel (VB_VM_KERNELS, default 6.12: every scenario of the short
+#                            matrix boots on it), plus the gates that take seconds; no developer
+#                            build, valgrind or fuzzing
 #
 # Environment: VB_SKIP_DEPS=1 skips apt-get; VB_SKIP_VM=1 skips the QEMU tests; VB_VM_MATRIX
 # (short, the default here, or full) and VB_VM_KERNELS pick the QEMU tests' boots;
 # VB_FUZZ_SECONDS (default 20) per fuzz target, 0 skips fuzzing;
 # VB_BUILD_DIR (default build-test) is where the builds go.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
+quick=0
+case "${1:-}" in
+--quick) quick=1 ;;
+"") ;;
+*) echo "tools/test.sh: unknown argument $1 (--quick, or nothing)" >&2; exit 2 ;;
+esac
 top=$PWD
 out=${VB_BUILD_DIR:-$top/build-test}
 
-step() { printf '\n=== %s\n' "$*"; }
+# step TEXT: a new step; the time each step took is printed as a table at the end (TIMES)
+TIMES=() step_name='' step_start=$SECONDS run_start=$SECONDS
+step_end() {
+        [ -n "$step_name" ] && TIMES+=("$step_name|$((SECONDS - step_start))")
+        step_name=''
+}
+step() {
+        step_end
+        step_name=$1 step_start=$SECONDS
+        printf '\n=== %s\n' "$*"
+}
 
 if [ -z "${VB_SKIP_DEPS:-}" ]; then
         step "installing dependencies (apt-get)"
@@ -31,6 +54,38 @@ fi
 
 passed=0 failed=0 skipped=0
 failures=()
+
+# The QEMU tests boot three kernels; CI boots every scenario on 6.12 and, on 6.1 and the
+# NixOS-like 6.12, those where the kernel's configuration matters (tests/vm/README.md). The full
+# matrix: VB_VM_MATRIX=full.
+export VB_VM_MATRIX=${VB_VM_MATRIX:-short}
+# All three kernels: the NixOS-like one is built once from linux-source-6.12 (build-kernel.sh,
+# cached under its configuration's key).
+if [ "$quick" = 1 ]; then
+        export VB_VM_KERNELS=${VB_VM_KERNELS:-6.12}
+else
+        export VB_VM_KERNELS=${VB_VM_KERNELS:-6.1 6.12 6.12-nixos}
+fi
+
+# In the background while the programs compile and the unit tests run: the NixOS-like kernel
+# (niced: it takes only what the rest leaves) and the guest images the QEMU tests will boot
+# (mostly downloads and dpkg). run.sh and two-stage.sh find them in the cache, or wait for them
+# (the builds hold locks), or build them themselves when this did not run.
+BACKGROUND=()
+background() {
+        local name=$1 log=$2
+        shift 2
+        ( start=$SECONDS; "$@" >"$log" 2>&1; r=$?; echo "$r $((SECONDS - start))" >"$log.status" ) </dev/null &
+        BACKGROUND+=("$name|$log")
+}
+if [ -z "${VB_SKIP_VM:-}" ] && [ "$(id -u)" = 0 ]; then
+        mkdir -p "$out"
+        case " $VB_VM_KERNELS " in
+        *" 6.12-nixos "*) background "NixOS-like kernel build (background)" "$out/bg-kernel.log" tests/vm/build-kernel.sh ;;
+        esac
+        background "guest images (background)" "$out/bg-images.log" tests/vm/run.sh --images
+        background "two-stage guest images (background)" "$out/bg-images-two-stage.log" tests/vm/two-stage.sh --images
+fi
 
 # Add up one meson test run from its JSON log.
 count_meson() {
@@ -82,36 +137,36 @@ setup() {
         fi
 }
 
-step "developer build: -Werror, ASan+UBSan, unit tests"
-if setup "$out/dev" -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false -Dvm-tests=disabled &&
+if [ "$quick" = 1 ]; then
+        echo "SKIP the developer build (ASan+UBSan), valgrind and fuzzing: --quick"
+        skipped=$((skipped + 3))
+elif step "developer build: -Werror, ASan+UBSan, unit tests"; setup "$out/dev" -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false -Dvm-tests=disabled &&
    ninja -C "$out/dev"; then
         run_meson_tests "$out/dev" "unit tests (ASan+UBSan)" --no-suite vm
 else
         failed=$((failed + 1)) failures+=("developer build")
 fi
 
-step "release build: -Werror, unit tests and the real-kernel QEMU tests"
-# The QEMU tests boot three kernels; CI boots every scenario on 6.12 and, on 6.1 and the
-# NixOS-like 6.12, those where the kernel's configuration matters (tests/vm/README.md). The full
-# matrix: VB_VM_MATRIX=full.
-export VB_VM_MATRIX=${VB_VM_MATRIX:-short}
-# All three kernels: the NixOS-like one is built once from linux-source-6.12 (build-kernel.sh,
-# about 17 minutes on a fresh two-core machine, cached under its configuration's key).
-export VB_VM_KERNELS=${VB_VM_KERNELS:-6.1 6.12 6.12-nixos}
-vm=()
-if [ -n "${VB_SKIP_VM:-}" ]; then
-        vm=(--no-suite vm)
-        echo "SKIP the real-kernel QEMU tests: VB_SKIP_VM is set"
-        skipped=$((skipped + 1))
-fi
+step "release build: -Werror, unit tests"
 if setup "$out/release" --buildtype=release -Dwerror=true && ninja -C "$out/release"; then
-        run_meson_tests "$out/release" "release build tests" --timeout-multiplier 2 "${vm[@]}"
+        run_meson_tests "$out/release" "release build tests" --timeout-multiplier 2 --no-suite vm
+        release_built=1
 else
         failed=$((failed + 1)) failures+=("release build")
+        release_built=0
 fi
 
-step "valgrind memcheck: the unit tests of the release build"
-if command -v valgrind >/dev/null && [ -f "$out/release/build.ninja" ]; then
+step "the real-kernel QEMU tests of the release build (tests/vm, $VB_VM_MATRIX matrix: $VB_VM_KERNELS)"
+if [ -n "${VB_SKIP_VM:-}" ]; then
+        echo "SKIP the real-kernel QEMU tests: VB_SKIP_VM is set"
+        skipped=$((skipped + 1))
+elif [ "$release_built" = 1 ]; then
+        run_meson_tests "$out/release" "real-kernel QEMU tests" --timeout-multiplier 2 --suite vm
+fi
+
+if [ "$quick" = 1 ]; then
+        :
+elif step "valgrind memcheck: the unit tests of the release build"; command -v valgrind >/dev/null && [ -f "$out/release/build.ninja" ]; then
         # test-daemon re-executes itself under libumockdev-preload through /proc/self/exe, which
         # valgrind cannot follow, and dracut-module-setup is a shell script (memcheck would check
         # bash); every C test program runs under memcheck.
@@ -124,9 +179,11 @@ else
         failed=$((failed + 1)) failures+=("valgrind (missing, or no release build)")
 fi
 
-if [ "${VB_FUZZ_SECONDS:-20}" != 0 ]; then
+if [ "$quick" = 1 ]; then
+        :
+elif [ "${VB_FUZZ_SECONDS:-20}" != 0 ]; then
         step "fuzzing: ${VB_FUZZ_SECONDS:-20}s per parser (tools/fuzz.sh)"
-        if VB_FUZZ_BUILD="$out/fuzz" tools/fuzz.sh "${VB_FUZZ_SECONDS:-20}"; then
+        if VB_FUZZ_BUILD="$out/fuzz" VB_FUZZ_PARALLEL=${VB_FUZZ_PARALLEL:-$(nproc)} tools/fuzz.sh "${VB_FUZZ_SECONDS:-20}"; then
                 passed=$((passed + 1))
         else
                 failed=$((failed + 1)) failures+=("fuzzing")
@@ -191,6 +248,22 @@ else
                 failed=$((failed + 1)) failures+=("unit exposure ${exposure:-unknown} > 4.0")
         fi
 fi
+
+step_end
+# The background builds have ended by now (the QEMU tests waited for what they needed); a failure
+# there showed in the QEMU tests, which then built it themselves.
+wait
+echo
+echo "=== where the time went (seconds; the background builds ran beside the steps above)"
+printf '%-74s %7s\n' step seconds
+for t in "${TIMES[@]}"; do
+        printf '%-74s %7s\n' "${t%|*}" "${t##*|}"
+done
+for b in "${BACKGROUND[@]}"; do
+        read -r rc secs <"${b##*|}.status" 2>/dev/null || { rc='?' secs='?'; }
+        printf '%-74s %7s\n' "${b%%|*}$([ "$rc" = 0 ] || echo ": failed, see ${b##*|}")" "$secs"
+done
+printf '%-74s %7s\n' "total" $((SECONDS - run_start))
 
 echo
 if [ ${#failures[@]} -gt 0 ]; then

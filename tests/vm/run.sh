@@ -243,28 +243,6 @@ boot_one() {
         log "boot [$kernel] $CURRENT: done in $VM_BOOT_SECONDS s"
 }
 
-# ready_one "KERNEL SCENARIO": can the boot start (vm_pool_run)? Its kernel's image must be there;
-# the first time it is, how long it took is reported
-declare -A IMAGE_REPORTED=()
-ready_one() {
-        local kernel=${1%% *} r
-        vm_image_ready "$kernel"
-        r=$?
-        ((r == 1)) && return 1
-        if [[ -z ${IMAGE_REPORTED[$kernel]:-} ]]; then
-                IMAGE_REPORTED[$kernel]=1
-                sed 's/^/# /' "$VM_WORK/image.$kernel.log"
-                if ((r == 2)); then
-                        VM_KERNEL=$kernel
-                        report_fail "[$kernel] vm: the guest image could not be built (see the messages above)"
-                else
-                        printf 'TIME [%s] image: ready %d s after the start (%d s building or finding it)\n' "$kernel" \
-                                $((SECONDS - TOTAL_START)) "$(cat "$VM_WORK/image.$kernel.seconds")"
-                fi
-        fi
-        return "$r"
-}
-
 TOTAL_START=$SECONDS
 ITEMS=() KERNELS_BOOTED=()
 for kernel in "${KERNELS_PICKED[@]}"; do
@@ -293,7 +271,9 @@ VM_LOGDIR_BASE=${VM_LOGDIR:-$VM_WORK/logs}
 vm_pool_config
 log "${#ITEMS[@]} boots on ${KERNELS_BOOTED[*]} ($MATRIX matrix), $VM_JOBS at a time with $VM_SMP vCPU each, at most $VM_BOOT_TIMEOUT s each; logs in $VM_LOGDIR_BASE/<kernel>/; guest images: building or reusing the cached ones (the first build takes minutes, the first 6.12-nixos kernel build tens of minutes)"
 vm_images_prepare "${KERNELS_BOOTED[@]}"
-vm_pool_run boot_one ready_one "${ITEMS[@]}"
+# shellcheck disable=SC2034 # read by vm_pool_image_ready (vm-lib.sh)
+VM_POOL_WHAT="image"
+vm_pool_run boot_one vm_pool_image_ready "${ITEMS[@]}"
 for kernel in "${KERNELS_BOOTED[@]}"; do
         printf 'TIME [%s] %d boots, %d s of boot time\n' "$kernel" "${VM_POOL_BOOTS[$kernel]:-0}" "${VM_POOL_SECONDS[$kernel]:-0}"
 done

@@ -300,28 +300,6 @@ stage_one() {
         log "boot [$kernel] $CURRENT: done in $VM_BOOT_SECONDS s"
 }
 
-# ready_one "KERNEL SCENARIO": can the boot start (vm_pool_run)? Its kernel's image must be there.
-declare -A IMAGE_REPORTED=()
-ready_one() {
-        local kernel=${1%% *} r
-        vm_image_ready "$kernel"
-        r=$?
-        ((r == 1)) && return 1
-        if [[ -z ${IMAGE_REPORTED[$kernel]:-} ]]; then
-                IMAGE_REPORTED[$kernel]=1
-                sed 's/^/# /' "$VM_WORK/image.$kernel.log"
-                if ((r == 2)); then
-                        VM_KERNEL=$kernel
-                        report_fail "two-stage: the guest image could not be built (see the messages above)"
-                        VM_KERNEL=
-                else
-                        printf 'TIME [%s] two-stage image: ready %d s after the start (%d s building or finding it)\n' "$kernel" \
-                                $((SECONDS - TOTAL_START)) "$(cat "$VM_WORK/image.$kernel.seconds")"
-                fi
-        fi
-        return "$r"
-}
-
 TOTAL_START=$SECONDS
 ITEMS=() KERNELS_BOOTED=()
 for kernel in "${KERNELS_PICKED[@]}"; do
@@ -342,7 +320,9 @@ VM_LOGDIR_BASE=${VM_LOGDIR:-$VM_WORK/logs}
 vm_pool_config
 log "${#ITEMS[@]} two-stage boots on ${KERNELS_BOOTED[*]} ($MATRIX matrix), $VM_JOBS at a time with $VM_SMP vCPU each, at most $VM_BOOT_TIMEOUT s each; logs in $VM_LOGDIR_BASE/<kernel>/; guest images with dracut: building or reusing the cached ones"
 vm_images_prepare "${KERNELS_BOOTED[@]}"
-vm_pool_run stage_one ready_one "${ITEMS[@]}"
+# shellcheck disable=SC2034 # read by vm_pool_image_ready (vm-lib.sh)
+VM_POOL_WHAT="two-stage image"
+vm_pool_run stage_one vm_pool_image_ready "${ITEMS[@]}"
 for kernel in "${KERNELS_BOOTED[@]}"; do
         printf 'TIME [%s] %d two-stage boots, %d s of boot time\n' "$kernel" "${VM_POOL_BOOTS[$kernel]:-0}" "${VM_POOL_SECONDS[$kernel]:-0}"
 done

@@ -405,6 +405,30 @@ vm_image_ready() {
         [[ -n $IMAGE_DIR ]] || return 2
 }
 
+# vm_pool_image_ready "KERNEL …": a READY_FN for vm_pool_run whose items boot KERNEL's image: 0
+# when the image is there, 1 while it is being built, 2 when it could not be built. The first time
+# a kernel's image is found (or has failed), its build's messages are printed, then a TIME line
+# (VM_POOL_WHAT names the image, "image" or "two-stage image") or the failure (report_fail of the
+# caller, once). The TIME line says when the pool first found the image, not when its build ended.
+declare -A VM_POOL_IMAGE_SEEN=()
+vm_pool_image_ready() {
+        local kernel=${1%% *} r
+        vm_image_ready "$kernel"
+        r=$?
+        ((r == 1)) && return 1
+        if [[ -z ${VM_POOL_IMAGE_SEEN[$kernel]:-} ]]; then
+                VM_POOL_IMAGE_SEEN[$kernel]=1
+                sed 's/^/# /' "$VM_WORK/image.$kernel.log"
+                if ((r == 2)); then
+                        report_fail "[$kernel] the guest ${VM_POOL_WHAT:-image} could not be built (see the messages above)"
+                else
+                        printf 'TIME [%s] %s: ready %d s after the start (%d s building or finding it)\n' "$kernel" \
+                                "${VM_POOL_WHAT:-image}" $((SECONDS - VM_POOL_START)) "$(cat "$VM_WORK/image.$kernel.seconds")"
+                fi
+        fi
+        return "$r"
+}
+
 # vm_pool_run BOOT_FN READY_FN ITEM…: BOOT_FN ITEM for every ITEM, VM_JOBS at a time, each in a
 # subshell with a work directory of its own ($VM_WORK is that directory there) and its output in
 # a file, which is printed whole when the boot ends, so that the report reads one boot at a time.
@@ -418,7 +442,7 @@ vm_pool_run() {
         local boot_fn=$1 ready_fn=$2
         shift 2
         local queue=("$@") pids=() items=() outs=() i r started n=0 out
-        VM_POOL_BASE=$VM_WORK
+        VM_POOL_BASE=$VM_WORK VM_POOL_START=$SECONDS
         while ((${#queue[@]} || ${#pids[@]})); do
                 # start what can start, in order, skipping items that wait for their image
                 started=1

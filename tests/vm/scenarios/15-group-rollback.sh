@@ -27,6 +27,8 @@
 # that passes too, as long as nothing was moved: the checks accept either, and say which.
 
 DESCRIPTION="a group member the kernel refuses (SR-IOV PF with VFs) rolls the group back"
+# never looks at the boot console or the GPU: SeaBIOS boots it faster than OVMF
+FIRMWARE=bios
 SERVICE=disabled
 HDA=0000:04:00.0      # ich9-intel-hda below root port 00:05.0
 PF=0000:05:00.0       # nvme with SR-IOV below root port 00:05.1

@@ -9,6 +9,8 @@
 # never touched.
 
 DESCRIPTION="PCIe switch with an endpoint on each downstream port: groups as the kernel formed them"
+# never looks at the boot console or the GPU: SeaBIOS boots it faster than OVMF
+FIRMWARE=bios
 SWITCH_UP=0000:04:00.0    # x3130-upstream behind root port 00:06.0
 SWITCH_DOWN=(0000:05:00.0 0000:05:01.0)
 EP_A=0000:06:00.0         # e1000e on the first downstream port

@@ -27,6 +27,8 @@
 # boot, `vfio-bind release` of the second VF, which nvme's probe then runs for; the count stays.
 
 KERNELS="6.1 6.12 6.12-nixos"
+# never looks at the boot console or the GPU: SeaBIOS boots it faster than OVMF
+FIRMWARE=bios
 DESCRIPTION="VirtualFunctions=: nvme PF's 2 VFs created with autoprobe off at boot, bound to vfio-pci"
 RP_SRIOV=$SRIOV_PORT PF=$SRIOV_PF VF1=$SRIOV_VF1 VF2=$SRIOV_VF2 VF3=$SRIOV_VF3
 QEMU_EXTRA=("${SRIOV_EXTRA[@]}")

@@ -15,6 +15,8 @@
 #    stays 1, nothing written.
 
 KERNELS="6.1 6.12 6.12-nixos"
+# never looks at the boot console or the GPU: SeaBIOS boots it faster than OVMF
+FIRMWARE=bios
 DESCRIPTION="SR-IOV control: nvme probes VFs made by hand; VirtualFunctions= refusals write nothing"
 SERVICE=disabled
 RP_SRIOV=$SRIOV_PORT PF=$SRIOV_PF VF1=$SRIOV_VF1 VF2=$SRIOV_VF2 VF3=$SRIOV_VF3

@@ -21,6 +21,8 @@
 # The control with the service off is scenario 28.
 
 KERNELS="6.12-nixos"
+# never looks at the boot console or the GPU: SeaBIOS boots it faster than OVMF
+FIRMWARE=bios
 DESCRIPTION="Driver=auto: a modern virtio-net NIC bound to its variant driver virtio_vfio_pci"
 VNIC=$VIRTIO_NIC
 QEMU_EXTRA=("${VIRTIO_NIC_EXTRA[@]}")

@@ -11,6 +11,8 @@
 # still says which driver Driver=auto would choose, from the module index, without binding.
 
 KERNELS="6.12-nixos"
+# never looks at the boot console or the GPU: SeaBIOS boots it faster than OVMF
+FIRMWARE=bios
 DESCRIPTION="variant-driver control: service off, virtio-pci binds the modern virtio-net NIC"
 SERVICE=disabled
 VNIC=$VIRTIO_NIC

@@ -22,6 +22,8 @@
 
 DESCRIPTION="uevent storm: a device whose add was dropped (ENOBUFS) is bound by the rescan; memory, fds and /run/vfio-bind unchanged"
 KERNELS="6.12"
+# never looks at the boot console or the GPU: SeaBIOS boots it faster than OVMF
+FIRMWARE=bios
 QMP_REQUESTS=yes
 # The load runs several processes at once in the guest (writers, udev, the daemon): two vCPUs, and
 # a longer limit than a plain boot's (with one vCPU beside another guest it took 250-270 s).

@@ -15,6 +15,8 @@
 
 DESCRIPTION="hotplug churn: add/remove cycles of a configured NIC through QMP, each bound and forgotten; device_del during a bind"
 KERNELS="6.12"
+# never looks at the boot console or the GPU: SeaBIOS boots it faster than OVMF
+FIRMWARE=bios
 QMP_REQUESTS=yes
 # The load runs several processes at once in the guest (writers, udev, the daemon): two vCPUs, and
 # a longer limit than a plain boot's (with one vCPU beside another guest it took 250-270 s).

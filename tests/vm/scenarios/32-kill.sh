@@ -13,6 +13,8 @@
 
 DESCRIPTION="SIGKILL during a real bind (after the override, after the host driver's unbind): restarted by systemd, converges, never driverless without an override"
 KERNELS="6.12"
+# never looks at the boot console or the GPU: SeaBIOS boots it faster than OVMF
+FIRMWARE=bios
 QMP_REQUESTS=yes
 CONF="[Bind]
 Device=$NIC

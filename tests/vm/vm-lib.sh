@@ -131,6 +131,9 @@ vm_cleanup() {
 #                asks for 2
 #   BOOT_SECONDS the least hard limit this boot needs (a long scenario); the limit is the larger
 #                of it and VM_BOOT_TIMEOUT
+#   MEMORY       the guest's RAM in MiB (default 1024: the guest's kernel initializes every
+#                page of it under TCG, and 2048 cost about 5% more CPU a boot); a scenario that
+#                runs a nested VM or a load asks for more
 #   FIRMWARE     uefi (OVMF, the default: the EFI framebuffer the console checks look at) or
 #                bios (SeaBIOS: about 6 s less per boot under TCG; no efi-framebuffer, so only
 #                for scenarios that never look at the boot console or the GPU)
@@ -141,7 +144,7 @@ vm_cleanup() {
 #                `host_check TEXT FUNCTION [ARGS…]` (run.sh), FUNCTION setting WHY when it fails
 vm_scenario_load() {
         DESCRIPTION='' IOMMU=on APPEND='' CONF='' SERVICE=enabled HOTPLUG='' KPROBES='' QMP_REQUESTS=no
-        VCPUS='' BOOT_SECONDS='' FIRMWARE=uefi
+        VCPUS='' BOOT_SECONDS='' FIRMWARE=uefi MEMORY=1024
         KERNELS="6.1 6.12" GUEST_QEMU=no
         QEMU_EXTRA=()
         payload() { :; }
@@ -344,7 +347,7 @@ vm_boot() {
         start=$SECONDS
         VM_BOOT_LIMIT=$(vm_boot_limit)
         timeout --kill-after=10 "$VM_BOOT_LIMIT" \
-                qemu-system-x86_64 -machine q35,accel=tcg -cpu max -smp "${VCPUS:-${VM_SMP:-2}}" -m 2048 \
+                qemu-system-x86_64 -machine q35,accel=tcg -cpu max -smp "${VCPUS:-${VM_SMP:-2}}" -m "$MEMORY" \
                 -nodefaults -no-user-config -display none -no-reboot \
                 "${firmware[@]}" \
                 -kernel "$IMAGE/vmlinuz" -initrd "$VM_WORK/initrd.img" -append "${append[*]}" \

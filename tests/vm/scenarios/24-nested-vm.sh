@@ -9,6 +9,8 @@
 # ("group N is not viable").
 
 DESCRIPTION="a nested QEMU opens the bound group (query-pci); refused when the group is not viable"
+# a nested VM or a load of many processes: the RAM of the boots before MEMORY= existed
+MEMORY=2048
 GUEST_QEMU=yes
 CONF="[Bind]
 Device=$GPU_SLOT"

@@ -21,6 +21,8 @@
 # Nothing is timed: each wait is a generous poll; the figures are reported (figures-storm).
 
 DESCRIPTION="uevent storm: a device whose add was dropped (ENOBUFS) is bound by the rescan; memory, fds and /run/vfio-bind unchanged"
+# a nested VM or a load of many processes: the RAM of the boots before MEMORY= existed
+MEMORY=2048
 KERNELS="6.12"
 # never looks at the boot console or the GPU: SeaBIOS boots it faster than OVMF
 FIRMWARE=bios

@@ -14,6 +14,8 @@
 # Sizes: VB_CHURN_CYCLES (default 12), on the host. Nothing is timed.
 
 DESCRIPTION="hotplug churn: add/remove cycles of a configured NIC through QMP, each bound and forgotten; device_del during a bind"
+# a nested VM or a load of many processes: the RAM of the boots before MEMORY= existed
+MEMORY=2048
 KERNELS="6.12"
 # never looks at the boot console or the GPU: SeaBIOS boots it faster than OVMF
 FIRMWARE=bios

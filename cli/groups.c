@@ -32,12 +32,10 @@ static int cmp_group(const void *a, const void *b) {
         return vb_pci_address_compare(&x->device->address, &y->device->address);
 }
 
-static void print_no_iommu(void) {
+static void print_no_iommu(VbCpuVendor vendor) {
         printf("No IOMMU groups: the IOMMU is off or absent, so no device can be passed to a guest.\n"
-               "Turn it on in the firmware (VT-d or AMD-Vi / IOMMU) and on the kernel command line:\n"
-               "  intel_iommu=on   (Intel)    or    amd_iommu=on   (AMD)\n"
-               "On NixOS: services.vfio-bind.iommu = \"intel\"; (or \"amd\"), or\n"
-               "          boot.kernelParams = [ \"intel_iommu=on\" ];\n");
+               "To turn it on: %s.\n",
+               vb_iommu_hint(vendor));
 }
 
 int vbc_groups(const VbcArgs *a) {
@@ -60,7 +58,7 @@ int vbc_groups(const VbcArgs *a) {
                 return 1;
         }
         if (!vb_iommu_enabled(ctx)) {
-                print_no_iommu();
+                print_no_iommu(vb_iommu_read_cpu_vendor(ctx));
                 return 1;
         }
         /* Mark configured devices when the configuration is readable; the listing does not

@@ -416,7 +416,7 @@ int vbc_check(const VbcArgs *a) {
                 WARNING("cannot tell completely what the host uses (mounts, swap, network): %s",
                         strerror(-s.holds_error));
         if (!s.iommu_enabled)
-                PROBLEM("the IOMMU is off: " VB_IOMMU_HINT);
+                PROBLEM("the IOMMU is off: %s", vb_iommu_hint(s.cpu_vendor));
         if (!vb_config_driver_auto(c) && !streq(c->driver, VB_DRIVER_PLAIN) && !vb_driver_exists(ctx, c->driver))
                 WARNING("driver %s is not loaded now; vfio-bindd will load its module at boot", c->driver);
         for (size_t i = 0; i < s.plan.n; i++) {

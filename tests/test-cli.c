@@ -326,6 +326,39 @@ TEST(usage_errors) {
         machine_close(&m);
 }
 
+/* With the IOMMU off, every verb's advice fits the processor: Intel needs intel_iommu=on, AMD has
+ * no such parameter (amd_iommu=on is not a kernel option) but a firmware switch; an unknown
+ * vendor gets both, said as such. */
+TEST(iommu_off_advice_follows_the_processor) {
+        static const struct {
+                const char *cpuinfo; /* NULL: no cpuinfo at all */
+                const char *has, *lacks;
+        } cases[] = {
+                { "processor\t: 0\nvendor_id\t: GenuineIntel\ncpu family\t: 6\n", "add intel_iommu=on", "amd_iommu" },
+                { "processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 25\n",
+                  "AMD needs no kernel parameter (amd_iommu=on is not one", "intel_iommu" },
+                { "processor\t: 0\nvendor_id\t: HygonGenuine\n", "AMD-Vi", "intel_iommu" },
+                { NULL, "VT-d on Intel, AMD-Vi on AMD", "add intel_iommu=on or amd_iommu=on" },
+        };
+        static const char *const verbs[] = { "check", "status", "groups" };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++)
+                for (size_t v = 0; v < ELEMENTSOF(verbs); v++) {
+                        _cleanup_free_ char *out = NULL;
+                        Machine m;
+
+                        machine_open(&m, "no-iommu", NULL);
+                        if (cases[i].cpuinfo)
+                                ASSERT_OK(tree_write(m.dir, "proc/cpuinfo", cases[i].cpuinfo));
+                        (void) cli(&m, "[Bind]\nDevice=01:00.0\n", (const char *const[]) { verbs[v], NULL }, &out);
+                        ASSERT_CONTAINS(out, cases[i].has);
+                        ASSERT_CONTAINS(out, "iommu=pt");
+                        ASSERT_NOT_CONTAINS(out, cases[i].lacks);
+                        ASSERT_NOT_CONTAINS(out, "add intel_iommu=on or amd_iommu=on");
+                        machine_close(&m);
+                }
+}
+
 TEST(check_warns_of_a_group_that_group_ignore_leaves_unviable) {
         _cleanup_free_ char *out = NULL;
         Machine m;

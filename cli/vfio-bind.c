@@ -5,6 +5,7 @@
 #include "load.h"
 #include "macro.h"
 #include "replay.h"
+#include "utf8.h"
 #include "vb-config.h"
 #include "vfio-bind.h"
 
@@ -173,7 +174,8 @@ int vbc_main(int argc, char **argv, const VbPlatform *platform) {
                         break;
                 case ARG_DRIVER:
                         if (!vb_driver_name_is_valid(optarg)) {
-                                fprintf(stderr, "vfio-bind: invalid driver name \"%s\"\n", optarg);
+                                fprintf(stderr, "vfio-bind: invalid driver name %s: %s\n", VB_QUOTE(optarg),
+                                        vb_driver_name_problem(optarg));
                                 return 2;
                         }
                         a.driver = optarg;

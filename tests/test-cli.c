@@ -326,6 +326,26 @@ TEST(usage_errors) {
         machine_close(&m);
 }
 
+/* --driver= takes a driver's name: not an option-like word, not a module's name; nothing is
+ * written. */
+TEST(bind_driver_option_is_checked) {
+        _cleanup_free_ char *a = NULL, *b = NULL, *c = NULL, *log = NULL;
+        Machine m;
+
+        machine_open(&m, "desktop", NULL);
+        ASSERT_EQ(cli(&m, "", (const char *const[]) { "--driver=-1", "bind", GPU, NULL }, &a), 2);
+        ASSERT_CONTAINS(a, "invalid driver name \"-1\": starts with \"-\"");
+        ASSERT_EQ(cli(&m, "", (const char *const[]) { "--driver=vfio_pci", "bind", GPU, NULL }, &b), 2);
+        ASSERT_CONTAINS(b, "did you mean vfio-pci?");
+        /* check refuses the same in the file, naming file and line. */
+        ASSERT_EQ(cli(&m, "[Bind]\nDevice=01:00.0\nDriver=vfio_pci\n", (const char *const[]) { "check", NULL }, &c), 1);
+        ASSERT_CONTAINS(c, "vfio-bind.conf:3: invalid driver name \"vfio_pci\"");
+        ASSERT_CONTAINS(c, "did you mean vfio-pci?");
+        log = written(&m);
+        ASSERT_STREQ(log, "");
+        machine_close(&m);
+}
+
 /* With the IOMMU off, every verb's advice fits the processor: Intel needs intel_iommu=on, AMD has
  * no such parameter (amd_iommu=on is not a kernel option) but a firmware switch; an unknown
  * vendor gets both, said as such. */

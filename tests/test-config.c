@@ -354,6 +354,11 @@ TEST(driver_names) {
                 "\"vfio-pci\"",
                 "*",
                 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", /* 65 */
+                "-1",
+                "-",
+                "--help",
+                "vfio_pci", /* the module; the driver is vfio-pci */
+                "pci_stub",
         };
 
         for (size_t i = 0; i < ELEMENTSOF(good); i++)
@@ -364,6 +369,19 @@ TEST(driver_names) {
                         TEST_FAIL("\"%s\" was accepted", bad[i]);
         ASSERT_FALSE(vb_driver_name_is_valid(NULL));
         ASSERT_EQ(strlen(good[ELEMENTSOF(good) - 1]), VB_DRIVER_NAME_MAX);
+        ASSERT_CONTAINS(vb_driver_name_problem("vfio_pci"), "did you mean vfio-pci?");
+        ASSERT_CONTAINS(vb_driver_name_problem("pci_stub"), "did you mean pci-stub?");
+        ASSERT_CONTAINS(vb_driver_name_problem("-1"), "starts with");
+}
+
+/* A module's name where the driver's is meant is an error of the file, at its line. */
+TEST(driver_module_name_is_refused_with_a_suggestion) {
+        reset();
+        ASSERT_ERRNO(parse("[Bind]\nDevice=01:00.0\nDriver=vfio_pci\n"), EINVAL);
+        ASSERT_DIAG_N(1);
+        ASSERT_STREQ(diag.messages[0],
+                     "test.conf:3: invalid driver name \"vfio_pci\": is the module's name, not the "
+                     "driver's (did you mean vfio-pci?)");
 }
 
 TEST(durations) {

@@ -87,8 +87,13 @@ int vb_replay_open(const char *path, VbReplay *ret, char **ret_error) {
                 if (k < 0)
                         return k;
                 r.top = strdup(r.tmpdir);
-        } else
+        } else {
+                if (asprintf(ret_error,
+                             "is neither a directory nor a regular file: a dump is a tar archive written by "
+                             "vfio-bind dump, or a directory holding one unpacked") < 0)
+                        *ret_error = NULL;
                 return -EINVAL;
+        }
         if (!r.top)
                 return -ENOMEM;
         if (asprintf(&r.sysfs, "%s/sys", r.top) < 0 || asprintf(&r.procfs, "%s/proc", r.top) < 0 ||

@@ -326,6 +326,32 @@ TEST(usage_errors) {
         machine_close(&m);
 }
 
+/* Small wrong answers: status --json always prints a JSON document (the errors in it), an empty
+ * --config= and a huge argument are refused without echoing them. */
+TEST(status_json_and_bad_arguments) {
+        _cleanup_free_ char *a = NULL, *b = NULL, *c = NULL, *d = NULL, *big = NULL;
+        Machine m;
+
+        machine_open(&m, "desktop", NULL);
+        ASSERT_EQ(cli(&m, "[Bind]\nDevice=zz\n", (const char *const[]) { "status", "--json", NULL }, &a), 1);
+        ASSERT_CONTAINS(a, "{\n  \"ok\": false,\n  \"errors\": [\"");
+        ASSERT_CONTAINS(a, "vfio-bind.conf:2: invalid device selector \\\"zz\\\"");
+        ASSERT_EQ(cli(&m, "", (const char *const[]) { "--config=", "status", NULL }, &b), 2);
+        ASSERT_CONTAINS(b, "--config= needs a path");
+        big = malloc(100 * 1024 + 1);
+        ASSERT_TRUE(big);
+        memset(big, 'a', 100 * 1024);
+        big[100 * 1024] = '\0';
+        ASSERT_EQ(cli(&m, "", (const char *const[]) { "bind", big, NULL }, &c), 2);
+        ASSERT_CONTAINS(c, "argument 3 is too long (102400 bytes, the limit is 4096)");
+        ASSERT_TRUE(strlen(c) < 1024);
+        ASSERT_EQ(cli(&m, "", (const char *const[]) { "--root=/dev/zero", "status", "--json", NULL }, &d), 1);
+        ASSERT_CONTAINS(d, "--root=/dev/zero: is neither a directory nor a regular file");
+        ASSERT_CONTAINS(d, "\"ok\": false");
+        ASSERT_NOT_CONTAINS(d, "Invalid argument");
+        machine_close(&m);
+}
+
 /* --driver= takes a driver's name: not an option-like word, not a module's name; nothing is
  * written. */
 TEST(bind_driver_option_is_checked) {

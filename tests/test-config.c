@@ -374,6 +374,50 @@ TEST(driver_names) {
         ASSERT_CONTAINS(vb_driver_name_problem("-1"), "starts with");
 }
 
+/* Suggestions by spelling, not only by case. */
+TEST(near_misses_are_suggested) {
+        static const struct {
+                const char *text, *expect;
+        } cases[] = {
+                { "[Bind]\nDevices=01:00.0\n",
+                  "test.conf:2: unknown key \"Devices\" in section [Bind] (did you mean Device=?)" },
+                { "[Bind]\nTimout=5s\n",
+                  "test.conf:2: unknown key \"Timout\" in section [Bind] (did you mean Timeout=?)" },
+                { "[Console]\nRelase=yes\n",
+                  "test.conf:2: unknown key \"Relase\" in section [Console] (did you mean Release=?)" },
+                { "[Bind]\nRelase=yes\n",
+                  "test.conf:2: unknown key \"Relase\" in section [Bind] (did you mean Release= in [Console]?)" },
+                { "[Bind]\ndevice=01:00.0\n",
+                  "test.conf:2: unknown key \"device\" in section [Bind] (did you mean Device=?)" },
+                { "[Bind]\nUnbindHots=yes\n",
+                  "test.conf:2: unknown key \"UnbindHots\" in section [Bind] (did you mean UnbindHost=?)" },
+                { "[Bnid]\n", "test.conf:1: unknown section \"Bnid\" (did you mean [Bind]?)" },
+                { "[Consle]\n", "test.conf:1: unknown section \"Consle\" (did you mean [Console]?)" },
+                { "[Bind]\nFoo=1\n", "test.conf:2: unknown key \"Foo\" in section [Bind]" },
+                { "[Bind]\nDriverX=vfio-pci\n",
+                  "test.conf:2: unknown key \"DriverX\" in section [Bind] (did you mean Driver=?)" },
+                { "[Network]\n", "test.conf:1: unknown section \"Network\" (expected [Bind] or [Console])" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                reset();
+                ASSERT_ERRNO(parse(cases[i].text), EINVAL);
+                ASSERT_DIAG_N(1);
+                ASSERT_STREQ(diag.messages[0], cases[i].expect);
+        }
+}
+
+/* "[Bind" without "]" is still the [Bind] section: the errors after it are reported too. */
+TEST(unclosed_header_hides_nothing) {
+        reset();
+        ASSERT_ERRNO(parse("[Bind\nDevices=01:00.0\nGroup=maybe\nDevice=01:00.0\n"), EINVAL);
+        ASSERT_DIAG_N(3);
+        ASSERT_CONTAINS(diag.messages[0], "test.conf:1: section header \"[Bind\" is not closed");
+        ASSERT_CONTAINS(diag.messages[1], "test.conf:2: unknown key \"Devices\"");
+        ASSERT_CONTAINS(diag.messages[2], "test.conf:3: invalid value \"maybe\" for Group=");
+        ASSERT_EQ(cfg->n_selectors, 1);
+}
+
 /* A module's name where the driver's is meant is an error of the file, at its line. */
 TEST(driver_module_name_is_refused_with_a_suggestion) {
         reset();

@@ -49,8 +49,9 @@ typedef struct Case {
         char *dropins; /* NAME.d: conf.d */
         Expect *expects;
         size_t n_expects;
-        bool as_nobody; /* run --validate as an unprivileged user (unreadable file) */
-        char *bindd;    /* as_nobody: a copy of vfio-bindd that user can reach, or NULL */
+        bool as_nobody;  /* run --validate as an unprivileged user (unreadable file) */
+        char *bindd;     /* as_nobody: a copy of vfio-bindd that user can reach, or NULL */
+        bool stdout_too; /* stdout goes where stderr goes (else to /dev/null) */
 } Case;
 
 static void case_done(Case *c) {
@@ -180,7 +181,8 @@ static int run(const Case *c, char *const *argv, const char *const *env, const c
                 int fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
                 int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
 
-                if (fd < 0 || null < 0 || dup2(fd, STDERR_FILENO) < 0 || dup2(null, STDOUT_FILENO) < 0)
+                if (fd < 0 || null < 0 || dup2(fd, STDERR_FILENO) < 0 ||
+                    dup2(c->stdout_too ? fd : null, STDOUT_FILENO) < 0)
                         _exit(127);
                 if (!c->config && !enter_etc(c))
                         _exit(EXIT_NO_NAMESPACE);
@@ -426,6 +428,34 @@ TEST(generated_bad_files) {
                 tree_free(TAKE_PTR(scratch));
         }
         ASSERT_OK(chmod(work, 0700) < 0 ? -errno : 0);
+        tree_free(TAKE_PTR(work));
+}
+
+/* No configuration at all (neither the file nor a drop-in): --validate says so, and does not call a
+ * file that does not exist valid. */
+TEST(validate_without_any_configuration) {
+        _cleanup_(case_done) Case c = { .stdout_too = true };
+        _cleanup_free_ char *work = NULL, *err_path = NULL, *out = NULL;
+        int r;
+
+        ASSERT_OK(tree_new("desktop", &work));
+        c.name = strdup("no configuration");
+        ASSERT_TRUE(asprintf(&c.main, "%s/absent.conf", work) > 0);
+        ASSERT_TRUE(asprintf(&c.dropins, "%s/absent.d", work) > 0);
+        ASSERT_TRUE(asprintf(&err_path, "%s/out", work) > 0);
+        {
+                char *argv[] = { (char *) program("VB_BINDD"), (char *) "--validate", NULL };
+                r = run(&c, argv, NULL, err_path);
+        }
+        if (r < 0) {
+                tree_free(TAKE_PTR(work));
+                fprintf(stderr, "skipped: no private mount namespace here for a fake /etc\n");
+                return;
+        }
+        out = tree_read(work, "out");
+        ASSERT_EQ(r, 0);
+        ASSERT_CONTAINS(out, "no configuration: neither /etc/vfio-bind.conf nor /etc/vfio-bind.conf.d/*.conf exists");
+        ASSERT_NOT_CONTAINS(out, "valid");
         tree_free(TAKE_PTR(work));
 }
 

@@ -235,7 +235,7 @@ int vbc_main(int argc, char **argv, const VbPlatform *platform) {
         }
         if (!streq(verb, "groups") && !streq(verb, "status") && !streq(verb, "check") && !streq(verb, "bind") &&
             !streq(verb, "release") && !streq(verb, "dump")) {
-                fprintf(stderr, "vfio-bind: unknown command \"%s\"; see vfio-bind --help\n", verb);
+                fprintf(stderr, "vfio-bind: unknown command %s; see vfio-bind --help\n", VB_QUOTE(verb));
                 return 2;
         }
         if (a.root && (streq(verb, "bind") || streq(verb, "release"))) {

@@ -14,6 +14,7 @@
 #include "replay.h"
 #include "snapshot.h"
 #include "time-util.h"
+#include "utf8.h"
 #include "vb-config.h"
 #include "vfio-bindd.h"
 
@@ -108,7 +109,7 @@ static int parse_argv(int argc, char **argv, Args *args) {
                         return -EINVAL;
                 }
         if (optind < argc) {
-                fprintf(stderr, "vfio-bindd: unexpected argument \"%s\"\n", argv[optind]);
+                fprintf(stderr, "vfio-bindd: unexpected argument %s\n", VB_QUOTE(argv[optind]));
                 return -EINVAL;
         }
         if (args->validate + args->dry_run + args->once > 1) {

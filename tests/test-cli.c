@@ -326,6 +326,25 @@ TEST(usage_errors) {
         machine_close(&m);
 }
 
+/* An argument the programs cannot parse is quoted as a bounded excerpt, never whole. */
+TEST(bad_arguments_are_quoted_bounded) {
+        _cleanup_free_ char *a = NULL, *b = NULL, *arg = NULL;
+        Machine m;
+
+        arg = malloc(4001);
+        ASSERT_TRUE(arg);
+        memset(arg, 'x', 4000);
+        arg[4000] = '\0';
+        machine_open(&m, "desktop", NULL);
+        ASSERT_EQ(cli(&m, "", (const char *const[]) { "bind", arg, NULL }, &a), 2);
+        ASSERT_CONTAINS(a, "is not a PCI address");
+        ASSERT_TRUE(strlen(a) < 600);
+        ASSERT_EQ(cli(&m, "", (const char *const[]) { arg, NULL }, &b), 2);
+        ASSERT_CONTAINS(b, "unknown command \"xxxx");
+        ASSERT_TRUE(strlen(b) < 600);
+        machine_close(&m);
+}
+
 /* Small wrong answers: status --json always prints a JSON document (the errors in it), an empty
  * --config= and a huge argument are refused without echoing them. */
 TEST(status_json_and_bad_arguments) {

@@ -21,6 +21,7 @@
 #include "load.h"
 #include "macro.h"
 #include "tests.h"
+#include "tree.h"
 
 static VbConfig *config_new_or_die(void) {
         VbConfig *c = NULL;
@@ -416,6 +417,40 @@ TEST(unclosed_header_hides_nothing) {
         ASSERT_CONTAINS(diag.messages[1], "test.conf:2: unknown key \"Devices\"");
         ASSERT_CONTAINS(diag.messages[2], "test.conf:3: invalid value \"maybe\" for Group=");
         ASSERT_EQ(cfg->n_selectors, 1);
+}
+
+/* A drop-in that is a link to a file kept from others (/etc/shadow) is refused unread: none of
+ * its lines is quoted. A link to a file anyone may read is read (packages, NixOS), and so is a
+ * link to /dev/null (masked). */
+TEST(dropin_link_to_a_secret_is_not_read) {
+        _cleanup_free_ char *dir = NULL, *d = NULL, *secret = NULL, *open_file = NULL, *link = NULL;
+        const char *tmp = getenv("TMPDIR");
+
+        reset();
+        ASSERT_TRUE(asprintf(&dir, "%s/vb-config-XXXXXX", tmp && *tmp ? tmp : "/tmp") > 0);
+        ASSERT_TRUE(mkdtemp(dir));
+        d = path_join(dir, "conf.d");
+        ASSERT_OK(mkdir(d, 0755) < 0 ? -errno : 0);
+        secret = path_join(dir, "shadow");
+        ASSERT_OK(tree_write(dir, "shadow", "root:$y$j9T$SECRETHASH:19000:0:99999:7:::\n"));
+        ASSERT_OK(chmod(secret, 0640) < 0 ? -errno : 0);
+        open_file = path_join(dir, "public.conf");
+        ASSERT_OK(tree_write(dir, "public.conf", "[Bind]\nDevice=02:00.0\n"));
+        ASSERT_OK(chmod(open_file, 0644) < 0 ? -errno : 0);
+        ASSERT_OK(tree_symlink(dir, secret, "conf.d/10-evil.conf"));
+        ASSERT_OK(tree_symlink(dir, open_file, "conf.d/20-public.conf"));
+        ASSERT_OK(tree_symlink(dir, "/dev/null", "conf.d/30-masked.conf"));
+
+        ASSERT_ERRNO(vb_config_load(cfg, NULL, false, d, &diag), EINVAL);
+        ASSERT_DIAG_N(1);
+        link = path_join(d, "10-evil.conf");
+        ASSERT_CONTAINS(diag.messages[0], link);
+        ASSERT_CONTAINS(diag.messages[0],
+                        "is a symbolic link to a file that not everyone may read (mode 0640); not read");
+        ASSERT_NOT_CONTAINS(diag.messages[0], "SECRET");
+        ASSERT_NOT_CONTAINS(diag.messages[0], "root:");
+        ASSERT_EQ(cfg->n_selectors, 1); /* 20-public.conf was read */
+        ASSERT_OK(tree_remove(dir));
 }
 
 /* A module's name where the driver's is meant is an error of the file, at its line. */

@@ -490,6 +490,49 @@ TEST(bad_archives_are_refused_by_name) {
         scratch_free(TAKE_PTR(top));
 }
 
+/* A dump given as a directory is held to the archive's rules: no link out of it, whether it is
+ * the configuration (etc/vfio-bind.conf -> /etc/shadow) or the sysfs tree (sys -> /sys); and a
+ * --root that is neither a directory nor a file says so (not "Invalid argument"). */
+TEST(root_directory_links_out_are_refused) {
+        static const struct {
+                const char *link, *target, *error;
+        } bad[] = {
+                { "etc/vfio-bind.conf", "/etc/shadow", "\"etc/vfio-bind.conf\" is a link to an absolute path" },
+                { "sys2", "/sys", "\"sys2\" is a link to an absolute path" },
+                { "etc/up", "../../../../etc/shadow", "\"etc/up\" is a link that leads out of the archive" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                _cleanup_free_ char *arg = NULL;
+                Output ok = {}, o = {};
+                Machine m;
+
+                machine_open(&m, "desktop", NULL);
+                ASSERT_TRUE(asprintf(&arg, "--root=%s", m.dir) > 0);
+                /* The fake tree as it is replays (its links stay inside). */
+                ASSERT_EQ(cli(NULL, (const char *const[]) { arg, "groups", NULL }, &ok), 0);
+                {
+                        _cleanup_free_ char *etc = NULL;
+                        ASSERT_TRUE(asprintf(&etc, "%s/etc", m.dir) > 0);
+                        ASSERT_OK(mkdir(etc, 0755) < 0 && errno != EEXIST ? -errno : 0);
+                }
+                ASSERT_OK(tree_symlink(m.dir, bad[i].target, bad[i].link));
+                ASSERT_EQ(cli(NULL, (const char *const[]) { arg, "check", NULL }, &o), 1);
+                ASSERT_CONTAINS(o.text, bad[i].error);
+                ASSERT_NOT_CONTAINS(o.text, "root:");
+                output_done(&ok);
+                output_done(&o);
+                machine_close(&m);
+        }
+        {
+                Output o = {};
+                ASSERT_EQ(cli(NULL, (const char *const[]) { "--root=/dev/zero", "status", NULL }, &o), 1);
+                ASSERT_CONTAINS(o.text, "--root=/dev/zero: is neither a directory nor a regular file");
+                ASSERT_NOT_CONTAINS(o.text, "Invalid argument");
+                output_done(&o);
+        }
+}
+
 TEST(writing_verbs_refuse_root) {
         Output a = {}, b = {}, c = {}, d = {};
         Machine m;

@@ -345,6 +345,32 @@ TEST(bad_arguments_are_quoted_bounded) {
         machine_close(&m);
 }
 
+/* groups marks what the host uses, by the interlocks check refuses by, instead of inviting a bind;
+ * with the IOMMU off it still lists the devices, under the reason, and names no NixOS option. */
+TEST(groups_marks_what_the_host_uses) {
+        _cleanup_free_ char *out = NULL, *off = NULL;
+        Machine m;
+
+        machine_open(&m, "in-use", NULL);
+        ASSERT_EQ(cli(&m, "", (const char *const[]) { "groups", NULL }, &out), 0);
+        ASSERT_CONTAINS(out, "IOMMU group 6: used by the host (ahci); check and vfio-bindd refuse to bind it");
+        ASSERT_CONTAINS(out, "IOMMU group 4: used by the host (e1000e)");
+        ASSERT_CONTAINS(out, "ahci           in-use");
+        ASSERT_CONTAINS(out, "0000:00:1f.2 is used by the host: /dev/sda2 is mounted on /");
+        ASSERT_CONTAINS(out, "0000:02:00.0 is used by the host: network interface eth0 is up with");
+        ASSERT_NOT_CONTAINS(out, "bind it to pass it");
+        machine_close(&m);
+
+        machine_open(&m, "no-iommu", NULL);
+        ASSERT_EQ(cli(&m, "", (const char *const[]) { "groups", NULL }, &off), 1);
+        ASSERT_CONTAINS(off, "No IOMMU groups: the IOMMU is off or absent");
+        ASSERT_CONTAINS(off, "No IOMMU group: the IOMMU is off; none of these can go to a guest until it is on");
+        ASSERT_CONTAINS(off, "0000:01:00.0");
+        ASSERT_CONTAINS(off, "0000:02:00.0");
+        ASSERT_NOT_CONTAINS(off, "NixOS");
+        machine_close(&m);
+}
+
 /* Small wrong answers: status --json always prints a JSON document (the errors in it), an empty
  * --config= and a huge argument are refused without echoing them. */
 TEST(status_json_and_bad_arguments) {

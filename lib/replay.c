@@ -171,7 +171,7 @@ int vb_replay_open(const char *path, VbReplay *ret, char **ret_error) {
         if (asprintf(&r.sysfs, "%s/sys", r.top) < 0 || asprintf(&r.procfs, "%s/proc", r.top) < 0 ||
             asprintf(&r.runtime, "%s/run/vfio-bind", r.top) < 0 ||
             asprintf(&r.module_aliases, "%s/modules.alias", r.top) < 0 ||
-            asprintf(&r.hwdb_names, "%s/hwdb.names", r.top) < 0)
+            asprintf(&r.hwdb_names, "%s/hwdb.names", r.top) < 0 || asprintf(&r.addresses, "%s/ifaddrs", r.top) < 0)
                 return -ENOMEM;
         if (stat(r.sysfs, &st) < 0 || !S_ISDIR(st.st_mode)) {
                 if (asprintf(ret_error, "has no sys/ directory: not a vfio-bind dump") < 0)
@@ -194,6 +194,7 @@ void vb_replay_done(VbReplay *r) {
         free(r->runtime);
         free(r->module_aliases);
         free(r->hwdb_names);
+        free(r->addresses);
         *r = (VbReplay) {};
 }
 
@@ -206,5 +207,6 @@ VbPlatform vb_replay_platform(const VbReplay *r) {
                 .read_only = true,
                 .module_aliases = r->module_aliases,
                 .hwdb_names = r->hwdb_names,
+                .addresses = r->addresses,
         };
 }

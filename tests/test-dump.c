@@ -558,7 +558,8 @@ TEST(writing_verbs_refuse_root) {
 /* ---- dumps of real machines ---- */
 
 TEST(machine_dumps_replay_to_their_expected_output) {
-        static const char *const machines[] = { "debian12-firecracker", "qemu-6.12-nixos-virtio-net" };
+        static const char *const machines[] = { "debian12-firecracker", "qemu-6.12-nixos-virtio-net",
+                                                "debian12-policy-routing" };
         const struct {
                 const char *const *args;
                 const char *suffix;
@@ -595,6 +596,32 @@ TEST(machine_dumps_replay_to_their_expected_output) {
                                           wanted_text);
                         output_done(&o);
                 }
+}
+
+/* The interface addresses a dump holds (ifaddrs) are what the replay judges by, and a dump of that
+ * replay keeps them: the edited debian12-policy-routing has eth0's 192.0.2.10 in no main-table
+ * route and only a link-local IPv6 address in if_inet6. */
+TEST(dump_keeps_the_interface_addresses) {
+        _cleanup_free_ char *tmp = NULL, *src = NULL, *out = NULL, *arg = NULL, *redump = NULL;
+        _cleanup_strv_free_ char **names = NULL;
+        Output a = {}, b = {};
+
+        tmp = scratch_new();
+        ASSERT_TRUE(asprintf(&src, "--root=%s/dumps/debian12-policy-routing.tar", test_data_dir()) > 0);
+        ASSERT_TRUE(asprintf(&out, "%s/again.tar", tmp) > 0);
+        ASSERT_EQ(cli(NULL, (const char *const[]) { src, "check", NULL }, &a), 1);
+        ASSERT_CONTAINS(a.text,
+                        "0000:00:03.0: refused: the host uses it: network interface eth0 is up with 192.0.2.10/24");
+        ASSERT_EQ(cli(NULL, (const char *const[]) { src, "dump", out, NULL }, &b), 0);
+        names = archive_names(out);
+        ASSERT_TRUE(sv_contains(names, "ifaddrs"));
+        output_done(&b);
+        ASSERT_TRUE(asprintf(&redump, "--root=%s", out) > 0);
+        ASSERT_EQ(cli(NULL, (const char *const[]) { redump, "check", NULL }, &b), 1);
+        ASSERT_CONTAINS(b.text, "network interface eth0 is up with 192.0.2.10/24");
+        output_done(&a);
+        output_done(&b);
+        scratch_free(TAKE_PTR(tmp));
 }
 
 TESTS_MAIN()

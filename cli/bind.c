@@ -20,6 +20,7 @@
 #include "runtime.h"
 #include "selector.h"
 #include "snapshot.h"
+#include "utf8.h"
 #include "vfio-bind.h"
 
 #define HAND_SOURCE "command line"
@@ -29,7 +30,7 @@ static int parse_address(const char *s, VbPciAddress *ret) {
         VbSelector sel;
 
         if (vb_selector_parse(s, &sel, &error) < 0 || sel.type != VB_SELECTOR_ADDRESS) {
-                fprintf(stderr, "vfio-bind: \"%s\" is not a PCI address (like 0000:01:00.0 or 01:00.0)%s%s\n", s,
+                fprintf(stderr, "vfio-bind: %s is not a PCI address (like 0000:01:00.0 or 01:00.0)%s%s\n", VB_QUOTE(s),
                         error ? ": " : "", strempty(error));
                 return -EINVAL;
         }

@@ -179,6 +179,22 @@ static int add_names(const VbRecorder *rec, VbArchive *ar) {
                               VB_DUMP_PRIORITY_EXTRA);
 }
 
+/* The interface addresses the network interlock judged by (getifaddrs()): a replay judges by them
+ * too (an old dump without them falls back to proc/net/route and if_inet6). */
+static int add_addresses(const VbRecorder *rec, VbArchive *ar) {
+        _cleanup_free_ char *text = NULL;
+        int r;
+
+        r = vb_recorder_addresses_text(rec, &text);
+        if (r < 0 || !text)
+                return r;
+        return vb_archive_add(
+                ar,
+                &(VbArchiveMember) {
+                        .name = "ifaddrs", .type = VB_ARCHIVE_FILE, .mode = 0644, .data = text, .size = strlen(text) },
+                VB_DUMP_PRIORITY_EXTRA);
+}
+
 static int add_info(VbArchive *ar, int64_t now) {
         _cleanup_free_ char *text = NULL;
         struct utsname u = {};
@@ -262,6 +278,8 @@ int vbc_dump(const VbcArgs *a, const char *file) {
                 r = add_module_aliases(rec, ar, now);
         if (r >= 0)
                 r = add_names(rec, ar);
+        if (r >= 0)
+                r = add_addresses(rec, ar);
         if (r >= 0)
                 r = add_info(ar, now);
         if (r < 0) {

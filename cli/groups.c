@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* vfio-bind groups: the IOMMU group listing of the seed guide's shell loop, with marks. */
+/* vfio-bind groups: the IOMMU group listing of the seed guide's shell loop, with marks: what the
+ * host uses (the interlocks check refuses by) is marked in-use and said under its group, and with
+ * the IOMMU off the devices are still listed, under the reason. */
 #include <stdio.h>
 
 #include "iommu.h"
@@ -9,6 +11,7 @@
 #include "pci.h"
 #include "reset.h"
 #include "selector-index.h"
+#include "snapshot.h"
 #include "vfio-bind.h"
 
 enum {
@@ -32,54 +35,65 @@ static int cmp_group(const void *a, const void *b) {
         return vb_pci_address_compare(&x->device->address, &y->device->address);
 }
 
-static void print_no_iommu(void) {
+static void print_no_iommu(VbCpuVendor vendor) {
         printf("No IOMMU groups: the IOMMU is off or absent, so no device can be passed to a guest.\n"
-               "Turn it on in the firmware (VT-d or AMD-Vi / IOMMU) and on the kernel command line:\n"
-               "  intel_iommu=on   (Intel)    or    amd_iommu=on   (AMD)\n"
-               "On NixOS: services.vfio-bind.iommu = \"intel\"; (or \"amd\"), or\n"
-               "          boot.kernelParams = [ \"intel_iommu=on\" ];\n");
+               "To turn it on: %s.\n\n",
+               vb_iommu_hint(vendor));
+}
+
+/* What the host uses a device for (mounts, swap, an interface with an address, and the console
+ * where Release=no keeps it): the interlocks check and the daemon refuse by. */
+static unsigned hold_mask(const VbConfig *config) {
+        return config ? vb_plan_hold_mask(config)
+                      : VB_HOLD_MASK(VB_HOLD_MOUNT) | VB_HOLD_MASK(VB_HOLD_SWAP) | VB_HOLD_MASK(VB_HOLD_NETWORK);
 }
 
 int vbc_groups(const VbcArgs *a) {
         _cleanup_(vb_context_freep) VbContext *ctx = NULL;
-        _cleanup_(vb_pci_list_done) VbPciList devices = {};
+        _cleanup_(vb_snapshot_done) VbSnapshot snapshot = {};
+        const VbPciList *devices = &snapshot.devices;
         _cleanup_(vb_config_freep) VbConfig *config = NULL;
         _cleanup_(vb_selector_index_freep) VbSelectorIndex *selectors = NULL;
         _cleanup_(vb_diagnostics_clear) VbDiagnostics diag = {};
         VbcNames *names = NULL;
         Row *rows = NULL;
         size_t n = 0, width[_COL_MAX] = {};
-        int r, ret = 0;
+        unsigned mask;
+        bool oom = false;
+        int r;
 
         r = vbc_open_context(a, &ctx);
         if (r < 0)
                 return 1;
-        r = vb_pci_enumerate(ctx, &devices);
+        /* The same look as check's: the devices, the IOMMU, what the host uses. */
+        r = vb_snapshot_read(ctx, NULL, &snapshot);
         if (r < 0) {
-                fprintf(stderr, "vfio-bind: Failed to enumerate PCI devices: %s\n", strerror(-r));
+                fprintf(stderr, "vfio-bind: Failed to look at the PCI devices: %s\n", strerror(-r));
                 return 1;
         }
-        if (!vb_iommu_enabled(ctx)) {
-                print_no_iommu();
-                return 1;
-        }
+        if (!snapshot.iommu_enabled)
+                print_no_iommu(snapshot.cpu_vendor);
+        if (snapshot.holds_error)
+                printf("Warning: cannot tell completely what the host uses (mounts, swap, network): %s\n\n",
+                       strerror(-snapshot.holds_error));
         /* Mark configured devices when the configuration is readable; the listing does not
          * depend on it. */
         if (vb_config_load_all_at(ctx, vb_platform_config_root(a->platform), a->config_path, &config, &diag) < 0)
                 config = NULL;
+        mask = hold_mask(config);
         if (config && vb_selector_index_new(&selectors, config->selectors, config->n_selectors) < 0) {
                 fprintf(stderr, "vfio-bind: Out of memory\n");
                 return 1;
         }
 
-        rows = calloc(devices.n ?: 1, sizeof(Row));
+        rows = calloc(devices->n ?: 1, sizeof(Row));
         names = vbc_names_new(a->platform, a->recorder);
         if (!rows || !names) {
-                ret = 1;
+                oom = true;
                 goto finish;
         }
-        for (size_t i = 0; i < devices.n; i++) {
-                const VbPciDevice *d = &devices.devices[i];
+        for (size_t i = 0; i < devices->n; i++) {
+                const VbPciDevice *d = &devices->devices[i];
                 _cleanup_free_ char *cls = NULL, *name = NULL;
                 Row *row = &rows[n++];
                 bool bridge = vb_pci_device_is_bridge(d);
@@ -111,8 +125,9 @@ int vbc_groups(const VbcArgs *a) {
                     asprintf(&row->cells[COL_NAME], "%s%s[%04x:%04x]", strempty(name), name ? " " : "", d->vendor,
                              d->device) < 0 ||
                     asprintf(&row->cells[COL_DRIVER], "%s", d->driver ?: "-") < 0 ||
-                    asprintf(&row->cells[COL_MARKS], "%s%s%s%s%s%s%s", d->boot_vga ? "boot-VGA " : "",
-                             bridge ? "bridge " : "",
+                    asprintf(&row->cells[COL_MARKS], "%s%s%s%s%s%s%s%s",
+                             vb_holds_has(&snapshot.holds, &d->address, mask) ? "in-use " : "",
+                             d->boot_vga ? "boot-VGA " : "", bridge ? "bridge " : "",
                              (selectors && vb_selector_index_match(selectors, &d->address, d->vendor, d->device)) ||
                                              (config && d->is_virtfn && vb_config_find_vfs(config, &d->physfn))
                                      ? "configured "
@@ -121,7 +136,7 @@ int vbc_groups(const VbcArgs *a) {
                              config && d->has_sriov && vb_config_find_vfs(config, &d->address) ? "VirtualFunctions= "
                                                                                                : "",
                              reset_mark) < 0) {
-                        ret = 1;
+                        oom = true;
                         goto finish;
                 }
                 /* No trailing blank after the last mark. */
@@ -136,26 +151,35 @@ int vbc_groups(const VbcArgs *a) {
         for (size_t i = 0; i < n;) {
                 int g = rows[i].device->iommu_group;
                 _cleanup_free_ char *host = NULL;
-                size_t j, endpoints = 0;
+                size_t j, endpoints = 0, in_use = 0;
 
                 for (j = i; j < n && rows[j].device->iommu_group == g; j++) {
                         const VbPciDevice *d = rows[j].device;
                         char *s;
+                        if (vb_holds_has(&snapshot.holds, &d->address, mask))
+                                in_use++;
                         if (vb_pci_device_is_bridge(d))
                                 continue;
                         endpoints++;
                         if (!vb_iommu_member_blocks(d))
                                 continue;
                         if (asprintf(&s, "%s%s%s", host ?: "", host ? ", " : "", d->driver) < 0) {
-                                ret = 1;
+                                oom = true;
                                 goto finish;
                         }
                         free(host);
                         host = s;
                 }
 
-                if (g < 0)
+                if (g < 0 && !snapshot.iommu_enabled)
+                        printf("%sNo IOMMU group%s: the IOMMU is off; none of these can go to a guest until it is on\n",
+                               VBC_BOLD, VBC_RESET);
+                else if (g < 0)
                         printf("%sNo IOMMU group%s\n", VBC_BOLD, VBC_RESET);
+                else if (in_use)
+                        printf("%sIOMMU group %d%s: %sused by the host%s (%s); check and vfio-bindd refuse to bind it "
+                               "(Force= overrides)\n",
+                               VBC_BOLD, g, VBC_RESET, VBC_RED, VBC_RESET, host ?: "no driver");
                 else if (endpoints == 0)
                         printf("%sIOMMU group %d%s: bridges only\n", VBC_BOLD, g, VBC_RESET);
                 else if (!host)
@@ -184,6 +208,20 @@ int vbc_groups(const VbcArgs *a) {
                         }
                         fputc('\n', stdout);
                 }
+                /* Why the host uses them, under the group. */
+                for (size_t k = 0; k < n; k++) {
+                        const VbPciDevice *d = rows[k].device;
+                        _cleanup_free_ char *why = NULL;
+
+                        if (d->iommu_group != g || !vb_holds_has(&snapshot.holds, &d->address, mask))
+                                continue;
+                        if (vb_holds_describe(&snapshot.holds, &d->address, mask, &why) < 0) {
+                                oom = true;
+                                goto finish;
+                        }
+                        printf("    %s%s is used by the host: %s%s\n", VBC_YELLOW, VB_PCI_ADDRESS_STR(&d->address),
+                               strempty(why), VBC_RESET);
+                }
         }
 
 finish:
@@ -192,7 +230,7 @@ finish:
                         free(rows[i].cells[c]);
         free(rows);
         vbc_names_free(names);
-        if (ret)
+        if (oom)
                 fprintf(stderr, "vfio-bind: Out of memory\n");
-        return ret;
+        return oom || !snapshot.iommu_enabled ? 1 : 0;
 }

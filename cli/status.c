@@ -9,6 +9,7 @@
 #include "reset.h"
 #include "runtime.h"
 #include "snapshot.h"
+#include "strv.h"
 #include "vfio-bind.h"
 #include "vfio-dev.h"
 
@@ -244,18 +245,36 @@ static void print_console(const VbSnapshot *s) {
         printf("%s\n", any ? "" : " no framebuffer console");
 }
 
-static int take_snapshot(const VbcArgs *a, VbContext **ret_ctx, VbConfig **ret_config, VbSnapshot *ret) {
+void vbc_status_json_failure(char *const *errors, size_t n) {
+        fputs("{\n  \"ok\": false,\n  \"errors\": [", stdout);
+        for (size_t i = 0; i < n; i++) {
+                fputs(i == 0 ? "" : ", ", stdout);
+                vbc_json_string(stdout, errors[i]);
+        }
+        fputs("]\n}\n", stdout);
+}
+
+/* ERRORS (may be NULL): what went wrong, for status --json. */
+static int take_snapshot(const VbcArgs *a, VbContext **ret_ctx, VbConfig **ret_config, VbSnapshot *ret, char ***errors,
+                         size_t *n_errors) {
         int r;
 
         r = vbc_open_context(a, ret_ctx);
-        if (r < 0)
+        if (r < 0) {
+                if (errors)
+                        (void) strv_extend_printf(errors, n_errors, "Failed to open sysfs: %s", strerror(-r));
                 return r;
-        r = vbc_load_config(a, *ret_ctx, ret_config);
+        }
+        r = vbc_load_config_full(a, *ret_ctx, ret_config, errors, n_errors);
         if (r < 0)
                 return r;
         r = vb_snapshot_take(*ret_ctx, *ret_config, vb_platform_runtime_dir(a->platform), ret);
-        if (r < 0)
+        if (r < 0) {
                 fprintf(stderr, "vfio-bind: Failed to look at the PCI devices: %s\n", strerror(-r));
+                if (errors)
+                        (void) strv_extend_printf(errors, n_errors, "Failed to look at the PCI devices: %s",
+                                                  strerror(-r));
+        }
         return r;
 }
 
@@ -265,9 +284,14 @@ int vbc_status(const VbcArgs *a) {
         _cleanup_(vb_snapshot_done) VbSnapshot s = {};
         size_t width = strlen("DRIVER"), aw = strlen("0000:00:00.0");
         bool ok = true;
+        _cleanup_strv_free_ char **errors = NULL;
+        size_t n_errors = 0;
 
-        if (take_snapshot(a, &ctx, &c, &s) < 0)
+        if (take_snapshot(a, &ctx, &c, &s, a->json ? &errors : NULL, &n_errors) < 0) {
+                if (a->json)
+                        vbc_status_json_failure(errors, n_errors);
                 return 1;
+        }
 
         for (size_t i = 0; i < s.plan.n; i++) {
                 const VbPlanEntry *e = &s.plan.entries[i];
@@ -370,7 +394,7 @@ int vbc_check(const VbcArgs *a) {
         _cleanup_free_ char *text = NULL;
         unsigned problems = 0, warnings = 0;
 
-        if (take_snapshot(a, &ctx, &c, &s) < 0)
+        if (take_snapshot(a, &ctx, &c, &s, NULL, NULL) < 0)
                 return 1;
         if (vb_plan_format(&s.plan, &text) < 0) {
                 fprintf(stderr, "vfio-bind: Out of memory\n");
@@ -416,7 +440,7 @@ int vbc_check(const VbcArgs *a) {
                 WARNING("cannot tell completely what the host uses (mounts, swap, network): %s",
                         strerror(-s.holds_error));
         if (!s.iommu_enabled)
-                PROBLEM("the IOMMU is off: " VB_IOMMU_HINT);
+                PROBLEM("the IOMMU is off: %s", vb_iommu_hint(s.cpu_vendor));
         if (!vb_config_driver_auto(c) && !streq(c->driver, VB_DRIVER_PLAIN) && !vb_driver_exists(ctx, c->driver))
                 WARNING("driver %s is not loaded now; vfio-bindd will load its module at boot", c->driver);
         for (size_t i = 0; i < s.plan.n; i++) {

@@ -5,6 +5,8 @@
 #include "load.h"
 #include "macro.h"
 #include "replay.h"
+#include "strv.h"
+#include "utf8.h"
 #include "vb-config.h"
 #include "vfio-bind.h"
 
@@ -53,7 +55,7 @@ int vbc_open_context(const VbcArgs *a, VbContext **ret) {
         return r;
 }
 
-int vbc_load_config(const VbcArgs *a, VbContext *ctx, VbConfig **ret) {
+int vbc_load_config_full(const VbcArgs *a, VbContext *ctx, VbConfig **ret, char ***errors, size_t *n_errors) {
         _cleanup_(vb_diagnostics_clear) VbDiagnostics diag = {};
         int r;
 
@@ -63,8 +65,20 @@ int vbc_load_config(const VbcArgs *a, VbContext *ctx, VbConfig **ret) {
                         fprintf(stderr, "%s\n", diag.messages[i]);
                 if (diag.n == 0)
                         fprintf(stderr, "vfio-bind: Failed to load the configuration: %s\n", strerror(-r));
+                if (errors) {
+                        for (size_t i = 0; i < diag.n; i++)
+                                if (strv_extend_printf(errors, n_errors, "%s", diag.messages[i]) < 0)
+                                        break;
+                        if (diag.n == 0)
+                                (void) strv_extend_printf(errors, n_errors, "Failed to load the configuration: %s",
+                                                          strerror(-r));
+                }
         }
         return r;
+}
+
+int vbc_load_config(const VbcArgs *a, VbContext *ctx, VbConfig **ret) {
+        return vbc_load_config_full(a, ctx, ret, NULL, NULL);
 }
 
 static int run(VbcArgs *a, const char *verb, int n, char **args) {
@@ -102,7 +116,13 @@ static int run_on_root(VbcArgs *a, const char *verb, int n, char **args) {
 
         r = vb_replay_open(a->root, &replay, &error);
         if (r < 0) {
-                fprintf(stderr, "vfio-bind: --root=%s: %s\n", a->root, error ?: strerror(-r));
+                _cleanup_free_ char *msg = NULL;
+
+                if (asprintf(&msg, "--root=%s: %s", a->root, error ?: strerror(-r)) < 0)
+                        msg = NULL;
+                fprintf(stderr, "vfio-bind: %s\n", msg ?: "out of memory");
+                if (a->json && msg)
+                        vbc_status_json_failure(&msg, 1);
                 return 1;
         }
         p = vb_replay_platform(&replay);
@@ -137,6 +157,12 @@ int vbc_main(int argc, char **argv, const VbPlatform *platform) {
         const char *verb;
         int c, n;
 
+        for (int i = 1; i < argc; i++)
+                if (strlen(argv[i]) > VB_ARGUMENT_MAX) {
+                        fprintf(stderr, "vfio-bind: argument %d is too long (%zu bytes, the limit is %d)\n", i,
+                                strlen(argv[i]), VB_ARGUMENT_MAX);
+                        return 2;
+                }
         optind = 0;
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
                 switch (c) {
@@ -147,6 +173,10 @@ int vbc_main(int argc, char **argv, const VbPlatform *platform) {
                         printf("vfio-bind " PACKAGE_VERSION "\n");
                         return 0;
                 case ARG_CONFIG:
+                        if (!*optarg) {
+                                fprintf(stderr, "vfio-bind: --config= needs a path\n");
+                                return 2;
+                        }
                         a.config_path = optarg;
                         break;
                 case ARG_JSON:
@@ -173,7 +203,8 @@ int vbc_main(int argc, char **argv, const VbPlatform *platform) {
                         break;
                 case ARG_DRIVER:
                         if (!vb_driver_name_is_valid(optarg)) {
-                                fprintf(stderr, "vfio-bind: invalid driver name \"%s\"\n", optarg);
+                                fprintf(stderr, "vfio-bind: invalid driver name %s: %s\n", VB_QUOTE(optarg),
+                                        vb_driver_name_problem(optarg));
                                 return 2;
                         }
                         a.driver = optarg;
@@ -204,7 +235,7 @@ int vbc_main(int argc, char **argv, const VbPlatform *platform) {
         }
         if (!streq(verb, "groups") && !streq(verb, "status") && !streq(verb, "check") && !streq(verb, "bind") &&
             !streq(verb, "release") && !streq(verb, "dump")) {
-                fprintf(stderr, "vfio-bind: unknown command \"%s\"; see vfio-bind --help\n", verb);
+                fprintf(stderr, "vfio-bind: unknown command %s; see vfio-bind --help\n", VB_QUOTE(verb));
                 return 2;
         }
         if (a.root && (streq(verb, "bind") || streq(verb, "release"))) {

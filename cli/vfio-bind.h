@@ -36,3 +36,8 @@ int vbc_open_context(const VbcArgs *a, VbContext **ret);
 /* Load the configuration (below the platform's configuration root); print FILE:LINE: errors.
  * Returns 0 or a negative errno. */
 int vbc_load_config(const VbcArgs *a, VbContext *ctx, VbConfig **ret);
+/* The same, and the errors are also appended to ERRORS (status --json puts them in its document). */
+int vbc_load_config_full(const VbcArgs *a, VbContext *ctx, VbConfig **ret, char ***errors, size_t *n_errors);
+/* status --json when there is nothing to show: a document with "ok": false and the errors, so a
+ * JSON reader always gets one. */
+void vbc_status_json_failure(char *const *errors, size_t n);

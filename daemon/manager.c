@@ -857,7 +857,7 @@ static int manager_report(Manager *m, const VbPlan *p, const VbApply *applied, R
                 for (size_t i = 0; i < p->n; i++)
                         if (p->entries[i].reason == VB_REASON_NO_IOMMU) {
                                 r = strv_extend_printf(&rep->problems, &rep->n_problems,
-                                                       "IOMMU off: no IOMMU groups (" VB_IOMMU_HINT ")");
+                                                       "IOMMU off: no IOMMU groups (%s)", vb_iommu_hint(p->cpu_vendor));
                                 if (r < 0)
                                         return r;
                                 break;

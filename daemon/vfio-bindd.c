@@ -14,6 +14,7 @@
 #include "replay.h"
 #include "snapshot.h"
 #include "time-util.h"
+#include "utf8.h"
 #include "vb-config.h"
 #include "vfio-bindd.h"
 
@@ -64,6 +65,12 @@ static int parse_argv(int argc, char **argv, Args *args) {
                                                  {} };
         int c;
 
+        for (int i = 1; i < argc; i++)
+                if (strlen(argv[i]) > VB_ARGUMENT_MAX) {
+                        fprintf(stderr, "vfio-bindd: argument %d is too long (%zu bytes, the limit is %d)\n", i,
+                                strlen(argv[i]), VB_ARGUMENT_MAX);
+                        return -EINVAL;
+                }
         optind = 0;
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
                 switch (c) {
@@ -102,7 +109,7 @@ static int parse_argv(int argc, char **argv, Args *args) {
                         return -EINVAL;
                 }
         if (optind < argc) {
-                fprintf(stderr, "vfio-bindd: unexpected argument \"%s\"\n", argv[optind]);
+                fprintf(stderr, "vfio-bindd: unexpected argument %s\n", VB_QUOTE(argv[optind]));
                 return -EINVAL;
         }
         if (args->validate + args->dry_run + args->once > 1) {
@@ -171,9 +178,17 @@ int vbd_main(int argc, char **argv, const VbPlatform *platform) {
                                 fprintf(stderr, "vfio-bindd: Failed to load the configuration: %s\n", strerror(-r));
                         return 1;
                 }
-                printf("%s: valid: %zu selector%s, %zu VirtualFunctions= line%s, driver %s\n",
-                       args.config_path ?: VB_CONFIG_FILE, config->n_selectors, config->n_selectors == 1 ? "" : "s",
-                       config->n_vfs, config->n_vfs == 1 ? "" : "s", config->driver);
+                if (!config->files || !config->files[0]) {
+                        /* Nothing was read: say so rather than call a missing file valid. */
+                        printf("no configuration: neither " VB_CONFIG_FILE " nor " VB_CONFIG_DROPIN_DIR
+                               "/*.conf exists; nothing would be bound\n");
+                        return 0;
+                }
+                for (char **f = config->files; *f; f++)
+                        printf("%s%s", f == config->files ? "" : ", ", *f);
+                printf(": valid: %zu selector%s, %zu VirtualFunctions= line%s, driver %s\n", config->n_selectors,
+                       config->n_selectors == 1 ? "" : "s", config->n_vfs, config->n_vfs == 1 ? "" : "s",
+                       config->driver);
                 return 0;
         }
 

@@ -427,13 +427,62 @@ static const struct {
         { SECTION_CONSOLE, "Release", VB_SETTING_RELEASE, parse_release },
 };
 
+/* Case-insensitive edit distance between A and B (optimal string alignment: insertions,
+ * deletions, substitutions and swaps of neighbours count 1), or LIMIT + 1 when it is above LIMIT
+ * or either is longer than 32 bytes: enough to tell "Devices", "Timout", "Bnid" from a stranger. */
+static unsigned min_u(unsigned a, unsigned b) {
+        return a < b ? a : b;
+}
+
+static unsigned name_distance(const char *a, const char *b, unsigned limit) {
+        enum {
+                N = 32
+        };
+        unsigned d[N + 1][N + 1];
+        size_t la = strlen(a), lb = strlen(b);
+
+        if (la > N || lb > N)
+                return limit + 1;
+        for (size_t i = 0; i <= la; i++)
+                d[i][0] = (unsigned) i;
+        for (size_t j = 0; j <= lb; j++)
+                d[0][j] = (unsigned) j;
+        for (size_t i = 1; i <= la; i++)
+                for (size_t j = 1; j <= lb; j++) {
+                        char x = (char) tolower((unsigned char) a[i - 1]), y = (char) tolower((unsigned char) b[j - 1]);
+                        unsigned v = d[i - 1][j - 1] + (x != y);
+
+                        v = min_u(v, d[i - 1][j] + 1);
+                        v = min_u(v, d[i][j - 1] + 1);
+                        if (i > 1 && j > 1 && x == tolower((unsigned char) b[j - 2]) &&
+                            tolower((unsigned char) a[i - 2]) == y)
+                                v = min_u(v, d[i - 2][j - 2] + 1);
+                        d[i][j] = v;
+                }
+        return min_u(d[la][lb], limit + 1);
+}
+
+/* How far a misspelling may be from NAME to be suggested: one edit for short names, two from six
+ * letters on. */
+static unsigned name_distance_limit(const char *name) {
+        return strlen(name) >= 6 ? 2 : 1;
+}
+
+static Section section_from_name(const char *name) {
+        for (size_t i = 0; i < _SECTION_MAX; i++)
+                if (section_table[i] && streq(section_table[i], name))
+                        return (Section) i;
+        return SECTION_UNKNOWN;
+}
+
 static int parse_section_header(VbConfigParser *p, char *line) {
         char *end, *rest, *name;
         int r;
 
         end = strchr(line, ']');
         if (!end) {
-                p->section = SECTION_UNKNOWN;
+                /* "[Bind": the section is still meant; checking its keys keeps later errors in view. */
+                p->section = section_from_name(strip(line + 1));
                 return vb_config_parser_error(p, "section header %s is not closed with \"]\"", QUOTE(line));
         }
         *end = '\0';
@@ -442,17 +491,24 @@ static int parse_section_header(VbConfigParser *p, char *line) {
         strip_inline_comment(rest);
         rest = strip(rest);
 
-        p->section = SECTION_UNKNOWN;
-        for (size_t i = 0; i < _SECTION_MAX; i++)
-                if (section_table[i] && streq(section_table[i], name))
-                        p->section = (Section) i;
+        p->section = section_from_name(name);
 
         if (p->section == SECTION_UNKNOWN) {
                 const char *hint = NULL;
+                unsigned best = UINT_MAX;
 
-                for (size_t i = 0; i < _SECTION_MAX; i++)
-                        if (section_table[i] && strcasecmp(section_table[i], name) == 0)
+                for (size_t i = 0; i < _SECTION_MAX; i++) {
+                        unsigned limit, d;
+
+                        if (!section_table[i])
+                                continue;
+                        limit = name_distance_limit(section_table[i]);
+                        d = name_distance(name, section_table[i], limit);
+                        if (d <= limit && d < best) {
+                                best = d;
                                 hint = section_table[i];
+                        }
+                }
                 if (hint)
                         r = vb_config_parser_error(p, "unknown section %s (did you mean [%s]?)", QUOTE(name), hint);
                 else
@@ -490,16 +546,47 @@ static int parse_assignment(VbConfigParser *p, char *line) {
                         k = (int) i;
         if (k < 0) {
                 const char *section = section_table[p->section];
+                int hint = -1;
+                unsigned best = UINT_MAX;
 
-                for (size_t i = 0; i < ELEMENTSOF(key_table); i++) {
-                        if (key_table[i].section == p->section && strcasecmp(key_table[i].name, key) == 0)
-                                return vb_config_parser_error(p, "unknown key %s in section [%s] (did you mean %s=?)",
-                                                              QUOTE(key), section, key_table[i].name);
+                for (size_t i = 0; i < ELEMENTSOF(key_table); i++)
                         if (key_table[i].section != p->section && streq(key_table[i].name, key))
                                 return vb_config_parser_error(p, "unknown key %s in section [%s] (%s= belongs in [%s])",
                                                               QUOTE(key), section, key_table[i].name,
                                                               section_table[key_table[i].section]);
+                /* The nearest key of this section, by spelling ("device", "Devices", "Timout"). */
+                for (size_t i = 0; i < ELEMENTSOF(key_table); i++) {
+                        unsigned limit, d;
+
+                        if (key_table[i].section != p->section)
+                                continue;
+                        limit = name_distance_limit(key_table[i].name);
+                        d = name_distance(key, key_table[i].name, limit);
+                        if (d <= limit && d < best) {
+                                best = d;
+                                hint = (int) i;
+                        }
                 }
+                if (hint >= 0)
+                        return vb_config_parser_error(p, "unknown key %s in section [%s] (did you mean %s=?)",
+                                                      QUOTE(key), section, key_table[hint].name);
+                /* A misspelt key of another section ("Relase" in [Bind]). */
+                for (size_t i = 0; i < ELEMENTSOF(key_table); i++) {
+                        unsigned limit, d;
+
+                        if (key_table[i].section == p->section)
+                                continue;
+                        limit = name_distance_limit(key_table[i].name);
+                        d = name_distance(key, key_table[i].name, limit);
+                        if (d <= limit && d < best) {
+                                best = d;
+                                hint = (int) i;
+                        }
+                }
+                if (hint >= 0)
+                        return vb_config_parser_error(p, "unknown key %s in section [%s] (did you mean %s= in [%s]?)",
+                                                      QUOTE(key), section, key_table[hint].name,
+                                                      section_table[key_table[hint].section]);
                 return vb_config_parser_error(p, "unknown key %s in section [%s]", QUOTE(key), section);
         }
 

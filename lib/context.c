@@ -18,6 +18,7 @@ struct VbContext {
         VbLogFn log_fn;
         void *log_userdata;
         char *module_aliases; /* modules.alias text that replaces the ops' index, or NULL */
+        char *addresses;      /* lib/ifaddr text that replaces the ops' addresses, or NULL */
         VbRecorder *recorder;
 };
 
@@ -68,6 +69,7 @@ VbContext *vb_context_free(VbContext *c) {
         closep(&c->sysfs_fd);
         closep(&c->procfs_fd);
         free(c->module_aliases);
+        free(c->addresses);
         free(c);
         return NULL;
 }
@@ -142,6 +144,40 @@ int vb_context_set_module_aliases(VbContext *c, const char *text) {
         }
         free(c->module_aliases);
         c->module_aliases = t;
+        return 0;
+}
+
+int vb_context_set_addresses(VbContext *c, const char *text) {
+        char *t = NULL;
+
+        if (text) {
+                t = strdup(text);
+                if (!t)
+                        return -ENOMEM;
+        }
+        free(c->addresses);
+        c->addresses = t;
+        return 0;
+}
+
+int vb_context_read_addresses(VbContext *c, char **ret) {
+        _cleanup_free_ char *text = NULL;
+        int r;
+
+        if (c->addresses) {
+                text = strdup(c->addresses);
+                if (!text)
+                        return -ENOMEM;
+        } else if (!c->ops->read_addresses)
+                return -ENOENT;
+        else {
+                r = c->ops->read_addresses(c->ops_userdata, &text);
+                if (r < 0)
+                        return r;
+        }
+        if (c->recorder)
+                vb_recorder_set_addresses(c->recorder, text);
+        *ret = TAKE_PTR(text);
         return 0;
 }
 

@@ -37,6 +37,10 @@ typedef struct VbKernelOps {
          * module index: FN(FN_USERDATA, MODULE, PATTERN) for each match. Returns 0, -ENOENT if
          * there is no module index, or FN's negative return. */
         int (*find_aliases)(void *userdata, VbContext *ctx, const char *alias, VbModaliasFn fn, void *fn_userdata);
+        /* Optional: the machine's interface addresses as lib/ifaddr text (getifaddrs(): every
+         * address, whatever routing table). Returns 0 or a negative errno. Without it the network
+         * interlock reads /proc/net/if_inet6 and /proc/net/route below the procfs root. */
+        int (*read_addresses)(void *userdata, char **ret);
         /* Optional: let go of what can be had again on demand (an idle daemon calls it). */
         void (*drop_caches)(void *userdata);
         /* Optional: the context owns USERDATA and calls this when it is freed. */
@@ -93,6 +97,13 @@ int vb_context_set_module_aliases(VbContext *ctx, const char *text);
 /* Every module whose alias matches ALIAS: from the text above, else through the kernel ops.
  * -ENOENT: no module index (a context without a kernel, or the ops have none). */
 int vb_context_find_aliases(VbContext *ctx, const char *alias, VbModaliasFn fn, void *userdata);
+
+/* The interface addresses as lib/ifaddr text: when set (a machine replayed from a dump that has
+ * them), used instead of the kernel ops'. TEXT is copied; NULL unsets. 0 or -ENOMEM. */
+int vb_context_set_addresses(VbContext *ctx, const char *text);
+/* The interface addresses: the text above, else through the kernel ops; recorded for a dump.
+ * -ENOENT: neither (read the procfs files instead). */
+int vb_context_read_addresses(VbContext *ctx, char **ret);
 
 void vb_context_log(VbContext *ctx, int priority, const char *file, int line, const char *fn, const char *format, ...)
         __attribute__((format(printf, 6, 7)));

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ifaddr.h"
 #include "interlock-network.h"
 #include "macro.h"
 #include "sysfs-link.h"
@@ -125,7 +126,7 @@ static int net_hold(VbContext *ctx, VbHolds *h, const char *name, const char *te
 
 int vb_interlock_read_network(VbContext *ctx, VbHolds *h) {
         _cleanup_strv_free_ char **names = NULL;
-        _cleanup_free_ char *if_inet6 = NULL, *route = NULL;
+        _cleanup_free_ char *addresses = NULL, *if_inet6 = NULL, *route = NULL;
         int r;
 
         r = vb_sysfs_list(ctx, "class/net", &names);
@@ -133,12 +134,20 @@ int vb_interlock_read_network(VbContext *ctx, VbHolds *h) {
                 return 0;
         if (r < 0)
                 return r;
-        r = vb_procfs_read(ctx, "net/if_inet6", &if_inet6);
+        /* The addresses themselves (getifaddrs(), or a dump's ifaddrs): whatever table routes them.
+         * Without them (a fake tree, an older dump): IPv6 addresses from if_inet6 and the IPv4
+         * routes of the main table, which miss an address routed elsewhere. */
+        r = vb_context_read_addresses(ctx, &addresses);
         if (r < 0 && r != -ENOENT)
                 return r;
-        r = vb_procfs_read(ctx, "net/route", &route);
-        if (r < 0 && r != -ENOENT)
-                return r;
+        if (!addresses) {
+                r = vb_procfs_read(ctx, "net/if_inet6", &if_inet6);
+                if (r < 0 && r != -ENOENT)
+                        return r;
+                r = vb_procfs_read(ctx, "net/route", &route);
+                if (r < 0 && r != -ENOENT)
+                        return r;
+        }
 
         for (char **n = names; *n; n++) {
                 _cleanup_free_ char *flags_path = NULL, *addr6 = NULL, *addr4 = NULL, *what = NULL;
@@ -150,12 +159,20 @@ int vb_interlock_read_network(VbContext *ctx, VbHolds *h) {
                         return -ENOMEM;
                 if (vb_sysfs_read_u32(ctx, flags_path, &flags) < 0 || !(flags & 0x1 /* IFF_UP */))
                         continue;
-                r = if_inet6 ? inet6_address(if_inet6, *n, &addr6) : 0;
-                if (r < 0)
-                        return r;
-                r = route ? inet4_route(route, *n, &addr4) : 0;
-                if (r < 0)
-                        return r;
+                if (addresses) {
+                        r = vb_ifaddr_find_global(addresses, *n, AF_INET, &addr4);
+                        if (r >= 0)
+                                r = vb_ifaddr_find_global(addresses, *n, AF_INET6, &addr6);
+                        if (r < 0)
+                                return r;
+                } else {
+                        r = if_inet6 ? inet6_address(if_inet6, *n, &addr6) : 0;
+                        if (r < 0)
+                                return r;
+                        r = route ? inet4_route(route, *n, &addr4) : 0;
+                        if (r < 0)
+                                return r;
+                }
                 if (!addr6 && !addr4)
                         continue;
                 if (asprintf(&what, "network interface %s is up with %s%s%s", *n, strempty(addr4),

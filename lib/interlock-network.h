@@ -2,9 +2,12 @@
 #pragma once
 
 /*
- *   network  a network interface that is up and has an address (not counting link-local IPv6):
- *            /sys/class/net/IF/flags, /proc/net/if_inet6, /proc/net/route; an interface that is
- *            a lower device of such an interface (a bridge port, a bond slave) counts too
+ *   network  a network interface that is up and has a global address, IPv4 or IPv6, whatever
+ *            routing table it is in (not link-local, not loopback): /sys/class/net/IF/flags and
+ *            the addresses (getifaddrs(), or a dump's ifaddrs; lib/ifaddr); without those (a fake
+ *            tree, an older dump) /proc/net/if_inet6 and the main table's /proc/net/route; an
+ *            interface that is a lower device of such an interface (a bridge port, a bond slave)
+ *            counts too
  */
 
 #include "context.h"

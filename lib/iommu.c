@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdio.h>
+#include <string.h>
 
 #include "driver.h"
 #include "iommu.h"
@@ -14,6 +15,70 @@ bool vb_iommu_enabled(VbContext *ctx) {
         if (vb_sysfs_list(ctx, IOMMU_GROUPS_PATH, &groups) < 0)
                 return false;
         return groups[0] != NULL;
+}
+
+VbCpuVendor vb_iommu_cpu_vendor_from_cpuinfo(const char *text) {
+        static const struct {
+                const char *id;
+                VbCpuVendor vendor;
+        } table[] = {
+                { "GenuineIntel", VB_CPU_VENDOR_INTEL },
+                { "AuthenticAMD", VB_CPU_VENDOR_AMD },
+                { "HygonGenuine", VB_CPU_VENDOR_AMD },
+        };
+
+        /* The first processor's "vendor_id\t: GenuineIntel"; every processor has the same. */
+        for (const char *p = text; p && *p;) {
+                const char *eol = strchrnul(p, '\n');
+                if (strneq(p, "vendor_id", 9)) {
+                        const char *v = p + 9;
+                        v += strspn(v, " \t");
+                        if (*v != ':')
+                                break;
+                        v++;
+                        v += strspn(v, " \t");
+                        for (size_t i = 0; i < ELEMENTSOF(table); i++) {
+                                size_t l = strlen(table[i].id);
+                                if ((size_t) (eol - v) >= l && strneq(v, table[i].id, l) &&
+                                    (v + l == eol || strchr(" \t", v[l])))
+                                        return table[i].vendor;
+                        }
+                        break;
+                }
+                p = *eol ? eol + 1 : NULL;
+        }
+        return VB_CPU_VENDOR_UNKNOWN;
+}
+
+VbCpuVendor vb_iommu_read_cpu_vendor(VbContext *ctx) {
+        _cleanup_free_ char *text = NULL;
+        int r;
+
+        r = vb_procfs_read(ctx, "cpuinfo", &text);
+        if (r < 0) {
+                vb_debug(ctx, "cannot read cpuinfo, the processor's vendor is unknown: %s", strerror(-r));
+                return VB_CPU_VENDOR_UNKNOWN;
+        }
+        return vb_iommu_cpu_vendor_from_cpuinfo(text);
+}
+
+const char *vb_iommu_hint(VbCpuVendor vendor) {
+        static const char *const table[_VB_CPU_VENDOR_MAX] = {
+                [VB_CPU_VENDOR_INTEL] =
+                        "enable VT-d in the firmware setup and add intel_iommu=on to the kernel "
+                        "command line (iommu=pt may be added too)",
+                [VB_CPU_VENDOR_AMD] =
+                        "enable the IOMMU (AMD-Vi, or IOMMU/SVM) in the firmware setup; AMD needs no "
+                        "kernel parameter (amd_iommu=on is not one; iommu=pt may be added)",
+                [VB_CPU_VENDOR_UNKNOWN] =
+                        "enable the IOMMU in the firmware setup (VT-d on Intel, AMD-Vi on AMD); "
+                        "on Intel also add intel_iommu=on to the kernel command line, AMD needs no "
+                        "parameter (iommu=pt may be added too)",
+        };
+
+        if ((unsigned) vendor >= _VB_CPU_VENDOR_MAX)
+                vendor = VB_CPU_VENDOR_UNKNOWN;
+        return table[vendor];
 }
 
 static int cmp_address(const void *a, const void *b) {

@@ -18,5 +18,19 @@ bool vb_iommu_member_blocks(const VbPciDevice *d);
 /* Could GROUP be handed to a guest as it stands: no member of it blocks? false without a group. */
 bool vb_iommu_group_viable(const VbPciList *devices, int group);
 
-/* The advice when there are no IOMMU groups. */
-#define VB_IOMMU_HINT "add intel_iommu=on or amd_iommu=on to the kernel command line"
+/* Whose processor this is: what turning the IOMMU on takes differs (Intel: the firmware's VT-d
+ * and intel_iommu=on; AMD: only the firmware's AMD-Vi, there is no amd_iommu=on). */
+typedef enum VbCpuVendor {
+        VB_CPU_VENDOR_UNKNOWN,
+        VB_CPU_VENDOR_INTEL,
+        VB_CPU_VENDOR_AMD, /* AMD and Hygon: AMD-Vi */
+        _VB_CPU_VENDOR_MAX,
+} VbCpuVendor;
+
+/* The processor's vendor from the procfs root's cpuinfo ("vendor_id : GenuineIntel");
+ * VB_CPU_VENDOR_UNKNOWN when it cannot be read or names another vendor. */
+VbCpuVendor vb_iommu_read_cpu_vendor(VbContext *ctx);
+/* The vendor from cpuinfo TEXT. */
+VbCpuVendor vb_iommu_cpu_vendor_from_cpuinfo(const char *text);
+/* The advice when there are no IOMMU groups, for a processor of VENDOR. */
+const char *vb_iommu_hint(VbCpuVendor vendor);

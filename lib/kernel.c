@@ -3,6 +3,7 @@
 #include <libkmod.h>
 #include <stdio.h>
 
+#include "ifaddr.h"
 #include "kernel.h"
 #include "macro.h"
 #include "modalias.h"
@@ -283,10 +284,15 @@ static void kernel_unref(void *userdata) {
         vb_kernel_free(userdata);
 }
 
+static int kernel_read_addresses(void *userdata, char **ret) {
+        return vb_ifaddr_read_system(ret);
+}
+
 const VbKernelOps vb_kernel_ops = {
         .write_attr = kernel_write_attr,
         .load_driver = kernel_load_driver,
         .find_aliases = kernel_find_aliases,
+        .read_addresses = kernel_read_addresses,
         .drop_caches = kernel_drop_caches,
         .unref = kernel_unref,
 };

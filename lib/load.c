@@ -77,16 +77,24 @@ static int read_bounded(int fd, char **ret, size_t *ret_len) {
 }
 
 /* Read OPEN_PATH, named PATH in messages and in C->files. */
-static int parse_file_as(VbConfig *c, const char *open_path, const char *path, bool must_exist, VbDiagnostics *diag) {
+/* Read OPEN_PATH, named PATH in messages. IN_CONFIG_DIR: a default file or a drop-in, where a
+ * symbolic link may lead to /dev/null (masked) or to a file anyone may read (a package's or
+ * NixOS's), but not to a file kept from others (/etc/shadow): that is refused unread, so no line of
+ * it ends up quoted in a message (and the journal). */
+static int parse_file_as(VbConfig *c, const char *open_path, const char *path, bool must_exist, bool in_config_dir,
+                         VbDiagnostics *diag) {
         _cleanup_close_ int fd = -EBADF;
         _cleanup_free_ char *text = NULL;
-        struct stat st;
+        struct stat st, lst;
+        bool is_link;
         size_t len = 0;
         int r;
 
         assert(c);
         assert(path);
         assert(diag);
+
+        is_link = in_config_dir && lstat(open_path, &lst) >= 0 && S_ISLNK(lst.st_mode);
 
         /* O_NONBLOCK: a FIFO must not hang us; it is refused below. */
         fd = open(open_path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
@@ -108,6 +116,12 @@ static int parse_file_as(VbConfig *c, const char *open_path, const char *path, b
                 return strv_append(&c->files, path); /* /dev/null: masked, counts as empty */
         else if (!S_ISREG(st.st_mode))
                 r = vb_diagnostics_add(diag, path, 0, "is not a regular file");
+        else if (is_link && !(st.st_mode & S_IROTH))
+                r = vb_diagnostics_add(diag, path, 0,
+                                       "is a symbolic link to a file that not everyone may read (mode %04o); not "
+                                       "read: a configuration file here must be a regular file, or a link to "
+                                       "/dev/null or to a file anyone may read",
+                                       (unsigned) (st.st_mode & 07777));
         else if (st.st_size > VB_CONFIG_FILE_SIZE_MAX)
                 r = vb_diagnostics_add(diag, path, 0, "is too large (%jd bytes, the limit is %d)",
                                        (intmax_t) st.st_size, VB_CONFIG_FILE_SIZE_MAX);
@@ -131,7 +145,7 @@ static int parse_file_as(VbConfig *c, const char *open_path, const char *path, b
 }
 
 int vb_config_parse_file(VbConfig *c, const char *path, bool must_exist, VbDiagnostics *diag) {
-        return parse_file_as(c, path, path, must_exist, diag);
+        return parse_file_as(c, path, path, must_exist, false, diag);
 }
 
 static int name_compare(const void *a, const void *b) {
@@ -214,7 +228,7 @@ static int load_dropins(VbConfig *c, const char *root, const char *dir, VbDiagno
                 if (!open_path)
                         return -ENOMEM;
                 /* Listed a moment ago: if it is gone or is a dangling symlink, say so. */
-                r = parse_file_as(c, open_path, path, true, diag);
+                r = parse_file_as(c, open_path, path, true, true, diag);
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0)
@@ -234,7 +248,7 @@ static int load_at(VbConfig *c, const char *root, const char *path, bool must_ex
                 _cleanup_free_ char *open_path = rooted(root, path);
                 if (!open_path)
                         return -ENOMEM;
-                r = parse_file_as(c, open_path, path, must_exist, diag);
+                r = parse_file_as(c, open_path, path, must_exist, !must_exist, diag);
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0)

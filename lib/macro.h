@@ -12,6 +12,10 @@
 #define _printf_(a, b) __attribute__((format(printf, a, b)))
 #define _pure_ __attribute__((pure))
 
+/* The longest command line argument the programs take (a path is at most PATH_MAX); a longer one
+ * is refused by its position, never echoed. */
+#define VB_ARGUMENT_MAX 4096
+
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 
 #define streq(a, b) (strcmp((a), (b)) == 0)

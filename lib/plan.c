@@ -342,6 +342,7 @@ static int entry_decide(PlanBuild *b, VbPlanEntry *e, const VbPciDevice *d) {
         } else if (!b->in->iommu_enabled && vb_config_driver_is_vfio(c)) {
                 e->action = VB_ACTION_REFUSE;
                 e->reason = VB_REASON_NO_IOMMU;
+                e->cpu_vendor = b->in->cpu_vendor;
         } else if (d->driver && !c->unbind_host) {
                 e->action = VB_ACTION_REFUSE;
                 e->reason = VB_REASON_HOST_DRIVER;
@@ -638,8 +639,8 @@ static int plan_sriov_line(PlanBuild *b, const VbConfigVfs *v, VbPlanSriov *s) {
                 s->action = VB_SRIOV_REFUSE;
                 r = asprintf(&detail,
                              "refused: IOMMU off: there are no IOMMU groups, so %s could not take its "
-                             "virtual functions (" VB_IOMMU_HINT ")",
-                             s->driver ?: s->module);
+                             "virtual functions (%s)",
+                             s->driver ?: s->module, vb_iommu_hint(b->in->cpu_vendor));
                 goto done;
         }
         s->vfs = calloc(v->count, sizeof(VbPciAddress));
@@ -726,6 +727,7 @@ int vb_plan_compute(const VbPlanInput *in, VbPlan *ret) {
                 .unbind_host = c->unbind_host,
                 .timeout_usec = c->timeout_usec,
                 .iommu_enabled = in->iommu_enabled,
+                .cpu_vendor = in->cpu_vendor,
                 .disabled = c->disabled,
         };
         _cleanup_(plan_build_done) PlanBuild b = { .p = &p, .in = in, .devices = devices };
@@ -908,8 +910,8 @@ int vb_plan_entry_explain(const VbPlanEntry *e, char **ret) {
                 case VB_REASON_NO_IOMMU:
                         r = asprintf(&s,
                                      "refused: IOMMU off: there are no IOMMU groups, so %s cannot take it "
-                                     "(" VB_IOMMU_HINT ")",
-                                     vb_plan_entry_driver(e));
+                                     "(%s)",
+                                     vb_plan_entry_driver(e), vb_iommu_hint(e->cpu_vendor));
                         break;
                 case VB_REASON_DISABLED:
                         r = asprintf(&s, "left alone: vfio-bind=off is on the kernel command line");
@@ -995,7 +997,10 @@ int vb_plan_format(const VbPlan *p, char **ret) {
 
         if (p->disabled)
                 fputs("vfio-bind=off is on the kernel command line: nothing will be touched\n", f);
-        fprintf(f, "IOMMU: %s\n", p->iommu_enabled ? "on" : "off (no IOMMU groups; " VB_IOMMU_HINT ")");
+        if (p->iommu_enabled)
+                fputs("IOMMU: on\n", f);
+        else
+                fprintf(f, "IOMMU: off (no IOMMU groups; %s)\n", vb_iommu_hint(p->cpu_vendor));
         for (size_t i = 0; i < p->n; i++) {
                 const VbPlanEntry *e = &p->entries[i];
                 _cleanup_free_ char *explain = NULL;

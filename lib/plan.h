@@ -16,6 +16,7 @@
 #include "console.h"
 #include "driver-choice.h"
 #include "interlock.h"
+#include "iommu.h"
 #include "pci.h"
 #include "sriov.h"
 
@@ -58,20 +59,21 @@ typedef struct VbPlanEntry {
         uint32_t class;
         VbAction action;
         VbPlanReason reason;
-        char *driver_before; /* NULL: none */
-        char *driver;        /* the wanted driver: Driver='s, or the one Driver=auto chose; NULL: a
+        char *driver_before;    /* NULL: none */
+        char *driver;           /* the wanted driver: Driver='s, or the one Driver=auto chose; NULL: a
                               * variant driver whose module is not loaded yet (apply loads it and
                               * finds its name) */
-        char *module;        /* Driver=auto: the chosen driver's module; NULL: Driver= names the
+        char *module;           /* Driver=auto: the chosen driver's module; NULL: Driver= names the
                               * driver, whose module is found by that name */
-        bool registered;     /* the wanted driver is registered (its module need not be loaded) */
-        char *driver_why;    /* Driver=auto: why this driver ("variant driver virtio-vfio-pci (…)") */
-        bool unbind;         /* the host driver will be unbound */
-        bool owns_console;   /* boot VGA / owns the boot framebuffer */
-        int iommu_group;     /* -1: none */
-        char *detail;        /* plain words for REFUSE/MISSING, e.g. the blocking group members */
-        char *in_use;        /* what the host uses it for ("/dev/sda2 is mounted on /"), NULL: nothing */
-        bool forced;         /* BIND although the host uses it: Force= names it (warn loudly) */
+        bool registered;        /* the wanted driver is registered (its module need not be loaded) */
+        char *driver_why;       /* Driver=auto: why this driver ("variant driver virtio-vfio-pci (…)") */
+        bool unbind;            /* the host driver will be unbound */
+        bool owns_console;      /* boot VGA / owns the boot framebuffer */
+        int iommu_group;        /* -1: none */
+        char *detail;           /* plain words for REFUSE/MISSING, e.g. the blocking group members */
+        VbCpuVendor cpu_vendor; /* NO_IOMMU: the processor's vendor, for the advice */
+        char *in_use;           /* what the host uses it for ("/dev/sda2 is mounted on /"), NULL: nothing */
+        bool forced;            /* BIND although the host uses it: Force= names it (warn loudly) */
 } VbPlanEntry;
 
 typedef enum VbSriovAction {
@@ -112,14 +114,15 @@ typedef struct VbPlan {
         bool unbind_host;      /* UnbindHost=, which holds at bind time too */
         uint64_t timeout_usec; /* Timeout=: how long VFs may take to appear */
         bool iommu_enabled;
-        bool disabled;        /* vfio-bind=off */
-        bool load_module;     /* a driver is not registered: load its module first, and release
+        VbCpuVendor cpu_vendor; /* whose advice turns the IOMMU on */
+        bool disabled;          /* vfio-bind=off */
+        bool load_module;       /* a driver is not registered: load its module first, and release
                                 * the console only once it is there */
-        char **modules;       /* what to load, in order: Driver='s name, or the modules Driver=auto
+        char **modules;         /* what to load, in order: Driver='s name, or the modules Driver=auto
                                 * chose (NULL-terminated; NULL: nothing) */
-        bool driver_auto;     /* Driver=auto: each device's driver is chosen (entries' driver_why) */
-        bool release_console; /* release before binding entries[i].owns_console (or all, Release=yes) */
-        char *console_reason; /* why (or why not) the console is released */
+        bool driver_auto;       /* Driver=auto: each device's driver is chosen (entries' driver_why) */
+        bool release_console;   /* release before binding entries[i].owns_console (or all, Release=yes) */
+        char *console_reason;   /* why (or why not) the console is released */
         /* Selectors (slot, vendor:device) that match no present device. */
         VbSelector *unmatched;
         size_t n_unmatched;
@@ -134,6 +137,7 @@ typedef struct VbPlanInput {
         const VbConfig *config; /* the files and the kernel command line (vfio-bind=off, …) */
         const VbPciList *devices;
         bool iommu_enabled;
+        VbCpuVendor cpu_vendor;        /* the processor's vendor: the advice when the IOMMU is off */
         const VbConsoleState *console; /* NULL: nothing known of the console (it is left alone) */
         const VbHolds *holds;          /* NULL: nothing known of what the host uses */
         const VbPciAddress *released;  /* given back to the host by hand (vfio-bind release) */

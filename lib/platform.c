@@ -64,20 +64,32 @@ static int open_lookup_only(const VbPlatform *p, VbContext *c) {
         return 0;
 }
 
-/* The module index of a dump: its modules.alias, or none at all. */
-static int set_module_aliases(VbContext *c, const char *path) {
+/* A text file of a dump whole; *RET NULL when it is missing. */
+static int read_text(const char *path, char **ret) {
         _cleanup_free_ char *text = NULL;
         FILE *f = fopen(path, "re");
         size_t size = 0;
         bool failed;
 
+        *ret = NULL;
         if (!f)
                 return errno == ENOENT ? 0 : negative_errno();
         failed = getdelim(&text, &size, '\0', f) < 0 && ferror(f);
         fclose(f);
         if (failed)
                 return -EIO;
-        return vb_context_set_module_aliases(c, text ?: "");
+        *ret = text ? TAKE_PTR(text) : strdup("");
+        return *ret ? 0 : -ENOMEM;
+}
+
+/* The module index of a dump: its modules.alias, or none at all. */
+static int set_module_aliases(VbContext *c, const char *path) {
+        _cleanup_free_ char *text = NULL;
+        int r = read_text(path, &text);
+
+        if (r < 0 || !text)
+                return r;
+        return vb_context_set_module_aliases(c, text);
 }
 
 int vb_platform_open_context(const VbPlatform *p, VbContext **ret) {
@@ -105,6 +117,18 @@ int vb_platform_open_context(const VbPlatform *p, VbContext **ret) {
                 if (r < 0)
                         return r;
                 vb_context_set_kernel_ops(c, &vb_kernel_ops, k); /* the context owns it now */
+        }
+        if (p && p->addresses) {
+                _cleanup_free_ char *text = NULL;
+
+                r = read_text(p->addresses, &text);
+                if (r < 0)
+                        return r;
+                if (text) {
+                        r = vb_context_set_addresses(c, text);
+                        if (r < 0)
+                                return r;
+                }
         }
         *ret = TAKE_PTR(c);
         return 0;

@@ -30,6 +30,9 @@ typedef struct VbPlatform {
                                      * file that is the index (a dump's; missing: no index) */
         const char *hwdb_names;     /* NULL: device names from the udev hwdb; else a dump's
                                      * hwdb.names, and no other names (missing: none) */
+        const char *addresses;      /* NULL: the kernel's interface addresses (getifaddrs()); else
+                                     * a dump's ifaddrs (missing: an older dump, whose
+                                     * proc/net/route and if_inet6 are read instead) */
 } VbPlatform;
 
 /* A context on the platform's roots with its kernel (the real one when P or P->ops is NULL). */

@@ -10,8 +10,9 @@ struct VbRecorder {
         VbRecord *records;
         size_t n, allocated;
         int error;
-        char **aliases; /* "alias PATTERN MODULE" lines found, each once */
-        char **names;   /* "MODALIAS\tKEY\tVALUE" lines, each once */
+        char **aliases;  /* "alias PATTERN MODULE" lines found, each once */
+        char **names;    /* "MODALIAS\tKEY\tVALUE" lines, each once */
+        char *addresses; /* lib/ifaddr text, or NULL */
         size_t n_aliases;
         bool have_index;
 };
@@ -34,6 +35,7 @@ VbRecorder *vb_recorder_free(VbRecorder *r) {
         free(r->records);
         strv_free(r->aliases);
         strv_free(r->names);
+        free(r->addresses);
         free(r);
         return NULL;
 }
@@ -133,6 +135,29 @@ oom:
 const VbRecord *vb_recorder_records(const VbRecorder *r, size_t *ret_n) {
         *ret_n = r->n;
         return r->records;
+}
+
+void vb_recorder_set_addresses(VbRecorder *r, const char *text) {
+        char *t = strdup(text);
+
+        if (!t) {
+                r->error = -ENOMEM;
+                return;
+        }
+        free(r->addresses);
+        r->addresses = t;
+}
+
+int vb_recorder_addresses_text(const VbRecorder *r, char **ret) {
+        char *t = NULL;
+
+        if (r->addresses) {
+                t = strdup(r->addresses);
+                if (!t)
+                        return -ENOMEM;
+        }
+        *ret = t;
+        return 0;
 }
 
 int vb_recorder_error(const VbRecorder *r) {

@@ -63,5 +63,10 @@ void vb_recorder_add_name(VbRecorder *r, const char *modalias, const char *key, 
 /* The names as hwdb.names text ("MODALIAS\tKEY\tVALUE" lines, "" if none). 0 or -ENOMEM. */
 int vb_recorder_names_text(const VbRecorder *r, char **ret);
 
+/* The interface addresses the network interlock judged by (lib/ifaddr text; the last one kept),
+ * and as the dump's "ifaddrs" (*RET = NULL: none were read). 0 or -ENOMEM. */
+void vb_recorder_set_addresses(VbRecorder *r, const char *text);
+int vb_recorder_addresses_text(const VbRecorder *r, char **ret);
+
 /* 0, or -ENOMEM if a record was lost. */
 int vb_recorder_error(const VbRecorder *r);

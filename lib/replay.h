@@ -19,6 +19,7 @@ typedef struct VbReplay {
         char *runtime;        /* top/run/vfio-bind */
         char *module_aliases; /* top/modules.alias: the module index's aliases that matched */
         char *hwdb_names;     /* top/hwdb.names: the device names the dump's machine had */
+        char *addresses;      /* top/ifaddrs: the interface addresses the dump's machine had */
 } VbReplay;
 
 /* Open PATH (an archive or a directory). Returns 0, or a negative errno with *RET_ERROR saying

@@ -34,6 +34,8 @@ int vb_snapshot_read(VbContext *ctx, const char *runtime_dir, VbSnapshot *ret) {
         if (r < 0)
                 return r;
         s.iommu_enabled = vb_iommu_enabled(ctx);
+        if (!s.iommu_enabled)
+                s.cpu_vendor = vb_iommu_read_cpu_vendor(ctx);
 
         r = vb_console_read(ctx, &s.console);
         s.have_console = r >= 0;
@@ -163,6 +165,7 @@ int vb_snapshot_plan(VbContext *ctx, const VbConfig *c, VbSnapshot *s) {
                         .config = c,
                         .devices = &s->devices,
                         .iommu_enabled = s->iommu_enabled,
+                        .cpu_vendor = s->cpu_vendor,
                         .console = s->have_console ? &s->console : NULL,
                         .holds = &s->holds,
                         .released = s->released,

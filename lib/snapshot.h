@@ -20,6 +20,7 @@ typedef struct VbSnapshot {
         bool have_console; /* the console state could be read */
         int console_error; /* why the console state could not be read, or 0 */
         bool iommu_enabled;
+        VbCpuVendor cpu_vendor; /* read only when the IOMMU is off (for the advice) */
         VbHolds holds;          /* what the host uses (interlocks) */
         int holds_error;        /* why the interlock facts are incomplete, or 0 */
         VbPciAddress *released; /* release marks (vfio-bind release) */

@@ -21,11 +21,26 @@ int vb_parse_boolean(const char *s) {
         return -EINVAL;
 }
 
+/* Modules whose PCI driver is called otherwise: driver_override takes the driver's name, and a
+ * module's name there silently binds nothing. */
+static const struct {
+        const char *module;
+        const char *problem;
+} module_names[] = {
+        { "vfio_pci", "is the module's name, not the driver's (did you mean vfio-pci?)" },
+        { "pci_stub", "is the module's name, not the driver's (did you mean pci-stub?)" },
+};
+
 const char *vb_driver_name_problem(const char *s) {
         size_t n;
 
         if (!s || !*s)
                 return "is empty";
+        if (s[0] == '-')
+                return "starts with \"-\"";
+        for (size_t i = 0; i < ELEMENTSOF(module_names); i++)
+                if (streq(s, module_names[i].module))
+                        return module_names[i].problem;
         if (strchr(s, '/'))
                 return "contains \"/\"";
         if (streq(s, ".") || streq(s, ".."))

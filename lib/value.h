@@ -24,8 +24,9 @@ int vb_parse_duration(const char *s, uint64_t *ret_usec);
  * "is too large", … (static strings). */
 int vb_parse_duration_full(const char *s, uint64_t *ret_usec, const char **ret_reason);
 
-/* Validate a driver name: [A-Za-z0-9_.-], no "/", not "." or "..", at most VB_DRIVER_NAME_MAX.
- * Returns true if valid. */
+/* Validate a driver name: [A-Za-z0-9_.-], not starting with "-", no "/", not "." or "..", at most
+ * VB_DRIVER_NAME_MAX, and not the name of a module whose driver is called otherwise ("vfio_pci"
+ * for vfio-pci, "pci_stub" for pci-stub). Returns true if valid. */
 bool vb_driver_name_is_valid(const char *s);
 
 /* NULL if S is a valid driver name, else why not, for a message ("contains \"/\"", …). */

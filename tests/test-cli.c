@@ -326,6 +326,130 @@ TEST(usage_errors) {
         machine_close(&m);
 }
 
+/* An argument the programs cannot parse is quoted as a bounded excerpt, never whole. */
+TEST(bad_arguments_are_quoted_bounded) {
+        _cleanup_free_ char *a = NULL, *b = NULL, *arg = NULL;
+        Machine m;
+
+        arg = malloc(4001);
+        ASSERT_TRUE(arg);
+        memset(arg, 'x', 4000);
+        arg[4000] = '\0';
+        machine_open(&m, "desktop", NULL);
+        ASSERT_EQ(cli(&m, "", (const char *const[]) { "bind", arg, NULL }, &a), 2);
+        ASSERT_CONTAINS(a, "is not a PCI address");
+        ASSERT_TRUE(strlen(a) < 600);
+        ASSERT_EQ(cli(&m, "", (const char *const[]) { arg, NULL }, &b), 2);
+        ASSERT_CONTAINS(b, "unknown command \"xxxx");
+        ASSERT_TRUE(strlen(b) < 600);
+        machine_close(&m);
+}
+
+/* groups marks what the host uses, by the interlocks check refuses by, instead of inviting a bind;
+ * with the IOMMU off it still lists the devices, under the reason, and names no NixOS option. */
+TEST(groups_marks_what_the_host_uses) {
+        _cleanup_free_ char *out = NULL, *off = NULL;
+        Machine m;
+
+        machine_open(&m, "in-use", NULL);
+        ASSERT_EQ(cli(&m, "", (const char *const[]) { "groups", NULL }, &out), 0);
+        ASSERT_CONTAINS(out, "IOMMU group 6: used by the host (ahci); check and vfio-bindd refuse to bind it");
+        ASSERT_CONTAINS(out, "IOMMU group 4: used by the host (e1000e)");
+        ASSERT_CONTAINS(out, "ahci           in-use");
+        ASSERT_CONTAINS(out, "0000:00:1f.2 is used by the host: /dev/sda2 is mounted on /");
+        ASSERT_CONTAINS(out, "0000:02:00.0 is used by the host: network interface eth0 is up with");
+        ASSERT_NOT_CONTAINS(out, "bind it to pass it");
+        machine_close(&m);
+
+        machine_open(&m, "no-iommu", NULL);
+        ASSERT_EQ(cli(&m, "", (const char *const[]) { "groups", NULL }, &off), 1);
+        ASSERT_CONTAINS(off, "No IOMMU groups: the IOMMU is off or absent");
+        ASSERT_CONTAINS(off, "No IOMMU group: the IOMMU is off; none of these can go to a guest until it is on");
+        ASSERT_CONTAINS(off, "0000:01:00.0");
+        ASSERT_CONTAINS(off, "0000:02:00.0");
+        ASSERT_NOT_CONTAINS(off, "NixOS");
+        machine_close(&m);
+}
+
+/* Small wrong answers: status --json always prints a JSON document (the errors in it), an empty
+ * --config= and a huge argument are refused without echoing them. */
+TEST(status_json_and_bad_arguments) {
+        _cleanup_free_ char *a = NULL, *b = NULL, *c = NULL, *d = NULL, *big = NULL;
+        Machine m;
+
+        machine_open(&m, "desktop", NULL);
+        ASSERT_EQ(cli(&m, "[Bind]\nDevice=zz\n", (const char *const[]) { "status", "--json", NULL }, &a), 1);
+        ASSERT_CONTAINS(a, "{\n  \"ok\": false,\n  \"errors\": [\"");
+        ASSERT_CONTAINS(a, "vfio-bind.conf:2: invalid device selector \\\"zz\\\"");
+        ASSERT_EQ(cli(&m, "", (const char *const[]) { "--config=", "status", NULL }, &b), 2);
+        ASSERT_CONTAINS(b, "--config= needs a path");
+        big = malloc(100 * 1024 + 1);
+        ASSERT_TRUE(big);
+        memset(big, 'a', 100 * 1024);
+        big[100 * 1024] = '\0';
+        ASSERT_EQ(cli(&m, "", (const char *const[]) { "bind", big, NULL }, &c), 2);
+        ASSERT_CONTAINS(c, "argument 3 is too long (102400 bytes, the limit is 4096)");
+        ASSERT_TRUE(strlen(c) < 1024);
+        ASSERT_EQ(cli(&m, "", (const char *const[]) { "--root=/dev/zero", "status", "--json", NULL }, &d), 1);
+        ASSERT_CONTAINS(d, "--root=/dev/zero: is neither a directory nor a regular file");
+        ASSERT_CONTAINS(d, "\"ok\": false");
+        ASSERT_NOT_CONTAINS(d, "Invalid argument");
+        machine_close(&m);
+}
+
+/* --driver= takes a driver's name: not an option-like word, not a module's name; nothing is
+ * written. */
+TEST(bind_driver_option_is_checked) {
+        _cleanup_free_ char *a = NULL, *b = NULL, *c = NULL, *log = NULL;
+        Machine m;
+
+        machine_open(&m, "desktop", NULL);
+        ASSERT_EQ(cli(&m, "", (const char *const[]) { "--driver=-1", "bind", GPU, NULL }, &a), 2);
+        ASSERT_CONTAINS(a, "invalid driver name \"-1\": starts with \"-\"");
+        ASSERT_EQ(cli(&m, "", (const char *const[]) { "--driver=vfio_pci", "bind", GPU, NULL }, &b), 2);
+        ASSERT_CONTAINS(b, "did you mean vfio-pci?");
+        /* check refuses the same in the file, naming file and line. */
+        ASSERT_EQ(cli(&m, "[Bind]\nDevice=01:00.0\nDriver=vfio_pci\n", (const char *const[]) { "check", NULL }, &c), 1);
+        ASSERT_CONTAINS(c, "vfio-bind.conf:3: invalid driver name \"vfio_pci\"");
+        ASSERT_CONTAINS(c, "did you mean vfio-pci?");
+        log = written(&m);
+        ASSERT_STREQ(log, "");
+        machine_close(&m);
+}
+
+/* With the IOMMU off, every verb's advice fits the processor: Intel needs intel_iommu=on, AMD has
+ * no such parameter (amd_iommu=on is not a kernel option) but a firmware switch; an unknown
+ * vendor gets both, said as such. */
+TEST(iommu_off_advice_follows_the_processor) {
+        static const struct {
+                const char *cpuinfo; /* NULL: no cpuinfo at all */
+                const char *has, *lacks;
+        } cases[] = {
+                { "processor\t: 0\nvendor_id\t: GenuineIntel\ncpu family\t: 6\n", "add intel_iommu=on", "amd_iommu" },
+                { "processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 25\n",
+                  "AMD needs no kernel parameter (amd_iommu=on is not one", "intel_iommu" },
+                { "processor\t: 0\nvendor_id\t: HygonGenuine\n", "AMD-Vi", "intel_iommu" },
+                { NULL, "VT-d on Intel, AMD-Vi on AMD", "add intel_iommu=on or amd_iommu=on" },
+        };
+        static const char *const verbs[] = { "check", "status", "groups" };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++)
+                for (size_t v = 0; v < ELEMENTSOF(verbs); v++) {
+                        _cleanup_free_ char *out = NULL;
+                        Machine m;
+
+                        machine_open(&m, "no-iommu", NULL);
+                        if (cases[i].cpuinfo)
+                                ASSERT_OK(tree_write(m.dir, "proc/cpuinfo", cases[i].cpuinfo));
+                        (void) cli(&m, "[Bind]\nDevice=01:00.0\n", (const char *const[]) { verbs[v], NULL }, &out);
+                        ASSERT_CONTAINS(out, cases[i].has);
+                        ASSERT_CONTAINS(out, "iommu=pt");
+                        ASSERT_NOT_CONTAINS(out, cases[i].lacks);
+                        ASSERT_NOT_CONTAINS(out, "add intel_iommu=on or amd_iommu=on");
+                        machine_close(&m);
+                }
+}
+
 TEST(check_warns_of_a_group_that_group_ignore_leaves_unviable) {
         _cleanup_free_ char *out = NULL;
         Machine m;

@@ -21,6 +21,7 @@
 #include "load.h"
 #include "macro.h"
 #include "tests.h"
+#include "tree.h"
 
 static VbConfig *config_new_or_die(void) {
         VbConfig *c = NULL;
@@ -354,6 +355,11 @@ TEST(driver_names) {
                 "\"vfio-pci\"",
                 "*",
                 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", /* 65 */
+                "-1",
+                "-",
+                "--help",
+                "vfio_pci", /* the module; the driver is vfio-pci */
+                "pci_stub",
         };
 
         for (size_t i = 0; i < ELEMENTSOF(good); i++)
@@ -364,6 +370,97 @@ TEST(driver_names) {
                         TEST_FAIL("\"%s\" was accepted", bad[i]);
         ASSERT_FALSE(vb_driver_name_is_valid(NULL));
         ASSERT_EQ(strlen(good[ELEMENTSOF(good) - 1]), VB_DRIVER_NAME_MAX);
+        ASSERT_CONTAINS(vb_driver_name_problem("vfio_pci"), "did you mean vfio-pci?");
+        ASSERT_CONTAINS(vb_driver_name_problem("pci_stub"), "did you mean pci-stub?");
+        ASSERT_CONTAINS(vb_driver_name_problem("-1"), "starts with");
+}
+
+/* Suggestions by spelling, not only by case. */
+TEST(near_misses_are_suggested) {
+        static const struct {
+                const char *text, *expect;
+        } cases[] = {
+                { "[Bind]\nDevices=01:00.0\n",
+                  "test.conf:2: unknown key \"Devices\" in section [Bind] (did you mean Device=?)" },
+                { "[Bind]\nTimout=5s\n",
+                  "test.conf:2: unknown key \"Timout\" in section [Bind] (did you mean Timeout=?)" },
+                { "[Console]\nRelase=yes\n",
+                  "test.conf:2: unknown key \"Relase\" in section [Console] (did you mean Release=?)" },
+                { "[Bind]\nRelase=yes\n",
+                  "test.conf:2: unknown key \"Relase\" in section [Bind] (did you mean Release= in [Console]?)" },
+                { "[Bind]\ndevice=01:00.0\n",
+                  "test.conf:2: unknown key \"device\" in section [Bind] (did you mean Device=?)" },
+                { "[Bind]\nUnbindHots=yes\n",
+                  "test.conf:2: unknown key \"UnbindHots\" in section [Bind] (did you mean UnbindHost=?)" },
+                { "[Bnid]\n", "test.conf:1: unknown section \"Bnid\" (did you mean [Bind]?)" },
+                { "[Consle]\n", "test.conf:1: unknown section \"Consle\" (did you mean [Console]?)" },
+                { "[Bind]\nFoo=1\n", "test.conf:2: unknown key \"Foo\" in section [Bind]" },
+                { "[Bind]\nDriverX=vfio-pci\n",
+                  "test.conf:2: unknown key \"DriverX\" in section [Bind] (did you mean Driver=?)" },
+                { "[Network]\n", "test.conf:1: unknown section \"Network\" (expected [Bind] or [Console])" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                reset();
+                ASSERT_ERRNO(parse(cases[i].text), EINVAL);
+                ASSERT_DIAG_N(1);
+                ASSERT_STREQ(diag.messages[0], cases[i].expect);
+        }
+}
+
+/* "[Bind" without "]" is still the [Bind] section: the errors after it are reported too. */
+TEST(unclosed_header_hides_nothing) {
+        reset();
+        ASSERT_ERRNO(parse("[Bind\nDevices=01:00.0\nGroup=maybe\nDevice=01:00.0\n"), EINVAL);
+        ASSERT_DIAG_N(3);
+        ASSERT_CONTAINS(diag.messages[0], "test.conf:1: section header \"[Bind\" is not closed");
+        ASSERT_CONTAINS(diag.messages[1], "test.conf:2: unknown key \"Devices\"");
+        ASSERT_CONTAINS(diag.messages[2], "test.conf:3: invalid value \"maybe\" for Group=");
+        ASSERT_EQ(cfg->n_selectors, 1);
+}
+
+/* A drop-in that is a link to a file kept from others (/etc/shadow) is refused unread: none of
+ * its lines is quoted. A link to a file anyone may read is read (packages, NixOS), and so is a
+ * link to /dev/null (masked). */
+TEST(dropin_link_to_a_secret_is_not_read) {
+        _cleanup_free_ char *dir = NULL, *d = NULL, *secret = NULL, *open_file = NULL, *link = NULL;
+        const char *tmp = getenv("TMPDIR");
+
+        reset();
+        ASSERT_TRUE(asprintf(&dir, "%s/vb-config-XXXXXX", tmp && *tmp ? tmp : "/tmp") > 0);
+        ASSERT_TRUE(mkdtemp(dir));
+        d = path_join(dir, "conf.d");
+        ASSERT_OK(mkdir(d, 0755) < 0 ? -errno : 0);
+        secret = path_join(dir, "shadow");
+        ASSERT_OK(tree_write(dir, "shadow", "root:$y$j9T$SECRETHASH:19000:0:99999:7:::\n"));
+        ASSERT_OK(chmod(secret, 0640) < 0 ? -errno : 0);
+        open_file = path_join(dir, "public.conf");
+        ASSERT_OK(tree_write(dir, "public.conf", "[Bind]\nDevice=02:00.0\n"));
+        ASSERT_OK(chmod(open_file, 0644) < 0 ? -errno : 0);
+        ASSERT_OK(tree_symlink(dir, secret, "conf.d/10-evil.conf"));
+        ASSERT_OK(tree_symlink(dir, open_file, "conf.d/20-public.conf"));
+        ASSERT_OK(tree_symlink(dir, "/dev/null", "conf.d/30-masked.conf"));
+
+        ASSERT_ERRNO(vb_config_load(cfg, NULL, false, d, &diag), EINVAL);
+        ASSERT_DIAG_N(1);
+        link = path_join(d, "10-evil.conf");
+        ASSERT_CONTAINS(diag.messages[0], link);
+        ASSERT_CONTAINS(diag.messages[0],
+                        "is a symbolic link to a file that not everyone may read (mode 0640); not read");
+        ASSERT_NOT_CONTAINS(diag.messages[0], "SECRET");
+        ASSERT_NOT_CONTAINS(diag.messages[0], "root:");
+        ASSERT_EQ(cfg->n_selectors, 1); /* 20-public.conf was read */
+        ASSERT_OK(tree_remove(dir));
+}
+
+/* A module's name where the driver's is meant is an error of the file, at its line. */
+TEST(driver_module_name_is_refused_with_a_suggestion) {
+        reset();
+        ASSERT_ERRNO(parse("[Bind]\nDevice=01:00.0\nDriver=vfio_pci\n"), EINVAL);
+        ASSERT_DIAG_N(1);
+        ASSERT_STREQ(diag.messages[0],
+                     "test.conf:3: invalid driver name \"vfio_pci\": is the module's name, not the "
+                     "driver's (did you mean vfio-pci?)");
 }
 
 TEST(durations) {

@@ -49,7 +49,9 @@ typedef struct Case {
         char *dropins; /* NAME.d: conf.d */
         Expect *expects;
         size_t n_expects;
-        bool as_nobody; /* run --validate as an unprivileged user (unreadable file) */
+        bool as_nobody;  /* run --validate as an unprivileged user (unreadable file) */
+        char *bindd;     /* as_nobody: a copy of vfio-bindd that user can reach, or NULL */
+        bool stdout_too; /* stdout goes where stderr goes (else to /dev/null) */
 } Case;
 
 static void case_done(Case *c) {
@@ -57,6 +59,7 @@ static void case_done(Case *c) {
         free(c->config);
         free(c->main);
         free(c->dropins);
+        free(c->bindd);
         for (size_t i = 0; i < c->n_expects; i++) {
                 free(c->expects[i].file);
                 free(c->expects[i].text);
@@ -178,7 +181,8 @@ static int run(const Case *c, char *const *argv, const char *const *env, const c
                 int fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
                 int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
 
-                if (fd < 0 || null < 0 || dup2(fd, STDERR_FILENO) < 0 || dup2(null, STDOUT_FILENO) < 0)
+                if (fd < 0 || null < 0 || dup2(fd, STDERR_FILENO) < 0 ||
+                    dup2(c->stdout_too ? fd : null, STDOUT_FILENO) < 0)
                         _exit(127);
                 if (!c->config && !enter_etc(c))
                         _exit(EXIT_NO_NAMESPACE);
@@ -251,7 +255,7 @@ static bool check_case(const Case *c, const char *work) {
 
         /* 1. vfio-bindd --validate */
         {
-                char *argv[] = { (char *) program("VB_BINDD"), (char *) "--validate", config_arg, NULL };
+                char *argv[] = { c->bindd ?: (char *) program("VB_BINDD"), (char *) "--validate", config_arg, NULL };
                 r = run(c, argv, NULL, err_path);
         }
         if (r < 0)
@@ -294,6 +298,27 @@ static bool check_case(const Case *c, const char *work) {
         }
         tree_free(TAKE_PTR(tree));
         return true;
+}
+
+/* A copy of vfio-bindd in DIR (mode 0755, reachable by anyone as DIR is) for a run as an
+ * unprivileged user: the build directory may lie where that user cannot go (a checkout under
+ * /root, mode 0700). Returns the copy's path. */
+static char *bindd_copy(const char *dir) {
+        _cleanup_free_ char *path = NULL;
+        _cleanup_close_ int in = -EBADF, out = -EBADF;
+        char buf[65536];
+        ssize_t k;
+
+        ASSERT_TRUE(asprintf(&path, "%s/vfio-bindd", dir) > 0);
+        in = open(program("VB_BINDD"), O_RDONLY | O_CLOEXEC);
+        ASSERT_TRUE(in >= 0);
+        out = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+        ASSERT_TRUE(out >= 0);
+        while ((k = read(in, buf, sizeof(buf))) > 0)
+                ASSERT_EQ(write(out, buf, (size_t) k), k);
+        ASSERT_EQ(k, 0);
+        ASSERT_OK(fchmod(out, 0755) < 0 ? -errno : 0);
+        return TAKE_PTR(path);
 }
 
 static char *data_path(const char *rel) {
@@ -394,6 +419,8 @@ TEST(generated_bad_files) {
                 _cleanup_free_ char *scratch = NULL;
 
                 c.name = strdup(cases[i].file);
+                if (c.as_nobody && geteuid() == 0)
+                        c.bindd = bindd_copy(work);
                 ASSERT_TRUE(asprintf(&c.config, "%s/%s", work, cases[i].file) > 0);
                 expect_add(&c, NULL, cases[i].line, cases[i].text);
                 ASSERT_OK(tree_new("desktop", &scratch));
@@ -401,6 +428,34 @@ TEST(generated_bad_files) {
                 tree_free(TAKE_PTR(scratch));
         }
         ASSERT_OK(chmod(work, 0700) < 0 ? -errno : 0);
+        tree_free(TAKE_PTR(work));
+}
+
+/* No configuration at all (neither the file nor a drop-in): --validate says so, and does not call a
+ * file that does not exist valid. */
+TEST(validate_without_any_configuration) {
+        _cleanup_(case_done) Case c = { .stdout_too = true };
+        _cleanup_free_ char *work = NULL, *err_path = NULL, *out = NULL;
+        int r;
+
+        ASSERT_OK(tree_new("desktop", &work));
+        c.name = strdup("no configuration");
+        ASSERT_TRUE(asprintf(&c.main, "%s/absent.conf", work) > 0);
+        ASSERT_TRUE(asprintf(&c.dropins, "%s/absent.d", work) > 0);
+        ASSERT_TRUE(asprintf(&err_path, "%s/out", work) > 0);
+        {
+                char *argv[] = { (char *) program("VB_BINDD"), (char *) "--validate", NULL };
+                r = run(&c, argv, NULL, err_path);
+        }
+        if (r < 0) {
+                tree_free(TAKE_PTR(work));
+                fprintf(stderr, "skipped: no private mount namespace here for a fake /etc\n");
+                return;
+        }
+        out = tree_read(work, "out");
+        ASSERT_EQ(r, 0);
+        ASSERT_CONTAINS(out, "no configuration: neither /etc/vfio-bind.conf nor /etc/vfio-bind.conf.d/*.conf exists");
+        ASSERT_NOT_CONTAINS(out, "valid");
         tree_free(TAKE_PTR(work));
 }
 

@@ -490,6 +490,49 @@ TEST(bad_archives_are_refused_by_name) {
         scratch_free(TAKE_PTR(top));
 }
 
+/* A dump given as a directory is held to the archive's rules: no link out of it, whether it is
+ * the configuration (etc/vfio-bind.conf -> /etc/shadow) or the sysfs tree (sys -> /sys); and a
+ * --root that is neither a directory nor a file says so (not "Invalid argument"). */
+TEST(root_directory_links_out_are_refused) {
+        static const struct {
+                const char *link, *target, *error;
+        } bad[] = {
+                { "etc/vfio-bind.conf", "/etc/shadow", "\"etc/vfio-bind.conf\" is a link to an absolute path" },
+                { "sys2", "/sys", "\"sys2\" is a link to an absolute path" },
+                { "etc/up", "../../../../etc/shadow", "\"etc/up\" is a link that leads out of the archive" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                _cleanup_free_ char *arg = NULL;
+                Output ok = {}, o = {};
+                Machine m;
+
+                machine_open(&m, "desktop", NULL);
+                ASSERT_TRUE(asprintf(&arg, "--root=%s", m.dir) > 0);
+                /* The fake tree as it is replays (its links stay inside). */
+                ASSERT_EQ(cli(NULL, (const char *const[]) { arg, "groups", NULL }, &ok), 0);
+                {
+                        _cleanup_free_ char *etc = NULL;
+                        ASSERT_TRUE(asprintf(&etc, "%s/etc", m.dir) > 0);
+                        ASSERT_OK(mkdir(etc, 0755) < 0 && errno != EEXIST ? -errno : 0);
+                }
+                ASSERT_OK(tree_symlink(m.dir, bad[i].target, bad[i].link));
+                ASSERT_EQ(cli(NULL, (const char *const[]) { arg, "check", NULL }, &o), 1);
+                ASSERT_CONTAINS(o.text, bad[i].error);
+                ASSERT_NOT_CONTAINS(o.text, "root:");
+                output_done(&ok);
+                output_done(&o);
+                machine_close(&m);
+        }
+        {
+                Output o = {};
+                ASSERT_EQ(cli(NULL, (const char *const[]) { "--root=/dev/zero", "status", NULL }, &o), 1);
+                ASSERT_CONTAINS(o.text, "--root=/dev/zero: is neither a directory nor a regular file");
+                ASSERT_NOT_CONTAINS(o.text, "Invalid argument");
+                output_done(&o);
+        }
+}
+
 TEST(writing_verbs_refuse_root) {
         Output a = {}, b = {}, c = {}, d = {};
         Machine m;
@@ -515,7 +558,8 @@ TEST(writing_verbs_refuse_root) {
 /* ---- dumps of real machines ---- */
 
 TEST(machine_dumps_replay_to_their_expected_output) {
-        static const char *const machines[] = { "debian12-firecracker", "qemu-6.12-nixos-virtio-net" };
+        static const char *const machines[] = { "debian12-firecracker", "qemu-6.12-nixos-virtio-net",
+                                                "debian12-policy-routing" };
         const struct {
                 const char *const *args;
                 const char *suffix;
@@ -552,6 +596,32 @@ TEST(machine_dumps_replay_to_their_expected_output) {
                                           wanted_text);
                         output_done(&o);
                 }
+}
+
+/* The interface addresses a dump holds (ifaddrs) are what the replay judges by, and a dump of that
+ * replay keeps them: the edited debian12-policy-routing has eth0's 192.0.2.10 in no main-table
+ * route and only a link-local IPv6 address in if_inet6. */
+TEST(dump_keeps_the_interface_addresses) {
+        _cleanup_free_ char *tmp = NULL, *src = NULL, *out = NULL, *arg = NULL, *redump = NULL;
+        _cleanup_strv_free_ char **names = NULL;
+        Output a = {}, b = {};
+
+        tmp = scratch_new();
+        ASSERT_TRUE(asprintf(&src, "--root=%s/dumps/debian12-policy-routing.tar", test_data_dir()) > 0);
+        ASSERT_TRUE(asprintf(&out, "%s/again.tar", tmp) > 0);
+        ASSERT_EQ(cli(NULL, (const char *const[]) { src, "check", NULL }, &a), 1);
+        ASSERT_CONTAINS(a.text,
+                        "0000:00:03.0: refused: the host uses it: network interface eth0 is up with 192.0.2.10/24");
+        ASSERT_EQ(cli(NULL, (const char *const[]) { src, "dump", out, NULL }, &b), 0);
+        names = archive_names(out);
+        ASSERT_TRUE(sv_contains(names, "ifaddrs"));
+        output_done(&b);
+        ASSERT_TRUE(asprintf(&redump, "--root=%s", out) > 0);
+        ASSERT_EQ(cli(NULL, (const char *const[]) { redump, "check", NULL }, &b), 1);
+        ASSERT_CONTAINS(b.text, "network interface eth0 is up with 192.0.2.10/24");
+        output_done(&a);
+        output_done(&b);
+        scratch_free(TAKE_PTR(tmp));
 }
 
 TESTS_MAIN()

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "console.h"
 #include "fake-kernel.h"
+#include "ifaddr.h"
 #include "interlock.h"
 #include "iommu.h"
 #include "macro.h"
@@ -246,6 +247,71 @@ TEST(interface_up_with_addresses_holds_the_nic) {
         /* lo and br0 are virtual: br0 has no address here, lo is on no PCI device. */
         ASSERT_EQ(run.holds.n, 1);
         run_close(&run);
+}
+
+/* Judged from the addresses (getifaddrs() on a machine, ifaddrs in a dump), whatever table routes
+ * them: an address with no main-table route (policy routing, a VRF, noprefixroute) counts, and
+ * the message names the address, not a route's prefix. */
+TEST(addresses_not_routes_decide) {
+        Run run;
+
+        run_open(&run, "in-use");
+        /* No main-table route at all, only link-local IPv6 in if_inet6: the old reading saw nothing. */
+        ASSERT_OK(tree_write(run.dir, "proc/net/route", route_none));
+        ASSERT_OK(tree_write(run.dir, "proc/net/if_inet6", "fe800000000000005054fffffe123456 02 40 20 80     eth0\n"));
+        ASSERT_OK(vb_context_set_addresses(run.ctx,
+                                           "# comment\n"
+                                           "lo 127.0.0.1/8\n"
+                                           "eth0 169.254.3.4/16\n"
+                                           "eth0 fe80::5054:ff:fe12:3456/64\n"
+                                           "eth0 192.0.2.10/24\n"
+                                           "eth0 2001:db8::10/64\n"
+                                           "bad line without address\n"));
+        ASSERT_OK(vb_interlock_read_network(run.ctx, &run.holds));
+        ASSERT_STREQ(hold(&run, "0000:02:00.0", VB_HOLD_NETWORK),
+                     "network interface eth0 is up with 192.0.2.10/24 and 2001:db8::10/64");
+        run_close(&run);
+
+        /* Only link-local and loopback addresses: not in use. */
+        run_open(&run, "in-use");
+        ASSERT_OK(vb_context_set_addresses(run.ctx, "eth0 169.254.3.4/16\neth0 fe80::1/64\nlo 127.0.0.1/8\n"));
+        ASSERT_OK(vb_interlock_read_network(run.ctx, &run.holds));
+        ASSERT_EQ(run.holds.n, 0);
+        run_close(&run);
+
+        /* The addresses rule over the procfs files (the old main-table route is not looked at). */
+        run_open(&run, "in-use");
+        ASSERT_OK(vb_context_set_addresses(run.ctx, "eth0 fd00::2/64\n"));
+        ASSERT_OK(vb_interlock_read_network(run.ctx, &run.holds));
+        ASSERT_STREQ(hold(&run, "0000:02:00.0", VB_HOLD_NETWORK), "network interface eth0 is up with fd00::2/64");
+        run_close(&run);
+}
+
+TEST(ifaddr_scope) {
+        static const char *const global[] = { "192.0.2.10", "10.0.0.1", "2001:db8::1", "fd00::2", "::ffff:192.0.2.1" };
+        static const char *const local[] = { "127.0.0.1",
+                                             "169.254.1.1",
+                                             "0.0.0.0",
+                                             "::1",
+                                             "::",
+                                             "fe80::1",
+                                             "febf::1",
+                                             "ff02::1",
+                                             "::ffff:127.0.0.1",
+                                             "",
+                                             "not-an-address",
+                                             "192.0.2.10/24" };
+        _cleanup_free_ char *text = NULL;
+
+        for (size_t i = 0; i < ELEMENTSOF(global); i++)
+                if (!vb_ifaddr_is_global(global[i]))
+                        TEST_FAIL("%s was not taken as global", global[i]);
+        for (size_t i = 0; i < ELEMENTSOF(local); i++)
+                if (vb_ifaddr_is_global(local[i]))
+                        TEST_FAIL("%s was taken as global", local[i]);
+        /* The machine's own list parses (whatever it holds). */
+        ASSERT_OK(vb_ifaddr_read_system(&text));
+        ASSERT_TRUE(strneq(text, "# interface addresses", 21));
 }
 
 TEST(link_local_only_or_down_is_not_in_use) {

@@ -35,6 +35,24 @@ TEST(enabled) {
         tree_free(dir);
 }
 
+TEST(cpu_vendor_and_advice) {
+        ASSERT_EQ(vb_iommu_cpu_vendor_from_cpuinfo("processor\t: 0\nvendor_id\t: GenuineIntel\n"), VB_CPU_VENDOR_INTEL);
+        ASSERT_EQ(vb_iommu_cpu_vendor_from_cpuinfo("vendor_id : AuthenticAMD\n"), VB_CPU_VENDOR_AMD);
+        ASSERT_EQ(vb_iommu_cpu_vendor_from_cpuinfo("vendor_id\t: HygonGenuine"), VB_CPU_VENDOR_AMD);
+        ASSERT_EQ(vb_iommu_cpu_vendor_from_cpuinfo("vendor_id\t: GenuineIntelX\n"), VB_CPU_VENDOR_UNKNOWN);
+        ASSERT_EQ(vb_iommu_cpu_vendor_from_cpuinfo("vendor_id\t: CentaurHauls\n"), VB_CPU_VENDOR_UNKNOWN);
+        ASSERT_EQ(vb_iommu_cpu_vendor_from_cpuinfo("processor\t: 0\n"), VB_CPU_VENDOR_UNKNOWN);
+        ASSERT_EQ(vb_iommu_cpu_vendor_from_cpuinfo(""), VB_CPU_VENDOR_UNKNOWN);
+        /* amd_iommu=on is not a kernel option: never advised. */
+        for (int v = 0; v < _VB_CPU_VENDOR_MAX; v++) {
+                ASSERT_TRUE(strstr(vb_iommu_hint(v), "iommu=pt"));
+                ASSERT_FALSE(strstr(vb_iommu_hint(v), "add amd_iommu=on"));
+                ASSERT_FALSE(strstr(vb_iommu_hint(v), "or amd_iommu=on"));
+        }
+        ASSERT_TRUE(strstr(vb_iommu_hint(VB_CPU_VENDOR_INTEL), "add intel_iommu=on"));
+        ASSERT_FALSE(strstr(vb_iommu_hint(VB_CPU_VENDOR_AMD), "intel_iommu"));
+}
+
 TEST(empty_groups_dir_means_off) {
         char *dir;
         VbContext *ctx;

@@ -103,6 +103,12 @@ extern void (*test_teardown)(void);
                 if (!_h || !strstr(_h, _n))                                                                    \
                         TEST_FAIL("expected %s to contain \"%s\", got \"%s\"", #haystack, _n, _h ?: "(null)"); \
         } while (0)
+#define ASSERT_NOT_CONTAINS(haystack, needle)                                                          \
+        do {                                                                                           \
+                const char *_h = (haystack), *_n = (needle);                                           \
+                if (_h && strstr(_h, _n))                                                              \
+                        TEST_FAIL("expected %s not to contain \"%s\", got \"%s\"", #haystack, _n, _h); \
+        } while (0)
 
 /* Skip the whole executable with a reason (exit 77). */
 void test_skip(const char *format, ...) __attribute__((format(printf, 1, 2), noreturn));

@@ -104,7 +104,7 @@ nic_refused() {
         reconfigure "[Bind]
 Device=$NIC" || return 1
         nic_name || return 1
-        service_status_has "$NIC refused: the host uses it: network interface $REPLY is up with 10.0.2.0/24" || return 1
+        service_status_has "$NIC refused: the host uses it: network interface $REPLY is up with 10.0.2.15/24" || return 1
         all_of "on_driver $NIC e1000e" "no_override $NIC"
 }
 

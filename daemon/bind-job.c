@@ -99,6 +99,16 @@ static int tracked_find_aliases(void *userdata, VbContext *ctx, const char *alia
         return t->inner->find_aliases(t->inner_userdata, ctx, alias, fn, fn_userdata);
 }
 
+/* The network interlock's addresses (getifaddrs()): a read, forwarded like the look-up above
+ * (without it the daemon fell back to the main table's IPv4 routes: "up with 10.0.2.0/24"). */
+static int tracked_read_addresses(void *userdata, char **ret) {
+        Tracker *t = userdata;
+
+        if (!t->inner->read_addresses)
+                return -ENOENT;
+        return t->inner->read_addresses(t->inner_userdata, ret);
+}
+
 static void tracked_drop_caches(void *userdata) {
         Tracker *t = userdata;
 
@@ -111,6 +121,7 @@ static const VbKernelOps tracked_ops = {
         .write_attr = tracked_write,
         .load_driver = tracked_load,
         .find_aliases = tracked_find_aliases,
+        .read_addresses = tracked_read_addresses,
         .drop_caches = tracked_drop_caches,
 };
 

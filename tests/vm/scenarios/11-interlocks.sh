@@ -5,7 +5,7 @@
 #    the GPU, so vfio-bindd refuses it (and, by Group=check, its audio function) without a
 #    single write, and says why in the status, the journal and `vfio-bind check`;
 #  - after boot, the NIC is up with an address (systemd-networkd): the NIC configured and the
-#    daemon reloaded, it is refused as "up with 10.0.2.0/24"; with Force= it is bound, with the
+#    daemon reloaded, it is refused as "up with 10.0.2.15/24" (the address, not a route); with Force= it is bound, with the
 #    FORCED warning in the journal and the status.
 
 DESCRIPTION="interlocks: the console with Release=no, a NIC up with an address, Force="

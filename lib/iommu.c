@@ -54,6 +54,15 @@ VbCpuVendor vb_iommu_read_cpu_vendor(VbContext *ctx) {
         _cleanup_free_ char *text = NULL;
         int r;
 
+        /* The IOMMU the firmware describes decides: its ACPI table is there when the firmware has
+         * it on, whatever the kernel then did with it (intel_iommu=off, iommu=off, no driver). A
+         * machine's processor and IOMMU come from one vendor, but not a VM's: QEMU's TCG
+         * processor says AuthenticAMD beside an emulated VT-d (intel-iommu). The table names are
+         * world-readable, their contents are not. */
+        if (vb_sysfs_exists(ctx, "firmware/acpi/tables/DMAR"))
+                return VB_CPU_VENDOR_INTEL;
+        if (vb_sysfs_exists(ctx, "firmware/acpi/tables/IVRS"))
+                return VB_CPU_VENDOR_AMD;
         r = vb_procfs_read(ctx, "cpuinfo", &text);
         if (r < 0) {
                 vb_debug(ctx, "cannot read cpuinfo, the processor's vendor is unknown: %s", strerror(-r));

@@ -27,8 +27,10 @@ typedef enum VbCpuVendor {
         _VB_CPU_VENDOR_MAX,
 } VbCpuVendor;
 
-/* The processor's vendor from the procfs root's cpuinfo ("vendor_id : GenuineIntel");
- * VB_CPU_VENDOR_UNKNOWN when it cannot be read or names another vendor. */
+/* Whose IOMMU this machine has: the firmware's ACPI table if there is one (DMAR: Intel VT-d,
+ * IVRS: AMD-Vi, under the sysfs root's firmware/acpi/tables), else the processor's vendor from
+ * the procfs root's cpuinfo ("vendor_id : GenuineIntel"); VB_CPU_VENDOR_UNKNOWN when neither
+ * says. */
 VbCpuVendor vb_iommu_read_cpu_vendor(VbContext *ctx);
 /* The vendor from cpuinfo TEXT. */
 VbCpuVendor vb_iommu_cpu_vendor_from_cpuinfo(const char *text);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vfio-bind bind and release against the fake kernel: the CLI refuses what the daemon would,
  * in the same words, writes nothing when it refuses, and applies the same plan. */
+#include <errno.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -431,6 +433,15 @@ TEST(iommu_off_advice_follows_the_processor) {
                 { "processor\t: 0\nvendor_id\t: HygonGenuine\n", "AMD-Vi", "intel_iommu" },
                 { NULL, "VT-d on Intel, AMD-Vi on AMD", "add intel_iommu=on or amd_iommu=on" },
         };
+        /* The firmware's table outranks the processor: a VM's processor may say AuthenticAMD beside
+         * an emulated VT-d (QEMU's TCG with intel-iommu), and the reverse. */
+        static const struct {
+                const char *table, *cpuinfo, *has, *lacks;
+        } tables[] = {
+                { "DMAR", "vendor_id\t: AuthenticAMD\n", "add intel_iommu=on", "amd_iommu" },
+                { "IVRS", "vendor_id\t: GenuineIntel\n", "AMD needs no kernel parameter", "intel_iommu" },
+                { "DMAR", NULL, "add intel_iommu=on", "AMD-Vi on AMD" },
+        };
         static const char *const verbs[] = { "check", "status", "groups" };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++)
@@ -446,6 +457,28 @@ TEST(iommu_off_advice_follows_the_processor) {
                         ASSERT_CONTAINS(out, "iommu=pt");
                         ASSERT_NOT_CONTAINS(out, cases[i].lacks);
                         ASSERT_NOT_CONTAINS(out, "add intel_iommu=on or amd_iommu=on");
+                        machine_close(&m);
+                }
+        for (size_t i = 0; i < ELEMENTSOF(tables); i++)
+                for (size_t v = 0; v < ELEMENTSOF(verbs); v++) {
+                        _cleanup_free_ char *out = NULL, *path = NULL;
+                        Machine m;
+
+                        machine_open(&m, "no-iommu", NULL);
+                        static const char *const dirs[] = { "sys/firmware", "sys/firmware/acpi",
+                                                            "sys/firmware/acpi/tables" };
+                        for (size_t d = 0; d < ELEMENTSOF(dirs); d++) {
+                                _cleanup_free_ char *full = NULL;
+                                ASSERT_TRUE(asprintf(&full, "%s/%s", m.dir, dirs[d]) > 0);
+                                ASSERT_TRUE(mkdir(full, 0755) == 0 || errno == EEXIST);
+                        }
+                        ASSERT_TRUE(asprintf(&path, "sys/firmware/acpi/tables/%s", tables[i].table) > 0);
+                        ASSERT_OK(tree_write(m.dir, path, "(table)"));
+                        if (tables[i].cpuinfo)
+                                ASSERT_OK(tree_write(m.dir, "proc/cpuinfo", tables[i].cpuinfo));
+                        (void) cli(&m, "[Bind]\nDevice=01:00.0\n", (const char *const[]) { verbs[v], NULL }, &out);
+                        ASSERT_CONTAINS(out, tables[i].has);
+                        ASSERT_NOT_CONTAINS(out, tables[i].lacks);
                         machine_close(&m);
                 }
 }

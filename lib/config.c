@@ -468,6 +468,27 @@ static unsigned name_distance_limit(const char *name) {
         return strlen(name) >= 6 ? 2 : 1;
 }
 
+/* The key nearest to KEY by spelling, within the limit, among the keys of SECTION (SAME) or of
+ * the other sections (!SAME): its index in key_table, or -1. */
+static int nearest_key(const char *key, Section section, bool same) {
+        unsigned best = UINT_MAX;
+        int hint = -1;
+
+        for (size_t i = 0; i < ELEMENTSOF(key_table); i++) {
+                unsigned limit, d;
+
+                if ((key_table[i].section == section) != same)
+                        continue;
+                limit = name_distance_limit(key_table[i].name);
+                d = name_distance(key, key_table[i].name, limit);
+                if (d <= limit && d < best) {
+                        best = d;
+                        hint = (int) i;
+                }
+        }
+        return hint;
+}
+
 static Section section_from_name(const char *name) {
         for (size_t i = 0; i < _SECTION_MAX; i++)
                 if (section_table[i] && streq(section_table[i], name))
@@ -546,8 +567,7 @@ static int parse_assignment(VbConfigParser *p, char *line) {
                         k = (int) i;
         if (k < 0) {
                 const char *section = section_table[p->section];
-                int hint = -1;
-                unsigned best = UINT_MAX;
+                int hint;
 
                 for (size_t i = 0; i < ELEMENTSOF(key_table); i++)
                         if (key_table[i].section != p->section && streq(key_table[i].name, key))
@@ -555,34 +575,12 @@ static int parse_assignment(VbConfigParser *p, char *line) {
                                                               QUOTE(key), section, key_table[i].name,
                                                               section_table[key_table[i].section]);
                 /* The nearest key of this section, by spelling ("device", "Devices", "Timout"). */
-                for (size_t i = 0; i < ELEMENTSOF(key_table); i++) {
-                        unsigned limit, d;
-
-                        if (key_table[i].section != p->section)
-                                continue;
-                        limit = name_distance_limit(key_table[i].name);
-                        d = name_distance(key, key_table[i].name, limit);
-                        if (d <= limit && d < best) {
-                                best = d;
-                                hint = (int) i;
-                        }
-                }
+                hint = nearest_key(key, p->section, true);
                 if (hint >= 0)
                         return vb_config_parser_error(p, "unknown key %s in section [%s] (did you mean %s=?)",
                                                       QUOTE(key), section, key_table[hint].name);
                 /* A misspelt key of another section ("Relase" in [Bind]). */
-                for (size_t i = 0; i < ELEMENTSOF(key_table); i++) {
-                        unsigned limit, d;
-
-                        if (key_table[i].section == p->section)
-                                continue;
-                        limit = name_distance_limit(key_table[i].name);
-                        d = name_distance(key, key_table[i].name, limit);
-                        if (d <= limit && d < best) {
-                                best = d;
-                                hint = (int) i;
-                        }
-                }
+                hint = nearest_key(key, p->section, false);
                 if (hint >= 0)
                         return vb_config_parser_error(p, "unknown key %s in section [%s] (did you mean %s= in [%s]?)",
                                                       QUOTE(key), section, key_table[hint].name,

@@ -9,20 +9,35 @@
 #include "replay.h"
 #include "utf8.h"
 
-/* Remove everything below the directory FD (links are removed, never followed). */
-static int remove_below(int fd) {
-        DIR *d;
-        int dup_fd, r = 0;
+static void closedirp(DIR **d) {
+        if (*d)
+                closedir(*d);
+}
+
+/* A listing of the directory FD that leaves FD open. */
+static int opendir_dup(int fd, DIR **ret) {
+        int dup_fd, r;
 
         dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
         if (dup_fd < 0)
                 return negative_errno();
-        d = fdopendir(dup_fd);
-        if (!d) {
+        *ret = fdopendir(dup_fd);
+        if (!*ret) {
                 r = negative_errno();
                 close(dup_fd);
                 return r;
         }
+        return 0;
+}
+
+/* Remove everything below the directory FD (links are removed, never followed). */
+static int remove_below(int fd) {
+        _cleanup_(closedirp) DIR *d = NULL;
+        int r;
+
+        r = opendir_dup(fd, &d);
+        if (r < 0)
+                return r;
         for (struct dirent *de; (de = readdir(d));) {
                 struct stat st;
 
@@ -42,7 +57,6 @@ static int remove_below(int fd) {
                 } else if (unlinkat(fd, de->d_name, 0) < 0 && r == 0)
                         r = negative_errno();
         }
-        closedir(d);
         return r;
 }
 
@@ -54,28 +68,17 @@ static int remove_tree(const char *path) {
         return rmdir(path) < 0 ? negative_errno() : 0;
 }
 
-static void closedirp(DIR **d) {
-        if (*d)
-                closedir(*d);
-}
-
 /* A dump given as a directory is held to the rules of an archive (lib/archive): no link to an
  * absolute path or above the top ("sys -> /sys", "etc/vfio-bind.conf -> /etc/shadow"), only
  * directories, regular files and links, at most VB_ARCHIVE_MEMBERS_MAX entries. FD is the
  * directory REL (relative to the top; "" for the top). */
 static int check_tree(int fd, const char *rel, size_t *count, char **ret_error) {
         _cleanup_(closedirp) DIR *d = NULL;
-        int dup_fd, r;
+        int r;
 
-        dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-        if (dup_fd < 0)
-                return negative_errno();
-        d = fdopendir(dup_fd);
-        if (!d) {
-                r = negative_errno();
-                close(dup_fd);
+        r = opendir_dup(fd, &d);
+        if (r < 0)
                 return r;
-        }
         for (struct dirent *de; (de = readdir(d));) {
                 _cleanup_free_ char *name = NULL;
                 const char *why = NULL;

@@ -197,7 +197,7 @@ let
       "0000:0f:00.0"
       "0f:00.1"
     ];
-    driver = "vfio-pci";
+    driver = "auto";
     group = "check";
     unbindHost = true;
     timeout = "10s";

@@ -274,10 +274,28 @@ in
         ]
       );
       default = null;
-      example = "amd";
+      example = "intel";
       description = ''
-        Add `intel_iommu=on` or `amd_iommu=on` to {option}`boot.kernelParams`. Without an active
-        IOMMU there are no IOMMU groups and nothing can be passed through.
+        The machine's IOMMU, for the kernel command line. `"intel"` adds `intel_iommu=on` to
+        {option}`boot.kernelParams` (Intel's IOMMU stays off without it unless the kernel is
+        built with `INTEL_IOMMU_DEFAULT_ON`). `"amd"` adds nothing: AMD-Vi is on whenever the
+        firmware enables it, and `amd_iommu=on` is not a kernel option (the kernel logs
+        "AMD-Vi: Unknown option - 'on'"). Either way the IOMMU must be enabled in the firmware
+        setup ("VT-d"; "IOMMU", "AMD-Vi" or "SVM"). Without an active IOMMU there are no IOMMU
+        groups and nothing can be passed through. See also
+        {option}`services.vfio-bind.iommuPassthrough`.
+      '';
+    };
+
+    iommuPassthrough = mkOption {
+      type = types.bool;
+      default = false;
+      example = true;
+      description = ''
+        Add `iommu=pt` to {option}`boot.kernelParams`, as most VFIO guides do: the IOMMU maps
+        the host's own devices one to one (pass-through mode) instead of translating their DMA,
+        which spares the host's I/O the cost of translation. Devices given to a guest through VFIO
+        are translated and isolated either way. Works with Intel and AMD IOMMUs.
       '';
     };
 
@@ -352,7 +370,8 @@ in
           does this earlier and checks the result. Remove those lines from boot.postBootCommands.
         '';
 
-      boot.kernelParams = optional (cfg.iommu != null) "${cfg.iommu}_iommu=on";
+      # Only what the kernel accepts: there is no amd_iommu=on (AMD-Vi follows the firmware).
+      boot.kernelParams = optional (cfg.iommu == "intel") "intel_iommu=on" ++ optional cfg.iommuPassthrough "iommu=pt";
       boot.kernelModules = vfioModules;
 
       environment.etc."vfio-bind.conf".source = configFile;

@@ -74,6 +74,20 @@ let
   };
   failedAssertions = c: lib.filter (a: !a.assertion) c.assertions;
 
+  # The IOMMU options: only parameters the kernel knows (there is no amd_iommu=on).
+  iommuIntel = withInitrd { services.vfio-bind.iommu = "intel"; };
+  iommuAmd = withInitrd { services.vfio-bind.iommu = "amd"; };
+  iommuAmdPt = withInitrd {
+    services.vfio-bind.iommu = "amd";
+    services.vfio-bind.iommuPassthrough = true;
+  };
+  iommuIntelPt = withInitrd {
+    services.vfio-bind.iommu = "intel";
+    services.vfio-bind.iommuPassthrough = true;
+  };
+  knownParams = [ "intel_iommu=on" "iommu=pt" ];
+  paramsOf = c: c.boot.kernelParams;
+
   # The stub keeps the names of definitions whose mkIf is false (their values are null or []),
   # where NixOS would have no such attribute: a unit without ExecStart= is no unit.
   unitOf =
@@ -174,6 +188,17 @@ let
     ))
     (expect "not enabled: nothing in the initrd" (
       unitOf disabled == null && initrdConf disabled == null
+    ))
+    (expect "iommu unset: no kernel parameter" (paramsOf systemd1 == [ ]))
+    (expect "iommu = intel: intel_iommu=on" (paramsOf iommuIntel == [ "intel_iommu=on" ]))
+    (expect "iommu = amd: no parameter (amd_iommu=on is no kernel option; AMD-Vi follows the firmware)" (
+      paramsOf iommuAmd == [ ] && !(hasInfixIn "amd_iommu" (paramsOf iommuAmd))
+    ))
+    (expect "iommuPassthrough: iommu=pt, with either vendor" (
+      paramsOf iommuAmdPt == [ "iommu=pt" ] && hasAll [ "intel_iommu=on" "iommu=pt" ] (paramsOf iommuIntelPt)
+    ))
+    (expect "iommu: every parameter one the kernel accepts" (
+      lib.all (p: has p knownParams) (lib.concatMap paramsOf [ iommuIntel iommuAmd iommuAmdPt iommuIntelPt ])
     ))
     (expect "stage 2: the package's unit wanted by sysinit.target" (
       systemd1.systemd.services.vfio-bind.wantedBy == [ "sysinit.target" ]

@@ -40,7 +40,7 @@ let
       ];
     }).config;
 
-  # The seed guide's setup (amd_iommu=on, the GPU and its audio function), as options.
+  # The seed guide's setup (an AMD machine, the GPU and its audio function), as options.
   guideModule = {
     services.vfio-bind = {
       enable = true;
@@ -95,6 +95,14 @@ let
   };
 
   guide = summary (eval guideModule);
+  # the other options: intel with iommu=pt
+  more = summary (eval {
+    imports = [ guideModule ];
+    services.vfio-bind = {
+      iommu = lib.mkForce "intel";
+      iommuPassthrough = true;
+    };
+  });
   initrd = summary (eval initrdModule);
   # systemd in stage 1 alone: initrd.enable follows it
   stage1 = summary (eval {
@@ -233,7 +241,10 @@ in
 
     # Stage 2: the package's unit enabled, not a second one written here.
     (expect "guide: /etc/vfio-bind.conf" (guide.conf == guideConf))
-    (expect "guide: amd_iommu=on" (has "amd_iommu=on" guide.kernelParams))
+    (expect "guide: iommu = amd adds nothing (amd_iommu=on is no kernel option)" (
+      !hasInfixIn "amd_iommu" guide.kernelParams && !has "iommu=pt" guide.kernelParams
+    ))
+    (expect "more: intel_iommu=on and iommu=pt" (hasAll [ "intel_iommu=on" "iommu=pt" ] more.kernelParams))
     (expect "guide: vfio modules" (
       hasAll [
         "vfio_pci"

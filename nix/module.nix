@@ -120,6 +120,10 @@ let
     ) cfg.devices
   ) (lib.attrNames cfg.virtualFunctions);
 
+  # Binding waits for the next boot (applyOnSwitch = false): a start while the running system is
+  # not the booted one (a switch) is skipped. Missing links (another init) let it run.
+  bootOnlyCondition = "${pkgs.runtimeShell} -c '[ ! -e /run/booted-system ] || [ ! -e /run/current-system ] || [ /run/booted-system -ef /run/current-system ]'";
+
   cmdlineSelects = lib.any (hasPrefix "vfio-bind.device=") config.boot.kernelParams;
 
   initrdBefore = [
@@ -299,6 +303,29 @@ in
       '';
     };
 
+    applyOnSwitch = mkOption {
+      type = types.bool;
+      default = false;
+      example = true;
+      description = ''
+        Whether `nixos-rebuild switch` (or `test`) binds at once. By default it does not: the
+        devices are bound at the next boot, before their host drivers load. A switch writes the
+        new {file}`/etc/vfio-bind.conf`, but the running vfio-bindd is neither reloaded nor
+        restarted (not when its package changes either) and keeps the configuration it started
+        with; a switch that enables the service does not start it (an `ExecCondition=` skips any
+        start while {file}`/run/current-system` is not the booted system, so a
+        `systemctl restart vfio-bind` after a switch stops it until the next boot; use
+        `systemctl reload vfio-bind` or `vfio-bind bind` to bind now).
+
+        With `true`, a switch that changes the configuration reloads vfio-bindd (`ExecReload=`,
+        SIGHUP), a changed package restarts it, and a switch that enables the service starts it:
+        newly listed devices are bound right away, under the same rules as at boot. With
+        {option}`services.vfio-bind.unbindHost` (the default) that unbinds a host driver from a
+        device in use: the GPU that drives the desktop loses it mid-session. Devices removed from
+        the list stay on their VFIO driver either way until `vfio-bind release` or the next boot.
+      '';
+    };
+
     initrd.variantModules = mkOption {
       type = types.listOf types.str;
       default = [ ];
@@ -379,13 +406,24 @@ in
 
       # The package's own unit; NixOS ignores [Install], so wantedBy stands in for it.
       systemd.packages = [ cfg.package ];
-      systemd.services.vfio-bind = {
-        wantedBy = [ "sysinit.target" ];
-        # Where nixpkgs' libkmod finds this boot's modules (Driver=auto looks in their index).
-        environment.MODULE_DIR = "/run/booted-system/kernel-modules/lib/modules";
-        # vfio-bindd rereads the configuration on SIGHUP (ExecReload=).
-        reloadTriggers = [ configFile ];
-      };
+      systemd.services.vfio-bind = mkMerge [
+        {
+          wantedBy = [ "sysinit.target" ];
+          # Where nixpkgs' libkmod finds this boot's modules (Driver=auto looks in their index).
+          environment.MODULE_DIR = "/run/booted-system/kernel-modules/lib/modules";
+        }
+        # A switch applies the configuration at once: a changed file reloads vfio-bindd, which
+        # rereads it on SIGHUP (ExecReload=) and binds what is new.
+        (mkIf cfg.applyOnSwitch {
+          reloadTriggers = [ configFile ];
+        })
+        # Binding waits for the next boot: a switch neither reloads nor restarts the daemon, and
+        # a start by a switch (the service newly enabled) is skipped.
+        (mkIf (!cfg.applyOnSwitch) {
+          restartIfChanged = false;
+          serviceConfig.ExecCondition = bootOnlyCondition;
+        })
+      ];
     }
 
     (mkIf (cfg.initrd.enable && !config.boot.initrd.systemd.enable) {

@@ -88,6 +88,11 @@ let
   knownParams = [ "intel_iommu=on" "iommu=pt" ];
   paramsOf = c: c.boot.kernelParams;
 
+  # nixos-rebuild switch: binding waits for the next boot unless applyOnSwitch.
+  stage2 = c: c.systemd.services.vfio-bind;
+  applyOnSwitch = withInitrd { services.vfio-bind.applyOnSwitch = true; };
+  conditionOf = c: (stage2 c).serviceConfig.ExecCondition or null;
+
   # The stub keeps the names of definitions whose mkIf is false (their values are null or []),
   # where NixOS would have no such attribute: a unit without ExecStart= is no unit.
   unitOf =
@@ -200,6 +205,20 @@ let
     (expect "iommu: every parameter one the kernel accepts" (
       lib.all (p: has p knownParams) (lib.concatMap paramsOf [ iommuIntel iommuAmd iommuAmdPt iommuIntelPt ])
     ))
+    (expect "applyOnSwitch defaults to false" (systemd1.services.vfio-bind.applyOnSwitch == false))
+    (expect "switch, by default: no reload trigger (a changed configuration does not reload the daemon)" (
+      ((stage2 systemd1).reloadTriggers or [ ]) == [ ]
+    ))
+    (expect "switch, by default: no restart when the unit or package changes" ((stage2 systemd1).restartIfChanged == false))
+    (expect "switch, by default: a start outside the booted system is skipped (ExecCondition)" (
+      conditionOf systemd1 != null && lib.hasInfix "/run/booted-system -ef /run/current-system" (conditionOf systemd1)
+    ))
+    (expect "applyOnSwitch = true: the configuration file reloads the daemon" (
+      (stage2 applyOnSwitch).reloadTriggers == [ applyOnSwitch.environment.etc."vfio-bind.conf".source ]
+    ))
+    (expect "applyOnSwitch = true: restarts allowed, no ExecCondition" (
+      ((stage2 applyOnSwitch).restartIfChanged or null) != false && conditionOf applyOnSwitch == null
+    ))
     (expect "stage 2: the package's unit wanted by sysinit.target" (
       systemd1.systemd.services.vfio-bind.wantedBy == [ "sysinit.target" ]
     ))
@@ -212,6 +231,7 @@ in
     initrdUnit = unit;
     initrdModules = systemd1.boot.initrd.availableKernelModules;
     scriptedWarnings = scriptedAsked.warnings;
+    bootOnlyCondition = conditionOf systemd1;
     inherit dracutBefore dracutAfter;
   };
 }

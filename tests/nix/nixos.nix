@@ -78,6 +78,7 @@ let
     packageMesonFlags = config.services.vfio-bind.package.mesonFlags;
     systemdPackages = map (p: p.name) config.systemd.packages;
     wantedBy = config.systemd.services.vfio-bind.wantedBy or null;
+    restartIfChanged = config.systemd.services.vfio-bind.restartIfChanged;
     # The package ships the unit; NixOS adds this drop-in (overrides.conf) to it.
     override = config.systemd.units."vfio-bind.service".text or null;
     initrdSystemd = config.boot.initrd.systemd.enable;
@@ -95,12 +96,13 @@ let
   };
 
   guide = summary (eval guideModule);
-  # the other options: intel with iommu=pt
+  # the other options: intel with iommu=pt, binding on switch
   more = summary (eval {
     imports = [ guideModule ];
     services.vfio-bind = {
       iommu = lib.mkForce "intel";
       iommuPassthrough = true;
+      applyOnSwitch = true;
     };
   });
   initrd = summary (eval initrdModule);
@@ -265,7 +267,17 @@ in
         "Before="
       ]
     ))
-    (expect "guide: reloads on a new configuration" (lib.hasInfix "X-Reload-Triggers=" guide.override))
+    (expect "guide: a switch neither reloads nor restarts it, and skips a start (binding waits for the boot)" (
+      !lib.hasInfix "X-Reload-Triggers=" guide.override
+      && hasInfixIn "X-RestartIfChanged=false" (lines guide.override)
+      && lib.hasInfix "/run/booted-system -ef /run/current-system" guide.override
+      && !guide.restartIfChanged
+    ))
+    (expect "more: applyOnSwitch reloads on a new configuration, no ExecCondition" (
+      lib.hasInfix "X-Reload-Triggers=" more.override
+      && !lib.hasInfix "ExecCondition=" more.override
+      && more.restartIfChanged
+    ))
     # initrd.enable follows boot.initrd.systemd.enable, whose default depends on the nixpkgs
     # release (on since 26.05)
     (expect "guide: an initrd service exactly with systemd in stage 1" (

@@ -70,6 +70,7 @@ let
         releaseConsole
         force
         virtualFunctions
+        extraConfig
         ;
     }
   );
@@ -119,6 +120,23 @@ let
       || (kind == "slot" && lib.hasPrefix "${canonical d}." (canonical pf))
     ) cfg.devices
   ) (lib.attrNames cfg.virtualFunctions);
+
+  # Keys of extraConfig that an option writes already (set once in vfio-bind.conf(5)).
+  onceKeys = {
+    Driver = "driver";
+    Group = "group";
+    UnbindHost = "unbindHost";
+    Timeout = "timeout";
+    Release = "releaseConsole";
+  };
+  extraKeys = lib.concatMap (
+    l:
+    let
+      m = builtins.match "[[:space:]]*([A-Za-z]+)[[:space:]]*=.*" l;
+    in
+    if m == null then [ ] else m
+  ) (lib.splitString "\n" cfg.extraConfig);
+  extraOnceKeys = lib.unique (filter (k: onceKeys ? ${k}) extraKeys);
 
   # Binding waits for the next boot (applyOnSwitch = false): a start while the running system is
   # not the booted one (a switch) is skipped. Missing links (another init) let it run.
@@ -326,6 +344,26 @@ in
       '';
     };
 
+    extraConfig = mkOption {
+      type = types.lines;
+      default = "";
+      example = ''
+        [Bind]
+        # a second card of the same model, kept apart for clarity
+        Device=0000:10:00.0 0000:10:00.1
+      '';
+      description = ''
+        Lines added as they are to the end of {file}`/etc/vfio-bind.conf` (and the initrd's copy),
+        after what the options above write, for what they do not cover; see vfio-bind.conf(5).
+        Start with a section header (`[Bind]` or `[Console]`). The keys that may be given more
+        than once (`Device=`, `Force=`, `VirtualFunctions=`) add to the options' lists; the
+        others (`Driver=`, `Group=`, `UnbindHost=`, `Timeout=`, `Release=`) are written from their
+        options already, so setting one here fails an assertion that names the option to use.
+        A line the parser rejects makes vfio-bindd refuse the whole configuration at boot:
+        check the file with `vfio-bindd --validate`.
+      '';
+    };
+
     initrd.variantModules = mkOption {
       type = types.listOf types.str;
       default = [ ];
@@ -380,6 +418,16 @@ in
             services.vfio-bind.virtualFunctions names ${concatStringsSep ", " selectedPfs}, which
             services.vfio-bind.devices selects too: a physical function whose virtual functions are
             created keeps its host driver. Remove it from services.vfio-bind.devices.
+          '';
+        }
+        {
+          assertion = extraOnceKeys == [ ];
+          message = ''
+            services.vfio-bind.extraConfig sets ${
+              concatStringsSep ", " (map (k: "${k}=") extraOnceKeys)
+            }, which the module writes from ${
+              concatStringsSep ", " (map (k: "services.vfio-bind.${onceKeys.${k}}") extraOnceKeys)
+            } already (each may be set once). Set that option instead.
           '';
         }
       ];

@@ -93,6 +93,19 @@ let
   applyOnSwitch = withInitrd { services.vfio-bind.applyOnSwitch = true; };
   conditionOf = c: (stage2 c).serviceConfig.ExecCondition or null;
 
+  # extraConfig: raw lines after the generated ones, in stage 2 and in the initrd.
+  extraText = "[Bind]\n# the second card\nDevice=0000:10:00.0 0000:10:00.1\nForce=0000:10:00.1";
+  extra = withInitrd { services.vfio-bind.extraConfig = extraText; };
+  extraDriver = withInitrd { services.vfio-bind.extraConfig = "[Bind]\n Driver = vfio-pci\n[Console]\nRelease=no\n"; };
+  confText = c: c.environment.etc."vfio-bind.conf".source.text;
+  endsWith =
+    suffix: s:
+    let
+      n = builtins.stringLength s;
+      k = builtins.stringLength suffix;
+    in
+    n >= k && builtins.substring (n - k) k s == suffix;
+
   # The stub keeps the names of definitions whose mkIf is false (their values are null or []),
   # where NixOS would have no such attribute: a unit without ExecStart= is no unit.
   unitOf =
@@ -218,6 +231,18 @@ let
     ))
     (expect "applyOnSwitch = true: restarts allowed, no ExecCondition" (
       ((stage2 applyOnSwitch).restartIfChanged or null) != false && conditionOf applyOnSwitch == null
+    ))
+    (expect "extraConfig: its lines at the end of /etc/vfio-bind.conf, newline-terminated" (
+      endsWith "[Console]\nRelease=auto\n\n${extraText}\n" (confText extra)
+    ))
+    (expect "extraConfig: the initrd gets the same file" (initrdConf extra == extra.environment.etc."vfio-bind.conf".source))
+    (expect "extraConfig: repeatable keys need no assertion" (failedAssertions extra == [ ]))
+    (expect "extraConfig: a key an option writes (Driver=) fails an assertion naming the option" (
+      lib.any (a: lib.hasInfix "sets Driver=, Release=" a.message && lib.hasInfix "services.vfio-bind.driver" a.message
+        && lib.hasInfix "services.vfio-bind.releaseConsole" a.message) (failedAssertions extraDriver)
+    ))
+    (expect "no extraConfig: the file ends with the [Console] section" (
+      endsWith "[Console]\nRelease=auto\n" (confText systemd1)
     ))
     (expect "stage 2: the package's unit wanted by sysinit.target" (
       systemd1.systemd.services.vfio-bind.wantedBy == [ "sysinit.target" ]

@@ -96,14 +96,22 @@ let
   };
 
   guide = summary (eval guideModule);
-  # the other options: intel with iommu=pt, binding on switch
+  # the other options: intel with iommu=pt, binding on switch, raw lines
   more = summary (eval {
     imports = [ guideModule ];
     services.vfio-bind = {
       iommu = lib.mkForce "intel";
       iommuPassthrough = true;
       applyOnSwitch = true;
+      extraConfig = ''
+        [Bind]
+        Device=0000:10:00.0
+      '';
     };
+  });
+  extraOnce = summary (eval {
+    imports = [ guideModule ];
+    services.vfio-bind.extraConfig = "[Bind]\nTimeout=20s\n";
   });
   initrd = summary (eval initrdModule);
   # systemd in stage 1 alone: initrd.enable follows it
@@ -277,6 +285,14 @@ in
       lib.hasInfix "X-Reload-Triggers=" more.override
       && !lib.hasInfix "ExecCondition=" more.override
       && more.restartIfChanged
+    ))
+    (expect "more: extraConfig at the end of the file, in stage 1 too" (
+      lib.hasSuffix "Release=auto\n\n[Bind]\nDevice=0000:10:00.0\n" more.conf
+      && (more.initrdConf == null || more.initrdConf == more.conf)
+      && more.assertions == [ ]
+    ))
+    (expect "extraOnce: Timeout= in extraConfig fails an assertion naming services.vfio-bind.timeout" (
+      lib.any (lib.hasInfix "services.vfio-bind.timeout") extraOnce.assertions
     ))
     # initrd.enable follows boot.initrd.systemd.enable, whose default depends on the nixpkgs
     # release (on since 26.05)

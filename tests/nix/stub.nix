@@ -91,6 +91,7 @@ let
     types = {
       bool = simpleType "bool";
       str = simpleType "str";
+      lines = simpleType "lines";
       package = simpleType "package";
       listOf = t: simpleType "listOf";
       attrsOf = t: simpleType "attrsOf";

@@ -248,6 +248,10 @@ in
       ] guide.packageMesonFlags
       && hasInfixIn "/lib/systemd/system" guide.packageMesonFlags
     ))
+    (expect "package: the dracut module in $out, not /usr/lib/dracut (outside the store)" (
+      lib.any (f: lib.hasInfix "-Ddracutmodulesdir=" f && lib.hasSuffix "/lib/dracut/modules.d" f && !lib.hasInfix "=/usr/" f)
+        guide.packageMesonFlags
+    ))
 
     # Stage 2: the package's unit enabled, not a second one written here.
     (expect "guide: /etc/vfio-bind.conf" (guide.conf == guideConf))

@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # bash completion for vfio-bind(1)                              -*- shell-script -*-
 #
-# Completes verbs, options, the PCI addresses present in /sys/bus/pci/devices and the driver
-# names in /sys/bus/pci/drivers. Works with or without the bash-completion package.
+# Completes verbs, options (each verb's as vfio-bind(1) lists them; tests/test-docs.py compares
+# them), the PCI addresses present in /sys/bus/pci/devices but bridges, and the driver names in
+# /sys/bus/pci/drivers. Works with or without the bash-completion package.
 #
 # PCI addresses contain ':' and options contain '=', both of which bash treats as word breaks
 # (COMP_WORDBREAKS). So the word being completed is taken from COMP_LINE, candidates are matched
@@ -21,11 +22,15 @@ _vfio_bind_ls() {
         done
 }
 
-# PCI addresses present. The CLI also takes the short form 0f:00.0 for domain 0000: it is offered
-# once the word typed cannot be the start of a full 0000: address.
+# PCI addresses present, bridges left out (base class 0x06: vfio-bind never binds one). The CLI
+# also takes the short form 0f:00.0 for domain 0000: it is offered once the word typed cannot be
+# the start of a full 0000: address.
 _vfio_bind_addresses() {
-        local cur=$1 a
+        local cur=$1 a class
         while IFS= read -r a; do
+                class=''
+                read -r class 2>/dev/null < "${_vfio_bind_sysfs:-/sys}/bus/pci/devices/$a/class"
+                [[ $class == 0x06* ]] && continue
                 printf '%s\n' "$a"
                 if [[ -n $cur && 0000: != "$cur"* && $a == 0000:* ]]; then
                         printf '%s\n' "${a#0000:}"
@@ -131,8 +136,8 @@ _vfio_bind() {
                 status)  opts='--help --json --config= --root=' ;;
                 check)   opts='--help --config= --root=' ;;
                 dump)    opts='--help --config= --root=' ;;
-                bind)    opts='--help --driver=' ;;
-                release) opts='--help' ;;
+                bind)    opts='--help --dry-run --take-group --force --release-console --driver= --config=' ;;
+                release) opts='--help --take-group' ;;
                 *)       return 0 ;;
         esac
 

@@ -150,6 +150,7 @@ rec {
       releaseConsole,
       force ? [ ],
       virtualFunctions ? { },
+      extraConfig ? "",
     }:
     let
       selectors = key: list: if list == [ ] then "" else "${key}=${builtins.concatStringsSep " " list}\n";
@@ -172,7 +173,14 @@ rec {
 
       [Console]
       Release=${releaseConsole}
-    '';
+    ''
+    # services.vfio-bind.extraConfig: as it is, after a blank line, ending in a newline
+    + (
+      if extraConfig == "" then
+        ""
+      else
+        "\n" + extraConfig + (if builtins.match ".*\n" extraConfig != null then "" else "\n")
+    );
 
   # version : '0.1.0' from the project() call of a meson.build.
   mesonProjectVersion =

@@ -70,6 +70,7 @@ let
         releaseConsole
         force
         virtualFunctions
+        extraConfig
         ;
     }
   );
@@ -119,6 +120,27 @@ let
       || (kind == "slot" && lib.hasPrefix "${canonical d}." (canonical pf))
     ) cfg.devices
   ) (lib.attrNames cfg.virtualFunctions);
+
+  # Keys of extraConfig that an option writes already (set once in vfio-bind.conf(5)).
+  onceKeys = {
+    Driver = "driver";
+    Group = "group";
+    UnbindHost = "unbindHost";
+    Timeout = "timeout";
+    Release = "releaseConsole";
+  };
+  extraKeys = lib.concatMap (
+    l:
+    let
+      m = builtins.match "[[:space:]]*([A-Za-z]+)[[:space:]]*=.*" l;
+    in
+    if m == null then [ ] else m
+  ) (lib.splitString "\n" cfg.extraConfig);
+  extraOnceKeys = lib.unique (filter (k: onceKeys ? ${k}) extraKeys);
+
+  # Binding waits for the next boot (applyOnSwitch = false): a start while the running system is
+  # not the booted one (a switch) is skipped. Missing links (another init) let it run.
+  bootOnlyCondition = "${pkgs.runtimeShell} -c '[ ! -e /run/booted-system ] || [ ! -e /run/current-system ] || [ /run/booted-system -ef /run/current-system ]'";
 
   cmdlineSelects = lib.any (hasPrefix "vfio-bind.device=") config.boot.kernelParams;
 
@@ -274,10 +296,71 @@ in
         ]
       );
       default = null;
-      example = "amd";
+      example = "intel";
       description = ''
-        Add `intel_iommu=on` or `amd_iommu=on` to {option}`boot.kernelParams`. Without an active
-        IOMMU there are no IOMMU groups and nothing can be passed through.
+        The machine's IOMMU, for the kernel command line. `"intel"` adds `intel_iommu=on` to
+        {option}`boot.kernelParams` (Intel's IOMMU stays off without it unless the kernel is
+        built with `INTEL_IOMMU_DEFAULT_ON`). `"amd"` adds nothing: AMD-Vi is on whenever the
+        firmware enables it, and `amd_iommu=on` is not a kernel option (the kernel logs
+        "AMD-Vi: Unknown option - 'on'"). Either way the IOMMU must be enabled in the firmware
+        setup ("VT-d"; "IOMMU", "AMD-Vi" or "SVM"). Without an active IOMMU there are no IOMMU
+        groups and nothing can be passed through. See also
+        {option}`services.vfio-bind.iommuPassthrough`.
+      '';
+    };
+
+    iommuPassthrough = mkOption {
+      type = types.bool;
+      default = false;
+      example = true;
+      description = ''
+        Add `iommu=pt` to {option}`boot.kernelParams`, as most VFIO guides do: the IOMMU maps
+        the host's own devices one to one (pass-through mode) instead of translating their DMA,
+        which spares the host's I/O the cost of translation. Devices given to a guest through VFIO
+        are translated and isolated either way. Works with Intel and AMD IOMMUs.
+      '';
+    };
+
+    applyOnSwitch = mkOption {
+      type = types.bool;
+      default = false;
+      example = true;
+      description = ''
+        Whether `nixos-rebuild switch` (or `test`) binds at once. By default it does not: the
+        devices are bound at the next boot, before their host drivers load. A switch writes the
+        new {file}`/etc/vfio-bind.conf`, but the running vfio-bindd is neither reloaded nor
+        restarted (not when its package changes either) and keeps the configuration it started
+        with; a switch that enables the service does not start it (an `ExecCondition=` skips any
+        start while {file}`/run/current-system` is not the booted system, so a
+        `systemctl restart vfio-bind` after a switch stops it until the next boot; use
+        `systemctl reload vfio-bind` or `vfio-bind bind` to bind now).
+
+        With `true`, a switch that changes the configuration reloads vfio-bindd (`ExecReload=`,
+        SIGHUP), a changed package restarts it, and a switch that enables the service starts it:
+        newly listed devices are bound right away, under the same rules as at boot. With
+        {option}`services.vfio-bind.unbindHost` (the default) that unbinds a host driver from a
+        device in use: the GPU that drives the desktop loses it mid-session. Devices removed from
+        the list stay on their VFIO driver either way until `vfio-bind release` or the next boot.
+      '';
+    };
+
+    extraConfig = mkOption {
+      type = types.lines;
+      default = "";
+      example = ''
+        [Bind]
+        # a second card of the same model, kept apart for clarity
+        Device=0000:10:00.0 0000:10:00.1
+      '';
+      description = ''
+        Lines added as they are to the end of {file}`/etc/vfio-bind.conf` (and the initrd's copy),
+        after what the options above write, for what they do not cover; see vfio-bind.conf(5).
+        Start with a section header (`[Bind]` or `[Console]`). The keys that may be given more
+        than once (`Device=`, `Force=`, `VirtualFunctions=`) add to the options' lists; the
+        others (`Driver=`, `Group=`, `UnbindHost=`, `Timeout=`, `Release=`) are written from their
+        options already, so setting one here fails an assertion that names the option to use.
+        A line the parser rejects makes vfio-bindd refuse the whole configuration at boot:
+        check the file with `vfio-bindd --validate`.
       '';
     };
 
@@ -337,6 +420,16 @@ in
             created keeps its host driver. Remove it from services.vfio-bind.devices.
           '';
         }
+        {
+          assertion = extraOnceKeys == [ ];
+          message = ''
+            services.vfio-bind.extraConfig sets ${
+              concatStringsSep ", " (map (k: "${k}=") extraOnceKeys)
+            }, which the module writes from ${
+              concatStringsSep ", " (map (k: "services.vfio-bind.${onceKeys.${k}}") extraOnceKeys)
+            } already (each may be set once). Set that option instead.
+          '';
+        }
       ];
 
       warnings =
@@ -352,7 +445,8 @@ in
           does this earlier and checks the result. Remove those lines from boot.postBootCommands.
         '';
 
-      boot.kernelParams = optional (cfg.iommu != null) "${cfg.iommu}_iommu=on";
+      # Only what the kernel accepts: there is no amd_iommu=on (AMD-Vi follows the firmware).
+      boot.kernelParams = optional (cfg.iommu == "intel") "intel_iommu=on" ++ optional cfg.iommuPassthrough "iommu=pt";
       boot.kernelModules = vfioModules;
 
       environment.etc."vfio-bind.conf".source = configFile;
@@ -360,13 +454,24 @@ in
 
       # The package's own unit; NixOS ignores [Install], so wantedBy stands in for it.
       systemd.packages = [ cfg.package ];
-      systemd.services.vfio-bind = {
-        wantedBy = [ "sysinit.target" ];
-        # Where nixpkgs' libkmod finds this boot's modules (Driver=auto looks in their index).
-        environment.MODULE_DIR = "/run/booted-system/kernel-modules/lib/modules";
-        # vfio-bindd rereads the configuration on SIGHUP (ExecReload=).
-        reloadTriggers = [ configFile ];
-      };
+      systemd.services.vfio-bind = mkMerge [
+        {
+          wantedBy = [ "sysinit.target" ];
+          # Where nixpkgs' libkmod finds this boot's modules (Driver=auto looks in their index).
+          environment.MODULE_DIR = "/run/booted-system/kernel-modules/lib/modules";
+        }
+        # A switch applies the configuration at once: a changed file reloads vfio-bindd, which
+        # rereads it on SIGHUP (ExecReload=) and binds what is new.
+        (mkIf cfg.applyOnSwitch {
+          reloadTriggers = [ configFile ];
+        })
+        # Binding waits for the next boot: a switch neither reloads nor restarts the daemon, and
+        # a start by a switch (the service newly enabled) is skipped.
+        (mkIf (!cfg.applyOnSwitch) {
+          restartIfChanged = false;
+          serviceConfig.ExecCondition = bootOnlyCondition;
+        })
+      ];
     }
 
     (mkIf (cfg.initrd.enable && !config.boot.initrd.systemd.enable) {

@@ -64,6 +64,8 @@ stdenv.mkDerivation (finalAttrs: {
     # an error ("Got argument sbindir as both -Dsbindir and --sbindir").
     "--sbindir=bin"
     (lib.mesonOption "unitdir" "${placeholder "out"}/lib/systemd/system")
+    # The dracut module otherwise goes to /usr/lib/dracut/modules.d, outside the store.
+    (lib.mesonOption "dracutmodulesdir" "${placeholder "out"}/lib/dracut/modules.d")
     (lib.mesonEnable "man-pages" true)
     (lib.mesonBool "tests" finalAttrs.doCheck)
     # The real-kernel tests boot QEMU guests: not inside the build sandbox.

@@ -3,7 +3,8 @@
 # Fuzz every parser of file and kernel input with libFuzzer (clang from Debian): the
 # configuration, selectors, the kernel command line, a device's uevent file, the PCI resource
 # file, the SR-IOV attributes, the sysfs number and link readers, /proc/iomem, mountinfo and
-# swaps, and the uevent message as libudev hands it on (tests/fuzz/README).
+# swaps, the uevent message as libudev hands it on, and a tar archive given to --root
+# (tests/fuzz/README).
 #
 #   tools/fuzz.sh             the long run: 30 minutes per target
 #   tools/fuzz.sh 20          20 seconds per target (what tools/test.sh runs in CI)
@@ -21,7 +22,8 @@
 # vb_console_iomem_parse(), fuzz-storage vb_interlock_mountinfo_parse() and
 # vb_interlock_swaps_parse() (and, on small inputs, the hold walk on a copy of the in-use tree
 # under $TMPDIR, which the script puts in /dev/shm when it exists); fuzz-uevent-message
-# vbd_uevent_parse(). Run it niced on a shared machine: nice -n 19 tools/fuzz.sh.
+# vbd_uevent_parse(); fuzz-archive vb_archive_read() and vb_archive_extract() (into $TMPDIR).
+# Run it niced on a shared machine: nice -n 19 tools/fuzz.sh.
 #
 # Builds with CC=clang -Dfuzz=true and ASan+UBSan in $VB_FUZZ_BUILD (default build-fuzz), seeds a
 # working corpus per target from tests/configs/{good,bad} or tests/fuzz/seeds and the kept
@@ -41,7 +43,7 @@ runs_seconds=${1:-0}
 out=${VB_FUZZ_BUILD:-$top/build-fuzz}
 jobs=${VB_FUZZ_JOBS:-1}
 runs=${VB_FUZZ_RUNS:-}
-all_targets="config selector cmdline uevent pci-resource sriov sysfs iomem storage uevent-message"
+all_targets="config selector cmdline uevent pci-resource sriov sysfs iomem storage uevent-message archive"
 targets=${VB_FUZZ_TARGETS:-$all_targets}
 [ -d /dev/shm ] && [ -w /dev/shm ] && export TMPDIR=${TMPDIR:-/dev/shm}
 

@@ -213,6 +213,34 @@
         Release=auto
       '';
     };
+    # services.vfio-bind.extraConfig: raw lines at the end (a repeatable key, a comment).
+    extra = {
+      options = {
+        devices = [ "0f:00" ];
+        driver = "auto";
+        group = "check";
+        unbindHost = true;
+        timeout = "10s";
+        releaseConsole = "auto";
+        extraConfig = "[Bind]\n# a second card\nDevice=0000:10:00.0 0000:10:00.1";
+      };
+      text = ''
+        # Generated from the NixOS options services.vfio-bind.*; see vfio-bind.conf(5).
+        [Bind]
+        Device=0f:00
+        Driver=auto
+        Group=check
+        UnbindHost=yes
+        Timeout=10s
+
+        [Console]
+        Release=auto
+
+        [Bind]
+        # a second card
+        Device=0000:10:00.0 0000:10:00.1
+      '';
+    };
     # No devices (the kernel command line adds them): no empty Device= line.
     cmdline = {
       options = {

@@ -70,7 +70,9 @@ fi
 
 # 2b. nix/module.nix itself, through a stub of nixpkgs' lib and module system (tests/nix/stub.nix):
 # above all systemd stage 1, which cannot be booted here, against the dracut unit that is.
+module_ok=0
 if nix_eval tests/nix/module.nix >"$tmp/module.json" 2>"$tmp/module.err"; then
+        module_ok=1
         python3 - "$tmp/module.json" <<'PY' || failed=1
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -83,6 +85,44 @@ PY
 else
         fail "tests/nix/module.nix does not evaluate:"
         tail -n 20 "$tmp/module.err" >&2
+fi
+
+# 2c. The stage 2 unit's ExecCondition (applyOnSwitch = false), run here with /run moved under
+# $tmp: it lets a boot start the daemon and skips a start by nixos-rebuild switch.
+if [ "$module_ok" = 1 ]; then
+        python3 - "$tmp/module.json" "$tmp" <<'PY' || failed=1
+import json, os, re, subprocess, sys
+d = json.load(open(sys.argv[1]))
+tmp = sys.argv[2]
+cond = d["cases"].get("bootOnlyCondition")
+m = re.fullmatch(r"\S+/bin/(?:ba)?sh -c '([^']*)'", cond or "")
+if not m:
+    print(f"FAIL: ExecCondition is not \"SHELL -c '…'\": {cond!r}", file=sys.stderr)
+    sys.exit(1)
+run = os.path.join(tmp, "run")
+script = m.group(1).replace("/run/", run + "/")
+bad = 0
+# (booted-system, current-system) → should the daemon start?
+cases = {
+    "boot (both the same system)": ("gen-1", "gen-1", True),
+    "switch (current-system is a newer generation)": ("gen-1", "gen-2", False),
+    "no /run/booted-system (another init)": (None, "gen-2", True),
+    "no /run/current-system": ("gen-1", None, True),
+}
+for what, (booted, current, want) in cases.items():
+    subprocess.run(["rm", "-rf", run], check=True)
+    os.makedirs(os.path.join(run, "store", "gen-1"))
+    os.makedirs(os.path.join(run, "store", "gen-2"))
+    for name, target in (("booted-system", booted), ("current-system", current)):
+        if target:
+            os.symlink(os.path.join(run, "store", target), os.path.join(run, name))
+    got = subprocess.run(["sh", "-c", script]).returncode == 0
+    if got != want:
+        bad += 1
+        print(f"FAIL: ExecCondition, {what}: {'starts' if got else 'skips'}", file=sys.stderr)
+print(f"stage 2 ExecCondition: {len(cases) - bad}/{len(cases)} cases (boot starts, switch skips)")
+sys.exit(1 if bad else 0)
+PY
 fi
 
 # 3. The same cases through the C parser.

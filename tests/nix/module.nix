@@ -74,6 +74,38 @@ let
   };
   failedAssertions = c: lib.filter (a: !a.assertion) c.assertions;
 
+  # The IOMMU options: only parameters the kernel knows (there is no amd_iommu=on).
+  iommuIntel = withInitrd { services.vfio-bind.iommu = "intel"; };
+  iommuAmd = withInitrd { services.vfio-bind.iommu = "amd"; };
+  iommuAmdPt = withInitrd {
+    services.vfio-bind.iommu = "amd";
+    services.vfio-bind.iommuPassthrough = true;
+  };
+  iommuIntelPt = withInitrd {
+    services.vfio-bind.iommu = "intel";
+    services.vfio-bind.iommuPassthrough = true;
+  };
+  knownParams = [ "intel_iommu=on" "iommu=pt" ];
+  paramsOf = c: c.boot.kernelParams;
+
+  # nixos-rebuild switch: binding waits for the next boot unless applyOnSwitch.
+  stage2 = c: c.systemd.services.vfio-bind;
+  applyOnSwitch = withInitrd { services.vfio-bind.applyOnSwitch = true; };
+  conditionOf = c: (stage2 c).serviceConfig.ExecCondition or null;
+
+  # extraConfig: raw lines after the generated ones, in stage 2 and in the initrd.
+  extraText = "[Bind]\n# the second card\nDevice=0000:10:00.0 0000:10:00.1\nForce=0000:10:00.1";
+  extra = withInitrd { services.vfio-bind.extraConfig = extraText; };
+  extraDriver = withInitrd { services.vfio-bind.extraConfig = "[Bind]\n Driver = vfio-pci\n[Console]\nRelease=no\n"; };
+  confText = c: c.environment.etc."vfio-bind.conf".source.text;
+  endsWith =
+    suffix: s:
+    let
+      n = builtins.stringLength s;
+      k = builtins.stringLength suffix;
+    in
+    n >= k && builtins.substring (n - k) k s == suffix;
+
   # The stub keeps the names of definitions whose mkIf is false (their values are null or []),
   # where NixOS would have no such attribute: a unit without ExecStart= is no unit.
   unitOf =
@@ -175,6 +207,43 @@ let
     (expect "not enabled: nothing in the initrd" (
       unitOf disabled == null && initrdConf disabled == null
     ))
+    (expect "iommu unset: no kernel parameter" (paramsOf systemd1 == [ ]))
+    (expect "iommu = intel: intel_iommu=on" (paramsOf iommuIntel == [ "intel_iommu=on" ]))
+    (expect "iommu = amd: no parameter (amd_iommu=on is no kernel option; AMD-Vi follows the firmware)" (
+      paramsOf iommuAmd == [ ] && !(hasInfixIn "amd_iommu" (paramsOf iommuAmd))
+    ))
+    (expect "iommuPassthrough: iommu=pt, with either vendor" (
+      paramsOf iommuAmdPt == [ "iommu=pt" ] && hasAll [ "intel_iommu=on" "iommu=pt" ] (paramsOf iommuIntelPt)
+    ))
+    (expect "iommu: every parameter one the kernel accepts" (
+      lib.all (p: has p knownParams) (lib.concatMap paramsOf [ iommuIntel iommuAmd iommuAmdPt iommuIntelPt ])
+    ))
+    (expect "applyOnSwitch defaults to false" (systemd1.services.vfio-bind.applyOnSwitch == false))
+    (expect "switch, by default: no reload trigger (a changed configuration does not reload the daemon)" (
+      ((stage2 systemd1).reloadTriggers or [ ]) == [ ]
+    ))
+    (expect "switch, by default: no restart when the unit or package changes" ((stage2 systemd1).restartIfChanged == false))
+    (expect "switch, by default: a start outside the booted system is skipped (ExecCondition)" (
+      conditionOf systemd1 != null && lib.hasInfix "/run/booted-system -ef /run/current-system" (conditionOf systemd1)
+    ))
+    (expect "applyOnSwitch = true: the configuration file reloads the daemon" (
+      (stage2 applyOnSwitch).reloadTriggers == [ applyOnSwitch.environment.etc."vfio-bind.conf".source ]
+    ))
+    (expect "applyOnSwitch = true: restarts allowed, no ExecCondition" (
+      ((stage2 applyOnSwitch).restartIfChanged or null) != false && conditionOf applyOnSwitch == null
+    ))
+    (expect "extraConfig: its lines at the end of /etc/vfio-bind.conf, newline-terminated" (
+      endsWith "[Console]\nRelease=auto\n\n${extraText}\n" (confText extra)
+    ))
+    (expect "extraConfig: the initrd gets the same file" (initrdConf extra == extra.environment.etc."vfio-bind.conf".source))
+    (expect "extraConfig: repeatable keys need no assertion" (failedAssertions extra == [ ]))
+    (expect "extraConfig: a key an option writes (Driver=) fails an assertion naming the option" (
+      lib.any (a: lib.hasInfix "sets Driver=, Release=" a.message && lib.hasInfix "services.vfio-bind.driver" a.message
+        && lib.hasInfix "services.vfio-bind.releaseConsole" a.message) (failedAssertions extraDriver)
+    ))
+    (expect "no extraConfig: the file ends with the [Console] section" (
+      endsWith "[Console]\nRelease=auto\n" (confText systemd1)
+    ))
     (expect "stage 2: the package's unit wanted by sysinit.target" (
       systemd1.systemd.services.vfio-bind.wantedBy == [ "sysinit.target" ]
     ))
@@ -187,6 +256,7 @@ in
     initrdUnit = unit;
     initrdModules = systemd1.boot.initrd.availableKernelModules;
     scriptedWarnings = scriptedAsked.warnings;
+    bootOnlyCondition = conditionOf systemd1;
     inherit dracutBefore dracutAfter;
   };
 }

@@ -40,7 +40,7 @@ let
       ];
     }).config;
 
-  # The seed guide's setup (amd_iommu=on, the GPU and its audio function), as options.
+  # The seed guide's setup (an AMD machine, the GPU and its audio function), as options.
   guideModule = {
     services.vfio-bind = {
       enable = true;
@@ -78,6 +78,7 @@ let
     packageMesonFlags = config.services.vfio-bind.package.mesonFlags;
     systemdPackages = map (p: p.name) config.systemd.packages;
     wantedBy = config.systemd.services.vfio-bind.wantedBy or null;
+    restartIfChanged = config.systemd.services.vfio-bind.restartIfChanged;
     # The package ships the unit; NixOS adds this drop-in (overrides.conf) to it.
     override = config.systemd.units."vfio-bind.service".text or null;
     initrdSystemd = config.boot.initrd.systemd.enable;
@@ -95,6 +96,23 @@ let
   };
 
   guide = summary (eval guideModule);
+  # the other options: intel with iommu=pt, binding on switch, raw lines
+  more = summary (eval {
+    imports = [ guideModule ];
+    services.vfio-bind = {
+      iommu = lib.mkForce "intel";
+      iommuPassthrough = true;
+      applyOnSwitch = true;
+      extraConfig = ''
+        [Bind]
+        Device=0000:10:00.0
+      '';
+    };
+  });
+  extraOnce = summary (eval {
+    imports = [ guideModule ];
+    services.vfio-bind.extraConfig = "[Bind]\nTimeout=20s\n";
+  });
   initrd = summary (eval initrdModule);
   # systemd in stage 1 alone: initrd.enable follows it
   stage1 = summary (eval {
@@ -197,7 +215,7 @@ let
       "0000:0f:00.0"
       "0f:00.1"
     ];
-    driver = "vfio-pci";
+    driver = "auto";
     group = "check";
     unbindHost = true;
     timeout = "10s";
@@ -230,10 +248,17 @@ in
       ] guide.packageMesonFlags
       && hasInfixIn "/lib/systemd/system" guide.packageMesonFlags
     ))
+    (expect "package: the dracut module in $out, not /usr/lib/dracut (outside the store)" (
+      lib.any (f: lib.hasInfix "-Ddracutmodulesdir=" f && lib.hasSuffix "/lib/dracut/modules.d" f && !lib.hasInfix "=/usr/" f)
+        guide.packageMesonFlags
+    ))
 
     # Stage 2: the package's unit enabled, not a second one written here.
     (expect "guide: /etc/vfio-bind.conf" (guide.conf == guideConf))
-    (expect "guide: amd_iommu=on" (has "amd_iommu=on" guide.kernelParams))
+    (expect "guide: iommu = amd adds nothing (amd_iommu=on is no kernel option)" (
+      !hasInfixIn "amd_iommu" guide.kernelParams && !has "iommu=pt" guide.kernelParams
+    ))
+    (expect "more: intel_iommu=on and iommu=pt" (hasAll [ "intel_iommu=on" "iommu=pt" ] more.kernelParams))
     (expect "guide: vfio modules" (
       hasAll [
         "vfio_pci"
@@ -254,7 +279,25 @@ in
         "Before="
       ]
     ))
-    (expect "guide: reloads on a new configuration" (lib.hasInfix "X-Reload-Triggers=" guide.override))
+    (expect "guide: a switch neither reloads nor restarts it, and skips a start (binding waits for the boot)" (
+      !lib.hasInfix "X-Reload-Triggers=" guide.override
+      && hasInfixIn "X-RestartIfChanged=false" (lines guide.override)
+      && lib.hasInfix "/run/booted-system -ef /run/current-system" guide.override
+      && !guide.restartIfChanged
+    ))
+    (expect "more: applyOnSwitch reloads on a new configuration, no ExecCondition" (
+      lib.hasInfix "X-Reload-Triggers=" more.override
+      && !lib.hasInfix "ExecCondition=" more.override
+      && more.restartIfChanged
+    ))
+    (expect "more: extraConfig at the end of the file, in stage 1 too" (
+      lib.hasSuffix "Release=auto\n\n[Bind]\nDevice=0000:10:00.0\n" more.conf
+      && (more.initrdConf == null || more.initrdConf == more.conf)
+      && more.assertions == [ ]
+    ))
+    (expect "extraOnce: Timeout= in extraConfig fails an assertion naming services.vfio-bind.timeout" (
+      lib.any (lib.hasInfix "services.vfio-bind.timeout") extraOnce.assertions
+    ))
     # initrd.enable follows boot.initrd.systemd.enable, whose default depends on the nixpkgs
     # release (on since 26.05)
     (expect "guide: an initrd service exactly with systemd in stage 1" (

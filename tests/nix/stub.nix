@@ -91,6 +91,7 @@ let
     types = {
       bool = simpleType "bool";
       str = simpleType "str";
+      lines = simpleType "lines";
       package = simpleType "package";
       listOf = t: simpleType "listOf";
       attrsOf = t: simpleType "attrsOf";
@@ -110,6 +111,7 @@ let
   pkgs = {
     vfio-bind = fakeDrv "vfio-bind-0.1.0";
     writeText = name: text: fakeDrv name // { inherit text; };
+    runtimeShell = "/nix/store/00000000000000000000000000000000-bash-5.2/bin/bash";
     callPackage = f: args: fakeDrv "vfio-bind-0.1.0";
   };
 

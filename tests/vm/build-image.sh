@@ -258,6 +258,14 @@ if image_ready; then
 fi
 
 [[ $(id -u) == 0 ]] || die "building the image needs root (mmdebstrap, device nodes)"
+# The NixOS-like kernel is built (or found) before the image lock is taken: its build takes tens
+# of minutes (build-kernel.sh has a lock of its own), and holding the image lock through it kept
+# another kernel's image waiting behind it. That happened in CI: tools/test.sh's background
+# builds finished 6.12's image and took the lock again for 6.12-nixos before run.sh's waiter for
+# 6.12 woke (flock is not first come, first served), so 6.12's boots waited for the kernel.
+if [[ $KERNEL == 6.12-nixos ]]; then
+        KTREE=$("$HERE/build-kernel.sh") || die "build-kernel.sh failed"
+fi
 # one build at a time per cache; whoever waited finds the image made by the other
 mkdir -p "$CACHE"
 exec 8>"$CACHE/.lock"
@@ -289,7 +297,6 @@ fi
 # 2. The kernel: Debian's package downloaded once and unpacked next to the build, or the one
 # build-kernel.sh built. KTREE has boot/ or vmlinuz, and lib/modules/<release>/.
 if [[ $KERNEL == 6.12-nixos ]]; then
-        KTREE=$("$HERE/build-kernel.sh") || die "build-kernel.sh failed"
         VMLINUZ=$KTREE/vmlinuz
 else
         KDEB=$(find "$CACHE/kernel" -maxdepth 1 -name "${KERNEL_PKG}_${KERNEL_VER//:/%3a}_amd64.deb" | head -n1)

@@ -146,13 +146,18 @@ static void device_state_forget_failure(DeviceState *s) {
         s->rolled_back = NULL;
 }
 
-/* Log TEXT for the device unless it is what was logged last for it. */
-static void log_device_once(DeviceState *s, int priority, const VbdLogFields *f, const char *text) {
-        if (streq_ptr(s->logged, text))
-                return;
+/* Log TEXT for the device, and remember it as what was logged last for it. */
+static void log_device(DeviceState *s, int priority, const VbdLogFields *f, const char *text) {
         vbd_log_full(priority, f, "%s: %s", VB_PCI_ADDRESS_STR(f->device), text);
         free(s->logged);
         s->logged = strdup(text);
+}
+
+/* Log TEXT for the device unless it is what was logged last for it: a state that passes find
+ * again is said once. */
+static void log_device_once(DeviceState *s, int priority, const VbdLogFields *f, const char *text) {
+        if (!streq_ptr(s->logged, text))
+                log_device(s, priority, f, text);
 }
 
 static const char *bind_failure_words(int error, const VbBindResult *res) {
@@ -569,7 +574,12 @@ static int report_entry(Manager *m, const VbPlan *p, size_t i, const VbApplyResu
                 f.action = res->bind.changed ? "bind" : "leave";
                 f.driver_before = res->bind.driver_before;
                 f.driver_after = res->bind.driver_after;
-                log_device_once(s, LOG_NOTICE, &f, text);
+                /* A bind is an event, said each time it happens: a NIC added, bound, removed and
+                 * added again before a pass saw it gone is bound twice with the same words. */
+                if (res->bind.changed)
+                        log_device(s, LOG_NOTICE, &f, text);
+                else
+                        log_device_once(s, LOG_NOTICE, &f, text);
                 break;
         case VB_DEVICE_FAILED:
         case VB_DEVICE_STUCK:
@@ -1072,10 +1082,15 @@ static int on_uevent(sd_event_source *s, int fd, uint32_t revents, void *userdat
                                 vbd_log(LOG_DEBUG, "uevent %s for %s", vbd_uevent_action_to_string(action),
                                         VB_PCI_ADDRESS_STR(&a));
                                 if (action == VBD_UEVENT_ADD) {
-                                        /* A device that is added anew gets a fresh try. */
+                                        /* A device that is added anew gets a fresh try, and what
+                                         * happens to it is news even in the words of last time. */
                                         DeviceState *st = device_state_find(m, &a, NULL);
                                         if (st && !st->stuck)
                                                 device_state_forget_failure(st);
+                                        if (st) {
+                                                free(st->logged);
+                                                st->logged = NULL;
+                                        }
                                 }
                                 pass = true;
                         }

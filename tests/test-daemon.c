@@ -1040,6 +1040,50 @@ TEST(removal_of_a_bound_device_is_reported) {
         daemon_done(&d);
 }
 
+TEST(a_device_added_again_before_a_pass_saw_it_gone_is_logged_again) {
+        _cleanup_(vb_context_freep) VbContext *ctx = NULL;
+        _cleanup_(vb_bind_result_done) VbBindResult res = {};
+        _cleanup_free_ char *devpath = NULL, *syspath = NULL, *err = NULL;
+        const char *bound = "0000:03:00.0: bound to vfio-pci (was e1000e)";
+        VbPciAddress a;
+        Daemon d;
+
+        /* A NIC hot-added and bound, then pulled out and added again so fast that the removal
+         * and the new add reach the daemon in one pass: the new NIC is bound in the same words as
+         * the old one, and its bind is logged all the same (one journal entry per bind). */
+        daemon_prepare(&d, "desktop", "[Bind]\nDevice=0000:03:00.0\nTimeout=0\n", NULL);
+        daemon_start(&d, NULL);
+        ASSERT_DAEMON(&d, daemon_wait_notify(&d, "READY=1"));
+        ASSERT_EQ(fake_kernel_plug(d.k, "0000:03:00.0", &devpath), 1);
+        ASSERT_TRUE(asprintf(&syspath, "/sys/%s", devpath) > 0);
+        umockdev_testbed_uevent(d.tb, syspath, "add");
+        umockdev_testbed_uevent(d.tb, syspath, "bind");
+        ASSERT_DAEMON(&d, daemon_wait_notify(&d, "1/1 devices on vfio-pci"));
+        err = tree_read(d.root, "stderr");
+        ASSERT_EQ(count(err, bound), 1u);
+
+        /* the new NIC: no override, on e1000e, as a device_add leaves it */
+        ASSERT_OK(fake_kernel_new_context(d.k, &ctx));
+        ASSERT_OK(vb_pci_address_parse("0000:03:00.0", &a));
+        ASSERT_EQ(vb_release_device(ctx, &a, &res), 1);
+        ASSERT_DRIVER(&d, "0000:03:00.0", "e1000e");
+        daemon_forget_notifications(&d);
+        umockdev_testbed_uevent(d.tb, syspath, "add");
+        umockdev_testbed_uevent(d.tb, syspath, "bind");
+        ASSERT_DAEMON(&d, wait_driver(&d, "0000:03:00.0", "vfio-pci"));
+        /* the report follows the bind: up to 5 s */
+        for (int i = 0; i < 100; i++) {
+                free(err);
+                err = tree_read(d.root, "stderr");
+                if (count(err, bound) >= 2)
+                        break;
+                usleep(50 * 1000);
+        }
+        ASSERT_EQ(count(err, bound), 2u);
+        ASSERT_EXIT(&d, daemon_stop(&d), 0);
+        daemon_done(&d);
+}
+
 TEST(a_new_member_of_a_group_taken_is_taken_too) {
         Daemon d;
         _cleanup_free_ char *devpath = NULL, *syspath = NULL;

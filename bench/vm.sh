@@ -57,7 +57,7 @@ vm_setup || exit 1
 VM_BOOT_TIMEOUT=${VB_BENCH_BOOT_TIMEOUT:-2400}
 # keep our own copy of the image: another build of it may replace the cached one meanwhile
 mkdir -p "$VM_WORK/image"
-cp "$IMAGE"/{vmlinuz,rootfs.cpio.zst,manifest,kernel-release,kernel.env} "$VM_WORK/image/" || exit 1
+cp "$IMAGE"/{vmlinuz,rootfs.cpio,manifest,kernel-release,kernel.env} "$VM_WORK/image/" || exit 1
 IMAGE=$VM_WORK/image
 
 # driverctl from Debian, cached

@@ -22,7 +22,7 @@
 #                   (the initrd's file list) set; report with host_check ID TEXT FUNCTION…
 #
 # The kernel and its modules are those of the image vm_image gives (IMAGE/vmlinuz, the modules
-# in IMAGE/rootfs.cpio.zst); the image is tests/vm/build-image.sh's recipe with dracut-core,
+# in IMAGE/rootfs.cpio); the image is tests/vm/build-image.sh's recipe with dracut-core,
 # e2fsprogs and zstd added (VB_VM_EXTRA_PACKAGES), cached under its own key.
 #
 # Environment as run.sh's; VB_VM_BOOT_TIMEOUT defaults to 600 s here (two start-ups per boot).
@@ -191,11 +191,10 @@ build_root() {
         ROOT=$VM_WORK/root
         rm -rf "$ROOT"
         mkdir -p "$ROOT"
-        # the image is two cpio archives in one zstd stream: the root file system, then the kernel's
-        # modules (cpio -i stops at the first archive's trailer: read both)
-        zstd -dc -q "$IMAGE/rootfs.cpio.zst" |
-                (cd "$ROOT" && cpio -idm --quiet --no-absolute-filenames && cpio -idm --quiet --no-absolute-filenames) ||
-                return 1
+        # the image is two cpio archives, one after the other: the root file system, then the
+        # kernel's modules (cpio -i stops at the first archive's trailer: read both)
+        (cd "$ROOT" && cpio -idm --quiet --no-absolute-filenames && cpio -idm --quiet --no-absolute-filenames) \
+                <"$IMAGE/rootfs.cpio" || return 1
         cp -a "$P/." "$ROOT/" || return 1
         # the module where the guest's dracut looks, as meson install puts it there
         install -D -m 0755 "$VB_DRACUT/module-setup.sh" "$ROOT/usr/lib/dracut/modules.d/90vfio-bind/module-setup.sh"

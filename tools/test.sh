@@ -32,16 +32,29 @@ esac
 top=$PWD
 out=${VB_BUILD_DIR:-$top/build-test}
 
-# step TEXT: a new step; the time each step took is printed as a table at the end (TIMES)
-TIMES=() step_name='' step_start=$SECONDS run_start=$SECONDS
+# The machine's busy CPU time so far, in clock ticks (/proc/stat: user, nice, system, irq,
+# softirq, steal): on these machines every step is bound by the CPU, so the work a step caused
+# says more than its seconds.
+busy_ticks() { awk '/^cpu /{ print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat 2>/dev/null || echo 0; }
+CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
+# step TEXT: a new step; the time each step took (seconds, and the machine's busy core-seconds
+# meanwhile, the background builds' included) is printed as a table at the end (TIMES)
+TIMES=() step_name='' step_start=$SECONDS step_busy=0 run_start=$SECONDS run_busy=$(busy_ticks)
 step_end() {
-        [ -n "$step_name" ] && TIMES+=("$step_name|$((SECONDS - step_start))")
+        [ -n "$step_name" ] &&
+                TIMES+=("$step_name|$((SECONDS - step_start))|$((($(busy_ticks) - step_busy) / CLK_TCK))")
         step_name=''
 }
 step() {
         step_end
-        step_name=$1 step_start=$SECONDS
+        step_name=$1 step_start=$SECONDS step_busy=$(busy_ticks)
         printf '\n=== %s\n' "$*"
+}
+
+# seconds_of_times FILE: the CPU seconds of the children line of `times` in FILE (user + system)
+seconds_of_times() {
+        tail -n 1 "$1" 2>/dev/null | awk '{ t = 0; for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); t += a[1] * 60 + a[2] }
+                                            printf "%d", t }'
 }
 
 if [ -z "${VB_SKIP_DEPS:-}" ]; then
@@ -76,7 +89,10 @@ BACKGROUND=()
 background() {
         local name=$1 log=$2
         shift 2
-        ( start=$SECONDS; "$@" >"$log" 2>&1; r=$?; echo "$r $((SECONDS - start))" >"$log.status" ) </dev/null &
+        # `times` in the subshell itself (a command substitution would fork): the CPU of the
+        # build and everything it started
+        ( start=$SECONDS; "$@" >"$log" 2>&1; r=$?; times >"$log.times"
+          echo "$r $((SECONDS - start)) $(seconds_of_times "$log.times")" >"$log.status" ) </dev/null &
         BACKGROUND+=("$name|$log")
 }
 if [ -z "${VB_SKIP_VM:-}" ] && [ "$(id -u)" = 0 ]; then
@@ -257,16 +273,20 @@ step_end
 # there showed in the QEMU tests, which then built it themselves.
 wait
 echo
-echo "=== where the time went (seconds; the background builds ran beside the steps above)"
-printf '%-74s %7s\n' step seconds
+echo "=== where the time went (seconds; core-s: for a step, the machine's busy CPU seconds while it ran,"
+echo "    the background builds' included; for a background build, its own CPU seconds)"
+printf '%-74s %7s %7s\n' step seconds core-s
 for t in "${TIMES[@]}"; do
-        printf '%-74s %7s\n' "${t%|*}" "${t##*|}"
+        IFS='|' read -r name secs cpu <<<"$t"
+        printf '%-74s %7s %7s\n' "$name" "$secs" "$cpu"
 done
 for b in "${BACKGROUND[@]}"; do
-        read -r rc secs <"${b##*|}.status" 2>/dev/null || { rc='?' secs='?'; }
-        printf '%-74s %7s\n' "${b%%|*}$([ "$rc" = 0 ] || echo ": failed, see ${b##*|}")" "$secs"
+        read -r rc secs cpu <"${b##*|}.status" 2>/dev/null || { rc='?' secs='?' cpu='?'; }
+        printf '%-74s %7s %7s\n' "${b%%|*}$([ "$rc" = 0 ] || echo ": failed, see ${b##*|}")" "$secs" "${cpu:-?}"
 done
-printf '%-74s %7s\n' "total" $((SECONDS - run_start))
+total_secs=$((SECONDS - run_start)) total_cpu=$((($(busy_ticks) - run_busy) / CLK_TCK))
+printf '%-74s %7s %7s\n' "total ($(nproc) cores: $((total_cpu * 100 / ((total_secs > 0 ? total_secs : 1) * $(nproc))))% busy)" \
+        "$total_secs" "$total_cpu"
 
 echo
 if [ ${#failures[@]} -gt 0 ]; then

@@ -361,6 +361,19 @@ static char *daemon_log(const Daemon *d) {
         return log;
 }
 
+/* The fake kernel plugs ADDR in (its host driver binds it during device_add, as in the kernel)
+ * and the kernel's "add" and "bind" uevents are sent; returns the device's /sys path. */
+static char *hotplug_with_uevents(Daemon *d, const char *addr) {
+        _cleanup_free_ char *devpath = NULL;
+        char *syspath = NULL;
+
+        ASSERT_EQ(fake_kernel_plug(d->k, addr, &devpath), 1);
+        ASSERT_TRUE(asprintf(&syspath, "/sys/%s", devpath) > 0);
+        umockdev_testbed_uevent(d->tb, syspath, "add");
+        umockdev_testbed_uevent(d->tb, syspath, "bind");
+        return syspath;
+}
+
 /* ---- the tests --------------------------------------------------------------------------------- */
 
 TEST(coldplug_binds_gpu_and_audio) {
@@ -436,7 +449,7 @@ TEST(coldplug_race_won) {
 
 TEST(hotplug_add_is_handled) {
         Daemon d;
-        _cleanup_free_ char *devpath = NULL, *syspath = NULL, *log = NULL;
+        _cleanup_free_ char *syspath = NULL, *log = NULL;
 
         daemon_prepare(&d, "desktop", "[Bind]\nDevice=0000:03:00.0\nTimeout=60s\n", NULL);
         daemon_start(&d, NULL);
@@ -445,10 +458,7 @@ TEST(hotplug_add_is_handled) {
         ASSERT_DAEMON(&d, !d.ready);
 
         /* The card arrives; e1000e is loaded and binds it during device_add, as in the kernel. */
-        ASSERT_EQ(fake_kernel_plug(d.k, "0000:03:00.0", &devpath), 1);
-        ASSERT_TRUE(asprintf(&syspath, "/sys/%s", devpath) > 0);
-        umockdev_testbed_uevent(d.tb, syspath, "add");
-        umockdev_testbed_uevent(d.tb, syspath, "bind");
+        syspath = hotplug_with_uevents(&d, "0000:03:00.0");
 
         ASSERT_DAEMON(&d, daemon_wait_notify(&d, "READY=1"));
         ASSERT_DAEMON(&d, wait_driver(&d, "0000:03:00.0", "vfio-pci"));
@@ -745,7 +755,7 @@ TEST(stage_2_says_what_the_initrd_bound) {
  * present at start and one hot-plugged later, whose uevent names it with its 5-digit domain. */
 TEST(vmd_domain_from_the_kernel_command_line_and_hotplug) {
         Daemon d;
-        _cleanup_free_ char *devpath = NULL, *syspath = NULL, *log = NULL, *cmdline = NULL;
+        _cleanup_free_ char *syspath = NULL, *log = NULL, *cmdline = NULL;
 
         daemon_prepare(&d, "vmd", "[Bind]\nGroup=ignore\nTimeout=60s\n", NULL);
         cmdline = tree_read(d.root, "proc/cmdline");
@@ -760,10 +770,7 @@ TEST(vmd_domain_from_the_kernel_command_line_and_hotplug) {
         ASSERT_DAEMON(&d, wait_driver(&d, "10000:e1:00.0", "vfio-pci"));
         ASSERT_DAEMON(&d, !d.ready);
 
-        ASSERT_EQ(fake_kernel_plug(d.k, "10000:e2:00.0", &devpath), 1);
-        ASSERT_TRUE(asprintf(&syspath, "/sys/%s", devpath) > 0);
-        umockdev_testbed_uevent(d.tb, syspath, "add");
-        umockdev_testbed_uevent(d.tb, syspath, "bind");
+        syspath = hotplug_with_uevents(&d, "10000:e2:00.0");
 
         ASSERT_DAEMON(&d, daemon_wait_notify(&d, "READY=1"));
         ASSERT_DAEMON(&d, wait_driver(&d, "10000:e2:00.0", "vfio-pci"));
@@ -811,7 +818,7 @@ TEST(status_keeps_saying_what_was_rolled_back) {
 
 TEST(sriov_vfs_created_and_bound_at_start_and_on_hotplug) {
         Daemon d;
-        _cleanup_free_ char *log = NULL, *err = NULL, *devpath = NULL, *syspath = NULL;
+        _cleanup_free_ char *log = NULL, *err = NULL, *syspath = NULL;
 
         /* Both 82576 ports' VFs at start; the NVMe PF, hot-plugged later, gets its VFs when it
          * arrives. No host VF driver (igbvf, nvme) binds a VF at any moment. */
@@ -829,10 +836,7 @@ TEST(sriov_vfs_created_and_bound_at_start_and_on_hotplug) {
         ASSERT_DRIVER(&d, "0000:03:00.0", "igb");
         ASSERT_DRIVER(&d, "0000:03:00.1", "igb");
 
-        ASSERT_EQ(fake_kernel_plug(d.k, "0000:02:00.0", &devpath), 1);
-        ASSERT_TRUE(asprintf(&syspath, "/sys/%s", devpath) > 0);
-        umockdev_testbed_uevent(d.tb, syspath, "add");
-        umockdev_testbed_uevent(d.tb, syspath, "bind");
+        syspath = hotplug_with_uevents(&d, "0000:02:00.0");
         ASSERT_DAEMON(&d, daemon_wait_notify(&d, "READY=1"));
         ASSERT_DAEMON(&d, wait_driver(&d, "0000:02:00.2", "vfio-pci"));
         ASSERT_DAEMON(&d, daemon_wait_notify(&d, "0000:02:00.0 2/2"));
@@ -957,7 +961,7 @@ static size_t log_count(const Daemon *d, const char *s) {
 
 TEST(failed_hotplug_bind_is_retried_on_add_not_on_its_own_bind) {
         Daemon d;
-        _cleanup_free_ char *devpath = NULL, *syspath = NULL;
+        _cleanup_free_ char *syspath = NULL;
         const char *attempt = "bus/pci/devices/0000:03:00.0/driver_override=vfio-pci\n";
 
         /* vfio-pci's probe refuses the NIC: the bind fails, e1000e gets it back, and the bind
@@ -965,10 +969,7 @@ TEST(failed_hotplug_bind_is_retried_on_add_not_on_its_own_bind) {
         daemon_prepare(&d, "desktop", "[Bind]\nDevice=0000:03:00.0\nTimeout=0\n", "refuse vfio-pci 0000:03:00.0\n");
         daemon_start(&d, NULL);
         ASSERT_DAEMON(&d, daemon_wait_notify(&d, "READY=1"));
-        ASSERT_EQ(fake_kernel_plug(d.k, "0000:03:00.0", &devpath), 1);
-        ASSERT_TRUE(asprintf(&syspath, "/sys/%s", devpath) > 0);
-        umockdev_testbed_uevent(d.tb, syspath, "add");
-        umockdev_testbed_uevent(d.tb, syspath, "bind");
+        syspath = hotplug_with_uevents(&d, "0000:03:00.0");
         ASSERT_DAEMON(&d, daemon_wait_notify(&d, "0000:03:00.0 binding to vfio-pci failed"));
         ASSERT_DAEMON(&d, wait_driver(&d, "0000:03:00.0", "e1000e"));
         ASSERT_EQ(log_count(&d, attempt), 1);
@@ -1043,7 +1044,7 @@ TEST(removal_of_a_bound_device_is_reported) {
 TEST(a_device_added_again_before_a_pass_saw_it_gone_is_logged_again) {
         _cleanup_(vb_context_freep) VbContext *ctx = NULL;
         _cleanup_(vb_bind_result_done) VbBindResult res = {};
-        _cleanup_free_ char *devpath = NULL, *syspath = NULL, *err = NULL;
+        _cleanup_free_ char *syspath = NULL, *err = NULL;
         const char *bound = "0000:03:00.0: bound to vfio-pci (was e1000e)";
         VbPciAddress a;
         Daemon d;
@@ -1054,10 +1055,7 @@ TEST(a_device_added_again_before_a_pass_saw_it_gone_is_logged_again) {
         daemon_prepare(&d, "desktop", "[Bind]\nDevice=0000:03:00.0\nTimeout=0\n", NULL);
         daemon_start(&d, NULL);
         ASSERT_DAEMON(&d, daemon_wait_notify(&d, "READY=1"));
-        ASSERT_EQ(fake_kernel_plug(d.k, "0000:03:00.0", &devpath), 1);
-        ASSERT_TRUE(asprintf(&syspath, "/sys/%s", devpath) > 0);
-        umockdev_testbed_uevent(d.tb, syspath, "add");
-        umockdev_testbed_uevent(d.tb, syspath, "bind");
+        syspath = hotplug_with_uevents(&d, "0000:03:00.0");
         ASSERT_DAEMON(&d, daemon_wait_notify(&d, "1/1 devices on vfio-pci"));
         err = tree_read(d.root, "stderr");
         ASSERT_EQ(count(err, bound), 1u);

@@ -17,6 +17,7 @@
 #include "output.h"
 #include "pci.h"
 #include "plan.h"
+#include "release-plan.h"
 #include "runtime.h"
 #include "selector.h"
 #include "snapshot.h"
@@ -306,23 +307,25 @@ int vbc_bind(const VbcArgs *a, const char *arg) {
         return 0;
 }
 
-/* What giving back D means for the rest of its IOMMU group. */
-static void print_group_note(VbContext *ctx, const VbPciDevice *d, const VbPciAddress *released, size_t n_released) {
+/* What giving back the plan's devices means for the rest of the named device's IOMMU group, read
+ * after the release. */
+static void print_group_note(VbContext *ctx, const VbReleasePlan *plan, const VbPciAddress *addr) {
         _cleanup_(vb_pci_list_done) VbPciList now = {};
         _cleanup_free_ char *stay = NULL, *host = NULL;
         size_t others = 0;
 
-        if (d->iommu_group < 0 || vb_pci_enumerate(ctx, &now) < 0)
+        if (plan->iommu_group < 0 || vb_pci_enumerate(ctx, &now) < 0)
                 return;
         for (size_t i = 0; i < now.n; i++) {
                 const VbPciDevice *m = &now.devices[i];
                 bool mine = false;
                 char *t;
 
-                if (m->iommu_group != d->iommu_group || vb_pci_device_is_bridge(m))
+                if (m->iommu_group != plan->iommu_group || vb_pci_device_is_bridge(m))
                         continue;
-                for (size_t k = 0; k < n_released; k++)
-                        mine |= vb_pci_address_equal(&released[k], &m->address);
+                /* in the release's reach: given back, or left alone on its host driver */
+                for (size_t k = 0; k < plan->n; k++)
+                        mine |= vb_pci_address_equal(&plan->entries[k].address, &m->address);
                 if (mine) {
                         if (vb_iommu_member_blocks(m)) {
                                 if (asprintf(&t, "%s%s%s on %s", host ?: "", host ? ", " : "",
@@ -341,79 +344,90 @@ static void print_group_note(VbContext *ctx, const VbPciDevice *d, const VbPciAd
                 stay = t;
         }
         if (others == 0)
-                printf("IOMMU group %d: it has no other endpoint.\n", d->iommu_group);
+                printf("IOMMU group %d: it has no other endpoint.\n", plan->iommu_group);
         else if (host)
                 printf("IOMMU group %d: %s stay%s as %s; the group cannot go to a guest while %s "
                        "(vfio-bind release --take-group %s gives the whole group back, vfio-bind bind --take-group takes "
                        "it again).\n",
-                       d->iommu_group, stay, others == 1 ? "s" : "", others == 1 ? "it is" : "they are", host,
-                       VB_PCI_ADDRESS_STR(&d->address));
+                       plan->iommu_group, stay, others == 1 ? "s" : "", others == 1 ? "it is" : "they are", host,
+                       VB_PCI_ADDRESS_STR(addr));
         else
                 printf("IOMMU group %d: %s stay%s as %s; no host driver took what was released, so the group can "
                        "still go to a guest.\n",
-                       d->iommu_group, stay, others == 1 ? "s" : "", others == 1 ? "it is" : "they are");
+                       plan->iommu_group, stay, others == 1 ? "s" : "", others == 1 ? "it is" : "they are");
 }
 
-static int release_one(const VbcArgs *a, VbContext *ctx, const VbPciAddress *addr) {
-        _cleanup_(vb_bind_result_done) VbBindResult res = {};
-        const char *s = VB_PCI_ADDRESS_STR(addr);
-        int r;
+/* What the release did to one entry of the plan. */
+static void print_release_result(const VbReleaseEntry *e, const VbReleaseResult *res) {
+        const char *s = VB_PCI_ADDRESS_STR(&e->address);
 
-        /* Mark it first, so that a running vfio-bindd does not take it back on the bind event. */
-        r = vb_runtime_set_released(vb_platform_runtime_dir(a->platform), addr, true);
-        if (r < 0)
+        if (e->action == VB_RELEASE_LEAVE) {
+                printf("%s: left alone: not passed through (on %s)\n", s, e->driver ?: "no driver");
+                return;
+        }
+        if (res->mark_error < 0)
                 fprintf(stderr,
                         "vfio-bind: Failed to mark %s as released (a running vfio-bindd may take it back): %s\n", s,
-                        strerror(-r));
-
-        r = vb_release_device(ctx, addr, &res);
-        if (r < 0) {
-                fprintf(stderr, "vfio-bind: %s: releasing failed: %s (%s); now on %s\n", s, failure_words(&res, r),
-                        strerror(-r), res.driver_after ?: "no driver");
-                return r;
-        }
-        if (r == 0)
-                printf("%s: nothing to release (no driver, no override)\n", s);
-        else if (res.driver_after)
-                printf("%s: released: driver_override cleared, now on %s (was %s)\n", s, res.driver_after,
-                       res.driver_before ?: "no driver");
+                        strerror(-res->mark_error));
+        if (res->error < 0)
+                fprintf(stderr, "vfio-bind: %s: releasing failed: %s (%s); now on %s\n", s,
+                        failure_words(&res->release, res->error), strerror(-res->error),
+                        res->release.driver_after ?: "no driver");
+        else if (res->release.driver_after)
+                printf("%s: released: driver_override cleared, now on %s (was %s)\n", s, res->release.driver_after,
+                       res->release.driver_before ?: "no driver");
         else
                 printf("%s: released: driver_override cleared; no host driver took it (was %s)\n", s,
-                       res.driver_before ?: "no driver");
-        return 0;
+                       res->release.driver_before ?: "no driver");
 }
 
 /* After the GPU that showed the console went back to the host: the boot framebuffer and the
  * framebuffer console bound again, and what could not be. */
-static void give_console_back(VbContext *ctx, const VbPciAddress *owner, const char *why) {
-        _cleanup_(vb_console_restore_done) VbConsoleRestore rest = {};
-        int r;
+static void print_console_back(const VbReleasePlan *plan, const VbReleaseApply *ap) {
+        const VbConsoleRestore *rest = &ap->console;
+        const char *owner = VB_PCI_ADDRESS_STR(&plan->console_owner);
 
-        r = vb_console_restore(ctx, &rest);
-        if (r < 0)
-                printf("console: giving it back failed: %s (bound again before that: %s)\n", strerror(-r),
-                       rest.rebound ?: "nothing");
-        else if (r > 0)
-                printf("console: back on %s (%s showed it: %s); bound again: %s\n", rest.shown,
-                       VB_PCI_ADDRESS_STR(owner), why, rest.rebound ?: "nothing (the GPU's driver brought it back)");
+        if (ap->console_result < 0)
+                printf("console: giving it back failed: %s (bound again before that: %s)\n",
+                       strerror(-ap->console_result), rest->rebound ?: "nothing");
+        else if (ap->console_result > 0)
+                printf("console: back on %s (%s showed it: %s); bound again: %s\n", rest->shown, owner,
+                       plan->console_why, rest->rebound ?: "nothing (the GPU's driver brought it back)");
         else
-                printf("console: not back (%s showed it: %s): %s; bound again: %s\n", VB_PCI_ADDRESS_STR(owner), why,
-                       strna(rest.missing), rest.rebound ?: "nothing");
-        if (r > 0 && rest.missing)
-                printf("console: %s\n", rest.missing);
+                printf("console: not back (%s showed it: %s): %s; bound again: %s\n", owner, plan->console_why,
+                       strna(rest->missing), rest->rebound ?: "nothing");
+        if (ap->console_result > 0 && rest->missing)
+                printf("console: %s\n", rest->missing);
+}
+
+/* release --dry-run: the plan, and nothing written. */
+static void print_release_plan(const VbReleasePlan *plan) {
+        for (size_t i = 0; i < plan->n; i++) {
+                const VbReleaseEntry *e = &plan->entries[i];
+                const char *s = VB_PCI_ADDRESS_STR(&e->address);
+
+                if (e->action == VB_RELEASE_LEAVE)
+                        printf("%s: would be left alone: not passed through (on %s)\n", s, e->driver ?: "no driver");
+                else
+                        printf("%s: would be released: on %s%s%s; driver_override cleared, the host's drivers "
+                               "probed\n",
+                               s, e->driver ?: "no driver", e->driver_override ? ", driver_override " : "",
+                               strempty(e->driver_override));
+        }
+        if (plan->give_console_back)
+                printf("console: would be given back after (%s showed it: %s)\n",
+                       VB_PCI_ADDRESS_STR(&plan->console_owner), plan->console_why);
+        printf("dry run: nothing written\n");
 }
 
 int vbc_release(const VbcArgs *a, const char *arg) {
         _cleanup_(vb_context_freep) VbContext *ctx = NULL;
         _cleanup_(vb_pci_list_done) VbPciList devices = {};
         _cleanup_(vb_console_state_done) VbConsoleState console = {};
-        const VbPciAddress *console_owner = NULL;
-        const char *console_why = NULL;
-        _cleanup_free_ VbPciAddress *released = NULL;
-        const VbPciDevice *d;
+        _cleanup_(vb_release_plan_done) VbReleasePlan plan = {};
+        _cleanup_(vb_release_apply_done) VbReleaseApply applied = {};
         VbPciAddress addr;
-        size_t n = 0;
-        bool ok = true;
+        bool have_console;
         int r;
 
         if (parse_address(arg, &addr) < 0)
@@ -425,42 +439,33 @@ int vbc_release(const VbcArgs *a, const char *arg) {
                 fprintf(stderr, "vfio-bind: Failed to look at the PCI devices: %s\n", strerror(-r));
                 return 1;
         }
-        d = vb_pci_list_find(&devices, &addr);
-        if (!d) {
+        have_console = vb_console_read(ctx, &console) >= 0;
+        r = vb_release_plan_compute(&devices, have_console ? &console : NULL, &addr, a->take_group, &plan);
+        if (r == -ENODEV) {
                 fprintf(stderr, "vfio-bind: %s: no such PCI device\n", VB_PCI_ADDRESS_STR(&addr));
                 return 1;
         }
-        if (vb_pci_device_is_bridge(d)) {
-                fprintf(stderr, "vfio-bind: %s is a bridge; bridges are never bound or released\n",
-                        VB_PCI_ADDRESS_STR(&addr));
+        if (r < 0) {
+                fprintf(stderr, "vfio-bind: Failed to plan the release: %s\n", strerror(-r));
                 return 1;
         }
-        released = calloc(devices.n, sizeof(VbPciAddress));
-        if (!released) {
-                fprintf(stderr, "vfio-bind: Out of memory\n");
+        if (plan.refusal) {
+                fprintf(stderr, "vfio-bind: %s\n", plan.refusal);
                 return 1;
         }
-        /* The GPU that showed the console (or a member released with it) gets it back after. */
-        if (vb_console_read(ctx, &console) >= 0)
-                for (size_t i = 0; i < devices.n && !console_owner; i++) {
-                        const VbPciDevice *m = &devices.devices[i];
-                        bool releasing = vb_pci_address_equal(&m->address, &addr) ||
-                                         (a->take_group && d->iommu_group >= 0 && m->iommu_group == d->iommu_group);
-                        if (releasing && vb_driver_is_vfio(m->driver) && vb_console_owned_by(&console, m, &console_why))
-                                console_owner = &m->address;
-                }
-        for (size_t i = 0; i < devices.n; i++) {
-                const VbPciDevice *m = &devices.devices[i];
-                if (!vb_pci_address_equal(&m->address, &addr) &&
-                    !(a->take_group && d->iommu_group >= 0 && m->iommu_group == d->iommu_group &&
-                      !vb_pci_device_is_bridge(m)))
-                        continue;
-                if (release_one(a, ctx, &m->address) < 0)
-                        ok = false;
-                released[n++] = m->address;
+        if (a->dry_run) {
+                print_release_plan(&plan);
+                return 0;
         }
-        print_group_note(ctx, d, released, n);
-        if (ok && console_owner)
-                give_console_back(ctx, console_owner, console_why);
-        return ok ? 0 : 1;
+        r = vb_apply_release(ctx, &plan, vb_platform_runtime_dir(a->platform), &applied);
+        if (r < 0) {
+                fprintf(stderr, "vfio-bind: Failed to release: %s\n", strerror(-r));
+                return 1;
+        }
+        for (size_t i = 0; i < plan.n; i++)
+                print_release_result(&plan.entries[i], &applied.results[i]);
+        print_group_note(ctx, &plan, &addr);
+        if (applied.console_tried)
+                print_console_back(&plan, &applied);
+        return applied.n_failed == 0 ? 0 : 1;
 }

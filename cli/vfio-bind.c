@@ -20,7 +20,8 @@ static void help(void) {
                "                         before a reboot\n"
                "  bind ADDRESS           Bind one device (with --take-group its IOMMU group) to\n"
                "                         the configured driver now, as vfio-bindd would\n"
-               "  release ADDRESS        Give one device (or its group) back to the host\n"
+               "  release ADDRESS        Give one passed-through device (or its group) back to\n"
+               "                         the host\n"
                "  dump FILE              Write what vfio-bind reads from this machine into the\n"
                "                         tar archive FILE (- for stdout), for a bug report\n\n"
                "Options:\n"
@@ -33,7 +34,7 @@ static void help(void) {
                "                         instead of this machine (groups, status, check, dump)\n"
                "     --json              Print JSON (status)\n"
                "     --driver=NAME       Driver for bind (default: the configuration's Driver=)\n"
-               "     --dry-run           Print the plan of bind, write nothing\n"
+               "     --dry-run           Print the plan of bind or release, write nothing\n"
                "     --take-group        bind, release: every endpoint of the device's IOMMU group\n"
                "     --force             bind although the host uses the device (a mounted\n"
                "                         file system, swap, a network interface that is up)\n"
@@ -224,9 +225,12 @@ int vbc_main(int argc, char **argv, const VbPlatform *platform) {
                 fprintf(stderr, "vfio-bind: --json is only understood by status\n");
                 return 2;
         }
-        if ((a.driver || a.force || a.release_console || a.dry_run) && !streq(verb, "bind")) {
-                fprintf(stderr,
-                        "vfio-bind: --driver=, --force, --release-console and --dry-run are only understood by bind\n");
+        if ((a.driver || a.force || a.release_console) && !streq(verb, "bind")) {
+                fprintf(stderr, "vfio-bind: --driver=, --force and --release-console are only understood by bind\n");
+                return 2;
+        }
+        if (a.dry_run && !streq(verb, "bind") && !streq(verb, "release")) {
+                fprintf(stderr, "vfio-bind: --dry-run is only understood by bind and release\n");
                 return 2;
         }
         if (a.take_group && !streq(verb, "bind") && !streq(verb, "release")) {

@@ -2,8 +2,9 @@
 # bash completion for vfio-bind(1)                              -*- shell-script -*-
 #
 # Completes verbs, options (each verb's as vfio-bind(1) lists them; tests/test-docs.py compares
-# them), the PCI addresses present in /sys/bus/pci/devices but bridges, and the driver names in
-# /sys/bus/pci/drivers. Works with or without the bash-completion package.
+# them), the PCI addresses present in /sys/bus/pci/devices but bridges (for release, only those
+# passed through), and the driver names in /sys/bus/pci/drivers. Works with or without the
+# bash-completion package.
 #
 # PCI addresses contain ':' and options contain '=', both of which bash treats as word breaks
 # (COMP_WORDBREAKS). So the word being completed is taken from COMP_LINE, candidates are matched
@@ -26,16 +27,29 @@ _vfio_bind_ls() {
 # also takes the short form 0f:00.0 for domain 0000: it is offered once the word typed cannot be
 # the start of a full 0000: address.
 _vfio_bind_addresses() {
-        local cur=$1 a class
+        local cur=$1 passed=${2:-} a class
         while IFS= read -r a; do
                 class=''
                 read -r class 2>/dev/null < "${_vfio_bind_sysfs:-/sys}/bus/pci/devices/$a/class"
                 [[ $class == 0x06* ]] && continue
+                [[ -n $passed ]] && ! _vfio_bind_passed_through "$a" && continue
                 printf '%s\n' "$a"
                 if [[ -n $cur && 0000: != "$cur"* && $a == 0000:* ]]; then
                         printf '%s\n' "${a#0000:}"
                 fi
         done < <(_vfio_bind_ls bus/pci/devices)
+}
+
+# _vfio_bind_passed_through ADDRESS: the device is on a VFIO driver (vfio-pci, or a variant such
+# as mlx5_vfio_pci) or carries a VFIO driver_override; release refuses any other.
+_vfio_bind_passed_through() {
+        local dev=${_vfio_bind_sysfs:-/sys}/bus/pci/devices/$1 driver='' override='' n
+        driver=$(readlink "$dev/driver" 2>/dev/null)
+        read -r override 2>/dev/null < "$dev/driver_override"
+        for n in "${driver##*/}" "$override"; do
+                [[ $n == vfio* || $n == *_vfio_pci* || $n == *-vfio-pci* ]] && return 0
+        done
+        return 1
 }
 
 _vfio_bind_drivers() {
@@ -137,7 +151,7 @@ _vfio_bind() {
                 check)   opts='--help --config= --root=' ;;
                 dump)    opts='--help --config= --root=' ;;
                 bind)    opts='--help --dry-run --take-group --force --release-console --driver= --config=' ;;
-                release) opts='--help --take-group' ;;
+                release) opts='--help --dry-run --take-group' ;;
                 *)       return 0 ;;
         esac
 
@@ -159,7 +173,10 @@ _vfio_bind() {
                 bind | release)
                         if ((positionals == 0)); then
                                 local -a addresses
-                                mapfile -t addresses < <(_vfio_bind_addresses "$cur")
+                                local passed=''
+                                # release: only what is passed through (it refuses the rest)
+                                [[ $verb == release ]] && passed=1
+                                mapfile -t addresses < <(_vfio_bind_addresses "$cur" "$passed")
                                 _vfio_bind_reply "$cur" "${addresses[@]}"
                         fi
                         ;;

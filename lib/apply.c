@@ -375,3 +375,49 @@ int vb_apply(VbContext *ctx, const VbPlan *plan, const VbConsoleState *console, 
         a = (VbApply) {};
         return 0;
 }
+
+void vb_release_apply_done(VbReleaseApply *a) {
+        if (!a)
+                return;
+        for (size_t i = 0; i < a->n; i++)
+                vb_bind_result_done(&a->results[i].release);
+        free(a->results);
+        vb_console_restore_done(&a->console);
+        *a = (VbReleaseApply) {};
+}
+
+int vb_apply_release(VbContext *ctx, const VbReleasePlan *plan, const char *runtime_dir, VbReleaseApply *ret) {
+        _cleanup_(vb_release_apply_done) VbReleaseApply a = {};
+
+        if (plan->refusal)
+                return -EPERM;
+        a.results = calloc(plan->n ?: 1, sizeof(VbReleaseResult));
+        if (!a.results)
+                return -ENOMEM;
+        a.n = plan->n;
+        for (size_t i = 0; i < plan->n; i++) {
+                const VbReleaseEntry *e = &plan->entries[i];
+                VbReleaseResult *res = &a.results[i];
+
+                if (e->action != VB_RELEASE_GIVE_BACK)
+                        continue;
+                int r;
+
+                if (runtime_dir) {
+                        r = vb_runtime_set_released(runtime_dir, &e->address, true);
+                        res->mark_error = r < 0 ? r : 0;
+                }
+                res->tried = true;
+                r = vb_release_device(ctx, &e->address, &res->release);
+                res->error = r < 0 ? r : 0;
+                if (r < 0)
+                        a.n_failed++;
+        }
+        if (plan->give_console_back && a.n_failed == 0) {
+                a.console_tried = true;
+                a.console_result = vb_console_restore(ctx, &a.console);
+        }
+        *ret = a;
+        a = (VbReleaseApply) {};
+        return 0;
+}

@@ -29,6 +29,7 @@
 #include "console.h"
 #include "context.h"
 #include "plan.h"
+#include "release-plan.h"
 #include "sriov.h"
 
 typedef enum VbDeviceState {
@@ -102,3 +103,29 @@ int vb_apply(VbContext *ctx, const VbPlan *plan, const VbConsoleState *console, 
 
 /* Is the entry's device on its driver after the pass? */
 bool vb_apply_result_on_driver(const VbApplyResult *r);
+
+/* What applying a release plan did to one entry (a LEAVE entry: nothing). */
+typedef struct VbReleaseResult {
+        bool tried;           /* a GIVE_BACK entry: its release was written */
+        int error;            /* 0, or the release's negative errno (release says where it stopped) */
+        int mark_error;       /* 0, or why its release mark could not be left */
+        VbBindResult release; /* what vb_release_device() did */
+} VbReleaseResult;
+
+typedef struct VbReleaseApply {
+        VbReleaseResult *results; /* one per plan entry, in the plan's order */
+        size_t n;
+        size_t n_failed;
+        bool console_tried; /* the plan gives the console back and every release succeeded */
+        int console_result; /* vb_console_restore()'s: 1 back, 0 not all of it, negative errno */
+        VbConsoleRestore console;
+} VbReleaseApply;
+
+void vb_release_apply_done(VbReleaseApply *a);
+
+/* Apply a release plan: each GIVE_BACK entry is marked as released by hand under RUNTIME_DIR
+ * (NULL: no marks) first, so that a running vfio-bindd does not take it back on its bind
+ * uevent, then given back by vb_release_device(); then, if the plan says so and every release
+ * succeeded, the console is given back. A refused plan writes nothing: -EPERM. Returns 0 when
+ * everything could be tried (RET says what happened), or -ENOMEM. */
+int vb_apply_release(VbContext *ctx, const VbReleasePlan *plan, const char *runtime_dir, VbReleaseApply *ret);

@@ -221,6 +221,82 @@ TEST(release_of_a_nic_leaves_the_console_alone) {
         machine_close(&m);
 }
 
+TEST(release_refuses_what_is_not_passed_through) {
+        _cleanup_free_ char *disk = NULL, *nic = NULL, *group = NULL, *log = NULL;
+        _cleanup_free_ VbPciAddress *marks = NULL;
+        size_t n = 7;
+        Machine m;
+
+        /* The controller of the mounted root file system and the NIC that is up, on their host
+         * drivers, never bound by vfio-bind (a mistyped address: completion offers every one):
+         * refused, nothing written, no release mark. */
+        machine_open(&m, "in-use", NULL);
+        ASSERT_EQ(cli(&m, "[Bind]\n", (const char *const[]) { "release", "0000:00:1f.2", NULL }, &disk), 1);
+        ASSERT_STREQ(disk, "vfio-bind: 0000:00:1f.2 is not passed through (on ahci); nothing to release");
+        ASSERT_EQ(cli(&m, "[Bind]\n", (const char *const[]) { "release", "--dry-run", "0000:02:00.0", NULL }, &nic), 1);
+        ASSERT_STREQ(nic, "vfio-bind: 0000:02:00.0 is not passed through (on e1000e); nothing to release");
+        machine_close(&m);
+
+        /* --take-group where nothing of the group is passed through: the same */
+        machine_open(&m, "in-use-group", NULL);
+        ASSERT_EQ(cli(&m, "[Bind]\n", (const char *const[]) { "release", "--take-group", "0000:02:00.0", NULL },
+                      &group),
+                  1);
+        ASSERT_STREQ(group,
+                     "vfio-bind: 0000:02:00.0 is not passed through (on e1000e), nor is the rest of its IOMMU "
+                     "group; nothing to release");
+        log = written(&m);
+        ASSERT_STREQ(log, "");
+        ASSERT_OK(vb_runtime_list_released(m.dir, &marks, &n));
+        ASSERT_EQ(n, 0);
+        machine_close(&m);
+}
+
+TEST(release_leaves_what_is_not_passed_through_in_the_group) {
+        _cleanup_free_ char *bound = NULL, *back = NULL, *dry = NULL, *out = NULL, *log = NULL;
+        _cleanup_free_ VbPciAddress *marks = NULL;
+        size_t n = 7;
+        Machine m;
+
+        /* The GPU is passed through, its audio function went back: release --take-group gives the
+         * GPU back and leaves the audio function on snd_hda_intel, where it is (no unbind). */
+        machine_open(&m, "desktop", NULL);
+        ASSERT_EQ(cli(&m, "[Bind]\n", (const char *const[]) { "bind", "--take-group", GPU, NULL }, &bound), 0);
+        ASSERT_EQ(cli(&m, "[Bind]\n", (const char *const[]) { "release", AUDIO, NULL }, &back), 0);
+        fake_kernel_forget(m.k);
+        ASSERT_OK(tree_write(m.dir, "fake-kernel.log", ""));
+
+        ASSERT_EQ(cli(&m, "[Bind]\n", (const char *const[]) { "release", "--dry-run", "--take-group", AUDIO, NULL },
+                      &dry),
+                  0);
+        ASSERT_STREQ(dry,
+                     "0000:01:00.1: would be left alone: not passed through (on snd_hda_intel)\n"
+                     "0000:01:00.0: would be released: on vfio-pci, driver_override vfio-pci; driver_override "
+                     "cleared, the host's drivers probed\n"
+                     "console: would be given back after (0000:01:00.0 showed it: the boot framebuffer lies in its "
+                     "memory)\n"
+                     "dry run: nothing written");
+        log = written(&m);
+        ASSERT_STREQ(log, "");
+        ASSERT_DRIVER(&m, GPU, "vfio-pci");
+
+        ASSERT_EQ(cli(&m, "[Bind]\n", (const char *const[]) { "release", "--take-group", AUDIO, NULL }, &out), 0);
+        ASSERT_CONTAINS(out, "0000:01:00.1: left alone: not passed through (on snd_hda_intel)\n");
+        ASSERT_CONTAINS(out, "0000:01:00.0: released: driver_override cleared, now on bochs-drm (was vfio-pci)\n");
+        ASSERT_CONTAINS(out, "IOMMU group 1: it has no other endpoint.\n");
+        ASSERT_CONTAINS(out, "console: back on vtcon1");
+        ASSERT_DRIVER(&m, GPU, "bochs-drm");
+        ASSERT_DRIVER(&m, AUDIO, "snd_hda_intel");
+        free(log);
+        log = written(&m);
+        ASSERT_TRUE(!strstr(log, AUDIO));
+        ASSERT_CONTAINS(log, "bus/pci/drivers/vfio-pci/unbind=0000:01:00.0\n");
+        /* both marks: the audio function's from its own release */
+        ASSERT_OK(vb_runtime_list_released(m.dir, &marks, &n));
+        ASSERT_EQ(n, 2);
+        machine_close(&m);
+}
+
 TEST(variant_driver_is_chosen_loaded_and_verified) {
         _cleanup_free_ char *check = NULL, *out = NULL, *json = NULL, *forced = NULL;
         Machine m;

@@ -35,6 +35,15 @@ endpoints=(0000:00:02.0 0000:0f:00.0 0000:0f:00.1 0000:0f:00.2 10000:e1:00.0)
 for d in pcieport pci-stub snd_hda_intel vfio-pci; do
         mkdir -p "$tmp/sys/bus/pci/drivers/$d"
 done
+# passed through, what release offers: 0000:0f:00.0 on vfio-pci, 0000:0f:00.2 with its override
+# and no driver; 0000:0f:00.1 on snd_hda_intel and the rest with "(null)" as the kernel shows it
+ln -s ../../../bus/pci/drivers/vfio-pci "$tmp/sys/devices/pci/0000:0f:00.0/driver"
+ln -s ../../../bus/pci/drivers/snd_hda_intel "$tmp/sys/devices/pci/0000:0f:00.1/driver"
+for a in "${endpoints[@]}"; do
+        echo '(null)' > "$tmp/sys/devices/pci/$a/driver_override"
+done
+echo vfio-pci > "$tmp/sys/devices/pci/0000:0f:00.2/driver_override"
+released=(0000:0f:00.0 0000:0f:00.2)
 mkdir -p "$tmp/etc/vfio-bind.conf.d"
 touch "$tmp/etc/vfio-bind.conf" "$tmp/etc/other.conf"
 
@@ -91,7 +100,7 @@ check 'vfio-bind status --' --help --json --config= --root=
 check 'vfio-bind status --j' --json
 check 'vfio-bind check -' --help --config= --root=
 check 'vfio-bind dump -' --help --config= --root=
-check 'vfio-bind release -' --help --take-group
+check 'vfio-bind release -' --help --dry-run --take-group
 check 'vfio-bind release 0000:0f:00.0 --t' --take-group
 check 'vfio-bind bind 0000:0f:00.0 --' --help --dry-run --take-group --force --release-console --driver= --config=
 check 'vfio-bind bind --dry-run --take-group 0f:00.0 --f' --force
@@ -100,16 +109,18 @@ check 'vfio-bind bind 0f:00.0 --r' --release-console
 # PCI addresses. bash splits words at ':', so only the part after the last ':' is returned.
 # Bridges (the host bridge 0000:00:00.0, the root port 0001:00:00.0) are never offered.
 check 'vfio-bind bind ' "${endpoints[@]}"
-check 'vfio-bind release ' "${endpoints[@]}"
+check 'vfio-bind release ' "${released[@]}"
+check 'vfio-bind release 0000:0f:' 00.0 00.2
 check 'vfio-bind bind 0001' 
 check 'vfio-bind bind 0000:00:0' 02.0
 # a VMD domain (10000 and up): offered in full; e1: is domain 0000, so no short form
 check 'vfio-bind bind 1000' 10000:e1:00.0
 check 'vfio-bind bind 10000:' e1:00.0
-check 'vfio-bind release 10000:e1:' 00.0
+check 'vfio-bind release 10000:e1:' 
+check 'vfio-bind bind 10000:e1:' 00.0
 check 'vfio-bind bind e1' 
 check 'vfio-bind bind 0000:0f:' 00.0 00.1 00.2
-check 'vfio-bind release 0000:0f:00.' 00.0 00.1 00.2
+check 'vfio-bind release 0000:0f:00.' 00.0 00.2
 check 'vfio-bind bind 0f' 0f:00.0 0f:00.1 0f:00.2
 check 'vfio-bind bind 0f:' 00.0 00.1 00.2
 check 'vfio-bind bind 0000:0f:00.0 ' 

@@ -32,6 +32,14 @@ done
 for d in pcieport pci-stub snd_hda_intel vfio-pci; do
         mkdir -p $tmp/sys/bus/pci/drivers/$d
 done
+# passed through, what release offers: 0000:0f:00.0 on vfio-pci, 0000:0f:00.2 with its override
+# and no driver; 0000:0f:00.1 on snd_hda_intel and the rest with "(null)" as the kernel shows it
+ln -s ../../../bus/pci/drivers/vfio-pci $tmp/sys/devices/pci/0000:0f:00.0/driver
+ln -s ../../../bus/pci/drivers/snd_hda_intel $tmp/sys/devices/pci/0000:0f:00.1/driver
+for a in 0000:00:02.0 0000:0f:00.0 0000:0f:00.1 0000:0f:00.2 10000:e1:00.0; do
+        print '(null)' > $tmp/sys/devices/pci/$a/driver_override
+done
+print vfio-pci > $tmp/sys/devices/pci/0000:0f:00.2/driver_override
 mkdir -p $tmp/etc/vfio-bind.conf.d
 touch $tmp/etc/vfio-bind.conf $tmp/etc/other.conf
 
@@ -104,14 +112,15 @@ exactly 'vfio-bind status --' --help --json --config --root
 exactly 'vfio-bind check --' --help --config --root
 exactly 'vfio-bind groups --' --help --config --root
 exactly 'vfio-bind bind 0f:00.0 --' --help --dry-run --take-group --force --release-console --driver --config
-exactly 'vfio-bind release 0f:00.0 --' --help --take-group
+exactly 'vfio-bind release 0f:00.0 --' --help --dry-run --take-group
 # bridges (the host bridge 0000:00:00.0, the root port 0001:00:00.0) are never offered
 exactly 'vfio-bind bind ' 0000:00:02.0 0000:0f:00.0 0000:0f:00.1 0000:0f:00.2 10000:e1:00.0
-exactly 'vfio-bind release ' 0000:00:02.0 0000:0f:00.0 0000:0f:00.1 0000:0f:00.2 10000:e1:00.0
-exactly 'vfio-bind release 0000:0f:' 0000:0f:00.0 0000:0f:00.1 0000:0f:00.2
+exactly 'vfio-bind release ' 0000:0f:00.0 0000:0f:00.2
+exactly 'vfio-bind release 0000:0f:' 0000:0f:00.0 0000:0f:00.2
 exactly 'vfio-bind bind 0f:' 0f:00.0 0f:00.1 0f:00.2
 exactly 'vfio-bind bind 1000' 10000:e1:00.0
-exactly 'vfio-bind release 10000:e1:' 10000:e1:00.0
+exactly 'vfio-bind release 10000:e1:'
+exactly 'vfio-bind bind 10000:e1:' 10000:e1:00.0
 exactly 'vfio-bind bind 0f:00.0 --driver=' pcieport pci-stub snd_hda_intel vfio-pci
 exactly 'vfio-bind bind 0f:00.0 --driver=vf' vfio-pci
 exactly 'vfio-bind bind 0f:00.0 --driver s' snd_hda_intel

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "driver.h"
+#include "macro.h"
+#include "release-plan.h"
+
+static const char *const release_action_table[_VB_RELEASE_ACTION_MAX] = {
+        [VB_RELEASE_GIVE_BACK] = "give-back",
+        [VB_RELEASE_LEAVE] = "leave",
+};
+
+const char *vb_release_action_to_string(VbReleaseAction a) {
+        return a >= 0 && a < _VB_RELEASE_ACTION_MAX ? release_action_table[a] : NULL;
+}
+
+void vb_release_plan_done(VbReleasePlan *p) {
+        if (!p)
+                return;
+        free(p->entries);
+        free(p->refusal);
+        *p = (VbReleasePlan) { .iommu_group = -1 };
+}
+
+bool vb_release_is_passed_through(const VbPciDevice *d) {
+        return vb_driver_is_vfio(d->driver) || vb_driver_is_vfio(d->driver_override);
+}
+
+/* "on ahci", "on no driver, driver_override pci-stub": where a device that is not passed
+ * through is. */
+static char *where_words(const VbPciDevice *d) {
+        char *s;
+
+        if (asprintf(&s, "on %s%s%s", d->driver ?: "no driver", d->driver_override ? ", driver_override " : "",
+                     strempty(d->driver_override)) < 0)
+                return NULL;
+        return s;
+}
+
+static int refuse(VbReleasePlan *p, const VbPciDevice *d, bool group) {
+        _cleanup_free_ char *where = where_words(d);
+
+        if (!where ||
+            asprintf(&p->refusal, "%s is not passed through (%s)%s; nothing to release",
+                     VB_PCI_ADDRESS_STR(&d->address), where, group ? ", nor is the rest of its IOMMU group" : "") < 0) {
+                p->refusal = NULL;
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+int vb_release_plan_compute(const VbPciList *devices, const VbConsoleState *console, const VbPciAddress *address,
+                            bool take_group, VbReleasePlan *ret) {
+        _cleanup_(vb_release_plan_done) VbReleasePlan p = { .iommu_group = -1 };
+        const VbPciDevice *d;
+        int r = 0;
+
+        d = vb_pci_list_find(devices, address);
+        if (!d)
+                return -ENODEV;
+        p.iommu_group = d->iommu_group;
+        if (vb_pci_device_is_bridge(d)) {
+                if (asprintf(&p.refusal, "%s is a bridge; bridges are never bound or released",
+                             VB_PCI_ADDRESS_STR(address)) < 0) {
+                        p.refusal = NULL;
+                        return -ENOMEM;
+                }
+                *ret = p;
+                p = (VbReleasePlan) { .iommu_group = -1 };
+                return 0;
+        }
+        p.entries = calloc(devices->n, sizeof(VbReleaseEntry));
+        if (!p.entries)
+                return -ENOMEM;
+
+        /* The named device first, then the rest of its group in address order. */
+        for (size_t pass = 0; pass < 2; pass++)
+                for (size_t i = 0; i < devices->n; i++) {
+                        const VbPciDevice *m = &devices->devices[i];
+                        bool named = vb_pci_address_equal(&m->address, address);
+                        bool gives_back;
+
+                        if (pass == 0 ? !named
+                                      : named || !take_group || d->iommu_group < 0 ||
+                                                m->iommu_group != d->iommu_group || vb_pci_device_is_bridge(m))
+                                continue;
+                        gives_back = vb_release_is_passed_through(m);
+                        p.entries[p.n++] = (VbReleaseEntry) {
+                                .address = m->address,
+                                .action = gives_back ? VB_RELEASE_GIVE_BACK : VB_RELEASE_LEAVE,
+                                .driver = m->driver,
+                                .driver_override = m->driver_override,
+                        };
+                        if (gives_back) {
+                                p.n_give_back++;
+                                /* The GPU that showed the console (or a member released with it)
+                                 * gets it back after. */
+                                if (!p.give_console_back && console &&
+                                    vb_console_owned_by(console, m, &p.console_why)) {
+                                        p.give_console_back = true;
+                                        p.console_owner = m->address;
+                                }
+                        }
+                }
+
+        /* Nothing in reach is passed through: a release would only bounce host drivers. */
+        if (p.n_give_back == 0)
+                r = refuse(&p, d, p.n > 1);
+        if (r < 0)
+                return r;
+        *ret = p;
+        p = (VbReleasePlan) { .iommu_group = -1 };
+        return 0;
+}

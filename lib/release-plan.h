@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * The plan of a release (`vfio-bind release ADDRESS [--take-group]`): which devices are given
+ * back to the host, which are left alone, whether the console is given back after, and why a
+ * release is refused. Pure: it reads nothing but the look it is given, so `--dry-run` prints the
+ * plan the release applies (vb_apply_release(), lib/apply.h).
+ *
+ * Only a device that is passed through is given back: on a VFIO driver, or carrying a VFIO
+ * driver_override (vfio-pci not loaded, or the device between two writes). Any other device is
+ * on its host driver or on none by the host's choice, and releasing it would unbind that driver
+ * and probe again: the root disk's controller or the NIC that is up, gone for a moment or for
+ * good. A release that names such a device is refused and writes nothing.
+ */
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "address.h"
+#include "console.h"
+#include "pci.h"
+
+typedef enum VbReleaseAction {
+        VB_RELEASE_GIVE_BACK, /* passed through: its override cleared, its VFIO driver unbound, probed again */
+        VB_RELEASE_LEAVE,     /* a member of the group (--take-group) that is not passed through */
+        _VB_RELEASE_ACTION_MAX,
+        _VB_RELEASE_ACTION_INVALID = -EINVAL,
+} VbReleaseAction;
+
+const char *vb_release_action_to_string(VbReleaseAction a);
+
+typedef struct VbReleaseEntry {
+        VbPciAddress address;
+        VbReleaseAction action;
+        const char *driver;          /* the look's: the driver bound now, NULL: none */
+        const char *driver_override; /* the look's, NULL: none */
+} VbReleaseEntry;
+
+typedef struct VbReleasePlan {
+        VbReleaseEntry *entries; /* the named device first, then the rest of its group (--take-group) */
+        size_t n;
+        size_t n_give_back;
+        char *refusal;          /* NULL, or why nothing is released: "0000:00:1f.2 is not passed through
+                                 * (on ahci); nothing to release" */
+        int iommu_group;        /* the named device's, -1: none */
+        bool give_console_back; /* a device given back showed the console: give it back after */
+        VbPciAddress console_owner;
+        const char *console_why; /* static: why console_owner counts as the console's GPU */
+} VbReleasePlan;
+
+void vb_release_plan_done(VbReleasePlan *p);
+
+/* Is D passed through: on a VFIO driver, or with a VFIO driver_override? */
+bool vb_release_is_passed_through(const VbPciDevice *d);
+
+/* Plan the release of ADDRESS (and with TAKE_GROUP of its whole IOMMU group, bridges aside) from
+ * DEVICES and CONSOLE (NULL: unknown, the console is not given back). The plan points into
+ * DEVICES, which must outlive it. Returns 0 (RET->refusal set if nothing may be released),
+ * -ENODEV if ADDRESS is not in DEVICES, or -ENOMEM. */
+int vb_release_plan_compute(const VbPciList *devices, const VbConsoleState *console, const VbPciAddress *address,
+                            bool take_group, VbReleasePlan *ret);

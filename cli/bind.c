@@ -422,25 +422,24 @@ static void print_release_plan(const VbReleasePlan *plan) {
 
 int vbc_release(const VbcArgs *a, const char *arg) {
         _cleanup_(vb_context_freep) VbContext *ctx = NULL;
-        _cleanup_(vb_pci_list_done) VbPciList devices = {};
-        _cleanup_(vb_console_state_done) VbConsoleState console = {};
+        _cleanup_(vb_snapshot_done) VbSnapshot s = {};
         _cleanup_(vb_release_plan_done) VbReleasePlan plan = {};
         _cleanup_(vb_release_apply_done) VbReleaseApply applied = {};
         VbPciAddress addr;
-        bool have_console;
         int r;
 
         if (parse_address(arg, &addr) < 0)
                 return 2;
         if (vbc_open_context(a, &ctx) < 0)
                 return 1;
-        r = vb_pci_enumerate(ctx, &devices);
+        /* the look: the devices, the console, and who holds them */
+        r = vb_snapshot_read(ctx, NULL, &s);
         if (r < 0) {
                 fprintf(stderr, "vfio-bind: Failed to look at the PCI devices: %s\n", strerror(-r));
                 return 1;
         }
-        have_console = vb_console_read(ctx, &console) >= 0;
-        r = vb_release_plan_compute(&devices, have_console ? &console : NULL, &addr, a->take_group, &plan);
+        r = vb_release_plan_compute(&s.devices, s.have_console ? &s.console : NULL, &s.holds, &addr, a->take_group,
+                                    a->force, &plan);
         if (r == -ENODEV) {
                 fprintf(stderr, "vfio-bind: %s: no such PCI device\n", VB_PCI_ADDRESS_STR(&addr));
                 return 1;
@@ -453,6 +452,10 @@ int vbc_release(const VbcArgs *a, const char *arg) {
                 fprintf(stderr, "vfio-bind: %s\n", plan.refusal);
                 return 1;
         }
+        for (size_t i = 0; i < plan.n; i++)
+                if (plan.entries[i].held)
+                        fprintf(stderr, "vfio-bind: warning: %s is held: %s; --force releases it all the same\n",
+                                VB_PCI_ADDRESS_STR(&plan.entries[i].address), plan.entries[i].held);
         if (a->dry_run) {
                 print_release_plan(&plan);
                 return 0;

@@ -41,11 +41,13 @@ static void print_no_iommu(VbCpuVendor vendor) {
                vb_iommu_hint(vendor));
 }
 
-/* What the host uses a device for (mounts, swap, an interface with an address, and the console
- * where Release=no keeps it): the interlocks check and the daemon refuse by. */
+/* What the host uses a device for now (mounts, swap, an interface with an address, a process with
+ * one of its nodes open, and the console where Release=no keeps it): the interlocks bind and the
+ * daemon refuse by. */
 static unsigned hold_mask(const VbConfig *config) {
-        return config ? vb_plan_hold_mask(config)
-                      : VB_HOLD_MASK(VB_HOLD_MOUNT) | VB_HOLD_MASK(VB_HOLD_SWAP) | VB_HOLD_MASK(VB_HOLD_NETWORK);
+        return config ? vb_plan_hold_mask(config, false)
+                      : VB_HOLD_MASK(VB_HOLD_MOUNT) | VB_HOLD_MASK(VB_HOLD_SWAP) | VB_HOLD_MASK(VB_HOLD_NETWORK) |
+                                VB_HOLD_MASK(VB_HOLD_PROGRAM);
 }
 
 int vbc_groups(const VbcArgs *a) {

@@ -255,8 +255,9 @@ void vbc_status_json_failure(char *const *errors, size_t n) {
 }
 
 /* ERRORS (may be NULL): what went wrong, for status --json. */
-static int take_snapshot(const VbcArgs *a, VbContext **ret_ctx, VbConfig **ret_config, VbSnapshot *ret, char ***errors,
-                         size_t *n_errors) {
+/* AT_BOOT: plan as vfio-bindd would at boot (check), not as a bind would now (status). */
+static int take_snapshot(const VbcArgs *a, bool at_boot, VbContext **ret_ctx, VbConfig **ret_config, VbSnapshot *ret,
+                         char ***errors, size_t *n_errors) {
         int r;
 
         r = vbc_open_context(a, ret_ctx);
@@ -268,7 +269,11 @@ static int take_snapshot(const VbcArgs *a, VbContext **ret_ctx, VbConfig **ret_c
         r = vbc_load_config_full(a, *ret_ctx, ret_config, errors, n_errors);
         if (r < 0)
                 return r;
-        r = vb_snapshot_take(*ret_ctx, *ret_config, vb_platform_runtime_dir(a->platform), ret);
+        r = vb_snapshot_read(*ret_ctx, vb_platform_runtime_dir(a->platform), ret);
+        if (r >= 0) {
+                ret->at_boot = at_boot;
+                r = vb_snapshot_plan(*ret_ctx, *ret_config, ret);
+        }
         if (r < 0) {
                 fprintf(stderr, "vfio-bind: Failed to look at the PCI devices: %s\n", strerror(-r));
                 if (errors)
@@ -287,7 +292,7 @@ int vbc_status(const VbcArgs *a) {
         _cleanup_strv_free_ char **errors = NULL;
         size_t n_errors = 0;
 
-        if (take_snapshot(a, &ctx, &c, &s, a->json ? &errors : NULL, &n_errors) < 0) {
+        if (take_snapshot(a, false, &ctx, &c, &s, a->json ? &errors : NULL, &n_errors) < 0) {
                 if (a->json)
                         vbc_status_json_failure(errors, n_errors);
                 return 1;
@@ -394,7 +399,7 @@ int vbc_check(const VbcArgs *a) {
         _cleanup_free_ char *text = NULL;
         unsigned problems = 0, warnings = 0;
 
-        if (take_snapshot(a, &ctx, &c, &s, NULL, NULL) < 0)
+        if (take_snapshot(a, true, &ctx, &c, &s, NULL, NULL) < 0)
                 return 1;
         if (vb_plan_format(&s.plan, &text) < 0) {
                 fprintf(stderr, "vfio-bind: Out of memory\n");
@@ -467,6 +472,15 @@ int vbc_check(const VbcArgs *a) {
                 else if (e->action == VB_ACTION_BIND && e->forced)
                         WARNING("%s: FORCED by Force=: it will be bound although the host uses it: %s", addr,
                                 e->in_use);
+                if (e->action == VB_ACTION_BIND) {
+                        _cleanup_free_ char *programs = NULL;
+
+                        (void) vb_holds_describe(&s.holds, &e->address, VB_HOLD_MASK(VB_HOLD_PROGRAM), &programs);
+                        if (programs)
+                                WARNING("%s is held now: %s; at boot vfio-bindd binds it before these start, but "
+                                        "vfio-bind bind refuses it while they hold it (--force takes it anyway)",
+                                        addr, programs);
+                }
                 /* Under Group=ignore the plan does not look at the group, but a guest will. */
                 if (c->group == VB_GROUP_IGNORE && (e->action == VB_ACTION_BIND || e->action == VB_ACTION_LEAVE)) {
                         _cleanup_free_ char *blockers = group_blockers(&s, e);

@@ -37,7 +37,9 @@ static void help(void) {
                "     --dry-run           Print the plan of bind or release, write nothing\n"
                "     --take-group        bind, release: every endpoint of the device's IOMMU group\n"
                "     --force             bind although the host uses the device (a mounted\n"
-               "                         file system, swap, a network interface that is up)\n"
+               "                         file system, swap, a network interface that is up,\n"
+               "                         a program with its device nodes open); release\n"
+               "                         although a program (a running VM) holds it\n"
                "     --release-console   bind the console's GPU although Release=no\n\n"
                "Exit status: 0 when everything is as it should be, 1 when not, 2 on bad usage.\n"
                "See the vfio-bind(1), vfio-bind.conf(5) and vfio-bindd(8) manual pages.\n");
@@ -225,12 +227,12 @@ int vbc_main(int argc, char **argv, const VbPlatform *platform) {
                 fprintf(stderr, "vfio-bind: --json is only understood by status\n");
                 return 2;
         }
-        if ((a.driver || a.force || a.release_console) && !streq(verb, "bind")) {
-                fprintf(stderr, "vfio-bind: --driver=, --force and --release-console are only understood by bind\n");
+        if ((a.driver || a.release_console) && !streq(verb, "bind")) {
+                fprintf(stderr, "vfio-bind: --driver= and --release-console are only understood by bind\n");
                 return 2;
         }
-        if (a.dry_run && !streq(verb, "bind") && !streq(verb, "release")) {
-                fprintf(stderr, "vfio-bind: --dry-run is only understood by bind and release\n");
+        if ((a.dry_run || a.force) && !streq(verb, "bind") && !streq(verb, "release")) {
+                fprintf(stderr, "vfio-bind: --dry-run and --force are only understood by bind and release\n");
                 return 2;
         }
         if (a.take_group && !streq(verb, "bind") && !streq(verb, "release")) {

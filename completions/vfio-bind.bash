@@ -151,7 +151,7 @@ _vfio_bind() {
                 check)   opts='--help --config= --root=' ;;
                 dump)    opts='--help --config= --root=' ;;
                 bind)    opts='--help --dry-run --take-group --force --release-console --driver= --config=' ;;
-                release) opts='--help --dry-run --take-group' ;;
+                release) opts='--help --dry-run --take-group --force' ;;
                 *)       return 0 ;;
         esac
 

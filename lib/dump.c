@@ -169,6 +169,16 @@ static int add_found(VbContext *ctx, VbRecordRoot root, const char *canon, const
                 if (k < 0)
                         return 0;
                 target[k] = '\0';
+                /* An open descriptor's link (/proc/PID/fd/N → /dev/dri/card0) leads out of the
+                 * archive: its target is kept as the text of a file (lib/interlock-process reads
+                 * either). */
+                if (root == VB_RECORD_PROCFS && target[0] == '/')
+                        return add_member(ar, root, canon,
+                                          &(VbArchiveMember) { .type = VB_ARCHIVE_FILE,
+                                                               .mode = 0644,
+                                                               .data = target,
+                                                               .size = (size_t) k },
+                                          priority);
                 if (vb_archive_target_check(canon, target))
                         return 0;
                 return add_member(ar, root, canon,

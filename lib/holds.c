@@ -6,10 +6,8 @@
 #include "macro.h"
 
 static const char *const hold_kind_table[_VB_HOLD_KIND_MAX] = {
-        [VB_HOLD_MOUNT] = "mount",
-        [VB_HOLD_SWAP] = "swap",
-        [VB_HOLD_NETWORK] = "network",
-        [VB_HOLD_CONSOLE] = "console",
+        [VB_HOLD_MOUNT] = "mount",     [VB_HOLD_SWAP] = "swap",       [VB_HOLD_NETWORK] = "network",
+        [VB_HOLD_CONSOLE] = "console", [VB_HOLD_PROGRAM] = "program",
 };
 
 const char *vb_hold_kind_to_string(VbHoldKind k) {

@@ -17,6 +17,7 @@ typedef enum VbHoldKind {
         VB_HOLD_SWAP,
         VB_HOLD_NETWORK,
         VB_HOLD_CONSOLE,
+        VB_HOLD_PROGRAM, /* a process has one of its nodes open or its resources mapped */
         _VB_HOLD_KIND_MAX,
         _VB_HOLD_KIND_INVALID = -EINVAL,
 } VbHoldKind;

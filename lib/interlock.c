@@ -78,5 +78,13 @@ int vb_interlock_read(VbContext *ctx, const VbConsoleState *console, const VbPci
                 if (first == 0)
                         first = r;
         }
+        r = vb_interlock_read_processes(ctx, devices, ret);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                vb_debug(ctx, "cannot tell which processes hold devices: %s", strerror(-r));
+                if (first == 0)
+                        first = r;
+        }
         return first;
 }

@@ -7,6 +7,7 @@
  *
  *   mount, swap  lib/interlock-storage.h
  *   network      lib/interlock-network.h
+ *   program      lib/interlock-process.h
  *   console      the device owning the console that is in use (a bound framebuffer vtconsole or
  *                boot framebuffer); the plan only counts it when Release=no
  *
@@ -19,6 +20,7 @@
 #include "context.h"
 #include "holds.h"
 #include "interlock-network.h"
+#include "interlock-process.h"
 #include "interlock-storage.h"
 #include "pci.h"
 

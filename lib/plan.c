@@ -76,13 +76,16 @@ void vb_plan_done(VbPlan *p) {
         *p = (VbPlan) {};
 }
 
-unsigned vb_plan_hold_mask(const VbConfig *c) {
-        unsigned mask = VB_HOLD_MASK(VB_HOLD_MOUNT) | VB_HOLD_MASK(VB_HOLD_SWAP) | VB_HOLD_MASK(VB_HOLD_NETWORK);
+unsigned vb_plan_hold_mask(const VbConfig *c, bool at_boot) {
+        unsigned mask = VB_HOLD_MASK(VB_HOLD_MOUNT) | VB_HOLD_MASK(VB_HOLD_SWAP) | VB_HOLD_MASK(VB_HOLD_NETWORK) |
+                        VB_HOLD_MASK(VB_HOLD_PROGRAM);
 
         /* With Release=auto/yes the console is released before its device is bound; with
          * Release=no binding the device would take the console from under the host. */
         if (c->release == VB_RELEASE_NO)
                 mask |= VB_HOLD_MASK(VB_HOLD_CONSOLE);
+        if (at_boot)
+                mask &= ~VB_HOLD_MASK(VB_HOLD_PROGRAM);
         return mask;
 }
 
@@ -305,7 +308,7 @@ static int entry_decide(PlanBuild *b, VbPlanEntry *e, const VbPciDevice *d) {
         int r;
 
         if (!c->disabled && !vb_pci_device_is_bridge(d) && !entry_on_wanted(c, e, d->driver)) {
-                r = vb_holds_describe(b->in->holds, &d->address, vb_plan_hold_mask(c), &e->in_use);
+                r = vb_holds_describe(b->in->holds, &d->address, vb_plan_hold_mask(c, b->in->at_boot), &e->in_use);
                 if (r < 0)
                         return r;
                 e->forced = e->in_use && vb_selector_index_match(b->force, &d->address, d->vendor, d->device);

@@ -146,6 +146,9 @@ typedef struct VbPlanInput {
                                      * before (the daemon's memory) */
         size_t n_failed;
         bool driver_loaded; /* the configuration's driver is registered already (Driver=NAME) */
+        bool at_boot;       /* plan as vfio-bindd would at boot (check): the processes that hold a
+                             * device now (VB_HOLD_PROGRAM: a display manager, an audio server)
+                             * start after it, so they do not refuse the device */
         /* Driver=auto: the choice for each device that has one (sorted by address), and for the VFs of
          * each VirtualFunctions= line (parallel to config->vfs; a kind of PLAIN with no alias where
          * nothing could be read). A device without a choice gets vfio-pci. */
@@ -160,8 +163,9 @@ typedef struct VbPlanInput {
  * host uses, blocks its IOMMU group under Group=check and Group=take. The console is released
  * only for a device that is really going to be bound. */
 int vb_plan_compute(const VbPlanInput *in, VbPlan *ret);
-/* The kinds of holds that refuse a device under C: all but the console unless Release=no. */
-unsigned vb_plan_hold_mask(const VbConfig *c);
+/* The kinds of holds that refuse a device under C: all but the console unless Release=no, and
+ * AT_BOOT all but the processes' too. */
+unsigned vb_plan_hold_mask(const VbConfig *c, bool at_boot);
 
 /* The wanted driver's name for messages: the driver, or "the driver of MODULE" before it is known. */
 const char *vb_plan_entry_driver(const VbPlanEntry *e);

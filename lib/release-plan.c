@@ -18,6 +18,8 @@ const char *vb_release_action_to_string(VbReleaseAction a) {
 void vb_release_plan_done(VbReleasePlan *p) {
         if (!p)
                 return;
+        for (size_t i = 0; i < p->n; i++)
+                free(p->entries[i].held);
         free(p->entries);
         free(p->refusal);
         *p = (VbReleasePlan) { .iommu_group = -1 };
@@ -50,8 +52,29 @@ static int refuse(VbReleasePlan *p, const VbPciDevice *d, bool group) {
         return 0;
 }
 
-int vb_release_plan_compute(const VbPciList *devices, const VbConsoleState *console, const VbPciAddress *address,
-                            bool take_group, VbReleasePlan *ret) {
+/* "0000:01:00.0 is held: /dev/vfio/1 is open in PID 900 (qemu-system-x86, …); a VM has it, and
+ * the kernel's unbind waits until it lets go: shut the VM down first (--force releases it all the
+ * same)", for the first entry given back that a process holds. */
+static int refuse_held(VbReleasePlan *p) {
+        for (size_t i = 0; i < p->n; i++) {
+                const VbReleaseEntry *e = &p->entries[i];
+
+                if (!e->held)
+                        continue;
+                if (asprintf(&p->refusal,
+                             "%s is held: %s; the kernel's unbind waits until that lets it go (a VM: shut it down "
+                             "first; --force releases it all the same)",
+                             VB_PCI_ADDRESS_STR(&e->address), e->held) < 0) {
+                        p->refusal = NULL;
+                        return -ENOMEM;
+                }
+                return 0;
+        }
+        return 0;
+}
+
+int vb_release_plan_compute(const VbPciList *devices, const VbConsoleState *console, const VbHolds *holds,
+                            const VbPciAddress *address, bool take_group, bool force, VbReleasePlan *ret) {
         _cleanup_(vb_release_plan_done) VbReleasePlan p = { .iommu_group = -1 };
         const VbPciDevice *d;
         int r = 0;
@@ -93,7 +116,12 @@ int vb_release_plan_compute(const VbPciList *devices, const VbConsoleState *cons
                                 .driver_override = m->driver_override,
                         };
                         if (gives_back) {
+                                VbReleaseEntry *e = &p.entries[p.n - 1];
+
                                 p.n_give_back++;
+                                if (holds &&
+                                    vb_holds_describe(holds, &m->address, VB_HOLD_MASK(VB_HOLD_PROGRAM), &e->held) < 0)
+                                        return -ENOMEM;
                                 /* The GPU that showed the console (or a member released with it)
                                  * gets it back after. */
                                 if (!p.give_console_back && console &&
@@ -107,6 +135,12 @@ int vb_release_plan_compute(const VbPciList *devices, const VbConsoleState *cons
         /* Nothing in reach is passed through: a release would only bounce host drivers. */
         if (p.n_give_back == 0)
                 r = refuse(&p, d, p.n > 1);
+        else {
+                for (size_t i = 0; i < p.n; i++)
+                        p.forced |= force && p.entries[i].held;
+                if (!force)
+                        r = refuse_held(&p);
+        }
         if (r < 0)
                 return r;
         *ret = p;

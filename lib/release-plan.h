@@ -12,6 +12,10 @@
  * on its host driver or on none by the host's choice, and releasing it would unbind that driver
  * and probe again: the root disk's controller or the NIC that is up, gone for a moment or for
  * good. A release that names such a device is refused and writes nothing.
+ *
+ * A device given back that a process holds (VB_HOLD_PROGRAM: a running VM has /dev/vfio/G or the
+ * device's cdev open) is refused too, naming the process, unless forced: the kernel's unbind of
+ * vfio-pci waits until the VM lets the device go, which it may never do.
  */
 
 #include <errno.h>
@@ -20,6 +24,7 @@
 
 #include "address.h"
 #include "console.h"
+#include "holds.h"
 #include "pci.h"
 
 typedef enum VbReleaseAction {
@@ -36,6 +41,7 @@ typedef struct VbReleaseEntry {
         VbReleaseAction action;
         const char *driver;          /* the look's: the driver bound now, NULL: none */
         const char *driver_override; /* the look's, NULL: none */
+        char *held;                  /* GIVE_BACK: the processes that hold it, NULL: none */
 } VbReleaseEntry;
 
 typedef struct VbReleasePlan {
@@ -44,6 +50,7 @@ typedef struct VbReleasePlan {
         size_t n_give_back;
         char *refusal;          /* NULL, or why nothing is released: "0000:00:1f.2 is not passed through
                                  * (on ahci); nothing to release" */
+        bool forced;            /* a device given back is held, and FORCE releases it all the same */
         int iommu_group;        /* the named device's, -1: none */
         bool give_console_back; /* a device given back showed the console: give it back after */
         VbPciAddress console_owner;
@@ -56,8 +63,9 @@ void vb_release_plan_done(VbReleasePlan *p);
 bool vb_release_is_passed_through(const VbPciDevice *d);
 
 /* Plan the release of ADDRESS (and with TAKE_GROUP of its whole IOMMU group, bridges aside) from
- * DEVICES and CONSOLE (NULL: unknown, the console is not given back). The plan points into
- * DEVICES, which must outlive it. Returns 0 (RET->refusal set if nothing may be released),
- * -ENODEV if ADDRESS is not in DEVICES, or -ENOMEM. */
-int vb_release_plan_compute(const VbPciList *devices, const VbConsoleState *console, const VbPciAddress *address,
-                            bool take_group, VbReleasePlan *ret);
+ * DEVICES, CONSOLE (NULL: unknown, the console is not given back) and HOLDS (NULL: unknown); FORCE
+ * releases devices that processes hold. The plan points into DEVICES, which must outlive it.
+ * Returns 0 (RET->refusal set if nothing may be released), -ENODEV if ADDRESS is not in DEVICES,
+ * or -ENOMEM. */
+int vb_release_plan_compute(const VbPciList *devices, const VbConsoleState *console, const VbHolds *holds,
+                            const VbPciAddress *address, bool take_group, bool force, VbReleasePlan *ret);

@@ -172,6 +172,7 @@ int vb_snapshot_plan(VbContext *ctx, const VbConfig *c, VbSnapshot *s) {
                         .n_released = s->n_released,
                         .failed = s->failed,
                         .n_failed = s->n_failed,
+                        .at_boot = s->at_boot,
                         .driver_loaded = s->driver_loaded,
                         .choices = s->choices,
                         .n_choices = s->n_choices,

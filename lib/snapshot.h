@@ -27,6 +27,7 @@ typedef struct VbSnapshot {
         size_t n_released;
         VbPciAddress *failed; /* set by the caller before planning: binds that failed before */
         size_t n_failed;
+        bool at_boot;            /* set by the caller before planning: plan as at boot (VbPlanInput) */
         bool driver_loaded;      /* the driver the plan is for is registered */
         VbDriverChoice *choices; /* Driver=auto: one per device that is not a bridge */
         size_t n_choices;

@@ -297,6 +297,75 @@ TEST(release_leaves_what_is_not_passed_through_in_the_group) {
         machine_close(&m);
 }
 
+TEST(bind_refuses_a_device_a_program_holds) {
+        _cleanup_free_ char *out = NULL, *dry = NULL, *forced = NULL, *log = NULL;
+        Machine m;
+
+        /* Xorg has the GPU's card open: bind refuses the slot, names it and writes nothing;
+         * --force takes it. */
+        machine_open(&m, "desktop", NULL);
+        ASSERT_OK(tree_write_new(m.dir, "sys/bus/pci/devices/0000:01:00.0/drm/card0/uevent", "DEVNAME=dri/card0\n"));
+        ASSERT_OK(tree_write_new(m.dir, "proc/812/comm", "Xorg"));
+        ASSERT_OK(tree_write_new(m.dir, "proc/812/cgroup", "0::/system.slice/display-manager.service"));
+        ASSERT_OK(tree_mkdirs(m.dir, "proc/812/fd"));
+        ASSERT_OK(tree_symlink(m.dir, "/dev/dri/card0", "proc/812/fd/5"));
+        ASSERT_EQ(cli(&m, "[Bind]\n", (const char *const[]) { "bind", "--take-group", GPU, NULL }, &out), 1);
+        ASSERT_CONTAINS(out,
+                        "0000:01:00.0: refused: the host uses it: /dev/dri/card0 is open in PID 812 (Xorg, "
+                        "display-manager.service)");
+        ASSERT_EQ(cli(&m, "[Bind]\n", (const char *const[]) { "bind", "--dry-run", "--take-group", GPU, NULL }, &dry),
+                  1);
+        ASSERT_CONTAINS(dry, "/dev/dri/card0 is open in PID 812 (Xorg, display-manager.service)");
+        log = written(&m);
+        ASSERT_STREQ(log, "");
+        ASSERT_DRIVER(&m, GPU, "bochs-drm");
+        ASSERT_DRIVER(&m, AUDIO, "snd_hda_intel");
+
+        ASSERT_EQ(cli(&m, "[Bind]\n", (const char *const[]) { "bind", "--take-group", "--force", GPU, NULL }, &forced),
+                  0);
+        ASSERT_DRIVER(&m, GPU, "vfio-pci");
+        ASSERT_DRIVER(&m, AUDIO, "vfio-pci");
+        machine_close(&m);
+}
+
+TEST(release_refuses_a_group_a_vm_holds) {
+        _cleanup_free_ char *bound = NULL, *out = NULL, *forced = NULL, *log = NULL;
+        _cleanup_free_ VbPciAddress *marks = NULL;
+        size_t n = 7;
+        Machine m;
+
+        /* The slot is bound and a VM has its group open: release refuses, names the VM, writes
+         * nothing and leaves no mark; --force releases it. */
+        machine_open(&m, "desktop", NULL);
+        ASSERT_EQ(cli(&m, "[Bind]\n", (const char *const[]) { "bind", "--take-group", GPU, NULL }, &bound), 0);
+        fake_kernel_forget(m.k);
+        ASSERT_OK(tree_write(m.dir, "fake-kernel.log", ""));
+        ASSERT_OK(tree_write_new(m.dir, "proc/900/comm", "qemu-system-x86"));
+        ASSERT_OK(tree_write_new(m.dir, "proc/900/cgroup",
+                                 "0::/machine.slice/machine-qemu-1-win.scope/libvirt/emulator"));
+        ASSERT_OK(tree_mkdirs(m.dir, "proc/900/fd"));
+        ASSERT_OK(tree_symlink(m.dir, "/dev/vfio/vfio", "proc/900/fd/20"));
+        ASSERT_OK(tree_symlink(m.dir, "/dev/vfio/1", "proc/900/fd/21"));
+        ASSERT_EQ(cli(&m, "[Bind]\n", (const char *const[]) { "release", "--take-group", AUDIO, NULL }, &out), 1);
+        ASSERT_STREQ(out,
+                     "vfio-bind: 0000:01:00.1 is held: /dev/vfio/1 is open in PID 900 (qemu-system-x86, "
+                     "machine-qemu-1-win.scope); the kernel's unbind waits until that lets it go (a VM: shut it down "
+                     "first; --force releases it all the same)");
+        log = written(&m);
+        ASSERT_STREQ(log, "");
+        ASSERT_OK(vb_runtime_list_released(m.dir, &marks, &n));
+        ASSERT_EQ(n, 0);
+        ASSERT_DRIVER(&m, GPU, "vfio-pci");
+
+        ASSERT_EQ(cli(&m, "[Bind]\n", (const char *const[]) { "release", "--take-group", "--force", AUDIO, NULL },
+                      &forced),
+                  0);
+        ASSERT_CONTAINS(forced, "warning: 0000:01:00.1 is held: /dev/vfio/1 is open in PID 900");
+        ASSERT_DRIVER(&m, GPU, "bochs-drm");
+        ASSERT_DRIVER(&m, AUDIO, "snd_hda_intel");
+        machine_close(&m);
+}
+
 TEST(variant_driver_is_chosen_loaded_and_verified) {
         _cleanup_free_ char *check = NULL, *out = NULL, *json = NULL, *forced = NULL;
         Machine m;

@@ -624,4 +624,95 @@ TEST(dump_keeps_the_interface_addresses) {
         scratch_free(TAKE_PTR(tmp));
 }
 
+/* The processes that hold a device are in a dump, and only they: each holder's descriptor (its
+ * link's target kept as a file's text, an archive holds no link out of itself), comm, cgroup and
+ * the lines of its maps that name a resource file; the replay names them as the machine did. */
+TEST(dump_keeps_only_the_programs_holding_devices) {
+        _cleanup_free_ char *tmp = NULL, *dump = NULL, *arg = NULL, *maps = NULL, *fd = NULL;
+        _cleanup_strv_free_ char **names = NULL;
+        Output machine = {}, replay = {}, d = {}, unpacked = {};
+        VbPlatform p;
+        Machine m;
+
+        machine_open(&m, "desktop", NULL);
+        ASSERT_OK(tree_write_new(m.dir, "etc/vfio-bind.conf", "[Bind]\nDevice=01:00\n"));
+        ASSERT_OK(tree_write_new(m.dir, "sys/bus/pci/devices/0000:01:00.0/drm/card0/uevent",
+                                 "MAJOR=226\nMINOR=0\nDEVNAME=dri/card0\n"));
+        ASSERT_OK(tree_write_new(m.dir, "proc/812/comm", "Xorg"));
+        ASSERT_OK(tree_write_new(m.dir, "proc/812/cgroup", "0::/system.slice/display-manager.service"));
+        ASSERT_OK(tree_write_new(m.dir, "proc/812/stat", "812 (Xorg) S 1"));
+        ASSERT_OK(tree_mkdirs(m.dir, "proc/812/fd"));
+        ASSERT_OK(tree_mkdirs(m.dir, "proc/900/fd"));
+        ASSERT_OK(tree_symlink(m.dir, "/dev/null", "proc/812/fd/0"));
+        ASSERT_OK(tree_symlink(m.dir, "/dev/dri/card0", "proc/812/fd/5"));
+        ASSERT_OK(tree_write_new(m.dir, "proc/900/comm", "bash"));
+        ASSERT_OK(tree_write_new(m.dir, "proc/900/stat", "900 (bash) S 1"));
+        ASSERT_OK(tree_write_new(m.dir, "proc/900/maps", "55d0-55e0 r--p 00000000 08:02 7 /usr/bin/bash\n"));
+        ASSERT_OK(tree_symlink(m.dir, "/dev/null", "proc/900/fd/0"));
+        ASSERT_OK(tree_write_new(m.dir, "proc/950/comm", "pcimem"));
+        ASSERT_OK(tree_write_new(m.dir, "proc/950/stat", "950 (pcimem) S 1"));
+        ASSERT_OK(tree_write_new(m.dir, "proc/950/maps",
+                                 "55d0-55e0 r--p 00000000 08:02 7 /usr/bin/pcimem\n"
+                                 "7f00-7f10 rw-s 00000000 00:15 123 /sys/devices/pci0000:00/0000:00:01.0/0000:01:00.1/"
+                                 "resource0\n"));
+        p = (VbPlatform) {
+                .sysfs_root = fake_kernel_sysfs_root(m.k),
+                .procfs_root = fake_kernel_procfs_root(m.k),
+                .ops = &fake_kernel_ops,
+                .ops_userdata = m.k,
+                .config_root = m.dir,
+        };
+        /* check judges as at boot, when they have not started: a warning */
+        ASSERT_EQ(cli(&p, (const char *const[]) { "check", NULL }, &machine), 0);
+        ASSERT_CONTAINS(machine.text,
+                        "warning: 0000:01:00.0 is held now: /dev/dri/card0 is open in PID 812 (Xorg, "
+                        "display-manager.service); at boot vfio-bindd binds it");
+        ASSERT_CONTAINS(machine.text, "warning: 0000:01:00.1 is held now: resource0 is mapped in PID 950 (pcimem)");
+        /* status judges now */
+        ASSERT_EQ(cli(&p, (const char *const[]) { "status", NULL }, &d), 1);
+        ASSERT_CONTAINS(d.text,
+                        "refused: the host uses it: /dev/dri/card0 is open in PID 812 (Xorg, display-manager.service)");
+        output_done(&d);
+
+        tmp = scratch_new();
+        ASSERT_TRUE(asprintf(&dump, "%s/machine.tar", tmp) > 0);
+        ASSERT_EQ(cli(&p, (const char *const[]) { "dump", dump, NULL }, &d), 0);
+        names = archive_names(dump);
+        ASSERT_TRUE(sv_contains(names, "proc/812/fd/5"));
+        ASSERT_TRUE(sv_contains(names, "proc/812/comm"));
+        ASSERT_TRUE(sv_contains(names, "proc/812/cgroup"));
+        ASSERT_TRUE(sv_contains(names, "proc/950/maps"));
+        ASSERT_FALSE(sv_contains(names, "proc/812/fd/0"));
+        ASSERT_FALSE(sv_contains(names, "proc/900/maps"));
+        ASSERT_FALSE(sv_contains(names, "proc/900/comm"));
+
+        ASSERT_TRUE(asprintf(&arg, "--root=%s", dump) > 0);
+        ASSERT_EQ(cli(NULL, (const char *const[]) { arg, "check", NULL }, &replay), 0);
+        ASSERT_STREQ(replay.text, machine.text);
+        {
+                _cleanup_close_ int afd = open(dump, O_RDONLY | O_CLOEXEC);
+                _cleanup_free_ char *dir = NULL;
+
+                ASSERT_TRUE(asprintf(&dir, "%s/unpacked", tmp) > 0);
+                ASSERT_TRUE(mkdir(dir, 0755) == 0);
+                ASSERT_OK(vb_archive_extract(afd, dir, NULL));
+                maps = tree_read(dir, "proc/950/maps");
+                fd = tree_read(dir, "proc/812/fd/5");
+                ASSERT_STREQ(maps,
+                             "7f00-7f10 rw-s 00000000 00:15 123 /sys/devices/pci0000:00/0000:00:01.0/0000:01:00.1/"
+                             "resource0");
+                ASSERT_STREQ(fd, "/dev/dri/card0");
+                free(arg);
+                ASSERT_TRUE(asprintf(&arg, "--root=%s", dir) > 0);
+                ASSERT_EQ(cli(NULL, (const char *const[]) { arg, "check", NULL }, &unpacked), 0);
+                ASSERT_STREQ(unpacked.text, machine.text);
+        }
+        output_done(&machine);
+        output_done(&replay);
+        output_done(&unpacked);
+        output_done(&d);
+        scratch_free(TAKE_PTR(tmp));
+        machine_close(&m);
+}
+
 TESTS_MAIN()

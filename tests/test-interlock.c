@@ -928,4 +928,166 @@ TEST(cli_rejects_a_domain_above_ffffffff) {
         run_close(&run);
 }
 
+/* A process PID called COMM in the cgroup CGROUP (state STATE) with descriptors FDS (NULL-
+ * terminated "N=/dev/…") and maps MAPS (NULL: none) in RUN's fake /proc. */
+static void fake_process(Run *run, const char *pid, const char *comm, const char *cgroup, char state,
+                         const char *const *fds, const char *maps) {
+        _cleanup_free_ char *path = NULL, *stat = NULL;
+
+        ASSERT_TRUE(asprintf(&path, "proc/%s/comm", pid) > 0);
+        ASSERT_OK(tree_write_new(run->dir, path, comm));
+        free(path);
+        ASSERT_TRUE(asprintf(&path, "proc/%s/cgroup", pid) > 0);
+        ASSERT_OK(tree_write_new(run->dir, path, cgroup));
+        free(path);
+        ASSERT_TRUE(asprintf(&path, "proc/%s/stat", pid) > 0);
+        ASSERT_TRUE(asprintf(&stat, "%s (%s) %c 1 1 1 0 -1", pid, comm, state) > 0);
+        ASSERT_OK(tree_write_new(run->dir, path, stat));
+        if (maps) {
+                free(path);
+                ASSERT_TRUE(asprintf(&path, "proc/%s/maps", pid) > 0);
+                ASSERT_OK(tree_write_new(run->dir, path, maps));
+        }
+        for (; fds && *fds; fds++) {
+                _cleanup_free_ char *link = NULL;
+                const char *eq = strchr(*fds, '=');
+
+                ASSERT_TRUE(eq);
+                ASSERT_TRUE(asprintf(&link, "proc/%s/fd/%.*s", pid, (int) (eq - *fds), *fds) > 0);
+                ASSERT_OK(tree_write_new(run->dir, link, ""));
+                ASSERT_OK(tree_unlink(run->dir, link));
+                ASSERT_OK(tree_symlink(run->dir, eq + 1, link));
+        }
+}
+
+/* The GPU's DRM nodes and the audio function's sound card, as the kernel makes them. */
+static void fake_nodes(Run *run) {
+        ASSERT_OK(tree_write_new(run->dir, "sys/bus/pci/devices/0000:01:00.0/drm/card0/uevent",
+                                 "MAJOR=226\nMINOR=0\nDEVNAME=dri/card0\nDEVTYPE=drm_minor\n"));
+        ASSERT_OK(tree_write_new(run->dir, "sys/bus/pci/devices/0000:01:00.0/drm/renderD128/uevent",
+                                 "MAJOR=226\nMINOR=128\nDEVNAME=dri/renderD128\nDEVTYPE=drm_minor\n"));
+        ASSERT_OK(tree_write_new(run->dir, "sys/bus/pci/devices/0000:01:00.1/sound/card0/uevent", ""));
+        ASSERT_OK(tree_write_new(run->dir, "sys/bus/pci/devices/0000:01:00.1/sound/card0/controlC0/uevent",
+                                 "MAJOR=116\nMINOR=2\nDEVNAME=snd/controlC0\n"));
+        ASSERT_OK(tree_write_new(run->dir, "sys/bus/pci/devices/0000:01:00.1/sound/card0/pcmC0D3p/uevent",
+                                 "MAJOR=116\nMINOR=3\nDEVNAME=snd/pcmC0D3p\n"));
+        /* a name that would climb out of /dev is no node */
+        ASSERT_OK(tree_write_new(run->dir, "sys/bus/pci/devices/0000:01:00.1/sound/card0/hwC0D0/uevent",
+                                 "MAJOR=116\nMINOR=4\nDEVNAME=../etc/passwd\n"));
+}
+
+static void read_processes(Run *run, VbPciList *devices) {
+        ASSERT_OK(vb_pci_enumerate(run->ctx, devices));
+        ASSERT_OK(vb_interlock_read_processes(run->ctx, devices, &run->holds));
+}
+
+TEST(processes_holding_drm_sound_and_resources) {
+        _cleanup_(vb_pci_list_done) VbPciList devices = {};
+        Run run;
+
+        run_open(&run, "desktop");
+        fake_nodes(&run);
+        fake_process(&run, "812", "Xorg", "0::/system.slice/display-manager.service\n", 'S',
+                     (const char *const[]) { "0=/dev/null", "5=/dev/dri/card0", "6=/dev/dri/card0", NULL }, NULL);
+        fake_process(&run, "900", "wireplumber",
+                     "0::/user.slice/user-1000.slice/user@1000.service/session.slice/wireplumber.service\n", 'S',
+                     (const char *const[]) { "3=/dev/snd/controlC0", "4=/etc/passwd", NULL }, NULL);
+        fake_process(&run, "950", "pcimem", "0::/user.slice/user-1000.slice/session-2.scope\n", 'S', NULL,
+                     "7f0000000000-7f0000100000 rw-s 00000000 00:15 123 "
+                     "/sys/devices/pci0000:00/0000:00:01.0/0000:01:00.0/resource0\n"
+                     "7f0000200000-7f0000300000 r--p 00000000 08:02 99 /usr/lib/libc.so.6\n");
+        /* in uninterruptible sleep: its maps are not read (that could wait with it), its files are */
+        fake_process(&run, "951", "stuck", "12:cpu:/\n0::/\n", 'D',
+                     (const char *const[]) { "9=/dev/dri/renderD128", NULL },
+                     "7f0000000000-7f0000100000 rw-s 00000000 00:15 123 "
+                     "/sys/devices/pci0000:00/0000:00:01.0/0000:01:00.0/resource2\n");
+        /* no fd directory (a kernel thread), and a name that is not a PID */
+        ASSERT_OK(tree_write_new(run.dir, "proc/2/comm", "kthreadd"));
+        ASSERT_OK(tree_write_new(run.dir, "proc/sys/kernel/x", "1"));
+
+        read_processes(&run, &devices);
+        ASSERT_STREQ(hold(&run, "0000:01:00.0", VB_HOLD_PROGRAM),
+                     "/dev/dri/card0 is open in PID 812 (Xorg, display-manager.service), "
+                     "resource0 is mapped in PID 950 (pcimem, session-2.scope), "
+                     "/dev/dri/renderD128 is open in PID 951 (stuck)");
+        ASSERT_STREQ(hold(&run, "0000:01:00.1", VB_HOLD_PROGRAM),
+                     "/dev/snd/controlC0 is open in PID 900 (wireplumber, wireplumber.service)");
+        ASSERT_NULL(hold(&run, "0000:02:00.0", VB_HOLD_PROGRAM));
+        ASSERT_STREQ(vb_hold_kind_to_string(VB_HOLD_PROGRAM), "program");
+        run_close(&run);
+}
+
+TEST(processes_holding_vfio_and_nvidia_nodes) {
+        _cleanup_(vb_pci_list_done) VbPciList devices = {};
+        VbPciDevice *gpu, *nic;
+        Run run;
+
+        /* The GPU on nvidia (minor 1), the NIC on vfio-pci in IOMMU group 2 with its device cdev. */
+        run_open(&run, "desktop");
+        ASSERT_OK(tree_write_new(run.dir, "proc/driver/nvidia/gpus/0000:01:00.0/information",
+                                 "Model: \t\t NVIDIA GeForce RTX 3080\nIRQ:   \t\t 140\nDevice Minor: \t 1\n"));
+        ASSERT_OK(tree_write_new(run.dir, "sys/bus/pci/devices/0000:02:00.0/vfio-dev/vfio0/uevent",
+                                 "MAJOR=511\nMINOR=0\nDEVNAME=vfio/devices/vfio0\n"));
+        fake_process(&run, "700", "nvidia-persiste", "0::/system.slice/nvidia-persistenced.service\n", 'S',
+                     (const char *const[]) { "3=/dev/nvidiactl", "4=/dev/nvidia1", NULL }, NULL);
+        fake_process(&run, "701", "qemu-system-x86",
+                     "0::/machine.slice/machine-qemu\\x2d1\\x2dwin.scope/libvirt/emulator\n", 'S',
+                     (const char *const[]) { "20=/dev/vfio/vfio", "21=/dev/vfio/2", "22=/dev/vfio/devices/vfio0",
+                                             NULL },
+                     NULL);
+        /* another NVIDIA GPU's node */
+        fake_process(&run, "702", "cuda-app", "0::/\n", 'S', (const char *const[]) { "3=/dev/nvidia0", NULL }, NULL);
+
+        ASSERT_OK(vb_pci_enumerate(run.ctx, &devices));
+        gpu = (VbPciDevice *) vb_pci_list_find(&devices, &(VbPciAddress) { 0, 1, 0, 0 });
+        nic = (VbPciDevice *) vb_pci_list_find(&devices, &(VbPciAddress) { 0, 2, 0, 0 });
+        ASSERT_TRUE(gpu && nic);
+        free(gpu->driver);
+        gpu->driver = strdup("nvidia");
+        free(nic->driver);
+        nic->driver = strdup("vfio-pci");
+        ASSERT_TRUE(gpu->driver && nic->driver);
+        nic->iommu_group = 2;
+        ASSERT_OK(vb_interlock_read_processes(run.ctx, &devices, &run.holds));
+        ASSERT_STREQ(hold(&run, "0000:01:00.0", VB_HOLD_PROGRAM),
+                     "/dev/nvidiactl (shared by every NVIDIA GPU) is open in PID 700 (nvidia-persiste, "
+                     "nvidia-persistenced.service), /dev/nvidia1 is open in PID 700 (nvidia-persiste, "
+                     "nvidia-persistenced.service)");
+        ASSERT_STREQ(hold(&run, "0000:02:00.0", VB_HOLD_PROGRAM),
+                     "/dev/vfio/2 is open in PID 701 (qemu-system-x86, machine-qemu\\x2d1\\x2dwin.scope), "
+                     "/dev/vfio/devices/vfio0 is open in PID 701 (qemu-system-x86, machine-qemu\\x2d1\\x2dwin.scope)");
+        run_close(&run);
+}
+
+TEST(bind_refuses_a_device_a_program_holds) {
+        _cleanup_(vb_snapshot_done) VbSnapshot snap = {}, forced = {};
+        _cleanup_(vb_diagnostics_clear) VbDiagnostics diag = {};
+        _cleanup_(vb_config_freep) VbConfig *c = NULL, *f = NULL;
+        static const char conf[] = "[Bind]\nDevice=01:00\n", force[] = "[Bind]\nDevice=01:00\nForce=01:00.0\n";
+        Run run;
+
+        run_open(&run, "desktop");
+        fake_nodes(&run);
+        fake_process(&run, "812", "Xorg", "0::/system.slice/display-manager.service\n", 'S',
+                     (const char *const[]) { "5=/dev/dri/card0", NULL }, NULL);
+        ASSERT_OK(vb_config_new(&c));
+        ASSERT_OK(vb_config_parse_text(c, "t.conf", conf, strlen(conf), &diag));
+        ASSERT_OK(vb_snapshot_take(run.ctx, c, NULL, &snap));
+        ASSERT_EQ(snap.plan.n, 2);
+        ASSERT_EQ(snap.plan.entries[0].action, VB_ACTION_REFUSE);
+        ASSERT_EQ(snap.plan.entries[0].reason, VB_REASON_IN_USE);
+        ASSERT_STREQ(snap.plan.entries[0].in_use, "/dev/dri/card0 is open in PID 812 (Xorg, display-manager.service)");
+        /* its group's audio function is not bound without it (Group=check) */
+        ASSERT_EQ(snap.plan.entries[1].action, VB_ACTION_REFUSE);
+
+        /* Force= takes it all the same */
+        ASSERT_OK(vb_config_new(&f));
+        ASSERT_OK(vb_config_parse_text(f, "f.conf", force, strlen(force), &diag));
+        ASSERT_OK(vb_snapshot_take(run.ctx, f, NULL, &forced));
+        ASSERT_EQ(forced.plan.entries[0].action, VB_ACTION_BIND);
+        ASSERT_TRUE(forced.plan.entries[0].forced);
+        ASSERT_EQ(forced.plan.entries[1].action, VB_ACTION_BIND);
+        run_close(&run);
+}
+
 TESTS_MAIN()

@@ -265,6 +265,39 @@ bool tree_exists(const char *dir, const char *path) {
         return lstat(p, &st) == 0;
 }
 
+int tree_mkdirs(const char *dir, const char *path) {
+        _cleanup_free_ char *p = NULL;
+
+        if (asprintf(&p, "%s/%s", dir, path) < 0)
+                return -ENOMEM;
+        for (char *slash = strchr(p + strlen(dir) + 1, '/');; slash = strchr(slash + 1, '/')) {
+                if (slash)
+                        *slash = '\0';
+                if (mkdir(p, 0755) < 0 && errno != EEXIST)
+                        return negative_errno();
+                if (!slash)
+                        return 0;
+                *slash = '/';
+        }
+}
+
+int tree_write_new(const char *dir, const char *path, const char *content) {
+        _cleanup_free_ char *parent = strdup(path);
+        char *slash;
+        int r;
+
+        if (!parent)
+                return -ENOMEM;
+        slash = strrchr(parent, '/');
+        if (slash) {
+                *slash = '\0';
+                r = tree_mkdirs(dir, parent);
+                if (r < 0)
+                        return r;
+        }
+        return tree_write(dir, path, content);
+}
+
 int tree_symlink(const char *dir, const char *target, const char *path) {
         _cleanup_free_ char *p = NULL;
 

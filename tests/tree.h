@@ -31,4 +31,8 @@ int tree_append(const char *dir, const char *path, const char *content);
 char *tree_read(const char *dir, const char *path);
 bool tree_exists(const char *dir, const char *path);
 int tree_symlink(const char *dir, const char *target, const char *path);
+/* PATH and its missing parents as directories (links followed), like mkdir -p. */
+int tree_mkdirs(const char *dir, const char *path);
+/* tree_write() after creating PATH's missing parent directories. */
+int tree_write_new(const char *dir, const char *path, const char *content);
 int tree_unlink(const char *dir, const char *path);

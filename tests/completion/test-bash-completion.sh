@@ -100,7 +100,7 @@ check 'vfio-bind status --' --help --json --config= --root=
 check 'vfio-bind status --j' --json
 check 'vfio-bind check -' --help --config= --root=
 check 'vfio-bind dump -' --help --config= --root=
-check 'vfio-bind release -' --help --dry-run --take-group
+check 'vfio-bind release -' --help --dry-run --take-group --force
 check 'vfio-bind release 0000:0f:00.0 --t' --take-group
 check 'vfio-bind bind 0000:0f:00.0 --' --help --dry-run --take-group --force --release-console --driver= --config=
 check 'vfio-bind bind --dry-run --take-group 0f:00.0 --f' --force

@@ -112,7 +112,7 @@ exactly 'vfio-bind status --' --help --json --config --root
 exactly 'vfio-bind check --' --help --config --root
 exactly 'vfio-bind groups --' --help --config --root
 exactly 'vfio-bind bind 0f:00.0 --' --help --dry-run --take-group --force --release-console --driver --config
-exactly 'vfio-bind release 0f:00.0 --' --help --dry-run --take-group
+exactly 'vfio-bind release 0f:00.0 --' --help --dry-run --take-group --force
 # bridges (the host bridge 0000:00:00.0, the root port 0001:00:00.0) are never offered
 exactly 'vfio-bind bind ' 0000:00:02.0 0000:0f:00.0 0000:0f:00.1 0000:0f:00.2 10000:e1:00.0
 exactly 'vfio-bind release ' 0000:0f:00.0 0000:0f:00.2

@@ -7,8 +7,17 @@
 # 0000:01:00.1 is on snd_hda_intel. It exits 1, names 0000:01:00.1 and snd_hda_intel, and writes
 # nothing: no driver_override, no unbind, no probe, not a single uevent of the slot. `--dry-run
 # --take-group` prints the plan and writes nothing either; `--take-group` binds both functions.
+#
+# Programs that hold the slot (issue 25), each a transient unit whose process has a node open:
+# with the GPU's DRM card open, `bind --take-group` refuses, names the node, the PID, the command
+# and the unit, and writes nothing; the control is `--force` with the holder still there: the
+# slot goes to vfio-pci and the holder's descriptor now names a node the kernel deleted (the
+# program lost its card under its feet). The audio function's sound control node: the same
+# refusal. Once the holders are gone the same command binds both. Then a holder of the bound
+# group's /dev/vfio/G (what a running VM has): `release --take-group` refuses, names it, writes
+# nothing; once it is gone the release gives the slot back.
 
-DESCRIPTION="vfio-bind bind refuses half an IOMMU group (Group=check), --dry-run, --take-group"
+DESCRIPTION="vfio-bind bind refuses half an IOMMU group (Group=check), --dry-run, --take-group; programs holding the slot"
 SERVICE=disabled
 CONF="[Bind]
 Group=check
@@ -133,6 +142,109 @@ took_group() {
         vfio_dev_node "$GPU"
 }
 
+# hold UNIT NODE: a transient unit whose process has NODE open (as its standard input);
+# HOLDER_PID = its PID once it has
+hold() {
+        HOLDER_NODE=$2 HOLDER_PID=
+        systemd-run --quiet --unit="$1" --property=Type=exec sh -c "exec sleep 600 <'$2'" ||
+                { note scenario-13 "systemd-run $1 failed"; return 1; }
+        wait_for 10 holder_has_node "$1"
+}
+
+# holder_has_node UNIT: the unit's main process has HOLDER_NODE open (HOLDER_PID set)
+holder_has_node() {
+        local pid
+        pid=$(systemctl show -p MainPID --value "$1")
+        [[ -n $pid && $pid != 0 && $(readlink "/proc/$pid/fd/0") == "$HOLDER_NODE" ]] ||
+                { WHY="$1 has no process with $HOLDER_NODE open (MainPID ${pid:-none})"; return 1; }
+        HOLDER_PID=$pid
+}
+
+# refused_names_holder UNIT: the last run_cli exited 1 and named the node, the PID, the command
+# and the unit of the holder
+refused_names_holder() {
+        local want="$HOLDER_NODE is open in PID $HOLDER_PID (sleep, $1.service)"
+        ((CLI_RC == 1)) || { WHY="vfio-bind exited $CLI_RC, not 1: ${CLI_OUT//$'\n'/ | }"; return 1; }
+        [[ $CLI_OUT == *"$want"* ]] && return 0
+        WHY="the refusal does not say \"$want\": ${CLI_OUT//$'\n'/ | }"
+        return 1
+}
+
+# holder_lost_node: the holder's descriptor names a node the kernel deleted
+holder_lost_node() {
+        local now
+        now=$(readlink "/proc/$HOLDER_PID/fd/0")
+        [[ $now == "$HOLDER_NODE (deleted)" ]] && return 0
+        WHY="PID $HOLDER_PID's descriptor names \"$now\", not \"$HOLDER_NODE (deleted)\""
+        return 1
+}
+
+# class_node DEVICE SUBDIR GLOB: REPLY = /dev/ and the DEVNAME of the first class device below
+# DEVICE's SUBDIR that matches GLOB ("drm" "card*" → /dev/dri/card0)
+class_node() {
+        local d line
+        for d in /sys/bus/pci/devices/"$1"/$2/$3; do
+                [[ -r $d/uevent ]] || continue
+                while IFS= read -r line; do
+                        [[ $line == DEVNAME=* ]] && { REPLY=/dev/${line#DEVNAME=}; return 0; }
+                done <"$d/uevent"
+        done
+        WHY="$1 has no $2/$3 with a DEVNAME"
+        return 1
+}
+
+# slot_on_vfio_still: both functions on vfio-pci
+slot_on_vfio_still() {
+        gpu_slot_on vfio-pci
+}
+
+holders() {
+        local group
+        class_node "$GPU" drm "card*" || { fail scenario-13 "the GPU's DRM card node" ; return; }
+        hold vb-holder-card "$REPLY" || { fail scenario-13 "a process holding $HOLDER_NODE: $WHY"; return; }
+        mark "vfio-bind bind --take-group $GPU, $HOLDER_NODE held"
+        run_cli bind-card-held bind --take-group "$GPU"
+        check scenario-13 "$HOLDER_NODE held by a program: bind --take-group exits 1 and names it (node, PID, command, unit)" \
+                refused_names_holder vb-holder-card
+        check scenario-13 "the refused bind wrote nothing: both functions where they were, no driver_override" slot_as_before
+        check scenario-13 "the refused bind wrote nothing: no probe, bind or unbind in the kernel log, no uevent of the slot" \
+                slot_quiet_since_mark
+        mark "control: vfio-bind bind --take-group --force $GPU, $HOLDER_NODE held"
+        run_cli bind-card-forced bind --take-group --force "$GPU"
+        check scenario-13 "control: --force binds the slot all the same, and the holder's $HOLDER_NODE is a deleted node now" \
+                all_of took_group holder_lost_node
+        systemctl stop vb-holder-card
+        restore_slot
+
+        class_node "$AUDIO" sound "card*/controlC*" || { fail scenario-13 "the audio function's control node"; return; }
+        hold vb-holder-snd "$REPLY" || { fail scenario-13 "a process holding $HOLDER_NODE: $WHY"; return; }
+        mark "vfio-bind bind --take-group $GPU, $HOLDER_NODE held"
+        run_cli bind-snd-held bind --take-group "$GPU"
+        check scenario-13 "$HOLDER_NODE held by a program: bind --take-group exits 1 and names it (node, PID, command, unit)" \
+                refused_names_holder vb-holder-snd
+        check scenario-13 "the refused bind wrote nothing (sound node held): both functions where they were" slot_as_before
+        check scenario-13 "the refused bind wrote nothing (sound node held): nothing in the kernel log, no uevent of the slot" \
+                slot_quiet_since_mark
+        systemctl stop vb-holder-snd
+        restore_slot
+}
+
+vfio_holder() {
+        iommu_group "$GPU" || { fail scenario-13 "$GPU has no IOMMU group"; return; }
+        hold vb-holder-vfio "/dev/vfio/$REPLY" || { fail scenario-13 "a process holding /dev/vfio/$REPLY: $WHY"; return; }
+        mark "vfio-bind release --take-group $GPU, $HOLDER_NODE held"
+        run_cli release-vfio-held release --take-group "$GPU"
+        check scenario-13 "$HOLDER_NODE held (as by a running VM): release --take-group exits 1 and names it (node, PID, command, unit)" \
+                refused_names_holder vb-holder-vfio
+        check scenario-13 "the refused release wrote nothing: both functions on vfio-pci" slot_on_vfio_still
+        check scenario-13 "the refused release wrote nothing: no probe, bind or unbind in the kernel log, no uevent of the slot" \
+                slot_quiet_since_mark
+        systemctl stop vb-holder-vfio
+        run_cli release-after release --take-group "$GPU"
+        check scenario-13 "once the holder is gone, release --take-group gives the slot back to bochs-drm and snd_hda_intel" \
+                all_of cli_ok "wait_for 10 slot_as_before"
+}
+
 checks() {
         check scenario-13 "control: without vfio-bind, bochs-drm and snd_hda_intel bound the GPU slot (and vfio-pci never did)" \
                 host_drivers_bound_first
@@ -153,7 +265,11 @@ checks() {
                 slot_quiet_since_mark
         restore_slot
 
+        holders
+
         mark "vfio-bind bind --take-group $GPU"
         run_cli bind-take-group bind --take-group "$GPU"
-        check scenario-13 "--take-group binds both functions of the group to vfio-pci (exit 0), /dev/vfio/<group> exists" took_group
+        check scenario-13 "--take-group binds both functions of the group to vfio-pci (exit 0, the holders gone), /dev/vfio/<group> exists" took_group
+
+        vfio_holder
 }

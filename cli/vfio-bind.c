@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <stdio.h>
 
+#include "deadline.h"
 #include "load.h"
 #include "macro.h"
 #include "replay.h"
@@ -41,7 +42,8 @@ static void help(void) {
                "                         a program with its device nodes open); release\n"
                "                         although a program (a running VM) holds it\n"
                "     --release-console   bind the console's GPU although Release=no\n\n"
-               "Exit status: 0 when everything is as it should be, 1 when not, 2 on bad usage.\n"
+               "Exit status: 0 when everything is as it should be, 1 when not, 2 on bad usage,\n"
+               "3 when a write of bind or release hangs past the deadline.\n"
                "See the vfio-bind(1), vfio-bind.conf(5) and vfio-bindd(8) manual pages.\n");
 }
 
@@ -55,6 +57,7 @@ int vbc_open_context(const VbcArgs *a, VbContext **ret) {
                 return r;
         }
         vb_context_set_recorder(*ret, a->recorder);
+        (void) vbc_deadline_track_context(a, *ret);
         return r;
 }
 
@@ -90,7 +93,10 @@ static int run(VbcArgs *a, const char *verb, int n, char **args) {
                         fprintf(stderr, "vfio-bind: %s needs one PCI address, e.g. 0000:01:00.0\n", verb);
                         return 2;
                 }
-                return streq(verb, "bind") ? vbc_bind(a, args[0]) : vbc_release(a, args[0]);
+                if (a->dry_run)
+                        return streq(verb, "bind") ? vbc_bind(a, args[0]) : vbc_release(a, args[0]);
+                /* no write may hang the command */
+                return vbc_run_with_deadline(a, streq(verb, "bind") ? vbc_bind : vbc_release, args[0]);
         }
         if (streq(verb, "dump")) {
                 if (n != 1) {
@@ -156,7 +162,7 @@ int vbc_main(int argc, char **argv, const VbPlatform *platform) {
                                                  { "dry-run", no_argument, NULL, ARG_DRY_RUN },
                                                  { "root", required_argument, NULL, ARG_ROOT },
                                                  {} };
-        VbcArgs a = { .platform = platform };
+        VbcArgs a = { .platform = platform, .progress_fd = -1 };
         const char *verb;
         int c, n;
 

@@ -21,6 +21,7 @@ typedef struct VbcArgs {
         const char *root;        /* --root= (the platform below is made from it) */
         const VbPlatform *platform;
         VbRecorder *recorder; /* dump: contexts record what they read */
+        int progress_fd;      /* bind, release: each kernel write is reported here (cli/deadline.h), or -1 */
 } VbcArgs;
 
 /* Verbs: return the exit code. */

@@ -366,6 +366,33 @@ TEST(release_refuses_a_group_a_vm_holds) {
         machine_close(&m);
 }
 
+TEST(a_write_that_hangs_ends_the_command) {
+        _cleanup_free_ char *out = NULL, *log = NULL;
+        int64_t start;
+        Machine m;
+
+        /* bochs-drm hangs in its remove for 7 s: the command ends after the deadline (Timeout=,
+         * at least 5 s) with exit 3, says which write hangs and where the device is, and writes
+         * nothing more (the audio function is not touched). */
+        machine_open(&m, "desktop", "hang bus/pci/drivers/bochs-drm/unbind 7000\n");
+        start = test_now_ms();
+        ASSERT_EQ(cli(&m, "[Bind]\nTimeout=1s\n", (const char *const[]) { "bind", "--take-group", GPU, NULL }, &out),
+                  3);
+        ASSERT_TRUE(test_now_ms() - start < 6900);
+        ASSERT_CONTAINS(out,
+                        "vfio-bind: writing \"0000:01:00.0\" to /sys/bus/pci/drivers/bochs-drm/unbind has not returned "
+                        "after 5s; nothing more is written.");
+        ASSERT_CONTAINS(out, "vfio-bind: 0000:01:00.0 is now on bochs-drm, driver_override vfio-pci");
+        usleep(1500 * 1000);
+        log = written(&m);
+        ASSERT_CONTAINS(log, "bus/pci/devices/0000:01:00.0/driver_override=vfio-pci\n");
+        ASSERT_NOT_CONTAINS(log, "bochs-drm/unbind");
+        ASSERT_NOT_CONTAINS(log, "drivers_probe");
+        ASSERT_NOT_CONTAINS(log, AUDIO);
+        ASSERT_DRIVER(&m, AUDIO, "snd_hda_intel");
+        machine_close(&m);
+}
+
 TEST(variant_driver_is_chosen_loaded_and_verified) {
         _cleanup_free_ char *check = NULL, *out = NULL, *json = NULL, *forced = NULL;
         Machine m;

@@ -196,12 +196,6 @@ static void daemon_start(Daemon *d, const char *const *args) {
         }
 }
 
-static int64_t now_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Read what has arrived on the notify socket. */
 static void daemon_drain(Daemon *d) {
         char buf[4096];
@@ -239,7 +233,7 @@ static bool daemon_exited(Daemon *d) {
 
 /* Wait until a notification contains NEEDLE (or the daemon exits, or MS pass). */
 static bool daemon_wait_notify_ms(Daemon *d, const char *needle, int64_t ms) {
-        int64_t end = now_ms() + ms;
+        int64_t end = test_now_ms() + ms;
 
         for (;;) {
                 struct pollfd p = { .fd = d->notify_fd, .events = POLLIN };
@@ -247,7 +241,7 @@ static bool daemon_wait_notify_ms(Daemon *d, const char *needle, int64_t ms) {
                 daemon_drain(d);
                 if (strstr(d->notify, needle))
                         return true;
-                if (daemon_exited(d) || now_ms() > end)
+                if (daemon_exited(d) || test_now_ms() > end)
                         return false;
                 (void) poll(&p, 1, 50);
         }
@@ -267,23 +261,23 @@ static bool daemon_wait_notify(Daemon *d, const char *needle) {
 
 /* Wait until the test's fake kernel sees ADDR on DRIVER. */
 static bool wait_driver(Daemon *d, const char *addr, const char *driver) {
-        int64_t end = now_ms() + WAIT_MS;
+        int64_t end = test_now_ms() + WAIT_MS;
 
         for (;;) {
                 _cleanup_free_ char *cur = fake_kernel_driver(d->k, addr);
                 if (streq_ptr(cur, driver))
                         return true;
-                if (now_ms() > end)
+                if (test_now_ms() > end)
                         return false;
                 usleep(20 * 1000);
         }
 }
 
 static int daemon_wait_exit(Daemon *d) {
-        int64_t end = now_ms() + WAIT_MS;
+        int64_t end = test_now_ms() + WAIT_MS;
 
         while (!daemon_exited(d)) {
-                if (now_ms() > end) {
+                if (test_now_ms() > end) {
                         kill(d->pid, SIGKILL);
                         TEST_FAIL("the daemon did not exit");
                 }
@@ -482,10 +476,10 @@ TEST(write_that_hangs_does_not_hold_ready) {
          * after the write returns, and the status must say which write is stuck. */
         daemon_prepare(&d, "desktop", "[Bind]\nDevice=01:00\nTimeout=2s\n",
                        "hang bus/pci/drivers/bochs-drm/unbind 8000\n");
-        start = now_ms();
+        start = test_now_ms();
         daemon_start(&d, NULL);
         ASSERT_DAEMON(&d, daemon_wait_notify(&d, "READY=1"));
-        ASSERT_DAEMON(&d, now_ms() - start < 7000);
+        ASSERT_DAEMON(&d, test_now_ms() - start < 7000);
         ASSERT_DAEMON(&d, strstr(d.notify, "stuck"));
         ASSERT_DAEMON(&d, strstr(d.notify, "bochs-drm/unbind"));
         /* The group is a transaction: the other function of the card is not moved while its
@@ -708,7 +702,7 @@ TEST(hand_release_of_the_boot_gpu_keeps_the_console) {
         umockdev_testbed_uevent(d.tb, gpu_path, "add");
         ASSERT_OK(kill(d.pid, SIGHUP) < 0 ? -errno : 0);
         ASSERT_DAEMON(&d, daemon_wait_notify(&d, "RELOADING=1"));
-        for (int64_t end = now_ms() + WAIT_MS; count(d.notify, "READY=1") < 2 && now_ms() < end;)
+        for (int64_t end = test_now_ms() + WAIT_MS; count(d.notify, "READY=1") < 2 && test_now_ms() < end;)
                 ASSERT_DAEMON(&d, daemon_wait_notify(&d, "RELOADING=1"));
         ASSERT_DAEMON(&d, count(d.notify, "READY=1") >= 2);
         ASSERT_EXIT(&d, daemon_stop(&d), 0);

@@ -82,12 +82,6 @@ TEARDOWN() {
         kill_leftover();
 }
 
-static int64_t now_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* A copy of CASE_NAME with CONF as vfio-bind.conf and FAKE_CONF appended to fake-kernel.conf. */
 static void daemon_prepare(Daemon *d, const char *case_name, const char *conf, const char *fake_conf) {
         _cleanup_free_ char *sock = NULL;
@@ -121,7 +115,7 @@ static void daemon_start(Daemon *d, const char *extra, const char *hang_path, un
         (void) mkdir(run, 0755);
 
         fflush(NULL);
-        d->started_ms = now_ms();
+        d->started_ms = test_now_ms();
         d->pid = fork();
         ASSERT_TRUE(d->pid >= 0);
         if (d->pid == 0) {
@@ -169,7 +163,7 @@ static void daemon_drain(Daemon *d) {
                                 *c = '|';
                 if (strstr(buf, "READY=1") && !d->ready) {
                         d->ready = true;
-                        d->ready_ms = now_ms();
+                        d->ready_ms = test_now_ms();
                 }
                 ASSERT_TRUE(asprintf(&s, "%s%s\n", d->notify, buf) > 0);
                 free(d->notify);
@@ -192,7 +186,7 @@ static bool daemon_exited(Daemon *d) {
 }
 
 static bool daemon_wait_ready(Daemon *d) {
-        int64_t end = now_ms() + WAIT_MS;
+        int64_t end = test_now_ms() + WAIT_MS;
 
         for (;;) {
                 struct pollfd p = { .fd = d->notify_fd, .events = POLLIN };
@@ -204,17 +198,17 @@ static bool daemon_wait_ready(Daemon *d) {
                         daemon_drain(d);
                         return d->ready;
                 }
-                if (now_ms() > end)
+                if (test_now_ms() > end)
                         return false;
                 (void) poll(&p, 1, 20);
         }
 }
 
 static int daemon_wait_exit(Daemon *d) {
-        int64_t end = now_ms() + WAIT_MS;
+        int64_t end = test_now_ms() + WAIT_MS;
 
         while (!daemon_exited(d)) {
-                if (now_ms() > end) {
+                if (test_now_ms() > end) {
                         kill(d->pid, SIGKILL);
                         TEST_FAIL("the daemon did not exit");
                 }

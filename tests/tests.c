@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdarg.h>
+#include <time.h>
 
 #include "tests.h"
 
@@ -12,6 +13,13 @@ void test_skip(const char *format, ...) {
         va_end(ap);
         fputc('\n', stderr);
         exit(77);
+}
+
+int64_t test_now_ms(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 const char *test_data_dir(void) {

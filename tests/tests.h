@@ -115,6 +115,8 @@ void test_skip(const char *format, ...) __attribute__((format(printf, 1, 2), nor
 
 /* Directory of test data (tests/ in the source tree), from $VB_TEST_DATA or the build define. */
 const char *test_data_dir(void);
+/* CLOCK_MONOTONIC in milliseconds. */
+int64_t test_now_ms(void);
 
 #define TESTS_MAIN()                          \
         TestCase *test_cases = NULL;          \

@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "address.h"
+#include "deadline.h"
+#include "diagnostics.h"
+#include "load.h"
+#include "macro.h"
+#include "pci.h"
+#include "sysfs.h"
+#include "time-util.h"
+
+/* ---- the child: report each write ---- */
+
+typedef struct Reporter {
+        const VbKernelOps *inner;
+        void *inner_userdata;
+        int fd;
+} Reporter;
+
+static Reporter reporter; /* one context per verb, one verb per child */
+
+static void report(const char *kind, const char *what, const char *value) {
+        char line[1024];
+        int n;
+
+        /* one write per line, below PIPE_BUF: the lines cannot interleave */
+        n = snprintf(line, sizeof(line), "%s\t%s\t%s\n", kind, what ?: "", value ?: "");
+        if (n > 0 && (size_t) n < sizeof(line))
+                (void) !write(reporter.fd, line, (size_t) n);
+}
+
+static int reported_write(void *userdata, int rootfd, const char *path, const char *value) {
+        Reporter *t = userdata;
+        int r;
+
+        report("W", path, value);
+        r = t->inner->write_attr(t->inner_userdata, rootfd, path, value);
+        report("D", NULL, NULL);
+        return r;
+}
+
+static int reported_load(void *userdata, VbContext *ctx, const char *driver) {
+        Reporter *t = userdata;
+        int r;
+
+        report("M", driver, NULL);
+        r = t->inner->load_driver(t->inner_userdata, ctx, driver);
+        report("D", NULL, NULL);
+        return r;
+}
+
+static int reported_find_aliases(void *userdata, VbContext *ctx, const char *alias, VbModaliasFn fn,
+                                 void *fn_userdata) {
+        Reporter *t = userdata;
+        return t->inner->find_aliases ? t->inner->find_aliases(t->inner_userdata, ctx, alias, fn, fn_userdata)
+                                      : -ENOENT;
+}
+
+static int reported_read_addresses(void *userdata, char **ret) {
+        Reporter *t = userdata;
+        return t->inner->read_addresses ? t->inner->read_addresses(t->inner_userdata, ret) : -ENOENT;
+}
+
+/* No unref: the context keeps owning the kernel it was first given. */
+static const VbKernelOps reported_ops = {
+        .write_attr = reported_write,
+        .load_driver = reported_load,
+        .find_aliases = reported_find_aliases,
+        .read_addresses = reported_read_addresses,
+};
+
+int vbc_deadline_track_context(const VbcArgs *a, VbContext *ctx) {
+        if (a->progress_fd < 0)
+                return 0;
+        vb_context_get_kernel_ops(ctx, &reporter.inner, &reporter.inner_userdata);
+        reporter.fd = a->progress_fd;
+        vb_context_set_kernel_ops(ctx, &reported_ops, &reporter);
+        return 0;
+}
+
+/* ---- the parent: watch the writes ---- */
+
+/* max(Timeout=, 5 s), as the daemon's binds once it is running; the configuration's errors are
+ * the child's to report. */
+static uint64_t deadline_usec(const VbcArgs *a) {
+        _cleanup_(vb_context_freep) VbContext *ctx = NULL;
+        _cleanup_(vb_diagnostics_clear) VbDiagnostics diag = {};
+        _cleanup_(vb_config_freep) VbConfig *c = NULL;
+        uint64_t t = 10 * USEC_PER_SEC;
+
+        if (vb_platform_open_context(a->platform, &ctx) >= 0 &&
+            vb_config_load_all_at(ctx, vb_platform_config_root(a->platform), a->config_path, &c, &diag) >= 0 && c)
+                t = c->timeout_usec;
+        return t > 5 * USEC_PER_SEC ? t : 5 * USEC_PER_SEC;
+}
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
+}
+
+/* The device a write concerns: its value (unbind, bind, drivers_probe: the address) or its path
+ * (bus/pci/devices/ADDR/…). */
+static bool write_device(const char *path, const char *value, VbPciAddress *ret) {
+        const char *p = strstr(path, "devices/");
+        char addr[32];
+
+        if (vb_pci_address_parse(value, ret) >= 0)
+                return true;
+        if (!p)
+                return false;
+        p += strlen("devices/");
+        snprintf(addr, sizeof(addr), "%.*s", (int) strcspn(p, "/"), p);
+        return vb_pci_address_parse(addr, ret) >= 0;
+}
+
+/* Where the device is now: "on nvidia, driver_override vfio-pci" */
+static void print_device_now(const VbcArgs *a, const VbPciAddress *addr) {
+        _cleanup_(vb_context_freep) VbContext *ctx = NULL;
+        _cleanup_(vb_pci_device_done) VbPciDevice d = {};
+
+        if (vb_platform_open_context(a->platform, &ctx) < 0 || vb_pci_device_read(ctx, addr, &d) < 0)
+                return;
+        fprintf(stderr, "vfio-bind: %s is now on %s, driver_override %s\n", VB_PCI_ADDRESS_STR(addr),
+                d.driver ?: "no driver", d.driver_override ?: "none");
+}
+
+static int stuck(const VbcArgs *a, pid_t child, const char *kind, const char *what, const char *value,
+                 uint64_t timeout) {
+        char t[32];
+        VbPciAddress addr;
+
+        vb_format_duration(timeout, t, sizeof(t));
+        if (streq(kind, "M"))
+                fprintf(stderr,
+                        "vfio-bind: loading the module of %s has not returned after %s; nothing more is written\n",
+                        what, t);
+        else
+                fprintf(stderr,
+                        "vfio-bind: writing \"%s\" to /sys/%s has not returned after %s; nothing more is written. "
+                        "The kernel cannot cancel the write: the process stays in it until the driver lets go "
+                        "(a program or a VM holding the device, a driver that hangs in its remove)\n",
+                        value, what, t);
+        if (!streq(kind, "M") && write_device(what, value, &addr))
+                print_device_now(a, &addr);
+        /* dies as soon as the write returns, before any further write */
+        (void) kill(child, SIGKILL);
+        return VBC_EXIT_STUCK;
+}
+
+int vbc_run_with_deadline(VbcArgs *a, int (*verb)(const VbcArgs *, const char *), const char *address) {
+        _cleanup_free_ char *buf = NULL, *kind = NULL, *what = NULL, *value = NULL;
+        uint64_t timeout = deadline_usec(a), since = 0;
+        size_t size = 0;
+        int fds[2], st;
+        pid_t pid;
+
+        if (pipe2(fds, O_CLOEXEC) < 0) {
+                fprintf(stderr, "vfio-bind: Failed to create a pipe: %m\n");
+                return 1;
+        }
+        fflush(NULL);
+        pid = fork();
+        if (pid < 0) {
+                fprintf(stderr, "vfio-bind: Failed to fork: %m\n");
+                return 1;
+        }
+        if (pid == 0) {
+                close(fds[0]);
+                a->progress_fd = fds[1];
+                st = verb(a, address);
+                fflush(NULL);
+                _exit(st);
+        }
+        close(fds[1]);
+
+        for (;;) {
+                struct pollfd p = { .fd = fds[0], .events = POLLIN };
+                int wait_ms = -1, r;
+                char chunk[4096];
+                ssize_t n;
+                char *nl;
+
+                if (kind) {
+                        uint64_t now = now_usec();
+                        if (now >= since + timeout)
+                                return stuck(a, pid, kind, what, value, timeout);
+                        wait_ms = (int) ((since + timeout - now + 999) / 1000);
+                }
+                r = poll(&p, 1, wait_ms);
+                if (r < 0 && errno == EINTR)
+                        continue;
+                if (r == 0)
+                        continue;
+                n = read(fds[0], chunk, sizeof(chunk));
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        break;
+                {
+                        char *b = realloc(buf, size + (size_t) n + 1);
+                        if (!b)
+                                return stuck(a, pid, "W", "(out of memory)", "", 0);
+                        buf = b;
+                        memcpy(buf + size, chunk, (size_t) n);
+                        size += (size_t) n;
+                        buf[size] = '\0';
+                }
+                while ((nl = memchr(buf, '\n', size))) {
+                        size_t len = (size_t) (nl - buf) + 1;
+                        char *f1, *f2;
+
+                        *nl = '\0';
+                        f1 = strchr(buf, '\t');
+                        f2 = f1 ? strchr(f1 + 1, '\t') : NULL;
+                        if (buf[0] == 'D') {
+                                free(kind);
+                                kind = NULL;
+                        } else if (f1 && f2) {
+                                *f1 = *f2 = '\0';
+                                free(kind);
+                                free(what);
+                                free(value);
+                                kind = strdup(buf);
+                                what = strdup(f1 + 1);
+                                value = strdup(f2 + 1);
+                                since = now_usec();
+                        }
+                        memmove(buf, buf + len, size - len);
+                        size -= len;
+                        buf[size] = '\0';
+                }
+        }
+        close(fds[0]);
+        if (waitpid(pid, &st, 0) != pid)
+                return 1;
+        return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+}

@@ -12,6 +12,7 @@
 #include "console.h"
 #include "driver-choice.h"
 #include "driver.h"
+#include "handoff.h"
 #include "iommu.h"
 #include "macro.h"
 #include "output.h"
@@ -21,6 +22,7 @@
 #include "runtime.h"
 #include "selector.h"
 #include "snapshot.h"
+#include "strv.h"
 #include "utf8.h"
 #include "vfio-bind.h"
 
@@ -96,6 +98,9 @@ static int hand_config(const VbcArgs *a, const VbConfig *file, const VbSnapshot 
         c->unbind_host = true;
         c->timeout_usec = file->timeout_usec;
         c->release = a->release_console && file->release == VB_RELEASE_NO ? VB_RELEASE_AUTO : file->release;
+        for (size_t i = 0; i < file->n_stop_units; i++)
+                if (strv_extend_printf(&c->stop_units, &c->n_stop_units, "%s", file->stop_units[i]) < 0)
+                        return -ENOMEM;
 
         r = hand_selector_add(&c->selectors, &c->n_selectors, &d->address);
         if (r < 0)
@@ -213,13 +218,49 @@ static bool print_applied(const VbPlan *p, const VbApply *ap) {
         return ok;
 }
 
+/* The look and the plan of a hand bind of ADDR: S, and in *RET_C the configuration it is planned
+ * with. Returns 0, or -1 (said already). */
+static int look_and_plan(const VbcArgs *a, VbContext *ctx, const VbConfig *file, const VbPciAddress *addr,
+                         VbSnapshot *s, VbConfig **ret_c) {
+        const VbPciDevice *d;
+        int r;
+
+        r = vb_snapshot_read(ctx, vb_platform_runtime_dir(a->platform), s);
+        if (r < 0) {
+                fprintf(stderr, "vfio-bind: Failed to look at the PCI devices: %s\n", strerror(-r));
+                return -1;
+        }
+        d = vb_pci_list_find(&s->devices, addr);
+        if (!d) {
+                fprintf(stderr, "vfio-bind: %s: no such PCI device\n", VB_PCI_ADDRESS_STR(addr));
+                return -1;
+        }
+        if (hand_config(a, file, s, d, ret_c) < 0) {
+                fprintf(stderr, "vfio-bind: Out of memory\n");
+                return -1;
+        }
+
+        /* The hand bind takes the device (and with --take-group its group) again. */
+        for (size_t i = 0; i < s->devices.n; i++) {
+                const VbPciDevice *m = &s->devices.devices[i];
+                if (vb_pci_address_equal(&m->address, addr) ||
+                    (a->take_group && d->iommu_group >= 0 && m->iommu_group == d->iommu_group))
+                        vb_snapshot_forget_release(s, &m->address);
+        }
+        r = vb_snapshot_plan(ctx, *ret_c, s);
+        if (r < 0) {
+                fprintf(stderr, "vfio-bind: Failed to compute the plan: %s\n", strerror(-r));
+                return -1;
+        }
+        return 0;
+}
+
 int vbc_bind(const VbcArgs *a, const char *arg) {
         _cleanup_(vb_context_freep) VbContext *ctx = NULL;
         _cleanup_(vb_config_freep) VbConfig *file = NULL, *c = NULL;
         _cleanup_(vb_snapshot_done) VbSnapshot s = {};
         _cleanup_(vb_apply_done) VbApply applied = {};
         const char *runtime_dir = vb_platform_runtime_dir(a->platform);
-        const VbPciDevice *d;
         const VbPlanEntry *target;
         _cleanup_free_ char *explain = NULL;
         VbPciAddress addr;
@@ -229,32 +270,20 @@ int vbc_bind(const VbcArgs *a, const char *arg) {
                 return 2;
         if (vbc_open_context(a, &ctx) < 0 || vbc_load_config(a, ctx, &file) < 0)
                 return 1;
-        r = vb_snapshot_read(ctx, runtime_dir, &s);
-        if (r < 0) {
-                fprintf(stderr, "vfio-bind: Failed to look at the PCI devices: %s\n", strerror(-r));
+        if (look_and_plan(a, ctx, file, &addr, &s, &c) < 0)
                 return 1;
-        }
-        d = vb_pci_list_find(&s.devices, &addr);
-        if (!d) {
-                fprintf(stderr, "vfio-bind: %s: no such PCI device\n", VB_PCI_ADDRESS_STR(&addr));
-                return 1;
-        }
-        if (hand_config(a, file, &s, d, &c) < 0) {
-                fprintf(stderr, "vfio-bind: Out of memory\n");
-                return 1;
-        }
-
-        /* The hand bind takes the device (and with --take-group its group) again. */
-        for (size_t i = 0; i < s.devices.n; i++) {
-                const VbPciDevice *m = &s.devices.devices[i];
-                if (vb_pci_address_equal(&m->address, &addr) ||
-                    (a->take_group && d->iommu_group >= 0 && m->iommu_group == d->iommu_group))
-                        vb_snapshot_forget_release(&s, &m->address);
-        }
-        r = vb_snapshot_plan(ctx, c, &s);
-        if (r < 0) {
-                fprintf(stderr, "vfio-bind: Failed to compute the plan: %s\n", strerror(-r));
-                return 1;
+        /* [Handoff] StopUnits=: the units whose programs hold what the plan refuses for them are
+         * stopped, and the machine looked at again. */
+        if (!a->dry_run && !a->force) {
+                r = vbc_handoff_stop(a, ctx, c, &s);
+                if (r < 0)
+                        return 1;
+                if (r > 0) {
+                        vb_snapshot_done(&s);
+                        c = vb_config_free(c);
+                        if (look_and_plan(a, ctx, file, &addr, &s, &c) < 0)
+                                return 1;
+                }
         }
         target = vb_plan_find(&s.plan, &addr);
         assert(target);
@@ -277,8 +306,12 @@ int vbc_bind(const VbcArgs *a, const char *arg) {
         }
 
         if (target->action == VB_ACTION_REFUSE) {
+                _cleanup_free_ char *why_not = vbc_handoff_why_not(c, &s, &addr);
+
                 fprintf(stderr, "vfio-bind: %s: %s%s; nothing was written\n", VB_PCI_ADDRESS_STR(&addr), explain,
                         refusal_hint(c, target));
+                if (why_not)
+                        fprintf(stderr, "vfio-bind: %s: %s\n", VB_PCI_ADDRESS_STR(&addr), why_not);
                 return 1;
         }
         for (size_t i = 0; i < s.plan.n; i++) {
@@ -470,5 +503,20 @@ int vbc_release(const VbcArgs *a, const char *arg) {
         print_group_note(ctx, &plan, &addr);
         if (applied.console_tried)
                 print_console_back(&plan, &applied);
-        return applied.n_failed == 0 ? 0 : 1;
+        if (applied.n_failed > 0)
+                return 1;
+        /* [Handoff] StopUnits=: what the bind stopped for these devices, started again */
+        {
+                _cleanup_free_ VbPciAddress *back = calloc(plan.n ?: 1, sizeof(VbPciAddress));
+                size_t n = 0;
+
+                if (!back)
+                        return 1;
+                for (size_t i = 0; i < plan.n; i++)
+                        if (plan.entries[i].action == VB_RELEASE_GIVE_BACK)
+                                back[n++] = plan.entries[i].address;
+                if (vbc_handoff_start(a, back, n) < 0)
+                        return 1;
+        }
+        return 0;
 }

@@ -29,6 +29,7 @@
 #include "config.h"
 #include "driver.h"
 #include "macro.h"
+#include "strv.h"
 #include "utf8.h"
 
 #define IN_SET_CHAR(c, a, b, d) ((c) == (a) || (c) == (b) || (c) == (d))
@@ -123,6 +124,7 @@ int vb_config_new(VbConfig **ret) {
 VbConfig *vb_config_free(VbConfig *c) {
         if (!c)
                 return NULL;
+        strv_free(c->stop_units);
         for (size_t i = 0; i < c->n_selectors; i++)
                 free(c->selectors[i].file);
         free(c->selectors);
@@ -169,6 +171,7 @@ typedef enum Section {
         SECTION_NONE, /* before the first header */
         SECTION_BIND,
         SECTION_CONSOLE,
+        SECTION_HANDOFF,
         SECTION_UNKNOWN, /* after a bad header: its keys are not checked */
         _SECTION_MAX,
 } Section;
@@ -176,6 +179,7 @@ typedef enum Section {
 static const char *const section_table[_SECTION_MAX] = {
         [SECTION_BIND] = "Bind",
         [SECTION_CONSOLE] = "Console",
+        [SECTION_HANDOFF] = "Handoff",
 };
 
 int vb_config_parser_error(VbConfigParser *p, const char *format, ...) {
@@ -285,6 +289,44 @@ static int parse_device(VbConfigParser *p, VbConfigSetting setting, char *value)
 static int parse_force(VbConfigParser *p, VbConfigSetting setting, char *value) {
         int r = vb_config_parser_add_selectors(p, true, VB_WHITESPACE, "", value);
         return r < 0 ? r : 0;
+}
+
+/* Why NAME is not a unit name systemd would accept (a name, a dot, a type), or NULL. */
+static const char *unit_name_problem(const char *name) {
+        static const char *const types[] = { ".service", ".scope", ".socket", ".target",    ".mount", ".path",
+                                             ".timer",   ".slice", ".swap",   ".automount", ".device" };
+        size_t n = strlen(name);
+
+        if (n > 255)
+                return "longer than 255 characters";
+        if (name[strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789:-_.\\@")] != '\0')
+                return "only letters, digits and \":-_.\\@\" are allowed";
+        for (size_t i = 0; i < ELEMENTSOF(types); i++) {
+                size_t t = strlen(types[i]);
+                if (n >= t && streq(name + n - t, types[i]))
+                        return n == t || name[0] == '.' || name[0] == '@' ? "it has no name before its type" : NULL;
+        }
+        return "it has no unit type (display-manager.service, not display-manager)";
+}
+
+/* StopUnits=: unit names separated by whitespace, added to the list (as Device=). */
+static int parse_stop_units(VbConfigParser *p, VbConfigSetting setting, char *value) {
+        char *state = NULL;
+
+        for (char *w = strtok_r(value, VB_WHITESPACE, &state); w; w = strtok_r(NULL, VB_WHITESPACE, &state)) {
+                const char *why = unit_name_problem(w);
+
+                if (why) {
+                        int r = vb_config_parser_error(p, "invalid unit name %s in StopUnits=: %s", QUOTE(w), why);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                if (!strv_contains(p->config->stop_units, w) &&
+                    strv_extend_printf(&p->config->stop_units, &p->config->n_stop_units, "%s", w) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
 }
 
 static int parse_driver(VbConfigParser *p, VbConfigSetting setting, char *value) {
@@ -425,6 +467,7 @@ static const struct {
         { SECTION_BIND, "UnbindHost", VB_SETTING_UNBIND_HOST, parse_unbind_host },
         { SECTION_BIND, "Timeout", VB_SETTING_TIMEOUT, parse_timeout },
         { SECTION_CONSOLE, "Release", VB_SETTING_RELEASE, parse_release },
+        { SECTION_HANDOFF, "StopUnits", _VB_SETTING_INVALID, parse_stop_units },
 };
 
 /* Case-insensitive edit distance between A and B (optimal string alignment: insertions,
@@ -533,7 +576,8 @@ static int parse_section_header(VbConfigParser *p, char *line) {
                 if (hint)
                         r = vb_config_parser_error(p, "unknown section %s (did you mean [%s]?)", QUOTE(name), hint);
                 else
-                        r = vb_config_parser_error(p, "unknown section %s (expected [Bind] or [Console])", QUOTE(name));
+                        r = vb_config_parser_error(p, "unknown section %s (expected [Bind], [Console] or [Handoff])",
+                                                   QUOTE(name));
                 if (r < 0)
                         return r;
         }
@@ -556,9 +600,9 @@ static int parse_assignment(VbConfigParser *p, char *line) {
         if (!*key)
                 return vb_config_parser_error(p, "missing key name before \"=\" (value %s)", QUOTE(value));
         if (p->section == SECTION_NONE)
-                return vb_config_parser_error(p,
-                                              "key %s is outside of any section (expected [Bind] or [Console] first)",
-                                              QUOTE(key));
+                return vb_config_parser_error(
+                        p, "key %s is outside of any section (expected [Bind], [Console] or [Handoff] first)",
+                        QUOTE(key));
         if (p->section == SECTION_UNKNOWN)
                 return 0; /* reported at the header */
 

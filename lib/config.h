@@ -93,12 +93,16 @@ typedef struct VbConfig {
         size_t n_force;
         VbConfigVfs *vfs; /* VirtualFunctions=, at most one per PF, in the order written */
         size_t n_vfs;
-        char *driver;                            /* default "auto" (VB_DRIVER_AUTO) */
-        VbGroupPolicy group;                     /* default check */
-        bool unbind_host;                        /* default yes */
-        uint64_t timeout_usec;                   /* default 10 s */
-        VbReleasePolicy release;                 /* default auto */
-        bool disabled;                           /* vfio-bind=off on the kernel command line */
+        char *driver;            /* default "auto" (VB_DRIVER_AUTO) */
+        VbGroupPolicy group;     /* default check */
+        bool unbind_host;        /* default yes */
+        uint64_t timeout_usec;   /* default 10 s */
+        VbReleasePolicy release; /* default auto */
+        bool disabled;           /* vfio-bind=off on the kernel command line */
+        /* [Handoff] StopUnits=: the units vfio-bind bind may stop when they hold a device it binds
+         * (started again by vfio-bind release), NULL-terminated, each once, in the order written */
+        char **stop_units;
+        size_t n_stop_units;
         char **files;                            /* the files that were read, in order, NULL-terminated */
         VbConfigOrigin origins[_VB_SETTING_MAX]; /* where each setting came from */
         /* Private to the parser: the selectors and Force= lists by value, to find duplicates. */

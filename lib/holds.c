@@ -4,6 +4,7 @@
 
 #include "holds.h"
 #include "macro.h"
+#include "strv.h"
 
 static const char *const hold_kind_table[_VB_HOLD_KIND_MAX] = {
         [VB_HOLD_MOUNT] = "mount",     [VB_HOLD_SWAP] = "swap",       [VB_HOLD_NETWORK] = "network",
@@ -24,8 +25,10 @@ VbHoldKind vb_hold_kind_from_string(const char *s) {
 void vb_holds_done(VbHolds *h) {
         if (!h)
                 return;
-        for (size_t i = 0; i < h->n; i++)
+        for (size_t i = 0; i < h->n; i++) {
                 strv_free(h->holds[i].texts);
+                strv_free(h->holds[i].units);
+        }
         free(h->holds);
         *h = (VbHolds) {};
 }
@@ -86,6 +89,27 @@ int vb_holds_add(VbHolds *h, const VbPciAddress *a, VbHoldKind kind, const char 
                 return r;
         h->n++;
         return 0;
+}
+
+const VbHold *vb_holds_find(const VbHolds *h, const VbPciAddress *a, VbHoldKind kind) {
+        for (size_t i = 0; h && i < h->n; i++)
+                if (h->holds[i].kind == kind && vb_pci_address_equal(&h->holds[i].address, a))
+                        return &h->holds[i];
+        return NULL;
+}
+
+int vb_holds_add_unit(VbHolds *h, const VbPciAddress *a, VbHoldKind kind, const char *unit) {
+        VbHold *o = (VbHold *) vb_holds_find(h, a, kind);
+
+        if (!o)
+                return -ENOENT;
+        if (!unit) {
+                o->no_unit = true;
+                return 0;
+        }
+        if (strv_contains(o->units, unit))
+                return 0;
+        return strv_extend_printf(&o->units, &o->n_units, "%s", unit);
 }
 
 bool vb_holds_has(const VbHolds *h, const VbPciAddress *a, unsigned mask) {

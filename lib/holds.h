@@ -38,6 +38,11 @@ typedef struct VbHold {
         char **texts; /* NULL-terminated, each once, in the order added; at most VB_HOLD_TEXTS_MAX */
         size_t n_texts;
         bool more; /* further texts were left out */
+        /* program: the systemd units of the processes that hold it, each once, NULL-terminated
+         * (every one, not capped as the texts); no_unit: a holder runs in no unit */
+        char **units;
+        size_t n_units;
+        bool no_unit;
 } VbHold;
 
 typedef struct VbHolds {
@@ -51,6 +56,13 @@ void vb_holds_done(VbHolds *h);
  * already there is not added again, and after VB_HOLD_TEXTS_MAX texts the rest only set "more".
  * Returns 0, -EINVAL (KIND out of range, WHAT NULL) or -ENOMEM. */
 int vb_holds_add(VbHolds *h, const VbPciAddress *a, VbHoldKind kind, const char *what);
+
+/* The hold of KIND on A, or NULL. */
+const VbHold *vb_holds_find(const VbHolds *h, const VbPciAddress *a, VbHoldKind kind);
+
+/* Note that a process of UNIT (NULL: of no unit) holds A for KIND (after vb_holds_add() of that
+ * hold). Returns 0, -ENOENT (no such hold) or -ENOMEM. */
+int vb_holds_add_unit(VbHolds *h, const VbPciAddress *a, VbHoldKind kind, const char *unit);
 
 /* Is A held for any kind in MASK? */
 bool vb_holds_has(const VbHolds *h, const VbPciAddress *a, unsigned mask);

@@ -295,7 +295,8 @@ static int process_hold(VbContext *ctx, Process *p, const VbPciAddress *a, const
         if (asprintf(&text, "%s in PID %s (%s%s%s)", what, p->pid, p->comm ?: "?", p->unit ? ", " : "",
                      strempty(p->unit)) < 0)
                 return -ENOMEM;
-        return vb_holds_add(h, a, VB_HOLD_PROGRAM, text);
+        r = vb_holds_add(h, a, VB_HOLD_PROGRAM, text);
+        return r < 0 ? r : vb_holds_add_unit(h, a, VB_HOLD_PROGRAM, p->unit);
 }
 
 /* The target of a descriptor's link: the link's text, or in a replayed dump (which keeps no link

@@ -14,6 +14,10 @@
  *                              to create its VFs and has not switched back on yet: set before the
  *                              write, cleared once it is on again, so that a daemon killed in
  *                              between switches it back on when it starts again
+ *   stopped/<address>          the units `vfio-bind bind` stopped because they held the device
+ *                              ([Handoff] StopUnits=), one a line in the order they were stopped,
+ *                              each written before it is stopped: `vfio-bind release` starts them
+ *                              again, also after a crash
  */
 
 #include <errno.h>
@@ -34,6 +38,12 @@ typedef enum VbRuntimeMark {
 int vb_runtime_list(const char *dir, VbRuntimeMark mark, VbPciAddress **ret, size_t *ret_n);
 /* Set or clear MARK on A. */
 int vb_runtime_set(const char *dir, VbRuntimeMark mark, const VbPciAddress *a, bool set);
+
+/* The stopped units of A: append UNIT (before it is stopped), read them in the order they were
+ * stopped (NULL-terminated, empty when there is no record), forget them. */
+int vb_runtime_stopped_add(const char *dir, const VbPciAddress *a, const char *unit);
+int vb_runtime_stopped_read(const char *dir, const VbPciAddress *a, char ***ret);
+int vb_runtime_stopped_clear(const char *dir, const VbPciAddress *a);
 
 /* The release marks. */
 static inline int vb_runtime_list_released(const char *dir, VbPciAddress **ret, size_t *ret_n) {

@@ -103,6 +103,12 @@ rec {
   isPfAddress = s: selectorKind s == "address";
   isVfCount = n: builtins.isInt n && n >= 1 && n <= 65535;
 
+  # StopUnits=: a unit name with its type, as vfio-bind.conf(5) accepts it (lib/config.c).
+  isUnitName =
+    s:
+    builtins.stringLength s <= 255
+    && builtins.match "[A-Za-z0-9:_\\-][A-Za-z0-9:_.\\@-]*[.](service|scope|socket|target|mount|path|timer|slice|swap|automount|device)" s != null;
+
   selectorDescription = "PCI device selector (address 0000:0f:00.0 or 0f:00.0, slot 0f:00, or vendor:device 10de:13c0)";
 
   # Driver=: the name in /sys/bus/pci/drivers/, never a path.
@@ -150,6 +156,7 @@ rec {
       releaseConsole,
       force ? [ ],
       virtualFunctions ? { },
+      stopUnits ? [ ],
       extraConfig ? "",
     }:
     let
@@ -174,6 +181,7 @@ rec {
       [Console]
       Release=${releaseConsole}
     ''
+    + (if stopUnits == [ ] then "" else "\n[Handoff]\n" + selectors "StopUnits" stopUnits)
     # services.vfio-bind.extraConfig: as it is, after a blank line, ending in a newline
     + (
       if extraConfig == "" then

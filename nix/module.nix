@@ -70,6 +70,7 @@ let
         releaseConsole
         force
         virtualFunctions
+        stopUnits
         extraConfig
         ;
     }
@@ -274,6 +275,29 @@ in
         Whether to take the text console and the firmware framebuffer (efi-framebuffer,
         simple-framebuffer, …) off the GPU before binding it: `auto` does so only when a device
         being bound owns them, `yes` whenever a device is bound, `no` never.
+      '';
+    };
+
+    stopUnits = mkOption {
+      type = types.listOf (
+        lib.mkOptionType {
+          name = "systemd unit name";
+          description = "a systemd unit name with its type (display-manager.service)";
+          check = x: lib.isString x && vb.isUnitName x;
+        }
+      );
+      default = [ ];
+      example = [
+        "display-manager.service"
+        "nvidia-persistenced.service"
+      ];
+      description = ''
+        The units `vfio-bind bind` may stop when a process of theirs holds a device it binds (a
+        display manager with the GPU's card open, an audio server, an NVIDIA persistence daemon),
+        and that `vfio-bind release` starts again after giving the device and the console back:
+        the single-GPU handoff, by two commands a libvirt hook can run. A unit not listed is
+        never stopped; a device it holds is refused, naming it. `[Handoff] StopUnits=` in
+        vfio-bind.conf(5).
       '';
     };
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vfio-bind bind and release against the fake kernel: the CLI refuses what the daemon would,
  * in the same words, writes nothing when it refuses, and applies the same plan. */
+#include <dirent.h>
 #include <errno.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -14,6 +15,46 @@
 
 #define GPU "0000:01:00.0"
 #define AUDIO "0000:01:00.1"
+
+/* A service manager for the tests: every job is appended to units.log in M's tree; stopping a
+ * unit ends its processes (the fake /proc's PIDs whose cgroup names it). */
+static int fake_unit_job(Machine *m, const char *job, const char *unit) {
+        _cleanup_free_ char *line = NULL, *proc = NULL;
+        DIR *d;
+
+        if (asprintf(&line, "%s %s\n", job, unit) < 0 || asprintf(&proc, "%s/proc", m->dir) < 0)
+                return -ENOMEM;
+        if (tree_append(m->dir, "units.log", line) < 0 && tree_write(m->dir, "units.log", line) < 0)
+                return -EIO;
+        if (!streq(job, "stop") || !(d = opendir(proc)))
+                return 0;
+        for (struct dirent *de; (de = readdir(d));) {
+                _cleanup_free_ char *cg_path = NULL, *cg = NULL, *dir = NULL;
+                size_t n = strlen(unit), l;
+
+                if (de->d_name[0] < '0' || de->d_name[0] > '9')
+                        continue;
+                if (asprintf(&cg_path, "proc/%s/cgroup", de->d_name) < 0 ||
+                    asprintf(&dir, "%s/proc/%s", m->dir, de->d_name) < 0)
+                        break;
+                cg = tree_read(m->dir, cg_path);
+                l = cg ? strlen(cg) : 0;
+                if (l > n && cg[l - n - 1] == '/' && streq(cg + l - n, unit))
+                        (void) tree_remove(dir);
+        }
+        closedir(d);
+        return 0;
+}
+
+static int fake_stop_unit(void *userdata, const char *unit) {
+        return fake_unit_job(userdata, "stop", unit);
+}
+
+static int fake_start_unit(void *userdata, const char *unit) {
+        return fake_unit_job(userdata, "start", unit);
+}
+
+static const VbServiceOps fake_services = { .stop_unit = fake_stop_unit, .start_unit = fake_start_unit };
 
 /* Run `vfio-bind --config=… ARGS…` on M with CONF (written to M's tree); its exit code, its
  * stdout and stderr in *OUT. */
@@ -49,6 +90,8 @@ static int cli(Machine *m, const char *conf, const char *const *args, char **out
                                      .ops = &fake_kernel_ops,
                                      .ops_userdata = m->k,
                                      .runtime_dir = m->dir,
+                                     .services = &fake_services,
+                                     .services_userdata = m,
                              });
                 fflush(NULL);
                 _exit(r);
@@ -390,6 +433,79 @@ TEST(a_write_that_hangs_ends_the_command) {
         ASSERT_NOT_CONTAINS(log, "drivers_probe");
         ASSERT_NOT_CONTAINS(log, AUDIO);
         ASSERT_DRIVER(&m, AUDIO, "snd_hda_intel");
+        machine_close(&m);
+}
+
+/* Xorg of display-manager.service holds the GPU's card. */
+static void fake_display_manager(Machine *m, const char *unit) {
+        _cleanup_free_ char *cgroup = NULL;
+
+        ASSERT_TRUE(asprintf(&cgroup, "0::/system.slice/%s", unit) > 0);
+        ASSERT_OK(tree_write_new(m->dir, "sys/bus/pci/devices/0000:01:00.0/drm/card0/uevent", "DEVNAME=dri/card0\n"));
+        ASSERT_OK(tree_write_new(m->dir, "proc/812/comm", "Xorg"));
+        ASSERT_OK(tree_write_new(m->dir, "proc/812/cgroup", cgroup));
+        ASSERT_OK(tree_mkdirs(m->dir, "proc/812/fd"));
+        ASSERT_OK(tree_symlink(m->dir, "/dev/dri/card0", "proc/812/fd/5"));
+}
+
+TEST(handoff_stops_the_units_that_hold_it_and_release_starts_them) {
+        static const char conf[] = "[Bind]\n[Handoff]\nStopUnits=nvidia-persistenced.service display-manager.service\n";
+        _cleanup_free_ char *bound = NULL, *back = NULL, *units = NULL, *record = NULL, *again = NULL, *crash = NULL;
+        Machine m;
+
+        machine_open(&m, "desktop", NULL);
+        fake_display_manager(&m, "display-manager.service");
+        if (cli(&m, conf, (const char *const[]) { "bind", "--take-group", GPU, NULL }, &bound) != 0)
+                TEST_FAIL("bind: %s", bound);
+        ASSERT_CONTAINS(bound, "0000:01:00.0: stopped display-manager.service, which held it ([Handoff] StopUnits=)\n");
+        ASSERT_DRIVER(&m, GPU, "vfio-pci");
+        ASSERT_DRIVER(&m, AUDIO, "vfio-pci");
+        units = tree_read(m.dir, "units.log");
+        ASSERT_STREQ(units, "stop display-manager.service"); /* only the one that holds it */
+        record = tree_read(m.dir, "stopped/0000:01:00.0");
+        ASSERT_STREQ(record, "display-manager.service");
+
+        ASSERT_EQ(cli(&m, conf, (const char *const[]) { "release", "--take-group", GPU, NULL }, &back), 0);
+        ASSERT_DRIVER(&m, GPU, "bochs-drm");
+        ASSERT_CONTAINS(back, "console: back on vtcon1");
+        ASSERT_CONTAINS(back, "started display-manager.service again ([Handoff] StopUnits=)");
+        /* the console first, then the unit */
+        ASSERT_TRUE(strstr(back, "console: back") < strstr(back, "started display-manager.service"));
+        free(units);
+        units = tree_read(m.dir, "units.log");
+        ASSERT_STREQ(units, "stop display-manager.service\nstart display-manager.service");
+        ASSERT_FALSE(tree_exists(m.dir, "stopped/0000:01:00.0"));
+
+        /* a bind that stopped units and crashed before the bind: the release starts them all the
+         * same, in the reverse order */
+        ASSERT_EQ(cli(&m, conf, (const char *const[]) { "bind", "--take-group", GPU, NULL }, &again), 0);
+        ASSERT_OK(tree_write_new(m.dir, "stopped/0000:01:00.0", "nvidia-persistenced.service\n"));
+        ASSERT_OK(tree_write_new(m.dir, "stopped/0000:01:00.1",
+                                 "display-manager.service\nnvidia-persistenced.service\n"));
+        ASSERT_EQ(cli(&m, conf, (const char *const[]) { "release", "--take-group", GPU, NULL }, &crash), 0);
+        free(units);
+        units = tree_read(m.dir, "units.log");
+        ASSERT_STREQ(units,
+                     "stop display-manager.service\nstart display-manager.service\n"
+                     "start display-manager.service\nstart nvidia-persistenced.service");
+        machine_close(&m);
+}
+
+TEST(handoff_never_stops_a_unit_it_is_not_told_of) {
+        static const char conf[] = "[Bind]\n[Handoff]\nStopUnits=display-manager.service\n";
+        _cleanup_free_ char *out = NULL, *log = NULL;
+        Machine m;
+
+        machine_open(&m, "desktop", NULL);
+        fake_display_manager(&m, "gdm.service");
+        ASSERT_EQ(cli(&m, conf, (const char *const[]) { "bind", "--take-group", GPU, NULL }, &out), 1);
+        ASSERT_CONTAINS(out, "/dev/dri/card0 is open in PID 812 (Xorg, gdm.service)");
+        ASSERT_CONTAINS(out,
+                        "vfio-bind: 0000:01:00.0: gdm.service is not in [Handoff] StopUnits=, so it is not stopped");
+        ASSERT_FALSE(tree_exists(m.dir, "units.log"));
+        ASSERT_FALSE(tree_exists(m.dir, "stopped"));
+        log = written(&m);
+        ASSERT_STREQ(log, "");
         machine_close(&m);
 }
 

@@ -397,7 +397,7 @@ TEST(near_misses_are_suggested) {
                 { "[Bind]\nFoo=1\n", "test.conf:2: unknown key \"Foo\" in section [Bind]" },
                 { "[Bind]\nDriverX=vfio-pci\n",
                   "test.conf:2: unknown key \"DriverX\" in section [Bind] (did you mean Driver=?)" },
-                { "[Network]\n", "test.conf:1: unknown section \"Network\" (expected [Bind] or [Console])" },
+                { "[Network]\n", "test.conf:1: unknown section \"Network\" (expected [Bind], [Console] or [Handoff])" },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -687,7 +687,8 @@ TEST(parse_collects_all_errors) {
                      "test.conf:7: invalid duration \"forever\" for Timeout=: is not a number followed by a unit");
         ASSERT_STREQ(diag.messages[6],
                      "test.conf:9: invalid value \"sometimes\" for Release= (expected auto, yes or no)");
-        ASSERT_STREQ(diag.messages[7], "test.conf:10: unknown section \"Nope\" (expected [Bind] or [Console])");
+        ASSERT_STREQ(diag.messages[7],
+                     "test.conf:10: unknown section \"Nope\" (expected [Bind], [Console] or [Handoff])");
         ASSERT_STREQ(diag.messages[8],
                      "test.conf:13: duplicate selector \"1:0.0\" (0000:01:00.0), already listed at test.conf:2");
 
@@ -1457,6 +1458,34 @@ TEST(vmd_domains_on_the_command_line) {
                      "kernel command line:1: duplicate selector \"00010000:e1:00.0\" "
                      "(10000:e1:00.0) in vfio-bind.device=, already listed at kernel command line:1");
         ASSERT_EQ(cfg->n_selectors, 1);
+}
+
+TEST(handoff_stop_units) {
+        _cleanup_(vb_diagnostics_clear) VbDiagnostics d = {};
+        _cleanup_(vb_config_freep) VbConfig *c = NULL;
+        static const char text[] =
+                "[Handoff]\n"
+                "StopUnits=display-manager.service nvidia-persistenced.service\n"
+                "StopUnits=display-manager.service pipewire@1000.service\n"
+                "StopUnits=gdm\n"
+                "StopUnits=a/b.service .service\n";
+
+        ASSERT_OK(vb_config_new(&c));
+        ASSERT_ERRNO(vb_config_parse_text(c, "test.conf", text, strlen(text), &d), EINVAL);
+        ASSERT_EQ(d.n, 3u);
+        ASSERT_STREQ(d.messages[0],
+                     "test.conf:4: invalid unit name \"gdm\" in StopUnits=: it has no unit type "
+                     "(display-manager.service, not display-manager)");
+        ASSERT_STREQ(d.messages[1],
+                     "test.conf:5: invalid unit name \"a/b.service\" in StopUnits=: only letters, digits and "
+                     "\":-_.\\@\" are allowed");
+        ASSERT_STREQ(d.messages[2],
+                     "test.conf:5: invalid unit name \".service\" in StopUnits=: it has no name before its type");
+        ASSERT_EQ(c->n_stop_units, 3u);
+        ASSERT_STREQ(c->stop_units[0], "display-manager.service");
+        ASSERT_STREQ(c->stop_units[1], "nvidia-persistenced.service");
+        ASSERT_STREQ(c->stop_units[2], "pipewire@1000.service");
+        ASSERT_NULL(c->stop_units[3]);
 }
 
 TESTS_MAIN();

@@ -1014,6 +1014,17 @@ TEST(processes_holding_drm_sound_and_resources) {
                      "/dev/snd/controlC0 is open in PID 900 (wireplumber, wireplumber.service)");
         ASSERT_NULL(hold(&run, "0000:02:00.0", VB_HOLD_PROGRAM));
         ASSERT_STREQ(vb_hold_kind_to_string(VB_HOLD_PROGRAM), "program");
+        /* the units of the holders, every one (for [Handoff] StopUnits=); "stuck" runs in none */
+        {
+                VbPciAddress gpu = addr("0000:01:00.0");
+                const VbHold *h = vb_holds_find(&run.holds, &gpu, VB_HOLD_PROGRAM);
+
+                ASSERT_TRUE(h);
+                ASSERT_EQ(h->n_units, 2u);
+                ASSERT_STREQ(h->units[0], "display-manager.service");
+                ASSERT_STREQ(h->units[1], "session-2.scope");
+                ASSERT_TRUE(h->no_unit);
+        }
         run_close(&run);
 }
 

@@ -129,8 +129,54 @@
     "a2345678901234567890123456789012345678901234567890123456789012345" = false;
   };
 
+  # [Handoff] StopUnits= names.
+  units = {
+    "display-manager.service" = true;
+    "nvidia-persistenced.service" = true;
+    "pipewire@1000.service" = true;
+    "user-1000.slice" = true;
+    "session-2.scope" = true;
+    "a:b_c-d\\x2d.service" = true;
+    "gdm" = false;
+    ".service" = false;
+    "@.service" = false;
+    "a/b.service" = false;
+    "x.nope" = false;
+    "" = false;
+  };
+
   # Option values → the exact text of /etc/vfio-bind.conf.
   configs = {
+    # The single-GPU handoff: the display manager and the persistence daemon may be stopped.
+    handoff = {
+      options = {
+        devices = [ "01:00" ];
+        driver = "auto";
+        group = "take";
+        unbindHost = true;
+        timeout = "10s";
+        releaseConsole = "auto";
+        stopUnits = [
+          "display-manager.service"
+          "nvidia-persistenced.service"
+        ];
+      };
+      text = ''
+        # Generated from the NixOS options services.vfio-bind.*; see vfio-bind.conf(5).
+        [Bind]
+        Device=01:00
+        Driver=auto
+        Group=take
+        UnbindHost=yes
+        Timeout=10s
+
+        [Console]
+        Release=auto
+
+        [Handoff]
+        StopUnits=display-manager.service nvidia-persistenced.service
+      '';
+    };
     # Two VFs of an 82576 port and one of an NVMe drive, beside a GPU slot.
     sriov = {
       options = {

@@ -27,6 +27,7 @@ let
       names cases.timeoutInts
     )
     ++ map (d: expect "driver ${show d}" (vb.isDriverName d) cases.drivers.${d}) (names cases.drivers)
+    ++ map (u: expect "unit ${show u}" (vb.isUnitName u) cases.units.${u}) (names cases.units)
     ++ map (c: expect "config ${c}" (vb.configText cases.configs.${c}.options) cases.configs.${c}.text) (
       names cases.configs
     )
@@ -66,6 +67,10 @@ in
       value = d;
       valid = cases.drivers.${d};
     }) (names cases.drivers);
+    units = map (u: {
+      value = u;
+      valid = cases.units.${u};
+    }) (names cases.units);
     configs = map (c: {
       name = c;
       text = cases.configs.${c}.text;

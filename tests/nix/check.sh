@@ -163,6 +163,9 @@ for v in c["drivers"]:
     # An empty value or a line break is not a Driver= value the parser could see whole.
     if v["value"] and "\n" not in v["value"]:
         judge(f"Driver={v['value']!r}", f"[Bind]\nDevice=0f:00.0\nDriver={v['value']}\n", v["valid"])
+for v in c["units"]:
+    if v["value"]:
+        judge(f"StopUnits={v['value']!r}", f"[Bind]\nDevice=0f:00.0\n[Handoff]\nStopUnits={v['value']}\n", v["valid"])
 for cfg in c["configs"]:
     judge(f"generated configuration {cfg['name']!r}", cfg["text"], True)
 print(f"vfio-bindd --validate: {n - bad}/{n} cases judged as nix/lib.nix judges them")

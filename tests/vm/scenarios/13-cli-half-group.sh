@@ -16,13 +16,22 @@
 # refusal. Once the holders are gone the same command binds both. Then a holder of the bound
 # group's /dev/vfio/G (what a running VM has): `release --take-group` refuses, names it, writes
 # nothing; once it is gone the release gives the slot back.
+#
+# The single-GPU handoff with [Handoff] StopUnits=vb-dm.service: a stand-in display manager (a
+# unit file whose process holds the GPU's card) is stopped by `bind --take-group`, which then
+# binds the slot; `release --take-group` gives the slot back to bochs-drm and snd_hda_intel, the
+# console back to a framebuffer vtconsole, and starts vb-dm.service again, which opens the new
+# card. The control: a holder whose unit is not listed is named ("not in [Handoff] StopUnits=")
+# and nothing is stopped or written.
 
 DESCRIPTION="vfio-bind bind refuses half an IOMMU group (Group=check), --dry-run, --take-group; programs holding the slot"
 SERVICE=disabled
 CONF="[Bind]
 Group=check
 [Console]
-Release=auto"
+Release=auto
+[Handoff]
+StopUnits=vb-dm.service"
 
 # mark TEXT: MARK_MS = now (uptime in ms), MARK_TEXT = TEXT, written into the kernel log, so
 # the checks can look only at what happened after it
@@ -245,6 +254,96 @@ vfio_holder() {
                 all_of cli_ok "wait_for 10 slot_as_before"
 }
 
+# dm_holds_card: vb-dm.service is active and its process has a DRM card of the GPU open
+dm_holds_card() {
+        local pid node
+        [[ $(systemctl is-active vb-dm.service) == active ]] || { WHY="vb-dm.service is $(systemctl is-active vb-dm.service)"; return 1; }
+        class_node "$GPU" drm "card*" || return 1
+        node=$REPLY
+        pid=$(systemctl show -p MainPID --value vb-dm.service)
+        [[ $(readlink "/proc/$pid/fd/0") == "$node" ]] && return 0
+        WHY="vb-dm.service's PID $pid has $(readlink "/proc/$pid/fd/0"), not $node, open"
+        return 1
+}
+
+# dm_stopped: vb-dm.service is not running
+dm_stopped() {
+        local s
+        s=$(systemctl is-active vb-dm.service)
+        [[ $s == inactive ]] && return 0
+        WHY="vb-dm.service is $s"
+        return 1
+}
+
+# handoff_bound: the last run_cli bound the slot and said it stopped vb-dm.service
+handoff_bound() {
+        cli_ok || return 1
+        [[ $CLI_OUT == *"$GPU: stopped vb-dm.service, which held it ([Handoff] StopUnits=)"* ]] ||
+                { WHY="the output does not say that vb-dm.service was stopped: ${CLI_OUT//$'\n'/ | }"; return 1; }
+        gpu_slot_on vfio-pci
+}
+
+# handoff_released: the last run_cli gave the slot back, the console back, and started vb-dm again
+handoff_released() {
+        local v name bound found=0
+        cli_ok || return 1
+        [[ $CLI_OUT == *"console: back on"* && $CLI_OUT == *"started vb-dm.service again"* ]] ||
+                { WHY="the output lacks \"console: back on\" or \"started vb-dm.service again\": ${CLI_OUT//$'\n'/ | }"; return 1; }
+        [[ ${CLI_OUT%%started vb-dm.service again*} == *"console: back on"* ]] ||
+                { WHY="vb-dm.service was started before the console was given back"; return 1; }
+        wait_for 10 slot_as_before || return 1
+        for v in /sys/class/vtconsole/vtcon*; do
+                read -r name <"$v/name"
+                read -r bound <"$v/bind"
+                [[ $name == *"frame buffer"* && $bound == 1 ]] && found=1
+        done
+        ((found)) || { WHY="no framebuffer vtconsole is bound"; return 1; }
+        wait_for 10 dm_holds_card
+}
+
+# refused_not_listed: the last run_cli refused, naming vb-other.service as not in StopUnits=
+refused_not_listed() {
+        refused_names_holder vb-other || return 1
+        [[ $CLI_OUT == *"vb-other.service is not in [Handoff] StopUnits=, so it is not stopped"* ]] && return 0
+        WHY="the refusal does not say that vb-other.service is not in StopUnits=: ${CLI_OUT//$'\n'/ | }"
+        return 1
+}
+
+handoff() {
+        cat >/run/systemd/system/vb-dm.service <<'UNIT'
+[Unit]
+Description=Stand-in display manager holding the GPU's card (scenario 13)
+[Service]
+ExecStart=/bin/sh -c 'exec sleep 600 <"$(ls /dev/dri/card* | head -n 1)"'
+UNIT
+        systemctl daemon-reload
+        systemctl start vb-dm.service
+        check scenario-13 "handoff: vb-dm.service (a stand-in display manager) holds the GPU's card" wait_for 10 dm_holds_card
+
+        class_node "$GPU" drm "card*" || { fail scenario-13 "the GPU's DRM card node"; return; }
+        hold vb-other "$REPLY" || { fail scenario-13 "a second holder: $WHY"; return; }
+        mark "vfio-bind bind --take-group $GPU, held by vb-dm and vb-other"
+        run_cli handoff-other bind --take-group "$GPU"
+        check scenario-13 "control: a holder not in StopUnits= (vb-other.service) is named, the bind refused" \
+                refused_not_listed
+        check scenario-13 "control: nothing was stopped (vb-dm.service still holds the card) and nothing written" \
+                all_of dm_holds_card slot_as_before slot_quiet_since_mark
+        systemctl stop vb-other
+
+        mark "vfio-bind bind --take-group $GPU, held by vb-dm (StopUnits=vb-dm.service)"
+        run_cli handoff-bind bind --take-group "$GPU"
+        check scenario-13 "handoff: bind --take-group stops vb-dm.service (StopUnits=), says so, and binds the slot" handoff_bound
+        check scenario-13 "handoff: vb-dm.service is stopped while the slot is on vfio-pci" dm_stopped
+        check scenario-13 "handoff: /run/vfio-bind/stopped records vb-dm.service for $GPU" \
+                grep -qx vb-dm.service "/run/vfio-bind/stopped/$GPU"
+
+        run_cli handoff-release release --take-group "$GPU"
+        check scenario-13 "handoff: release --take-group gives the slot to bochs-drm and snd_hda_intel, the console to a framebuffer vtconsole, then starts vb-dm.service, which opens the card again" \
+                handoff_released
+        check scenario-13 "handoff: the record of what was stopped is gone" test ! -e "/run/vfio-bind/stopped/$GPU"
+        systemctl stop vb-dm.service
+}
+
 checks() {
         check scenario-13 "control: without vfio-bind, bochs-drm and snd_hda_intel bound the GPU slot (and vfio-pci never did)" \
                 host_drivers_bound_first
@@ -266,6 +365,7 @@ checks() {
         restore_slot
 
         holders
+        handoff
 
         mark "vfio-bind bind --take-group $GPU"
         run_cli bind-take-group bind --take-group "$GPU"

@@ -126,15 +126,20 @@ static bool write_device(const char *path, const char *value, VbPciAddress *ret)
         return vb_pci_address_parse(addr, ret) >= 0;
 }
 
-/* Where the device is now: "on nvidia, driver_override vfio-pci" */
+/* Where the device is now, from its driver link alone: an attribute such as driver_override or
+ * uevent may wait for the device's lock, which the hanging write holds (Linux 6.1). */
 static void print_device_now(const VbcArgs *a, const VbPciAddress *addr) {
         _cleanup_(vb_context_freep) VbContext *ctx = NULL;
-        _cleanup_(vb_pci_device_done) VbPciDevice d = {};
+        _cleanup_free_ char *driver = NULL;
+        const char *link = VB_PCI_DEVICE_PATH(addr, "driver");
+        int r;
 
-        if (vb_platform_open_context(a->platform, &ctx) < 0 || vb_pci_device_read(ctx, addr, &d) < 0)
+        if (!link || vb_platform_open_context(a->platform, &ctx) < 0)
                 return;
-        fprintf(stderr, "vfio-bind: %s is now on %s, driver_override %s\n", VB_PCI_ADDRESS_STR(addr),
-                d.driver ?: "no driver", d.driver_override ?: "none");
+        r = vb_sysfs_readlink_basename(ctx, link, &driver);
+        if (r < 0 && r != -ENOENT)
+                return;
+        fprintf(stderr, "vfio-bind: %s is now on %s\n", VB_PCI_ADDRESS_STR(addr), driver ?: "no driver");
 }
 
 static int stuck(const VbcArgs *a, pid_t child, const char *kind, const char *what, const char *value,
@@ -160,14 +165,64 @@ static int stuck(const VbcArgs *a, pid_t child, const char *kind, const char *wh
         return VBC_EXIT_STUCK;
 }
 
+/* Copy what is readable on FD to OUT; false at end of file. */
+static bool relay(int fd, FILE *out) {
+        char chunk[4096];
+        ssize_t n;
+
+        n = read(fd, chunk, sizeof(chunk));
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+                return true;
+        if (n <= 0)
+                return false;
+        fwrite(chunk, 1, (size_t) n, out);
+        fflush(out);
+        return true;
+}
+
+/* The progress lines in BUF (SIZE bytes): *KIND, *WHAT, *VALUE of the write in flight (KIND NULL:
+ * none), *SINCE when it began. */
+static int parse_progress(char *buf, size_t *size, char **kind, char **what, char **value, uint64_t *since) {
+        char *nl;
+
+        while ((nl = memchr(buf, '\n', *size))) {
+                size_t len = (size_t) (nl - buf) + 1;
+                char *f1, *f2;
+
+                *nl = '\0';
+                f1 = strchr(buf, '\t');
+                f2 = f1 ? strchr(f1 + 1, '\t') : NULL;
+                free(*kind);
+                *kind = NULL;
+                if (buf[0] != 'D' && f1 && f2) {
+                        *f1 = *f2 = '\0';
+                        free(*what);
+                        free(*value);
+                        *kind = strdup(buf);
+                        *what = strdup(f1 + 1);
+                        *value = strdup(f2 + 1);
+                        if (!*kind || !*what || !*value)
+                                return -ENOMEM;
+                        *since = now_usec();
+                }
+                memmove(buf, buf + len, *size - len);
+                *size -= len;
+        }
+        return 0;
+}
+
 int vbc_run_with_deadline(VbcArgs *a, int (*verb)(const VbcArgs *, const char *), const char *address) {
-        _cleanup_free_ char *buf = NULL, *kind = NULL, *what = NULL, *value = NULL;
+        _cleanup_free_ char *kind = NULL, *what = NULL, *value = NULL;
         uint64_t timeout = deadline_usec(a), since = 0;
+        char buf[8192];
         size_t size = 0;
-        int fds[2], st;
+        int progress[2], out[2], err[2], st;
+        bool open_progress = true, open_out = true, open_err = true;
         pid_t pid;
 
-        if (pipe2(fds, O_CLOEXEC) < 0) {
+        /* The child's output comes through this process: a caller that reads it to its end (a
+         * shell's $(…), a hook's pipe) is not held by a child that stays stuck in the kernel. */
+        if (pipe2(progress, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
                 fprintf(stderr, "vfio-bind: Failed to create a pipe: %m\n");
                 return 1;
         }
@@ -178,72 +233,65 @@ int vbc_run_with_deadline(VbcArgs *a, int (*verb)(const VbcArgs *, const char *)
                 return 1;
         }
         if (pid == 0) {
-                close(fds[0]);
-                a->progress_fd = fds[1];
+                if (dup2(out[1], STDOUT_FILENO) < 0 || dup2(err[1], STDERR_FILENO) < 0)
+                        _exit(1);
+                a->progress_fd = progress[1];
                 st = verb(a, address);
                 fflush(NULL);
                 _exit(st);
         }
-        close(fds[1]);
+        close(progress[1]);
+        close(out[1]);
+        close(err[1]);
 
-        for (;;) {
-                struct pollfd p = { .fd = fds[0], .events = POLLIN };
+        while (open_progress || open_out || open_err) {
+                struct pollfd p[3] = {
+                        { .fd = open_progress ? progress[0] : -1, .events = POLLIN },
+                        { .fd = open_out ? out[0] : -1, .events = POLLIN },
+                        { .fd = open_err ? err[0] : -1, .events = POLLIN },
+                };
                 int wait_ms = -1, r;
-                char chunk[4096];
-                ssize_t n;
-                char *nl;
 
                 if (kind) {
                         uint64_t now = now_usec();
-                        if (now >= since + timeout)
+                        if (now >= since + timeout) {
+                                /* what the child said before it got stuck, then why it ends here */
+                                while (open_out && poll(&p[1], 1, 0) > 0 && relay(out[0], stdout))
+                                        ;
+                                while (open_err && poll(&p[2], 1, 0) > 0 && relay(err[0], stderr))
+                                        ;
                                 return stuck(a, pid, kind, what, value, timeout);
+                        }
                         wait_ms = (int) ((since + timeout - now + 999) / 1000);
                 }
-                r = poll(&p, 1, wait_ms);
+                r = poll(p, 3, wait_ms);
                 if (r < 0 && errno == EINTR)
                         continue;
-                if (r == 0)
+                if (r <= 0)
                         continue;
-                n = read(fds[0], chunk, sizeof(chunk));
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0)
-                        break;
-                {
-                        char *b = realloc(buf, size + (size_t) n + 1);
-                        if (!b)
-                                return stuck(a, pid, "W", "(out of memory)", "", 0);
-                        buf = b;
-                        memcpy(buf + size, chunk, (size_t) n);
-                        size += (size_t) n;
-                        buf[size] = '\0';
-                }
-                while ((nl = memchr(buf, '\n', size))) {
-                        size_t len = (size_t) (nl - buf) + 1;
-                        char *f1, *f2;
+                if (p[1].revents)
+                        open_out = relay(out[0], stdout);
+                if (p[2].revents)
+                        open_err = relay(err[0], stderr);
+                if (p[0].revents) {
+                        ssize_t n = read(progress[0], buf + size, sizeof(buf) - size - 1);
 
-                        *nl = '\0';
-                        f1 = strchr(buf, '\t');
-                        f2 = f1 ? strchr(f1 + 1, '\t') : NULL;
-                        if (buf[0] == 'D') {
-                                free(kind);
-                                kind = NULL;
-                        } else if (f1 && f2) {
-                                *f1 = *f2 = '\0';
-                                free(kind);
-                                free(what);
-                                free(value);
-                                kind = strdup(buf);
-                                what = strdup(f1 + 1);
-                                value = strdup(f2 + 1);
-                                since = now_usec();
+                        if (n < 0 && errno == EINTR)
+                                continue;
+                        if (n <= 0) {
+                                open_progress = false;
+                                continue;
                         }
-                        memmove(buf, buf + len, size - len);
-                        size -= len;
-                        buf[size] = '\0';
+                        size += (size_t) n;
+                        if (parse_progress(buf, &size, &kind, &what, &value, &since) < 0)
+                                return stuck(a, pid, "W", "(out of memory)", "", 0);
+                        if (size >= sizeof(buf) - 1) /* a line that cannot be: drop it */
+                                size = 0;
                 }
         }
-        close(fds[0]);
+        close(progress[0]);
+        close(out[0]);
+        close(err[0]);
         if (waitpid(pid, &st, 0) != pid)
                 return 1;
         return WIFEXITED(st) ? WEXITSTATUS(st) : 1;

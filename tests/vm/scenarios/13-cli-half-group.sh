@@ -207,17 +207,23 @@ slot_on_vfio_still() {
         gpu_slot_on vfio-pci
 }
 
-holders() {
-        local group
-        class_node "$GPU" drm "card*" || { fail scenario-13 "the GPU's DRM card node" ; return; }
-        hold vb-holder-card "$REPLY" || { fail scenario-13 "a process holding $HOLDER_NODE: $WHY"; return; }
+# held_bind_refused NAME UNIT NODE: with NODE held by a process of the transient UNIT, bind
+# --take-group refuses, names it, and writes nothing (the run_cli output goes to the host as NAME)
+held_bind_refused() {
+        hold "$2" "$3" || { fail scenario-13 "a process holding $3: $WHY"; return 1; }
         mark "vfio-bind bind --take-group $GPU, $HOLDER_NODE held"
-        run_cli bind-card-held bind --take-group "$GPU"
+        run_cli "$1" bind --take-group "$GPU"
         check scenario-13 "$HOLDER_NODE held by a program: bind --take-group exits 1 and names it (node, PID, command, unit)" \
-                refused_names_holder vb-holder-card
-        check scenario-13 "the refused bind wrote nothing: both functions where they were, no driver_override" slot_as_before
-        check scenario-13 "the refused bind wrote nothing: no probe, bind or unbind in the kernel log, no uevent of the slot" \
+                refused_names_holder "$2"
+        check scenario-13 "the refused bind ($HOLDER_NODE held) wrote nothing: both functions where they were, no driver_override" \
+                slot_as_before
+        check scenario-13 "the refused bind ($HOLDER_NODE held) wrote nothing: no probe, bind or unbind in the kernel log, no uevent of the slot" \
                 slot_quiet_since_mark
+}
+
+holders() {
+        class_node "$GPU" drm "card*" || { fail scenario-13 "the GPU's DRM card node"; return; }
+        held_bind_refused bind-card-held vb-holder-card "$REPLY" || return
         mark "control: vfio-bind bind --take-group --force $GPU, $HOLDER_NODE held"
         run_cli bind-card-forced bind --take-group --force "$GPU"
         check scenario-13 "control: --force binds the slot all the same, and the holder's $HOLDER_NODE is a deleted node now" \
@@ -226,14 +232,7 @@ holders() {
         restore_slot
 
         class_node "$AUDIO" sound "card*/controlC*" || { fail scenario-13 "the audio function's control node"; return; }
-        hold vb-holder-snd "$REPLY" || { fail scenario-13 "a process holding $HOLDER_NODE: $WHY"; return; }
-        mark "vfio-bind bind --take-group $GPU, $HOLDER_NODE held"
-        run_cli bind-snd-held bind --take-group "$GPU"
-        check scenario-13 "$HOLDER_NODE held by a program: bind --take-group exits 1 and names it (node, PID, command, unit)" \
-                refused_names_holder vb-holder-snd
-        check scenario-13 "the refused bind wrote nothing (sound node held): both functions where they were" slot_as_before
-        check scenario-13 "the refused bind wrote nothing (sound node held): nothing in the kernel log, no uevent of the slot" \
-                slot_quiet_since_mark
+        held_bind_refused bind-snd-held vb-holder-snd "$REPLY" || return
         systemctl stop vb-holder-snd
         restore_slot
 }

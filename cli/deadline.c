@@ -183,31 +183,34 @@ static bool relay(int fd, FILE *out) {
 /* The progress lines in BUF (SIZE bytes): *KIND, *WHAT, *VALUE of the write in flight (KIND NULL:
  * none), *SINCE when it began. */
 static int parse_progress(char *buf, size_t *size, char **kind, char **what, char **value, uint64_t *since) {
+        size_t start = 0;
         char *nl;
 
-        while ((nl = memchr(buf, '\n', *size))) {
-                size_t len = (size_t) (nl - buf) + 1;
-                char *f1, *f2;
+        while ((nl = memchr(buf + start, '\n', *size - start))) {
+                char *line = buf + start, *f1, *f2;
 
                 *nl = '\0';
-                f1 = strchr(buf, '\t');
+                start = (size_t) (nl - buf) + 1;
+                f1 = strchr(line, '\t');
                 f2 = f1 ? strchr(f1 + 1, '\t') : NULL;
                 free(*kind);
                 *kind = NULL;
-                if (buf[0] != 'D' && f1 && f2) {
+                if (line[0] != 'D' && f1 && f2) {
                         *f1 = *f2 = '\0';
                         free(*what);
                         free(*value);
-                        *kind = strdup(buf);
+                        *kind = strdup(line);
                         *what = strdup(f1 + 1);
                         *value = strdup(f2 + 1);
                         if (!*kind || !*what || !*value)
                                 return -ENOMEM;
                         *since = now_usec();
                 }
-                memmove(buf, buf + len, *size - len);
-                *size -= len;
         }
+        /* the start of a line still to come, to the front (byte by byte: the regions overlap) */
+        for (size_t i = start; i < *size; i++)
+                buf[i - start] = buf[i];
+        *size -= start;
         return 0;
 }
 

@@ -73,6 +73,11 @@ int vbc_groups(const VbcArgs *a) {
                 fprintf(stderr, "vfio-bind: Failed to look at the PCI devices: %s\n", strerror(-r));
                 return 1;
         }
+        r = vb_snapshot_read_groups(ctx, &snapshot);
+        if (r < 0) {
+                fprintf(stderr, "vfio-bind: Failed to look at the IOMMU groups: %s\n", strerror(-r));
+                return 1;
+        }
         if (!snapshot.iommu_enabled)
                 print_no_iommu(snapshot.cpu_vendor);
         if (snapshot.holds_error)
@@ -209,6 +214,16 @@ int vbc_groups(const VbcArgs *a) {
                                 fputs("  ", stdout);
                         }
                         fputc('\n', stdout);
+                }
+                /* Why the kernel put them together. */
+                {
+                        _cleanup_(vb_group_why_list_done) VbGroupWhyList why = {};
+                        if (vb_snapshot_group_why(&snapshot, g, &why) < 0) {
+                                oom = true;
+                                goto finish;
+                        }
+                        for (size_t k = 0; k < why.n; k++)
+                                printf("    why together: %s\n", why.items[k].text);
                 }
                 /* Why the host uses them, under the group. */
                 for (size_t k = 0; k < n; k++) {

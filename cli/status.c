@@ -41,6 +41,21 @@ static char *group_blockers(const VbSnapshot *s, const VbPlanEntry *e) {
         return list;
 }
 
+/* Why GROUP is what it is, and with ADVICE what would change it, indented under a problem. */
+static void print_group_why(const VbSnapshot *s, int group, bool advice) {
+        _cleanup_(vb_group_why_list_done) VbGroupWhyList why = {};
+        _cleanup_strv_free_ char **change = NULL;
+
+        if (vb_snapshot_group_why(s, group, &why) < 0 || (advice && vb_group_why_advice(&why, &change) < 0)) {
+                printf("  (out of memory telling why group %d is what it is)\n", group);
+                return;
+        }
+        for (size_t i = 0; i < why.n; i++)
+                printf("  why together: %s\n", why.items[i].text);
+        for (char **c = change; c && *c; c++)
+                printf("  what would change it: %s\n", *c);
+}
+
 static bool entry_on_driver(const VbPlanEntry *e) {
         /* LEAVE: on the wanted driver, or under Driver=auto on another VFIO driver (detail says). */
         return e->present && (e->action == VB_ACTION_LEAVE || streq_ptr(e->driver_before, e->driver));
@@ -151,6 +166,21 @@ static void print_json(VbContext *ctx, const VbConfig *c, const VbSnapshot *s, b
                                 vb_iommu_group_viable(&s->devices, e->iommu_group) ? "true" : "false");
                 else
                         fputs(", \"iommu_group\": null, \"group_viable\": false", f);
+                /* Why its group holds more than it (null: a group of one, or none). */
+                fputs(", \"group_why\": ", f);
+                {
+                        _cleanup_(vb_group_why_list_done) VbGroupWhyList why = {};
+                        if (vb_snapshot_group_why(s, e->iommu_group, &why) < 0 || why.n == 0)
+                                fputs("null", f);
+                        else {
+                                fputc('[', f);
+                                for (size_t k = 0; k < why.n; k++) {
+                                        fputs(k ? ", " : "", f);
+                                        vbc_json_string(f, why.items[k].text);
+                                }
+                                fputc(']', f);
+                        }
+                }
                 fprintf(f,
                         ", \"owns_console\": %s, \"action\": \"%s\", \"reason\": ", e->owns_console ? "true" : "false",
                         vb_action_to_string(e->action));
@@ -270,6 +300,8 @@ static int take_snapshot(const VbcArgs *a, bool at_boot, VbContext **ret_ctx, Vb
         if (r < 0)
                 return r;
         r = vb_snapshot_read(*ret_ctx, vb_platform_runtime_dir(a->platform), ret);
+        if (r >= 0)
+                r = vb_snapshot_read_groups(*ret_ctx, ret);
         if (r >= 0) {
                 ret->at_boot = at_boot;
                 r = vb_snapshot_plan(*ret_ctx, *ret_config, ret);
@@ -465,8 +497,11 @@ int vbc_check(const VbcArgs *a) {
                         else if (e->reason == VB_REASON_RELEASED || e->reason == VB_REASON_DISABLED ||
                                  e->reason == VB_REASON_BRIDGE)
                                 WARNING("%s: %s", addr, explain);
-                        else if (e->reason != VB_REASON_NO_IOMMU || s.iommu_enabled)
+                        else if (e->reason != VB_REASON_NO_IOMMU || s.iommu_enabled) {
                                 PROBLEM("%s: %s", addr, explain);
+                                if (e->reason == VB_REASON_GROUP || e->reason == VB_REASON_GROUP_MEMBER)
+                                        print_group_why(&s, e->iommu_group, e->reason == VB_REASON_GROUP);
+                        }
                 } else if (e->action == VB_ACTION_LEAVE && e->detail)
                         PROBLEM("%s: %s", addr, e->detail);
                 else if (e->action == VB_ACTION_BIND && e->forced)
@@ -489,6 +524,8 @@ int vbc_check(const VbcArgs *a) {
                                         "does not check it; a VM that opens the group will be refused with \"group "
                                         "%d is not viable\")",
                                         addr, e->iommu_group, blockers, e->iommu_group);
+                        if (blockers)
+                                print_group_why(&s, e->iommu_group, true);
                 }
                 if (e->present && (e->action == VB_ACTION_BIND || e->action == VB_ACTION_LEAVE)) {
                         _cleanup_free_ char *methods = NULL;

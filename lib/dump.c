@@ -208,18 +208,60 @@ static int add_found(VbContext *ctx, VbRecordRoot root, const char *canon, const
         return 0; /* no device nodes, FIFOs or sockets */
 }
 
+static const VbRecord *sort_records; /* for cmp_read only: qsort has no user pointer */
+
+static int cmp_read(const void *a, const void *b) {
+        const VbRecord *x = &sort_records[*(const size_t *) a], *y = &sort_records[*(const size_t *) b];
+        int c;
+
+        if (x->root != y->root)
+                return x->root < y->root ? -1 : 1;
+        c = strcmp(x->path, y->path);
+        if (c)
+                return c;
+        return x->size > y->size ? -1 : x->size < y->size; /* the longest first */
+}
+
+/* The reads of a file that another read of it outdoes (the 64-byte header read for the header
+ * type, beside the whole config space read to explain a group): only the longest is kept. */
+static int shorter_reads(const VbRecord *records, size_t n, bool **ret) {
+        _cleanup_free_ size_t *idx = NULL;
+        _cleanup_free_ bool *skip = NULL;
+        size_t m = 0;
+
+        idx = calloc(n ?: 1, sizeof(size_t));
+        skip = calloc(n ?: 1, sizeof(bool));
+        if (!idx || !skip)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                if (records[i].kind == VB_RECORD_READ && records[i].data)
+                        idx[m++] = i;
+        sort_records = records;
+        qsort(idx, m, sizeof(size_t), cmp_read);
+        sort_records = NULL;
+        for (size_t i = 1; i < m; i++)
+                if (records[idx[i]].root == records[idx[i - 1]].root && streq(records[idx[i]].path, records[idx[i - 1]].path))
+                        skip[idx[i]] = true;
+        *ret = TAKE_PTR(skip);
+        return 0;
+}
+
 int vb_dump_add_records(VbContext *ctx, const VbRecorder *rec, VbArchive *ar) {
         const VbRecord *records;
+        _cleanup_free_ bool *skip = NULL;
         size_t n;
         int r;
 
         records = vb_recorder_records(rec, &n);
+        r = shorter_reads(records, n, &skip);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < n; i++) {
                 const VbRecord *x = &records[i];
                 _cleanup_free_ char *canon = NULL;
                 bool follow = x->kind != VB_RECORD_LINK && x->kind != VB_RECORD_ENTRY;
 
-                if (root_fd(ctx, x->root) < 0)
+                if (skip[i] || root_fd(ctx, x->root) < 0)
                         continue;
                 r = resolve(ctx, x->root, x->path, follow, ar, &canon);
                 if (r == -ENOMEM)

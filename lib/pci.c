@@ -45,20 +45,21 @@ int vb_pci_device_path(const VbPciAddress *a, const char *attr, char *buf, size_
 
 static int read_header_type(VbContext *ctx, const VbPciAddress *a, uint8_t *ret) {
         _cleanup_close_ int fd = -EBADF;
-        uint8_t b;
+        uint8_t b[64];
         ssize_t n;
 
         fd = openat(vb_context_sysfs_fd(ctx), DEVICE_PATH(a, "config"), O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return negative_errno();
-        /* Only one byte is read; a dump keeps the whole file (no data: read again). */
-        vb_context_record(ctx, VB_RECORD_SYSFS, VB_RECORD_READ, DEVICE_PATH(a, "config"), NULL, 0);
-        n = pread(fd, &b, 1, PCI_HEADER_TYPE_OFFSET);
+        /* The 64 bytes of the header, what anyone may read: a dump keeps those, and the whole
+         * space only of the devices that explain a group (vb_pci_config_read()). */
+        n = pread(fd, b, sizeof(b), 0);
         if (n < 0)
                 return negative_errno();
-        if (n != 1)
+        vb_context_record(ctx, VB_RECORD_SYSFS, VB_RECORD_READ, DEVICE_PATH(a, "config"), b, (size_t) n);
+        if (n <= PCI_HEADER_TYPE_OFFSET)
                 return -ENODATA;
-        *ret = b & 0x7f;
+        *ret = b[PCI_HEADER_TYPE_OFFSET] & 0x7f;
         return 0;
 }
 
@@ -96,6 +97,28 @@ int vb_pci_resources_parse(const char *text, VbPciResource **ret, size_t *ret_n)
         *ret = TAKE_PTR(bars);
         *ret_n = m;
         return 0;
+}
+
+int vb_pci_config_read(VbContext *ctx, const VbPciAddress *a, VbPciConfig *ret) {
+        _cleanup_close_ int fd = -EBADF;
+        uint8_t buf[4096];
+        size_t n = 0;
+
+        fd = openat(vb_context_sysfs_fd(ctx), DEVICE_PATH(a, "config"), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return errno == ENOENT ? -ENODEV : negative_errno();
+        while (n < sizeof(buf)) {
+                ssize_t k = pread(fd, buf + n, sizeof(buf) - n, (off_t) n);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        return negative_errno();
+                if (k == 0)
+                        break;
+                n += (size_t) k;
+        }
+        vb_context_record(ctx, VB_RECORD_SYSFS, VB_RECORD_READ, DEVICE_PATH(a, "config"), buf, n);
+        return vb_pci_config_parse(buf, n, ret);
 }
 
 static int read_memory_bars(VbContext *ctx, VbPciDevice *d) {

@@ -9,6 +9,7 @@
 
 #include "address.h"
 #include "context.h"
+#include "pci-config.h"
 
 #define VB_PCI_DEVICES_PATH "bus/pci/devices"
 #define VB_PCI_DRIVERS_PATH "bus/pci/drivers"
@@ -107,6 +108,11 @@ int vb_pci_physfn_parse(const char *target, VbPciAddress *ret);
 /* The IOMMU group of the device at A (its iommu_group link), one readlink. -ENOENT: it has none
  * (no IOMMU, or the device is gone); -EBADMSG: the link does not end in a group number. */
 int vb_pci_iommu_group(VbContext *ctx, const VbPciAddress *a, int *ret);
+
+/* The device's config space (its sysfs config file, as far as this reader may read it: root the
+ * whole, others 64 bytes) parsed (lib/pci-config.h). A dump keeps the bytes read. -ENODEV if the
+ * device is not there, -ENODATA if not even the header could be read. */
+int vb_pci_config_read(VbContext *ctx, const VbPciAddress *a, VbPciConfig *ret);
 
 /* Bridges (header type 1/2, or base class 0x06: host, ISA, PCI bridges) are never bound. */
 bool vb_pci_device_is_bridge(const VbPciDevice *d);

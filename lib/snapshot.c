@@ -23,6 +23,7 @@ void vb_snapshot_done(VbSnapshot *s) {
                 vb_driver_choice_done(&s->vf_choices[i]);
         free(s->vf_choices);
         vb_plan_done(&s->plan);
+        vb_group_look_done(&s->group_look);
         *s = (VbSnapshot) {};
 }
 
@@ -61,6 +62,17 @@ int vb_snapshot_read(VbContext *ctx, const char *runtime_dir, VbSnapshot *ret) {
         *ret = s;
         s = (VbSnapshot) {};
         return 0;
+}
+
+int vb_snapshot_read_groups(VbContext *ctx, VbSnapshot *s) {
+        vb_group_look_done(&s->group_look);
+        if (!s->iommu_enabled)
+                return 0;
+        return vb_group_look_read(ctx, &s->devices, &s->group_look);
+}
+
+int vb_snapshot_group_why(const VbSnapshot *s, int group, VbGroupWhyList *ret) {
+        return vb_group_why_explain(&s->devices, &s->group_look, group, ret);
 }
 
 static void choices_free(VbDriverChoice **l, size_t *n) {

@@ -10,6 +10,7 @@
 #include "console.h"
 #include "context.h"
 #include "driver-choice.h"
+#include "group-why.h"
 #include "interlock.h"
 #include "pci.h"
 #include "plan.h"
@@ -34,6 +35,7 @@ typedef struct VbSnapshot {
         VbDriverChoice *vf_choices; /* Driver=auto: one per VirtualFunctions= line */
         size_t n_vf_choices;
         VbPlan plan;
+        VbGroupLook group_look; /* vb_snapshot_read_groups(): why groups are what they are */
 } VbSnapshot;
 
 void vb_snapshot_done(VbSnapshot *s);
@@ -44,6 +46,12 @@ void vb_snapshot_done(VbSnapshot *s);
  * Interlock facts that cannot be read completely are not an error either: holds has what was
  * found and holds_error says why the rest is missing. */
 int vb_snapshot_read(VbContext *ctx, const char *runtime_dir, VbSnapshot *ret);
+/* Also look at what makes the IOMMU groups (lib/group-why.h): config space and places of the
+ * devices in groups of several and the bridges above them. Only the commands that explain groups
+ * (groups, status, check, dump) read it. 0 or -ENOMEM. */
+int vb_snapshot_read_groups(VbContext *ctx, VbSnapshot *s);
+/* Why S's group G is what it is (empty for a group of one). 0 or -ENOMEM. */
+int vb_snapshot_group_why(const VbSnapshot *s, int group, VbGroupWhyList *ret);
 /* Plan: compute S->plan for C from the facts in S (replacing an earlier plan). */
 int vb_snapshot_plan(VbContext *ctx, const VbConfig *c, VbSnapshot *s);
 /* Both. */

@@ -29,6 +29,30 @@ bool vb_sysfs_link_pci_ancestor(const char *target, VbPciAddress *ret) {
         return found;
 }
 
+bool vb_sysfs_link_pci_parent(const char *target, VbPciAddress *ret) {
+        const char *end = target + strlen(target), *last, *prev;
+        char comp[VB_PCI_ADDRESS_MAX];
+
+        while (end > target && end[-1] == '/')
+                end--;
+        last = end;
+        while (last > target && last[-1] != '/')
+                last--;
+        if (last == target)
+                return false;
+        prev = last - 1;
+        while (prev > target && prev[-1] == '/')
+                prev--;
+        end = prev;
+        while (prev > target && prev[-1] != '/')
+                prev--;
+        if ((size_t) (end - prev) >= VB_PCI_ADDRESS_MAX)
+                return false;
+        memcpy(comp, prev, (size_t) (end - prev));
+        comp[end - prev] = '\0';
+        return vb_pci_address_parse(comp, ret) >= 0;
+}
+
 /* "pciDDDD:BB", "pci10000:e0": a root bus in a device path. */
 static bool is_root_bus(const char *comp, size_t n) {
         size_t digits = 0, i = 3;

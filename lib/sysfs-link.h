@@ -13,6 +13,11 @@
  * False if there is none (a virtual device). */
 bool vb_sysfs_link_pci_ancestor(const char *target, VbPciAddress *ret);
 
+/* The PCI bridge whose secondary bus a PCI device's link TARGET leads to: the component before
+ * the last when it is a PCI address ("../../../devices/pci0000:00/0000:00:06.0/0000:04:00.0" →
+ * 0000:00:06.0). False for a device on a root bus ("…/pci0000:00/0000:00:1f.2"). */
+bool vb_sysfs_link_pci_parent(const char *target, VbPciAddress *ret);
+
 /* The PCI device that hosts a root bus of its own on the way to what TARGET names: Intel VMD
  * ("…/pci0000:00/0000:00:0e.0/pci10000:e0/10000:e0:17.0/…" → 0000:00:0e.0). Whatever is behind
  * it goes away with it. False if there is none. */

@@ -16,6 +16,7 @@
 #include "machine.h"
 #include "pci.h"
 #include "runtime.h"
+#include "strv.h"
 #include "tree.h"
 #include "vfio-bind.h"
 #include "vfio-bindd.h"
@@ -559,7 +560,7 @@ TEST(writing_verbs_refuse_root) {
 
 TEST(machine_dumps_replay_to_their_expected_output) {
         static const char *const machines[] = { "debian12-firecracker", "qemu-6.12-nixos-virtio-net",
-                                                "debian12-policy-routing" };
+                                                "debian12-policy-routing", "qemu-6.12-switch-groups" };
         const struct {
                 const char *const *args;
                 const char *suffix;
@@ -621,6 +622,58 @@ TEST(dump_keeps_the_interface_addresses) {
         ASSERT_CONTAINS(b.text, "network interface eth0 is up with 192.0.2.10/24");
         output_done(&a);
         output_done(&b);
+        scratch_free(TAKE_PTR(tmp));
+}
+
+static int member_config_size(void *userdata, const VbArchiveMember *m) {
+        size_t n = strlen(m->name);
+        if (n < 7 || !streq(m->name + n - 7, "/config"))
+                return 0;
+        return strv_extend_printf(userdata, NULL, "%s %zu", m->name, m->size);
+}
+
+/* Of config space a dump keeps the whole only for the devices that explain a group of several
+ * (its members, the other functions of their slots, every bridge above them) and the 64 bytes of
+ * the header of the rest; the replay of such a dump explains the groups as the machine did. */
+TEST(dump_keeps_config_space_only_where_groups_need_it) {
+        _cleanup_free_ char *tmp = NULL, *src = NULL, *out = NULL, *redump = NULL, *error = NULL;
+        _cleanup_strv_free_ char **sizes = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        Output a = {}, b = {}, d = {};
+        size_t n_why = 0;
+
+        tmp = scratch_new();
+        ASSERT_TRUE(asprintf(&src, "--root=%s/dumps/qemu-6.12-switch-groups.tar", test_data_dir()) > 0);
+        ASSERT_TRUE(asprintf(&out, "%s/again.tar", tmp) > 0);
+        ASSERT_EQ(cli(NULL, (const char *const[]) { src, "groups", NULL }, &a), 0);
+        ASSERT_CONTAINS(a.text, "why together: 0000:09:01.0, 0000:09:02.0: behind the PCIe-to-PCI bridge 0000:08:00.0");
+        ASSERT_EQ(cli(NULL, (const char *const[]) { src, "dump", out, NULL }, &d), 0);
+        fd = open(out, O_RDONLY | O_CLOEXEC);
+        ASSERT_TRUE(fd >= 0);
+        if (vb_archive_read(fd, member_config_size, &sizes, &error) < 0)
+                TEST_FAIL("%s: %s", out, strna(error));
+        /* a member of a group of several, and the bridges above it, whole */
+        ASSERT_TRUE(sv_contains(sizes, "sys/devices/pci0000:00/0000:00:07.0/0000:08:00.0/0000:09:01.0/config 256"));
+        ASSERT_TRUE(sv_contains(sizes, "sys/devices/pci0000:00/0000:00:07.0/0000:08:00.0/config 4096"));
+        ASSERT_TRUE(sv_contains(sizes, "sys/devices/pci0000:00/0000:00:07.0/config 4096"));
+        ASSERT_TRUE(sv_contains(sizes, "sys/devices/pci0000:00/0000:00:06.0/0000:04:00.0/0000:05:00.0/0000:06:00.0/config 4096"));
+        /* the management NIC, alone in its group: the header only */
+        ASSERT_TRUE(sv_contains(sizes, "sys/devices/pci0000:00/0000:00:03.0/0000:02:00.0/config 64"));
+        ASSERT_FALSE(sv_contains(sizes, "sys/devices/pci0000:00/0000:00:03.0/config 4096"));
+        ASSERT_TRUE(asprintf(&redump, "--root=%s", out) > 0);
+        ASSERT_EQ(cli(NULL, (const char *const[]) { redump, "groups", NULL }, &b), 0);
+        /* every reason again (a dump of a replay has no hwdb names: only the reasons compare) */
+        for (const char *p = a.text, *e; (p = strstr(p, "why together:")); p = e) {
+                _cleanup_free_ char *line = NULL;
+                e = strchrnul(p, '\n');
+                line = strndup(p, (size_t) (e - p));
+                ASSERT_CONTAINS(b.text, line);
+                n_why++;
+        }
+        ASSERT_EQ(n_why, 6u);
+        output_done(&a);
+        output_done(&b);
+        output_done(&d);
         scratch_free(TAKE_PTR(tmp));
 }
 

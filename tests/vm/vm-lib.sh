@@ -58,6 +58,39 @@ VM_TOPOLOGY=(
         -device pcie-root-port,id=rp3,bus=pcie.0,chassis=3,slot=3,addr=0x4
 )
 
+# ---- a guest's dump (guest/lib.sh send_dump) replayed on the host, for host_checks()
+
+DUMP_DIR=''
+# replay_open LOGDIR: the guest's dump of this boot as LOGDIR/guest.tar (none if it sent none)
+replay_open() {
+        DUMP_DIR=$1
+        rm -f "$DUMP_DIR/guest.tar"
+        if [[ -s $DUMP_DIR/guest-dump-b64.log ]]; then
+                base64 -d "$DUMP_DIR/guest-dump-b64.log" >"$DUMP_DIR/guest.tar" 2>/dev/null || rm -f "$DUMP_DIR/guest.tar"
+        fi
+        return 0
+}
+
+# replay_same NAME VERB [ARGS…]: `vfio-bind --root=THE_DUMP VERB ARGS` on the host prints what the
+# guest printed (its guest-NAME.log, without run_cli's "[exit N]" line), and exits the same
+replay_same() {
+        local name=$1 out rc want want_rc
+        shift
+        [[ -s $DUMP_DIR/guest.tar ]] || { WHY="no dump came from the guest"; return 1; }
+        [[ -f $DUMP_DIR/guest-$name.log ]] || { WHY="the guest sent no guest-$name.log"; return 1; }
+        out=$(NO_COLOR=1 "$VB_CLI" --root="$DUMP_DIR/guest.tar" "$@" 2>&1)
+        rc=$?
+        printf '%s\n[exit %d]\n' "$out" "$rc" >"$DUMP_DIR/replay-$name.log"
+        want=$(sed '$d' "$DUMP_DIR/guest-$name.log")
+        want_rc=$(sed -n '$s/^\[exit \([0-9]*\)\]$/\1/p' "$DUMP_DIR/guest-$name.log")
+        # the guest's output went through the serial port: its last line ends in \n, so the
+        # [exit] line follows a line of its own; compare what $(…) keeps of both
+        want=${want%$'\n'}
+        [[ $out == "$want" && $rc == "$want_rc" ]] && return 0
+        WHY="differs (exit $rc, guest $want_rc): $(diff <(printf '%s\n' "$want") <(printf '%s\n' "$out") | head -n 8 | tr '\n' '|')"
+        return 1
+}
+
 # vm_missing_tools: prints what the host lacks, one a line
 vm_missing_tools() {
         local t missing=()

@@ -583,6 +583,39 @@ run_cli() {
         printf 'VMDUMP-BEGIN %s\n%s\n[exit %d]\nVMDUMP-END %s\n' "$name" "$CLI_OUT" "$CLI_RC" "$name" >&3
 }
 
+# send_dump SCENARIO: `vfio-bind dump /tmp/guest.tar` (exit 0, under 1 MiB), then the outputs a
+# replay on the host must match (groups, status, status --json, check), and the dump itself to
+# the host (base64 on the results port, as guest-dump-b64); the host's replay_same compares
+send_dump() {
+        local size
+        run_cli dump dump /tmp/guest.tar
+        cli_ok || return 1
+        [[ -s /tmp/guest.tar ]] || { WHY="/tmp/guest.tar is empty or missing"; return 1; }
+        size=$(stat -c %s /tmp/guest.tar)
+        ((size < 1048576)) || { WHY="the dump has $size bytes (1 MiB or more)"; return 1; }
+        run_cli guest-groups groups
+        run_cli guest-status status
+        run_cli guest-status-json status --json
+        run_cli guest-check check
+        printf 'VMDUMP-BEGIN guest-dump-b64\n' >&3
+        base64 /tmp/guest.tar >&3
+        printf 'VMDUMP-END guest-dump-b64\n' >&3
+        note "$1" "the dump has $size bytes"
+}
+
+# cli_says TEXT…: the last run_cli's output has each TEXT (whatever it exited)
+cli_says() {
+        local t
+        for t in "$@"; do
+                [[ $CLI_OUT == *"$t"* ]] || { WHY="the output does not say \"$t\": ${CLI_OUT//$'\n'/ | }"; return 1; }
+        done
+}
+
+# cli_has TEXT…: the last run_cli exited 0 and its output has each TEXT
+cli_has() {
+        cli_ok && cli_says "$@"
+}
+
 # cli_ok TEXT: the last run_cli exited 0
 cli_ok() {
         ((CLI_RC == 0)) && return 0

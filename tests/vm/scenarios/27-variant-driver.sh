@@ -65,15 +65,6 @@ moved_from_host_driver() {
         return 1
 }
 
-# cli_has TEXT…: the last run_cli exited 0 and its output has each TEXT
-cli_has() {
-        local t
-        cli_ok || return 1
-        for t in "$@"; do
-                [[ $CLI_OUT == *"$t"* ]] || { WHY="the output does not say \"$t\": ${CLI_OUT//$'\n'/ | }"; return 1; }
-        done
-}
-
 # cli_line PATTERN: some line of the last run_cli's output matches the glob PATTERN
 cli_line() {
         local line
@@ -124,24 +115,6 @@ status_names_cdev() {
         cli_has '"device_node"' "\"$CDEV\""
 }
 
-# the guest's dump, and the outputs the host's replay must match, taken right after it
-take_dump() {
-        local size
-        run_cli dump dump /tmp/guest.tar
-        cli_ok || return 1
-        [[ -s /tmp/guest.tar ]] || { WHY="/tmp/guest.tar is empty or missing"; return 1; }
-        size=$(stat -c %s /tmp/guest.tar)
-        ((size < 1048576)) || { WHY="the dump has $size bytes (1 MiB or more)"; return 1; }
-        run_cli guest-groups groups
-        run_cli guest-status status
-        run_cli guest-status-json status --json
-        run_cli guest-check check
-        printf 'VMDUMP-BEGIN guest-dump-b64\n' >&3
-        base64 /tmp/guest.tar >&3
-        printf 'VMDUMP-END guest-dump-b64\n' >&3
-        note scenario-27 "the dump has $size bytes"
-}
-
 released_to_host() {
         wait_for 20 on_driver "$VNIC" virtio-pci || { on_driver "$VNIC" virtio-pci; return 1; }
         all_of "nic_driver_link virtio-pci" "no_override $VNIC"
@@ -164,7 +137,7 @@ checks() {
         check scenario-27 "vfio-bind status names ${CDEV:-the device node} (text, and \"device_node\" in --json)" status_names_cdev
 
         check scenario-27 "vfio-bind dump /tmp/guest.tar: exit 0, under 1 MiB; sent to the host with the guest's groups, status, status --json, check" \
-                take_dump
+                send_dump scenario-27
 
         mark "vfio-bind release $VNIC"
         run_cli release release "$VNIC"
@@ -194,33 +167,8 @@ plain_after_reload() {
 
 # --- on the host: the guest's dump replayed with the host's build
 
-DUMP_DIR=''
-# replay_same VERB [ARGS…]: `vfio-bind --root=THE_DUMP VERB ARGS` on the host prints what the
-# guest printed (its guest-NAME.log, without run_cli's "[exit N]" line), and exits the same
-replay_same() {
-        local name=$1 out rc want want_rc
-        shift
-        [[ -s $DUMP_DIR/guest.tar ]] || { WHY="no dump came from the guest"; return 1; }
-        [[ -f $DUMP_DIR/guest-$name.log ]] || { WHY="the guest sent no guest-$name.log"; return 1; }
-        out=$(NO_COLOR=1 "$VB_CLI" --root="$DUMP_DIR/guest.tar" "$@" 2>&1)
-        rc=$?
-        printf '%s\n[exit %d]\n' "$out" "$rc" >"$DUMP_DIR/replay-$name.log"
-        want=$(sed '$d' "$DUMP_DIR/guest-$name.log")
-        want_rc=$(sed -n '$s/^\[exit \([0-9]*\)\]$/\1/p' "$DUMP_DIR/guest-$name.log")
-        # the guest's output went through the serial port: its last line ends in \n, so the
-        # [exit] line follows a line of its own; compare what $(…) keeps of both
-        want=${want%$'\n'}
-        [[ $out == "$want" && $rc == "$want_rc" ]] && return 0
-        WHY="differs (exit $rc, guest $want_rc): $(diff <(printf '%s\n' "$want") <(printf '%s\n' "$out") | head -n 8 | tr '\n' '|')"
-        return 1
-}
-
 host_checks() {
-        DUMP_DIR=$1
-        rm -f "$DUMP_DIR/guest.tar"
-        if [[ -s $DUMP_DIR/guest-dump-b64.log ]]; then
-                base64 -d "$DUMP_DIR/guest-dump-b64.log" >"$DUMP_DIR/guest.tar" 2>/dev/null || rm -f "$DUMP_DIR/guest.tar"
-        fi
+        replay_open "$1"
         host_check "scenario-27: host: the guest's dump replays: vfio-bind --root=guest.tar groups prints what the guest printed" replay_same groups groups
         host_check "scenario-27: host: the replay's status is the guest's" replay_same status status
         host_check "scenario-27: host: the replay's status --json is the guest's" replay_same status-json status --json

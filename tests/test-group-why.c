@@ -191,6 +191,16 @@ static char *why(const Look *l, int group) {
         return strv_join(lines, "\n");
 }
 
+/* What check would advise for GROUP. */
+static char **advice_for(const Look *l, int group) {
+        _cleanup_(vb_group_why_list_done) VbGroupWhyList w = {};
+        char **advice = NULL;
+
+        ASSERT_OK(vb_snapshot_group_why(&l->snap, group, &w));
+        ASSERT_OK(vb_group_why_advice(&w, &advice));
+        return advice;
+}
+
 static size_t n_kind(const Look *l, int group, VbGroupWhyKind kind) {
         _cleanup_(vb_group_why_list_done) VbGroupWhyList w = {};
         size_t n = 0;
@@ -362,7 +372,6 @@ TEST(pcie_to_pci_bridge) {
                 { "0000:09:01.0", "0000:08:00.0", 2, false, false, NO_PCIE, false, 0, 0, 0 },
                 { "0000:09:02.0", "0000:08:00.0", 2, false, false, NO_PCIE, false, 0, 0, 0 },
         };
-        _cleanup_(vb_group_why_list_done) VbGroupWhyList w = {};
         _cleanup_strv_free_ char **advice = NULL;
         _cleanup_free_ char *text = NULL;
         Look l;
@@ -371,8 +380,7 @@ TEST(pcie_to_pci_bridge) {
         text = why(&l, 2);
         ASSERT_STREQ(text, "0000:09:01.0, 0000:09:02.0: behind the PCIe-to-PCI bridge 0000:08:00.0 (one requester ID "
                            "for all behind it)");
-        ASSERT_OK(vb_snapshot_group_why(&l.snap, 2, &w));
-        ASSERT_OK(vb_group_why_advice(&w, &advice));
+        advice = advice_for(&l, 2);
         ASSERT_EQ(strv_length(advice), 2u);
         ASSERT_CONTAINS(advice[0], "share its requester ID");
         ASSERT_CONTAINS(advice[1], "only pretends this isolation");
@@ -387,7 +395,6 @@ TEST(unreadable_config) {
                 { "0000:02:00.0", "0000:00:1c.0", 1, false, true, VB_PCIE_ENDPOINT, false, 0, 0, 64 },
                 { "0000:02:00.1", "0000:00:1c.0", 1, false, true, VB_PCIE_ENDPOINT, false, 0, 0, 64 },
         };
-        _cleanup_(vb_group_why_list_done) VbGroupWhyList w = {};
         _cleanup_strv_free_ char **advice = NULL;
         _cleanup_free_ char *text = NULL;
         Look l;
@@ -397,8 +404,7 @@ TEST(unreadable_config) {
         ASSERT_STREQ(text, "0000:02:00.0, 0000:02:00.1: cannot tell why: the config space of 0000:00:1c.0 could not "
                            "be read whole (only root can)");
         ASSERT_EQ(n_kind(&l, 1, VB_GROUP_WHY_QUIRK_JOINS), 0u);
-        ASSERT_OK(vb_snapshot_group_why(&l.snap, 1, &w));
-        ASSERT_OK(vb_group_why_advice(&w, &advice));
+        advice = advice_for(&l, 1);
         ASSERT_EQ(strv_length(advice), 0u);
         look_close(&l);
 }

@@ -1021,7 +1021,7 @@ static bool device_is_relevant(Manager *m, const VbPciAddress *a, bool removed, 
                 return true;
         if (removed)
                 return false;
-        if (vbd_uevent_parse_pci_id(pci_id, &vendor, &device) < 0) {
+        if (vb_pci_id_parse(pci_id, &vendor, &device) < 0) {
                 _cleanup_(vb_pci_device_done) VbPciDevice d = {};
 
                 if (vb_pci_device_read_identity(m->ctx, a, &d) < 0)

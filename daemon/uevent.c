@@ -34,26 +34,3 @@ int vbd_uevent_parse(const char *action, const char *sysname, VbdUeventAction *r
         *ret_address = a;
         return 1;
 }
-
-static int hex4(const char *s, uint16_t *ret) {
-        uint16_t v = 0;
-
-        for (size_t i = 0; i < 4; i++) {
-                int d = vb_hex_digit(s[i]);
-                if (d < 0)
-                        return -EINVAL;
-                v = (uint16_t) (v << 4 | d);
-        }
-        *ret = v;
-        return 0;
-}
-
-int vbd_uevent_parse_pci_id(const char *s, uint16_t *ret_vendor, uint16_t *ret_device) {
-        uint16_t vendor, device;
-
-        if (!s || strlen(s) != 9 || s[4] != ':' || hex4(s, &vendor) < 0 || hex4(s + 5, &device) < 0)
-                return -EINVAL;
-        *ret_vendor = vendor;
-        *ret_device = device;
-        return 0;
-}

@@ -29,7 +29,3 @@ VbdUeventAction vbd_uevent_action_from_string(const char *s);
  * daemon ignores it (another action, a sysname that is no PCI address). */
 int vbd_uevent_parse(const char *action, const char *sysname, VbdUeventAction *ret_action, VbPciAddress *ret_address);
 
-/* The PCI_ID= property of a PCI uevent ("VVVV:DDDD", as the kernel's pci_uevent() writes it):
- * 0 and the vendor and device IDs, -EINVAL for anything else (NULL included). It lets the
- * daemon tell whether a uevent concerns it without reading sysfs. */
-int vbd_uevent_parse_pci_id(const char *s, uint16_t *ret_vendor, uint16_t *ret_device);

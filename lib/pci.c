@@ -131,6 +131,41 @@ static int read_memory_bars(VbContext *ctx, VbPciDevice *d) {
         return vb_pci_resources_parse(s, &d->resources, &d->n_resources);
 }
 
+static int hex_digits(const char *s, size_t min, size_t max, uint32_t *ret) {
+        uint32_t v = 0;
+        size_t n = 0;
+
+        for (; s[n]; n++) {
+                int d = vb_hex_digit(s[n]);
+                if (d < 0 || n >= max)
+                        return -EINVAL;
+                v = v << 4 | (uint32_t) d;
+        }
+        if (n < min)
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
+int vb_pci_id_parse(const char *s, uint16_t *ret_vendor, uint16_t *ret_device) {
+        char vendor[5];
+        uint32_t v, d;
+
+        if (!s || strlen(s) != 9 || s[4] != ':')
+                return -EINVAL;
+        memcpy(vendor, s, 4);
+        vendor[4] = '\0';
+        if (hex_digits(vendor, 4, 4, &v) < 0 || hex_digits(s + 5, 4, 4, &d) < 0)
+                return -EINVAL;
+        *ret_vendor = (uint16_t) v;
+        *ret_device = (uint16_t) d;
+        return 0;
+}
+
+int vb_pci_class_parse(const char *s, uint32_t *ret) {
+        return s ? hex_digits(s, 1, 6, ret) : -EINVAL;
+}
+
 int vb_pci_uevent_parse(const char *text, uint16_t *ret_vendor, uint16_t *ret_device, uint32_t *ret_class,
                         char **ret_driver) {
         _cleanup_free_ char *s = NULL, *driver = NULL;
@@ -145,28 +180,14 @@ int vb_pci_uevent_parse(const char *text, uint16_t *ret_vendor, uint16_t *ret_de
                 return -ENOMEM;
         for (p = strtok_r(s, "\n", &saveptr); p; p = strtok_r(NULL, "\n", &saveptr)) {
                 const char *v;
-                char *end;
 
                 if ((v = startswith(p, "PCI_ID="))) {
-                        unsigned long x, y;
-                        errno = 0;
-                        x = strtoul(v, &end, 16);
-                        if (errno || end == v || *end != ':' || x > UINT16_MAX)
+                        if (vb_pci_id_parse(v, &vendor, &device) < 0)
                                 return -ENODATA;
-                        v = end + 1;
-                        y = strtoul(v, &end, 16);
-                        if (errno || end == v || *end != '\0' || y > UINT16_MAX)
-                                return -ENODATA;
-                        vendor = (uint16_t) x;
-                        device = (uint16_t) y;
                         have_id = true;
                 } else if ((v = startswith(p, "PCI_CLASS="))) {
-                        unsigned long x;
-                        errno = 0;
-                        x = strtoul(v, &end, 16);
-                        if (errno || end == v || *end != '\0' || x > 0xffffff)
+                        if (vb_pci_class_parse(v, &class) < 0)
                                 return -ENODATA;
-                        class = (uint32_t) x;
                         have_class = true;
                 } else if ((v = startswith(p, "DRIVER=")) && *v) {
                         free(driver);

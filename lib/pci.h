@@ -61,6 +61,14 @@ void vb_pci_device_done(VbPciDevice *d);
 /* Read one device by address. -ENODEV if it is not present. */
 int vb_pci_device_read(VbContext *ctx, const VbPciAddress *address, VbPciDevice *ret);
 
+/* A PCI_ID= value as the kernel writes it ("%04X:%04X": "8086:10D3"), and nothing else: exactly
+ * four hex digits, a colon, four hex digits (either case). The one parser of it, for the uevent
+ * file and the daemon's uevent filter alike. 0 or -EINVAL; RET_* written only on success. */
+int vb_pci_id_parse(const char *s, uint16_t *ret_vendor, uint16_t *ret_device);
+/* A PCI_CLASS= value as the kernel writes it ("%X": "20000", "C0330"): one to six hex digits and
+ * nothing else. 0 or -EINVAL. */
+int vb_pci_class_parse(const char *s, uint32_t *ret);
+
 /* The identity and driver in the text of a device's uevent file (as vb_sysfs_read() returns
  * it: up to the file's first NUL byte): PCI_ID=VVVV:DDDD and PCI_CLASS=CCCCCC (hex), which the
  * kernel writes for every PCI device, and DRIVER=name while a driver is bound (NULL in

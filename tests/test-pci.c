@@ -559,4 +559,80 @@ TEST(vmd_fixture_layout) {
         tree_free(dir);
 }
 
+TEST(pci_id_as_the_kernel_writes_it) {
+        uint16_t vendor, device;
+
+        ASSERT_OK(vb_pci_id_parse("8086:10D3", &vendor, &device));
+        ASSERT_EQ(vendor, 0x8086);
+        ASSERT_EQ(device, 0x10d3);
+        ASSERT_OK(vb_pci_id_parse("1af4:1041", &vendor, &device));
+        ASSERT_EQ(vendor, 0x1af4);
+        ASSERT_EQ(device, 0x1041);
+        ASSERT_OK(vb_pci_id_parse("FFFF:0000", &vendor, &device));
+        ASSERT_EQ(vendor, 0xffff);
+        ASSERT_EQ(device, 0);
+}
+
+TEST(pci_id_rejects) {
+        static const char *const bad[] = {
+                "",          "8086",        "8086:",      ":10d3",      "8086:10d",
+                "808:10d3",  "8086:10d3 ",  " 8086:10d3", "8086-10d3",  "8086:10d3\n",
+                "8086:10g3", "0x8086:10d3", "+8086:10d3", "18086:10d3", "8086:010d3",
+        };
+        uint16_t vendor = 1, device = 2;
+
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+                if (vb_pci_id_parse(bad[i], &vendor, &device) != -EINVAL)
+                        TEST_FAIL("\"%s\" was accepted", bad[i]);
+        ASSERT_ERRNO(vb_pci_id_parse(NULL, &vendor, &device), EINVAL);
+        ASSERT_EQ(vendor, 1);
+        ASSERT_EQ(device, 2);
+}
+
+/* The uevent file and the daemon's uevent filter read PCI_ID= with one parser: an identity the
+ * filter would not take is not taken from the file either (the reader then reads the attributes). */
+TEST(uevent_file_and_filter_agree_on_pci_id) {
+        static const char *const ids[] = {
+                "8086:10D3", "1af4:1041", "0x8086:10d3", "+8086:10d3", " 8086:10d3", "8086:10d3 ", "8086:10d",
+                "18086:10d3", "8086:+10d", "8086:0x10",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(ids); i++) {
+                _cleanup_free_ char *text = NULL, *driver = NULL;
+                uint16_t v, d, v2, d2;
+                uint32_t class;
+                int filter = vb_pci_id_parse(ids[i], &v, &d), file;
+
+                ASSERT_TRUE(asprintf(&text, "DRIVER=e1000e\nPCI_CLASS=20000\nPCI_ID=%s\n", ids[i]) > 0);
+                file = vb_pci_uevent_parse(text, &v2, &d2, &class, &driver);
+                if ((filter == 0) != (file == 0))
+                        TEST_FAIL("PCI_ID=%s: the filter says %d, the file's parser %d", ids[i], filter, file);
+                if (file == 0) {
+                        ASSERT_EQ(v, v2);
+                        ASSERT_EQ(d, d2);
+                        ASSERT_EQ(class, 0x020000u);
+                } else
+                        ASSERT_EQ(file, -ENODATA);
+        }
+}
+
+TEST(pci_class_as_the_kernel_writes_it) {
+        static const char *const bad[] = { "", "0x20000", "+20000", " 20000", "20000 ", "1000000", "2g000", "-1" };
+        uint32_t c = 7;
+
+        ASSERT_OK(vb_pci_class_parse("20000", &c));
+        ASSERT_EQ(c, 0x020000u);
+        ASSERT_OK(vb_pci_class_parse("C0330", &c));
+        ASSERT_EQ(c, 0x0c0330u);
+        ASSERT_OK(vb_pci_class_parse("FFFFFF", &c));
+        ASSERT_EQ(c, 0xffffffu);
+        ASSERT_OK(vb_pci_class_parse("0", &c));
+        ASSERT_EQ(c, 0u);
+        c = 7;
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+                if (vb_pci_class_parse(bad[i], &c) != -EINVAL)
+                        TEST_FAIL("\"%s\" was accepted", bad[i]);
+        ASSERT_ERRNO(vb_pci_class_parse(NULL, &c), EINVAL);
+        ASSERT_EQ(c, 7u);
+}
+
 TESTS_MAIN()

@@ -35,34 +35,4 @@ TEST(parse_ignores_the_rest) {
         ASSERT_EQ(a.bus, 9);
 }
 
-TEST(pci_id_as_the_kernel_writes_it) {
-        uint16_t vendor, device;
-
-        ASSERT_OK(vbd_uevent_parse_pci_id("8086:10D3", &vendor, &device));
-        ASSERT_EQ(vendor, 0x8086);
-        ASSERT_EQ(device, 0x10d3);
-        ASSERT_OK(vbd_uevent_parse_pci_id("1af4:1041", &vendor, &device));
-        ASSERT_EQ(vendor, 0x1af4);
-        ASSERT_EQ(device, 0x1041);
-        ASSERT_OK(vbd_uevent_parse_pci_id("FFFF:0000", &vendor, &device));
-        ASSERT_EQ(vendor, 0xffff);
-        ASSERT_EQ(device, 0);
-}
-
-TEST(pci_id_rejects) {
-        static const char *const bad[] = {
-                "",          "8086",        "8086:",      ":10d3",      "8086:10d",
-                "808:10d3",  "8086:10d3 ",  " 8086:10d3", "8086-10d3",  "8086:10d3\n",
-                "8086:10g3", "0x8086:10d3", "+8086:10d3", "18086:10d3", "8086:010d3",
-        };
-        uint16_t vendor = 1, device = 2;
-
-        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
-                if (vbd_uevent_parse_pci_id(bad[i], &vendor, &device) != -EINVAL)
-                        TEST_FAIL("\"%s\" was accepted", bad[i]);
-        ASSERT_ERRNO(vbd_uevent_parse_pci_id(NULL, &vendor, &device), EINVAL);
-        ASSERT_EQ(vendor, 1);
-        ASSERT_EQ(device, 2);
-}
-
 TESTS_MAIN()

@@ -6,7 +6,9 @@
  * a PCI_ID= or a PCI_CLASS= the parser says -ENODATA (the reader then falls back to the vendor,
  * device and class attributes and the driver link: tests/test-pci.c,
  * uevent_without_identity_falls_back and uevent_stops_at_nul); an identity taken has a 24-bit
- * class; the driver is the last non-empty DRIVER= line's value, or none.
+ * class, and every PCI_ID= line is one the daemon's uevent filter accepts (one parser,
+ * vb_pci_id_parse()), the last giving the identity; the driver is the last non-empty DRIVER= line's
+ * value, or none.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -36,6 +38,26 @@ static char *last_driver(const char *text) {
         return found ? strndup(found, found_len) : NULL;
 }
 
+/* Every PCI_ID= line's value is what the daemon's uevent filter accepts (vb_pci_id_parse(), the
+ * one parser of both), and the last gives the identity. */
+static bool ids_as_the_filter_reads_them(const char *text, uint16_t vendor, uint16_t device) {
+        bool any = false;
+        uint16_t v = 0, d = 0;
+
+        for (const char *p = text; *p;) {
+                const char *nl = strchrnul(p, '\n');
+
+                if ((size_t) (nl - p) >= strlen("PCI_ID=") && strneq(p, "PCI_ID=", strlen("PCI_ID="))) {
+                        _cleanup_free_ char *value = strndup(p + strlen("PCI_ID="), (size_t) (nl - p) - strlen("PCI_ID="));
+                        if (!value || vb_pci_id_parse(value, &v, &d) < 0)
+                                return false;
+                        any = true;
+                }
+                p = *nl ? nl + 1 : nl;
+        }
+        return any && v == vendor && d == device;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         _cleanup_free_ char *text = NULL, *driver = NULL, *expected = NULL;
         uint16_t vendor = 1, device = 2;
@@ -62,6 +84,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 abort(); /* an identity from nowhere: the attributes would have been read */
         if (class > 0xffffff)
                 abort();
+        if (!ids_as_the_filter_reads_them(text, vendor, device))
+                abort(); /* the uevent filter would read this device's identity otherwise */
         if (driver && (!driver[0] || strchr(driver, '\n')))
                 abort();
         expected = last_driver(text);

@@ -17,6 +17,7 @@
 #include "iommu.h"
 #include "load.h"
 #include "log.h"
+#include "reach.h"
 #include "macro.h"
 #include "manager.h"
 #include "pci.h"
@@ -1014,6 +1015,7 @@ static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
  * this runs for every PCI uevent, so it reads as little as it can: the IDs come from the uevent
  * (sysfs only when it has none), the group from one readlink. */
 static bool device_is_relevant(Manager *m, const VbPciAddress *a, bool removed, const char *pci_id) {
+        VbReachDevice d;
         uint16_t vendor, device;
         int group;
 
@@ -1022,33 +1024,21 @@ static bool device_is_relevant(Manager *m, const VbPciAddress *a, bool removed, 
         if (removed)
                 return false;
         if (vb_pci_id_parse(pci_id, &vendor, &device) < 0) {
-                _cleanup_(vb_pci_device_done) VbPciDevice d = {};
+                _cleanup_(vb_pci_device_done) VbPciDevice id = {};
 
-                if (vb_pci_device_read_identity(m->ctx, a, &d) < 0)
+                if (vb_pci_device_read_identity(m->ctx, a, &id) < 0)
                         return false;
-                vendor = d.vendor;
-                device = d.device;
+                vendor = id.vendor;
+                device = id.device;
         }
-        if (vb_selector_index_match(m->selectors, a, vendor, device))
-                return true;
-        if (m->config->n_vfs > 0) {
-                VbPciAddress pf;
-
-                /* A PF of VirtualFunctions= (its add, and its host driver's bind, which lets its VFs
-                 * be created), or one of their VFs. */
-                if (vb_config_find_vfs(m->config, a))
-                        return true;
-                if (vb_pci_physfn(m->ctx, a, &pf) >= 0 && vb_config_find_vfs(m->config, &pf))
-                        return true;
-        }
-        if (m->config->group == VB_GROUP_IGNORE || m->n_groups == 0)
-                return false;
-        if (vb_pci_iommu_group(m->ctx, a, &group) < 0)
-                return false;
-        for (size_t i = 0; i < m->n_groups; i++)
-                if (m->groups[i] == group)
-                        return true;
-        return false;
+        d = (VbReachDevice) { .address = *a, .vendor = vendor, .device = device, .iommu_group = -1 };
+        /* Only what can matter is read: a VF's PF when some PF makes VFs, the group when a group
+         * is looked after. */
+        if (m->config->n_vfs > 0 && vb_pci_physfn(m->ctx, a, &d.physfn) >= 0)
+                d.is_virtfn = true;
+        if (m->config->group != VB_GROUP_IGNORE && m->n_groups > 0 && vb_pci_iommu_group(m->ctx, a, &group) >= 0)
+                d.iommu_group = group;
+        return vb_reach(m->config, m->selectors, &d, m->groups, m->n_groups) != VB_REACH_NONE;
 }
 
 static int on_uevent(sd_event_source *s, int fd, uint32_t revents, void *userdata) {

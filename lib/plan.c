@@ -5,6 +5,7 @@
 #include "iommu.h"
 #include "macro.h"
 #include "plan.h"
+#include "reach.h"
 #include "selector-index.h"
 #include "strv.h"
 
@@ -736,6 +737,7 @@ int vb_plan_compute(const VbPlanInput *in, VbPlan *ret) {
         _cleanup_(plan_build_done) PlanBuild b = { .p = &p, .in = in, .devices = devices };
         _cleanup_free_ size_t *missing = NULL;
         size_t n_missing = 0;
+        VbReach reach;
         int r;
 
         r = vb_selector_index_new(&b.selectors, c->selectors, c->n_selectors);
@@ -762,8 +764,9 @@ int vb_plan_compute(const VbPlanInput *in, VbPlan *ret) {
                 b.entry_of[i] = -1;
                 if (d->iommu_group >= 0)
                         b.by_group[b.n_by_group++] = i;
-                if (!vb_selector_index_match(b.selectors, &d->address, d->vendor, d->device) &&
-                    !selected_through_pf(&b, d))
+                /* A VF is selected when its PF's VirtualFunctions= line is planned to make it. */
+                reach = vb_reach(c, b.selectors, &(VbReachDevice) VB_REACH_DEVICE(d), NULL, 0);
+                if (reach != VB_REACH_SELECTED && !(reach == VB_REACH_VF && selected_through_pf(&b, d)))
                         continue;
                 e = plan_build_add(&b, i);
                 if (!e)

@@ -4,6 +4,7 @@
 #include "iommu.h"
 #include "macro.h"
 #include "modalias.h"
+#include "reach.h"
 #include "runtime.h"
 #include "selector-index.h"
 #include "sysfs.h"
@@ -100,11 +101,6 @@ static int vf_alias(VbContext *ctx, const VbPciDevice *pf, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
-static int cmp_int(const void *a, const void *b) {
-        int x = *(const int *) a, y = *(const int *) b;
-        return x < y ? -1 : x > y;
-}
-
 /* Driver=auto: the choice for each device the plan may bind (one a selector picks, a VF of a
  * VirtualFunctions= PF, and under Group=check or take the other members of their IOMMU groups),
  * and for each PF's VFs to be. The choices stay in the devices' order (by address). */
@@ -128,21 +124,19 @@ static int read_choices(VbContext *ctx, const VbConfig *c, VbSnapshot *s) {
         r = vb_selector_index_new(&selectors, c->selectors, c->n_selectors);
         if (r < 0)
                 return r;
+        /* What the plan selects, then the members of their groups. */
         for (size_t i = 0; i < s->devices.n; i++) {
                 const VbPciDevice *d = &s->devices.devices[i];
 
-                wanted[i] = !vb_pci_device_is_bridge(d) &&
-                            (vb_selector_index_match(selectors, &d->address, d->vendor, d->device) ||
-                             (d->is_virtfn && vb_config_find_vfs(c, &d->physfn)));
+                wanted[i] = !vb_pci_device_is_bridge(d) && vb_reach_selects(vb_reach(c, selectors, &(VbReachDevice) VB_REACH_DEVICE(d), NULL, 0));
                 if (wanted[i] && d->iommu_group >= 0)
                         groups[n_groups++] = d->iommu_group;
         }
-        qsort(groups, n_groups, sizeof(int), cmp_int);
         for (size_t i = 0; i < s->devices.n; i++) {
                 const VbPciDevice *d = &s->devices.devices[i];
 
-                if (!wanted[i] && (c->group == VB_GROUP_IGNORE || d->iommu_group < 0 || vb_pci_device_is_bridge(d) ||
-                                   !bsearch(&d->iommu_group, groups, n_groups, sizeof(int), cmp_int)))
+                if (!wanted[i] && (vb_pci_device_is_bridge(d) ||
+                                   vb_reach(c, selectors, &(VbReachDevice) VB_REACH_DEVICE(d), groups, n_groups) != VB_REACH_GROUP))
                         continue;
                 r = vb_driver_choice_read(ctx, &d->address, &s->choices[s->n_choices]);
                 if (r < 0)

@@ -211,66 +211,61 @@ static int on_stuck_returned(sd_event_source *source, int fd, uint32_t revents, 
         return 0;
 }
 
+/* When a job started now must have ended: before READY=1 by Timeout= after the start (at least a
+ * second from now); afterwards Timeout= (at least five seconds) of its own. */
+static uint64_t job_deadline(const Manager *m, uint64_t now) {
+        return m->ready ? now + MAX(m->config->timeout_usec, 5 * USEC_PER_SEC)
+                        : MAX(m->start_usec + m->config->timeout_usec, now + USEC_PER_SEC);
+}
+
+/* A job ran past its deadline (K is bind_job_run*()'s result) for the device at A: keep the stuck
+ * job on the device's memory, watched until its write returns, and say which write hangs.
+ * Returns K when the job did not time out. */
+static int job_stuck(Manager *m, int k, const VbPciAddress *a, uint64_t started, BindJob *stuck, char **ret_stuck) {
+        DeviceState *s;
+
+        if (k != -ETIMEDOUT)
+                return k;
+        s = device_state(m, a);
+        if (!s) {
+                bind_job_unref(stuck);
+                return -ENOMEM;
+        }
+        s->stuck = stuck;
+        s->stuck_since = started;
+        if (sd_event_add_io(m->event, &s->stuck_source, bind_job_fd(stuck), EPOLLIN, on_stuck_returned, m) < 0)
+                s->stuck_source = NULL;
+        *ret_stuck = bind_job_describe(stuck) ?: strdup("a write");
+        return -ETIMEDOUT;
+}
+
 /* VbApplyOps.bind: the bind runs in a thread of its own and may take until a deadline; a write
  * that hangs in the kernel leaves a stuck job behind, watched until it returns. */
 static int bind_with_deadline(void *userdata, VbContext *ctx, const VbPlanEntry *e, const char *driver,
                               bool unbind_host, VbBindResult *ret, char **ret_stuck) {
         Manager *m = userdata;
-        uint64_t now = vb_now_usec(), deadline;
+        uint64_t now = vb_now_usec();
         BindJob *stuck = NULL;
-        DeviceState *s;
         int r = 0, k;
 
-        /* Before READY=1 a bind may take until Timeout= (at least a second); afterwards it may take
-         * Timeout= (at least five seconds) of its own. */
-        deadline = m->ready ? now + MAX(m->config->timeout_usec, 5 * USEC_PER_SEC)
-                            : MAX(m->start_usec + m->config->timeout_usec, now + USEC_PER_SEC);
-        k = bind_job_run(ctx, &e->address, driver, unbind_host, deadline, keepalive, m, &r, ret, &stuck);
-        if (k == -ETIMEDOUT) {
-                s = device_state(m, &e->address);
-                if (!s) {
-                        bind_job_unref(stuck);
-                        return -ENOMEM;
-                }
-                s->stuck = stuck;
-                s->stuck_since = now;
-                if (sd_event_add_io(m->event, &s->stuck_source, bind_job_fd(stuck), EPOLLIN, on_stuck_returned, m) < 0)
-                        s->stuck_source = NULL;
-                *ret_stuck = bind_job_describe(stuck) ?: strdup("a write");
-                return -ETIMEDOUT;
-        }
-        if (k < 0)
-                return k; /* no thread could be started */
-        return r;
+        k = bind_job_run(ctx, &e->address, driver, unbind_host, job_deadline(m, now), keepalive, m, &r, ret, &stuck);
+        k = job_stuck(m, k, &e->address, now, stuck, ret_stuck);
+        return k < 0 ? k : r; /* k < 0: stuck, or no thread could be started */
 }
 
 /* VbApplyOps.sriov_enable: a PF's driver may hang in its sriov_configure as a GPU driver in its
- * unbind; creating VFs runs under the same deadline as a bind. */
+ * unbind; creating VFs runs under the same deadline as a bind. When it hangs, the autoprobe mark
+ * stays: manager_restore_autoprobe() once it returns. */
 static int sriov_with_deadline(void *userdata, VbContext *ctx, const VbPlanSriov *ps, const char *driver,
                                uint64_t timeout_usec, VbSriovEnable *ret, char **ret_stuck) {
         Manager *m = userdata;
-        uint64_t now = vb_now_usec(), deadline;
+        uint64_t now = vb_now_usec();
         BindJob *stuck = NULL;
-        DeviceState *s;
         int r = 0, k;
 
-        deadline = m->ready ? now + MAX(m->config->timeout_usec, 5 * USEC_PER_SEC)
-                            : MAX(m->start_usec + m->config->timeout_usec, now + USEC_PER_SEC);
-        k = bind_job_run_sriov(ctx, &ps->pf, &ps->sriov, ps->count, driver, timeout_usec, deadline, keepalive, m, &r,
-                               ret, &stuck);
-        if (k == -ETIMEDOUT) {
-                s = device_state(m, &ps->pf);
-                if (!s) {
-                        bind_job_unref(stuck);
-                        return -ENOMEM;
-                }
-                s->stuck = stuck;
-                s->stuck_since = now;
-                if (sd_event_add_io(m->event, &s->stuck_source, bind_job_fd(stuck), EPOLLIN, on_stuck_returned, m) < 0)
-                        s->stuck_source = NULL;
-                *ret_stuck = bind_job_describe(stuck) ?: strdup("a write");
-                return -ETIMEDOUT; /* the mark stays: manager_restore_autoprobe() once it returns */
-        }
+        k = bind_job_run_sriov(ctx, &ps->pf, &ps->sriov, ps->count, driver, timeout_usec, job_deadline(m, now),
+                               keepalive, m, &r, ret, &stuck);
+        k = job_stuck(m, k, &ps->pf, now, stuck, ret_stuck);
         return k < 0 ? k : r;
 }
 

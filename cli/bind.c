@@ -41,23 +41,6 @@ static int parse_address(const char *s, VbPciAddress *ret) {
         return 0;
 }
 
-static const char *failure_words(const VbBindResult *res, int r) {
-        switch (res->failed_step) {
-        case VB_BIND_STEP_MODULE:
-                return r == -ENOENT ? "no kernel module provides this driver" : "loading the driver's module failed";
-        case VB_BIND_STEP_OVERRIDE:
-                return "writing driver_override failed";
-        case VB_BIND_STEP_UNBIND:
-                return r == -EBUSY ? "a host driver holds it" : "unbinding the current driver failed";
-        case VB_BIND_STEP_PROBE:
-                return "writing drivers_probe failed";
-        case VB_BIND_STEP_VERIFY:
-                return "the driver did not take the device (see `dmesg`: BAR can't reserve, no IOMMU group, …)";
-        default:
-                return r == -ENODEV ? "the device disappeared" : "reading the device failed";
-        }
-}
-
 /* Add A to the selector list *L (N entries), as given on the command line. */
 static int hand_selector_add(VbConfigSelector **l, size_t *n, const VbPciAddress *a) {
         VbConfigSelector *p;
@@ -184,7 +167,7 @@ static bool print_applied(const VbPlan *p, const VbApply *ap) {
                 case VB_DEVICE_STUCK:
                         ok = false;
                         fprintf(stderr, "vfio-bind: %s: binding to %s failed: %s (%s); now on %s%s%s\n", addr,
-                                r->driver ?: vb_plan_entry_driver(e), failure_words(&r->bind, r->error),
+                                r->driver ?: vb_plan_entry_driver(e), vb_bind_result_explain(&r->bind, r->error),
                                 strerror(-r->error), r->bind.driver_after ?: "no driver",
                                 r->bind.rolled_back ? "; the override was cleared again" : "",
                                 r->bind.override_left ? "; driver_override still names the driver" : "");
@@ -204,7 +187,7 @@ static bool print_applied(const VbPlan *p, const VbApply *ap) {
                         fprintf(stderr,
                                 "vfio-bind: %s: %s of its IOMMU group failed, and putting this one back on %s "
                                 "failed: %s (%s); now on %s\n",
-                                addr, cause, r->bind.driver_before ?: "no driver", failure_words(&r->restore, r->error),
+                                addr, cause, r->bind.driver_before ?: "no driver", vb_bind_result_explain(&r->restore, r->error),
                                 strerror(-r->error), r->restore.driver_after ?: "no driver");
                         break;
                 case VB_DEVICE_SKIPPED:
@@ -404,7 +387,7 @@ static void print_release_result(const VbReleaseEntry *e, const VbReleaseResult 
                         strerror(-res->mark_error));
         if (res->error < 0)
                 fprintf(stderr, "vfio-bind: %s: releasing failed: %s (%s); now on %s\n", s,
-                        failure_words(&res->release, res->error), strerror(-res->error),
+                        vb_bind_result_explain(&res->release, res->error), strerror(-res->error),
                         res->release.driver_after ?: "no driver");
         else if (res->release.driver_after)
                 printf("%s: released: driver_override cleared, now on %s (was %s)\n", s, res->release.driver_after,

@@ -161,25 +161,6 @@ static void log_device_once(DeviceState *s, int priority, const VbdLogFields *f,
                 log_device(s, priority, f, text);
 }
 
-static const char *bind_failure_words(int error, const VbBindResult *res) {
-        switch (res->failed_step) {
-        case VB_BIND_STEP_READ:
-                return error == -ENODEV ? "the device disappeared" : "reading the device failed";
-        case VB_BIND_STEP_MODULE:
-                return error == -ENOENT ? "no kernel module provides the driver" : "loading the driver's module failed";
-        case VB_BIND_STEP_OVERRIDE:
-                return "writing driver_override failed";
-        case VB_BIND_STEP_UNBIND:
-                return error == -EBUSY ? "a host driver holds it" : "unbinding the host driver failed";
-        case VB_BIND_STEP_PROBE:
-                return "writing drivers_probe failed";
-        case VB_BIND_STEP_VERIFY:
-                return "the driver did not take it (the kernel log says why: BAR can't reserve, no IOMMU group, …)";
-        default:
-                return "failed";
-        }
-}
-
 static int manager_settle(Manager *m);
 
 static void keepalive(void *userdata) {
@@ -462,7 +443,7 @@ static int report_failure(DeviceState *s, const VbPlanEntry *e, const VbApplyRes
         switch (res->state) {
         case VB_DEVICE_FAILED:
                 r = asprintf(ret, "binding to %s failed: %s (%s); now on %s%s%s",
-                             res->driver ?: vb_plan_entry_driver(e), bind_failure_words(res->error, b),
+                             res->driver ?: vb_plan_entry_driver(e), vb_bind_result_explain(b, res->error),
                              strerror(-res->error), b->driver_after ?: "no driver",
                              b->rolled_back ? ", driver_override cleared again" : "",
                              b->override_left ? ", driver_override left at the driver so that no host driver takes it"
@@ -494,7 +475,7 @@ static int report_failure(DeviceState *s, const VbPlanEntry *e, const VbApplyRes
                              "bound to %s, then %s of its IOMMU group failed, and putting it back on %s failed: "
                              "%s (%s); now on %s",
                              res->driver ?: vb_plan_entry_driver(e), cause, res->bind.driver_before ?: "no driver",
-                             bind_failure_words(res->error, &res->restore), strerror(-res->error),
+                             vb_bind_result_explain(&res->restore, res->error), strerror(-res->error),
                              res->restore.driver_after ?: "no driver");
                 break;
         case VB_DEVICE_SKIPPED:

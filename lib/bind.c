@@ -285,3 +285,22 @@ finish:
         *ret = res;
         return r;
 }
+
+const char *vb_bind_result_explain(const VbBindResult *r, int error) {
+        switch (r->failed_step) {
+        case VB_BIND_STEP_READ:
+                return error == -ENODEV ? "the device disappeared" : "reading the device failed";
+        case VB_BIND_STEP_MODULE:
+                return error == -ENOENT ? "no kernel module provides the driver" : "loading the driver's module failed";
+        case VB_BIND_STEP_OVERRIDE:
+                return "writing driver_override failed";
+        case VB_BIND_STEP_UNBIND:
+                return error == -EBUSY ? "a host driver holds it" : "unbinding the host driver failed";
+        case VB_BIND_STEP_PROBE:
+                return "writing drivers_probe failed";
+        case VB_BIND_STEP_VERIFY:
+                return "the driver did not take it (the kernel log says why: BAR can't reserve, no IOMMU group, …)";
+        default:
+                return error == -ENODEV ? "the device disappeared" : "failed";
+        }
+}

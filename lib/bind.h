@@ -40,6 +40,11 @@ typedef struct VbBindResult {
 
 void vb_bind_result_done(VbBindResult *r);
 
+/* What went wrong in a bind, a restore or a release that failed with ERROR (negative errno), in
+ * words: the one wording of the journal, STATUS= and the CLI ("a host driver holds it", "the
+ * driver did not take it (the kernel log says why: …)"). A static string. */
+const char *vb_bind_result_explain(const VbBindResult *r, int error);
+
 /* Returns 1 if the device was moved to DRIVER, 0 if it was on DRIVER already, negative errno on
  * failure (-EPERM: a bridge; -EBUSY: a host driver holds it and UNBIND_HOST is false; -ENODEV:
  * the device is gone; -ENOENT: no module provides DRIVER; -EIO: the probe did not bind it). On

@@ -180,6 +180,26 @@ TEST(cardbus_capability_pointer) {
         ASSERT_FALSE(c.pcie);
 }
 
+TEST(unknown_header_type_has_no_capabilities) {
+        Space s;
+        VbPciConfig c;
+
+        /* The kernel's __pci_bus_find_cap_start() knows where the list starts only for header
+         * types 0, 1 and 2: for any other, pci_find_capability() finds nothing. */
+        for (unsigned t = 3; t < 0x80; t++) {
+                pcie_function(&s, (uint8_t) t, VB_PCIE_ROOT_PORT);
+                ext_acs(&s, 0x100, 0, SV | RR | CR | UF, SV | RR | CR | UF);
+                c = parse(&s, 4096);
+                ASSERT_EQ(c.header_type, t);
+                ASSERT_FALSE(c.pcie);
+                ASSERT_FALSE(c.acs);
+        }
+        pcie_function(&s, 0x83, VB_PCIE_ENDPOINT);
+        c = parse(&s, 4096);
+        ASSERT_TRUE(c.multifunction);
+        ASSERT_FALSE(c.pcie);
+}
+
 TEST(pcie_types) {
         static const struct {
                 uint8_t header_type;

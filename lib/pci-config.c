@@ -32,7 +32,19 @@ static void find_pcie(const uint8_t *d, uint8_t header_type, VbPciConfig *c) {
 
         if (!(get16(d, CFG_STATUS) & CFG_STATUS_CAP_LIST))
                 return;
-        pos = d[header_type == 2 ? CFG_CARDBUS_CAP_PTR : CFG_CAP_PTR];
+        /* Where the list starts, as __pci_bus_find_cap_start() knows it: for any other header
+         * type the kernel finds no capability at all (and does not add the function). */
+        switch (header_type) {
+        case 0: /* endpoint */
+        case 1: /* PCI-to-PCI bridge */
+                pos = d[CFG_CAP_PTR];
+                break;
+        case 2:
+                pos = d[CFG_CARDBUS_CAP_PTR];
+                break;
+        default:
+                return;
+        }
         for (unsigned ttl = CAP_TTL; ttl > 0; ttl--) {
                 pos &= ~3u;
                 if (pos < 0x40 || pos + 4 > CFG_SIZE)
@@ -79,7 +91,9 @@ int vb_pci_config_parse(const uint8_t *data, size_t size, VbPciConfig *ret) {
         c.complete = size >= CFG_SIZE;
         if (c.complete)
                 find_pcie(data, c.header_type, &c);
-        /* Like the kernel, look for extended capabilities only on PCI Express functions. */
+        /* Look for ACS only on PCI Express functions. The kernel reads the extended list of any
+         * function whose space is 4096 bytes (also host bridges and PCI-X mode 2), but its
+         * pci_acs_enabled() answers false for a function without PCI Express before ACS. */
         c.extended = c.complete && size >= CFG_EXP_SIZE;
         if (c.extended && c.pcie)
                 find_acs(data, &c);

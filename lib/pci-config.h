@@ -53,7 +53,8 @@ typedef struct VbPciConfig {
 
 /* Parse SIZE bytes of config space. Returns 0, or -ENODATA when SIZE is under the 64 bytes of
  * the header. A capability list that loops or points outside the bytes ends where it goes wrong,
- * as the kernel's walk does. */
+ * as the kernel's walk does; a header type other than 0, 1 or 2 has no capability list, as the
+ * kernel sees it (it does not add such a function at all). */
 int vb_pci_config_parse(const uint8_t *data, size_t size, VbPciConfig *ret);
 
 /* The ACS controls of VB_ACS_ISOLATION that C does not have enabled, as the kernel judges them

@@ -3,8 +3,8 @@
 # Fuzz every parser of file and kernel input with libFuzzer (clang from Debian): the
 # configuration, selectors, the kernel command line, a device's uevent file, the PCI resource
 # file, the SR-IOV attributes, the sysfs number and link readers, /proc/iomem, mountinfo and
-# swaps, the uevent message as libudev hands it on, and a tar archive given to --root
-# (tests/fuzz/README).
+# swaps, the uevent message as libudev hands it on, a tar archive given to --root, and a
+# function's config space (tests/fuzz/README).
 #
 #   tools/fuzz.sh             the long run: 30 minutes per target
 #   tools/fuzz.sh 20          20 seconds per target (what tools/test.sh runs in CI)
@@ -22,7 +22,8 @@
 # vb_console_iomem_parse(), fuzz-storage vb_interlock_mountinfo_parse() and
 # vb_interlock_swaps_parse() (and, on small inputs, the hold walk on a copy of the in-use tree
 # under $TMPDIR, which the script puts in /dev/shm when it exists); fuzz-uevent-message
-# vbd_uevent_parse(); fuzz-archive vb_archive_read() and vb_archive_extract() (into $TMPDIR).
+# vbd_uevent_parse(); fuzz-archive vb_archive_read() and vb_archive_extract() (into $TMPDIR);
+# fuzz-pci-config vb_pci_config_parse() and vb_pci_config_acs_missing().
 # Run it niced on a shared machine: nice -n 19 tools/fuzz.sh.
 #
 # Builds with CC=clang -Dfuzz=true and ASan+UBSan in $VB_FUZZ_BUILD (default build-fuzz), seeds a
@@ -43,7 +44,7 @@ runs_seconds=${1:-0}
 out=${VB_FUZZ_BUILD:-$top/build-fuzz}
 jobs=${VB_FUZZ_JOBS:-1}
 runs=${VB_FUZZ_RUNS:-}
-all_targets="config selector cmdline uevent pci-resource sriov sysfs iomem storage uevent-message archive"
+all_targets="config selector cmdline uevent pci-resource sriov sysfs iomem storage uevent-message archive pci-config"
 targets=${VB_FUZZ_TARGETS:-$all_targets}
 [ -d /dev/shm ] && [ -w /dev/shm ] && export TMPDIR=${TMPDIR:-/dev/shm}
 
@@ -85,15 +86,21 @@ fuzz_one() {
         #   cmdline  512 bytes: the parser reads word by word, and 512 bytes hold dozens of
         #            vfio-bind words among others; at 2048 (COMMAND_LINE_SIZE on x86) it slowed to
         #            1.9 k/s as the inputs grew. Longer lines are replayed from the seeds.
+        #   pci-config  4200 bytes: the extended capabilities are looked at only in an input of
+        #            at least 4096 bytes (a PCI Express function's whole config file), so the
+        #            cap must be above that; a little more than 4096 also gives inputs with
+        #            bytes past the space, which the parser must ignore (it reads at most 4096).
         max_len=()
         case $target in
         config) seeds=(tests/configs/good tests/configs/bad tests/fuzz/regressions/config); dict=(-dict=tests/fuzz/config.dict)
                 max_len=(-max_len=512) ;;
         cmdline) seeds=(tests/fuzz/seeds/$target tests/fuzz/regressions/$target); dict=(); max_len=(-max_len=512) ;;
+        pci-config) seeds=(tests/fuzz/seeds/$target tests/fuzz/regressions/$target); dict=(); max_len=(-max_len=4200) ;;
         *) seeds=(tests/fuzz/seeds/$target tests/fuzz/regressions/$target); dict=() ;;
         esac
-        # Regular files only (the bad corpus holds links and directories on purpose).
-        find "${seeds[@]}" -type f ! -name README -print0 2>/dev/null |
+        # Regular files only (the bad corpus holds links and directories on purpose), not the
+        # seeds' generators (tests/fuzz/seeds/pci-config/make-seeds.py).
+        find "${seeds[@]}" -type f ! -name README ! -name '*.py' -print0 2>/dev/null |
                 while IFS= read -r -d '' f; do
                         cp "$f" "$corpus/seed-$(printf '%s' "$f" | md5sum | cut -c1-16)"
                 done

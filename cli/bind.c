@@ -24,7 +24,7 @@
 #include "snapshot.h"
 #include "strv.h"
 #include "utf8.h"
-#include "vfio-bind.h"
+#include "verbs.h"
 
 #define HAND_SOURCE "command line"
 

@@ -21,7 +21,7 @@
 #include "record.h"
 #include "snapshot.h"
 #include "vb-config.h"
-#include "vfio-bind.h"
+#include "verbs.h"
 
 #define SOURCE "vfio-bind dump"
 

@@ -12,7 +12,7 @@
 #include "reset.h"
 #include "selector-index.h"
 #include "snapshot.h"
-#include "vfio-bind.h"
+#include "verbs.h"
 
 enum {
         COL_ADDRESS,

@@ -9,7 +9,7 @@
 
 #include "config.h"
 #include "snapshot.h"
-#include "vfio-bind.h"
+#include "common.h"
 
 /* Stop what may be stopped for the plan in S. Returns the number of units stopped (0: none, the
  * plan stands as it is), or a negative errno (said already). */

@@ -10,7 +10,7 @@
 #include "runtime.h"
 #include "snapshot.h"
 #include "strv.h"
-#include "vfio-bind.h"
+#include "verbs.h"
 #include "vfio-dev.h"
 
 /* The members of E's IOMMU group that keep it from a guest and that the plan does not bind:

@@ -47,7 +47,7 @@ while (($#)); do
         --unit) VB_UNIT=$2; shift 2 ;;
         --floor) VB_FLOOR=$2; shift 2 ;;
         --logdir) VM_LOGDIR=$2; shift 2 ;;
-        --require) REQUIRE=1; shift ;;
+        --require) REQUIRE=1; shift ;; # read by skip() (vm-lib.sh)
         --list) LIST=1; shift ;;
         --images) IMAGES=1; shift ;;
         -h|--help) sed -n '3,/^$/s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
@@ -55,24 +55,6 @@ while (($#)); do
         *) SELECT+=("$1"); shift ;;
         esac
 done
-
-PASSED=0 FAILED=0
-log() { printf '# %s\n' "$*"; }
-report_pass() { printf 'PASS %s\n' "$1"; PASSED=$((PASSED + 1)); }
-report_fail() { printf 'FAIL %s\n' "$1"; FAILED=$((FAILED + 1)); }
-summary() {
-        printf '%d passed, %d failed\n' "$PASSED" "$FAILED"
-        ((FAILED == 0))
-        exit $?
-}
-skip() {
-        if ((REQUIRE)); then
-                report_fail "vm: cannot run: $*"
-                summary
-        fi
-        echo "SKIP vm: $*"
-        exit 77
-}
 
 # ---------------------------------------------------------------------------------------------
 # the scenarios
@@ -165,62 +147,19 @@ qemu-system-x86_64 -version >/dev/null 2>&1 || skip "qemu-system-x86_64 does not
 # ---------------------------------------------------------------------------------------------
 # the boots
 
-progress() {
-        (($1 % 30 == 0)) || return 0
-        log "[$VM_KERNEL] $CURRENT: guest running for $1 s ($(grep -ac '^VMRESULT [PF]' "$VM_RESULTS") checks reported)"
-}
-
-# host_check TEXT FUNCTION [ARGS…]: a check of a scenario's host_checks(), reported like the
-# guest's (FUNCTION returns 0, or sets WHY); the kernel is put in front
-host_check() {
-        local text=$1
-        shift
-        WHY=
-        if "$@"; then
-                report_pass "[$VM_KERNEL] $text"
-        else
-                report_fail "[$VM_KERNEL] $text: ${WHY:-$* failed}"
-        fi
-}
-
-# report_boot NAME: print the guest's results, each with the kernel in front; a boot that ended
-# without END is a failure
-report_boot() {
-        local s="[$VM_KERNEL] $1" line kind rest ended=0 n=0 dir=$VM_LOGDIR/$1
-        while IFS= read -r line; do
-                [[ $line =~ ^VMRESULT\ ([A-Z-]+)\ (.*)$ ]] || continue
-                kind=${BASH_REMATCH[1]} rest=${BASH_REMATCH[2]}
-                case $kind in
-                PASS) report_pass "[$VM_KERNEL] $rest"; n=$((n + 1)) ;;
-                FAIL) report_fail "[$VM_KERNEL] $rest"; n=$((n + 1)) ;;
-                TIME) printf 'TIME [%s] %s\n' "$VM_KERNEL" "$rest" ;;
-                INFO) printf '# [%s] %s\n' "$VM_KERNEL" "$rest" ;;
-                END) ended=1 ;;
-                esac
-        done < <(vm_result_lines)
-        if ((!ended)); then
-                if ((VM_BOOT_RC == 124 || VM_BOOT_RC == 137)); then
-                        report_fail "$s: the guest did not finish within $VM_BOOT_LIMIT s (killed; $n checks reported; logs in $dir)"
-                else
-                        report_fail "$s: the guest stopped before its checks ended (qemu exit $VM_BOOT_RC; $n checks reported; logs in $dir)"
-                fi
-                vm_console_tail 15 | sed 's/^/#   /'
-        elif ((n == 0)); then
-                report_fail "$s: the guest reported no check"
-        fi
-}
-
 # boot_one "KERNEL SCENARIO": one boot, in a subshell of the pool (vm_pool_run): the payload,
 # the boot, once more after a kernel panic before the checks, the report and the host's checks
 boot_one() {
         local kernel=${1%% *}
         CURRENT=${1#* }
-        vm_image_use "$(cat "$VM_WORK_TOP/image.$kernel.dir")" || { report_fail "[$kernel] $CURRENT: no guest image"; return; }
+        # shellcheck disable=SC2034 # the reporting (vm-lib.sh) puts it in front of each line
+        VM_KERNEL=$kernel
+        vm_image_use "$(cat "$VM_WORK_TOP/image.$kernel.dir")" || { report_fail "$CURRENT: no guest image"; return; }
         VM_LOGDIR=$VM_LOGDIR_BASE/$kernel
         vm_scenario_load "$HERE/scenarios/$CURRENT.sh"
         log "boot [$kernel] $CURRENT: $DESCRIPTION"
         if ! vm_build_payload "$CURRENT" "$HERE/scenarios/$CURRENT.sh"; then
-                report_fail "[$kernel] $CURRENT: could not build the payload"
+                report_fail "$CURRENT: could not build the payload"
                 return
         fi
         vm_boot "$CURRENT" progress

@@ -19,7 +19,7 @@
 #   DRACUT_DRIVERS  modules put into the initrd (default: the host drivers of the GPU slot,
 #                   bochs and snd_hda_intel, so that udev coldplug there would load them)
 #   host_checks()   runs on the host after dracut, with ROOT (the root tree) and INITRD_FILES
-#                   (the initrd's file list) set; report with host_check ID TEXT FUNCTION…
+#                   (the initrd's file list) set; report with host_check "ID: TEXT" FUNCTION…
 #
 # The kernel and its modules are those of the image vm_image gives (IMAGE/vmlinuz, the modules
 # in IMAGE/rootfs.cpio); the image is tests/vm/build-image.sh's recipe with dracut-core,
@@ -45,7 +45,7 @@ while (($#)); do
         --unit) VB_UNIT=$2; shift 2 ;;
         --dracut-module) VB_DRACUT=$2; shift 2 ;;
         --logdir) VM_LOGDIR=$2; shift 2 ;;
-        --require) REQUIRE=1; shift ;;
+        --require) REQUIRE=1; shift ;; # read by skip() (vm-lib.sh)
         --list) LIST=1; shift ;;
         --images) IMAGES=1; shift ;;
         -h|--help) sed -n '3,/^$/s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
@@ -60,36 +60,7 @@ VM_BOOT_TIMEOUT=${VB_VM_BOOT_TIMEOUT:-600}
 # The image recipe of this boot kind: the test image plus the initrd builder.
 export VB_VM_EXTRA_PACKAGES="dracut-core e2fsprogs zstd"
 
-PASSED=0 FAILED=0
-log() { printf '# %s\n' "$*"; }
-# each line with the kernel in front, as run.sh's
-report_pass() { printf 'PASS %s%s\n' "${VM_KERNEL:+[$VM_KERNEL] }" "$1"; PASSED=$((PASSED + 1)); }
-report_fail() { printf 'FAIL %s%s\n' "${VM_KERNEL:+[$VM_KERNEL] }" "$1"; FAILED=$((FAILED + 1)); }
-summary() {
-        printf '%d passed, %d failed\n' "$PASSED" "$FAILED"
-        ((FAILED == 0))
-        exit $?
-}
-skip() {
-        if ((REQUIRE)); then
-                report_fail "two-stage: cannot run: $*"
-                summary
-        fi
-        echo "SKIP two-stage: $*"
-        exit 77
-}
-
-# host_check ID TEXT FUNCTION [ARGS…]: a check on the host side (WHY as in the guest)
-host_check() {
-        local id=$1 text=$2
-        shift 2
-        WHY=
-        if "$@"; then
-                report_pass "$id: $text"
-        else
-                report_fail "$id: $text: ${WHY:-$* failed}"
-        fi
-}
+VM_REPORT_NAME=two-stage
 
 # all_of CHECK…: every CHECK (a command line in one word list) holds, as in the guest's lib.sh
 all_of() {
@@ -230,42 +201,13 @@ make_disk() {
         mkfs.ext4 -q -F -L vbroot -d "$ROOT" "$VM_WORK/root.img" "$((mb * 3 / 2 + 64))M" >/dev/null
 }
 
-progress() {
-        (($1 % 30 == 0)) || return 0
-        log "$CURRENT: guest running for $1 s ($(grep -ac '^VMRESULT [PF]' "$VM_RESULTS") checks reported)"
-}
-
-# report_boot NAME: print the guest's results; a boot that ended without END is a failure
-report_boot() {
-        local s=$1 line kind rest ended=0 n=0
-        while IFS= read -r line; do
-                [[ $line =~ ^VMRESULT\ ([A-Z-]+)\ (.*)$ ]] || continue
-                kind=${BASH_REMATCH[1]} rest=${BASH_REMATCH[2]}
-                case $kind in
-                PASS) report_pass "$rest"; n=$((n + 1)) ;;
-                FAIL) report_fail "$rest"; n=$((n + 1)) ;;
-                TIME) printf 'TIME %s\n' "$rest" ;;
-                INFO) printf '# %s\n' "$rest" ;;
-                END) ended=1 ;;
-                esac
-        done < <(vm_result_lines)
-        if ((!ended)); then
-                if ((VM_BOOT_RC == 124 || VM_BOOT_RC == 137)); then
-                        report_fail "$s: the guest did not finish within $VM_BOOT_LIMIT s (killed; $n checks reported; logs in $VM_LOGDIR/$s)"
-                else
-                        report_fail "$s: the guest stopped before its checks ended (qemu exit $VM_BOOT_RC; $n checks reported; logs in $VM_LOGDIR/$s)"
-                fi
-                vm_console_tail 15 | sed 's/^/#   /'
-        elif ((n == 0)); then
-                report_fail "$s: the guest reported no check"
-        fi
-}
-
 # stage_one "KERNEL SCENARIO": one two-stage boot, in a subshell of the pool (vm_pool_run): the
 # root tree, dracut, the host's checks of the initrd, the disk, the boot and its report
 stage_one() {
         local kernel=${1%% *}
         CURRENT=${1#* }
+        # shellcheck disable=SC2034 # the reporting (vm-lib.sh) puts it in front of each line
+        VM_KERNEL=$kernel
         vm_image_use "$(cat "$VM_WORK_TOP/image.$kernel.dir")" || { report_fail "$CURRENT: no guest image"; return; }
         VM_LOGDIR=$VM_LOGDIR_BASE/$kernel
         two_stage_defaults

@@ -58,6 +58,75 @@ VM_TOPOLOGY=(
         -device pcie-root-port,id=rp3,bus=pcie.0,chassis=3,slot=3,addr=0x4
 )
 
+# ---- reporting, one layer for run.sh and two-stage.sh: every line of a boot has its kernel in
+# front ("PASS [6.12] scenario-23: …"); VM_REPORT_NAME is the driver's name in SKIP lines
+
+VM_REPORT_NAME=vm VM_KERNEL=''
+PASSED=0 FAILED=0
+log() { printf '# %s\n' "$*"; }
+report_pass() { printf 'PASS %s%s\n' "${VM_KERNEL:+[$VM_KERNEL] }" "$1"; PASSED=$((PASSED + 1)); }
+report_fail() { printf 'FAIL %s%s\n' "${VM_KERNEL:+[$VM_KERNEL] }" "$1"; FAILED=$((FAILED + 1)); }
+summary() {
+        printf '%d passed, %d failed\n' "$PASSED" "$FAILED"
+        ((FAILED == 0))
+        exit $?
+}
+# skip WHY: the driver cannot run here: SKIP (exit 77), or a failure when REQUIRE is set
+skip() {
+        if ((REQUIRE)); then
+                report_fail "$VM_REPORT_NAME: cannot run: $*"
+                summary
+        fi
+        echo "SKIP $VM_REPORT_NAME: $*"
+        exit 77
+}
+
+# progress SECONDS: vm_boot's progress function, every 30 s of the guest
+progress() {
+        (($1 % 30 == 0)) || return 0
+        log "${VM_KERNEL:+[$VM_KERNEL] }$CURRENT: guest running for $1 s ($(grep -ac '^VMRESULT [PF]' "$VM_RESULTS") checks reported)"
+}
+
+# host_check TEXT FUNCTION [ARGS…]: a check on the host side (a scenario's host_checks()),
+# reported like the guest's: FUNCTION returns 0, or sets WHY
+host_check() {
+        local text=$1
+        shift
+        WHY=
+        if "$@"; then
+                report_pass "$text"
+        else
+                report_fail "$text: ${WHY:-$* failed}"
+        fi
+}
+
+# report_boot NAME: print the guest's results of boot NAME; a boot that ended without END is a
+# failure, and so is one that reported no check
+report_boot() {
+        local s=$1 line kind rest ended=0 n=0 dir=$VM_LOGDIR/$1 k=${VM_KERNEL:+[$VM_KERNEL] }
+        while IFS= read -r line; do
+                [[ $line =~ ^VMRESULT\ ([A-Z-]+)\ (.*)$ ]] || continue
+                kind=${BASH_REMATCH[1]} rest=${BASH_REMATCH[2]}
+                case $kind in
+                PASS) report_pass "$rest"; n=$((n + 1)) ;;
+                FAIL) report_fail "$rest"; n=$((n + 1)) ;;
+                TIME) printf 'TIME %s%s\n' "$k" "$rest" ;;
+                INFO) printf '# %s%s\n' "$k" "$rest" ;;
+                END) ended=1 ;;
+                esac
+        done < <(vm_result_lines)
+        if ((!ended)); then
+                if ((VM_BOOT_RC == 124 || VM_BOOT_RC == 137)); then
+                        report_fail "$s: the guest did not finish within $VM_BOOT_LIMIT s (killed; $n checks reported; logs in $dir)"
+                else
+                        report_fail "$s: the guest stopped before its checks ended (qemu exit $VM_BOOT_RC; $n checks reported; logs in $dir)"
+                fi
+                vm_console_tail 15 | sed 's/^/#   /'
+        elif ((n == 0)); then
+                report_fail "$s: the guest reported no check"
+        fi
+}
+
 # ---- a guest's dump (guest/lib.sh send_dump) replayed on the host, for host_checks()
 
 DUMP_DIR=''

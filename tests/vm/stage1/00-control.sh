@@ -33,7 +33,7 @@ initrd_lacks() {
 }
 
 host_checks() {
-        host_check two-stage-control "initrd: bochs and snd_hda_intel in it, vfio-bind not" \
+        host_check "two-stage-control: initrd: bochs and snd_hda_intel in it, vfio-bind not" \
                 all_of "initrd_has usr/lib/modules/*/bochs.ko*" "initrd_has usr/lib/modules/*/snd-hda-intel.ko*" \
                        "initrd_lacks *vfio-bind*" "initrd_lacks *vfio-bindd"
 }

@@ -52,14 +52,14 @@ hostonly_has_vfio() {
 }
 
 host_checks() {
-        host_check two-stage-bind "initrd: vfio-bindd, /etc/vfio-bind.conf, vfio-pci and vfio_iommu_type1, the unit, and bochs and snd_hda_intel" \
+        host_check "two-stage-bind: initrd: vfio-bindd, /etc/vfio-bind.conf, vfio-pci and vfio_iommu_type1, the unit, and bochs and snd_hda_intel" \
                 all_of "initrd_has ${GUEST_DAEMON#/}" "initrd_has etc/vfio-bind.conf" \
                        "initrd_has usr/lib/modules/*/vfio-pci.ko*" "initrd_has usr/lib/modules/*/vfio_iommu_type1.ko*" \
                        "initrd_has usr/lib/systemd/system/vfio-bind-initrd.service" \
                        "initrd_has usr/lib/modules/*/bochs.ko*" "initrd_has usr/lib/modules/*/snd-hda-intel.ko*"
-        host_check two-stage-bind "initrd: the unit is wanted by sysinit.target" initrd_unit_enabled
-        host_check two-stage-bind "dracut without systemd (-o systemd) refuses vfio-bind and says why" refuses_without_systemd
-        host_check two-stage-bind "dracut --hostonly: vfio-pci and its IOMMU backend are in the initrd" hostonly_has_vfio
+        host_check "two-stage-bind: initrd: the unit is wanted by sysinit.target" initrd_unit_enabled
+        host_check "two-stage-bind: dracut without systemd (-o systemd) refuses vfio-bind and says why" refuses_without_systemd
+        host_check "two-stage-bind: dracut --hostonly: vfio-pci and its IOMMU backend are in the initrd" hostonly_has_vfio
 }
 
 stage2_left_them() {

@@ -338,7 +338,7 @@ vm_payload_trim() {
 # vm_build_payload NAME FILE: $VM_WORK/initrd.img = the image + a cpio with the programs, the
 # unit, the configuration, the guest scripts and the scenario FILE
 vm_build_payload() {
-        local name=$1 file=$2 u
+        local name=$1 file=$2 u f
         P=$VM_WORK/payload
         rm -rf "$P"
         mkdir -p "$P/vm" "$P/etc/systemd/system/sysinit.target.wants"
@@ -365,7 +365,9 @@ vm_build_payload() {
         install_file "$VM_DIR/guest/emergency.service" /etc/systemd/system/emergency.service 0644
         install_file "$VM_DIR/guest/emergency.service" /etc/systemd/system/rescue.service 0644
         install_file "$VM_DIR/guest/emergency" /vm/emergency 0755
-        install_file "$VM_DIR/guest/lib.sh" /vm/lib.sh 0644
+        for f in "$VM_DIR"/guest/lib*.sh; do
+                install_file "$f" "/vm/${f##*/}" 0644
+        done
         install_file "$VM_DIR/topology.sh" /vm/topology.sh 0644
         install_file "$VM_DIR/guest/run-checks" /vm/run-checks 0755
         install_file "$VM_DIR/guest/uevents-ready" /vm/uevents-ready 0755

@@ -1008,8 +1008,11 @@ static bool device_is_relevant(Manager *m, const VbPciAddress *a, bool removed, 
                 device = id.device;
         }
         d = (VbReachDevice) { .address = *a, .vendor = vendor, .device = device, .iommu_group = -1 };
-        /* Only what can matter is read: a VF's PF when some PF makes VFs, the group when a group
-         * is looked after. */
+        /* What the IDs alone decide (selected, a PF of VirtualFunctions=) costs no read; then only
+         * what can matter is read: a VF's PF when some PF makes VFs, the group when a group is
+         * looked after. */
+        if (vb_reach(m->config, m->selectors, &d, NULL, 0) != VB_REACH_NONE)
+                return true;
         if (m->config->n_vfs > 0 && vb_pci_physfn(m->ctx, a, &d.physfn) >= 0)
                 d.is_virtfn = true;
         if (m->config->group != VB_GROUP_IGNORE && m->n_groups > 0 && vb_pci_iommu_group(m->ctx, a, &group) >= 0)

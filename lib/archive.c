@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
+#include "alloc-util.h"
 #include "archive.h"
 #include "macro.h"
 
@@ -126,14 +127,8 @@ int vb_archive_add(VbArchive *a, const VbArchiveMember *m, int priority) {
 
         if (m->type < 0 || m->type >= _VB_ARCHIVE_TYPE_MAX || vb_archive_name_check(m->name))
                 return -EINVAL;
-        if (a->n == a->allocated) {
-                size_t n = a->allocated ? a->allocated * 2 : 256;
-                Member *l = realloc(a->members, n * sizeof(Member));
-                if (!l)
-                        return -ENOMEM;
-                a->members = l;
-                a->allocated = n;
-        }
+        if (!VB_GREEDY_REALLOC(a->members, a->allocated, a->n + 1))
+                return -ENOMEM;
         x.name = strdup(m->name);
         if (m->type == VB_ARCHIVE_FILE) {
                 x.data = malloc(m->size ?: 1);

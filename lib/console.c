@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <stdio.h>
 
+#include "alloc-util.h"
 #include "console.h"
 #include "macro.h"
 #include "sysfs.h"
@@ -193,15 +194,9 @@ int vb_console_iomem_parse(const char *text, VbMemoryRange **ret, size_t *ret_n)
                         continue;
                 if (start > end) /* no range (the kernel prints none such): nothing to compare BARs with */
                         continue;
-                if (n == allocated) {
-                        size_t a = allocated ? allocated * 2 : 4;
-                        VbMemoryRange *p = realloc(ranges, a * sizeof(VbMemoryRange));
-                        if (!p) {
-                                vb_memory_ranges_free(ranges, n);
-                                return -ENOMEM;
-                        }
-                        ranges = p;
-                        allocated = a;
+                if (!VB_GREEDY_REALLOC(ranges, allocated, n + 1)) {
+                        vb_memory_ranges_free(ranges, n);
+                        return -ENOMEM;
                 }
                 ranges[n].name = strdup(name);
                 if (!ranges[n].name) {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdio.h>
 
+#include "alloc-util.h"
 #include "driver.h"
 #include "iommu.h"
 #include "macro.h"
@@ -134,14 +135,8 @@ bool vb_plan_complete(const VbPlan *p) {
 }
 
 static VbPlanEntry *plan_add(VbPlan *p, size_t *allocated) {
-        if (p->n == *allocated) {
-                size_t a = *allocated ? *allocated * 2 : 8;
-                VbPlanEntry *e = realloc(p->entries, a * sizeof(VbPlanEntry));
-                if (!e)
-                        return NULL;
-                p->entries = e;
-                *allocated = a;
-        }
+        if (!VB_GREEDY_REALLOC(p->entries, *allocated, p->n + 1))
+                return NULL;
         p->entries[p->n] = (VbPlanEntry) { .iommu_group = -1 };
         return &p->entries[p->n++];
 }

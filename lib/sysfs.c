@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
+#include "alloc-util.h"
 #include "macro.h"
 #include "sysfs.h"
 
@@ -193,15 +194,9 @@ int vb_sysfs_list(VbContext *ctx, const char *path, char ***ret) {
                 }
                 if (de->d_name[0] == '.')
                         continue;
-                if (n + 2 > allocated) {
-                        size_t a = allocated ? allocated * 2 : 16;
-                        char **p = realloc(l, a * sizeof(char *));
-                        if (!p) {
-                                closedir(d);
-                                return -ENOMEM;
-                        }
-                        l = p;
-                        allocated = a;
+                if (!VB_GREEDY_REALLOC(l, allocated, n + 2)) {
+                        closedir(d);
+                        return -ENOMEM;
                 }
                 l[n] = strdup(de->d_name);
                 if (!l[n]) {

@@ -7,6 +7,7 @@
 #include <assert.h>
 #include <stdio.h>
 
+#include "alloc-util.h"
 #include "apply.h"
 #include "bind.h"
 #include "console.h"
@@ -58,24 +59,21 @@ static const char *failure_words(const VbBindResult *res, int r) {
         }
 }
 
-/* Add A to the selector list *L (N entries), as given on the command line. */
-static int hand_selector_add(VbConfigSelector **l, size_t *n, const VbPciAddress *a) {
-        VbConfigSelector *p;
+/* Add A to the selector list *L (N entries, room for *ALLOCATED), as given on the command line. */
+static int hand_selector_add(VbConfigSelector **l, size_t *n, size_t *allocated, const VbPciAddress *a) {
         char *file;
 
         file = strdup(HAND_SOURCE);
         if (!file)
                 return -ENOMEM;
-        p = realloc(*l, (*n + 1) * sizeof(VbConfigSelector));
-        if (!p) {
+        if (!VB_GREEDY_REALLOC(*l, *allocated, *n + 1)) {
                 free(file);
                 return -ENOMEM;
         }
-        p[(*n)++] = (VbConfigSelector) {
+        (*l)[(*n)++] = (VbConfigSelector) {
                 .selector = { .type = VB_SELECTOR_ADDRESS, .address = *a },
                 .file = file,
         };
-        *l = p;
         return 0;
 }
 
@@ -85,6 +83,7 @@ static int hand_selector_add(VbConfigSelector **l, size_t *n, const VbPciAddress
 static int hand_config(const VbcArgs *a, const VbConfig *file, const VbSnapshot *s, const VbPciDevice *d,
                        VbConfig **ret) {
         _cleanup_(vb_config_freep) VbConfig *c = NULL;
+        size_t selectors_allocated = 0, force_allocated = 0; /* the lists are built here only */
         int r;
 
         r = vb_config_new(&c);
@@ -102,14 +101,12 @@ static int hand_config(const VbcArgs *a, const VbConfig *file, const VbSnapshot 
                 if (strv_extend_printf(&c->stop_units, &c->n_stop_units, "%s", file->stop_units[i]) < 0)
                         return -ENOMEM;
 
-        r = hand_selector_add(&c->selectors, &c->n_selectors, &d->address);
+        r = hand_selector_add(&c->selectors, &c->n_selectors, &selectors_allocated, &d->address);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < file->n_force; i++) {
-                VbConfigSelector *p = realloc(c->force, (c->n_force + 1) * sizeof(VbConfigSelector));
-                if (!p)
+                if (!VB_GREEDY_REALLOC(c->force, force_allocated, c->n_force + 1))
                         return -ENOMEM;
-                c->force = p;
                 c->force[c->n_force] = (VbConfigSelector) { .selector = file->force[i].selector,
                                                             .line = file->force[i].line };
                 c->force[c->n_force].file = strdup(file->force[i].file);
@@ -122,7 +119,7 @@ static int hand_config(const VbcArgs *a, const VbConfig *file, const VbSnapshot 
                         bool member = vb_pci_address_equal(&m->address, &d->address) ||
                                       (a->take_group && d->iommu_group >= 0 && m->iommu_group == d->iommu_group);
                         if (member) {
-                                r = hand_selector_add(&c->force, &c->n_force, &m->address);
+                                r = hand_selector_add(&c->force, &c->n_force, &force_allocated, &m->address);
                                 if (r < 0)
                                         return r;
                         }

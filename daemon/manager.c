@@ -12,6 +12,7 @@
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 
+#include "alloc-util.h"
 #include "apply.h"
 #include "bind-job.h"
 #include "iommu.h"
@@ -64,9 +65,9 @@ struct Manager {
         ManagerOptions options;
 
         DeviceState *devices; /* ordered by address */
-        size_t n_devices;
+        size_t n_devices, devices_allocated;
         int *groups; /* IOMMU groups of the devices of the last plan */
-        size_t n_groups;
+        size_t n_groups, groups_allocated;
         VbPciAddress *initrd_bound; /* stage 2: what the initrd's run left on the driver */
         size_t n_initrd_bound;
 
@@ -97,7 +98,7 @@ static void device_states_clear(Manager *m) {
                 device_state_done(&m->devices[i]);
         free(m->devices);
         m->devices = NULL;
-        m->n_devices = 0;
+        m->n_devices = m->devices_allocated = 0;
 }
 
 static DeviceState *device_state_find(Manager *m, const VbPciAddress *a, size_t *ret_index) {
@@ -127,10 +128,8 @@ static DeviceState *device_state(Manager *m, const VbPciAddress *a) {
         d = device_state_find(m, a, &lo);
         if (d)
                 return d;
-        d = realloc(m->devices, (m->n_devices + 1) * sizeof(DeviceState));
-        if (!d)
+        if (!VB_GREEDY_REALLOC(m->devices, m->devices_allocated, m->n_devices + 1))
                 return NULL;
-        m->devices = d;
         memmove(&m->devices[lo + 1], &m->devices[lo], (m->n_devices - lo) * sizeof(DeviceState));
         m->n_devices++;
         m->devices[lo] = (DeviceState) { .address = *a };
@@ -312,17 +311,13 @@ static bool bound_in_initrd(const Manager *m, const VbPciAddress *a) {
 }
 
 static int remember_group(Manager *m, int g) {
-        int *p;
-
         if (g < 0)
                 return 0;
         for (size_t i = 0; i < m->n_groups; i++)
                 if (m->groups[i] == g)
                         return 0;
-        p = realloc(m->groups, (m->n_groups + 1) * sizeof(int));
-        if (!p)
+        if (!VB_GREEDY_REALLOC(m->groups, m->groups_allocated, m->n_groups + 1))
                 return -ENOMEM;
-        m->groups = p;
         m->groups[m->n_groups++] = g;
         return 0;
 }
@@ -875,7 +870,7 @@ static int manager_report(Manager *m, const VbPlan *p, const VbApply *applied, R
 
         free(m->groups);
         m->groups = NULL;
-        m->n_groups = 0;
+        m->n_groups = m->groups_allocated = 0;
         for (size_t i = 0; i < p->n; i++) {
                 r = remember_group(m, p->entries[i].iommu_group);
                 if (r >= 0)

@@ -38,19 +38,15 @@ static char *unescape_octal(char *s) {
 
 typedef struct AddressSet {
         VbPciAddress *a;
-        size_t n;
+        size_t n, allocated;
 } AddressSet;
 
 static int address_set_add(AddressSet *s, const VbPciAddress *a) {
-        VbPciAddress *n;
-
         for (size_t i = 0; i < s->n; i++)
                 if (vb_pci_address_equal(&s->a[i], a))
                         return 0;
-        n = realloc(s->a, (s->n + 1) * sizeof(VbPciAddress));
-        if (!n)
+        if (!VB_GREEDY_REALLOC(s->a, s->allocated, s->n + 1))
                 return -ENOMEM;
-        s->a = n;
         s->a[s->n++] = *a;
         return 0;
 }

@@ -11,28 +11,9 @@
 #include "cmdline.h"
 #include "load.h"
 #include "macro.h"
+#include "strv.h"
 #include "sysfs.h"
 #include "vb-config.h"
-
-static int strv_append(char ***l, const char *s) {
-        size_t n = 0;
-        char **nl, *d;
-
-        for (char **i = *l; i && *i; i++)
-                n++;
-        d = strdup(s);
-        if (!d)
-                return -ENOMEM;
-        nl = realloc(*l, (n + 2) * sizeof(char *));
-        if (!nl) {
-                free(d);
-                return -ENOMEM;
-        }
-        nl[n] = d;
-        nl[n + 1] = NULL;
-        *l = nl;
-        return 0;
-}
 
 /* ---- files ---- */
 
@@ -113,7 +94,7 @@ static int parse_file_as(VbConfig *c, const char *open_path, const char *path, b
         if (S_ISDIR(st.st_mode))
                 r = vb_diagnostics_add(diag, path, 0, "is a directory, not a configuration file");
         else if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3))
-                return strv_append(&c->files, path); /* /dev/null: masked, counts as empty */
+                return strv_extend_printf(&c->files, NULL, "%s", path); /* /dev/null: masked, counts as empty */
         else if (!S_ISREG(st.st_mode))
                 r = vb_diagnostics_add(diag, path, 0, "is not a regular file");
         else if (is_link && !(st.st_mode & S_IROTH))
@@ -135,7 +116,7 @@ static int parse_file_as(VbConfig *c, const char *open_path, const char *path, b
                 else if (r < 0)
                         r = vb_diagnostics_add(diag, path, 0, "cannot read: %s", strerror(-r));
                 else {
-                        r = strv_append(&c->files, path);
+                        r = strv_extend_printf(&c->files, NULL, "%s", path);
                         if (r < 0)
                                 return r;
                         return vb_config_parse_text(c, path, text, len, diag);
@@ -210,10 +191,9 @@ static int load_dropins(VbConfig *c, const char *root, const char *dir, VbDiagno
                         r = vb_diagnostics_add(diag, dir, 0, "has more than %d *.conf files", VB_CONFIG_DROPINS_MAX);
                         return r < 0 ? r : -EINVAL;
                 }
-                r = strv_append(&names, de->d_name);
+                r = strv_extend_printf(&names, &n, "%s", de->d_name);
                 if (r < 0)
                         return r;
-                n++;
         }
 
         if (n > 0)

@@ -227,7 +227,7 @@ static int entry_from_device(VbPlanEntry *e, const VbPlanInput *in, const VbPciD
  * device (by index in the device list), and the devices ordered by IOMMU group. */
 typedef struct PlanBuild {
         VbPlan *p;
-        size_t allocated;
+        size_t allocated, unmatched_allocated; /* room in p->entries, p->unmatched */
         const VbPlanInput *in;
         const VbPciList *devices;
         VbSelectorIndex *selectors; /* Device= and the kernel command line */
@@ -780,10 +780,8 @@ int vb_plan_compute(const VbPlanInput *in, VbPlan *ret) {
                 if (s->type == VB_SELECTOR_ADDRESS)
                         missing[n_missing++] = i;
                 else {
-                        VbSelector *u = realloc(p.unmatched, (p.n_unmatched + 1) * sizeof(VbSelector));
-                        if (!u)
+                        if (!VB_GREEDY_REALLOC(p.unmatched, b.unmatched_allocated, p.n_unmatched + 1))
                                 return -ENOMEM;
-                        p.unmatched = u;
                         p.unmatched[p.n_unmatched++] = *s;
                 }
         }

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "alloc-util.h"
 #include "macro.h"
 #include "runtime.h"
 #include "strv.h"
@@ -21,7 +22,7 @@ static const char *const mark_table[_VB_RUNTIME_MARK_MAX] = {
 int vb_runtime_list(const char *dir, VbRuntimeMark mark, VbPciAddress **ret, size_t *ret_n) {
         _cleanup_free_ VbPciAddress *list = NULL;
         _cleanup_free_ char *path = NULL;
-        size_t n = 0;
+        size_t n = 0, allocated = 0;
         DIR *d;
 
         assert(mark >= 0 && mark < _VB_RUNTIME_MARK_MAX);
@@ -37,16 +38,13 @@ int vb_runtime_list(const char *dir, VbRuntimeMark mark, VbPciAddress **ret, siz
         }
         for (struct dirent *de; (de = readdir(d));) {
                 VbPciAddress a;
-                VbPciAddress *p;
 
                 if (vb_pci_address_parse(de->d_name, &a) < 0)
                         continue;
-                p = realloc(list, (n + 1) * sizeof(VbPciAddress));
-                if (!p) {
+                if (!VB_GREEDY_REALLOC(list, allocated, n + 1)) {
                         closedir(d);
                         return -ENOMEM;
                 }
-                list = p;
                 list[n++] = a;
         }
         closedir(d);

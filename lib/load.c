@@ -9,6 +9,7 @@
 #include <sys/sysmacros.h>
 
 #include "cmdline.h"
+#include "io-util.h"
 #include "load.h"
 #include "macro.h"
 #include "strv.h"
@@ -16,46 +17,6 @@
 #include "vb-config.h"
 
 /* ---- files ---- */
-
-/* Read at most VB_CONFIG_FILE_SIZE_MAX bytes; -EFBIG if there is more. */
-static int read_bounded(int fd, char **ret, size_t *ret_len) {
-        _cleanup_free_ char *buf = NULL;
-        size_t size = 0, len = 0;
-
-        for (;;) {
-                ssize_t k;
-
-                if (len == size) {
-                        size_t nsize = size == 0 ? 4096 : size * 2;
-                        char *nbuf;
-
-                        if (size > VB_CONFIG_FILE_SIZE_MAX)
-                                return -EFBIG;
-                        if (nsize > VB_CONFIG_FILE_SIZE_MAX + 1)
-                                nsize = VB_CONFIG_FILE_SIZE_MAX + 1;
-                        nbuf = realloc(buf, nsize);
-                        if (!nbuf)
-                                return -ENOMEM;
-                        buf = nbuf;
-                        size = nsize;
-                }
-                k = read(fd, buf + len, size - len);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
-                if (k == 0)
-                        break;
-                len += (size_t) k;
-                if (len > VB_CONFIG_FILE_SIZE_MAX)
-                        return -EFBIG;
-        }
-
-        *ret = TAKE_PTR(buf);
-        *ret_len = len;
-        return 0;
-}
 
 /* Read OPEN_PATH, named PATH in messages and in C->files. */
 /* Read OPEN_PATH, named PATH in messages. IN_CONFIG_DIR: a default file or a drop-in, where a
@@ -107,7 +68,7 @@ static int parse_file_as(VbConfig *c, const char *open_path, const char *path, b
                 r = vb_diagnostics_add(diag, path, 0, "is too large (%jd bytes, the limit is %d)",
                                        (intmax_t) st.st_size, VB_CONFIG_FILE_SIZE_MAX);
         else {
-                r = read_bounded(fd, &text, &len);
+                r = vb_read_full_fd(fd, VB_CONFIG_FILE_SIZE_MAX, 0, &text, &len);
                 if (r == -ENOMEM)
                         return r;
                 if (r == -EFBIG)

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "alloc-util.h"
+#include "io-util.h"
 #include "macro.h"
 #include "runtime.h"
 #include "strv.h"
@@ -109,23 +110,18 @@ int vb_runtime_stopped_read(const char *dir, const VbPciAddress *a, char ***ret)
         _cleanup_free_ char *path = stopped_path(dir, a), *text = NULL;
         _cleanup_strv_free_ char **l = NULL;
         _cleanup_close_ int fd = -EBADF;
-        size_t n = 0, size = 0;
-        char buf[4096];
-        ssize_t k;
+        size_t n = 0;
+        int r;
 
         if (!path)
                 return -ENOMEM;
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0 && errno != ENOENT)
                 return negative_errno();
-        while (fd >= 0 && (k = read(fd, buf, sizeof(buf))) > 0) {
-                char *t = realloc(text, size + (size_t) k + 1);
-                if (!t)
-                        return -ENOMEM;
-                text = t;
-                memcpy(text + size, buf, (size_t) k);
-                size += (size_t) k;
-                text[size] = '\0';
+        if (fd >= 0) {
+                r = vb_read_full_fd(fd, SIZE_MAX, 0, &text, NULL);
+                if (r < 0)
+                        return r;
         }
         l = calloc(1, sizeof(char *));
         if (!l)

@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The named mechanics of lib/: array growth. */
+/* The named mechanics of lib/: array growth, reading to the end. */
 
+#include <fcntl.h>
 #include <stdint.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 
 #include "alloc-util.h"
+#include "io-util.h"
 #include "macro.h"
 #include "tests.h"
 
@@ -83,6 +87,136 @@ TEST(greedy_realloc_overflow_refused) {
                 ASSERT_EQ(allocated, 8);
                 ASSERT_EQ(a[3], 42);
         }
+}
+
+/* A file of SIZE bytes 'a', 'b', … 'z', 'a', …, read from its start. */
+static int file_of(size_t size) {
+        int fd = memfd_create("test-util", MFD_CLOEXEC);
+
+        if (fd < 0)
+                return -errno;
+        for (size_t i = 0; i < size; i++) {
+                char c = (char) ('a' + i % 26);
+                if (write(fd, &c, 1) != 1) {
+                        close(fd);
+                        return -EIO;
+                }
+        }
+        if (lseek(fd, 0, SEEK_SET) < 0) {
+                close(fd);
+                return -errno;
+        }
+        return fd;
+}
+
+static bool is_file_of(const char *s, size_t size) {
+        for (size_t i = 0; i < size; i++)
+                if (s[i] != (char) ('a' + i % 26))
+                        return false;
+        return s[size] == '\0';
+}
+
+TEST(read_full_empty) {
+        _cleanup_close_ int fd = file_of(0);
+        _cleanup_free_ char *s = NULL;
+        size_t size = 1;
+
+        ASSERT_OK(fd);
+        ASSERT_OK(vb_read_full_fd(fd, 100, 0, &s, &size));
+        ASSERT_STREQ(s, "");
+        ASSERT_EQ(size, 0);
+}
+
+TEST(read_full_exact_max) {
+        /* less than a read, exactly one read's worth, over several reads */
+        static const size_t sizes[] = { 1, 100, 4096, 8193, 100000 };
+
+        for (size_t i = 0; i < ELEMENTSOF(sizes); i++) {
+                _cleanup_close_ int fd = file_of(sizes[i]);
+                _cleanup_free_ char *s = NULL;
+                size_t size;
+
+                ASSERT_OK(fd);
+                ASSERT_OK(vb_read_full_fd(fd, sizes[i], 0, &s, &size));
+                ASSERT_EQ(size, sizes[i]);
+                ASSERT_TRUE(is_file_of(s, size));
+        }
+}
+
+TEST(read_full_over_max) {
+        static const size_t sizes[] = { 1, 100, 4096, 8193, 100000 };
+
+        for (size_t i = 0; i < ELEMENTSOF(sizes); i++) {
+                _cleanup_close_ int fd = file_of(sizes[i]);
+                char *s = NULL;
+
+                ASSERT_OK(fd);
+                ASSERT_ERRNO(vb_read_full_fd(fd, sizes[i] - 1, 0, &s, NULL), EFBIG);
+                ASSERT_NULL(s);
+        }
+}
+
+TEST(read_full_no_limit_no_size) {
+        _cleanup_close_ int fd = file_of(50000);
+        _cleanup_free_ char *s = NULL;
+
+        ASSERT_OK(fd);
+        ASSERT_OK(vb_read_full_fd(fd, SIZE_MAX, 0, &s, NULL));
+        ASSERT_EQ(strlen(s), 50000);
+        ASSERT_TRUE(is_file_of(s, 50000));
+}
+
+TEST(read_full_pipe_short_reads) {
+        _cleanup_free_ char *s = NULL;
+        int p[2], status;
+        size_t size;
+        pid_t pid;
+
+        ASSERT_OK(pipe2(p, O_CLOEXEC));
+        pid = fork();
+        ASSERT_OK(pid);
+        if (pid == 0) {
+                /* 300 writes of 37 bytes with pauses: the reader sees many short reads */
+                close(p[0]);
+                for (size_t i = 0; i < 300 * 37; i += 37) {
+                        char chunk[37];
+                        for (size_t j = 0; j < sizeof(chunk); j++)
+                                chunk[j] = (char) ('a' + (i + j) % 26);
+                        if (write(p[1], chunk, sizeof(chunk)) != sizeof(chunk))
+                                _exit(1);
+                        if (i % 370 == 0)
+                                usleep(1000);
+                }
+                _exit(0);
+        }
+        close(p[1]);
+        ASSERT_OK(vb_read_full_fd(p[0], SIZE_MAX, 0, &s, &size));
+        close(p[0]);
+        ASSERT_EQ(waitpid(pid, &status, 0), pid);
+        ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        ASSERT_EQ(size, 300 * 37);
+        ASSERT_TRUE(is_file_of(s, size));
+}
+
+TEST(read_full_short_is_end) {
+        _cleanup_free_ char *s = NULL;
+        int p[2];
+        size_t size;
+
+        /* The pipe stays open: without VB_READ_SHORT_IS_END this would wait for more. */
+        ASSERT_OK(pipe2(p, O_CLOEXEC));
+        ASSERT_EQ(write(p[1], "abcde", 5), 5);
+        ASSERT_OK(vb_read_full_fd(p[0], 100, VB_READ_SHORT_IS_END, &s, &size));
+        ASSERT_STREQ(s, "abcde");
+        ASSERT_EQ(size, 5);
+        /* the limit holds also for one read */
+        free(s);
+        s = NULL;
+        ASSERT_EQ(write(p[1], "abcde", 5), 5);
+        ASSERT_ERRNO(vb_read_full_fd(p[0], 4, VB_READ_SHORT_IS_END, &s, &size), EFBIG);
+        ASSERT_NULL(s);
+        close(p[0]);
+        close(p[1]);
 }
 
 TESTS_MAIN();

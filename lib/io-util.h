@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Reading a file descriptor to its end. */
+
+#include <stddef.h>
+
+typedef enum VbReadFlags {
+        /* A read that returns less than it asked for was the last: a sysfs attribute is formatted
+         * whole (at most a page) and handed out in one read, and so is a small regular file. It
+         * saves the read that would only return end of file. Not for /proc files: they are
+         * seq_files that may stop short at their own page size. */
+        VB_READ_SHORT_IS_END = 1 << 0,
+} VbReadFlags;
+
+/* Read FD from where it is to its end, retrying on EINTR. *RET gets the bytes with a NUL after
+ * them ("" for none), *RET_SIZE (may be NULL) their number. Returns 0, -EFBIG when there are more
+ * than MAX bytes (SIZE_MAX: no limit), -ENOMEM, or the -errno of a failed read. */
+int vb_read_full_fd(int fd, size_t max, VbReadFlags flags, char **ret, size_t *ret_size);

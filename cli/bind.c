@@ -349,7 +349,6 @@ static void print_group_note(VbContext *ctx, const VbReleasePlan *plan, const Vb
         for (size_t i = 0; i < now.n; i++) {
                 const VbPciDevice *m = &now.devices[i];
                 bool mine = false;
-                char *t;
 
                 if (m->iommu_group != plan->iommu_group || vb_pci_device_is_bridge(m))
                         continue;
@@ -357,21 +356,15 @@ static void print_group_note(VbContext *ctx, const VbReleasePlan *plan, const Vb
                 for (size_t k = 0; k < plan->n; k++)
                         mine |= vb_pci_address_equal(&plan->entries[k].address, &m->address);
                 if (mine) {
-                        if (vb_iommu_member_blocks(m)) {
-                                if (asprintf(&t, "%s%s%s on %s", host ?: "", host ? ", " : "",
-                                             VB_PCI_ADDRESS_STR(&m->address), m->driver) < 0)
-                                        return;
-                                free(host);
-                                host = t;
-                        }
+                        if (vb_iommu_member_blocks(m) &&
+                            vb_join_append(&host, ", ", "%s on %s", VB_PCI_ADDRESS_STR(&m->address), m->driver) < 0)
+                                return;
                         continue;
                 }
                 others++;
-                if (asprintf(&t, "%s%s%s on %s", stay ?: "", stay ? ", " : "", VB_PCI_ADDRESS_STR(&m->address),
-                             m->driver ?: "no driver") < 0)
+                if (vb_join_append(&stay, ", ", "%s on %s", VB_PCI_ADDRESS_STR(&m->address), m->driver ?: "no driver") <
+                    0)
                         return;
-                free(stay);
-                stay = t;
         }
         if (others == 0)
                 printf("IOMMU group %d: it has no other endpoint.\n", plan->iommu_group);

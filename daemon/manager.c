@@ -736,14 +736,9 @@ static int report_sriov(Manager *m, const VbPlan *p, const VbPlanSriov *ps, cons
         }
         if (created && created->created > 0) {
                 _cleanup_free_ char *list = NULL;
-                for (unsigned i = 0; i < created->created; i++) {
-                        char *n;
-                        if (asprintf(&n, "%s%s%s", list ?: "", list ? " " : "", VB_PCI_ADDRESS_STR(&created->vfs[i])) <
-                            0)
+                for (unsigned i = 0; i < created->created; i++)
+                        if (vb_join_append(&list, " ", "%s", VB_PCI_ADDRESS_STR(&created->vfs[i])) < 0)
                                 return -ENOMEM;
-                        free(list);
-                        list = n;
-                }
                 vbd_log_full(LOG_NOTICE, &(VbdLogFields) { .device = &ps->pf, .action = "sriov-create" },
                              "%s: created %u virtual function%s for %s, sriov_drivers_autoprobe %s: %s", pf,
                              created->created, created->created == 1 ? "" : "s", ps->driver ?: ps->module,

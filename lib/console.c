@@ -7,6 +7,7 @@
 #include "alloc-util.h"
 #include "console.h"
 #include "macro.h"
+#include "strv.h"
 #include "sysfs.h"
 
 #define VTCONSOLE_PATH "class/vtconsole"
@@ -283,16 +284,6 @@ void vb_console_release_done(VbConsoleRelease *r) {
         *r = (VbConsoleRelease) {};
 }
 
-static int append_name(char **list, const char *name) {
-        char *n;
-
-        if (asprintf(&n, "%s%s%s", *list ?: "", *list ? ", " : "", name) < 0)
-                return -ENOMEM;
-        free(*list);
-        *list = n;
-        return 0;
-}
-
 int vb_console_release(VbContext *ctx, const VbConsoleState *s, VbConsoleRelease *ret) {
         VbConsoleRelease rel = {};
         char path[PATH_MAX];
@@ -312,7 +303,7 @@ int vb_console_release(VbContext *ctx, const VbConsoleState *s, VbConsoleRelease
                 }
                 rel.vtconsoles_released++;
                 snprintf(name, sizeof(name), "vtcon%u", v->index);
-                r = append_name(&rel.released, name);
+                r = vb_join_append(&rel.released, ", ", "%s", name);
                 if (r < 0)
                         goto finish;
         }
@@ -335,7 +326,7 @@ int vb_console_release(VbContext *ctx, const VbConsoleState *s, VbConsoleRelease
                         goto finish;
                 }
                 rel.framebuffers_released++;
-                r = append_name(&rel.released, f->name);
+                r = vb_join_append(&rel.released, ", ", "%s", f->name);
                 if (r < 0)
                         goto finish;
         }
@@ -394,7 +385,7 @@ int vb_console_restore(VbContext *ctx, VbConsoleRestore *ret) {
                         r = 0; /* the GPU's own driver may show the console all the same */
                         continue;
                 }
-                r = append_name(&rest.rebound, f->name);
+                r = vb_join_append(&rest.rebound, ", ", "%s", f->name);
                 if (r < 0)
                         goto finish;
         }
@@ -416,7 +407,7 @@ int vb_console_restore(VbContext *ctx, VbConsoleRestore *ret) {
                         goto finish;
                 }
                 snprintf(name, sizeof(name), "vtcon%u", v->index);
-                r = append_name(&rest.rebound, name);
+                r = vb_join_append(&rest.rebound, ", ", "%s", name);
                 if (r < 0)
                         goto finish;
         }
@@ -439,7 +430,7 @@ int vb_console_restore(VbContext *ctx, VbConsoleRestore *ret) {
                         continue;
                 any_fb_console = true;
                 snprintf(name, sizeof(name), "vtcon%u", v->index);
-                r = append_name(&rest.shown, name);
+                r = vb_join_append(&rest.shown, ", ", "%s", name);
                 if (r < 0)
                         goto finish;
         }

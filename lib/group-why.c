@@ -342,24 +342,17 @@ static int cmp_index(const void *a, const void *b) {
 
 /* "0000:06:00.0, 0000:06:00.1" (at most four, then "and N more"). */
 static char *members_text(const Rules *r, ssize_t *m, size_t n) {
-        char *s = NULL;
-        size_t len = 0;
-        FILE *f = open_memstream(&s, &len);
+        _cleanup_free_ char *s = NULL;
 
-        if (!f)
-                return NULL;
         qsort(m, n, sizeof(ssize_t), cmp_index);
         for (size_t i = 0; i < n && i < 4; i++) {
                 char a[VB_PCI_ADDRESS_MAX];
-                fprintf(f, "%s%s", i ? ", " : "", name_of(r, m[i], a));
+                if (vb_join_append(&s, ", ", "%s", name_of(r, m[i], a)) < 0)
+                        return NULL;
         }
-        if (n > 4)
-                fprintf(f, " and %zu more", n - 4);
-        if (fclose(f) != 0) {
-                free(s);
+        if (n > 4 && vb_join_append(&s, " ", "and %zu more", n - 4) < 0)
                 return NULL;
-        }
-        return s;
+        return s ? TAKE_PTR(s) : strdup("");
 }
 
 static int line_text(const Rules *r, const Line *x, bool override, char **ret) {

@@ -106,28 +106,17 @@ bool vb_holds_has(const VbHolds *h, const VbPciAddress *a, unsigned mask) {
         return false;
 }
 
-/* Append PART to *S (NULL: empty) after SEPARATOR if *S is not empty. */
-static int append(char **s, const char *separator, const char *part) {
-        char *n;
-
-        if (asprintf(&n, "%s%s%s", strempty(*s), *s ? separator : "", part) < 0)
-                return -ENOMEM;
-        free(*s);
-        *s = n;
-        return 0;
-}
-
 int vb_hold_describe(const VbHold *hold, char **ret) {
         _cleanup_free_ char *s = NULL;
         int r;
 
         for (size_t i = 0; i < hold->n_texts; i++) {
-                r = append(&s, ", ", hold->texts[i]);
+                r = vb_join_append(&s, ", ", "%s", hold->texts[i]);
                 if (r < 0)
                         return r;
         }
         if (hold->more) {
-                r = append(&s, ", ", "and more");
+                r = vb_join_append(&s, ", ", "and more");
                 if (r < 0)
                         return r;
         }
@@ -152,7 +141,7 @@ int vb_holds_describe(const VbHolds *h, const VbPciAddress *a, unsigned mask, ch
                         r = vb_hold_describe(o, &text);
                         if (r < 0)
                                 return r;
-                        r = append(&s, "; ", strempty(text));
+                        r = vb_join_append(&s, "; ", "%s", strempty(text));
                         if (r < 0)
                                 return r;
                 }

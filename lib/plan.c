@@ -358,17 +358,12 @@ static int entry_decide(PlanBuild *b, VbPlanEntry *e, const VbPciDevice *d) {
 static int append_blocker(char **list, const VbPlanEntry *e, const char *driver) {
         bool in_use = e->reason == VB_REASON_IN_USE && e->in_use;
         bool released = e->action == VB_ACTION_REFUSE && e->reason == VB_REASON_RELEASED;
-        char *n;
-        if (asprintf(&n, "%s%s%s on %s%s%s%s%s", *list ?: "", *list ? ", " : "", VB_PCI_ADDRESS_STR(&e->address),
-                     driver ?: "no driver", in_use ? " (the host uses it: " : "", in_use ? e->in_use : "",
-                     in_use ? ")" : "",
-                     released                        ? " (released by hand with vfio-bind release)"
-                     : e->reason == VB_REASON_FAILED ? " (binding it failed)"
-                                                     : "") < 0)
-                return -ENOMEM;
-        free(*list);
-        *list = n;
-        return 0;
+
+        return vb_join_append(list, ", ", "%s on %s%s%s%s%s", VB_PCI_ADDRESS_STR(&e->address), driver ?: "no driver",
+                              in_use ? " (the host uses it: " : "", in_use ? e->in_use : "", in_use ? ")" : "",
+                              released                        ? " (released by hand with vfio-bind release)"
+                              : e->reason == VB_REASON_FAILED ? " (binding it failed)"
+                                                              : "");
 }
 
 /* Does refused entry E (device D) keep its IOMMU group from a guest? */
@@ -949,13 +944,9 @@ int vb_plan_sriov_explain(const VbPlanSriov *s, char **ret) {
         char *t = NULL;
         int r;
 
-        for (size_t i = 0; i < s->n_vfs; i++) {
-                char *n;
-                if (asprintf(&n, "%s%s%s", list ?: "", list ? " " : "", VB_PCI_ADDRESS_STR(&s->vfs[i])) < 0)
+        for (size_t i = 0; i < s->n_vfs; i++)
+                if (vb_join_append(&list, " ", "%s", VB_PCI_ADDRESS_STR(&s->vfs[i])) < 0)
                         return -ENOMEM;
-                free(list);
-                list = n;
-        }
         switch (s->action) {
         case VB_SRIOV_CREATE:
                 r = asprintf(&t,

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The named mechanics of lib/: array growth, reading to the end. */
+/* The named mechanics of lib/: array growth, reading to the end, joining. */
 
 #include <fcntl.h>
 #include <stdint.h>
@@ -9,6 +9,7 @@
 #include "alloc-util.h"
 #include "io-util.h"
 #include "macro.h"
+#include "strv.h"
 #include "tests.h"
 
 TEST(greedy_realloc_many_appends) {
@@ -217,6 +218,34 @@ TEST(read_full_short_is_end) {
         ASSERT_NULL(s);
         close(p[0]);
         close(p[1]);
+}
+
+TEST(join_append) {
+        _cleanup_free_ char *s = NULL;
+
+        /* nothing appended: still NULL, as the callers' "none" */
+        ASSERT_NULL(s);
+        ASSERT_OK(vb_join_append(&s, ", ", "%s on %s", "0000:01:00.1", "snd_hda_intel"));
+        ASSERT_STREQ(s, "0000:01:00.1 on snd_hda_intel");
+        ASSERT_OK(vb_join_append(&s, ", ", "vtcon%u", 1u));
+        ASSERT_STREQ(s, "0000:01:00.1 on snd_hda_intel, vtcon1");
+        ASSERT_OK(vb_join_append(&s, "", "%s", ""));
+        ASSERT_STREQ(s, "0000:01:00.1 on snd_hda_intel, vtcon1");
+        ASSERT_OK(vb_join_append(&s, " ", "and %zu more", (size_t) 3));
+        ASSERT_STREQ(s, "0000:01:00.1 on snd_hda_intel, vtcon1 and 3 more");
+}
+
+TEST(join_append_long) {
+        _cleanup_free_ char *s = NULL;
+        size_t n = 0;
+
+        for (unsigned i = 0; i < 1000; i++) {
+                ASSERT_OK(vb_join_append(&s, "; ", "%u", i));
+                n += (i ? 2 : 0) + (size_t) snprintf(NULL, 0, "%u", i);
+                ASSERT_EQ(strlen(s), n);
+        }
+        ASSERT_TRUE(startswith(s, "0; 1; 2; "));
+        ASSERT_TRUE(strstr(s, "; 998; 999") && streq(strstr(s, "; 998; 999"), "; 998; 999"));
 }
 
 TESTS_MAIN();

@@ -102,20 +102,12 @@ static void device_states_clear(Manager *m) {
 }
 
 static DeviceState *device_state_find(Manager *m, const VbPciAddress *a, size_t *ret_index) {
-        size_t lo = 0, hi = m->n_devices;
+        size_t i = VB_PCI_ADDRESS_LOWER_BOUND(m->devices, m->n_devices, address, a);
 
-        while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                int c = vb_pci_address_compare(&m->devices[mid].address, a);
-                if (c == 0)
-                        return &m->devices[mid];
-                if (c < 0)
-                        lo = mid + 1;
-                else
-                        hi = mid;
-        }
+        if (i < m->n_devices && vb_pci_address_equal(&m->devices[i].address, a))
+                return &m->devices[i];
         if (ret_index)
-                *ret_index = lo;
+                *ret_index = i;
         return NULL;
 }
 

@@ -91,19 +91,7 @@ unsigned vb_plan_hold_mask(const VbConfig *c, bool at_boot) {
 }
 
 const VbPlanEntry *vb_plan_find(const VbPlan *p, const VbPciAddress *a) {
-        size_t lo = 0, hi = p->n;
-
-        while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                int c = vb_pci_address_compare(&p->entries[mid].address, a);
-                if (c == 0)
-                        return &p->entries[mid];
-                if (c < 0)
-                        lo = mid + 1;
-                else
-                        hi = mid;
-        }
-        return NULL;
+        return VB_PCI_ADDRESS_BSEARCH(p->entries, p->n, address, a);
 }
 
 size_t vb_plan_count(const VbPlan *p, VbAction a) {
@@ -147,19 +135,7 @@ const char *vb_plan_entry_driver(const VbPlanEntry *e) {
 
 /* The choices are in address order (lib/snapshot). */
 static const VbDriverChoice *choice_of(const VbPlanInput *in, const VbPciAddress *a) {
-        size_t lo = 0, hi = in->n_choices;
-
-        while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                int c = vb_pci_address_compare(&in->choices[mid].address, a);
-                if (c == 0)
-                        return &in->choices[mid];
-                if (c < 0)
-                        lo = mid + 1;
-                else
-                        hi = mid;
-        }
-        return NULL;
+        return VB_PCI_ADDRESS_BSEARCH(in->choices, in->n_choices, address, a);
 }
 
 /* The wanted driver: Driver='s, or under Driver=auto the choice CH (NULL: none was read: vfio-pci). */

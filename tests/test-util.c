@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The named mechanics of lib/: array growth, reading to the end, joining. */
+/* The named mechanics of lib/: array growth, reading to the end, joining, search by address. */
 
 #include <fcntl.h>
 #include <stdint.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 
+#include "address.h"
 #include "alloc-util.h"
 #include "io-util.h"
 #include "macro.h"
@@ -246,6 +247,92 @@ TEST(join_append_long) {
         }
         ASSERT_TRUE(startswith(s, "0; 1; 2; "));
         ASSERT_TRUE(strstr(s, "; 998; 999") && streq(strstr(s, "; 998; 999"), "; 998; 999"));
+}
+
+#define ADDR(d, b, s, f) ((VbPciAddress) { .domain = (d), .bus = (b), .slot = (s), .function = (f) })
+
+/* The address not first in the element, as in most of the arrays searched. */
+typedef struct Item {
+        int value;
+        VbPciAddress address;
+        const char *name;
+} Item;
+
+TEST(address_bsearch_found) {
+        static const Item items[] = {
+                { 1, ADDR(0, 0x00, 0x02, 0), "igpu" },      { 2, ADDR(0, 0x01, 0x00, 0), "gpu" },
+                { 3, ADDR(0, 0x01, 0x00, 1), "audio" },     { 4, ADDR(0xffff, 0x00, 0x00, 0), "high" },
+                { 5, ADDR(0x10000, 0xe1, 0x00, 0), "vmd" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(items); i++) {
+                const Item *x = VB_PCI_ADDRESS_BSEARCH(items, ELEMENTSOF(items), address, &items[i].address);
+                ASSERT_TRUE(x == &items[i]);
+                ASSERT_EQ(VB_PCI_ADDRESS_LOWER_BOUND(items, ELEMENTSOF(items), address, &items[i].address), i);
+        }
+}
+
+TEST(address_bsearch_not_found) {
+        static const Item items[] = {
+                { 1, ADDR(0, 0x00, 0x02, 0), "igpu" },
+                { 2, ADDR(0, 0x01, 0x00, 0), "gpu" },
+                { 3, ADDR(0, 0x01, 0x00, 2), "usb" },
+        };
+        static const struct {
+                VbPciAddress key;
+                size_t at; /* where it would go */
+        } missing[] = {
+                { ADDR(0, 0x00, 0x00, 0), 0 }, /* before the first */
+                { ADDR(0, 0x00, 0x02, 1), 1 }, /* between */
+                { ADDR(0, 0x01, 0x00, 1), 2 }, /* between, by function */
+                { ADDR(0, 0x02, 0x00, 0), 3 }, /* after the last */
+                { ADDR(1, 0x00, 0x00, 0), 3 }, /* another domain */
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(missing); i++) {
+                ASSERT_NULL(VB_PCI_ADDRESS_BSEARCH(items, ELEMENTSOF(items), address, &missing[i].key));
+                ASSERT_EQ(VB_PCI_ADDRESS_LOWER_BOUND(items, ELEMENTSOF(items), address, &missing[i].key),
+                          missing[i].at);
+        }
+}
+
+TEST(address_bsearch_empty_and_duplicates) {
+        const Item *none = NULL;
+        static const Item twice[] = {
+                { 1, ADDR(0, 0x01, 0x00, 0), "a" }, { 2, ADDR(0, 0x03, 0x00, 0), "b" },
+                { 3, ADDR(0, 0x03, 0x00, 0), "c" }, { 4, ADDR(0, 0x03, 0x00, 0), "d" },
+                { 5, ADDR(0, 0x04, 0x00, 0), "e" },
+        };
+
+        ASSERT_NULL(VB_PCI_ADDRESS_BSEARCH(none, 0, address, &ADDR(0, 0, 0, 0)));
+        ASSERT_EQ(VB_PCI_ADDRESS_LOWER_BOUND(none, 0, address, &ADDR(0, 0, 0, 0)), 0);
+        /* the first of equal ones */
+        ASSERT_TRUE(VB_PCI_ADDRESS_BSEARCH(twice, ELEMENTSOF(twice), address, &ADDR(0, 3, 0, 0)) == &twice[1]);
+        ASSERT_EQ(VB_PCI_ADDRESS_LOWER_BOUND(twice, ELEMENTSOF(twice), address, &ADDR(0, 3, 0, 0)), 1);
+        ASSERT_EQ(VB_PCI_ADDRESS_LOWER_BOUND(twice, ELEMENTSOF(twice), address, &ADDR(0, 3, 0, 1)), 4);
+}
+
+TEST(address_bsearch_many) {
+        _cleanup_free_ Item *items = NULL;
+        size_t n = 0, allocated = 0;
+
+        /* every slot and function of three buses, in order */
+        for (unsigned bus = 0; bus < 3; bus++)
+                for (unsigned slot = 0; slot < 32; slot++)
+                        for (unsigned f = 0; f < 8; f++) {
+                                ASSERT_TRUE(VB_GREEDY_REALLOC(items, allocated, n + 1));
+                                items[n] = (Item) { (int) n, ADDR(0, (uint8_t) (bus * 2), (uint8_t) slot, (uint8_t) f),
+                                                    NULL };
+                                n++;
+                        }
+        for (size_t i = 0; i < n; i++) {
+                VbPciAddress odd = items[i].address;
+                const Item *x = VB_PCI_ADDRESS_BSEARCH(items, n, address, &items[i].address);
+
+                ASSERT_TRUE(x && x->value == (int) i);
+                odd.bus++; /* the buses between are empty */
+                ASSERT_NULL(VB_PCI_ADDRESS_BSEARCH(items, n, address, &odd));
+        }
 }
 
 TESTS_MAIN();

@@ -6,6 +6,7 @@
 
 #include "alloc-util.h"
 #include "archive.h"
+#include "io-util.h"
 #include "macro.h"
 
 #define BLOCK 512
@@ -354,21 +355,13 @@ int vb_archive_write(VbArchive *a, int fd, int64_t mtime, uint64_t *ret_size) {
 
 /* ---- reading ---- */
 
+/* N bytes into BUF: 1, 0 when the file ends before them, -EPIPE when it ends among them, or -errno. */
 static int read_full(int fd, void *buf, size_t n) {
-        char *p = buf;
-        size_t got = 0;
-        while (got < n) {
-                ssize_t k = read(fd, p + got, n - got);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
-                if (k == 0)
-                        break;
-                got += (size_t) k;
-        }
-        return (int) (got == n ? 1 : got == 0 ? 0 : -EPIPE);
+        ssize_t k = vb_loop_read(fd, buf, n);
+
+        if (k < 0)
+                return (int) k;
+        return (size_t) k == n ? 1 : k == 0 ? 0 : -EPIPE;
 }
 
 static bool parse_octal(const char *field, size_t width, uint64_t *ret) {

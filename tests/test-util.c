@@ -221,6 +221,24 @@ TEST(read_full_short_is_end) {
         close(p[1]);
 }
 
+TEST(loop_read) {
+        char buf[16] = {};
+        int p[2];
+
+        /* what is there, then the end: fewer bytes than asked only at the end */
+        ASSERT_OK(pipe2(p, O_CLOEXEC));
+        ASSERT_EQ(write(p[1], "abc", 3), 3);
+        ASSERT_EQ(write(p[1], "defgh", 5), 5);
+        ASSERT_EQ(vb_loop_read(p[0], buf, 4), 4);
+        ASSERT_TRUE(memcmp(buf, "abcd", 4) == 0);
+        close(p[1]);
+        ASSERT_EQ(vb_loop_read(p[0], buf, sizeof(buf)), 4);
+        ASSERT_TRUE(memcmp(buf, "efgh", 4) == 0);
+        ASSERT_EQ(vb_loop_read(p[0], buf, sizeof(buf)), 0);
+        close(p[0]);
+        ASSERT_ERRNO(vb_loop_read(p[0], buf, sizeof(buf)), EBADF);
+}
+
 TEST(join_append) {
         _cleanup_free_ char *s = NULL;
 

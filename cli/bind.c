@@ -7,6 +7,7 @@
 #include <assert.h>
 #include <stdio.h>
 
+#include "alloc-util.h"
 #include "apply.h"
 #include "bind.h"
 #include "console.h"
@@ -41,24 +42,21 @@ static int parse_address(const char *s, VbPciAddress *ret) {
         return 0;
 }
 
-/* Add A to the selector list *L (N entries), as given on the command line. */
-static int hand_selector_add(VbConfigSelector **l, size_t *n, const VbPciAddress *a) {
-        VbConfigSelector *p;
+/* Add A to the selector list *L (N entries, room for *ALLOCATED), as given on the command line. */
+static int hand_selector_add(VbConfigSelector **l, size_t *n, size_t *allocated, const VbPciAddress *a) {
         char *file;
 
         file = strdup(HAND_SOURCE);
         if (!file)
                 return -ENOMEM;
-        p = realloc(*l, (*n + 1) * sizeof(VbConfigSelector));
-        if (!p) {
+        if (!VB_GREEDY_REALLOC(*l, *allocated, *n + 1)) {
                 free(file);
                 return -ENOMEM;
         }
-        p[(*n)++] = (VbConfigSelector) {
+        (*l)[(*n)++] = (VbConfigSelector) {
                 .selector = { .type = VB_SELECTOR_ADDRESS, .address = *a },
                 .file = file,
         };
-        *l = p;
         return 0;
 }
 
@@ -68,6 +66,7 @@ static int hand_selector_add(VbConfigSelector **l, size_t *n, const VbPciAddress
 static int hand_config(const VbcArgs *a, const VbConfig *file, const VbSnapshot *s, const VbPciDevice *d,
                        VbConfig **ret) {
         _cleanup_(vb_config_freep) VbConfig *c = NULL;
+        size_t selectors_allocated = 0, force_allocated = 0; /* the lists are built here only */
         int r;
 
         r = vb_config_new(&c);
@@ -85,14 +84,12 @@ static int hand_config(const VbcArgs *a, const VbConfig *file, const VbSnapshot 
                 if (strv_extend_printf(&c->stop_units, &c->n_stop_units, "%s", file->stop_units[i]) < 0)
                         return -ENOMEM;
 
-        r = hand_selector_add(&c->selectors, &c->n_selectors, &d->address);
+        r = hand_selector_add(&c->selectors, &c->n_selectors, &selectors_allocated, &d->address);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < file->n_force; i++) {
-                VbConfigSelector *p = realloc(c->force, (c->n_force + 1) * sizeof(VbConfigSelector));
-                if (!p)
+                if (!VB_GREEDY_REALLOC(c->force, force_allocated, c->n_force + 1))
                         return -ENOMEM;
-                c->force = p;
                 c->force[c->n_force] = (VbConfigSelector) { .selector = file->force[i].selector,
                                                             .line = file->force[i].line };
                 c->force[c->n_force].file = strdup(file->force[i].file);
@@ -105,7 +102,7 @@ static int hand_config(const VbcArgs *a, const VbConfig *file, const VbSnapshot 
                         bool member = vb_pci_address_equal(&m->address, &d->address) ||
                                       (a->take_group && d->iommu_group >= 0 && m->iommu_group == d->iommu_group);
                         if (member) {
-                                r = hand_selector_add(&c->force, &c->n_force, &m->address);
+                                r = hand_selector_add(&c->force, &c->n_force, &force_allocated, &m->address);
                                 if (r < 0)
                                         return r;
                         }
@@ -335,7 +332,6 @@ static void print_group_note(VbContext *ctx, const VbReleasePlan *plan, const Vb
         for (size_t i = 0; i < now.n; i++) {
                 const VbPciDevice *m = &now.devices[i];
                 bool mine = false;
-                char *t;
 
                 if (m->iommu_group != plan->iommu_group || vb_pci_device_is_bridge(m))
                         continue;
@@ -343,21 +339,15 @@ static void print_group_note(VbContext *ctx, const VbReleasePlan *plan, const Vb
                 for (size_t k = 0; k < plan->n; k++)
                         mine |= vb_pci_address_equal(&plan->entries[k].address, &m->address);
                 if (mine) {
-                        if (vb_iommu_member_blocks(m)) {
-                                if (asprintf(&t, "%s%s%s on %s", host ?: "", host ? ", " : "",
-                                             VB_PCI_ADDRESS_STR(&m->address), m->driver) < 0)
-                                        return;
-                                free(host);
-                                host = t;
-                        }
+                        if (vb_iommu_member_blocks(m) &&
+                            vb_join_append(&host, ", ", "%s on %s", VB_PCI_ADDRESS_STR(&m->address), m->driver) < 0)
+                                return;
                         continue;
                 }
                 others++;
-                if (asprintf(&t, "%s%s%s on %s", stay ?: "", stay ? ", " : "", VB_PCI_ADDRESS_STR(&m->address),
-                             m->driver ?: "no driver") < 0)
+                if (vb_join_append(&stay, ", ", "%s on %s", VB_PCI_ADDRESS_STR(&m->address), m->driver ?: "no driver") <
+                    0)
                         return;
-                free(stay);
-                stay = t;
         }
         if (others == 0)
                 printf("IOMMU group %d: it has no other endpoint.\n", plan->iommu_group);

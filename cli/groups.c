@@ -12,6 +12,7 @@
 #include "reset.h"
 #include "selector-index.h"
 #include "snapshot.h"
+#include "strv.h"
 #include "verbs.h"
 
 enum {
@@ -162,7 +163,7 @@ int vbc_groups(const VbcArgs *a) {
 
                 for (j = i; j < n && rows[j].device->iommu_group == g; j++) {
                         const VbPciDevice *d = rows[j].device;
-                        char *s;
+
                         if (vb_holds_has(&snapshot.holds, &d->address, mask))
                                 in_use++;
                         if (vb_pci_device_is_bridge(d))
@@ -170,12 +171,10 @@ int vbc_groups(const VbcArgs *a) {
                         endpoints++;
                         if (!vb_iommu_member_blocks(d))
                                 continue;
-                        if (asprintf(&s, "%s%s%s", host ?: "", host ? ", " : "", d->driver) < 0) {
+                        if (vb_join_append(&host, ", ", "%s", d->driver) < 0) {
                                 oom = true;
                                 goto finish;
                         }
-                        free(host);
-                        host = s;
                 }
 
                 if (g < 0 && !snapshot.iommu_enabled)

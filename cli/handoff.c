@@ -39,10 +39,8 @@ char *vbc_handoff_why_not(const VbConfig *c, const VbSnapshot *s, const VbPciAdd
         for (size_t i = 0; i < h->n_units; i++) {
                 if (strv_contains(c->stop_units, h->units[i]))
                         continue;
-                if (asprintf(&t, "%s%s%s", strempty(missing), missing ? ", " : "", h->units[i]) < 0)
+                if (vb_join_append(&missing, ", ", "%s", h->units[i]) < 0)
                         return NULL;
-                free(missing);
-                missing = t;
                 n++;
         }
         if (missing && asprintf(&t, "%s %s not in [Handoff] StopUnits=, so %s not stopped", missing,

@@ -23,20 +23,16 @@ static char *group_blockers(const VbSnapshot *s, const VbPlanEntry *e) {
         for (size_t i = 0; i < s->devices.n; i++) {
                 const VbPciDevice *d = &s->devices.devices[i];
                 const VbPlanEntry *m;
-                char *t;
 
                 if (d->iommu_group != e->iommu_group || !vb_iommu_member_blocks(d))
                         continue;
                 m = vb_plan_find(&s->plan, &d->address);
                 if (m && m->action == VB_ACTION_BIND)
                         continue;
-                if (asprintf(&t, "%s%s%s on %s", list ?: "", list ? ", " : "", VB_PCI_ADDRESS_STR(&d->address),
-                             d->driver) < 0) {
+                if (vb_join_append(&list, ", ", "%s on %s", VB_PCI_ADDRESS_STR(&d->address), d->driver) < 0) {
                         free(list);
                         return NULL;
                 }
-                free(list);
-                list = t;
         }
         return list;
 }

@@ -12,6 +12,7 @@
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 
+#include "alloc-util.h"
 #include "apply.h"
 #include "bind-job.h"
 #include "iommu.h"
@@ -65,9 +66,9 @@ struct Manager {
         ManagerOptions options;
 
         DeviceState *devices; /* ordered by address */
-        size_t n_devices;
+        size_t n_devices, devices_allocated;
         int *groups; /* IOMMU groups of the devices of the last plan */
-        size_t n_groups;
+        size_t n_groups, groups_allocated;
         VbPciAddress *initrd_bound; /* stage 2: what the initrd's run left on the driver */
         size_t n_initrd_bound;
 
@@ -98,24 +99,16 @@ static void device_states_clear(Manager *m) {
                 device_state_done(&m->devices[i]);
         free(m->devices);
         m->devices = NULL;
-        m->n_devices = 0;
+        m->n_devices = m->devices_allocated = 0;
 }
 
 static DeviceState *device_state_find(Manager *m, const VbPciAddress *a, size_t *ret_index) {
-        size_t lo = 0, hi = m->n_devices;
+        size_t i = VB_PCI_ADDRESS_LOWER_BOUND(m->devices, m->n_devices, address, a);
 
-        while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                int c = vb_pci_address_compare(&m->devices[mid].address, a);
-                if (c == 0)
-                        return &m->devices[mid];
-                if (c < 0)
-                        lo = mid + 1;
-                else
-                        hi = mid;
-        }
+        if (i < m->n_devices && vb_pci_address_equal(&m->devices[i].address, a))
+                return &m->devices[i];
         if (ret_index)
-                *ret_index = lo;
+                *ret_index = i;
         return NULL;
 }
 
@@ -128,10 +121,8 @@ static DeviceState *device_state(Manager *m, const VbPciAddress *a) {
         d = device_state_find(m, a, &lo);
         if (d)
                 return d;
-        d = realloc(m->devices, (m->n_devices + 1) * sizeof(DeviceState));
-        if (!d)
+        if (!VB_GREEDY_REALLOC(m->devices, m->devices_allocated, m->n_devices + 1))
                 return NULL;
-        m->devices = d;
         memmove(&m->devices[lo + 1], &m->devices[lo], (m->n_devices - lo) * sizeof(DeviceState));
         m->n_devices++;
         m->devices[lo] = (DeviceState) { .address = *a };
@@ -289,17 +280,13 @@ static bool bound_in_initrd(const Manager *m, const VbPciAddress *a) {
 }
 
 static int remember_group(Manager *m, int g) {
-        int *p;
-
         if (g < 0)
                 return 0;
         for (size_t i = 0; i < m->n_groups; i++)
                 if (m->groups[i] == g)
                         return 0;
-        p = realloc(m->groups, (m->n_groups + 1) * sizeof(int));
-        if (!p)
+        if (!VB_GREEDY_REALLOC(m->groups, m->groups_allocated, m->n_groups + 1))
                 return -ENOMEM;
-        m->groups = p;
         m->groups[m->n_groups++] = g;
         return 0;
 }
@@ -718,14 +705,9 @@ static int report_sriov(Manager *m, const VbPlan *p, const VbPlanSriov *ps, cons
         }
         if (created && created->created > 0) {
                 _cleanup_free_ char *list = NULL;
-                for (unsigned i = 0; i < created->created; i++) {
-                        char *n;
-                        if (asprintf(&n, "%s%s%s", list ?: "", list ? " " : "", VB_PCI_ADDRESS_STR(&created->vfs[i])) <
-                            0)
+                for (unsigned i = 0; i < created->created; i++)
+                        if (vb_join_append(&list, " ", "%s", VB_PCI_ADDRESS_STR(&created->vfs[i])) < 0)
                                 return -ENOMEM;
-                        free(list);
-                        list = n;
-                }
                 vbd_log_full(LOG_NOTICE, &(VbdLogFields) { .device = &ps->pf, .action = "sriov-create" },
                              "%s: created %u virtual function%s for %s, sriov_drivers_autoprobe %s: %s", pf,
                              created->created, created->created == 1 ? "" : "s", ps->driver ?: ps->module,
@@ -852,7 +834,7 @@ static int manager_report(Manager *m, const VbPlan *p, const VbApply *applied, R
 
         free(m->groups);
         m->groups = NULL;
-        m->n_groups = 0;
+        m->n_groups = m->groups_allocated = 0;
         for (size_t i = 0; i < p->n; i++) {
                 r = remember_group(m, p->entries[i].iommu_group);
                 if (r >= 0)

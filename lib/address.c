@@ -99,3 +99,28 @@ int vb_pci_address_compare(const VbPciAddress *a, const VbPciAddress *b) {
                 return a->function < b->function ? -1 : 1;
         return 0;
 }
+
+static const VbPciAddress *address_at(const void *base, size_t i, size_t size, size_t offset) {
+        return (const VbPciAddress *) (const void *) ((const char *) base + i * size + offset);
+}
+
+size_t vb_pci_address_lower_bound(const void *base, size_t n, size_t size, size_t offset, const VbPciAddress *key) {
+        size_t lo = 0, hi = n;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (vb_pci_address_compare(address_at(base, mid, size, offset), key) < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return lo;
+}
+
+void *vb_pci_address_bsearch(const void *base, size_t n, size_t size, size_t offset, const VbPciAddress *key) {
+        size_t i = vb_pci_address_lower_bound(base, n, size, offset, key);
+
+        if (i == n || !vb_pci_address_equal(address_at(base, i, size, offset), key))
+                return NULL;
+        return (char *) base + i * size;
+}

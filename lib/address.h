@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* A PCI function address, DDDD:BB:DD.F. The domain has 32 bits: Intel VMD puts the devices
@@ -31,6 +32,21 @@ char *vb_pci_address_format(const VbPciAddress *a, char buf[static VB_PCI_ADDRES
 bool vb_pci_address_equal(const VbPciAddress *a, const VbPciAddress *b);
 /* Domain, then bus, slot, function, each as a number (so 0000:… < ffff:… < 10000:…). */
 int vb_pci_address_compare(const VbPciAddress *a, const VbPciAddress *b);
+
+/* Binary search over the N elements of BASE, each SIZE bytes with its address OFFSET bytes in,
+ * sorted by address (vb_pci_address_compare()): the index of the first whose address is not below
+ * KEY, N if there is none. It is where KEY would be inserted. */
+size_t vb_pci_address_lower_bound(const void *base, size_t n, size_t size, size_t offset, const VbPciAddress *key);
+/* The same search: the first element whose address is KEY, or NULL. */
+void *vb_pci_address_bsearch(const void *base, size_t n, size_t size, size_t offset, const VbPciAddress *key);
+
+/* Both for a typed ARRAY of N elements sorted by their address MEMBER:
+ *         const VbPlanEntry *e = VB_PCI_ADDRESS_BSEARCH(p->entries, p->n, address, a); */
+#define VB_PCI_ADDRESS_LOWER_BOUND(array, n, member, key) \
+        vb_pci_address_lower_bound((array), (n), sizeof((array)[0]), offsetof(__typeof__((array)[0]), member), (key))
+#define VB_PCI_ADDRESS_BSEARCH(array, n, member, key)                                       \
+        ((__typeof__(&(array)[0])) vb_pci_address_bsearch((array), (n), sizeof((array)[0]), \
+                                                          offsetof(__typeof__((array)[0]), member), (key)))
 
 /* Convenience for printing: VB_PCI_ADDRESS_STR(&a) gives a temporary string. */
 #define VB_PCI_ADDRESS_STR(a) vb_pci_address_format((a), (char[VB_PCI_ADDRESS_MAX]) {})

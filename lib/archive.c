@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
+#include "alloc-util.h"
 #include "archive.h"
+#include "io-util.h"
 #include "macro.h"
 
 #define BLOCK 512
@@ -126,14 +128,8 @@ int vb_archive_add(VbArchive *a, const VbArchiveMember *m, int priority) {
 
         if (m->type < 0 || m->type >= _VB_ARCHIVE_TYPE_MAX || vb_archive_name_check(m->name))
                 return -EINVAL;
-        if (a->n == a->allocated) {
-                size_t n = a->allocated ? a->allocated * 2 : 256;
-                Member *l = realloc(a->members, n * sizeof(Member));
-                if (!l)
-                        return -ENOMEM;
-                a->members = l;
-                a->allocated = n;
-        }
+        if (!VB_GREEDY_REALLOC(a->members, a->allocated, a->n + 1))
+                return -ENOMEM;
         x.name = strdup(m->name);
         if (m->type == VB_ARCHIVE_FILE) {
                 x.data = malloc(m->size ?: 1);
@@ -359,21 +355,13 @@ int vb_archive_write(VbArchive *a, int fd, int64_t mtime, uint64_t *ret_size) {
 
 /* ---- reading ---- */
 
+/* N bytes into BUF: 1, 0 when the file ends before them, -EPIPE when it ends among them, or -errno. */
 static int read_full(int fd, void *buf, size_t n) {
-        char *p = buf;
-        size_t got = 0;
-        while (got < n) {
-                ssize_t k = read(fd, p + got, n - got);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
-                if (k == 0)
-                        break;
-                got += (size_t) k;
-        }
-        return (int) (got == n ? 1 : got == 0 ? 0 : -EPIPE);
+        ssize_t k = vb_loop_read(fd, buf, n);
+
+        if (k < 0)
+                return (int) k;
+        return (size_t) k == n ? 1 : k == 0 ? 0 : -EPIPE;
 }
 
 static bool parse_octal(const char *field, size_t width, uint64_t *ret) {

@@ -26,6 +26,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "alloc-util.h"
 #include "config.h"
 #include "driver.h"
 #include "macro.h"
@@ -440,10 +441,8 @@ static int parse_virtual_functions(VbConfigParser *p, VbConfigSetting setting, c
                 return vb_config_parser_error(p, "too many VirtualFunctions= lines (the limit is %d)",
                                               VB_CONFIG_SELECTORS_MAX);
 
-        v = realloc(p->config->vfs, (p->config->n_vfs + 1) * sizeof(VbConfigVfs));
-        if (!v)
+        if (!VB_GREEDY_REALLOC(p->config->vfs, p->config->vfs_allocated, p->config->n_vfs + 1))
                 return -ENOMEM;
-        p->config->vfs = v;
         v = &p->config->vfs[p->config->n_vfs];
         *v = (VbConfigVfs) { .pf = s.address, .count = (unsigned) n, .line = p->line };
         v->file = strdup(p->file);

@@ -105,8 +105,10 @@ typedef struct VbConfig {
         size_t n_stop_units;
         char **files;                            /* the files that were read, in order, NULL-terminated */
         VbConfigOrigin origins[_VB_SETTING_MAX]; /* where each setting came from */
-        /* Private to the parser: the selectors and Force= lists by value, to find duplicates. */
+        /* Private to the parser: the selectors and Force= lists by value, to find duplicates;
+         * the room in VFS. */
         VbSelectorSet *selector_set, *force_set;
+        size_t vfs_allocated;
 } VbConfig;
 
 /* A configuration holding the defaults and no selector. */

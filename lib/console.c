@@ -4,8 +4,10 @@
 #include <limits.h>
 #include <stdio.h>
 
+#include "alloc-util.h"
 #include "console.h"
 #include "macro.h"
+#include "strv.h"
 #include "sysfs.h"
 
 #define VTCONSOLE_PATH "class/vtconsole"
@@ -193,15 +195,9 @@ int vb_console_iomem_parse(const char *text, VbMemoryRange **ret, size_t *ret_n)
                         continue;
                 if (start > end) /* no range (the kernel prints none such): nothing to compare BARs with */
                         continue;
-                if (n == allocated) {
-                        size_t a = allocated ? allocated * 2 : 4;
-                        VbMemoryRange *p = realloc(ranges, a * sizeof(VbMemoryRange));
-                        if (!p) {
-                                vb_memory_ranges_free(ranges, n);
-                                return -ENOMEM;
-                        }
-                        ranges = p;
-                        allocated = a;
+                if (!VB_GREEDY_REALLOC(ranges, allocated, n + 1)) {
+                        vb_memory_ranges_free(ranges, n);
+                        return -ENOMEM;
                 }
                 ranges[n].name = strdup(name);
                 if (!ranges[n].name) {
@@ -288,16 +284,6 @@ void vb_console_release_done(VbConsoleRelease *r) {
         *r = (VbConsoleRelease) {};
 }
 
-static int append_name(char **list, const char *name) {
-        char *n;
-
-        if (asprintf(&n, "%s%s%s", *list ?: "", *list ? ", " : "", name) < 0)
-                return -ENOMEM;
-        free(*list);
-        *list = n;
-        return 0;
-}
-
 int vb_console_release(VbContext *ctx, const VbConsoleState *s, VbConsoleRelease *ret) {
         VbConsoleRelease rel = {};
         char path[PATH_MAX];
@@ -317,7 +303,7 @@ int vb_console_release(VbContext *ctx, const VbConsoleState *s, VbConsoleRelease
                 }
                 rel.vtconsoles_released++;
                 snprintf(name, sizeof(name), "vtcon%u", v->index);
-                r = append_name(&rel.released, name);
+                r = vb_join_append(&rel.released, ", ", "%s", name);
                 if (r < 0)
                         goto finish;
         }
@@ -340,7 +326,7 @@ int vb_console_release(VbContext *ctx, const VbConsoleState *s, VbConsoleRelease
                         goto finish;
                 }
                 rel.framebuffers_released++;
-                r = append_name(&rel.released, f->name);
+                r = vb_join_append(&rel.released, ", ", "%s", f->name);
                 if (r < 0)
                         goto finish;
         }
@@ -399,7 +385,7 @@ int vb_console_restore(VbContext *ctx, VbConsoleRestore *ret) {
                         r = 0; /* the GPU's own driver may show the console all the same */
                         continue;
                 }
-                r = append_name(&rest.rebound, f->name);
+                r = vb_join_append(&rest.rebound, ", ", "%s", f->name);
                 if (r < 0)
                         goto finish;
         }
@@ -421,7 +407,7 @@ int vb_console_restore(VbContext *ctx, VbConsoleRestore *ret) {
                         goto finish;
                 }
                 snprintf(name, sizeof(name), "vtcon%u", v->index);
-                r = append_name(&rest.rebound, name);
+                r = vb_join_append(&rest.rebound, ", ", "%s", name);
                 if (r < 0)
                         goto finish;
         }
@@ -444,7 +430,7 @@ int vb_console_restore(VbContext *ctx, VbConsoleRestore *ret) {
                         continue;
                 any_fb_console = true;
                 snprintf(name, sizeof(name), "vtcon%u", v->index);
-                r = append_name(&rest.shown, name);
+                r = vb_join_append(&rest.shown, ", ", "%s", name);
                 if (r < 0)
                         goto finish;
         }

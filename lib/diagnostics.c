@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "alloc-util.h"
 #include "diagnostics.h"
 #include "macro.h"
 
@@ -18,18 +19,7 @@ void vb_diagnostics_clear(VbDiagnostics *d) {
 /* Room for one more message and the NULL after it; the array doubles, so that a file with many
  * errors costs one allocation per message, not two. */
 static int diagnostics_reserve(VbDiagnostics *d) {
-        size_t n;
-        char **l;
-
-        if (d->n + 2 <= d->n_allocated)
-                return 0;
-        n = d->n_allocated > 0 ? d->n_allocated * 2 : 8;
-        l = reallocarray(d->messages, n, sizeof(char *));
-        if (!l)
-                return -ENOMEM;
-        d->messages = l;
-        d->n_allocated = n;
-        return 0;
+        return VB_GREEDY_REALLOC(d->messages, d->n_allocated, d->n + 2) ? 0 : -ENOMEM;
 }
 
 int vb_diagnostics_addv(VbDiagnostics *d, const char *file, unsigned line, const char *format, va_list ap) {

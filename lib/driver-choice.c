@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdio.h>
 
+#include "alloc-util.h"
 #include "driver-choice.h"
 #include "driver.h"
 #include "macro.h"
@@ -33,7 +34,7 @@ typedef struct Ranking {
         char *module, *pattern, *tie;
         unsigned wildcards, n_matches;
         char **seen; /* modules counted */
-        size_t n_seen;
+        size_t n_seen, seen_allocated;
         int error;
 } Ranking;
 
@@ -54,12 +55,10 @@ static int rank_one(void *userdata, const char *module, const char *pattern) {
         for (size_t i = 0; i < k->n_seen; i++)
                 seen = seen || streq(k->seen[i], module);
         if (!seen) {
-                char **s = reallocarray(k->seen, k->n_seen + 1, sizeof(char *));
-                if (!s)
+                if (!VB_GREEDY_REALLOC(k->seen, k->seen_allocated, k->n_seen + 1))
                         return -ENOMEM;
-                k->seen = s;
-                s[k->n_seen] = strdup(module);
-                if (!s[k->n_seen])
+                k->seen[k->n_seen] = strdup(module);
+                if (!k->seen[k->n_seen])
                         return -ENOMEM;
                 k->n_seen++;
                 k->n_matches++;

@@ -6,10 +6,11 @@
 #include <sys/stat.h>
 
 #include "dump.h"
+#include "io-util.h"
 #include "macro.h"
 
 #define LINKS_MAX 40           /* as the kernel's path walk (ELOOP) */
-#define FILE_MAX (1024 * 1024) /* a file read again (config space is at most 4 KiB) */
+#define FILE_MAX (1024 * 1024 - 1) /* bytes of a file read again (config space is at most 4 KiB) */
 #define TREE_ENTRIES_MAX 4096
 
 static const char *const root_table[_VB_RECORD_ROOT_MAX] = {
@@ -123,31 +124,11 @@ static int resolve(VbContext *ctx, VbRecordRoot root, const char *path, bool fol
 /* The whole file CANON below FD, or below the file system for FD AT_FDCWD; *RET_SIZE bytes. */
 static int read_whole(int fd, const char *path, char **ret, size_t *ret_size) {
         _cleanup_close_ int f = -EBADF;
-        _cleanup_free_ char *buf = NULL;
-        size_t size = 0;
 
         f = openat(fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (f < 0)
                 return negative_errno();
-        buf = malloc(FILE_MAX + 1);
-        if (!buf)
-                return -ENOMEM;
-        for (;;) {
-                ssize_t k = read(f, buf + size, FILE_MAX - size);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
-                if (k == 0)
-                        break;
-                size += (size_t) k;
-                if (size == FILE_MAX)
-                        return -EFBIG;
-        }
-        *ret = TAKE_PTR(buf);
-        *ret_size = size;
-        return 0;
+        return vb_read_full_fd(f, FILE_MAX, 0, ret, ret_size);
 }
 
 /* What is at CANON now, as a member: a directory, a link, or a file with DATA (NULL: read it

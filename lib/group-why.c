@@ -3,6 +3,7 @@
 #include <string.h>
 #include <sys/types.h>
 
+#include "alloc-util.h"
 #include "group-why.h"
 #include "macro.h"
 #include "strv.h"
@@ -191,12 +192,19 @@ typedef struct Link {
         ssize_t at; /* NOT_ISOLATED: where isolation stops; UNKNOWN: what could not be read */
 } Link;
 
-static int links_add(Link **l, size_t *n, Link x) {
-        Link *m = reallocarray(*l, *n + 1, sizeof(Link));
-        if (!m)
+typedef struct Links {
+        Link *links;
+        size_t n, allocated;
+} Links;
+
+static void links_done(Links *l) {
+        free(l->links);
+}
+
+static int links_add(Links *l, Link x) {
+        if (!VB_GREEDY_REALLOC(l->links, l->allocated, l->n + 1))
                 return -ENOMEM;
-        m[(*n)++] = x;
-        *l = m;
+        l->links[l->n++] = x;
         return 0;
 }
 
@@ -210,7 +218,7 @@ static ssize_t slot_head(const Rules *r, ssize_t i) {
 
 /* pci_device_group() for device I: what it joins, and why. UPSTREAM_ISOLATED: take what is above
  * I as isolating it (the kernel evidently did), and look at its slot only. */
-static int device_links(const Rules *r, ssize_t i, bool upstream_isolated, Link **l, size_t *n) {
+static int device_links(const Rules *r, ssize_t i, bool upstream_isolated, Links *l) {
         const VbPciAddress *a = &r->devices->devices[i].address;
         ssize_t b = upstream_isolated ? -1 : parent_of(r, i), at = -1;
         Tri t;
@@ -218,17 +226,17 @@ static int device_links(const Rules *r, ssize_t i, bool upstream_isolated, Link 
         /* Requester-ID aliases: the nearest PCIe-to-PCI or conventional bridge above. */
         for (ssize_t x = b, hops = 0; x >= 0 && hops < 256; x = parent_of(r, x), hops++) {
                 if (!config_known(r, x))
-                        return links_add(l, n, (Link) { VB_GROUP_WHY_UNKNOWN, -1, x });
+                        return links_add(l, (Link) { VB_GROUP_WHY_UNKNOWN, -1, x });
                 if (is_alias_bridge(&r->look->facts[x].config))
-                        return links_add(l, n, (Link) { VB_GROUP_WHY_ALIAS, x, x });
+                        return links_add(l, (Link) { VB_GROUP_WHY_ALIAS, x, x });
         }
         /* The bridge above, unless the path from it to the root isolates by ACS. */
         if (b >= 0) {
                 t = path_isolated(r, b, &at);
                 if (t == TRI_UNKNOWN)
-                        return links_add(l, n, (Link) { VB_GROUP_WHY_UNKNOWN, -1, at });
+                        return links_add(l, (Link) { VB_GROUP_WHY_UNKNOWN, -1, at });
                 if (t == TRI_NO)
-                        return links_add(l, n, (Link) { VB_GROUP_WHY_NOT_ISOLATED, b, at });
+                        return links_add(l, (Link) { VB_GROUP_WHY_NOT_ISOLATED, b, at });
         }
         /* The other functions of a multifunction device, where neither side has ACS. */
         for (size_t j = 0; j < r->devices->n; j++) {
@@ -237,15 +245,14 @@ static int device_links(const Rules *r, ssize_t i, bool upstream_isolated, Link 
                         continue;
                 t = acs_enabled(r, i);
                 if (t == TRI_UNKNOWN)
-                        return links_add(l, n, (Link) { VB_GROUP_WHY_UNKNOWN, -1, i });
+                        return links_add(l, (Link) { VB_GROUP_WHY_UNKNOWN, -1, i });
                 if (t == TRI_YES || !r->look->facts[i].config.multifunction)
                         return 0;
                 t = acs_enabled(r, (ssize_t) j);
                 if (t == TRI_YES)
                         continue;
-                k = links_add(l, n,
-                              t == TRI_UNKNOWN ? (Link) { VB_GROUP_WHY_UNKNOWN, -1, (ssize_t) j }
-                                               : (Link) { VB_GROUP_WHY_FUNCTIONS, (ssize_t) j, slot_head(r, i) });
+                k = links_add(l, t == TRI_UNKNOWN ? (Link) { VB_GROUP_WHY_UNKNOWN, -1, (ssize_t) j }
+                                                  : (Link) { VB_GROUP_WHY_FUNCTIONS, (ssize_t) j, slot_head(r, i) });
                 if (k < 0)
                         return k;
         }
@@ -292,33 +299,39 @@ typedef struct Line {
         VbGroupWhyKind kind;
         ssize_t to, at;
         ssize_t *members;
-        size_t n_members;
+        size_t n_members, members_allocated;
 } Line;
 
-static int lines_add(Line **lines, size_t *n, const Link *k, ssize_t member) {
-        Line *x = NULL;
-        ssize_t *m;
+typedef struct Lines {
+        Line *lines;
+        size_t n, allocated;
+} Lines;
 
-        for (size_t i = 0; i < *n && !x; i++)
-                if ((*lines)[i].kind == k->kind && (*lines)[i].at == k->at &&
-                    (k->kind == VB_GROUP_WHY_FUNCTIONS || (*lines)[i].to == k->to))
-                        x = &(*lines)[i];
+static void lines_done(Lines *l) {
+        for (size_t i = 0; i < l->n; i++)
+                free(l->lines[i].members);
+        free(l->lines);
+}
+
+static int lines_add(Lines *l, const Link *k, ssize_t member) {
+        Line *x = NULL;
+
+        for (size_t i = 0; i < l->n && !x; i++)
+                if (l->lines[i].kind == k->kind && l->lines[i].at == k->at &&
+                    (k->kind == VB_GROUP_WHY_FUNCTIONS || l->lines[i].to == k->to))
+                        x = &l->lines[i];
         if (!x) {
-                Line *l = reallocarray(*lines, *n + 1, sizeof(Line));
-                if (!l)
+                if (!VB_GREEDY_REALLOC(l->lines, l->allocated, l->n + 1))
                         return -ENOMEM;
-                *lines = l;
-                x = &l[(*n)++];
+                x = &l->lines[l->n++];
                 *x = (Line) { .kind = k->kind, .to = k->to, .at = k->at };
         }
         for (size_t i = 0; i < x->n_members; i++)
                 if (x->members[i] == member)
                         return 0;
-        m = reallocarray(x->members, x->n_members + 1, sizeof(ssize_t));
-        if (!m)
+        if (!VB_GREEDY_REALLOC(x->members, x->members_allocated, x->n_members + 1))
                 return -ENOMEM;
-        m[x->n_members++] = member;
-        x->members = m;
+        x->members[x->n_members++] = member;
         return 0;
 }
 
@@ -329,24 +342,17 @@ static int cmp_index(const void *a, const void *b) {
 
 /* "0000:06:00.0, 0000:06:00.1" (at most four, then "and N more"). */
 static char *members_text(const Rules *r, ssize_t *m, size_t n) {
-        char *s = NULL;
-        size_t len = 0;
-        FILE *f = open_memstream(&s, &len);
+        _cleanup_free_ char *s = NULL;
 
-        if (!f)
-                return NULL;
         qsort(m, n, sizeof(ssize_t), cmp_index);
         for (size_t i = 0; i < n && i < 4; i++) {
                 char a[VB_PCI_ADDRESS_MAX];
-                fprintf(f, "%s%s", i ? ", " : "", name_of(r, m[i], a));
+                if (vb_join_append(&s, ", ", "%s", name_of(r, m[i], a)) < 0)
+                        return NULL;
         }
-        if (n > 4)
-                fprintf(f, " and %zu more", n - 4);
-        if (fclose(f) != 0) {
-                free(s);
+        if (n > 4 && vb_join_append(&s, " ", "and %zu more", n - 4) < 0)
                 return NULL;
-        }
-        return s;
+        return s ? TAKE_PTR(s) : strdup("");
 }
 
 static int line_text(const Rules *r, const Line *x, bool override, char **ret) {
@@ -420,8 +426,8 @@ static ssize_t root_of(ssize_t *up, ssize_t i) {
 int vb_group_why_explain(const VbPciList *devices, const VbGroupLook *look, int group, VbGroupWhyList *ret) {
         const Rules r = { devices, look };
         _cleanup_free_ ssize_t *up = NULL;
-        Line *lines = NULL;
-        size_t n_lines = 0, roots = 0;
+        _cleanup_(lines_done) Lines lines = {};
+        size_t roots = 0, items_allocated = 0;
         VbGroupWhyList out = {};
         bool unknown = false;
         int k = 0;
@@ -436,14 +442,13 @@ int vb_group_why_explain(const VbPciList *devices, const VbGroupLook *look, int 
                 up[i] = (ssize_t) i;
 
         for (size_t i = 0; i < devices->n && k >= 0; i++) {
-                _cleanup_free_ Link *links = NULL;
-                size_t n = 0;
+                _cleanup_(links_done) Links links = {};
 
                 if (devices->devices[i].iommu_group != group)
                         continue;
-                k = device_links(&r, (ssize_t) i, false, &links, &n);
-                for (size_t j = 0; j < n && k >= 0; j++) {
-                        Link x = links[j];
+                k = device_links(&r, (ssize_t) i, false, &links);
+                for (size_t j = 0; j < links.n && k >= 0; j++) {
+                        Link x = links.links[j];
                         if (x.kind == VB_GROUP_WHY_UNKNOWN) {
                                 unknown = true;
                                 x.to = -1;
@@ -451,14 +456,14 @@ int vb_group_why_explain(const VbPciList *devices, const VbGroupLook *look, int 
                                 /* The rules join what the kernel keeps apart: it took the way up as
                                  * isolated, and went on to the other functions of the slot. */
                                 if (x.kind != VB_GROUP_WHY_FUNCTIONS)
-                                        k = device_links(&r, (ssize_t) i, true, &links, &n);
+                                        k = device_links(&r, (ssize_t) i, true, &links);
                                 x = (Link) { VB_GROUP_WHY_QUIRK_SPLITS, x.to, x.to };
                         } else
                                 up[root_of(up, (ssize_t) i)] = root_of(up, x.to);
-                        k = lines_add(&lines, &n_lines, &x, (ssize_t) i);
+                        k = lines_add(&lines, &x, (ssize_t) i);
                         /* A multifunction line names both functions. */
                         if (k >= 0 && x.kind == VB_GROUP_WHY_FUNCTIONS)
-                                k = lines_add(&lines, &n_lines, &x, x.to);
+                                k = lines_add(&lines, &x, x.to);
                 }
         }
         /* What the reasons leave apart, with nothing unknown, a quirk joined. */
@@ -482,30 +487,24 @@ int vb_group_why_explain(const VbPciList *devices, const VbGroupLook *look, int 
                 }
                 for (size_t i = 0; i < devices->n && k >= 0; i++)
                         if (devices->devices[i].iommu_group == group && root_of(up, (ssize_t) i) != main)
-                                k = lines_add(&lines, &n_lines, &(Link) { VB_GROUP_WHY_QUIRK_JOINS, -1, -1 },
-                                              (ssize_t) i);
+                                k = lines_add(&lines, &(Link) { VB_GROUP_WHY_QUIRK_JOINS, -1, -1 }, (ssize_t) i);
         }
 
         /* In the order of the kinds, then as found. */
         for (int kind = 0; kind < _VB_GROUP_WHY_KIND_MAX && k >= 0; kind++)
-                for (size_t i = 0; i < n_lines && k >= 0; i++) {
-                        VbGroupWhy *items;
-                        if ((int) lines[i].kind != kind)
+                for (size_t i = 0; i < lines.n && k >= 0; i++) {
+                        const Line *x = &lines.lines[i];
+                        if ((int) x->kind != kind)
                                 continue;
-                        items = reallocarray(out.items, out.n + 1, sizeof(VbGroupWhy));
-                        if (!items) {
+                        if (!VB_GREEDY_REALLOC(out.items, items_allocated, out.n + 1)) {
                                 k = -ENOMEM;
                                 break;
                         }
-                        out.items = items;
-                        out.items[out.n] = (VbGroupWhy) { .kind = lines[i].kind };
-                        k = line_text(&r, &lines[i], look->acs_override, &out.items[out.n].text);
+                        out.items[out.n] = (VbGroupWhy) { .kind = x->kind };
+                        k = line_text(&r, x, look->acs_override, &out.items[out.n].text);
                         if (k >= 0)
                                 out.n++;
                 }
-        for (size_t i = 0; i < n_lines; i++)
-                free(lines[i].members);
-        free(lines);
         if (k < 0) {
                 vb_group_why_list_done(&out);
                 return k;

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "alloc-util.h"
 #include "holds.h"
 #include "macro.h"
 #include "strv.h"
@@ -41,8 +42,6 @@ static bool hold_has_text(const VbHold *o, const char *what) {
 }
 
 static int hold_add_text(VbHold *o, const char *what) {
-        char **l, *s;
-
         /* The same text twice (a file system mounted twice on one place, bind mounts of one
          * device): once is enough. */
         if (hold_has_text(o, what))
@@ -51,18 +50,7 @@ static int hold_add_text(VbHold *o, const char *what) {
                 o->more = true;
                 return 0;
         }
-        s = strdup(what);
-        if (!s)
-                return -ENOMEM;
-        l = realloc(o->texts, (o->n_texts + 2) * sizeof(char *));
-        if (!l) {
-                free(s);
-                return -ENOMEM;
-        }
-        l[o->n_texts++] = s;
-        l[o->n_texts] = NULL;
-        o->texts = l;
-        return 0;
+        return strv_extend_printf(&o->texts, &o->n_texts, "%s", what);
 }
 
 int vb_holds_add(VbHolds *h, const VbPciAddress *a, VbHoldKind kind, const char *what) {
@@ -79,10 +67,9 @@ int vb_holds_add(VbHolds *h, const VbPciAddress *a, VbHoldKind kind, const char 
                         return hold_add_text(o, what);
         }
 
-        n = realloc(h->holds, (h->n + 1) * sizeof(VbHold));
+        n = VB_GREEDY_REALLOC(h->holds, h->allocated, h->n + 1);
         if (!n)
                 return -ENOMEM;
-        h->holds = n;
         n[h->n] = (VbHold) { .address = *a, .kind = kind };
         r = hold_add_text(&n[h->n], what);
         if (r < 0)
@@ -119,28 +106,17 @@ bool vb_holds_has(const VbHolds *h, const VbPciAddress *a, unsigned mask) {
         return false;
 }
 
-/* Append PART to *S (NULL: empty) after SEPARATOR if *S is not empty. */
-static int append(char **s, const char *separator, const char *part) {
-        char *n;
-
-        if (asprintf(&n, "%s%s%s", strempty(*s), *s ? separator : "", part) < 0)
-                return -ENOMEM;
-        free(*s);
-        *s = n;
-        return 0;
-}
-
 int vb_hold_describe(const VbHold *hold, char **ret) {
         _cleanup_free_ char *s = NULL;
         int r;
 
         for (size_t i = 0; i < hold->n_texts; i++) {
-                r = append(&s, ", ", hold->texts[i]);
+                r = vb_join_append(&s, ", ", "%s", hold->texts[i]);
                 if (r < 0)
                         return r;
         }
         if (hold->more) {
-                r = append(&s, ", ", "and more");
+                r = vb_join_append(&s, ", ", "and more");
                 if (r < 0)
                         return r;
         }
@@ -165,7 +141,7 @@ int vb_holds_describe(const VbHolds *h, const VbPciAddress *a, unsigned mask, ch
                         r = vb_hold_describe(o, &text);
                         if (r < 0)
                                 return r;
-                        r = append(&s, "; ", strempty(text));
+                        r = vb_join_append(&s, "; ", "%s", strempty(text));
                         if (r < 0)
                                 return r;
                 }

@@ -47,7 +47,7 @@ typedef struct VbHold {
 
 typedef struct VbHolds {
         VbHold *holds;
-        size_t n;
+        size_t n, allocated;
 } VbHolds;
 
 void vb_holds_done(VbHolds *h);

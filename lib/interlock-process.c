@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "alloc-util.h"
 #include "driver.h"
 #include "interlock-process.h"
 #include "macro.h"
@@ -24,7 +25,7 @@ typedef struct Node {
 
 typedef struct Nodes {
         Node *nodes;
-        size_t n;
+        size_t n, allocated;
 } Nodes;
 
 static void nodes_done(Nodes *l) {
@@ -35,16 +36,12 @@ static void nodes_done(Nodes *l) {
 }
 
 static int nodes_add(Nodes *l, char *path, size_t device, bool shared) {
-        Node *p;
-
         if (!path)
                 return -ENOMEM;
-        p = realloc(l->nodes, (l->n + 1) * sizeof(Node));
-        if (!p) {
+        if (!VB_GREEDY_REALLOC(l->nodes, l->allocated, l->n + 1)) {
                 free(path);
                 return -ENOMEM;
         }
-        l->nodes = p;
         l->nodes[l->n++] = (Node) { .path = path, .device = device, .shared = shared };
         return 0;
 }
@@ -185,7 +182,7 @@ static int cmp_number(const void *a, const void *b) {
  * the same on every run. */
 static int list_numbers(int dirfd, const char *path, char ***ret) {
         _cleanup_strv_free_ char **l = NULL;
-        size_t n = 0;
+        size_t n = 0, allocated = 0;
         DIR *d;
         int fd;
 
@@ -198,18 +195,12 @@ static int list_numbers(int dirfd, const char *path, char ***ret) {
                 return -ENOMEM;
         }
         for (struct dirent *de; (de = readdir(d));) {
-                char **p;
-
                 if (de->d_name[0] == '\0' || de->d_name[strspn(de->d_name, "0123456789")] != '\0')
                         continue;
-                p = realloc(l, (n + 2) * sizeof(char *));
-                if (!p || !(p[n] = strdup(de->d_name))) {
-                        if (p)
-                                l = p;
+                if (!VB_GREEDY_REALLOC(l, allocated, n + 2) || !(l[n] = strdup(de->d_name))) {
                         closedir(d);
                         return -ENOMEM;
                 }
-                l = p;
                 l[++n] = NULL;
         }
         closedir(d);
@@ -397,7 +388,7 @@ static bool process_in_d_state(int procfd, const char *pid) {
 
 static int scan_maps(VbContext *ctx, int procfd, Process *p, const VbPciList *devices, VbHolds *h) {
         _cleanup_free_ char *path = NULL, *line = NULL, *kept = NULL;
-        size_t size = 0, kept_size = 0;
+        size_t size = 0, kept_size = 0, kept_allocated = 0;
         FILE *f;
         int fd, r = 0;
 
@@ -420,17 +411,14 @@ static int scan_maps(VbContext *ctx, int procfd, Process *p, const VbPciList *de
                 const VbPciDevice *d;
                 const char *file;
                 size_t n;
-                char *k;
 
                 if (!strstr(line, "/resource") || !(d = maps_line_device(devices, line, &file)))
                         continue;
                 n = strlen(line);
-                k = realloc(kept, kept_size + n + 1);
-                if (!k) {
+                if (!VB_GREEDY_REALLOC(kept, kept_allocated, kept_size + n + 1)) {
                         r = -ENOMEM;
                         break;
                 }
-                kept = k;
                 memcpy(kept + kept_size, line, n + 1);
                 kept_size += n;
                 if (asprintf(&what, "%.*s is mapped", (int) strcspn(file, "\n"), file) < 0) {

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "alloc-util.h"
 #include "interlock-storage.h"
 #include "macro.h"
 #include "sysfs-link.h"
@@ -37,19 +38,15 @@ static char *unescape_octal(char *s) {
 
 typedef struct AddressSet {
         VbPciAddress *a;
-        size_t n;
+        size_t n, allocated;
 } AddressSet;
 
 static int address_set_add(AddressSet *s, const VbPciAddress *a) {
-        VbPciAddress *n;
-
         for (size_t i = 0; i < s->n; i++)
                 if (vb_pci_address_equal(&s->a[i], a))
                         return 0;
-        n = realloc(s->a, (s->n + 1) * sizeof(VbPciAddress));
-        if (!n)
+        if (!VB_GREEDY_REALLOC(s->a, s->allocated, s->n + 1))
                 return -ENOMEM;
-        s->a = n;
         s->a[s->n++] = *a;
         return 0;
 }
@@ -221,7 +218,6 @@ int vb_interlock_mountinfo_parse(const char *text, VbMount **ret, size_t *ret_n)
         for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
                 char *field[6], *sep, *fs_save = NULL, *after[2];
                 size_t nf = 0;
-                VbMount *nm;
 
                 sep = strstr(line, " - ");
                 if (!sep)
@@ -238,16 +234,9 @@ int vb_interlock_mountinfo_parse(const char *text, VbMount **ret, size_t *ret_n)
                 if (!after[0] || !after[1])
                         continue;
 
-                /* Doubling: a realloc() per line copies the whole array each time under ASan (and
-                 * often without it), quadratic in the number of lines. */
-                if (n == allocated) {
-                        allocated = allocated ? allocated * 2 : 16;
-                        nm = realloc(m, allocated * sizeof(VbMount));
-                        if (!nm) {
-                                vb_mounts_free(m, n);
-                                return -ENOMEM;
-                        }
-                        m = nm;
+                if (!VB_GREEDY_REALLOC(m, allocated, n + 1)) {
+                        vb_mounts_free(m, n);
+                        return -ENOMEM;
                 }
                 m[n] = (VbMount) {
                         .majmin = strdup(field[2]),
@@ -298,7 +287,6 @@ int vb_interlock_swaps_parse(const char *text, VbSwap **ret, size_t *ret_n) {
                 return -ENOMEM;
         for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
                 char *file, *type, *f_save = NULL;
-                VbSwap *nl;
 
                 if (header) { /* "Filename  Type  Size  Used  Priority" */
                         header = false;
@@ -309,14 +297,9 @@ int vb_interlock_swaps_parse(const char *text, VbSwap **ret, size_t *ret_n) {
                 if (!file || !type)
                         continue;
 
-                if (n == allocated) { /* doubling, as for the mounts */
-                        allocated = allocated ? allocated * 2 : 4;
-                        nl = realloc(l, allocated * sizeof(VbSwap));
-                        if (!nl) {
-                                vb_swaps_free(l, n);
-                                return -ENOMEM;
-                        }
-                        l = nl;
+                if (!VB_GREEDY_REALLOC(l, allocated, n + 1)) {
+                        vb_swaps_free(l, n);
+                        return -ENOMEM;
                 }
                 l[n] = (VbSwap) {
                         .file = strdup(unescape_octal(file)),

@@ -4,6 +4,7 @@
 
 #include "interlock.h"
 #include "macro.h"
+#include "strv.h"
 
 /* ---- console ---- */
 
@@ -17,25 +18,19 @@ int vb_interlock_add_console(const VbConsoleState *console, const VbPciList *dev
                 return -ENOMEM;
         for (size_t i = 0; i < console->n_vtconsoles; i++) {
                 const VbVtconsole *v = &console->vtconsoles[i];
-                char *n;
 
                 if (!v->framebuffer || !v->bound)
                         continue;
-                if (asprintf(&n, "%s%svtcon%u", strempty(held), held ? ", " : "", v->index) < 0)
+                if (vb_join_append(&held, ", ", "vtcon%u", v->index) < 0)
                         return -ENOMEM;
-                free(held);
-                held = n;
         }
         for (size_t i = 0; i < console->n_framebuffers; i++) {
                 const VbFramebuffer *fb = &console->framebuffers[i];
-                char *n;
 
                 if (!fb->driver)
                         continue;
-                if (asprintf(&n, "%s%s%s", strempty(held), held ? ", " : "", fb->name) < 0)
+                if (vb_join_append(&held, ", ", "%s", fb->name) < 0)
                         return -ENOMEM;
-                free(held);
-                held = n;
         }
 
         for (size_t i = 0; i < devices->n; i++) {

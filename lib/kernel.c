@@ -3,6 +3,7 @@
 #include <libkmod.h>
 #include <stdio.h>
 
+#include "alloc-util.h"
 #include "ifaddr.h"
 #include "kernel.h"
 #include "macro.h"
@@ -20,7 +21,7 @@ struct VbKernel {
         char *modules_dir;      /* NULL: libkmod's default (/lib/modules/`uname -r`) */
         VbContext *log_ctx;     /* whose log sink libkmod's messages go to, during a call */
         ModuleAliases *aliases; /* modules looked up so far; dropped with the libkmod context */
-        size_t n_aliases;
+        size_t n_aliases, aliases_allocated;
 };
 
 int vb_kernel_new(VbKernel **ret) {
@@ -49,7 +50,7 @@ static void kernel_drop_aliases(VbKernel *k) {
         }
         free(k->aliases);
         k->aliases = NULL;
-        k->n_aliases = 0;
+        k->n_aliases = k->aliases_allocated = 0;
 }
 
 VbKernel *vb_kernel_free(VbKernel *k) {
@@ -204,12 +205,11 @@ static int kernel_module_aliases(VbKernel *k, VbContext *ctx, struct kmod_module
                 if (!patterns)
                         return -ENOMEM;
         }
-        a = reallocarray(k->aliases, k->n_aliases + 1, sizeof(*a));
+        a = VB_GREEDY_REALLOC(k->aliases, k->aliases_allocated, k->n_aliases + 1);
         if (!a) {
                 strv_free(patterns);
                 return -ENOMEM;
         }
-        k->aliases = a;
         a[k->n_aliases] = (ModuleAliases) { .module = strdup(name), .patterns = patterns };
         if (!a[k->n_aliases].module) {
                 strv_free(patterns);

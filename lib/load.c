@@ -9,72 +9,14 @@
 #include <sys/sysmacros.h>
 
 #include "cmdline.h"
+#include "io-util.h"
 #include "load.h"
 #include "macro.h"
+#include "strv.h"
 #include "sysfs.h"
 #include "vb-config.h"
 
-static int strv_append(char ***l, const char *s) {
-        size_t n = 0;
-        char **nl, *d;
-
-        for (char **i = *l; i && *i; i++)
-                n++;
-        d = strdup(s);
-        if (!d)
-                return -ENOMEM;
-        nl = realloc(*l, (n + 2) * sizeof(char *));
-        if (!nl) {
-                free(d);
-                return -ENOMEM;
-        }
-        nl[n] = d;
-        nl[n + 1] = NULL;
-        *l = nl;
-        return 0;
-}
-
 /* ---- files ---- */
-
-/* Read at most VB_CONFIG_FILE_SIZE_MAX bytes; -EFBIG if there is more. */
-static int read_bounded(int fd, char **ret, size_t *ret_len) {
-        _cleanup_free_ char *buf = NULL;
-        size_t size = 0, len = 0;
-
-        for (;;) {
-                ssize_t k;
-
-                if (len == size) {
-                        size_t nsize = size == 0 ? 4096 : size * 2;
-                        char *nbuf;
-
-                        if (size > VB_CONFIG_FILE_SIZE_MAX)
-                                return -EFBIG;
-                        if (nsize > VB_CONFIG_FILE_SIZE_MAX + 1)
-                                nsize = VB_CONFIG_FILE_SIZE_MAX + 1;
-                        nbuf = realloc(buf, nsize);
-                        if (!nbuf)
-                                return -ENOMEM;
-                        buf = nbuf;
-                        size = nsize;
-                }
-                k = read(fd, buf + len, size - len);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
-                if (k == 0)
-                        break;
-                len += (size_t) k;
-                if (len > VB_CONFIG_FILE_SIZE_MAX)
-                        return -EFBIG;
-        }
-
-        *ret = TAKE_PTR(buf);
-        *ret_len = len;
-        return 0;
-}
 
 /* Read OPEN_PATH, named PATH in messages and in C->files. */
 /* Read OPEN_PATH, named PATH in messages. IN_CONFIG_DIR: a default file or a drop-in, where a
@@ -113,7 +55,7 @@ static int parse_file_as(VbConfig *c, const char *open_path, const char *path, b
         if (S_ISDIR(st.st_mode))
                 r = vb_diagnostics_add(diag, path, 0, "is a directory, not a configuration file");
         else if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3))
-                return strv_append(&c->files, path); /* /dev/null: masked, counts as empty */
+                return strv_extend_printf(&c->files, NULL, "%s", path); /* /dev/null: masked, counts as empty */
         else if (!S_ISREG(st.st_mode))
                 r = vb_diagnostics_add(diag, path, 0, "is not a regular file");
         else if (is_link && !(st.st_mode & S_IROTH))
@@ -126,7 +68,7 @@ static int parse_file_as(VbConfig *c, const char *open_path, const char *path, b
                 r = vb_diagnostics_add(diag, path, 0, "is too large (%jd bytes, the limit is %d)",
                                        (intmax_t) st.st_size, VB_CONFIG_FILE_SIZE_MAX);
         else {
-                r = read_bounded(fd, &text, &len);
+                r = vb_read_full_fd(fd, VB_CONFIG_FILE_SIZE_MAX, 0, &text, &len);
                 if (r == -ENOMEM)
                         return r;
                 if (r == -EFBIG)
@@ -135,7 +77,7 @@ static int parse_file_as(VbConfig *c, const char *open_path, const char *path, b
                 else if (r < 0)
                         r = vb_diagnostics_add(diag, path, 0, "cannot read: %s", strerror(-r));
                 else {
-                        r = strv_append(&c->files, path);
+                        r = strv_extend_printf(&c->files, NULL, "%s", path);
                         if (r < 0)
                                 return r;
                         return vb_config_parse_text(c, path, text, len, diag);
@@ -210,10 +152,9 @@ static int load_dropins(VbConfig *c, const char *root, const char *dir, VbDiagno
                         r = vb_diagnostics_add(diag, dir, 0, "has more than %d *.conf files", VB_CONFIG_DROPINS_MAX);
                         return r < 0 ? r : -EINVAL;
                 }
-                r = strv_append(&names, de->d_name);
+                r = strv_extend_printf(&names, &n, "%s", de->d_name);
                 if (r < 0)
                         return r;
-                n++;
         }
 
         if (n > 0)

@@ -523,10 +523,7 @@ int vb_pci_enumerate(VbContext *ctx, VbPciList *ret) {
 }
 
 const VbPciDevice *vb_pci_list_find(const VbPciList *l, const VbPciAddress *a) {
-        VbPciDevice key = { .address = *a };
-        if (!l->n)
-                return NULL;
-        return bsearch(&key, l->devices, l->n, sizeof(VbPciDevice), cmp_device);
+        return VB_PCI_ADDRESS_BSEARCH(l->devices, l->n, address, a);
 }
 
 bool vb_pci_device_behind_vmd(VbContext *ctx, const VbPciAddress *a, VbPciAddress *ret_host) {

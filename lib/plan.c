@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdio.h>
 
+#include "alloc-util.h"
 #include "driver.h"
 #include "iommu.h"
 #include "macro.h"
@@ -91,19 +92,7 @@ unsigned vb_plan_hold_mask(const VbConfig *c, bool at_boot) {
 }
 
 const VbPlanEntry *vb_plan_find(const VbPlan *p, const VbPciAddress *a) {
-        size_t lo = 0, hi = p->n;
-
-        while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                int c = vb_pci_address_compare(&p->entries[mid].address, a);
-                if (c == 0)
-                        return &p->entries[mid];
-                if (c < 0)
-                        lo = mid + 1;
-                else
-                        hi = mid;
-        }
-        return NULL;
+        return VB_PCI_ADDRESS_BSEARCH(p->entries, p->n, address, a);
 }
 
 size_t vb_plan_count(const VbPlan *p, VbAction a) {
@@ -135,14 +124,8 @@ bool vb_plan_complete(const VbPlan *p) {
 }
 
 static VbPlanEntry *plan_add(VbPlan *p, size_t *allocated) {
-        if (p->n == *allocated) {
-                size_t a = *allocated ? *allocated * 2 : 8;
-                VbPlanEntry *e = realloc(p->entries, a * sizeof(VbPlanEntry));
-                if (!e)
-                        return NULL;
-                p->entries = e;
-                *allocated = a;
-        }
+        if (!VB_GREEDY_REALLOC(p->entries, *allocated, p->n + 1))
+                return NULL;
         p->entries[p->n] = (VbPlanEntry) { .iommu_group = -1 };
         return &p->entries[p->n++];
 }
@@ -153,19 +136,7 @@ const char *vb_plan_entry_driver(const VbPlanEntry *e) {
 
 /* The choices are in address order (lib/snapshot). */
 static const VbDriverChoice *choice_of(const VbPlanInput *in, const VbPciAddress *a) {
-        size_t lo = 0, hi = in->n_choices;
-
-        while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                int c = vb_pci_address_compare(&in->choices[mid].address, a);
-                if (c == 0)
-                        return &in->choices[mid];
-                if (c < 0)
-                        lo = mid + 1;
-                else
-                        hi = mid;
-        }
-        return NULL;
+        return VB_PCI_ADDRESS_BSEARCH(in->choices, in->n_choices, address, a);
 }
 
 /* The wanted driver: Driver='s, or under Driver=auto the choice CH (NULL: none was read: vfio-pci). */
@@ -233,7 +204,7 @@ static int entry_from_device(VbPlanEntry *e, const VbPlanInput *in, const VbPciD
  * device (by index in the device list), and the devices ordered by IOMMU group. */
 typedef struct PlanBuild {
         VbPlan *p;
-        size_t allocated;
+        size_t allocated, unmatched_allocated; /* room in p->entries, p->unmatched */
         const VbPlanInput *in;
         const VbPciList *devices;
         VbSelectorIndex *selectors; /* Device= and the kernel command line */
@@ -364,17 +335,12 @@ static int entry_decide(PlanBuild *b, VbPlanEntry *e, const VbPciDevice *d) {
 static int append_blocker(char **list, const VbPlanEntry *e, const char *driver) {
         bool in_use = e->reason == VB_REASON_IN_USE && e->in_use;
         bool released = e->action == VB_ACTION_REFUSE && e->reason == VB_REASON_RELEASED;
-        char *n;
-        if (asprintf(&n, "%s%s%s on %s%s%s%s%s", *list ?: "", *list ? ", " : "", VB_PCI_ADDRESS_STR(&e->address),
-                     driver ?: "no driver", in_use ? " (the host uses it: " : "", in_use ? e->in_use : "",
-                     in_use ? ")" : "",
-                     released                        ? " (released by hand with vfio-bind release)"
-                     : e->reason == VB_REASON_FAILED ? " (binding it failed)"
-                                                     : "") < 0)
-                return -ENOMEM;
-        free(*list);
-        *list = n;
-        return 0;
+
+        return vb_join_append(list, ", ", "%s on %s%s%s%s%s", VB_PCI_ADDRESS_STR(&e->address), driver ?: "no driver",
+                              in_use ? " (the host uses it: " : "", in_use ? e->in_use : "", in_use ? ")" : "",
+                              released                        ? " (released by hand with vfio-bind release)"
+                              : e->reason == VB_REASON_FAILED ? " (binding it failed)"
+                                                              : "");
 }
 
 /* Does refused entry E (device D) keep its IOMMU group from a guest? */
@@ -788,10 +754,8 @@ int vb_plan_compute(const VbPlanInput *in, VbPlan *ret) {
                 if (s->type == VB_SELECTOR_ADDRESS)
                         missing[n_missing++] = i;
                 else {
-                        VbSelector *u = realloc(p.unmatched, (p.n_unmatched + 1) * sizeof(VbSelector));
-                        if (!u)
+                        if (!VB_GREEDY_REALLOC(p.unmatched, b.unmatched_allocated, p.n_unmatched + 1))
                                 return -ENOMEM;
-                        p.unmatched = u;
                         p.unmatched[p.n_unmatched++] = *s;
                 }
         }
@@ -959,13 +923,9 @@ int vb_plan_sriov_explain(const VbPlanSriov *s, char **ret) {
         char *t = NULL;
         int r;
 
-        for (size_t i = 0; i < s->n_vfs; i++) {
-                char *n;
-                if (asprintf(&n, "%s%s%s", list ?: "", list ? " " : "", VB_PCI_ADDRESS_STR(&s->vfs[i])) < 0)
+        for (size_t i = 0; i < s->n_vfs; i++)
+                if (vb_join_append(&list, " ", "%s", VB_PCI_ADDRESS_STR(&s->vfs[i])) < 0)
                         return -ENOMEM;
-                free(list);
-                list = n;
-        }
         switch (s->action) {
         case VB_SRIOV_CREATE:
                 r = asprintf(&t,

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <assert.h>
 
+#include "alloc-util.h"
 #include "macro.h"
 #include "record.h"
 #include "strv.h"
@@ -112,14 +113,8 @@ void vb_recorder_add(VbRecorder *r, VbRecordRoot root, VbRecordKind kind, const 
                 memcpy(d, data, size);
                 d[size] = '\0';
         }
-        if (r->n == r->allocated) {
-                size_t a = r->allocated ? r->allocated * 2 : 256;
-                VbRecord *l = realloc(r->records, a * sizeof(VbRecord));
-                if (!l)
-                        goto oom;
-                r->records = l;
-                r->allocated = a;
-        }
+        if (!VB_GREEDY_REALLOC(r->records, r->allocated, r->n + 1))
+                goto oom;
         r->records[r->n++] = (VbRecord) {
                 .root = root,
                 .kind = kind,

@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "alloc-util.h"
+#include "io-util.h"
 #include "macro.h"
 #include "runtime.h"
 #include "strv.h"
@@ -21,7 +23,7 @@ static const char *const mark_table[_VB_RUNTIME_MARK_MAX] = {
 int vb_runtime_list(const char *dir, VbRuntimeMark mark, VbPciAddress **ret, size_t *ret_n) {
         _cleanup_free_ VbPciAddress *list = NULL;
         _cleanup_free_ char *path = NULL;
-        size_t n = 0;
+        size_t n = 0, allocated = 0;
         DIR *d;
 
         assert(mark >= 0 && mark < _VB_RUNTIME_MARK_MAX);
@@ -37,16 +39,13 @@ int vb_runtime_list(const char *dir, VbRuntimeMark mark, VbPciAddress **ret, siz
         }
         for (struct dirent *de; (de = readdir(d));) {
                 VbPciAddress a;
-                VbPciAddress *p;
 
                 if (vb_pci_address_parse(de->d_name, &a) < 0)
                         continue;
-                p = realloc(list, (n + 1) * sizeof(VbPciAddress));
-                if (!p) {
+                if (!VB_GREEDY_REALLOC(list, allocated, n + 1)) {
                         closedir(d);
                         return -ENOMEM;
                 }
-                list = p;
                 list[n++] = a;
         }
         closedir(d);
@@ -111,23 +110,18 @@ int vb_runtime_stopped_read(const char *dir, const VbPciAddress *a, char ***ret)
         _cleanup_free_ char *path = stopped_path(dir, a), *text = NULL;
         _cleanup_strv_free_ char **l = NULL;
         _cleanup_close_ int fd = -EBADF;
-        size_t n = 0, size = 0;
-        char buf[4096];
-        ssize_t k;
+        size_t n = 0;
+        int r;
 
         if (!path)
                 return -ENOMEM;
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0 && errno != ENOENT)
                 return negative_errno();
-        while (fd >= 0 && (k = read(fd, buf, sizeof(buf))) > 0) {
-                char *t = realloc(text, size + (size_t) k + 1);
-                if (!t)
-                        return -ENOMEM;
-                text = t;
-                memcpy(text + size, buf, (size_t) k);
-                size += (size_t) k;
-                text[size] = '\0';
+        if (fd >= 0) {
+                r = vb_read_full_fd(fd, SIZE_MAX, 0, &text, NULL);
+                if (r < 0)
+                        return r;
         }
         l = calloc(1, sizeof(char *));
         if (!l)

@@ -4,12 +4,20 @@
 #include "macro.h"
 #include "selector-index.h"
 
+/* An address or slot selector: its address, and its index in the list. */
+typedef struct Entry {
+        VbPciAddress address;
+        size_t at;
+} Entry;
+
 struct VbSelectorIndex {
         const VbConfigSelector *list;
         size_t n;
-        size_t *addresses, n_addresses; /* indices into LIST, ordered by address */
-        size_t *slots, n_slots;         /* the same for slots (function 0) */
-        size_t *ids, n_ids;
+        Entry *addresses; /* ordered by address */
+        size_t n_addresses;
+        Entry *slots; /* the same for slots (function 0) */
+        size_t n_slots;
+        size_t *ids, n_ids; /* indices into LIST */
         bool *matched;
 };
 
@@ -24,10 +32,10 @@ VbSelectorIndex *vb_selector_index_free(VbSelectorIndex *x) {
         return NULL;
 }
 
-static int cmp_selector_address(const void *a, const void *b, void *userdata) {
-        const VbConfigSelector *list = userdata;
-        return vb_pci_address_compare(&list[*(const size_t *) a].selector.address,
-                                      &list[*(const size_t *) b].selector.address);
+static int cmp_entry(const void *a, const void *b) {
+        const Entry *x = a, *y = b;
+        int c = vb_pci_address_compare(&x->address, &y->address);
+        return c != 0 ? c : x->at < y->at ? -1 : x->at > y->at;
 }
 
 int vb_selector_index_new(VbSelectorIndex **ret, const VbConfigSelector *list, size_t n) {
@@ -39,8 +47,8 @@ int vb_selector_index_new(VbSelectorIndex **ret, const VbConfigSelector *list, s
                 return -ENOMEM;
         x->list = list;
         x->n = n;
-        x->addresses = malloc(room * sizeof(size_t));
-        x->slots = malloc(room * sizeof(size_t));
+        x->addresses = malloc(room * sizeof(Entry));
+        x->slots = malloc(room * sizeof(Entry));
         x->ids = malloc(room * sizeof(size_t));
         x->matched = calloc(room, sizeof(bool));
         if (!x->addresses || !x->slots || !x->ids || !x->matched)
@@ -48,36 +56,29 @@ int vb_selector_index_new(VbSelectorIndex **ret, const VbConfigSelector *list, s
         for (size_t i = 0; i < n; i++)
                 switch (list[i].selector.type) {
                 case VB_SELECTOR_ADDRESS:
-                        x->addresses[x->n_addresses++] = i;
+                        x->addresses[x->n_addresses++] = (Entry) { list[i].selector.address, i };
                         break;
                 case VB_SELECTOR_SLOT:
-                        x->slots[x->n_slots++] = i;
+                        x->slots[x->n_slots++] = (Entry) { list[i].selector.address, i };
                         break;
                 default:
                         x->ids[x->n_ids++] = i;
                         break;
                 }
         /* Slots compare by their address with function 0, which the parser leaves at 0. */
-        qsort_r(x->addresses, x->n_addresses, sizeof(size_t), cmp_selector_address, (void *) list);
-        qsort_r(x->slots, x->n_slots, sizeof(size_t), cmp_selector_address, (void *) list);
+        qsort(x->addresses, x->n_addresses, sizeof(Entry), cmp_entry);
+        qsort(x->slots, x->n_slots, sizeof(Entry), cmp_entry);
         *ret = TAKE_PTR(x);
         return 0;
 }
 
 /* Binary search over SORTED for KEY; marks every equal selector as matched. */
-static bool lookup(VbSelectorIndex *x, const size_t *sorted, size_t n, const VbPciAddress *key) {
-        size_t lo = 0, hi = n;
+static bool lookup(VbSelectorIndex *x, const Entry *sorted, size_t n, const VbPciAddress *key) {
         bool found = false;
 
-        while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                if (vb_pci_address_compare(&x->list[sorted[mid]].selector.address, key) < 0)
-                        lo = mid + 1;
-                else
-                        hi = mid;
-        }
-        for (; lo < n && vb_pci_address_equal(&x->list[sorted[lo]].selector.address, key); lo++) {
-                x->matched[sorted[lo]] = true;
+        for (size_t i = VB_PCI_ADDRESS_LOWER_BOUND(sorted, n, address, key);
+             i < n && vb_pci_address_equal(&sorted[i].address, key); i++) {
+                x->matched[sorted[i].at] = true;
                 found = true;
         }
         return found;

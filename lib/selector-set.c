@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc-util.h"
 #include "selector-set.h"
 
 /* Where each selector of the list is, by vb_selector_key(). Open addressing with linear probing,
@@ -85,14 +86,8 @@ int vb_selector_set_add(VbSelectorSet **set, VbConfigSelector **list, size_t *n_
         if (*n_list >= max)
                 return -E2BIG;
 
-        if (*n_list == x->allocated) {
-                size_t a = x->allocated ? x->allocated * 2 : 16;
-                VbConfigSelector *n = reallocarray(*list, a, sizeof(VbConfigSelector));
-                if (!n)
-                        return -ENOMEM;
-                *list = n;
-                x->allocated = a;
-        }
+        if (!VB_GREEDY_REALLOC(*list, x->allocated, *n_list + 1))
+                return -ENOMEM;
         f = strdup(file);
         if (!f)
                 return -ENOMEM;

@@ -44,6 +44,30 @@ char *strv_join(char *const *l, const char *sep) {
         return s;
 }
 
+int vb_join_append(char **s, const char *sep, const char *format, ...) {
+        bool first = !*s;
+        size_t len = first ? 0 : strlen(*s) + strlen(sep);
+        va_list ap;
+        char *n;
+        int k;
+
+        va_start(ap, format);
+        k = vsnprintf(NULL, 0, format, ap);
+        va_end(ap);
+        if (k < 0)
+                return -ENOMEM;
+        n = realloc(*s, len + (size_t) k + 1);
+        if (!n)
+                return -ENOMEM;
+        if (!first)
+                strcat(n, sep);
+        va_start(ap, format);
+        vsnprintf(n + len, (size_t) k + 1, format, ap);
+        va_end(ap);
+        *s = n;
+        return 0;
+}
+
 bool strv_contains(char *const *l, const char *s) {
         for (char *const *i = l; i && *i; i++)
                 if (streq(*i, s))

@@ -6,17 +6,14 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
+#include "alloc-util.h"
+#include "io-util.h"
 #include "macro.h"
 #include "sysfs.h"
 
 /* sysfs attributes are at most a page; /proc files we read (cmdline, iomem) are bounded too. */
 #define READ_MAX (1024 * 1024)
 
-/* Read PATH below DIRFD whole. ONE_READ: a read that does not fill the buffer returned
- * everything, as it does for a sysfs attribute (the kernel formats it whole, at most a page, and
- * hands it out in one read) and for a small regular file; it saves the read that would only
- * return end of file. /proc files are seq_files that may stop short at their own page size, so
- * they are read to the end. */
 /* A read that failed for another reason than absence: the file is there, and a dump keeps it. */
 static int failed_read(VbContext *ctx, VbRecordRoot root, const char *path, int r) {
         if (r != -ENOENT && r != -ENOTDIR)
@@ -24,49 +21,26 @@ static int failed_read(VbContext *ctx, VbRecordRoot root, const char *path, int 
         return r;
 }
 
+/* Read PATH below the sysfs or procfs root whole, without its trailing newlines. ONE_READ: a read
+ * that does not fill the buffer returned everything (VB_READ_SHORT_IS_END: sysfs attributes);
+ * /proc files are read to the end. */
 static int read_at(VbContext *ctx, VbRecordRoot root, const char *path, bool one_read, char **ret) {
         int dirfd = root == VB_RECORD_SYSFS ? vb_context_sysfs_fd(ctx) : vb_context_procfs_fd(ctx);
         _cleanup_close_ int fd = -EBADF;
         _cleanup_free_ char *buf = NULL;
-        size_t size = 0, allocated = 0;
+        size_t size;
+        int r;
 
         if (dirfd < 0)
                 return -ENOENT;
         fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return failed_read(ctx, root, path, negative_errno());
-
-        for (;;) {
-                ssize_t n;
-
-                if (allocated - size < 4096) {
-                        char *p;
-                        if (allocated >= READ_MAX)
-                                return failed_read(ctx, root, path, -EFBIG);
-                        allocated = allocated ? allocated * 2 : 4096 + 1;
-                        p = realloc(buf, allocated);
-                        if (!p)
-                                return -ENOMEM;
-                        buf = p;
-                }
-                n = read(fd, buf + size, allocated - size - 1);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return failed_read(ctx, root, path, negative_errno());
-                }
-                if (n == 0)
-                        break;
-                size += (size_t) n;
-                if (one_read && size < allocated - 1)
-                        break;
-        }
-        if (!buf) {
-                buf = strdup("");
-                if (!buf)
-                        return -ENOMEM;
-        }
-        buf[size] = '\0';
+        r = vb_read_full_fd(fd, READ_MAX, one_read ? VB_READ_SHORT_IS_END : 0, &buf, &size);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return failed_read(ctx, root, path, r);
         vb_context_record(ctx, root, VB_RECORD_READ, path, buf, size);
         while (size > 0 && buf[size - 1] == '\n')
                 buf[--size] = '\0';
@@ -193,15 +167,9 @@ int vb_sysfs_list(VbContext *ctx, const char *path, char ***ret) {
                 }
                 if (de->d_name[0] == '.')
                         continue;
-                if (n + 2 > allocated) {
-                        size_t a = allocated ? allocated * 2 : 16;
-                        char **p = realloc(l, a * sizeof(char *));
-                        if (!p) {
-                                closedir(d);
-                                return -ENOMEM;
-                        }
-                        l = p;
-                        allocated = a;
+                if (!VB_GREEDY_REALLOC(l, allocated, n + 2)) {
+                        closedir(d);
+                        return -ENOMEM;
                 }
                 l[n] = strdup(de->d_name);
                 if (!l[n]) {

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 
 #include "fake-kernel.h"
+#include "io-util.h"
 #include "macro.h"
 #include "modalias.h"
 
@@ -1891,36 +1892,14 @@ const char *fake_kernel_violation(const FakeKernel *k, size_t i) {
 char *fake_kernel_read_log(const char *dir) {
         _cleanup_free_ char *path = xasprintf("%s/%s", dir, LOG_FILE);
         _cleanup_close_ int fd = -EBADF;
-        char *buf = NULL;
-        size_t size = 0;
+        char *buf;
 
         if (!path)
                 return NULL;
         fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
                 return errno == ENOENT ? strdup("") : NULL;
-        for (;;) {
-                char chunk[4096];
-                ssize_t n = read(fd, chunk, sizeof(chunk));
-                char *p;
-
-                if (n < 0) {
-                        free(buf);
-                        return NULL;
-                }
-                if (n == 0)
-                        break;
-                p = realloc(buf, size + (size_t) n + 1);
-                if (!p) {
-                        free(buf);
-                        return NULL;
-                }
-                buf = p;
-                memcpy(buf + size, chunk, (size_t) n);
-                size += (size_t) n;
-                buf[size] = '\0';
-        }
-        return buf ?: strdup("");
+        return vb_read_full_fd(fd, SIZE_MAX, 0, &buf, NULL) < 0 ? NULL : buf;
 }
 
 char *fake_kernel_driver(const FakeKernel *k, const char *addr) {

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "io-util.h"
 #include "macro.h"
 #include "tests.h"
 #include "tree.h"
@@ -229,28 +230,8 @@ char *tree_read(const char *dir, const char *path) {
         fd = open(p, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
                 return NULL;
-        for (;;) {
-                char chunk[4096], *b;
-                ssize_t n = read(fd, chunk, sizeof(chunk));
-
-                if (n < 0) {
-                        free(buf);
-                        return NULL;
-                }
-                if (n == 0)
-                        break;
-                b = realloc(buf, size + (size_t) n + 1);
-                if (!b) {
-                        free(buf);
-                        return NULL;
-                }
-                buf = b;
-                memcpy(buf + size, chunk, (size_t) n);
-                size += (size_t) n;
-        }
-        if (!buf)
-                return strdup("");
-        buf[size] = '\0';
+        if (vb_read_full_fd(fd, SIZE_MAX, 0, &buf, &size) < 0)
+                return NULL;
         while (size > 0 && buf[size - 1] == '\n')
                 buf[--size] = '\0';
         return buf;

@@ -184,8 +184,9 @@ static bool print_applied(const VbPlan *p, const VbApply *ap) {
                         fprintf(stderr,
                                 "vfio-bind: %s: %s of its IOMMU group failed, and putting this one back on %s "
                                 "failed: %s (%s); now on %s\n",
-                                addr, cause, r->bind.driver_before ?: "no driver", vb_bind_result_explain(&r->restore, r->error),
-                                strerror(-r->error), r->restore.driver_after ?: "no driver");
+                                addr, cause, r->bind.driver_before ?: "no driver",
+                                vb_bind_result_explain(&r->restore, r->error), strerror(-r->error),
+                                r->restore.driver_after ?: "no driver");
                         break;
                 case VB_DEVICE_SKIPPED:
                         ok = false;

@@ -7,9 +7,9 @@
  * them again (lib/runtime.h keeps what was stopped under /run/vfio-bind/stopped/).
  */
 
+#include "common.h"
 #include "config.h"
 #include "snapshot.h"
-#include "common.h"
 
 /* Stop what may be stopped for the plan in S. Returns the number of units stopped (0: none, the
  * plan stands as it is), or a negative errno (said already). */

@@ -28,4 +28,3 @@ VbdUeventAction vbd_uevent_action_from_string(const char *s);
  * and the PCI function's address if it is an add, bind or remove of a PCI function, 0 if the
  * daemon ignores it (another action, a sysname that is no PCI address). */
 int vbd_uevent_parse(const char *action, const char *sysname, VbdUeventAction *ret_action, VbPciAddress *ret_address);
-

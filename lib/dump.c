@@ -9,7 +9,7 @@
 #include "io-util.h"
 #include "macro.h"
 
-#define LINKS_MAX 40           /* as the kernel's path walk (ELOOP) */
+#define LINKS_MAX 40               /* as the kernel's path walk (ELOOP) */
 #define FILE_MAX (1024 * 1024 - 1) /* bytes of a file read again (config space is at most 4 KiB) */
 #define TREE_ENTRIES_MAX 4096
 
@@ -221,7 +221,8 @@ static int shorter_reads(const VbRecord *records, size_t n, bool **ret) {
         qsort(idx, m, sizeof(size_t), cmp_read);
         sort_records = NULL;
         for (size_t i = 1; i < m; i++)
-                if (records[idx[i]].root == records[idx[i - 1]].root && streq(records[idx[i]].path, records[idx[i - 1]].path))
+                if (records[idx[i]].root == records[idx[i - 1]].root &&
+                    streq(records[idx[i]].path, records[idx[i - 1]].path))
                         skip[idx[i]] = true;
         *ret = TAKE_PTR(skip);
         return 0;

@@ -286,8 +286,9 @@ static int lacks(const Rules *r, ssize_t x, char **ret) {
                                ? -ENOMEM
                                : 0;
         if (!c->acs)
-                return asprintf(ret, "has no ACS capability%s", c->multifunction ? " (multifunction)" : "") < 0 ? -ENOMEM
-                                                                                                              : 0;
+                return asprintf(ret, "has no ACS capability%s", c->multifunction ? " (multifunction)" : "") < 0
+                               ? -ENOMEM
+                               : 0;
         return asprintf(ret, "has ACS without %s enabled",
                         vb_pci_acs_flags_format(vb_pci_config_acs_missing(c), flags, sizeof(flags))) < 0
                        ? -ENOMEM
@@ -377,8 +378,8 @@ static int line_text(const Rules *r, const Line *x, bool override, char **ret) {
                 if (lacks(r, x->at, &why) < 0)
                         return -ENOMEM;
                 if (x->at == x->to)
-                        k = asprintf(ret, "%s: below the %s %s, which %s", who, kind_of(r, x->to), name_of(r, x->to, to),
-                                     why);
+                        k = asprintf(ret, "%s: below the %s %s, which %s", who, kind_of(r, x->to),
+                                     name_of(r, x->to, to), why);
                 else
                         k = asprintf(ret, "%s: below %s, not isolated from the root: the %s %s above it %s", who,
                                      name_of(r, x->to, to), kind_of(r, x->at), name_of(r, x->at, at), why);
@@ -391,8 +392,10 @@ static int line_text(const Rules *r, const Line *x, bool override, char **ret) {
                         k = asprintf(ret, "%s: cannot tell why: the config space of %s is not there", who,
                                      name_of(r, x->at, at));
                 else if (r->look->facts[x->at].config_error == -EACCES)
-                        k = asprintf(ret, "%s: cannot tell why: the config space of %s could not be read whole (only root can)",
-                                     who, name_of(r, x->at, at));
+                        k = asprintf(
+                                ret,
+                                "%s: cannot tell why: the config space of %s could not be read whole (only root can)",
+                                who, name_of(r, x->at, at));
                 else
                         k = asprintf(ret, "%s: cannot tell why: the config space of %s could not be read: %s", who,
                                      name_of(r, x->at, at), strerror(-r->look->facts[x->at].config_error));
@@ -479,7 +482,8 @@ int vb_group_why_explain(const VbPciList *devices, const VbGroupLook *look, int 
                         if (devices->devices[i].iommu_group != group || root_of(up, (ssize_t) i) != (ssize_t) i)
                                 continue;
                         for (size_t j = 0; j < devices->n; j++)
-                                c += devices->devices[j].iommu_group == group && root_of(up, (ssize_t) j) == (ssize_t) i;
+                                c += devices->devices[j].iommu_group == group &&
+                                     root_of(up, (ssize_t) j) == (ssize_t) i;
                         if (c > best) {
                                 best = c;
                                 main = (ssize_t) i;

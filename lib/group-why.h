@@ -25,8 +25,8 @@
 
 /* The facts of one device (index as in the device list). */
 typedef struct VbGroupFacts {
-        bool read;          /* looked at: it is in a group of several, or above one */
-        bool has_parent;    /* on a bus below a bridge (else on a root bus) */
+        bool read;       /* looked at: it is in a group of several, or above one */
+        bool has_parent; /* on a bus below a bridge (else on a root bus) */
         VbPciAddress parent;
         int config_error;   /* 0, or why its config space could not be read */
         VbPciConfig config; /* when config_error is 0 */

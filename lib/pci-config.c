@@ -23,7 +23,8 @@ static uint16_t get16(const uint8_t *d, size_t off) {
 }
 
 static uint32_t get32(const uint8_t *d, size_t off) {
-        return (uint32_t) d[off] | (uint32_t) d[off + 1] << 8 | (uint32_t) d[off + 2] << 16 | (uint32_t) d[off + 3] << 24;
+        return (uint32_t) d[off] | (uint32_t) d[off + 1] << 8 | (uint32_t) d[off + 2] << 16 |
+               (uint32_t) d[off + 3] << 24;
 }
 
 /* The PCI Express capability in the standard list, as the kernel's pci_find_capability() walks it. */

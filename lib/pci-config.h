@@ -41,11 +41,11 @@ typedef enum VbPcieType {
 #define VB_ACS_ISOLATION (VB_ACS_SV | VB_ACS_RR | VB_ACS_CR | VB_ACS_UF)
 
 typedef struct VbPciConfig {
-        bool complete;      /* the standard 256 bytes were there: the capabilities are known */
-        bool extended;      /* the 4096 bytes of PCI Express were there: the extended ones too */
+        bool complete;       /* the standard 256 bytes were there: the capabilities are known */
+        bool extended;       /* the 4096 bytes of PCI Express were there: the extended ones too */
         uint8_t header_type; /* low 7 bits: 0 endpoint, 1 PCI bridge, 2 CardBus bridge */
-        bool multifunction; /* bit 7 of the header type */
-        bool pcie;          /* has the PCI Express capability (complete only) */
+        bool multifunction;  /* bit 7 of the header type */
+        bool pcie;           /* has the PCI Express capability (complete only) */
         VbPcieType pcie_type;
         bool acs; /* has the ACS extended capability (extended only) */
         uint16_t acs_cap, acs_ctrl;

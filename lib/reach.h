@@ -34,9 +34,11 @@ typedef struct VbReachDevice {
 } VbReachDevice;
 
 /* The facts of a VbPciDevice D (lib/pci.h) that reach depends on, as an initializer. */
-#define VB_REACH_DEVICE(d)                                                                                 \
-        { .address = (d)->address, .vendor = (d)->vendor, .device = (d)->device, .is_virtfn = (d)->is_virtfn, \
-          .physfn = (d)->physfn, .iommu_group = (d)->iommu_group }
+#define VB_REACH_DEVICE(d)                                                                                          \
+        {                                                                                                           \
+                .address = (d)->address, .vendor = (d)->vendor, .device = (d)->device, .is_virtfn = (d)->is_virtfn, \
+                .physfn = (d)->physfn, .iommu_group = (d)->iommu_group                                              \
+        }
 
 /* How C (SELECTORS: the index of its selectors) reaches D, given GROUPS (N_GROUPS, any order): the
  * IOMMU groups of the devices it selects. */

@@ -128,15 +128,17 @@ static int read_choices(VbContext *ctx, const VbConfig *c, VbSnapshot *s) {
         for (size_t i = 0; i < s->devices.n; i++) {
                 const VbPciDevice *d = &s->devices.devices[i];
 
-                wanted[i] = !vb_pci_device_is_bridge(d) && vb_reach_selects(vb_reach(c, selectors, &(VbReachDevice) VB_REACH_DEVICE(d), NULL, 0));
+                wanted[i] = !vb_pci_device_is_bridge(d) &&
+                            vb_reach_selects(vb_reach(c, selectors, &(VbReachDevice) VB_REACH_DEVICE(d), NULL, 0));
                 if (wanted[i] && d->iommu_group >= 0)
                         groups[n_groups++] = d->iommu_group;
         }
         for (size_t i = 0; i < s->devices.n; i++) {
                 const VbPciDevice *d = &s->devices.devices[i];
 
-                if (!wanted[i] && (vb_pci_device_is_bridge(d) ||
-                                   vb_reach(c, selectors, &(VbReachDevice) VB_REACH_DEVICE(d), groups, n_groups) != VB_REACH_GROUP))
+                if (!wanted[i] &&
+                    (vb_pci_device_is_bridge(d) ||
+                     vb_reach(c, selectors, &(VbReachDevice) VB_REACH_DEVICE(d), groups, n_groups) != VB_REACH_GROUP))
                         continue;
                 r = vb_driver_choice_read(ctx, &d->address, &s->choices[s->n_choices]);
                 if (r < 0)

@@ -656,7 +656,9 @@ TEST(dump_keeps_config_space_only_where_groups_need_it) {
         ASSERT_TRUE(sv_contains(sizes, "sys/devices/pci0000:00/0000:00:07.0/0000:08:00.0/0000:09:01.0/config 256"));
         ASSERT_TRUE(sv_contains(sizes, "sys/devices/pci0000:00/0000:00:07.0/0000:08:00.0/config 4096"));
         ASSERT_TRUE(sv_contains(sizes, "sys/devices/pci0000:00/0000:00:07.0/config 4096"));
-        ASSERT_TRUE(sv_contains(sizes, "sys/devices/pci0000:00/0000:00:06.0/0000:04:00.0/0000:05:00.0/0000:06:00.0/config 4096"));
+        ASSERT_TRUE(
+                sv_contains(sizes,
+                            "sys/devices/pci0000:00/0000:00:06.0/0000:04:00.0/0000:05:00.0/0000:06:00.0/config 4096"));
         /* the management NIC, alone in its group: the header only */
         ASSERT_TRUE(sv_contains(sizes, "sys/devices/pci0000:00/0000:00:03.0/0000:02:00.0/config 64"));
         ASSERT_FALSE(sv_contains(sizes, "sys/devices/pci0000:00/0000:00:03.0/config 4096"));

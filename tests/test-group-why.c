@@ -114,7 +114,8 @@ static char *tree_build(const Fn *fns, size_t n, const char *cmdline) {
                 ASSERT_TRUE(asprintf(&path, "sys/devices/%s", d) > 0);
                 ASSERT_OK(tree_mkdirs(dir, path));
                 ASSERT_TRUE(asprintf(&uevent, "PCI_CLASS=%X\nPCI_ID=%04X:%04X\nPCI_SLOT_NAME=%s\n",
-                                     f->bridge ? 0x060400 : 0x020000, 0x8086, f->bridge ? 0x1234 : 0x10d3, f->addr) > 0);
+                                     f->bridge ? 0x060400 : 0x020000, 0x8086, f->bridge ? 0x1234 : 0x10d3,
+                                     f->addr) > 0);
                 free(full);
                 ASSERT_TRUE(asprintf(&full, "%s/uevent", path) > 0);
                 ASSERT_OK(tree_write(dir, full, uevent));
@@ -211,7 +212,8 @@ static size_t n_kind(const Look *l, int group, VbGroupWhyKind kind) {
         return n;
 }
 
-#define RP_ACS(a, g) { a, NULL, g, true, false, VB_PCIE_ROOT_PORT, true, ACS_ALL, ACS_ALL, 0 }
+#define RP_ACS(a, g) \
+        { a, NULL, g, true, false, VB_PCIE_ROOT_PORT, true, ACS_ALL, ACS_ALL, 0 }
 
 TEST(multifunction_endpoint_without_acs) {
         const Fn fns[] = {
@@ -295,8 +297,9 @@ TEST(root_port_with_acs_lacking_controls) {
 
         look_open(&l, fns, ELEMENTSOF(fns), NULL);
         text = why(&l, 1);
-        ASSERT_STREQ(text, "0000:01:00.0: below the root port 0000:00:01.0, which has ACS without Request Redirect, "
-                           "Upstream Forwarding enabled");
+        ASSERT_STREQ(text,
+                     "0000:01:00.0: below the root port 0000:00:01.0, which has ACS without Request Redirect, "
+                     "Upstream Forwarding enabled");
         look_close(&l);
 
         look_open(&l, unoffered, ELEMENTSOF(unoffered), NULL);
@@ -315,8 +318,10 @@ static void switch_fns(Fn fns[static 6], bool downstream_acs) {
                   ACS_ALL, 0 },
                 { "0000:05:01.0", "0000:04:00.0", 4, true, false, VB_PCIE_DOWNSTREAM_PORT, downstream_acs, ACS_ALL,
                   ACS_ALL, 0 },
-                { "0000:06:00.0", "0000:05:00.0", downstream_acs ? 5 : 3, false, false, VB_PCIE_ENDPOINT, false, 0, 0, 0 },
-                { "0000:07:00.0", "0000:05:01.0", downstream_acs ? 6 : 4, false, false, VB_PCIE_ENDPOINT, false, 0, 0, 0 },
+                { "0000:06:00.0", "0000:05:00.0", downstream_acs ? 5 : 3, false, false, VB_PCIE_ENDPOINT, false, 0, 0,
+                  0 },
+                { "0000:07:00.0", "0000:05:01.0", downstream_acs ? 6 : 4, false, false, VB_PCIE_ENDPOINT, false, 0, 0,
+                  0 },
         };
         memcpy(fns, base, sizeof(base));
 }
@@ -359,8 +364,9 @@ TEST(isolation_stops_higher_up) {
 
         look_open(&l, fns, ELEMENTSOF(fns), NULL);
         text = why(&l, 1);
-        ASSERT_CONTAINS(text, "0000:06:00.0: below 0000:05:00.0, not isolated from the root: the root port "
-                              "0000:00:06.0 above it has no ACS capability");
+        ASSERT_CONTAINS(text,
+                        "0000:06:00.0: below 0000:05:00.0, not isolated from the root: the root port "
+                        "0000:00:06.0 above it has no ACS capability");
         ASSERT_CONTAINS(text, "0000:04:00.0: below the root port 0000:00:06.0, which has no ACS capability");
         look_close(&l);
 }
@@ -378,8 +384,9 @@ TEST(pcie_to_pci_bridge) {
 
         look_open(&l, fns, ELEMENTSOF(fns), NULL);
         text = why(&l, 2);
-        ASSERT_STREQ(text, "0000:09:01.0, 0000:09:02.0: behind the PCIe-to-PCI bridge 0000:08:00.0 (one requester ID "
-                           "for all behind it)");
+        ASSERT_STREQ(text,
+                     "0000:09:01.0, 0000:09:02.0: behind the PCIe-to-PCI bridge 0000:08:00.0 (one requester ID "
+                     "for all behind it)");
         advice = advice_for(&l, 2);
         ASSERT_EQ(strv_length(advice), 2u);
         ASSERT_CONTAINS(advice[0], "share its requester ID");
@@ -401,8 +408,9 @@ TEST(unreadable_config) {
 
         look_open(&l, fns, ELEMENTSOF(fns), NULL);
         text = why(&l, 1);
-        ASSERT_STREQ(text, "0000:02:00.0, 0000:02:00.1: cannot tell why: the config space of 0000:00:1c.0 could not "
-                           "be read whole (only root can)");
+        ASSERT_STREQ(text,
+                     "0000:02:00.0, 0000:02:00.1: cannot tell why: the config space of 0000:00:1c.0 could not "
+                     "be read whole (only root can)");
         ASSERT_EQ(n_kind(&l, 1, VB_GROUP_WHY_QUIRK_JOINS), 0u);
         advice = advice_for(&l, 1);
         ASSERT_EQ(strv_length(advice), 0u);
@@ -422,8 +430,9 @@ TEST(override_or_quirk_splits_what_the_rules_join) {
 
         look_open(&l, fns, ELEMENTSOF(fns), NULL);
         quirk = why(&l, 2);
-        ASSERT_CONTAINS(quirk, "0000:02:00.0, 0000:02:00.1: ACS and the topology would join 0000:00:1c.0 (root port), "
-                               "which the kernel keeps apart: a device quirk of the kernel");
+        ASSERT_CONTAINS(quirk,
+                        "0000:02:00.0, 0000:02:00.1: ACS and the topology would join 0000:00:1c.0 (root port), "
+                        "which the kernel keeps apart: a device quirk of the kernel");
         ASSERT_CONTAINS(quirk, "functions of one multifunction device without ACS");
         look_close(&l);
 

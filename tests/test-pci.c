@@ -593,8 +593,8 @@ TEST(pci_id_rejects) {
  * filter would not take is not taken from the file either (the reader then reads the attributes). */
 TEST(uevent_file_and_filter_agree_on_pci_id) {
         static const char *const ids[] = {
-                "8086:10D3", "1af4:1041", "0x8086:10d3", "+8086:10d3", " 8086:10d3", "8086:10d3 ", "8086:10d",
-                "18086:10d3", "8086:+10d", "8086:0x10",
+                "8086:10D3",  "1af4:1041", "0x8086:10d3", "+8086:10d3", " 8086:10d3",
+                "8086:10d3 ", "8086:10d",  "18086:10d3",  "8086:+10d",  "8086:0x10",
         };
         for (size_t i = 0; i < ELEMENTSOF(ids); i++) {
                 _cleanup_free_ char *text = NULL, *driver = NULL;

@@ -81,7 +81,8 @@ TEST(look_plan_and_filter_agree_on_reach) {
                  * groups (under check it looks at them for what blocks) */
                 e = vb_plan_find(&s.plan, &a);
                 if ((e && e->selected) != vb_reach_selects(r))
-                        TEST_FAIL("case %zu (%s): the plan %s it", i, x->address, e && e->selected ? "selects" : "does not select");
+                        TEST_FAIL("case %zu (%s): the plan %s it", i, x->address,
+                                  e && e->selected ? "selects" : "does not select");
                 if (r == VB_REACH_GROUP && c->group == VB_GROUP_TAKE && !e && !vb_pci_device_is_bridge(d))
                         TEST_FAIL("case %zu (%s): the plan does not list the group member", i, x->address);
                 if (r == VB_REACH_NONE && e)

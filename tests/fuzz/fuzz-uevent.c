@@ -48,7 +48,8 @@ static bool ids_as_the_filter_reads_them(const char *text, uint16_t vendor, uint
                 const char *nl = strchrnul(p, '\n');
 
                 if ((size_t) (nl - p) >= strlen("PCI_ID=") && strneq(p, "PCI_ID=", strlen("PCI_ID="))) {
-                        _cleanup_free_ char *value = strndup(p + strlen("PCI_ID="), (size_t) (nl - p) - strlen("PCI_ID="));
+                        _cleanup_free_ char *value = strndup(p + strlen("PCI_ID="),
+                                                             (size_t) (nl - p) - strlen("PCI_ID="));
                         if (!value || vb_pci_id_parse(value, &v, &d) < 0)
                                 return false;
                         any = true;

@@ -85,3 +85,32 @@ reconfigure() {
         systemctl kill -s HUP vfio-bind.service || { WHY="cannot signal vfio-bind.service"; return 1; }
         sleep 2
 }
+
+# group_list N: REPLY = the addresses in IOMMU group N, in sysfs order
+group_list() {
+        local p out=()
+        for p in /sys/kernel/iommu_groups/"$1"/devices/*; do
+                [[ -e $p ]] && out+=("${p##*/}")
+        done
+        REPLY="${out[*]}"
+}
+
+# same_group A B…: the kernel put them all in one IOMMU group
+same_group() {
+        local g a
+        iommu_group "$1" || { WHY="$1 has no group"; return 1; }
+        g=$REPLY
+        for a in "${@:2}"; do
+                iommu_group "$a" || { WHY="$a has no group"; return 1; }
+                [[ $REPLY == "$g" ]] || { WHY="$1 is in group $g, $a in $REPLY"; return 1; }
+        done
+}
+
+# alone A: A is the only device of its group
+alone() {
+        iommu_group "$1" || { WHY="$1 has no group"; return 1; }
+        group_list "$REPLY"
+        [[ $REPLY == "$1" ]] && return 0
+        WHY="$1 shares its group: $REPLY"
+        return 1
+}

@@ -29,21 +29,6 @@ UNIT
         ln -s ../vm-early-modules.service "$1/etc/systemd/system/sysinit.target.wants/vm-early-modules.service"
 }
 
-# host_first DRIVER ADDR: the kernel log shows DRIVER bound ADDR before vfio-bindd started, then
-# vfio-pci bound it
-host_first() {
-        local host_at host_line
-        klog_find "$(klog_bound_pattern "$1" "$2")" || { WHY="$1 never bound $2 (the setup did not work)"; return 1; }
-        host_line=$REPLY
-        klog_time "$host_line"
-        host_at=$REPLY
-        unit_props vfio-bind.service
-        ((host_at < ${PROP[ExecMainStartTimestampMonotonic]:-0})) ||
-                { WHY="$1 bound $2 at $host_at us, not before vfio-bindd started (${PROP[ExecMainStartTimestampMonotonic]:-never})"; return 1; }
-        klog_find "$(klog_bound_pattern vfio-pci "$2")" "$host_line" && return 0
-        WHY="no vfio-pci driver_bound line for $2 after $1's"
-        return 1
-}
 
 checks() {
         check scenario-3 "bochs-drm held the GPU and snd_hda_intel the audio before vfio-bindd started, then vfio-pci took them" \

@@ -18,41 +18,7 @@ CONF="[Bind]
 Device=$GPU_SLOT"
 
 # GROUP_OF[addr] from `vfio-bind groups`: "IOMMU group N: …" headers, then "  ADDR  …" rows
-declare -A GROUP_OF=() ROW_OF=()
-parse_groups() {
-        local line g=
-        GROUP_OF=() ROW_OF=()
-        while IFS= read -r line; do
-                if [[ $line =~ ^IOMMU\ group\ ([0-9]+): ]]; then
-                        g=${BASH_REMATCH[1]}
-                elif [[ $line =~ ^\ +([0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7])\  ]]; then
-                        GROUP_OF[${BASH_REMATCH[1]}]=$g
-                        ROW_OF[${BASH_REMATCH[1]}]=$line
-                fi
-        done <<<"$CLI_OUT"
-}
 
-groups_agree() {
-        local p g a n=0
-        cli_ok || return 1
-        parse_groups
-        for p in /sys/kernel/iommu_groups/*/devices/*; do
-                [[ -e $p ]] || continue
-                a=${p##*/}
-                g=${p#/sys/kernel/iommu_groups/}
-                g=${g%%/*}
-                n=$((n + 1))
-                [[ ${GROUP_OF[$a]-} == "$g" ]] ||
-                        { WHY="sysfs puts $a in group $g, vfio-bind groups in '${GROUP_OF[$a]-none}'"; return 1; }
-        done
-        for a in "${!GROUP_OF[@]}"; do
-                [[ -e /sys/kernel/iommu_groups/${GROUP_OF[$a]}/devices/$a ]] ||
-                        { WHY="vfio-bind groups lists $a in group ${GROUP_OF[$a]}, sysfs does not"; return 1; }
-        done
-        ((n == ${#GROUP_OF[@]} && n > 0)) && return 0
-        WHY="sysfs has $n devices in groups, vfio-bind groups lists ${#GROUP_OF[@]}"
-        return 1
-}
 
 groups_rows_right() {
         local a

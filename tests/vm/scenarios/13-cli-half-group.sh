@@ -35,12 +35,6 @@ StopUnits=vb-dm.service"
 
 # mark TEXT: MARK_MS = now (uptime in ms), MARK_TEXT = TEXT, written into the kernel log, so
 # the checks can look only at what happened after it
-MARK_MS=0 MARK_TEXT=''
-mark() {
-        MARK_TEXT="vm-test: $1"
-        printf '%s\n' "$MARK_TEXT" >/dev/kmsg
-        MARK_MS=$(uptime_ms)
-}
 
 # klog_since_mark: REPLY = index of the kernel log line after the last mark (load_klog first)
 klog_since_mark() {

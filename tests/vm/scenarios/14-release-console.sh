@@ -17,12 +17,6 @@ Device=$GPU_SLOT
 Release=auto"
 
 # mark TEXT: MARK_TEXT = "vm-test: TEXT", written into the kernel log; MARK_MS = the uptime then
-MARK_MS=0 MARK_TEXT=''
-mark() {
-        MARK_TEXT="vm-test: $1"
-        printf '%s\n' "$MARK_TEXT" >/dev/kmsg
-        MARK_MS=$(uptime_ms)
-}
 
 # --- at boot (as scenario 1 and 4)
 

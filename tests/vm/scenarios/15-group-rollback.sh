@@ -52,29 +52,8 @@ payload() {
 }
 
 # mark TEXT: MARK_TEXT = "vm-test: TEXT", written into the kernel log; MARK_MS = the uptime then
-MARK_MS=0 MARK_TEXT=''
-mark() {
-        MARK_TEXT="vm-test: $1"
-        printf '%s\n' "$MARK_TEXT" >/dev/kmsg
-        MARK_MS=$(uptime_ms)
-}
 
-# klog_from_mark: REPLY = index of the first kernel log line after the last mark (reloads KLOG)
-klog_from_mark() {
-        load_klog
-        klog_find "*$MARK_TEXT" || { WHY="the mark \"$MARK_TEXT\" is not in the kernel log"; return 1; }
-        REPLY=$((REPLY + 1))
-}
 
-same_group() {
-        local g a
-        iommu_group "$HDA" || { WHY="$HDA has no IOMMU group"; return 1; }
-        g=$REPLY
-        for a in "$PF" "$VF" "$RP_A" "$RP_B"; do
-                iommu_group "$a" || { WHY="$a has no IOMMU group"; return 1; }
-                [[ $REPLY == "$g" ]] || { WHY="$a is in IOMMU group $REPLY, $HDA in $g"; return 1; }
-        done
-}
 
 # the layout and the control: the host drivers bound both endpoints at boot (coldplug), the VF
 # is there without a driver, and all of it is one IOMMU group
@@ -93,7 +72,7 @@ enable_vf() {
         read_attr "/sys/bus/pci/devices/$PF/sriov_numvfs"
         [[ $REPLY == 1 ]] || { WHY="$PF has sriov_numvfs=$REPLY"; return 1; }
         udevadm settle --timeout=10 || :
-        all_of "on_driver $VF " "same_group"
+        all_of "on_driver $VF " "same_group $HDA $PF $VF $RP_A $RP_B"
 }
 
 # group_back: both endpoints on their host drivers without an override, the VF without a driver

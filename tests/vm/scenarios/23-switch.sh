@@ -68,13 +68,6 @@ topology_right() {
         return 1
 }
 
-group_list() {
-        local p out=()
-        for p in /sys/kernel/iommu_groups/"$1"/devices/*; do
-                [[ -e $p ]] && out+=("${p##*/}")
-        done
-        REPLY="${out[*]}"
-}
 
 # the place of the new devices: the conventional functions behind the bridge, the NIC below the
 # root port without ACS
@@ -88,25 +81,7 @@ more_topology_right() {
         [[ $path == */$NO_ACS_PORT/$NO_ACS_EP ]] || { WHY="$NO_ACS_EP is at $path"; return 1; }
 }
 
-# same_group A B…: the kernel put them all in one IOMMU group
-same_group() {
-        local g a
-        iommu_group "$1" || { WHY="$1 has no group"; return 1; }
-        g=$REPLY
-        for a in "${@:2}"; do
-                iommu_group "$a" || { WHY="$a has no group"; return 1; }
-                [[ $REPLY == "$g" ]] || { WHY="$1 is in group $g, $a in $REPLY"; return 1; }
-        done
-}
 
-# alone A: A is the only device of its group
-alone() {
-        iommu_group "$1" || { WHY="$1 has no group"; return 1; }
-        group_list "$REPLY"
-        [[ $REPLY == "$1" ]] && return 0
-        WHY="$1 shares its group: $REPLY"
-        return 1
-}
 
 # every group of several the kernel formed has a "why together" line in `groups` for each of its
 # members but one, and none says it cannot tell or names a quirk

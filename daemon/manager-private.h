@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * The daemon's rooms, and what they share: the loop and its events (manager.c), the device
+ * memory kept between passes (memory.c), the report of a pass to the journal and STATUS=
+ * (report.c), and the binds and VF creations run under a deadline (jobs.c). Private to daemon/.
+ */
+
+#include "alloc-util.h"
+#include "apply.h"
+#include "bind-job.h"
+#include "iommu.h"
+#include "load.h"
+#include "log.h"
+#include "macro.h"
+#include "manager.h"
+#include "pci.h"
+#include "plan.h"
+#include "reach.h"
+#include "runtime.h"
+#include "selector-index.h"
+#include "snapshot.h"
+#include "sriov.h"
+#include "strv.h"
+#include "sysfs.h"
+#include "time-util.h"
+#include "uevent.h"
+#include <libudev.h>
+#include <signal.h>
+#include <stdio.h>
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-event.h>
+
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+
+/* What the daemon remembers of one device between passes. */
+typedef struct DeviceState {
+        VbPciAddress address;
+        VbDeviceState state; /* after the last pass */
+        bool seen;           /* state holds a pass's result */
+        char *logged;        /* the last text logged, so that a pass logs only changes */
+        char *sriov_logged;  /* a PF of VirtualFunctions=: the last text logged about its VFs */
+        char *sriov_failure; /* a PF: creating its VFs failed (said in STATUS= until it is added anew) */
+        char *failure;       /* the last bind failure; not tried again until it is added anew */
+        char *forced;        /* bound by Force= although the host used it: what it used it for */
+        char *rolled_back;   /* put back because a member of its group failed: said in STATUS= as
+                              * long as the group stays refused for it */
+        BindJob *stuck;      /* a bind whose sysfs write has not returned */
+        sd_event_source *stuck_source;
+        uint64_t stuck_since;
+} DeviceState;
+
+struct Manager {
+        sd_event *event;
+        sd_event_source *monitor_source;
+        sd_event_source *timeout_source;
+        struct udev *udev;
+        struct udev_monitor *monitor;
+        unsigned n_overflows; /* times the uevent socket overflowed (ENOBUFS): each brings a pass */
+
+        VbContext *ctx;
+        BindJobTracker *tracker;
+        VbConfig *config;
+        VbSelectorIndex *selectors; /* of config, for telling which uevents concern us */
+        ManagerOptions options;
+
+        DeviceState *devices; /* ordered by address */
+        size_t n_devices, devices_allocated;
+        int *groups; /* IOMMU groups of the devices of the last plan */
+        size_t n_groups, groups_allocated;
+        VbPciAddress *initrd_bound; /* stage 2: what the initrd's run left on the driver */
+        size_t n_initrd_bound;
+
+        uint64_t start_usec;
+        bool ready;
+        bool timed_out;
+        bool console_released;
+        char *console_released_text;
+        char *status;
+        char *reload_error;
+        bool failed;     /* a present selected device did not end on its driver */
+        int holds_error; /* the last interlock read error that was logged */
+};
+
+/* What one pass says: the devices on the driver, and what is wrong, device by device. */
+typedef struct Report {
+        char **ok;
+        size_t n_ok;
+        char **initrd; /* of OK: bound in the initrd */
+        char **problems;
+        size_t n_problems;
+        char **sriov;   /* "0000:03:00.0 4/4": the VFs of each PF on the driver */
+        char **drivers; /* the drivers the OK devices are on, each once */
+        bool failed;
+} Report;
+
+/* ---- the device memory (memory.c) ---- */
+bool vbd_memory_bound_in_initrd(const Manager *m, const VbPciAddress *a);
+DeviceState *vbd_memory_get(Manager *m, const VbPciAddress *a);
+DeviceState *vbd_memory_find(Manager *m, const VbPciAddress *a, size_t *ret_index);
+void vbd_memory_forget_failure(DeviceState *s);
+void vbd_memory_clear(Manager *m);
+int vbd_memory_failed(Manager *m, VbPciAddress **ret, size_t *ret_n);
+void vbd_memory_log(DeviceState *s, int priority, const VbdLogFields *f, const char *text);
+void vbd_memory_log_once(DeviceState *s, int priority, const VbdLogFields *f, const char *text);
+int vbd_memory_remember_group(Manager *m, int g);
+
+/* ---- binds and VF creations under a deadline (jobs.c) ---- */
+int vbd_job_bind(void *userdata, VbContext *ctx, const VbPlanEntry *e, const char *driver, bool unbind_host,
+                 VbBindResult *ret, char **ret_stuck);
+int vbd_job_sriov(void *userdata, VbContext *ctx, const VbPlanSriov *ps, const char *driver, uint64_t timeout_usec,
+                  VbSriovEnable *ret, char **ret_stuck);
+
+/* ---- the report of a pass (report.c) ---- */
+int vbd_report_pass(Manager *m, const VbPlan *p, const VbApply *applied, Report *rep);
+void vbd_report_done(Report *r);
+int vbd_report_status(Manager *m, const VbPlan *plan, const Report *rep);
+
+/* ---- the loop (manager.c) ---- */
+void manager_restore_autoprobe(Manager *m);
+int manager_settle(Manager *m);

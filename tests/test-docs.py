@@ -5,7 +5,7 @@
   vfio-bind(1)       the JSON members against what `status --json` prints (every member at
                      every level, run on a fake tree with a device, a VirtualFunctions= line, a
                      vtconsole and a boot framebuffer); the values listed for devices' action
-                     and reason and sriov's action against the code's tables (lib/plan.c);
+                     and reason and sriov's action against the code's tables (lib/plan-text.c);
                      OPTIONS against the option table of cli/vfio-bind.c; each verb's options
                      in SYNOPSIS against what the program accepts for that verb (run with each
                      option), and against what the bash and zsh completions offer for it
@@ -162,14 +162,14 @@ try:
     compare("vfio-bind(1) JSON OUTPUT: the members, at every level", json_paths(out), doc_members(members_text),
             "output of status --json", "man page")
 
-    plan_c = read("lib/plan.c")
+    plan_c = read("lib/plan-text.c")
     compare("vfio-bind(1) JSON OUTPUT: devices' action values", c_enum_strings(plan_c, "action_table"),
-            doc_values(members_text, "devices.action"), "lib/plan.c action_table", "man page")
+            doc_values(members_text, "devices.action"), "lib/plan-text.c action_table", "man page")
     compare("vfio-bind(1) JSON OUTPUT: devices' reason values",
             set(c_enum_strings(plan_c, "reason_table")) - {"none"},  # "none" is printed as null
-            doc_values(members_text, "devices.reason"), "lib/plan.c reason_table", "man page")
+            doc_values(members_text, "devices.reason"), "lib/plan-text.c reason_table", "man page")
     compare("vfio-bind(1) JSON OUTPUT: sriov's action values", c_enum_strings(plan_c, "sriov_action_table"),
-            doc_values(members_text, "sriov.action"), "lib/plan.c sriov_action_table", "man page")
+            doc_values(members_text, "sriov.action"), "lib/plan-text.c sriov_action_table", "man page")
 
     # ---- vfio-bind(1): options ----
 

@@ -228,7 +228,12 @@ static int look_and_plan(const VbcArgs *a, VbContext *ctx, const VbConfig *file,
                     (a->take_group && d->iommu_group >= 0 && m->iommu_group == d->iommu_group))
                         vb_snapshot_forget_release(s, &m->address);
         }
-        r = vb_snapshot_plan(ctx, *ret_c, s);
+        r = vb_snapshot_read_reach(ctx, *ret_c, s);
+        if (r < 0) {
+                fprintf(stderr, "vfio-bind: Failed to look at the PCI devices: %s\n", strerror(-r));
+                return -1;
+        }
+        r = vb_snapshot_plan(*ret_c, s);
         if (r < 0) {
                 fprintf(stderr, "vfio-bind: Failed to compute the plan: %s\n", strerror(-r));
                 return -1;
@@ -276,7 +281,7 @@ int vbc_bind(const VbcArgs *a, const char *arg) {
         if (a->dry_run) {
                 _cleanup_free_ char *text = NULL;
 
-                if (vb_plan_format(&s.plan, &text) < 0) {
+                if (vb_plan_format(&s.plan, true, &text) < 0) {
                         fprintf(stderr, "vfio-bind: Out of memory\n");
                         return 1;
                 }
@@ -312,7 +317,7 @@ int vbc_bind(const VbcArgs *a, const char *arg) {
                 return 1;
 
         for (size_t i = 0; i < s.plan.n; i++)
-                if (vb_apply_result_on_driver(&applied.results[i])) {
+                if (vb_apply_on_driver(&s.plan.entries[i], &applied.results[i])) {
                         r = vb_runtime_set_released(runtime_dir, &s.plan.entries[i].address, false);
                         if (r < 0)
                                 fprintf(stderr, "vfio-bind: Failed to clear the release mark of %s, ignoring: %s\n",

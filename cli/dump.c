@@ -2,10 +2,11 @@
 /*
  * vfio-bind dump FILE: one tar archive of everything vfio-bind reads from this machine, for a bug
  * report or a test fixture (`vfio-bind --root=FILE` reads it back). It records rather than lists:
- * groups, status and check run on a context that notes every path the library reads (lib/record)
- * and writes nothing, then a pass that looks at every device as if each were configured, so that
- * a replay with another configuration finds its files too. What was read goes into the archive
- * as it was read (lib/dump), with the configuration files and the runtime marks beside it.
+ * the one look of groups, status and check (lib/snapshot) is taken on a context that notes every
+ * path the library reads (lib/record) and writes nothing, with the plan's look for every device as
+ * if each were configured, so that a replay with another configuration finds its files too. What
+ * was read goes into the archive as it was read (lib/dump), with the configuration files and the
+ * runtime marks beside it.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -14,9 +15,11 @@
 #include <time.h>
 
 #include "archive.h"
-#include "driver.h"
+#include "diagnostics.h"
 #include "dump.h"
+#include "load.h"
 #include "macro.h"
+#include "output.h"
 #include "pci.h"
 #include "record.h"
 #include "snapshot.h"
@@ -57,61 +60,48 @@ static int every_device_config(const VbPciList *devices, VbConfig **ret) {
         return 0;
 }
 
-static int read_every_device(const VbcArgs *a) {
-        _cleanup_(vb_context_freep) VbContext *ctx = NULL;
-        _cleanup_(vb_pci_list_done) VbPciList devices = {};
-        _cleanup_(vb_config_freep) VbConfig *c = NULL;
-        _cleanup_(vb_snapshot_done) VbSnapshot s = {};
-        int r;
-
-        r = vbc_open_context(a, &ctx);
-        if (r < 0)
-                return r;
-        r = vb_pci_enumerate(ctx, &devices);
-        if (r < 0)
-                return r;
-        r = every_device_config(&devices, &c);
-        if (r < 0)
-                return r;
-        r = vb_snapshot_take(ctx, c, vb_platform_runtime_dir(a->platform), &s);
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < devices.n; i++) {
-                VbPciAddress host;
-                (void) vb_pci_device_behind_vmd(ctx, &devices.devices[i].address, &host);
-        }
-        (void) vb_driver_exists(ctx, VB_DRIVER_DEFAULT);
-        return 0;
-}
-
-/* Run the verbs that read, with their output thrown away and every read recorded. */
+/* The look groups, status and check take, and a plan's look for every device, on a context that
+ * records every read: what any of them could need on a replay, read once each. */
 static int record_reads(const VbcArgs *a, VbRecorder *rec) {
-        _cleanup_close_ int saved_out = -EBADF, saved_err = -EBADF, null = -EBADF;
+        _cleanup_(vb_context_freep) VbContext *ctx = NULL;
+        _cleanup_(vb_config_freep) VbConfig *c = NULL, *every = NULL;
+        _cleanup_(vb_snapshot_done) VbSnapshot s = {};
+        _cleanup_(vb_diagnostics_clear) VbDiagnostics diag = {};
+        VbcNames *names = NULL;
         VbcArgs sub = *a;
         int r;
 
         sub.recorder = rec;
-        fflush(NULL);
-        null = open("/dev/null", O_WRONLY | O_CLOEXEC);
-        saved_out = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
-        saved_err = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
-        if (null < 0 || saved_out < 0 || saved_err < 0 || dup2(null, STDOUT_FILENO) < 0 ||
-            dup2(null, STDERR_FILENO) < 0)
-                return negative_errno();
-
-        (void) vbc_groups(&sub);
-        sub.json = false;
-        (void) vbc_status(&sub);
-        sub.json = true;
-        (void) vbc_status(&sub);
-        sub.json = false;
-        (void) vbc_check(&sub);
-        r = read_every_device(&sub);
-
-        fflush(NULL);
-        if (dup2(saved_out, STDOUT_FILENO) < 0 || dup2(saved_err, STDERR_FILENO) < 0)
-                return negative_errno();
-        return r;
+        r = vbc_open_context(&sub, &ctx);
+        if (r < 0)
+                return r;
+        /* The configuration and the kernel command line, as status reads them (quietly: the dump
+         * keeps a configuration that does not load all the same). */
+        if (vb_config_load_all_at(ctx, vb_platform_config_root(a->platform), a->config_path, &c, &diag) < 0)
+                c = NULL;
+        r = vb_snapshot_read(ctx, vb_platform_runtime_dir(a->platform), &s);
+        if (r >= 0)
+                r = vb_snapshot_read_groups(ctx, &s);
+        if (r >= 0)
+                r = vb_snapshot_read_facts(ctx, &s);
+        if (r >= 0 && c)
+                r = vb_snapshot_read_reach(ctx, c, &s);
+        if (r >= 0)
+                r = every_device_config(&s.devices, &every);
+        if (r >= 0)
+                r = vb_snapshot_read_reach(ctx, every, &s);
+        if (r < 0)
+                return r;
+        /* The names groups shows. */
+        names = vbc_names_new(sub.platform, rec);
+        if (!names)
+                return -ENOMEM;
+        for (size_t i = 0; i < s.devices.n; i++) {
+                free(vbc_names_class(names, ctx, &s.devices.devices[i]));
+                free(vbc_names_device(names, ctx, &s.devices.devices[i]));
+        }
+        vbc_names_free(names);
+        return 0;
 }
 
 /* The configuration as status and check read it, under etc/, and the runtime marks under run/. */

@@ -75,6 +75,8 @@ int vbc_groups(const VbcArgs *a) {
                 return 1;
         }
         r = vb_snapshot_read_groups(ctx, &snapshot);
+        if (r >= 0)
+                r = vb_snapshot_read_facts(ctx, &snapshot);
         if (r < 0) {
                 fprintf(stderr, "vfio-bind: Failed to look at the IOMMU groups: %s\n", strerror(-r));
                 return 1;
@@ -107,8 +109,8 @@ int vbc_groups(const VbcArgs *a) {
                 bool bridge = vb_pci_device_is_bridge(d);
 
                 char sriov_mark[64] = "", reset_mark[96] = "";
-                _cleanup_free_ char *methods = NULL;
-                int reset = bridge ? -EINVAL : vb_reset_read(ctx, &d->address, &methods);
+                const VbDeviceFacts *facts = bridge ? NULL : vb_snapshot_facts(&snapshot, &d->address);
+                int reset = facts ? facts->reset : -EINVAL;
 
                 /* SR-IOV: a PF's VFs (enabled/total), a VF's PF. */
                 if (d->has_sriov)
@@ -117,7 +119,7 @@ int vbc_groups(const VbcArgs *a) {
                         snprintf(sriov_mark, sizeof(sriov_mark), "VF-of:%s ", VB_PCI_ADDRESS_STR(&d->physfn));
                 /* How it can be reset: a guest reboot needs one. */
                 if (reset == VB_RESET_METHODS) {
-                        snprintf(reset_mark, sizeof(reset_mark), "reset:%s ", methods);
+                        snprintf(reset_mark, sizeof(reset_mark), "reset:%s ", facts->reset_methods);
                         for (char *c = reset_mark + 6; *c && c[1]; c++)
                                 if (*c == ' ')
                                         *c = ',';

@@ -2,6 +2,7 @@
 /* vfio-bind status and vfio-bind check: the configured devices against this machine. */
 #include <stdio.h>
 
+#include "apply.h"
 #include "driver.h"
 #include "iommu.h"
 #include "macro.h"
@@ -53,34 +54,13 @@ static void print_group_why(const VbSnapshot *s, int group, bool advice) {
 }
 
 static bool entry_on_driver(const VbPlanEntry *e) {
-        /* LEAVE: on the wanted driver, or under Driver=auto on another VFIO driver (detail says). */
-        return e->present && (e->action == VB_ACTION_LEAVE || streq_ptr(e->driver_before, e->driver));
+        return vb_apply_on_driver(e, NULL);
 }
 
-/* What a VMM needs to know of a device beside its driver: how it resets, its nodes. */
-typedef struct DeviceFacts {
-        int reset; /* VbResetKind, or negative errno */
-        char *methods;
-        char *device_node; /* /dev/vfio/devices/vfioN, or NULL */
-} DeviceFacts;
-
-static void device_facts_done(DeviceFacts *f) {
-        free(f->methods);
-        free(f->device_node);
-}
-
-static void device_facts_read(VbContext *ctx, const VbPlanEntry *e, DeviceFacts *ret) {
-        *ret = (DeviceFacts) { .reset = -ENODEV };
-        if (!e->present)
-                return;
-        ret->reset = vb_reset_read(ctx, &e->address, &ret->methods);
-        (void) vb_vfio_dev_node(ctx, &e->address, &ret->device_node);
-}
-
-static const char *reset_words(const DeviceFacts *f) {
-        switch (f->reset) {
+static const char *reset_words(const VbDeviceFacts *f) {
+        switch (f ? f->reset : -ENODEV) {
         case VB_RESET_METHODS:
-                return f->methods;
+                return f->reset_methods;
         case VB_RESET_UNKNOWN:
                 return "supported (this kernel does not say how)";
         case VB_RESET_NONE:
@@ -101,7 +81,7 @@ static size_t sriov_on_driver(const VbPlan *p, const VbPlanSriov *v) {
         return n;
 }
 
-static void print_json(VbContext *ctx, const VbConfig *c, const VbSnapshot *s, bool ok) {
+static void print_json(const VbConfig *c, const VbSnapshot *s, bool ok) {
         const VbPlan *p = &s->plan;
         FILE *f = stdout;
 
@@ -117,10 +97,9 @@ static void print_json(VbContext *ctx, const VbConfig *c, const VbSnapshot *s, b
         for (size_t i = 0; i < p->n; i++) {
                 const VbPlanEntry *e = &p->entries[i];
                 _cleanup_free_ char *explain = NULL;
-                _cleanup_(device_facts_done) DeviceFacts facts = {};
+                const VbDeviceFacts *facts = e->present ? vb_snapshot_facts(s, &e->address) : NULL;
 
                 (void) vb_plan_entry_explain(e, &explain);
-                device_facts_read(ctx, e, &facts);
                 fprintf(f, "%s\n    {\"address\": \"%s\", \"selected\": %s, \"present\": %s", i ? "," : "",
                         VB_PCI_ADDRESS_STR(&e->address), e->selected ? "true" : "false", e->present ? "true" : "false");
                 if (e->present)
@@ -137,25 +116,36 @@ static void print_json(VbContext *ctx, const VbConfig *c, const VbSnapshot *s, b
                 fputs(", \"driver_choice\": ", f);
                 vbc_json_string(f, e->driver_why);
                 fputs(", \"reset_methods\": ", f);
-                if (facts.reset == VB_RESET_METHODS) {
+                if (facts && facts->reset == VB_RESET_METHODS) {
                         fputc('[', f);
-                        for (const char *w = facts.methods; *w;) {
+                        for (const char *w = facts->reset_methods; *w;) {
                                 size_t n = strcspn(w, " ");
                                 _cleanup_free_ char *one = strndup(w, n);
-                                fputs(w == facts.methods ? "" : ", ", f);
+                                fputs(w == facts->reset_methods ? "" : ", ", f);
                                 vbc_json_string(f, one);
                                 w += n + (w[n] == ' ');
                         }
                         fputc(']', f);
                 } else
-                        fputs(facts.reset == VB_RESET_NONE ? "[]" : "null", f);
+                        fputs(facts && facts->reset == VB_RESET_NONE ? "[]" : "null", f);
                 fputs(", \"group_node\": ", f);
                 if (e->iommu_group >= 0)
                         fprintf(f, "\"" VB_VFIO_DEV_DIR "/%d\"", e->iommu_group);
                 else
                         fputs("null", f);
                 fputs(", \"device_node\": ", f);
-                vbc_json_string(f, facts.device_node);
+                vbc_json_string(f, facts ? facts->vfio_node : NULL);
+                fputs(", \"warnings\": [", f);
+                {
+                        _cleanup_strv_free_ char **w = NULL;
+
+                        (void) vb_plan_entry_warnings(e, &w);
+                        for (char **k = w; k && *k; k++) {
+                                fputs(k == w ? "" : ", ", f);
+                                vbc_json_string(f, *k);
+                        }
+                }
+                fputc(']', f);
                 fprintf(f, ", \"on_driver\": %s", entry_on_driver(e) ? "true" : "false");
                 if (e->iommu_group >= 0)
                         fprintf(f, ", \"iommu_group\": %d, \"group_viable\": %s", e->iommu_group,
@@ -298,9 +288,11 @@ static int take_snapshot(const VbcArgs *a, bool at_boot, VbContext **ret_ctx, Vb
         r = vb_snapshot_read(*ret_ctx, vb_platform_runtime_dir(a->platform), ret);
         if (r >= 0)
                 r = vb_snapshot_read_groups(*ret_ctx, ret);
+        if (r >= 0)
+                r = vb_snapshot_read_reach(*ret_ctx, *ret_config, ret);
         if (r >= 0) {
                 ret->at_boot = at_boot;
-                r = vb_snapshot_plan(*ret_ctx, *ret_config, ret);
+                r = vb_snapshot_plan(*ret_config, ret);
         }
         if (r < 0) {
                 fprintf(stderr, "vfio-bind: Failed to look at the PCI devices: %s\n", strerror(-r));
@@ -344,7 +336,7 @@ int vbc_status(const VbcArgs *a) {
         }
 
         if (a->json) {
-                print_json(ctx, c, &s, ok);
+                print_json(c, &s, ok);
                 return ok ? 0 : 1;
         }
 
@@ -384,15 +376,15 @@ int vbc_status(const VbcArgs *a) {
                         printf("%snot on the driver of module %s%s: %s\n", VBC_RED, strna(e->module), VBC_RESET,
                                strempty(explain));
                 if (e->present) {
-                        _cleanup_(device_facts_done) DeviceFacts facts = {};
+                        const VbDeviceFacts *facts = vb_snapshot_facts(&s, &e->address);
+                        const char *node = facts ? facts->vfio_node : NULL;
 
-                        device_facts_read(ctx, e, &facts);
                         if (e->driver_why)
                                 printf("%-*s  driver: %s\n", (int) aw, "", e->driver_why);
-                        printf("%-*s  reset: %s", (int) aw, "", reset_words(&facts));
+                        printf("%-*s  reset: %s", (int) aw, "", reset_words(facts));
                         if (on && e->iommu_group >= 0)
-                                printf("; nodes: " VB_VFIO_DEV_DIR "/%d%s%s", e->iommu_group,
-                                       facts.device_node ? ", " : "", strempty(facts.device_node));
+                                printf("; nodes: " VB_VFIO_DEV_DIR "/%d%s%s", e->iommu_group, node ? ", " : "",
+                                       strempty(node));
                         putchar('\n');
                 }
         }
@@ -429,7 +421,7 @@ int vbc_check(const VbcArgs *a) {
 
         if (take_snapshot(a, true, &ctx, &c, &s, NULL, NULL) < 0)
                 return 1;
-        if (vb_plan_format(&s.plan, &text) < 0) {
+        if (vb_plan_format(&s.plan, false, &text) < 0) {
                 fprintf(stderr, "vfio-bind: Out of memory\n");
                 return 1;
         }
@@ -443,12 +435,11 @@ int vbc_check(const VbcArgs *a) {
         /* How each device to be passed can be reset: what a guest's reboot will need. */
         for (size_t i = 0; i < s.plan.n; i++) {
                 const VbPlanEntry *e = &s.plan.entries[i];
-                _cleanup_(device_facts_done) DeviceFacts facts = {};
 
                 if (!e->present || (e->action != VB_ACTION_BIND && e->action != VB_ACTION_LEAVE))
                         continue;
-                device_facts_read(ctx, e, &facts);
-                printf("%s: reset: %s\n", VB_PCI_ADDRESS_STR(&e->address), reset_words(&facts));
+                printf("%s: reset: %s\n", VB_PCI_ADDRESS_STR(&e->address),
+                       reset_words(vb_snapshot_facts(&s, &e->address)));
         }
 
 #define PROBLEM(...)                                         \
@@ -474,13 +465,12 @@ int vbc_check(const VbcArgs *a) {
                         strerror(-s.holds_error));
         if (!s.iommu_enabled)
                 PROBLEM("the IOMMU is off: %s", vb_iommu_hint(s.cpu_vendor));
-        if (!vb_config_driver_auto(c) && !streq(c->driver, VB_DRIVER_PLAIN) && !vb_driver_exists(ctx, c->driver))
+        if (!vb_config_driver_auto(c) && !streq(c->driver, VB_DRIVER_PLAIN) && !s.driver_loaded)
                 WARNING("driver %s is not loaded now; vfio-bindd will load its module at boot", c->driver);
         for (size_t i = 0; i < s.plan.n; i++) {
                 const VbPlanEntry *e = &s.plan.entries[i];
                 const char *addr = VB_PCI_ADDRESS_STR(&e->address);
                 _cleanup_free_ char *explain = NULL;
-                VbPciAddress host;
 
                 (void) vb_plan_entry_explain(e, &explain);
                 if (e->action == VB_ACTION_MISSING)
@@ -523,20 +513,16 @@ int vbc_check(const VbcArgs *a) {
                         if (blockers)
                                 print_group_why(&s, e->iommu_group, true);
                 }
-                if (e->present && (e->action == VB_ACTION_BIND || e->action == VB_ACTION_LEAVE)) {
-                        _cleanup_free_ char *methods = NULL;
-                        if (vb_reset_read(ctx, &e->address, &methods) == VB_RESET_NONE)
-                                WARNING("%s has no reset method (the kernel shows no reset_method): VFIO cannot "
-                                        "reset it when a guest starts, reboots or stops, so it keeps whatever state "
-                                        "the guest left; a guest reboot may need a host reboot, and a device that "
-                                        "shares a bus or slot with it (a GPU's audio function) may need to go with it",
-                                        addr);
+                if (e->warnings) {
+                        _cleanup_strv_free_ char **w = NULL;
+
+                        if (vb_plan_entry_warnings(e, &w) < 0) {
+                                fprintf(stderr, "vfio-bind: Out of memory\n");
+                                return 1;
+                        }
+                        for (char **k = w; *k; k++)
+                                WARNING("%s", *k);
                 }
-                if (e->present && vb_pci_device_behind_vmd(ctx, &e->address, &host))
-                        WARNING("%s is behind the VMD controller %s (Intel Volume Management Device): its DMA goes "
-                                "through that controller, so it cannot be passed through on its own; turn VMD off "
-                                "in the firmware setup to pass it",
-                                addr, VB_PCI_ADDRESS_STR(&host));
         }
         for (size_t i = 0; i < s.plan.n_unmatched; i++) {
                 char sel[VB_SELECTOR_STRING_MAX];

@@ -76,7 +76,7 @@ int vbd_job_bind(void *userdata, VbContext *ctx, const VbPlanEntry *e, const cha
 
 /* VbApplyOps.sriov_enable: a PF's driver may hang in its sriov_configure as a GPU driver in its
  * unbind; creating VFs runs under the same deadline as a bind. When it hangs, the autoprobe mark
- * stays: manager_restore_autoprobe() once it returns. */
+ * stays: the next pass's plan switches it back on once it returns (restore_autoprobe). */
 int vbd_job_sriov(void *userdata, VbContext *ctx, const VbPlanSriov *ps, const char *driver, uint64_t timeout_usec,
                   VbSriovEnable *ret, char **ret_stuck) {
         Manager *m = userdata;

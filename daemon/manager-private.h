@@ -101,7 +101,7 @@ DeviceState *vbd_memory_get(Manager *m, const VbPciAddress *a);
 DeviceState *vbd_memory_find(Manager *m, const VbPciAddress *a, size_t *ret_index);
 void vbd_memory_forget_failure(DeviceState *s);
 void vbd_memory_clear(Manager *m);
-int vbd_memory_failed(Manager *m, VbPciAddress **ret, size_t *ret_n);
+int vbd_memory_failed(Manager *m, VbPciAddress **ret, size_t *ret_n, VbPciAddress **ret_stuck, size_t *ret_n_stuck);
 void vbd_memory_log(DeviceState *s, int priority, const VbdLogFields *f, const char *text);
 void vbd_memory_log_once(DeviceState *s, int priority, const VbdLogFields *f, const char *text);
 int vbd_memory_remember_group(Manager *m, int g);
@@ -118,5 +118,4 @@ void vbd_report_done(Report *r);
 int vbd_report_status(Manager *m, const VbPlan *plan, const Report *rep);
 
 /* ---- the loop (manager.c) ---- */
-void manager_restore_autoprobe(Manager *m);
 int manager_settle(Manager *m);

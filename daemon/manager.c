@@ -8,46 +8,17 @@
  */
 #include "manager-private.h"
 
-/* A PF whose autoprobe an earlier run switched off and did not switch back on (it was killed
- * in between, or the write failed): on again, once its VFs were bound by this pass, unless its
- * creation still hangs. */
-void manager_restore_autoprobe(Manager *m) {
-        _cleanup_free_ VbPciAddress *pfs = NULL;
-        size_t n = 0;
-
-        if (!m->options.runtime_dir || vb_runtime_list(m->options.runtime_dir, VB_MARK_AUTOPROBE_OFF, &pfs, &n) < 0)
-                return;
-        for (size_t i = 0; i < n; i++) {
-                const DeviceState *s = vbd_memory_find(m, &pfs[i], NULL);
-                const char *path = VB_PCI_DEVICE_PATH(&pfs[i], "sriov_drivers_autoprobe");
-                int r;
-
-                if (s && s->stuck)
-                        continue;
-                r = path ? vb_sysfs_write(m->ctx, path, "1") : -ENAMETOOLONG;
-                if (r < 0 && r != -ENOENT && r != -ENODEV) {
-                        vbd_log_full(LOG_WARNING, &(VbdLogFields) { .device = &pfs[i], .error = r },
-                                     "%s: Failed to switch sriov_drivers_autoprobe back on, ignoring: %s",
-                                     VB_PCI_ADDRESS_STR(&pfs[i]), strerror(-r));
-                        continue;
-                }
-                if (r >= 0)
-                        vbd_log_full(LOG_NOTICE, &(VbdLogFields) { .device = &pfs[i], .action = "autoprobe" },
-                                     "%s: sriov_drivers_autoprobe switched back on (an earlier run left it off)",
-                                     VB_PCI_ADDRESS_STR(&pfs[i]));
-                (void) vb_runtime_set(m->options.runtime_dir, VB_MARK_AUTOPROBE_OFF, &pfs[i], false);
-        }
-}
-
 /* Look and plan. */
 static int manager_look(Manager *m, VbSnapshot *snap) {
         int r;
 
         r = vb_snapshot_read(m->ctx, m->options.runtime_dir, snap);
         if (r >= 0)
-                r = vbd_memory_failed(m, &snap->failed, &snap->n_failed);
+                r = vb_snapshot_read_reach(m->ctx, m->config, snap);
         if (r >= 0)
-                r = vb_snapshot_plan(m->ctx, m->config, snap);
+                r = vbd_memory_failed(m, &snap->failed, &snap->n_failed, &snap->stuck, &snap->n_stuck);
+        if (r >= 0)
+                r = vb_snapshot_plan(m->config, snap);
         if (r < 0)
                 return vbd_log_full(LOG_ERR, &(VbdLogFields) { .error = r }, "Failed to look at the PCI devices: %s",
                                     strerror(-r));
@@ -72,6 +43,16 @@ static int manager_look(Manager *m, VbSnapshot *snap) {
                                                        .driver_after = e->driver_before },
                                      "%s: FORCED by Force=: binding to %s although the host uses it: %s",
                                      VB_PCI_ADDRESS_STR(&e->address), e->driver, e->in_use);
+                /* What the plan warns of, said once: when the device is bound. */
+                if (e->action == VB_ACTION_BIND && e->warnings) {
+                        _cleanup_strv_free_ char **w = NULL;
+
+                        if (vb_plan_entry_warnings(e, &w) < 0)
+                                return -ENOMEM;
+                        for (char **k = w; *k; k++)
+                                vbd_log_full(LOG_WARNING,
+                                             &(VbdLogFields) { .device = &e->address, .action = "warning" }, "%s", *k);
+                }
         }
         return 0;
 }
@@ -117,12 +98,10 @@ static int manager_pass(Manager *m) {
                 snap = (VbSnapshot) {};
         }
 
-        manager_restore_autoprobe(m);
-
         /* In the initrd: say what is on the driver, for stage 2's service to tell. */
         if (m->options.in_initrd)
                 for (size_t i = 0; i < p->n; i++) {
-                        if (!vb_apply_result_on_driver(&applied.results[i]))
+                        if (!vb_apply_on_driver(&p->entries[i], &applied.results[i]))
                                 continue;
                         r = vb_runtime_set(m->options.runtime_dir, VB_MARK_BOUND_IN_INITRD, &p->entries[i].address,
                                            true);

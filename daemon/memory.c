@@ -91,18 +91,25 @@ int vbd_memory_remember_group(Manager *m, int g) {
         return 0;
 }
 
-/* The devices whose bind failed before (remembered until they are added anew or a reload). */
-int vbd_memory_failed(Manager *m, VbPciAddress **ret, size_t *ret_n) {
-        _cleanup_free_ VbPciAddress *l = NULL;
-        size_t n = 0;
+/* The devices whose bind failed before (remembered until they are added anew or a reload), and
+ * of them those whose write still hangs. */
+int vbd_memory_failed(Manager *m, VbPciAddress **ret, size_t *ret_n, VbPciAddress **ret_stuck, size_t *ret_n_stuck) {
+        _cleanup_free_ VbPciAddress *l = NULL, *stuck = NULL;
+        size_t n = 0, n_stuck = 0;
 
         l = malloc((m->n_devices ?: 1) * sizeof(VbPciAddress));
-        if (!l)
+        stuck = malloc((m->n_devices ?: 1) * sizeof(VbPciAddress));
+        if (!l || !stuck)
                 return -ENOMEM;
-        for (size_t i = 0; i < m->n_devices; i++)
+        for (size_t i = 0; i < m->n_devices; i++) {
                 if (m->devices[i].failure || m->devices[i].stuck || m->devices[i].sriov_failure)
                         l[n++] = m->devices[i].address;
+                if (m->devices[i].stuck)
+                        stuck[n_stuck++] = m->devices[i].address;
+        }
         *ret = TAKE_PTR(l);
         *ret_n = n;
+        *ret_stuck = TAKE_PTR(stuck);
+        *ret_n_stuck = n_stuck;
         return 0;
 }

@@ -96,7 +96,7 @@ static void report_console(Manager *m, const VbPlan *p, const VbApply *a) {
                 if (p->entries[i].owns_console && p->entries[i].action == VB_ACTION_BIND)
                         owner = &p->entries[i].address;
 
-        _cleanup_free_ char *modules = strv_join(p->modules, ", ");
+        _cleanup_free_ char *modules = vb_plan_modules_join(p);
 
         if (a->module_error < 0)
                 vbd_log_full(LOG_ERR, &(VbdLogFields) { .device = owner, .error = a->module_error },
@@ -118,6 +118,23 @@ static void report_console(Manager *m, const VbPlan *p, const VbApply *a) {
                 m->console_released_text = strdup(a->console_text);
                 vbd_log_full(LOG_NOTICE, &(VbdLogFields) { .device = owner, .action = "release-console" },
                              "released the console: %s (%s)", a->console_text, strempty(p->console_reason));
+        }
+}
+
+/* The PFs whose autoprobe an earlier run left off. */
+static void report_autoprobe(const VbPlan *p, const VbApply *a) {
+        for (size_t i = 0; i < a->n_autoprobe && i < p->n_restore_autoprobe; i++) {
+                const VbPciAddress *pf = &p->restore_autoprobe[i];
+                int r = a->autoprobe[i];
+
+                if (r < 0 && r != -ENOENT && r != -ENODEV)
+                        vbd_log_full(LOG_WARNING, &(VbdLogFields) { .device = pf, .error = r },
+                                     "%s: Failed to switch sriov_drivers_autoprobe back on, ignoring: %s",
+                                     VB_PCI_ADDRESS_STR(pf), strerror(-r));
+                else if (r >= 0)
+                        vbd_log_full(LOG_NOTICE, &(VbdLogFields) { .device = pf, .action = "autoprobe" },
+                                     "%s: sriov_drivers_autoprobe switched back on (an earlier run left it off)",
+                                     VB_PCI_ADDRESS_STR(pf));
         }
 }
 
@@ -182,7 +199,7 @@ static int report_entry(Manager *m, const VbPlan *p, size_t i, const VbApplyResu
         DeviceState *s;
         VbdLogFields f = { .device = &e->address, .driver_before = e->driver_before, .driver_after = e->driver_before };
         char timeout[32];
-        bool on_driver = vb_apply_result_on_driver(res);
+        bool on_driver = vb_apply_on_driver(e, res);
         VbDeviceState before;
         bool seen;
         int r = 0;
@@ -419,7 +436,7 @@ static int report_sriov(Manager *m, const VbPlan *p, const VbPlanSriov *ps, cons
                 for (size_t i = 0; i < ps->n_vfs; i++) {
                         const VbPlanEntry *e = vb_plan_find(p, &ps->vfs[i]);
                         size_t k = e ? (size_t) (e - p->entries) : SIZE_MAX;
-                        if (e && a && k < a->n && vb_apply_result_on_driver(&a->results[k]))
+                        if (e && a && k < a->n && vb_apply_on_driver(e, &a->results[k]))
                                 on++;
                 }
                 r = asprintf(&text, "%zu/%u virtual functions on %s", on, ps->count, ps->driver ?: ps->module);
@@ -496,6 +513,7 @@ int vbd_report_pass(Manager *m, const VbPlan *p, const VbApply *applied, Report 
                 if (r < 0)
                         return r;
         }
+        report_autoprobe(p, applied);
         for (size_t i = 0; i < p->n_unmatched; i++) {
                 char sel[VB_SELECTOR_STRING_MAX];
                 vb_selector_format(&p->unmatched[i], sel);

@@ -142,7 +142,7 @@ static int dry_run(VbContext *ctx, const VbConfig *c, const char *runtime_dir) {
 
         r = vb_snapshot_take(ctx, c, runtime_dir, &snap);
         if (r >= 0)
-                r = vb_plan_format(&snap.plan, &text);
+                r = vb_plan_format(&snap.plan, true, &text);
         if (r < 0) {
                 fprintf(stderr, "vfio-bindd: Failed to compute the plan: %s\n", strerror(-r));
                 return 1;

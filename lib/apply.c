@@ -41,11 +41,19 @@ void vb_apply_done(VbApply *a) {
         free(a->sriov);
         free(a->sriov_stuck);
         free(a->sriov_driver);
+        free(a->autoprobe);
         *a = (VbApply) {};
 }
 
-bool vb_apply_result_on_driver(const VbApplyResult *r) {
-        return r->state == VB_DEVICE_ON_DRIVER || r->state == VB_DEVICE_BOUND;
+bool vb_apply_on_driver(const VbPlanEntry *e, const VbApplyResult *r) {
+        /* As the plan found it: left on the wanted driver (or under Driver=auto on another VFIO
+         * driver), or on it although refused (vfio-bind=off, released by hand but bound again). */
+        bool found = e->present && (e->action == VB_ACTION_LEAVE || streq_ptr(e->driver_before, e->driver));
+
+        if (!r)
+                return found;
+        return r->state == VB_DEVICE_ON_DRIVER || r->state == VB_DEVICE_BOUND ||
+               (r->state == VB_DEVICE_REFUSED && found);
 }
 
 static int default_bind(void *userdata, VbContext *ctx, const VbPlanEntry *e, const char *driver, bool unbind_host,
@@ -53,7 +61,7 @@ static int default_bind(void *userdata, VbContext *ctx, const VbPlanEntry *e, co
         return vb_bind_device(ctx, &e->address, driver, unbind_host, ret);
 }
 
-/* What loading one module of plan->modules came to. */
+/* What loading one module of the plan came to. */
 typedef struct Loaded {
         const char *module;
         char *driver; /* its PCI driver, NULL: it could not be had */
@@ -78,63 +86,73 @@ static const Loaded *modules_find(const Modules *m, const char *module) {
         return NULL;
 }
 
-/* The plan's modules, first to last. Under Driver=NAME a failure is the module error (nothing
- * is bound); under Driver=auto only vfio_pci's is, a variant's gives way to vfio-pci. */
-static int load_modules(VbContext *ctx, const VbPlan *plan, Modules *m, VbApply *a) {
-        size_t n = strv_length(plan->modules);
-        bool need_plain = false;
+/* Is FALLBACK one of the plan's modules' drivers (tried already, in order)? */
+static bool fallback_loaded(const VbPlan *plan, const char *fallback) {
+        for (size_t i = 0; i < plan->n_modules; i++)
+                if (streq_ptr(plan->modules[i].driver, fallback))
+                        return true;
+        return false;
+}
+
+/* Load MODULE, through DRIVER's name if the plan gives one, into L. */
+static int load_one(VbContext *ctx, const char *module, const char *driver, Loaded *l, VbApply *a) {
         int r;
 
-        m->loaded = calloc(n + 1, sizeof(Loaded));
+        l->module = module;
+        if (driver) {
+                r = vb_driver_load(ctx, driver);
+                if (r >= 0 && !(l->driver = strdup(driver)))
+                        return -ENOMEM;
+        } else
+                r = vb_driver_load_module(ctx, module, &l->driver);
+        if (r == -ENOMEM)
+                return r;
+        if (r > 0)
+                a->module_loaded = true;
+        l->error = r < 0 ? r : 0;
+        return 0;
+}
+
+/* The plan's modules, first to last. A required one that cannot be had is the module error
+ * (nothing is bound); one with a fallback gives way to the fallback's driver, loaded then. */
+static int load_modules(VbContext *ctx, const VbPlan *plan, Modules *m, VbApply *a) {
+        int r;
+
+        m->loaded = calloc(plan->n_modules * 2 + 1, sizeof(Loaded));
         if (!m->loaded)
                 return -ENOMEM;
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0; i < plan->n_modules; i++) {
+                const VbPlanModule *pm = &plan->modules[i];
                 Loaded *l = &m->loaded[m->n++];
 
-                l->module = plan->modules[i];
-                if (!plan->driver_auto || streq(l->module, VB_DRIVER_PLAIN_MODULE)) {
-                        /* By the driver's name: vfio-pci's is known, and Driver= names one. */
-                        const char *driver = plan->driver_auto ? VB_DRIVER_PLAIN : l->module;
-                        r = vb_driver_load(ctx, driver);
-                        if (r >= 0 && !(l->driver = strdup(driver)))
-                                return -ENOMEM;
-                } else
-                        r = vb_driver_load_module(ctx, l->module, &l->driver);
-                if (r == -ENOMEM)
-                        return r;
-                if (r > 0)
-                        a->module_loaded = true;
-                l->error = r < 0 ? r : 0;
-                if (r < 0 && (!plan->driver_auto || streq(l->module, VB_DRIVER_PLAIN_MODULE)))
-                        a->module_error = r;
-                else if (r < 0)
-                        need_plain = true;
-        }
-        if (need_plain && !modules_find(m, VB_DRIVER_PLAIN_MODULE)) {
-                Loaded *l = &m->loaded[m->n++];
-
-                l->module = VB_DRIVER_PLAIN_MODULE;
-                r = vb_driver_load(ctx, VB_DRIVER_PLAIN);
-                if (r == -ENOMEM)
-                        return r;
-                if (r > 0)
-                        a->module_loaded = true;
-                if (r >= 0 && !(l->driver = strdup(VB_DRIVER_PLAIN)))
-                        return -ENOMEM;
-                l->error = r < 0 ? r : 0;
+                r = load_one(ctx, pm->name, pm->driver, l, a);
                 if (r < 0)
-                        a->module_error = r;
+                        return r;
+                if (l->error == 0)
+                        continue;
+                if (!pm->fallback) {
+                        a->module_error = l->error;
+                        continue;
+                }
+                if (modules_find(m, pm->fallback) || fallback_loaded(plan, pm->fallback))
+                        continue;
+                l = &m->loaded[m->n++];
+                r = load_one(ctx, pm->fallback, pm->fallback, l, a);
+                if (r < 0)
+                        return r;
+                if (l->error < 0)
+                        a->module_error = l->error;
         }
         return 0;
 }
 
 /* The driver to bind to, for a device the plan wants on DRIVER (NULL: not known before its
- * MODULE is loaded) with REGISTERED. */
-static int resolve_driver(const VbPlan *plan, const Modules *m, const char *driver, const char *module, bool registered,
-                          char **ret, char **ret_note) {
+ * MODULE is loaded) with REGISTERED, or FALLBACK (NULL: none) when MODULE could not be had. */
+static int resolve_driver(const Modules *m, const char *driver, const char *module, bool registered,
+                          const char *fallback, char **ret, char **ret_note) {
         const Loaded *l;
 
-        if (driver && (registered || !plan->driver_auto)) {
+        if (driver && (registered || !fallback)) {
                 *ret = strdup(driver);
                 return *ret ? 0 : -ENOMEM;
         }
@@ -143,10 +161,14 @@ static int resolve_driver(const VbPlan *plan, const Modules *m, const char *driv
                 *ret = strdup(l->driver);
                 return *ret ? 0 : -ENOMEM;
         }
-        /* A variant that could not be had: vfio-pci keeps the host's driver off all the same. */
-        *ret = strdup(VB_DRIVER_PLAIN);
+        if (!fallback) {
+                *ret = strdup(driver ?: strna(module));
+                return *ret ? 0 : -ENOMEM;
+        }
+        /* The plan's fallback: vfio-pci keeps the host's driver off all the same. */
+        *ret = strdup(fallback);
         if (!*ret || asprintf(ret_note, "%s, which Driver=auto chose, could not be had (%s): %s instead", strna(module),
-                              l ? strerror(-l->error) : "not loaded", VB_DRIVER_PLAIN) < 0)
+                              l ? strerror(-l->error) : "not loaded", fallback) < 0)
                 return -ENOMEM;
         return 0;
 }
@@ -224,6 +246,26 @@ static int cmp_by_group(const void *x, const void *y, void *userdata) {
         return i < j ? -1 : i > j;
 }
 
+/* The PFs an earlier run left with autoprobe off: on again, their marks cleared once it is (or
+ * the PF is gone). */
+static int restore_autoprobe(VbContext *ctx, const VbPlan *plan, const VbApplyOps *ops, VbApply *a) {
+        if (plan->n_restore_autoprobe == 0)
+                return 0;
+        a->autoprobe = calloc(plan->n_restore_autoprobe, sizeof(int));
+        if (!a->autoprobe)
+                return -ENOMEM;
+        a->n_autoprobe = plan->n_restore_autoprobe;
+        for (size_t i = 0; i < plan->n_restore_autoprobe; i++) {
+                const VbPciAddress *pf = &plan->restore_autoprobe[i];
+                int r = vb_sriov_autoprobe_on(ctx, pf);
+
+                a->autoprobe[i] = r < 0 ? r : 0;
+                if ((r >= 0 || r == -ENOENT || r == -ENODEV) && ops->runtime_dir)
+                        (void) vb_runtime_set(ops->runtime_dir, VB_MARK_AUTOPROBE_OFF, pf, false);
+        }
+        return 0;
+}
+
 int vb_apply(VbContext *ctx, const VbPlan *plan, const VbConsoleState *console, const VbApplyOps *ops, VbApply *ret) {
         VbApplyOps o = ops ? *ops : (VbApplyOps) {};
         _cleanup_(vb_apply_done) VbApply a = {};
@@ -264,6 +306,9 @@ int vb_apply(VbContext *ctx, const VbPlan *plan, const VbConsoleState *console, 
                 }
         }
         if (n_order == 0 && vb_plan_count_sriov(plan, VB_SRIOV_CREATE) == 0) {
+                r = restore_autoprobe(ctx, plan, ops, &a);
+                if (r < 0)
+                        return r;
                 *ret = a;
                 a = (VbApply) {};
                 return 0;
@@ -280,7 +325,7 @@ int vb_apply(VbContext *ctx, const VbPlan *plan, const VbConsoleState *console, 
                 const VbPlanEntry *e = &plan->entries[order[k]];
                 VbApplyResult *res = &a.results[order[k]];
 
-                r = resolve_driver(plan, &modules, e->driver, e->module, e->registered, &res->driver,
+                r = resolve_driver(&modules, e->driver, e->module, e->registered, e->fallback, &res->driver,
                                    &res->driver_note);
                 if (r < 0)
                         return r;
@@ -307,8 +352,8 @@ int vb_apply(VbContext *ctx, const VbPlan *plan, const VbConsoleState *console, 
                 }
                 {
                         _cleanup_free_ char *note = NULL;
-                        r = resolve_driver(plan, &modules, s->driver, s->module, s->registered, &a.sriov_driver[i],
-                                           &note);
+                        r = resolve_driver(&modules, s->driver, s->module, s->registered, s->fallback,
+                                           &a.sriov_driver[i], &note);
                         if (r < 0)
                                 return r;
                 }
@@ -370,6 +415,9 @@ int vb_apply(VbContext *ctx, const VbPlan *plan, const VbConsoleState *console, 
                         }
                 k = end;
         }
+        r = restore_autoprobe(ctx, plan, ops, &a);
+        if (r < 0)
+                return r;
 
         *ret = a;
         a = (VbApply) {};

@@ -6,8 +6,8 @@
  *
  *   load the drivers' modules (if the plan says so; nothing else happens without them). Under
  *     Driver=auto a chosen module's PCI driver is found once it is loaded (lib/driver.h); a
- *     variant module that cannot be had gives way to vfio-pci, which keeps the host's driver
- *     off the device all the same
+ *     module that cannot be had gives way to the plan's fallback (a variant to vfio-pci, which
+ *     keeps the host's driver off the device all the same)
  *   → create the virtual functions of VirtualFunctions= (lib/sriov.h); they did not exist when
  *     the plan was made, so the caller plans again to bind them (vb_apply says sriov_created)
  *   → release the console (if the plan says so)
@@ -15,6 +15,8 @@
  *   → under Group=check and Group=take, an IOMMU group is a transaction: when one member fails,
  *     the members this pass moved are put back as they were (vb_bind_restore()), and the rest
  *     of the group is not tried
+ *   → switch sriov_drivers_autoprobe back on where an earlier run left it off (the plan's
+ *     restore_autoprobe), clearing the marks
  *
  * Mechanism only: every decision was made by the plan. The result says, entry by entry, what
  * happened; the callers turn it into journal entries, STATUS= and command output.
@@ -76,6 +78,9 @@ typedef struct VbApply {
         size_t n_sriov;
         bool sriov_created;   /* VFs appeared: plan again, to bind them */
         int sriov_mark_error; /* leaving an autoprobe mark under ops->runtime_dir failed (the last error) */
+        int *autoprobe;       /* one per plan->restore_autoprobe: 0 switched back on, or a negative
+                               * errno (-ENOENT, -ENODEV: the PF is gone; its mark is cleared then) */
+        size_t n_autoprobe;
 } VbApply;
 
 void vb_apply_done(VbApply *a);
@@ -101,8 +106,9 @@ typedef struct VbApplyOps {
  * when everything could be tried (RET says what happened to each entry), or -ENOMEM. */
 int vb_apply(VbContext *ctx, const VbPlan *plan, const VbConsoleState *console, const VbApplyOps *ops, VbApply *ret);
 
-/* Is the entry's device on its driver after the pass? */
-bool vb_apply_result_on_driver(const VbApplyResult *r);
+/* Is entry E's device on its driver: after a pass whose result for it is R, or as the plan found
+ * it (R NULL)? The one judgement of the journal, STATUS=, status and bind. */
+bool vb_apply_on_driver(const VbPlanEntry *e, const VbApplyResult *r);
 
 /* What applying a release plan did to one entry (a LEAVE entry: nothing). */
 typedef struct VbReleaseResult {

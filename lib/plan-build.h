@@ -29,6 +29,9 @@ typedef struct PlanBuild {
  * read: vfio-pci). */
 int vb_plan_want_driver(const VbPlanInput *in, const VbDriverChoice *ch, char **driver, char **module, bool *registered,
                         char **why);
+/* The driver a device that wants MODULE gets when MODULE cannot be had: vfio-pci for a variant
+ * Driver=auto chose, NULL otherwise. */
+const char *vb_plan_fallback(const VbPlanInput *in, const char *module);
 /* The first Device= selector that picks the device at A with VENDOR:DEVICE, or NULL. */
 const VbConfigSelector *vb_plan_device_selector(const VbConfig *c, const VbPciAddress *a, uint16_t vendor,
                                                 uint16_t device);

@@ -10,6 +10,7 @@
 #include "plan-build.h"
 #include "plan.h"
 #include "reach.h"
+#include "reset.h"
 #include "selector-index.h"
 #include "strv.h"
 
@@ -58,6 +59,11 @@ int vb_plan_want_driver(const VbPlanInput *in, const VbDriverChoice *ch, char **
         return vb_driver_choice_explain(ch, why);
 }
 
+const char *vb_plan_fallback(const VbPlanInput *in, const char *module) {
+        return vb_config_driver_auto(in->config) && module && !streq(module, VB_DRIVER_PLAIN_MODULE) ? VB_DRIVER_PLAIN
+                                                                                                     : NULL;
+}
+
 /* Is a device on DRIVER where E wants it? Under Driver=auto a device on another VFIO driver than
  * the chosen one is left there too (moving it between VFIO drivers would take it from a guest
  * that has it open): detail says so. */
@@ -81,6 +87,7 @@ static int entry_from_device(VbPlanEntry *e, const VbPlanInput *in, const VbPciD
         r = vb_plan_want_driver(in, choice_of(in, &d->address), &e->driver, &e->module, &e->registered, &e->driver_why);
         if (r < 0)
                 return r;
+        e->fallback = vb_plan_fallback(in, e->module);
         e->iommu_group = d->iommu_group;
         if (d->driver) {
                 e->driver_before = strdup(d->driver);
@@ -448,6 +455,89 @@ static int cmp_config_selector(const void *a, const void *b, void *userdata) {
                                       &c->selectors[*(const size_t *) b].selector.address);
 }
 
+/* What the look says of the devices to be bound or left on the driver that a user should know. */
+static int plan_warnings(VbPlan *p, const VbPlanInput *in) {
+        if (!in->facts)
+                return 0;
+        for (size_t i = 0; i < p->n; i++) {
+                VbPlanEntry *e = &p->entries[i];
+                const VbPciDevice *d;
+                const VbDeviceFacts *f;
+
+                if (!e->present || (e->action != VB_ACTION_BIND && e->action != VB_ACTION_LEAVE))
+                        continue;
+                d = vb_pci_list_find(in->devices, &e->address);
+                f = d ? &in->facts[d - in->devices->devices] : NULL;
+                if (!f || !f->read)
+                        continue;
+                if (f->reset == VB_RESET_NONE)
+                        e->warnings |= VB_WARNING_NO_RESET;
+                if (f->behind_vmd) {
+                        e->warnings |= VB_WARNING_BEHIND_VMD;
+                        e->vmd = f->vmd;
+                        e->have_vmd = f->have_vmd;
+                }
+        }
+        return 0;
+}
+
+/* The drivers' modules are loaded before anything else; the console is given up only once they
+ * are there, since without the driver nothing would be bound and the host would lose its console
+ * for nothing. Under Driver=auto a variant's module that cannot be had gives way to vfio-pci. */
+static int plan_modules(VbPlan *p, const VbConfig *c) {
+        size_t allocated = 0;
+
+        p->driver_auto = vb_config_driver_auto(c);
+        for (size_t i = 0; i < p->n + p->n_sriov; i++) {
+                bool bind = i < p->n ? p->entries[i].action == VB_ACTION_BIND
+                                     : p->sriov[i - p->n].action == VB_SRIOV_CREATE;
+                bool registered = i < p->n ? p->entries[i].registered : p->sriov[i - p->n].registered;
+                const char *what = i < p->n ? (p->entries[i].module ?: p->entries[i].driver)
+                                            : (p->sriov[i - p->n].module ?: p->sriov[i - p->n].driver);
+                bool plain = p->driver_auto && streq(what, VB_DRIVER_PLAIN_MODULE);
+                VbPlanModule *m;
+
+                if (!bind || registered || vb_plan_find_module(p, what))
+                        continue;
+                if (!VB_GREEDY_REALLOC(p->modules, allocated, p->n_modules + 1))
+                        return -ENOMEM;
+                m = &p->modules[p->n_modules];
+                *m = (VbPlanModule) {
+                        /* vfio_pci and a Driver= name through the driver's name; a variant by module */
+                        .driver = !p->driver_auto ? c->driver
+                                  : plain         ? VB_DRIVER_PLAIN
+                                                  : NULL,
+                        .fallback = p->driver_auto && !plain ? VB_DRIVER_PLAIN : NULL,
+                };
+                m->name = strdup(what);
+                if (!m->name)
+                        return -ENOMEM;
+                p->n_modules++;
+        }
+        p->load_module = p->n_modules > 0;
+        return 0;
+}
+
+/* A PF an earlier run left with autoprobe off is switched back on after this pass's binds, unless
+ * its creation still hangs (the daemon's memory says so) or this plan creates its VFs (the
+ * creation switches it back on itself). */
+static int plan_autoprobe(VbPlan *p, const VbPlanInput *in) {
+        if (in->n_autoprobe_off == 0)
+                return 0;
+        p->restore_autoprobe = malloc(in->n_autoprobe_off * sizeof(VbPciAddress));
+        if (!p->restore_autoprobe)
+                return -ENOMEM;
+        for (size_t i = 0; i < in->n_autoprobe_off; i++) {
+                const VbPciAddress *pf = &in->autoprobe_off[i];
+                const VbPlanSriov *s = vb_plan_find_sriov(p, pf);
+
+                if (vb_plan_address_in(in->stuck, in->n_stuck, pf) || (s && s->action == VB_SRIOV_CREATE))
+                        continue;
+                p->restore_autoprobe[p->n_restore_autoprobe++] = *pf;
+        }
+        return 0;
+}
+
 int vb_plan_compute(const VbPlanInput *in, VbPlan *ret) {
         const VbConfig *c = in->config;
         const VbPciList *devices = in->devices;
@@ -575,24 +665,15 @@ int vb_plan_compute(const VbPlanInput *in, VbPlan *ret) {
         r = plan_console(&p, c, in->console, devices);
         if (r < 0)
                 return r;
-        /* The driver's module is loaded before anything else; the console is given up only once it
-         * is there, since without the driver nothing would be bound and the host would lose its
-         * console for nothing. */
-        p.driver_auto = vb_config_driver_auto(c);
-        for (size_t i = 0; i < p.n + p.n_sriov; i++) {
-                bool bind = i < p.n ? p.entries[i].action == VB_ACTION_BIND
-                                    : p.sriov[i - p.n].action == VB_SRIOV_CREATE;
-                bool registered = i < p.n ? p.entries[i].registered : p.sriov[i - p.n].registered;
-                const char *what = i < p.n ? (p.entries[i].module ?: p.entries[i].driver)
-                                           : (p.sriov[i - p.n].module ?: p.sriov[i - p.n].driver);
-
-                if (!bind || registered || strv_contains(p.modules, what))
-                        continue;
-                r = strv_extend_printf(&p.modules, NULL, "%s", what);
-                if (r < 0)
-                        return r;
-        }
-        p.load_module = p.modules != NULL;
+        r = plan_warnings(&p, in);
+        if (r < 0)
+                return r;
+        r = plan_modules(&p, c);
+        if (r < 0)
+                return r;
+        r = plan_autoprobe(&p, in);
+        if (r < 0)
+                return r;
 
         *ret = p;
         p = (VbPlan) {};

@@ -19,6 +19,7 @@ static int plan_sriov_line(PlanBuild *b, const VbConfigVfs *v, VbPlanSriov *s) {
         *s = (VbPlanSriov) { .pf = v->pf, .count = v->count, .file = v->file, .line = v->line };
         r = vb_plan_want_driver(b->in, b->in->vf_choices ? &b->in->vf_choices[v - c->vfs] : NULL, &s->driver,
                                 &s->module, &s->registered, &s->driver_why);
+        s->fallback = vb_plan_fallback(b->in, s->module);
         if (r < 0)
                 return r;
         if (c->disabled) {

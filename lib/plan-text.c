@@ -160,7 +160,37 @@ int vb_plan_sriov_explain(const VbPlanSriov *s, char **ret) {
         return 0;
 }
 
-int vb_plan_format(const VbPlan *p, char **ret) {
+int vb_plan_entry_warnings(const VbPlanEntry *e, char ***ret) {
+        _cleanup_strv_free_ char **l = NULL;
+        const char *a = VB_PCI_ADDRESS_STR(&e->address);
+        size_t n = 0;
+        int r;
+
+        if (e->warnings & VB_WARNING_NO_RESET) {
+                r = strv_extend_printf(
+                        &l, &n,
+                        "%s has no reset method (the kernel shows no reset_method): VFIO cannot reset it when a guest "
+                        "starts, reboots or stops, so it keeps whatever state the guest left; a guest reboot may need "
+                        "a host reboot, and a device that shares a bus or slot with it (a GPU's audio function) may "
+                        "need to go with it",
+                        a);
+                if (r < 0)
+                        return r;
+        }
+        if (e->warnings & VB_WARNING_BEHIND_VMD) {
+                r = strv_extend_printf(&l, &n,
+                                       "%s is behind the VMD controller %s (Intel Volume Management Device): its DMA "
+                                       "goes through that controller, so it cannot be passed through on its own; turn "
+                                       "VMD off in the firmware setup to pass it",
+                                       a, e->have_vmd ? VB_PCI_ADDRESS_STR(&e->vmd) : "of its domain");
+                if (r < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+int vb_plan_format(const VbPlan *p, bool with_warnings, char **ret) {
         char *buf = NULL;
         size_t size = 0;
         FILE *f;
@@ -195,6 +225,17 @@ int vb_plan_format(const VbPlan *p, char **ret) {
                         fprintf(f, "%s: %s\n", VB_PCI_ADDRESS_STR(&e->address), explain);
                 if (e->driver_why && e->present && (e->action == VB_ACTION_BIND || e->action == VB_ACTION_LEAVE))
                         fprintf(f, "%s: driver: %s\n", VB_PCI_ADDRESS_STR(&e->address), e->driver_why);
+                if (with_warnings && e->warnings) {
+                        _cleanup_strv_free_ char **w = NULL;
+
+                        if (vb_plan_entry_warnings(e, &w) < 0) {
+                                fclose(f);
+                                free(buf);
+                                return -ENOMEM;
+                        }
+                        for (char **k = w; k && *k; k++)
+                                fprintf(f, "warning: %s\n", *k);
+                }
         }
         for (size_t i = 0; i < p->n_unmatched; i++) {
                 char sel[VB_SELECTOR_STRING_MAX];
@@ -213,15 +254,17 @@ int vb_plan_format(const VbPlan *p, char **ret) {
         }
         if (p->load_module) {
                 fputs("module: load ", f);
-                for (char **m = p->modules; *m; m++)
+                for (size_t i = 0; i < p->n_modules; i++)
                         /* vfio_pci and a Driver= name as "the module of vfio-pci"; a variant by module. */
-                        fprintf(f, "%s%s%s", m == p->modules ? "" : ", ",
-                                !p->driver_auto || streq(*m, VB_DRIVER_PLAIN_MODULE) ? "the module of " : "module ",
-                                p->driver_auto && streq(*m, VB_DRIVER_PLAIN_MODULE) ? VB_DRIVER_PLAIN : *m);
+                        fprintf(f, "%s%s%s", i == 0 ? "" : ", ", p->modules[i].driver ? "the module of " : "module ",
+                                p->modules[i].driver ?: p->modules[i].name);
                 fprintf(f, " first (%s not registered yet)%s\n",
-                        strv_length(p->modules) == 1 ? "its driver is" : "their drivers are",
+                        p->n_modules == 1 ? "its driver is" : "their drivers are",
                         p->release_console ? "; the console is released only once it is loaded" : "");
         }
+        for (size_t i = 0; i < p->n_restore_autoprobe; i++)
+                fprintf(f, "sr-iov: %s: sriov_drivers_autoprobe back on (an earlier run left it off)\n",
+                        VB_PCI_ADDRESS_STR(&p->restore_autoprobe[i]));
         fprintf(f, "console: %s (%s)\n", p->release_console ? "release before binding" : "leave alone",
                 strempty(p->console_reason));
 

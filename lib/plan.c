@@ -4,6 +4,7 @@
  * lib/plan-text.c. */
 #include "plan.h"
 #include "macro.h"
+#include "strv.h"
 
 static void plan_entry_done(VbPlanEntry *e) {
         free(e->driver_before);
@@ -31,7 +32,10 @@ void vb_plan_done(VbPlan *p) {
                 free(p->sriov[i].driver_why);
         }
         free(p->sriov);
-        strv_free(p->modules);
+        for (size_t i = 0; i < p->n_modules; i++)
+                free(p->modules[i].name);
+        free(p->modules);
+        free(p->restore_autoprobe);
         *p = (VbPlan) {};
 }
 
@@ -73,6 +77,24 @@ const VbPlanSriov *vb_plan_find_sriov(const VbPlan *p, const VbPciAddress *a) {
                 if (vb_pci_address_equal(&p->sriov[i].pf, a))
                         return &p->sriov[i];
         return NULL;
+}
+
+const VbPlanModule *vb_plan_find_module(const VbPlan *p, const char *name) {
+        for (size_t i = 0; i < p->n_modules; i++)
+                if (streq(p->modules[i].name, name))
+                        return &p->modules[i];
+        return NULL;
+}
+
+char *vb_plan_modules_join(const VbPlan *p) {
+        char *s = NULL;
+
+        for (size_t i = 0; i < p->n_modules; i++)
+                if (vb_join_append(&s, ", ", "%s", p->modules[i].name) < 0) {
+                        free(s);
+                        return NULL;
+                }
+        return s;
 }
 
 const char *vb_plan_entry_driver(const VbPlanEntry *e) {

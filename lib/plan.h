@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "console.h"
+#include "device-facts.h"
 #include "driver-choice.h"
 #include "interlock.h"
 #include "iommu.h"
@@ -48,6 +49,13 @@ typedef enum VbPlanReason {
         _VB_PLAN_REASON_INVALID = -EINVAL,
 } VbPlanReason;
 
+/* What the plan warns of for a device it binds or leaves on the driver: it can be passed, but a
+ * user should know. */
+typedef enum VbPlanWarning {
+        VB_WARNING_NO_RESET = 1 << 0,   /* the kernel shows no reset method */
+        VB_WARNING_BEHIND_VMD = 1 << 1, /* behind an Intel VMD controller (entry->vmd) */
+} VbPlanWarning;
+
 const char *vb_action_to_string(VbAction a);
 const char *vb_plan_reason_to_string(VbPlanReason r);
 
@@ -74,6 +82,12 @@ typedef struct VbPlanEntry {
         VbCpuVendor cpu_vendor; /* NO_IOMMU: the processor's vendor, for the advice */
         char *in_use;           /* what the host uses it for ("/dev/sda2 is mounted on /"), NULL: nothing */
         bool forced;            /* BIND although the host uses it: Force= names it (warn loudly) */
+        unsigned warnings;      /* VbPlanWarning bits (BIND and LEAVE only) */
+        VbPciAddress vmd;       /* VB_WARNING_BEHIND_VMD: the controller, if known (have_vmd) */
+        bool have_vmd;
+        const char *fallback; /* Driver=auto with a variant: the driver it gets when the variant's
+                                 * module cannot be had (vfio-pci keeps the host's driver off it all
+                                 * the same); NULL: none, its driver's module failing fails it */
 } VbPlanEntry;
 
 typedef enum VbSriovAction {
@@ -102,9 +116,21 @@ typedef struct VbPlanSriov {
         char *driver; /* the driver the VFs go to; NULL: a variant whose module is not loaded yet */
         char *module; /* Driver=auto: its module; NULL: Driver= names the driver */
         bool registered;
-        char *driver_why; /* Driver=auto: why */
-        char *detail;     /* REFUSE, WAIT: plain words */
+        char *driver_why;     /* Driver=auto: why */
+        const char *fallback; /* as VbPlanEntry's */
+        char *detail;         /* REFUSE, WAIT: plain words */
 } VbPlanSriov;
+
+/* A module the plan loads before anything else. */
+typedef struct VbPlanModule {
+        char *name;           /* the module's name, or of a driver whose module is found by its name */
+        const char *driver;   /* loaded through the driver's name (vfio-pci, Driver=NAME); NULL: by
+                               * the module's name (a variant Driver=auto chose), whose driver is
+                               * known once it is loaded */
+        const char *fallback; /* NULL: required, nothing is bound when it cannot be had; else the
+                               * module whose driver the devices that wanted it get instead, loaded
+                               * then (Driver=auto: a variant gives way to vfio_pci) */
+} VbPlanModule;
 
 typedef struct VbPlan {
         VbPlanEntry *entries; /* sorted by address */
@@ -118,16 +144,20 @@ typedef struct VbPlan {
         bool disabled;          /* vfio-bind=off */
         bool load_module;       /* a driver is not registered: load its module first, and release
                                 * the console only once it is there */
-        char **modules;         /* what to load, in order: Driver='s name, or the modules Driver=auto
-                                * chose (NULL-terminated; NULL: nothing) */
-        bool driver_auto;       /* Driver=auto: each device's driver is chosen (entries' driver_why) */
-        bool release_console;   /* release before binding entries[i].owns_console (or all, Release=yes) */
-        char *console_reason;   /* why (or why not) the console is released */
+        VbPlanModule *modules;  /* what to load, in order */
+        size_t n_modules;
+        bool driver_auto;     /* Driver=auto: each device's driver is chosen (entries' driver_why) */
+        bool release_console; /* release before binding entries[i].owns_console (or all, Release=yes) */
+        char *console_reason; /* why (or why not) the console is released */
         /* Selectors (slot, vendor:device) that match no present device. */
         VbSelector *unmatched;
         size_t n_unmatched;
         VbPlanSriov *sriov; /* one per VirtualFunctions= line, in the configuration's order */
         size_t n_sriov;
+        /* PFs whose sriov_drivers_autoprobe an earlier run switched off and did not switch back on
+         * (it was killed in between, or the write failed): on again, after this pass's binds. */
+        VbPciAddress *restore_autoprobe;
+        size_t n_restore_autoprobe;
 } VbPlan;
 
 void vb_plan_done(VbPlan *p);
@@ -145,6 +175,14 @@ typedef struct VbPlanInput {
         const VbPciAddress *failed; /* whose bind (or, for a PF, the creation of its VFs) failed
                                      * before (the daemon's memory) */
         size_t n_failed;
+        /* PFs marked with their autoprobe off by an earlier run (VB_MARK_AUTOPROBE_OFF); those also
+         * in FAILED (a creation that still hangs) are left so. */
+        const VbPciAddress *autoprobe_off;
+        size_t n_autoprobe_off;
+        const VbPciAddress *stuck; /* whose bind or VF creation hangs in a write (the daemon's memory) */
+        size_t n_stuck;
+        /* Parallel to devices (NULL: none): what the look read of each (warnings). */
+        const VbDeviceFacts *facts;
         bool driver_loaded; /* the configuration's driver is registered already (Driver=NAME) */
         bool at_boot;       /* plan as vfio-bindd would at boot (check): the processes that hold a
                              * device now (VB_HOLD_PROGRAM: a display manager, an audio server)
@@ -170,6 +208,14 @@ unsigned vb_plan_hold_mask(const VbConfig *c, bool at_boot);
 /* The wanted driver's name for messages: the driver, or "the driver of MODULE" before it is known. */
 const char *vb_plan_entry_driver(const VbPlanEntry *e);
 
+/* The warnings of entry E in plain words, each a sentence naming the device ("0000:02:00.0 has
+ * no reset method …"), NULL-terminated (NULL: none). 0 or -ENOMEM. */
+int vb_plan_entry_warnings(const VbPlanEntry *e, char ***ret);
+/* The module with NAME, or NULL. */
+const VbPlanModule *vb_plan_find_module(const VbPlan *p, const char *name);
+/* The plan's modules' names joined by ", " (NULL: none, or out of memory). */
+char *vb_plan_modules_join(const VbPlan *p);
+
 /* Number of entries with the given action. */
 size_t vb_plan_count(const VbPlan *p, VbAction a);
 /* Number of VirtualFunctions= lines with the given action. */
@@ -188,6 +234,7 @@ int vb_plan_entry_explain(const VbPlanEntry *e, char **ret);
 /* The entry for A, or NULL. */
 const VbPlanEntry *vb_plan_find(const VbPlan *p, const VbPciAddress *a);
 
-/* The whole plan as text, a line per device, then the module and console decisions: what
- * `vfio-bind check`, `vfio-bind bind --dry-run` and `vfio-bindd --dry-run` print. */
-int vb_plan_format(const VbPlan *p, char **ret);
+/* The whole plan as text, a line per device (WITH_WARNINGS: and a "warning:" line for each of
+ * its warnings), then the module and console decisions: what `vfio-bind check`, `vfio-bind bind
+ * --dry-run` and `vfio-bindd --dry-run` print (check lists the warnings after the plan). */
+int vb_plan_format(const VbPlan *p, bool with_warnings, char **ret);

@@ -12,17 +12,22 @@
 void vb_snapshot_done(VbSnapshot *s) {
         if (!s)
                 return;
+        for (size_t i = 0; s->facts && i < s->devices.n; i++)
+                vb_device_facts_done(&s->facts[i]);
+        free(s->facts);
         vb_pci_list_done(&s->devices);
         vb_console_state_done(&s->console);
         vb_holds_done(&s->holds);
         free(s->released);
         free(s->failed);
+        free(s->stuck);
         for (size_t i = 0; i < s->n_choices; i++)
                 vb_driver_choice_done(&s->choices[i]);
         free(s->choices);
         for (size_t i = 0; i < s->n_vf_choices; i++)
                 vb_driver_choice_done(&s->vf_choices[i]);
         free(s->vf_choices);
+        free(s->autoprobe_off);
         vb_plan_done(&s->plan);
         vb_group_look_done(&s->group_look);
         *s = (VbSnapshot) {};
@@ -52,12 +57,22 @@ int vb_snapshot_read(VbContext *ctx, const char *runtime_dir, VbSnapshot *ret) {
         if (r < 0)
                 s.holds_error = r;
 
+        s.facts = calloc(s.devices.n ?: 1, sizeof(VbDeviceFacts));
+        if (!s.facts)
+                return -ENOMEM;
+
         if (runtime_dir) {
                 r = vb_runtime_list_released(runtime_dir, &s.released, &s.n_released);
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0)
                         vb_debug(ctx, "cannot read %s/released, ignoring: %s", runtime_dir, strerror(-r));
+                r = vb_runtime_list(runtime_dir, VB_MARK_AUTOPROBE_OFF, &s.autoprobe_off, &s.n_autoprobe_off);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0)
+                        vb_debug(ctx, "cannot read the autoprobe marks under %s, ignoring: %s", runtime_dir,
+                                 strerror(-r));
         }
 
         *ret = s;
@@ -101,20 +116,44 @@ static int vf_alias(VbContext *ctx, const VbPciDevice *pf, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
-/* Driver=auto: the choice for each device the plan may bind (one a selector picks, a VF of a
- * VirtualFunctions= PF, and under Group=check or take the other members of their IOMMU groups),
- * and for each PF's VFs to be. The choices stay in the devices' order (by address). */
-static int read_choices(VbContext *ctx, const VbConfig *c, VbSnapshot *s) {
+static int read_facts(VbContext *ctx, VbSnapshot *s, size_t i) {
+        if (s->facts[i].read)
+                return 0;
+        return vb_device_facts_read(ctx, &s->devices.devices[i].address, &s->facts[i]);
+}
+
+int vb_snapshot_read_facts(VbContext *ctx, VbSnapshot *s) {
+        for (size_t i = 0; i < s->devices.n; i++)
+                if (!vb_pci_device_is_bridge(&s->devices.devices[i])) {
+                        int r = read_facts(ctx, s, i);
+                        if (r < 0)
+                                return r;
+                }
+        return 0;
+}
+
+const VbDeviceFacts *vb_snapshot_facts(const VbSnapshot *s, const VbPciAddress *a) {
+        const VbPciDevice *d = vb_pci_list_find(&s->devices, a);
+        const VbDeviceFacts *f = d && s->facts ? &s->facts[d - s->devices.devices] : NULL;
+
+        return f && f->read ? f : NULL;
+}
+
+/* What the plan may bind: a device a selector picks, a VF of a VirtualFunctions= PF, and under
+ * Group=check or take the other members of their IOMMU groups; none of them a bridge. Their
+ * facts, and under Driver=auto their driver choices (kept in the devices' order, by address),
+ * and the choices for each PF's VFs to be. */
+int vb_snapshot_read_reach(VbContext *ctx, const VbConfig *c, VbSnapshot *s) {
         _cleanup_(vb_selector_index_freep) VbSelectorIndex *selectors = NULL;
         _cleanup_free_ bool *wanted = NULL;
         _cleanup_free_ int *groups = NULL;
+        bool is_auto = vb_config_driver_auto(c);
         size_t n_groups = 0;
         int r;
 
         choices_free(&s->choices, &s->n_choices);
         choices_free(&s->vf_choices, &s->n_vf_choices);
-        if (!vb_config_driver_auto(c))
-                return 0;
+        s->driver_loaded = vb_driver_exists(ctx, is_auto ? VB_DRIVER_PLAIN : c->driver);
         s->choices = calloc(s->devices.n ?: 1, sizeof(VbDriverChoice));
         s->vf_choices = calloc(c->n_vfs ?: 1, sizeof(VbDriverChoice));
         wanted = calloc(s->devices.n ?: 1, sizeof(bool));
@@ -140,12 +179,17 @@ static int read_choices(VbContext *ctx, const VbConfig *c, VbSnapshot *s) {
                     (vb_pci_device_is_bridge(d) ||
                      vb_reach(c, selectors, &(VbReachDevice) VB_REACH_DEVICE(d), groups, n_groups) != VB_REACH_GROUP))
                         continue;
+                r = read_facts(ctx, s, i);
+                if (r < 0)
+                        return r;
+                if (!is_auto)
+                        continue;
                 r = vb_driver_choice_read(ctx, &d->address, &s->choices[s->n_choices]);
                 if (r < 0)
                         return r;
                 s->n_choices++;
         }
-        for (size_t i = 0; i < c->n_vfs; i++) {
+        for (size_t i = 0; is_auto && i < c->n_vfs; i++) {
                 const VbPciDevice *pf = vb_pci_list_find(&s->devices, &c->vfs[i].pf);
                 _cleanup_free_ char *alias = NULL;
 
@@ -160,18 +204,15 @@ static int read_choices(VbContext *ctx, const VbConfig *c, VbSnapshot *s) {
         return 0;
 }
 
-int vb_snapshot_plan(VbContext *ctx, const VbConfig *c, VbSnapshot *s) {
+int vb_snapshot_plan(const VbConfig *c, VbSnapshot *s) {
         VbPlan plan = {};
         int r;
 
-        r = read_choices(ctx, c, s);
-        if (r < 0)
-                return r;
-        s->driver_loaded = vb_driver_exists(ctx, vb_config_driver_auto(c) ? VB_DRIVER_PLAIN : c->driver);
         r = vb_plan_compute(
                 &(VbPlanInput) {
                         .config = c,
                         .devices = &s->devices,
+                        .facts = s->facts,
                         .iommu_enabled = s->iommu_enabled,
                         .cpu_vendor = s->cpu_vendor,
                         .console = s->have_console ? &s->console : NULL,
@@ -180,6 +221,10 @@ int vb_snapshot_plan(VbContext *ctx, const VbConfig *c, VbSnapshot *s) {
                         .n_released = s->n_released,
                         .failed = s->failed,
                         .n_failed = s->n_failed,
+                        .stuck = s->stuck,
+                        .n_stuck = s->n_stuck,
+                        .autoprobe_off = s->autoprobe_off,
+                        .n_autoprobe_off = s->n_autoprobe_off,
                         .at_boot = s->at_boot,
                         .driver_loaded = s->driver_loaded,
                         .choices = s->choices,
@@ -201,7 +246,10 @@ int vb_snapshot_take(VbContext *ctx, const VbConfig *c, const char *runtime_dir,
         r = vb_snapshot_read(ctx, runtime_dir, &s);
         if (r < 0)
                 return r;
-        r = vb_snapshot_plan(ctx, c, &s);
+        r = vb_snapshot_read_reach(ctx, c, &s);
+        if (r < 0)
+                return r;
+        r = vb_snapshot_plan(c, &s);
         if (r < 0)
                 return r;
         *ret = s;

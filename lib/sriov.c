@@ -48,6 +48,10 @@ static int write_attr(VbContext *ctx, const VbPciAddress *pf, const char *attr, 
         return path ? vb_sysfs_write(ctx, path, value) : -ENAMETOOLONG;
 }
 
+int vb_sriov_autoprobe_on(VbContext *ctx, const VbPciAddress *pf) {
+        return write_attr(ctx, pf, "sriov_drivers_autoprobe", "1");
+}
+
 /* The VF behind the PF's virtfnINDEX link, or -ENOENT while it is not there. */
 static int virtfn(VbContext *ctx, const VbPciAddress *pf, unsigned index, VbPciAddress *ret) {
         _cleanup_free_ char *name = NULL;

@@ -56,3 +56,7 @@ void vb_sriov_enable_done(VbSriovEnable *e);
  * have no driver, and the next pass binds them. */
 int vb_sriov_enable(VbContext *ctx, const VbPciAddress *pf, const VbSriov *s, unsigned count, const char *driver,
                     uint64_t timeout_usec, VbSriovEnable *ret);
+
+/* Switch the PF's sriov_drivers_autoprobe (back) on. 0 or a negative errno (-ENOENT: the PF has no
+ * such attribute, or is gone). */
+int vb_sriov_autoprobe_on(VbContext *ctx, const VbPciAddress *pf);

@@ -575,6 +575,14 @@ TEST(reset_methods_and_device_nodes) {
         ASSERT_CONTAINS(none, "0000:02:00.0: reset: none\n");
         ASSERT_CONTAINS(none, "warning: 0000:02:00.0 has no reset method (the kernel shows no reset_method)");
         ASSERT_CONTAINS(none, "a guest reboot may need a host reboot");
+        /* The same warning from the plan, wherever the plan is shown: bind --dry-run, status --json. */
+        ASSERT_EQ(cli(&m, "[Bind]\n", (const char *const[]) { "bind", "--dry-run", "0000:02:00.0", NULL }, &text), 0);
+        ASSERT_CONTAINS(text, "warning: 0000:02:00.0 has no reset method (the kernel shows no reset_method)");
+        ASSERT_EQ(cli(&m, "[Bind]\nDevice=0000:02:00.0\n", (const char *const[]) { "status", "--json", NULL }, &json),
+                  1);
+        ASSERT_CONTAINS(json, "\"warnings\": [\"0000:02:00.0 has no reset method (the kernel shows no reset_method)");
+        free(TAKE_PTR(text));
+        free(TAKE_PTR(json));
 
         /* The NIC can do FLR and a bus reset; bound, it has an IOMMUFD node. */
         ASSERT_TRUE(asprintf(&cmd,

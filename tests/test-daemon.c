@@ -780,6 +780,15 @@ TEST(vmd_domain_from_the_kernel_command_line_and_hotplug) {
                                  "bus/pci/drivers_probe=10000:e2:00.0\n"));
         ASSERT_DRIVER(&d, "10000:e0:17.0", "ahci");
         ASSERT_DRIVER(&d, "0000:00:0e.0", "vmd");
+        /* The plan's warning, as check says it, in the journal once for each device bound. */
+        {
+                _cleanup_free_ char *err = tree_read(d.root, "stderr");
+                ASSERT_EQ(count(err,
+                                "10000:e1:00.0 is behind the VMD controller 0000:00:0e.0 (Intel Volume "
+                                "Management Device)"),
+                          1u);
+                ASSERT_EQ(count(err, "10000:e2:00.0 is behind the VMD controller 0000:00:0e.0"), 1u);
+        }
         ASSERT_EXIT(&d, daemon_stop(&d), 0);
         daemon_done(&d);
 }

@@ -894,6 +894,13 @@ static int vmd_cli(Run *run, const char *conf, const char *verb, const char *arg
         return WEXITSTATUS(st);
 }
 
+static unsigned count_of(const char *haystack, const char *needle) {
+        unsigned n = 0;
+        for (const char *p = haystack; (p = strstr(p, needle)); p += strlen(needle))
+                n++;
+        return n;
+}
+
 TEST(cli_prints_vmd_addresses) {
         _cleanup_free_ char *json = NULL, *check = NULL;
         Run run;
@@ -910,6 +917,13 @@ TEST(cli_prints_vmd_addresses) {
                         "warning: 10000:e1:00.0 is behind the VMD controller 0000:00:0e.0 (Intel Volume "
                         "Management Device): its DMA goes through that controller, so it cannot be passed "
                         "through on its own");
+        /* check and the plan agree: the device is bound, with the plan's warning */
+        ASSERT_EQ(count_of(check, "is behind the VMD controller"), 1u);
+        free(TAKE_PTR(json));
+        ASSERT_EQ(vmd_cli(&run, "[Bind]\nDevice=10000:e1:00.0\nGroup=ignore\n", "status", "--json", &json), 1);
+        ASSERT_CONTAINS(json, "\"action\": \"bind\"");
+        ASSERT_CONTAINS(json, "\"warnings\": [\"10000:e1:00.0 has no reset method");
+        ASSERT_CONTAINS(json, ", \"10000:e1:00.0 is behind the VMD controller 0000:00:0e.0 (Intel Volume Management");
         run_close(&run);
 }
 

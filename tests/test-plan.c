@@ -413,7 +413,7 @@ TEST(format_lists_every_entry) {
         _cleanup_free_ char *text = NULL, *why = NULL;
 
         run_plan(&run, "desktop", "[Bind]\nDevice=0000:01:00.0 0000:03:00.0\n");
-        ASSERT_OK(vb_plan_format(&run.plan, &text));
+        ASSERT_OK(vb_plan_format(&run.plan, true, &text));
         ASSERT_CONTAINS(text, "0000:01:00.0");
         ASSERT_CONTAINS(text, "0000:03:00.0");
         ASSERT_OK(vb_plan_entry_explain(entry(&run, "0000:01:00.0"), &why));
@@ -489,7 +489,7 @@ TEST(module_load_is_in_the_plan) {
          * that the console waits for it. */
         run_plan(&run, "desktop", "[Bind]\nDevice=01:00\n");
         ASSERT_TRUE(run.plan.load_module);
-        ASSERT_OK(vb_plan_format(&run.plan, &text));
+        ASSERT_OK(vb_plan_format(&run.plan, true, &text));
         ASSERT_CONTAINS(text, "module: load the module of vfio-pci first");
         ASSERT_CONTAINS(text, "the console is released only once it is loaded");
         run_done(&run);
@@ -511,7 +511,7 @@ TEST(vmd_nvme_shares_the_vmd_group) {
         ASSERT_ENTRY(&run, "10000:e1:00.0", VB_ACTION_REFUSE, VB_REASON_GROUP);
         ASSERT_CONTAINS(entry(&run, "10000:e1:00.0")->detail, "0000:00:0e.0 on vmd");
         ASSERT_CONTAINS(entry(&run, "10000:e1:00.0")->detail, "10000:e0:17.0 on ahci");
-        ASSERT_OK(vb_plan_format(&run.plan, &text));
+        ASSERT_OK(vb_plan_format(&run.plan, true, &text));
         ASSERT_CONTAINS(text, "10000:e1:00.0 [144d:a80a] class 010802, group 7, nvme: ");
         run_done(&run);
 

@@ -193,7 +193,7 @@ TEST(plan_creates_the_vfs) {
         ASSERT_FALSE(vb_plan_complete(&p.snap.plan)); /* the VFs are still to come */
         ASSERT_TRUE(p.snap.plan.load_module);         /* vfio-pci first */
         ASSERT_EQ(p.snap.plan.n, 0);                  /* the PF is no entry: it keeps igb */
-        ASSERT_OK(vb_plan_format(&p.snap.plan, &text));
+        ASSERT_OK(vb_plan_format(&p.snap.plan, true, &text));
         ASSERT_CONTAINS(text, "sr-iov: 0000:03:00.0 (VirtualFunctions= at test.conf:2): create 2 virtual functions");
         pass_done(&p);
 }
@@ -468,6 +468,62 @@ TEST(autoprobe_is_marked_while_off) {
                            &p.applied));
         ASSERT_EQ(p.applied.sriov[0].created, 2);
         ASSERT_EQ(p.applied.sriov_mark_error, 0);
+        ASSERT_OK(vb_runtime_list(run, VB_MARK_AUTOPROBE_OFF, &marked, &n));
+        ASSERT_EQ(n, 0);
+        pass_done(&p);
+}
+
+/* A PF an earlier run left with autoprobe off (its mark) is a plan item: switched back on after the
+ * pass's binds and its mark cleared, unless its creation still hangs or this plan creates its VFs
+ * (the creation switches it back itself). */
+TEST(autoprobe_left_off_is_restored_by_the_plan) {
+        Pass p = {};
+        _cleanup_free_ VbPciAddress *marked = NULL;
+        _cleanup_free_ char *run = NULL, *text = NULL, *autoprobe = NULL;
+        VbPciAddress pf = machine_addr(PF);
+        size_t n = 1;
+
+        pass_plan(&p, NULL, "[Bind]\nVirtualFunctions=03:00.0 2\n");
+        ASSERT_TRUE(asprintf(&run, "%s/run", p.m.dir) > 0);
+        ASSERT_OK(mkdir(run, 0755) < 0 ? -errno : 0);
+        ASSERT_OK(vb_runtime_set(run, VB_MARK_AUTOPROBE_OFF, &pf, true));
+        ASSERT_OK(vb_sysfs_write(p.m.ctx, "bus/pci/devices/" PF "/sriov_drivers_autoprobe", "0"));
+
+        /* the plan creates its VFs: not on the list, the creation does it */
+        vb_snapshot_done(&p.snap);
+        ASSERT_OK(vb_snapshot_take(p.m.ctx, p.config, run, &p.snap));
+        ASSERT_SRIOV(&p, PF, VB_SRIOV_CREATE);
+        ASSERT_EQ(p.snap.plan.n_restore_autoprobe, 0);
+
+        /* a plan that does not create them (another PF's line) switches it back on */
+        vb_config_free(p.config);
+        p.config = NULL;
+        config_text(&p, "[Bind]\nDevice=01:00.0\n");
+        vb_snapshot_done(&p.snap);
+        ASSERT_OK(vb_snapshot_take(p.m.ctx, p.config, run, &p.snap));
+        ASSERT_EQ(p.snap.plan.n_restore_autoprobe, 1);
+        ASSERT_TRUE(vb_pci_address_equal(&p.snap.plan.restore_autoprobe[0], &pf));
+        ASSERT_OK(vb_plan_format(&p.snap.plan, true, &text));
+        ASSERT_CONTAINS(text, "sr-iov: 0000:03:00.0: sriov_drivers_autoprobe back on (an earlier run left it off)");
+
+        /* unless the daemon remembers its creation as hanging */
+        p.snap.stuck = malloc(sizeof(VbPciAddress));
+        ASSERT_TRUE(p.snap.stuck);
+        p.snap.stuck[0] = pf;
+        p.snap.n_stuck = 1;
+        ASSERT_OK(vb_snapshot_plan(p.config, &p.snap));
+        ASSERT_EQ(p.snap.plan.n_restore_autoprobe, 0);
+        p.snap.n_stuck = 0;
+        ASSERT_OK(vb_snapshot_plan(p.config, &p.snap));
+        ASSERT_EQ(p.snap.plan.n_restore_autoprobe, 1);
+
+        /* applied: on, and the mark gone */
+        vb_apply_done(&p.applied);
+        ASSERT_OK(vb_apply(p.m.ctx, &p.snap.plan, NULL, &(VbApplyOps) { .runtime_dir = run }, &p.applied));
+        ASSERT_EQ(p.applied.n_autoprobe, 1);
+        ASSERT_EQ(p.applied.autoprobe[0], 0);
+        autoprobe = fake_kernel_read(p.m.k, "bus/pci/devices/" PF "/sriov_drivers_autoprobe");
+        ASSERT_STREQ(autoprobe, "1");
         ASSERT_OK(vb_runtime_list(run, VB_MARK_AUTOPROBE_OFF, &marked, &n));
         ASSERT_EQ(n, 0);
         pass_done(&p);

@@ -34,19 +34,41 @@
 
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
 
+/* A device's last failure, kept until it is added anew (or a reload), as what happened and its
+ * errno; its words are made from these each time they are said (report.c). */
+typedef struct DeviceFailure {
+        VbDeviceState state;   /* FAILED, STUCK, RESTORE_FAILED, ROLLED_BACK; VB_DEVICE_ON_DRIVER: none */
+        int error;             /* the bind's (RESTORE_FAILED: the restore's) negative errno */
+        VbBindStep step;       /* where it stopped */
+        bool override_cleared; /* FAILED: driver_override cleared again */
+        bool override_left;    /* FAILED, ROLLED_BACK: driver_override left at the driver */
+        VbPciAddress cause;    /* ROLLED_BACK, RESTORE_FAILED: the member whose bind failed */
+        bool have_cause;
+} DeviceFailure;
+
+/* A PF's VF creation that failed or hangs, kept as the device's failure is. */
+typedef struct SriovFailure {
+        bool failed;
+        VbSriovStep step;
+        int error; /* -ETIMEDOUT: it hangs (the device's stuck job says in what) */
+        unsigned created;
+        bool autoprobe_was_on;
+        int restore_error;
+} SriovFailure;
+
 /* What the daemon remembers of one device between passes. */
 typedef struct DeviceState {
         VbPciAddress address;
-        VbDeviceState state; /* after the last pass */
-        bool seen;           /* state holds a pass's result */
-        char *logged;        /* the last text logged, so that a pass logs only changes */
-        char *sriov_logged;  /* a PF of VirtualFunctions=: the last text logged about its VFs */
-        char *sriov_failure; /* a PF: creating its VFs failed (said in STATUS= until it is added anew) */
-        char *failure;       /* the last bind failure; not tried again until it is added anew */
-        char *forced;        /* bound by Force= although the host used it: what it used it for */
-        char *rolled_back;   /* put back because a member of its group failed: said in STATUS= as
-                              * long as the group stays refused for it */
-        BindJob *stuck;      /* a bind whose sysfs write has not returned */
+        VbDeviceState state;        /* after the last pass */
+        bool seen;                  /* state holds a pass's result */
+        char *logged;               /* the last text logged, so that a pass logs only changes */
+        char *sriov_logged;         /* a PF of VirtualFunctions=: the last text logged about its VFs */
+        SriovFailure sriov_failure; /* a PF: creating its VFs failed (said in STATUS= until it is added anew) */
+        DeviceFailure failure;      /* the last bind failure (not tried again until it is added anew), or
+                                     * ROLLED_BACK: put back because a member of its group failed (said in
+                                     * STATUS= as long as the group stays refused for it) */
+        char *forced;               /* bound by Force= although the host used it: what it used it for */
+        BindJob *stuck;             /* a bind whose sysfs write has not returned */
         sd_event_source *stuck_source;
         uint64_t stuck_since;
 } DeviceState;
@@ -100,6 +122,8 @@ bool vbd_memory_bound_in_initrd(const Manager *m, const VbPciAddress *a);
 DeviceState *vbd_memory_get(Manager *m, const VbPciAddress *a);
 DeviceState *vbd_memory_find(Manager *m, const VbPciAddress *a, size_t *ret_index);
 void vbd_memory_forget_failure(DeviceState *s);
+/* Is a failure of the device remembered (its bind, its VF creation, a write that hangs)? */
+bool vbd_memory_has_failed(const DeviceState *s);
 void vbd_memory_clear(Manager *m);
 int vbd_memory_failed(Manager *m, VbPciAddress **ret, size_t *ret_n, VbPciAddress **ret_stuck, size_t *ret_n_stuck);
 void vbd_memory_log(DeviceState *s, int priority, const VbdLogFields *f, const char *text);

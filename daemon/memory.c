@@ -6,9 +6,6 @@
 static void device_state_done(DeviceState *d) {
         free(d->logged);
         free(d->sriov_logged);
-        free(d->sriov_failure);
-        free(d->rolled_back);
-        free(d->failure);
         free(d->forced);
         d->stuck_source = sd_event_source_disable_unref(d->stuck_source);
         d->stuck = bind_job_unref(d->stuck);
@@ -49,13 +46,14 @@ DeviceState *vbd_memory_get(Manager *m, const VbPciAddress *a) {
         return &m->devices[lo];
 }
 
+bool vbd_memory_has_failed(const DeviceState *s) {
+        return s->failure.state == VB_DEVICE_FAILED || s->failure.state == VB_DEVICE_STUCK ||
+               s->failure.state == VB_DEVICE_RESTORE_FAILED || s->stuck || s->sriov_failure.failed;
+}
+
 void vbd_memory_forget_failure(DeviceState *s) {
-        free(s->failure);
-        s->failure = NULL;
-        free(s->sriov_failure);
-        s->sriov_failure = NULL;
-        free(s->rolled_back);
-        s->rolled_back = NULL;
+        s->failure = (DeviceFailure) {};
+        s->sriov_failure = (SriovFailure) {};
 }
 
 /* Log TEXT for the device, and remember it as what was logged last for it. */
@@ -102,7 +100,7 @@ int vbd_memory_failed(Manager *m, VbPciAddress **ret, size_t *ret_n, VbPciAddres
         if (!l || !stuck)
                 return -ENOMEM;
         for (size_t i = 0; i < m->n_devices; i++) {
-                if (m->devices[i].failure || m->devices[i].stuck || m->devices[i].sriov_failure)
+                if (vbd_memory_has_failed(&m->devices[i]))
                         l[n++] = m->devices[i].address;
                 if (m->devices[i].stuck)
                         stuck[n_stuck++] = m->devices[i].address;

@@ -138,21 +138,26 @@ static void report_autoprobe(const VbPlan *p, const VbApply *a) {
         }
 }
 
-static int report_failure(DeviceState *s, const VbPlanEntry *e, const VbApplyResult *res, const VbPlan *p, char **ret) {
-        const VbBindResult *b = &res->bind;
-        const char *cause = res->cause < p->n ? VB_PCI_ADDRESS_STR(&p->entries[res->cause].address) : "a member";
+/* The failure F of the device S in words, for the journal when it happens and for STATUS= after:
+ * DRIVER the driver it was to go to, NOW_ON where it is now, PUT_BACK_ON (RESTORE_FAILED) where it
+ * was to be put back (NULL: not known any more). */
+static int failure_words(const Manager *m, const DeviceState *s, const DeviceFailure *f, const char *driver,
+                         const char *now_on, const char *put_back_on, char **ret) {
+        const VbBindResult step = { .failed_step = f->step };
+        const char *cause = f->have_cause ? VB_PCI_ADDRESS_STR(&f->cause) : "a member";
+        const char *group = vb_group_policy_to_string(m->config->group);
         int r = -1;
 
-        switch (res->state) {
+        switch (f->state) {
         case VB_DEVICE_FAILED:
-                r = asprintf(ret, "binding to %s failed: %s (%s); now on %s%s%s",
-                             res->driver ?: vb_plan_entry_driver(e), vb_bind_result_explain(b, res->error),
-                             strerror(-res->error), b->driver_after ?: "no driver",
-                             b->rolled_back ? ", driver_override cleared again" : "",
-                             b->override_left ? ", driver_override left at the driver so that no host driver takes it"
+                r = asprintf(ret, "binding to %s failed: %s (%s); now on %s%s%s", driver,
+                             vb_bind_result_explain(&step, f->error), strerror(-f->error), now_on ?: "no driver",
+                             f->override_cleared ? ", driver_override cleared again" : "",
+                             f->override_left ? ", driver_override left at the driver so that no host driver takes it"
                                               : "");
                 break;
         case VB_DEVICE_STUCK: {
+                _cleanup_free_ char *write = s->stuck ? bind_job_describe(s->stuck) : NULL;
                 char t[32];
 
                 vb_format_duration((vb_now_usec() - s->stuck_since + USEC_PER_SEC / 2) / USEC_PER_SEC * USEC_PER_SEC, t,
@@ -160,35 +165,55 @@ static int report_failure(DeviceState *s, const VbPlanEntry *e, const VbApplyRes
                 r = asprintf(ret,
                              "stuck: %s has not returned after %s (the driver hangs in the kernel; the device is "
                              "left alone until it returns)",
-                             res->stuck, t);
+                             write ?: "a write", t);
                 break;
         }
         case VB_DEVICE_ROLLED_BACK:
                 r = asprintf(ret,
-                             "rolled back to %s: %s of its IOMMU group failed to bind, so the group is not "
-                             "left half on %s (Group=%s)%s",
-                             res->restore.driver_after ?: "no driver", cause, res->driver ?: vb_plan_entry_driver(e),
-                             vb_group_policy_to_string(p->group),
-                             res->restore.override_left
-                                     ? "; driver_override left at the driver so that no host driver takes it"
-                                     : "");
+                             "rolled back to %s: %s of its IOMMU group failed to bind, so the group is not left half "
+                             "on %s (Group=%s)%s",
+                             now_on ?: "no driver", cause, driver, group,
+                             f->override_left ? "; driver_override left at the driver so that no host driver takes it"
+                                              : "");
                 break;
         case VB_DEVICE_RESTORE_FAILED:
                 r = asprintf(ret,
-                             "bound to %s, then %s of its IOMMU group failed, and putting it back on %s failed: "
-                             "%s (%s); now on %s",
-                             res->driver ?: vb_plan_entry_driver(e), cause, res->bind.driver_before ?: "no driver",
-                             vb_bind_result_explain(&res->restore, res->error), strerror(-res->error),
-                             res->restore.driver_after ?: "no driver");
+                             "bound to %s, then %s of its IOMMU group failed, and putting it back%s%s failed: %s (%s); "
+                             "now on %s",
+                             driver, cause, put_back_on ? " on " : "", strempty(put_back_on),
+                             vb_bind_result_explain(&step, f->error), strerror(-f->error), now_on ?: "no driver");
                 break;
         case VB_DEVICE_SKIPPED:
-                r = asprintf(ret, "not tried: %s of its IOMMU group failed first (Group=%s)", cause,
-                             vb_group_policy_to_string(p->group));
+                r = asprintf(ret, "not tried: %s of its IOMMU group failed first (Group=%s)", cause, group);
                 break;
         default:
                 return -EINVAL;
         }
         return r < 0 ? -ENOMEM : 0;
+}
+
+/* The failure a pass's result RES is, as the memory keeps it. */
+static DeviceFailure failure_of(const VbPlan *p, const VbApplyResult *res) {
+        const VbBindResult *b = res->state == VB_DEVICE_RESTORE_FAILED || res->state == VB_DEVICE_ROLLED_BACK
+                                        ? &res->restore
+                                        : &res->bind;
+        DeviceFailure f = {
+                .state = res->state,
+                .error = res->state == VB_DEVICE_ROLLED_BACK || res->state == VB_DEVICE_SKIPPED ? 0 : res->error,
+                .step = b->failed_step,
+                .override_cleared = res->state == VB_DEVICE_FAILED && b->rolled_back,
+                .override_left = b->override_left,
+                .have_cause = res->cause < p->n,
+        };
+
+        if (f.have_cause)
+                f.cause = p->entries[res->cause].address;
+        return f;
+}
+
+/* The words of the failure the memory keeps for the device S whose entry is E now. */
+static int failure_again(const Manager *m, const DeviceState *s, const VbPlanEntry *e, char **ret) {
+        return failure_words(m, s, &s->failure, vb_plan_entry_driver(e), e->driver_before, NULL, ret);
 }
 
 /* One entry's result: its journal entry (when it changed) and its part of STATUS=. */
@@ -215,8 +240,8 @@ static int report_entry(Manager *m, const VbPlan *p, size_t i, const VbApplyResu
 
         switch (res->state) {
         case VB_DEVICE_ON_DRIVER:
-                free(s->rolled_back);
-                s->rolled_back = NULL;
+                if (s->failure.state == VB_DEVICE_ROLLED_BACK)
+                        s->failure = (DeviceFailure) {};
                 r = vb_plan_entry_explain(e, &text);
                 if (r < 0)
                         return r;
@@ -276,7 +301,10 @@ static int report_entry(Manager *m, const VbPlan *p, size_t i, const VbApplyResu
                         [VB_DEVICE_SKIPPED] = "skip",
                 };
 
-                r = report_failure(s, e, res, p, &text);
+                const DeviceFailure failure = failure_of(p, res);
+
+                r = failure_words(m, s, &failure, res->driver ?: vb_plan_entry_driver(e), after->driver_after,
+                                  res->bind.driver_before, &text);
                 if (r < 0)
                         return r;
                 f.action = actions[res->state];
@@ -292,22 +320,21 @@ static int report_entry(Manager *m, const VbPlan *p, size_t i, const VbApplyResu
                 /* The device that failed is not tried again until it is added anew; the members
                  * put back are refused by the plan as long as it stays so, and the status keeps
                  * saying that they were put back. */
-                if (r >= 0 && (res->state == VB_DEVICE_FAILED || res->state == VB_DEVICE_STUCK ||
-                               res->state == VB_DEVICE_RESTORE_FAILED)) {
-                        free(s->failure);
-                        s->failure = TAKE_PTR(text);
-                } else if (r >= 0 && res->state == VB_DEVICE_ROLLED_BACK) {
-                        free(s->rolled_back);
-                        s->rolled_back = TAKE_PTR(text);
-                }
+                if (res->state != VB_DEVICE_SKIPPED)
+                        s->failure = failure;
                 break;
         }
         case VB_DEVICE_REFUSED:
                 if (e->reason == VB_REASON_FAILED) {
                         /* Said when it failed; the status keeps saying it. */
                         rep->failed = true;
-                        r = strv_extend_printf(&rep->problems, &rep->n_problems, "%s %s", addr,
-                                               s->failure ?: "failed before");
+                        if (s->failure.state == VB_DEVICE_ON_DRIVER || s->failure.state == VB_DEVICE_ROLLED_BACK)
+                                r = strv_extend_printf(&rep->problems, &rep->n_problems, "%s failed before", addr);
+                        else {
+                                r = failure_again(m, s, e, &text);
+                                if (r >= 0)
+                                        r = strv_extend_printf(&rep->problems, &rep->n_problems, "%s %s", addr, text);
+                        }
                         break;
                 }
                 r = vb_plan_entry_explain(e, &text);
@@ -329,9 +356,14 @@ static int report_entry(Manager *m, const VbPlan *p, size_t i, const VbApplyResu
                 rep->failed = true;
                 if (e->reason == VB_REASON_NO_IOMMU)
                         r = strv_extend_printf(&rep->problems, &rep->n_problems, "%s not bound", addr);
-                else if (s->rolled_back && (e->reason == VB_REASON_GROUP || e->reason == VB_REASON_GROUP_MEMBER))
-                        r = strv_extend_printf(&rep->problems, &rep->n_problems, "%s %s", addr, s->rolled_back);
-                else
+                else if (s->failure.state == VB_DEVICE_ROLLED_BACK &&
+                         (e->reason == VB_REASON_GROUP || e->reason == VB_REASON_GROUP_MEMBER)) {
+                        _cleanup_free_ char *again = NULL;
+
+                        r = failure_again(m, s, e, &again);
+                        if (r >= 0)
+                                r = strv_extend_printf(&rep->problems, &rep->n_problems, "%s %s", addr, again);
+                } else
                         r = strv_extend_printf(&rep->problems, &rep->n_problems, "%s %s", addr, text);
                 break;
         case VB_DEVICE_MISSING:
@@ -368,6 +400,42 @@ static int report_entry(Manager *m, const VbPlan *p, size_t i, const VbApplyResu
         return 0;
 }
 
+/* The failed or hanging VF creation the memory keeps for the PF S in words. */
+static int sriov_failure_words(const Manager *m, const DeviceState *s, const VbPlanSriov *ps, char **ret) {
+        const SriovFailure *f = &s->sriov_failure;
+        int r;
+
+        if (f->error == -ETIMEDOUT && s->stuck) {
+                _cleanup_free_ char *write = bind_job_describe(s->stuck);
+                char timeout[32];
+
+                vb_format_duration(m->config->timeout_usec, timeout, sizeof(timeout));
+                r = asprintf(ret, "stuck: creating %u virtual function%s, %s has not returned after %s", ps->count,
+                             ps->count == 1 ? "" : "s", write ?: "a write", timeout);
+        } else
+                r = asprintf(ret,
+                             "creating %u virtual function%s failed while %s: %s (%u created; "
+                             "sriov_drivers_autoprobe %s)",
+                             ps->count, ps->count == 1 ? "" : "s", vb_sriov_step_to_string(f->step),
+                             strerror(-f->error), f->created,
+                             !f->autoprobe_was_on ? "was off already"
+                             : f->restore_error   ? "could not be switched back on"
+                                                  : "back on");
+        return r < 0 ? -ENOMEM : 0;
+}
+
+/* A PF whose VF creation failed: said in STATUS= until it is added anew. */
+static int sriov_failed(const Manager *m, const DeviceState *s, const VbPlanSriov *ps, Report *rep) {
+        _cleanup_free_ char *text = NULL;
+        int r;
+
+        rep->failed = true;
+        r = sriov_failure_words(m, s, ps, &text);
+        if (r < 0)
+                return r;
+        return strv_extend_printf(&rep->problems, &rep->n_problems, "%s: %s", VB_PCI_ADDRESS_STR(&ps->pf), text);
+}
+
 /* The VFs of one VirtualFunctions= line, as the pass left them: its journal entry (when it
  * changed) and its part of STATUS=: "VFs of 0000:03:00.0: 4/4 on vfio-pci". A = NULL: the pass
  * that created them (the next plan binds them) is not reported on its own. */
@@ -382,42 +450,24 @@ static int report_sriov(Manager *m, const VbPlan *p, const VbPlanSriov *ps, cons
 
         if (!s)
                 return -ENOMEM;
-        if (created && created->error == -ETIMEDOUT && stuck) {
-                char timeout[32];
-
-                vb_format_duration(m->config->timeout_usec, timeout, sizeof(timeout));
-                if (asprintf(&text, "stuck: creating %u virtual function%s, %s has not returned after %s", ps->count,
-                             ps->count == 1 ? "" : "s", stuck, timeout) < 0)
-                        return -ENOMEM;
-                f.action = "stuck";
-                f.error = ETIMEDOUT;
-                vbd_log_full(LOG_ERR, &f, "%s: %s", pf, text);
-                free(s->sriov_logged);
-                s->sriov_logged = strdup(text);
-                free(s->sriov_failure);
-                s->sriov_failure = TAKE_PTR(text);
-                rep->failed = true;
-                return strv_extend_printf(&rep->problems, &rep->n_problems, "%s: %s", pf, s->sriov_failure);
-        }
         if (created && created->error < 0) {
-                if (asprintf(&text,
-                             "creating %u virtual function%s failed while %s: %s (%u created; "
-                             "sriov_drivers_autoprobe %s)",
-                             ps->count, ps->count == 1 ? "" : "s", vb_sriov_step_to_string(created->failed_step),
-                             strerror(-created->error), created->created,
-                             !created->autoprobe_was_on ? "was off already"
-                             : created->restore_error   ? "could not be switched back on"
-                                                        : "back on") < 0)
-                        return -ENOMEM;
-                f.action = "sriov-failed";
+                s->sriov_failure = (SriovFailure) {
+                        .failed = true,
+                        .step = created->failed_step,
+                        .error = created->error,
+                        .created = created->created,
+                        .autoprobe_was_on = created->autoprobe_was_on,
+                        .restore_error = created->restore_error,
+                };
+                r = sriov_failure_words(m, s, ps, &text);
+                if (r < 0)
+                        return r;
+                f.action = created->error == -ETIMEDOUT && stuck ? "stuck" : "sriov-failed";
                 f.error = -created->error;
                 vbd_log_full(LOG_ERR, &f, "%s: %s", pf, text);
                 free(s->sriov_logged);
-                s->sriov_logged = strdup(text);
-                free(s->sriov_failure);
-                s->sriov_failure = TAKE_PTR(text);
-                rep->failed = true;
-                return strv_extend_printf(&rep->problems, &rep->n_problems, "%s: %s", pf, s->sriov_failure);
+                s->sriov_logged = TAKE_PTR(text);
+                return sriov_failed(m, s, ps, rep);
         }
         if (created && created->created > 0) {
                 _cleanup_free_ char *list = NULL;
@@ -445,8 +495,8 @@ static int report_sriov(Manager *m, const VbPlan *p, const VbPlanSriov *ps, cons
                 break;
         case VB_SRIOV_REFUSE:
                 rep->failed = true;
-                if (s->sriov_failure)
-                        return strv_extend_printf(&rep->problems, &rep->n_problems, "%s: %s", pf, s->sriov_failure);
+                if (s->sriov_failure.failed)
+                        return sriov_failed(m, s, ps, rep);
                 r = vb_plan_sriov_explain(ps, &text);
                 priority = LOG_WARNING;
                 f.action = "sriov-refuse";
@@ -454,10 +504,8 @@ static int report_sriov(Manager *m, const VbPlan *p, const VbPlanSriov *ps, cons
                 break;
         case VB_SRIOV_WAIT:
         case VB_SRIOV_MISSING:
-                if (s->sriov_failure) {
-                        rep->failed = true;
-                        return strv_extend_printf(&rep->problems, &rep->n_problems, "%s: %s", pf, s->sriov_failure);
-                }
+                if (s->sriov_failure.failed)
+                        return sriov_failed(m, s, ps, rep);
                 r = vb_plan_sriov_explain(ps, &text);
                 f.action = "sriov-wait";
                 if (ps->action == VB_SRIOV_MISSING && m->timed_out) {

@@ -977,10 +977,17 @@ TEST(failed_hotplug_bind_is_retried_on_add_not_on_its_own_bind) {
         ASSERT_DAEMON(&d, wait_driver(&d, "0000:03:00.0", "e1000e"));
         ASSERT_EQ(log_count(&d, attempt), 1);
 
-        /* the rollback's own bind uevent (e1000e took it back): no new try */
+        /* the rollback's own bind uevent (e1000e took it back): no new try, and the pass it brings
+         * says the failure in the same words from the daemon's memory (or says nothing new) */
+        daemon_forget_notifications(&d);
         umockdev_testbed_uevent(d.tb, syspath, "bind");
         usleep(500 * 1000);
+        (void) daemon_wait_notify_ms(&d, "no such notification", 300);
         ASSERT_EQ(log_count(&d, attempt), 1);
+        ASSERT_DAEMON(&d,
+                      !strstr(d.notify, "STATUS=") ||
+                              strstr(d.notify, "0000:03:00.0 binding to vfio-pci failed: the driver did not take it"));
+        ASSERT_DAEMON(&d, !strstr(d.notify, "failed before"));
 
         /* added anew: tried again */
         umockdev_testbed_uevent(d.tb, syspath, "add");

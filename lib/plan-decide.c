@@ -538,6 +538,120 @@ static int plan_autoprobe(VbPlan *p, const VbPlanInput *in) {
         return 0;
 }
 
+/* Every present device a selector picks, and the VFs that VirtualFunctions= creates, each decided. */
+static int plan_selected(PlanBuild *b) {
+        const VbPciList *devices = b->devices;
+        int r;
+
+        for (size_t i = 0; i < devices->n; i++) {
+                const VbPciDevice *d = &devices->devices[i];
+                VbReach reach;
+                VbPlanEntry *e;
+
+                b->entry_of[i] = -1;
+                if (d->iommu_group >= 0)
+                        b->by_group[b->n_by_group++] = i;
+                /* A VF is selected when its PF's VirtualFunctions= line is planned to make it. */
+                reach = vb_reach(b->in->config, b->selectors, &(VbReachDevice) VB_REACH_DEVICE(d), NULL, 0);
+                if (reach != VB_REACH_SELECTED && !(reach == VB_REACH_VF && selected_through_pf(b, d)))
+                        continue;
+                e = plan_build_add(b, i);
+                if (!e)
+                        return -ENOMEM;
+                r = entry_from_device(e, b->in, d, true);
+                if (r < 0)
+                        return r;
+                r = entry_decide(b, e, d);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* Address selectors whose device is not there (yet), one entry per address; other selectors that
+ * match nothing. */
+static int plan_missing(PlanBuild *b) {
+        const VbConfig *c = b->in->config;
+        VbPlan *p = b->p;
+        _cleanup_free_ size_t *missing = NULL;
+        size_t n_missing = 0;
+        int r;
+
+        missing = malloc((c->n_selectors ?: 1) * sizeof(size_t));
+        if (!missing)
+                return -ENOMEM;
+        for (size_t i = 0; i < c->n_selectors; i++) {
+                const VbSelector *s = &c->selectors[i].selector;
+
+                if (vb_selector_index_matched(b->selectors, i))
+                        continue;
+                if (s->type == VB_SELECTOR_ADDRESS)
+                        missing[n_missing++] = i;
+                else {
+                        if (!VB_GREEDY_REALLOC(p->unmatched, b->unmatched_allocated, p->n_unmatched + 1))
+                                return -ENOMEM;
+                        p->unmatched[p->n_unmatched++] = *s;
+                }
+        }
+        qsort_r(missing, n_missing, sizeof(size_t), cmp_config_selector, (void *) c);
+        for (size_t i = 0; i < n_missing; i++) {
+                const VbSelector *s = &c->selectors[missing[i]].selector;
+                VbPlanEntry *e;
+
+                /* The same address given twice (file and kernel command line) is one entry. */
+                if (i > 0 && vb_pci_address_equal(&c->selectors[missing[i - 1]].selector.address, &s->address))
+                        continue;
+                e = plan_build_add(b, SIZE_MAX);
+                if (!e)
+                        return -ENOMEM;
+                e->address = s->address;
+                e->selected = true;
+                r = vb_plan_want_driver(b->in, NULL, &e->driver, &e->module, &e->registered, &e->driver_why);
+                if (r < 0)
+                        return r;
+                if (vb_config_driver_auto(c)) {
+                        /* Chosen once it is there: its modalias says. */
+                        free(e->driver_why);
+                        e->driver_why = strdup("Driver=auto: chosen when it appears");
+                        if (!e->driver_why)
+                                return -ENOMEM;
+                }
+                e->action = c->disabled ? VB_ACTION_REFUSE : VB_ACTION_MISSING;
+                e->reason = c->disabled ? VB_REASON_DISABLED : VB_REASON_NONE;
+        }
+        return 0;
+}
+
+/* IOMMU groups, per Group=: each group of a selected device once, in group order. */
+static int plan_groups(PlanBuild *b) {
+        const VbConfig *c = b->in->config;
+        VbPlan *p = b->p;
+        _cleanup_free_ size_t *groups = NULL;
+        size_t n_groups = 0;
+        int r;
+
+        if (!b->in->iommu_enabled || c->group == VB_GROUP_IGNORE || c->disabled)
+                return 0;
+        qsort_r(b->by_group, b->n_by_group, sizeof(size_t), cmp_by_group, (void *) b->devices);
+        groups = malloc((p->n ?: 1) * sizeof(size_t));
+        if (!groups)
+                return -ENOMEM;
+        for (size_t i = 0; i < p->n; i++)
+                if (p->entries[i].iommu_group >= 0)
+                        groups[n_groups++] = (size_t) p->entries[i].iommu_group;
+        qsort(groups, n_groups, sizeof(size_t), cmp_size);
+        for (size_t i = 0; i < n_groups; i++) {
+                if (i > 0 && groups[i] == groups[i - 1])
+                        continue;
+                r = plan_group(b, (int) groups[i]);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* The plan, stage by stage: the VirtualFunctions= lines, the selected devices, the missing ones,
+ * the groups, the console, the warnings, the modules, the autoprobe to give back. */
 int vb_plan_compute(const VbPlanInput *in, VbPlan *ret) {
         const VbConfig *c = in->config;
         const VbPciList *devices = in->devices;
@@ -551,9 +665,6 @@ int vb_plan_compute(const VbPlanInput *in, VbPlan *ret) {
                 .disabled = c->disabled,
         };
         _cleanup_(plan_build_done) PlanBuild b = { .p = &p, .in = in, .devices = devices };
-        _cleanup_free_ size_t *missing = NULL;
-        size_t n_missing = 0;
-        VbReach reach;
         int r;
 
         r = vb_selector_index_new(&b.selectors, c->selectors, c->n_selectors);
@@ -564,114 +675,27 @@ int vb_plan_compute(const VbPlanInput *in, VbPlan *ret) {
                 return r;
         b.entry_of = malloc((devices->n ?: 1) * sizeof(ssize_t));
         b.by_group = malloc((devices->n ?: 1) * sizeof(size_t));
-        missing = malloc((c->n_selectors ?: 1) * sizeof(size_t));
-        if (!b.entry_of || !b.by_group || !missing)
+        if (!b.entry_of || !b.by_group)
                 return -ENOMEM;
 
         r = vb_plan_sriov(&b);
+        if (r >= 0)
+                r = plan_selected(&b);
+        if (r >= 0)
+                r = plan_missing(&b);
+        if (r >= 0)
+                r = plan_groups(&b);
         if (r < 0)
                 return r;
-
-        /* Every present device a selector picks, and the VFs that VirtualFunctions= creates. */
-        for (size_t i = 0; i < devices->n; i++) {
-                const VbPciDevice *d = &devices->devices[i];
-                VbPlanEntry *e;
-
-                b.entry_of[i] = -1;
-                if (d->iommu_group >= 0)
-                        b.by_group[b.n_by_group++] = i;
-                /* A VF is selected when its PF's VirtualFunctions= line is planned to make it. */
-                reach = vb_reach(c, b.selectors, &(VbReachDevice) VB_REACH_DEVICE(d), NULL, 0);
-                if (reach != VB_REACH_SELECTED && !(reach == VB_REACH_VF && selected_through_pf(&b, d)))
-                        continue;
-                e = plan_build_add(&b, i);
-                if (!e)
-                        return -ENOMEM;
-                r = entry_from_device(e, in, d, true);
-                if (r < 0)
-                        return r;
-                r = entry_decide(&b, e, d);
-                if (r < 0)
-                        return r;
-        }
-
-        /* Address selectors whose device is not there (yet); other selectors matching nothing. */
-        for (size_t i = 0; i < c->n_selectors; i++) {
-                const VbSelector *s = &c->selectors[i].selector;
-
-                if (vb_selector_index_matched(b.selectors, i))
-                        continue;
-                if (s->type == VB_SELECTOR_ADDRESS)
-                        missing[n_missing++] = i;
-                else {
-                        if (!VB_GREEDY_REALLOC(p.unmatched, b.unmatched_allocated, p.n_unmatched + 1))
-                                return -ENOMEM;
-                        p.unmatched[p.n_unmatched++] = *s;
-                }
-        }
-        qsort_r(missing, n_missing, sizeof(size_t), cmp_config_selector, (void *) c);
-        for (size_t i = 0; i < n_missing; i++) {
-                const VbSelector *s = &c->selectors[missing[i]].selector;
-                VbPlanEntry *e;
-
-                /* The same address given twice (file and kernel command line) is one entry. */
-                if (i > 0 && vb_pci_address_equal(&c->selectors[missing[i - 1]].selector.address, &s->address))
-                        continue;
-                e = plan_build_add(&b, SIZE_MAX);
-                if (!e)
-                        return -ENOMEM;
-                e->address = s->address;
-                e->selected = true;
-                r = vb_plan_want_driver(in, NULL, &e->driver, &e->module, &e->registered, &e->driver_why);
-                if (r < 0)
-                        return r;
-                if (vb_config_driver_auto(c)) {
-                        /* Chosen once it is there: its modalias says. */
-                        free(e->driver_why);
-                        e->driver_why = strdup("Driver=auto: chosen when it appears");
-                        if (!e->driver_why)
-                                return -ENOMEM;
-                }
-                e->action = c->disabled ? VB_ACTION_REFUSE : VB_ACTION_MISSING;
-                e->reason = c->disabled ? VB_REASON_DISABLED : VB_REASON_NONE;
-        }
-
-        /* IOMMU groups, per Group=: each group of a selected device once, in group order. */
-        if (in->iommu_enabled && c->group != VB_GROUP_IGNORE && !c->disabled) {
-                _cleanup_free_ size_t *groups = NULL;
-                size_t n_groups = 0;
-
-                qsort_r(b.by_group, b.n_by_group, sizeof(size_t), cmp_by_group, (void *) devices);
-
-                groups = malloc((p.n ?: 1) * sizeof(size_t));
-                if (!groups)
-                        return -ENOMEM;
-                for (size_t i = 0; i < p.n; i++)
-                        if (p.entries[i].iommu_group >= 0)
-                                groups[n_groups++] = (size_t) p.entries[i].iommu_group;
-                qsort(groups, n_groups, sizeof(size_t), cmp_size);
-                for (size_t i = 0; i < n_groups; i++) {
-                        if (i > 0 && groups[i] == groups[i - 1])
-                                continue;
-                        r = plan_group(&b, (int) groups[i]);
-                        if (r < 0)
-                                return r;
-                }
-        }
-
         if (p.n > 0)
                 qsort(p.entries, p.n, sizeof(VbPlanEntry), cmp_entry);
-
         r = plan_console(&p, c, in->console, devices);
-        if (r < 0)
-                return r;
-        r = plan_warnings(&p, in);
-        if (r < 0)
-                return r;
-        r = plan_modules(&p, c);
-        if (r < 0)
-                return r;
-        r = plan_autoprobe(&p, in);
+        if (r >= 0)
+                r = plan_warnings(&p, in);
+        if (r >= 0)
+                r = plan_modules(&p, c);
+        if (r >= 0)
+                r = plan_autoprobe(&p, in);
         if (r < 0)
                 return r;
 

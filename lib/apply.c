@@ -462,8 +462,17 @@ int vb_apply_release(VbContext *ctx, const VbReleasePlan *plan, const char *runt
                         a.n_failed++;
         }
         if (plan->give_console_back && a.n_failed == 0) {
+                /* Only a host driver the release bound to the console's GPU can bring a
+                 * framebuffer of its own: wait for it then, not for what cannot come. */
+                bool driver_back = false;
+
+                for (size_t i = 0; i < plan->n; i++)
+                        if (plan->entries[i].action == VB_RELEASE_GIVE_BACK &&
+                            vb_pci_address_equal(&plan->entries[i].address, &plan->console_owner) &&
+                            a.results[i].release.driver_after)
+                                driver_back = true;
                 a.console_tried = true;
-                a.console_result = vb_console_restore(ctx, &a.console);
+                a.console_result = vb_console_restore(ctx, driver_back, &a.console);
         }
         *ret = a;
         a = (VbReleaseApply) {};

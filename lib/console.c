@@ -362,7 +362,7 @@ static int rebind_framebuffer(VbContext *ctx, const char *name) {
         return vb_sysfs_write(ctx, "bus/platform/drivers_probe", name);
 }
 
-int vb_console_restore(VbContext *ctx, VbConsoleRestore *ret) {
+int vb_console_restore(VbContext *ctx, bool driver_back, VbConsoleRestore *ret) {
         _cleanup_(vb_console_state_done) VbConsoleState before = {}, after = {};
         VbConsoleRestore rest = {};
         char path[PATH_MAX], name[32];
@@ -413,13 +413,14 @@ int vb_console_restore(VbContext *ctx, VbConsoleRestore *ret) {
         }
 
         /* A DRM driver's framebuffer registers fbcon's console a moment after its probe (fbcon
-         * between two framebuffers): wait for it, two seconds at most. */
+         * between two framebuffers): wait for it, two seconds at most, when the release bound a
+         * driver to the GPU; without one nothing is coming. */
         for (unsigned tries = 0;; tries++) {
                 vb_console_state_done(&after);
                 r = vb_console_read(ctx, &after);
                 if (r < 0)
                         goto finish;
-                if (!after.fbcon_between || tries >= 20)
+                if (!driver_back || !after.fbcon_between || tries >= 20)
                         break;
                 (void) usleep(100 * 1000);
         }

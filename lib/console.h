@@ -95,5 +95,7 @@ void vb_console_restore_done(VbConsoleRestore *r);
  * that is not bound is bound. The GPU's own DRM driver, once it is bound again, registers a
  * framebuffer that fbcon takes by itself; this does not replace it. Returns 1 if a framebuffer
  * console shows now, 0 if none does (RET->missing says why), negative errno on a failed write
- * (RET says what was done before it). */
-int vb_console_restore(VbContext *ctx, VbConsoleRestore *ret);
+ * (RET says what was done before it). DRIVER_BACK: the release bound a host driver to the GPU
+ * that showed the console, whose framebuffer may register a moment later: fbcon between two
+ * framebuffers is waited for then (two seconds at most), and not otherwise. */
+int vb_console_restore(VbContext *ctx, bool driver_back, VbConsoleRestore *ret);

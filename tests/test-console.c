@@ -253,4 +253,31 @@ TEST(iomem_hidden_and_inverted_ranges_are_not_framebuffers) {
         machine_close(&m);
 }
 
+/* fbcon between two framebuffers (class/graphics/fbcon, no "frame buffer device" vtconsole): the
+ * give-back waits for a DRM driver's framebuffer only when the release bound a driver to the GPU
+ * (two seconds at most); without one nothing is coming, and it does not wait. */
+TEST(restore_waits_only_for_a_driver_the_release_bound) {
+        _cleanup_free_ char *cmd = NULL;
+        VbConsoleRestore rest = {};
+        Machine m;
+        int64_t start;
+
+        machine_open(&m, "desktop", NULL, NULL);
+        ASSERT_TRUE(asprintf(&cmd, "rm %s/sys/class/vtconsole/vtcon1 && mkdir -p %s/sys/class/graphics/fbcon", m.dir,
+                             m.dir) > 0);
+        ASSERT_EQ(system(cmd), 0);
+
+        start = test_now_ms();
+        ASSERT_EQ(vb_console_restore(m.ctx, false, &rest), 0);
+        ASSERT_INT(test_now_ms() - start, <, 2000); /* the wait alone takes 2000 */
+        ASSERT_CONTAINS(rest.missing, "no framebuffer console");
+        vb_console_restore_done(&rest);
+
+        start = test_now_ms();
+        ASSERT_EQ(vb_console_restore(m.ctx, true, &rest), 0);
+        ASSERT_INT(test_now_ms() - start, >=, 1900); /* it waited for the framebuffer that did not come */
+        vb_console_restore_done(&rest);
+        machine_close(&m);
+}
+
 TESTS_MAIN()

@@ -10,7 +10,7 @@
 #include "modalias.h"
 #include "strv.h"
 
-/* A module's vfio_pci: alias patterns, as its modinfo lists them. */
+/* A module's vfio_pci: alias patterns, as the module index's text lists them. */
 typedef struct ModuleAliases {
         char *module;
         char **patterns; /* NULL-terminated */
@@ -20,8 +20,9 @@ struct VbKernel {
         struct kmod_ctx *kmod;  /* created on first use, dropped when idle */
         char *modules_dir;      /* NULL: libkmod's default (/lib/modules/`uname -r`) */
         VbContext *log_ctx;     /* whose log sink libkmod's messages go to, during a call */
-        ModuleAliases *aliases; /* modules looked up so far; dropped with the libkmod context */
+        ModuleAliases *aliases; /* every module with vfio_pci: aliases; dropped with the libkmod context */
         size_t n_aliases, aliases_allocated;
+        bool aliases_read;
 };
 
 int vb_kernel_new(VbKernel **ret) {
@@ -51,6 +52,7 @@ static void kernel_drop_aliases(VbKernel *k) {
         free(k->aliases);
         k->aliases = NULL;
         k->n_aliases = k->aliases_allocated = 0;
+        k->aliases_read = false;
 }
 
 VbKernel *vb_kernel_free(VbKernel *k) {
@@ -98,11 +100,6 @@ static void kmod_log(void *data, int priority, const char *file, int line, const
 static void kmod_module_unref_listp(struct kmod_list **l) {
         if (*l)
                 kmod_module_unref_list(*l);
-}
-
-static void kmod_module_info_free_listp(struct kmod_list **l) {
-        if (*l)
-                kmod_module_info_free_list(*l);
 }
 
 static void kmod_module_unrefp(struct kmod_module **m) {
@@ -171,51 +168,94 @@ static int kernel_load_driver(void *userdata, VbContext *ctx, const char *driver
         return r;
 }
 
-/* MODULE's vfio_pci: alias patterns from its modinfo (the .ko file, or modules.builtin.modinfo
- * for a built-in module), read once. */
-static int kernel_module_aliases(VbKernel *k, VbContext *ctx, struct kmod_module *m, char *const **ret) {
-        _cleanup_(kmod_module_info_free_listp) struct kmod_list *info = NULL;
-        const char *name = kmod_module_get_name(m);
-        ModuleAliases *a;
-        char **patterns = NULL;
-        size_t n = 0;
+static void fclosep(FILE **f) {
+        if (*f)
+                fclose(*f);
+}
+
+/* Add PATTERN to MODULE's patterns. */
+static int aliases_add(VbKernel *k, const char *module, size_t module_len, const char *pattern, size_t pattern_len) {
+        ModuleAliases *a = NULL;
+        size_t n;
+
+        for (size_t i = 0; i < k->n_aliases && !a; i++)
+                if (strlen(k->aliases[i].module) == module_len && strneq(k->aliases[i].module, module, module_len))
+                        a = &k->aliases[i];
+        if (!a) {
+                if (!VB_GREEDY_REALLOC(k->aliases, k->aliases_allocated, k->n_aliases + 1))
+                        return -ENOMEM;
+                a = &k->aliases[k->n_aliases];
+                *a = (ModuleAliases) { .module = strndup(module, module_len) };
+                if (!a->module)
+                        return -ENOMEM;
+                k->n_aliases++;
+        }
+        n = strv_length(a->patterns);
+        return strv_extend_printf(&a->patterns, &n, "%.*s", (int) pattern_len, pattern);
+}
+
+/* The "alias vfio_pci:PATTERN MODULE" lines of one of the index's text files (DIR/NAME). A file
+ * that is not there has none. */
+static int aliases_read_file(VbKernel *k, VbContext *ctx, const char *dir, const char *name) {
+        _cleanup_free_ char *path = NULL, *line = NULL;
+        _cleanup_(fclosep) FILE *f = NULL;
+        static const char prefix[] = "alias " VB_MODALIAS_VFIO_PREFIX;
+        size_t size = 0;
+        ssize_t n;
         int r;
 
+        if (asprintf(&path, "%s/%s", dir, name) < 0)
+                return -ENOMEM;
+        f = fopen(path, "re");
+        if (!f) {
+                vb_debug(ctx, "cannot read %s: %m", path);
+                return 0;
+        }
+        while ((n = getline(&line, &size, f)) >= 0) {
+                const char *pattern, *module;
+                size_t pattern_len, module_len;
+
+                if (!startswith(line, prefix))
+                        continue;
+                pattern = line + strlen("alias ");
+                pattern_len = strcspn(pattern, " \t\n");
+                module = pattern + pattern_len + strspn(pattern + pattern_len, " \t");
+                module_len = strcspn(module, " \t\n");
+                if (module_len == 0)
+                        continue;
+                r = aliases_add(k, module, module_len, pattern, pattern_len);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* MODULE's vfio_pci: alias patterns. They are read for every module at once, the first time,
+ * from the module index's text (modules.alias, and modules.builtin.alias for built-in modules),
+ * which depmod writes from each module's modinfo: no module file is opened (libkmod reads a
+ * module's modinfo with its signature, which it decodes with libcrypto, a megabyte of memory
+ * for a list of strings). */
+static int kernel_module_aliases(VbKernel *k, VbContext *ctx, struct kmod_module *m, char *const **ret) {
+        static char *const none[] = { NULL };
+        const char *name = kmod_module_get_name(m);
+        int r;
+
+        if (!k->aliases_read) {
+                const char *dir = kmod_get_dirname(k->kmod);
+
+                r = aliases_read_file(k, ctx, dir, "modules.alias");
+                if (r >= 0)
+                        r = aliases_read_file(k, ctx, dir, "modules.builtin.alias");
+                if (r < 0)
+                        return r;
+                k->aliases_read = true;
+        }
         for (size_t i = 0; i < k->n_aliases; i++)
                 if (streq(k->aliases[i].module, name)) {
                         *ret = k->aliases[i].patterns;
                         return 0;
                 }
-
-        r = kmod_module_get_info(m, &info);
-        if (r < 0)
-                vb_debug(ctx, "cannot read the modinfo of %s: %s", name, strerror(-r));
-        for (struct kmod_list *i = info; i; i = kmod_list_next(info, i)) {
-                const char *key = kmod_module_info_get_key(i), *value = kmod_module_info_get_value(i);
-
-                if (!streq(key, "alias") || !value || !startswith(value, VB_MODALIAS_VFIO_PREFIX))
-                        continue;
-                if (strv_extend_printf(&patterns, &n, "%s", value) < 0) {
-                        strv_free(patterns);
-                        return -ENOMEM;
-                }
-        }
-        if (!patterns) {
-                patterns = calloc(1, sizeof(char *));
-                if (!patterns)
-                        return -ENOMEM;
-        }
-        a = VB_GREEDY_REALLOC(k->aliases, k->aliases_allocated, k->n_aliases + 1);
-        if (!a) {
-                strv_free(patterns);
-                return -ENOMEM;
-        }
-        a[k->n_aliases] = (ModuleAliases) { .module = strdup(name), .patterns = patterns };
-        if (!a[k->n_aliases].module) {
-                strv_free(patterns);
-                return -ENOMEM;
-        }
-        *ret = a[k->n_aliases++].patterns;
+        *ret = none;
         return 0;
 }
 

@@ -169,4 +169,30 @@ TEST(wildcards_and_text_index) {
                                        "vfio_pci:v00001AF4d00001042sv00001AF4sd00001100bc02sc00i00"));
 }
 
+/* A module's patterns come from the index's text, not from the module file (whose modinfo libkmod
+ * reads with its signature, decoded with libcrypto): with every .ko gone the choice is the same. */
+TEST(patterns_come_from_the_index_not_the_module_files) {
+        _cleanup_free_ char *copy = NULL, *cmd = NULL;
+        VbDriverChoice c = {};
+        char *dir;
+        VbContext *ctx;
+
+        ASSERT_TRUE(asprintf(&copy, "%s/index-without-modules", getenv("TMPDIR") ?: "/tmp") > 0);
+        ASSERT_TRUE(asprintf(&cmd, "rm -rf %s && cp -r %s %s && find %s -name '*.ko' -delete", copy, index_dir(), copy,
+                             copy) > 0);
+        ASSERT_EQ(system(cmd), 0);
+        ctx = open_ctx(copy, &dir);
+        choose(ctx, "vfio_pci:v00001AF4d00001041sv00001AF4sd00001100bc02sc00i00", &c);
+        ASSERT_EQ(c.kind, VB_DRIVER_CHOICE_VARIANT);
+        ASSERT_STREQ(c.module, "sub_vfio_pci");
+        ASSERT_STREQ(c.pattern, "vfio_pci:v00001AF4d00001041sv00001AF4sd00001100bc*sc*i*");
+        ASSERT_EQ(c.n_matches, 3u);
+        vb_driver_choice_done(&c);
+        vb_context_free(ctx);
+        tree_free(dir);
+        free(cmd);
+        ASSERT_TRUE(asprintf(&cmd, "rm -rf %s", copy) > 0);
+        ASSERT_EQ(system(cmd), 0);
+}
+
 TESTS_MAIN()

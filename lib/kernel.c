@@ -230,6 +230,37 @@ static int aliases_read_file(VbKernel *k, VbContext *ctx, const char *dir, const
         return 0;
 }
 
+static void kmod_module_info_free_listp(struct kmod_list **l) {
+        if (*l)
+                kmod_module_info_free_list(*l);
+}
+
+/* MODULE's vfio_pci: patterns from its modinfo (the .ko file, or modules.builtin.modinfo for a
+ * built-in module), kept with the others. */
+static int module_aliases_from_modinfo(VbKernel *k, VbContext *ctx, struct kmod_module *m, char *const **ret) {
+        _cleanup_(kmod_module_info_free_listp) struct kmod_list *info = NULL;
+        const char *name = kmod_module_get_name(m);
+        int r;
+
+        *ret = NULL;
+        r = kmod_module_get_info(m, &info);
+        if (r < 0)
+                vb_debug(ctx, "cannot read the modinfo of %s: %s", name, strerror(-r));
+        for (struct kmod_list *i = info; i; i = kmod_list_next(info, i)) {
+                const char *key = kmod_module_info_get_key(i), *value = kmod_module_info_get_value(i);
+
+                if (!streq(key, "alias") || !value || !startswith(value, VB_MODALIAS_VFIO_PREFIX))
+                        continue;
+                r = aliases_add(k, name, strlen(name), value, strlen(value));
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < k->n_aliases; i++)
+                if (streq(k->aliases[i].module, name))
+                        *ret = k->aliases[i].patterns;
+        return 0;
+}
+
 /* MODULE's vfio_pci: alias patterns. They are read for every module at once, the first time,
  * from the module index's text (modules.alias, and modules.builtin.alias for built-in modules),
  * which depmod writes from each module's modinfo: no module file is opened (libkmod reads a
@@ -255,7 +286,13 @@ static int kernel_module_aliases(VbKernel *k, VbContext *ctx, struct kmod_module
                         *ret = k->aliases[i].patterns;
                         return 0;
                 }
-        *ret = none;
+        /* Not in the text (an initrd whose depmod left it out, a module only a modprobe.d alias
+         * names): its modinfo, as a last resort. */
+        r = module_aliases_from_modinfo(k, ctx, m, ret);
+        if (r < 0)
+                return r;
+        if (!*ret)
+                *ret = none;
         return 0;
 }
 

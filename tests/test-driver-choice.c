@@ -190,6 +190,20 @@ TEST(patterns_come_from_the_index_not_the_module_files) {
         vb_driver_choice_done(&c);
         vb_context_free(ctx);
         tree_free(dir);
+
+        /* An index without its text (the module files there): each candidate's modinfo instead. */
+        free(cmd);
+        ASSERT_TRUE(asprintf(&cmd, "rm -rf %s && cp -r %s %s && find %s -name modules.alias -delete", copy, index_dir(),
+                             copy, copy) > 0);
+        ASSERT_EQ(system(cmd), 0);
+        ctx = open_ctx(copy, &dir);
+        choose(ctx, "vfio_pci:v00001AF4d00001041sv00001AF4sd00001100bc02sc00i00", &c);
+        ASSERT_STREQ(c.module, "sub_vfio_pci");
+        ASSERT_EQ(c.wildcards, 3u);
+        ASSERT_EQ(c.n_matches, 3u);
+        vb_driver_choice_done(&c);
+        vb_context_free(ctx);
+        tree_free(dir);
         free(cmd);
         ASSERT_TRUE(asprintf(&cmd, "rm -rf %s", copy) > 0);
         ASSERT_EQ(system(cmd), 0);

@@ -128,7 +128,7 @@ void vbd_memory_clear(Manager *m);
 int vbd_memory_failed(Manager *m, VbPciAddress **ret, size_t *ret_n, VbPciAddress **ret_stuck, size_t *ret_n_stuck);
 void vbd_memory_log(DeviceState *s, int priority, const VbdLogFields *f, const char *text);
 void vbd_memory_log_once(DeviceState *s, int priority, const VbdLogFields *f, const char *text);
-int vbd_memory_remember_group(Manager *m, int g);
+int vbd_memory_remember_groups(Manager *m, const VbPlan *plan);
 
 /* ---- binds and VF creations under a deadline (jobs.c) ---- */
 int vbd_job_bind(void *userdata, VbContext *ctx, const VbPlanEntry *e, const char *driver, bool unbind_host,

@@ -77,15 +77,16 @@ bool vbd_memory_bound_in_initrd(const Manager *m, const VbPciAddress *a) {
         return false;
 }
 
-int vbd_memory_remember_group(Manager *m, int g) {
-        if (g < 0)
-                return 0;
-        for (size_t i = 0; i < m->n_groups; i++)
-                if (m->groups[i] == g)
-                        return 0;
-        if (!VB_GREEDY_REALLOC(m->groups, m->groups_allocated, m->n_groups + 1))
+/* The IOMMU groups of the devices of PLAN, sorted as vb_reach() wants them: which uevents concern
+ * the daemon. */
+int vbd_memory_remember_groups(Manager *m, const VbPlan *plan) {
+        m->n_groups = 0;
+        if (!VB_GREEDY_REALLOC(m->groups, m->groups_allocated, plan->n ?: 1))
                 return -ENOMEM;
-        m->groups[m->n_groups++] = g;
+        for (size_t i = 0; i < plan->n; i++)
+                if (plan->entries[i].iommu_group >= 0)
+                        m->groups[m->n_groups++] = plan->entries[i].iommu_group;
+        m->n_groups = vb_reach_groups_sort(m->groups, m->n_groups);
         return 0;
 }
 

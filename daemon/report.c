@@ -543,13 +543,11 @@ int vbd_report_pass(Manager *m, const VbPlan *p, const VbApply *applied, Report 
                                 break;
                         }
 
-        free(m->groups);
-        m->groups = NULL;
-        m->n_groups = m->groups_allocated = 0;
+        r = vbd_memory_remember_groups(m, p);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < p->n; i++) {
-                r = vbd_memory_remember_group(m, p->entries[i].iommu_group);
-                if (r >= 0)
-                        r = report_entry(m, p, i, &applied->results[i], rep);
+                r = report_entry(m, p, i, &applied->results[i], rep);
                 if (r < 0)
                         return r;
         }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "device-facts.h"
+#include "driver.h"
 #include "macro.h"
 #include "pci.h"
 #include "reset.h"
@@ -17,16 +18,19 @@ void vb_device_facts_done(VbDeviceFacts *f) {
         *f = (VbDeviceFacts) {};
 }
 
-int vb_device_facts_read(VbContext *ctx, const VbPciAddress *a, VbDeviceFacts *ret) {
+int vb_device_facts_read(VbContext *ctx, const VbPciDevice *d, VbDeviceFacts *ret) {
         _cleanup_(vb_device_facts_done) VbDeviceFacts f = { .read = true };
+        const VbPciAddress *a = &d->address;
         int r;
 
         f.reset = vb_reset_read(ctx, a, &f.reset_methods);
         if (f.reset == -ENOMEM)
                 return -ENOMEM;
-        r = vb_vfio_dev_node(ctx, a, &f.vfio_node);
-        if (r == -ENOMEM)
-                return r;
+        if (d->driver && vb_driver_is_vfio(d->driver)) {
+                r = vb_vfio_dev_node(ctx, a, &f.vfio_node);
+                if (r == -ENOMEM)
+                        return r;
+        }
         if (a->domain >= VMD_FIRST_DOMAIN) {
                 f.behind_vmd = true;
                 f.have_vmd = vb_pci_device_behind_vmd(ctx, a, &f.vmd);

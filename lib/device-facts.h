@@ -12,6 +12,7 @@
 
 #include "address.h"
 #include "context.h"
+#include "pci.h"
 
 typedef struct VbDeviceFacts {
         bool read;           /* the facts below were read */
@@ -25,6 +26,7 @@ typedef struct VbDeviceFacts {
 
 void vb_device_facts_done(VbDeviceFacts *f);
 
-/* Read the facts of the device at A. Returns 0 (what could not be read is said in the facts:
- * reset a negative errno, no node) or -ENOMEM. */
-int vb_device_facts_read(VbContext *ctx, const VbPciAddress *a, VbDeviceFacts *ret);
+/* Read the facts of the device D (as enumerated: its VFIO node is looked for only when it is on
+ * a VFIO driver). Returns 0 (what could not be read is said in the facts: reset a negative
+ * errno, no node) or -ENOMEM. */
+int vb_device_facts_read(VbContext *ctx, const VbPciDevice *d, VbDeviceFacts *ret);

@@ -40,10 +40,14 @@ typedef struct VbReachDevice {
                 .physfn = (d)->physfn, .iommu_group = (d)->iommu_group                                              \
         }
 
-/* How C (SELECTORS: the index of its selectors) reaches D, given GROUPS (N_GROUPS, any order): the
- * IOMMU groups of the devices it selects. */
+/* How C (SELECTORS: the index of its selectors) reaches D, given GROUPS (N_GROUPS, sorted by
+ * vb_reach_groups_sort()): the IOMMU groups of the devices it selects. */
 VbReach vb_reach(const VbConfig *c, VbSelectorIndex *selectors, const VbReachDevice *d, const int *groups,
                  size_t n_groups);
+
+/* Sort GROUPS (N of them) and drop the repeated ones, as vb_reach() wants them; returns how many
+ * are left. */
+size_t vb_reach_groups_sort(int *groups, size_t n);
 
 /* Does the plan select a device so reached (bind it, not only look at it): SELECTED and VF. */
 static inline bool vb_reach_selects(VbReach r) {

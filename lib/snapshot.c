@@ -119,7 +119,7 @@ static int vf_alias(VbContext *ctx, const VbPciDevice *pf, char **ret) {
 static int read_facts(VbContext *ctx, VbSnapshot *s, size_t i) {
         if (s->facts[i].read)
                 return 0;
-        return vb_device_facts_read(ctx, &s->devices.devices[i].address, &s->facts[i]);
+        return vb_device_facts_read(ctx, &s->devices.devices[i], &s->facts[i]);
 }
 
 int vb_snapshot_read_facts(VbContext *ctx, VbSnapshot *s) {
@@ -172,6 +172,7 @@ int vb_snapshot_read_reach(VbContext *ctx, const VbConfig *c, VbSnapshot *s) {
                 if (wanted[i] && d->iommu_group >= 0)
                         groups[n_groups++] = d->iommu_group;
         }
+        n_groups = vb_reach_groups_sort(groups, n_groups);
         for (size_t i = 0; i < s->devices.n; i++) {
                 const VbPciDevice *d = &s->devices.devices[i];
 

@@ -68,6 +68,7 @@ TEST(look_plan_and_filter_agree_on_reach) {
                 for (size_t k = 0; k < s.plan.n; k++)
                         if (s.plan.entries[k].selected && s.plan.entries[k].iommu_group >= 0 && n_groups < 64)
                                 groups[n_groups++] = s.plan.entries[k].iommu_group;
+                n_groups = vb_reach_groups_sort(groups, n_groups);
                 ASSERT_OK(vb_selector_index_new(&sel, c->selectors, c->n_selectors));
                 r = vb_reach(c, sel, &(VbReachDevice) VB_REACH_DEVICE(d), groups, n_groups);
                 if (r != x->reach)

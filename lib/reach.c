@@ -20,14 +20,18 @@ size_t vb_reach_groups_sort(int *groups, size_t n) {
         return k + 1;
 }
 
+bool vb_reach_in_groups(const VbConfig *c, const VbReachDevice *d, const int *groups, size_t n_groups) {
+        return c->group != VB_GROUP_IGNORE && d->iommu_group >= 0 && n_groups > 0 &&
+               bsearch(&d->iommu_group, groups, n_groups, sizeof(int), cmp_int);
+}
+
 VbReach vb_reach(const VbConfig *c, VbSelectorIndex *selectors, const VbReachDevice *d, const int *groups,
                  size_t n_groups) {
         if (vb_selector_index_match(selectors, &d->address, d->vendor, d->device))
                 return VB_REACH_SELECTED;
         if (d->is_virtfn && vb_config_find_vfs(c, &d->physfn))
                 return VB_REACH_VF;
-        if (c->group != VB_GROUP_IGNORE && d->iommu_group >= 0 && n_groups > 0 &&
-            bsearch(&d->iommu_group, groups, n_groups, sizeof(int), cmp_int))
+        if (vb_reach_in_groups(c, d, groups, n_groups))
                 return VB_REACH_GROUP;
         if (vb_config_find_vfs(c, &d->address))
                 return VB_REACH_PF;

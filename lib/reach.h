@@ -45,6 +45,8 @@ typedef struct VbReachDevice {
 VbReach vb_reach(const VbConfig *c, VbSelectorIndex *selectors, const VbReachDevice *d, const int *groups,
                  size_t n_groups);
 
+/* Does C reach D through GROUPS (as vb_reach() takes them): Group=check or take, and D in one? */
+bool vb_reach_in_groups(const VbConfig *c, const VbReachDevice *d, const int *groups, size_t n_groups);
 /* Sort GROUPS (N of them) and drop the repeated ones, as vb_reach() wants them; returns how many
  * are left. */
 size_t vb_reach_groups_sort(int *groups, size_t n);

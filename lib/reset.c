@@ -14,13 +14,14 @@ int vb_reset_read(VbContext *ctx, const VbPciAddress *a, char **ret_methods) {
         *ret_methods = NULL;
         if (!dir || !methods || !reset)
                 return -ENAMETOOLONG;
-        if (!vb_sysfs_exists(ctx, dir))
-                return -ENODEV;
         r = vb_sysfs_read(ctx, methods, &text);
         if (r == -ENOMEM)
                 return r;
-        if (r < 0)
-                return vb_sysfs_exists(ctx, reset) ? VB_RESET_UNKNOWN : VB_RESET_NONE;
+        if (r < 0) {
+                if (vb_sysfs_exists(ctx, reset))
+                        return VB_RESET_UNKNOWN;
+                return vb_sysfs_exists(ctx, dir) ? VB_RESET_NONE : -ENODEV;
+        }
 
         /* Words separated by single spaces, whatever the kernel's spacing. */
         out = w = text;

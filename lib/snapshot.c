@@ -163,7 +163,8 @@ int vb_snapshot_read_reach(VbContext *ctx, const VbConfig *c, VbSnapshot *s) {
         r = vb_selector_index_new(&selectors, c->selectors, c->n_selectors);
         if (r < 0)
                 return r;
-        /* What the plan selects, then the members of their groups. */
+        /* What the plan selects, then the members of their groups (vb_reach() with the groups, for
+         * what it does not select, without asking the selectors twice). */
         for (size_t i = 0; i < s->devices.n; i++) {
                 const VbPciDevice *d = &s->devices.devices[i];
 
@@ -176,9 +177,8 @@ int vb_snapshot_read_reach(VbContext *ctx, const VbConfig *c, VbSnapshot *s) {
         for (size_t i = 0; i < s->devices.n; i++) {
                 const VbPciDevice *d = &s->devices.devices[i];
 
-                if (!wanted[i] &&
-                    (vb_pci_device_is_bridge(d) ||
-                     vb_reach(c, selectors, &(VbReachDevice) VB_REACH_DEVICE(d), groups, n_groups) != VB_REACH_GROUP))
+                if (!wanted[i] && (vb_pci_device_is_bridge(d) ||
+                                   !vb_reach_in_groups(c, &(VbReachDevice) VB_REACH_DEVICE(d), groups, n_groups)))
                         continue;
                 r = read_facts(ctx, s, i);
                 if (r < 0)

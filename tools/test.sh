@@ -186,11 +186,12 @@ if [ "$quick" = 1 ]; then
 elif step "valgrind memcheck: the unit tests of the release build"; command -v valgrind >/dev/null && [ -f "$out/release/build.ninja" ]; then
         # test-daemon re-executes itself under libumockdev-preload through /proc/self/exe, which
         # valgrind cannot follow, and dracut-module-setup is a shell script (memcheck would check
-        # bash), as are dracut-install-path (bash and meson install) and test-docs (python, which
-        # runs the programs itself); every C test program runs under memcheck.
+        # bash), as are dracut-install-path (bash and meson install), initramfs-tools-hook (bash)
+        # and test-docs (python, which runs the programs itself); every C test program runs under
+        # memcheck.
         mapfile -t memcheck_tests < <(meson test -C "$out/release" --list --no-suite vm --no-suite completion 2>/dev/null |
                 sed -n 's|^[^ ]* / ||p' | grep -vx -e 'test-daemon' -e 'dracut-module-setup' -e 'dracut-install-path' \
-                        -e 'test-docs')
+                        -e 'initramfs-tools-hook' -e 'test-docs')
         run_meson_tests "$out/release" "unit tests under valgrind" --timeout-multiplier 4 \
                 --wrap="valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect --quiet --suppressions=$PWD/tests/valgrind.supp" \
                 "${memcheck_tests[@]}"

@@ -4,8 +4,8 @@
 # Completes the daemon's options (as vfio-bindd(8) lists them; tests/test-docs.py compares them)
 # and the files of --config= and --root=. --validate, --dry-run and --once exclude each other, and
 # --root= goes with --dry-run: once one of the three is on the line, the other two are not
-# offered, and --root= is offered only beside --dry-run. Works with or without the
-# bash-completion package.
+# offered, --root= is offered only beside --dry-run and --in-initrd only beside --once. Works
+# with or without the bash-completion package.
 
 _vfio_bindd() {
         COMPREPLY=()
@@ -57,6 +57,7 @@ _vfio_bindd() {
         case $mode in
                 '') opts+=(--validate --dry-run --once) ;;
                 --dry-run) opts+=(--root=) ;;
+                --once) opts+=(--in-initrd) ;;
         esac
         local o g seen
         for o in "${opts[@]}"; do

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@ static const char *log_identifier = "vfio-bindd";
 static int log_max_level = LOG_INFO;
 static int log_journal = -1;
 static unsigned log_journal_sent; /* entries sent through the native protocol */
+static bool log_kmsg;             /* SYSTEMD_LOG_TARGET=kmsg: the kernel log, one record a message */
 
 static bool stderr_is_journal(void) {
         const char *e = getenv("JOURNAL_STREAM");
@@ -35,15 +37,32 @@ static bool stderr_is_journal(void) {
 void vbd_log_open(const char *identifier) {
         const char *level = getenv("SYSTEMD_LOG_LEVEL");
 
+        const char *target = getenv("SYSTEMD_LOG_TARGET");
+
         if (identifier)
                 log_identifier = identifier;
         log_journal = stderr_is_journal();
+        /* An initrd without systemd (initramfs-tools) has no journal: its boot script asks for the
+         * kernel log, which the journal of the real root reads later. Unwritable: stderr. */
+        if (target && streq(target, "kmsg")) {
+                int fd = open("/dev/kmsg", O_WRONLY | O_NOCTTY | O_CLOEXEC);
+
+                if (fd >= 0) {
+                        log_kmsg = true;
+                        log_journal = 0;
+                        close(fd);
+                }
+        }
         if (level && (streq(level, "debug") || streq(level, "7")))
                 log_max_level = LOG_DEBUG;
 }
 
 int vbd_log_get_max_level(void) {
         return log_max_level;
+}
+
+bool vbd_log_to_kmsg(void) {
+        return log_kmsg;
 }
 
 bool vbd_log_to_journal(void) {
@@ -92,6 +111,22 @@ int vbd_log_fullv(int priority, const VbdLogFields *f, const char *format, va_li
                         log_journal_sent++;
                 for (size_t i = 0; i < n; i++)
                         free(fields[i]);
+        } else if (log_kmsg) {
+                char record[sizeof(message) + 64];
+                int n, fd;
+
+                /* One write is one record; "<N>" is its facility and level. The kernel limits the
+                 * records of one open /dev/kmsg to 10 in 5 s (printk.devkmsg=ratelimit, the
+                 * default) and drops the rest without an error: a pass over a GPU of four functions
+                 * says more than that, so each record opens it anew. */
+                n = snprintf(record, sizeof(record), "<%d>%s[" PID_FMT "]: %s\n", LOG_DAEMON | priority, log_identifier,
+                             getpid(), message);
+                fd = open("/dev/kmsg", O_WRONLY | O_NOCTTY | O_CLOEXEC);
+                if (n < 0 || fd < 0 ||
+                    write(fd, record, (size_t) n < sizeof(record) ? (size_t) n : sizeof(record) - 1) < 0)
+                        fprintf(stderr, "%s: %s\n", log_identifier, message);
+                if (fd >= 0)
+                        close(fd);
         } else
                 fprintf(stderr, "%s: %s\n", log_identifier, message);
 

@@ -3,7 +3,8 @@
 
 /*
  * The daemon's log: structured journal entries when stderr is connected to journald
- * (JOURNAL_STREAM), plain "vfio-bindd: message" lines on stderr otherwise.
+ * (JOURNAL_STREAM), records in the kernel log with SYSTEMD_LOG_TARGET=kmsg (an initrd without
+ * systemd), plain "vfio-bindd: message" lines on stderr otherwise.
  */
 
 #include <stdarg.h>
@@ -24,6 +25,7 @@ typedef struct VbdLogFields {
 void vbd_log_open(const char *identifier);
 int vbd_log_get_max_level(void);
 bool vbd_log_to_journal(void);
+bool vbd_log_to_kmsg(void);
 
 /* Logs and returns -ERROR if error != 0, else 0. */
 int vbd_log_full(int priority, const VbdLogFields *f, const char *format, ...) __attribute__((format(printf, 3, 4)));

@@ -24,6 +24,7 @@ typedef struct Args {
         bool validate;
         bool dry_run;
         bool once;
+        bool in_initrd;
 } Args;
 
 static void help(void) {
@@ -42,7 +43,9 @@ static void help(void) {
                "     --dry-run       Print the plan against this machine and write nothing\n"
                "     --root=PATH     With --dry-run: plan against a dump (vfio-bind dump) instead\n"
                "                     of this machine\n"
-               "     --once          Do the first pass, then exit (for the initrd)\n\n"
+               "     --once          Do the first pass, then exit (for the initrd)\n"
+               "     --in-initrd     Run as the initrd's pass even without /etc/initrd-release\n"
+               "                     (initramfs-tools): mark what ends on its driver for stage 2\n\n"
                "See the vfio-bindd(8) and vfio-bind.conf(5) manual pages for details.\n");
 }
 
@@ -53,6 +56,7 @@ static int parse_argv(int argc, char **argv, Args *args) {
                 ARG_VALIDATE,
                 ARG_DRY_RUN,
                 ARG_ONCE,
+                ARG_IN_INITRD,
                 ARG_ROOT
         };
         static const struct option options[] = { { "help", no_argument, NULL, 'h' },
@@ -61,6 +65,7 @@ static int parse_argv(int argc, char **argv, Args *args) {
                                                  { "validate", no_argument, NULL, ARG_VALIDATE },
                                                  { "dry-run", no_argument, NULL, ARG_DRY_RUN },
                                                  { "once", no_argument, NULL, ARG_ONCE },
+                                                 { "in-initrd", no_argument, NULL, ARG_IN_INITRD },
                                                  { "root", required_argument, NULL, ARG_ROOT },
                                                  {} };
         int c;
@@ -96,6 +101,9 @@ static int parse_argv(int argc, char **argv, Args *args) {
                 case ARG_ONCE:
                         args->once = true;
                         break;
+                case ARG_IN_INITRD:
+                        args->in_initrd = true;
+                        break;
                 case ARG_ROOT:
                         if (!*optarg) {
                                 fprintf(stderr, "vfio-bindd: --root= needs a path\n");
@@ -116,6 +124,10 @@ static int parse_argv(int argc, char **argv, Args *args) {
                 fprintf(stderr, "vfio-bindd: --validate, --dry-run and --once exclude each other\n");
                 return -EINVAL;
         }
+        if (args->in_initrd && !args->once) {
+                fprintf(stderr, "vfio-bindd: --in-initrd is for the initrd's pass and needs --once\n");
+                return -EINVAL;
+        }
         if (args->root && !args->dry_run) {
                 fprintf(stderr,
                         "vfio-bindd: --root=%s is a dump of a machine, and only --dry-run reads one: the daemon "
@@ -128,7 +140,7 @@ static int parse_argv(int argc, char **argv, Args *args) {
 
 static void print_diagnostics(const VbDiagnostics *diag, bool log) {
         for (size_t i = 0; i < diag->n; i++) {
-                if (log && vbd_log_to_journal())
+                if (log && (vbd_log_to_journal() || vbd_log_to_kmsg()))
                         vbd_log(LOG_ERR, "%s", diag->messages[i]);
                 else
                         fprintf(stderr, "%s\n", diag->messages[i]);
@@ -236,7 +248,7 @@ int vbd_main(int argc, char **argv, const VbPlatform *platform) {
                                 .config_path = args.config_path,
                                 .once = args.once,
                                 .runtime_dir = vb_platform_runtime_dir(platform),
-                                .in_initrd = vb_platform_in_initrd(platform),
+                                .in_initrd = args.in_initrd || vb_platform_in_initrd(platform),
                         },
                         TAKE_PTR(config), TAKE_PTR(ctx));
         if (r < 0) {

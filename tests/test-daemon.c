@@ -745,6 +745,35 @@ TEST(stage_2_says_what_the_initrd_bound) {
         daemon_done(&d);
 }
 
+TEST(in_initrd_marks_without_initrd_release) {
+        _cleanup_free_ char *err = NULL;
+        Daemon d;
+
+        /* An initramfs-tools initramfs has no /etc/initrd-release: its boot script says
+         * --in-initrd, and the marks are left as in a systemd initrd. */
+        daemon_prepare(&d, "desktop", "[Bind]\nDevice=01:00\n", NULL);
+        ASSERT_EQ(daemon_run(&d, (const char *const[]) { "--once", "--in-initrd", NULL }), 0);
+        ASSERT_DRIVER(&d, "0000:01:00.0", "vfio-pci");
+        ASSERT_TRUE(tree_exists(d.root, "run/bound-in-initrd/0000:01:00.0"));
+        ASSERT_TRUE(tree_exists(d.root, "run/bound-in-initrd/0000:01:00.1"));
+        daemon_done(&d);
+
+        /* Without it (and without the file), no mark: this is stage 2's --once. */
+        daemon_prepare(&d, "desktop", "[Bind]\nDevice=01:00\n", NULL);
+        ASSERT_EQ(daemon_run(&d, (const char *const[]) { "--once", NULL }), 0);
+        ASSERT_DRIVER(&d, "0000:01:00.0", "vfio-pci");
+        ASSERT_FALSE(tree_exists(d.root, "run/bound-in-initrd/0000:01:00.0"));
+        daemon_done(&d);
+
+        /* It belongs to the initrd's pass: refused without --once, nothing touched. */
+        daemon_prepare(&d, "desktop", "[Bind]\nDevice=01:00\n", NULL);
+        ASSERT_EQ(daemon_run(&d, (const char *const[]) { "--in-initrd", NULL }), 2);
+        err = tree_read(d.root, "stderr");
+        ASSERT_CONTAINS(err, "--in-initrd is for the initrd's pass and needs --once");
+        ASSERT_DRIVER(&d, "0000:01:00.0", "bochs-drm");
+        daemon_done(&d);
+}
+
 /* Behind Intel VMD (tests/sysfs/vmd): addresses in domain 10000 from the kernel command line, one
  * present at start and one hot-plugged later, whose uevent names it with its 5-digit domain. */
 TEST(vmd_domain_from_the_kernel_command_line_and_hotplug) {

@@ -265,7 +265,8 @@ try:
             set(re.findall(r"\*(--[a-z-]+=?)\*", section(man8, "SYNOPSIS"))), "daemon/vfio-bindd.c", "SYNOPSIS")
     if bash:
         offered = (bash_offers("completions/vfio-bindd.bash", "_vfio_bindd", "vfio-bindd --")
-                   | bash_offers("completions/vfio-bindd.bash", "_vfio_bindd", "vfio-bindd --dry-run --"))
+                   | bash_offers("completions/vfio-bindd.bash", "_vfio_bindd", "vfio-bindd --dry-run --")
+                   | bash_offers("completions/vfio-bindd.bash", "_vfio_bindd", "vfio-bindd --once --"))
         compare("bash completion of vfio-bindd offers its options", offered, daemon_code, "completion", "program")
     zsh_d = read("completions/_vfio-bindd")
     zopts = set(re.findall(r"'(?:\([^)]*\))?(--[a-z-]+=?)\[", zsh_d))

@@ -7,7 +7,7 @@ set -eu
 cd "$(dirname "$0")/.."
 
 BUILD="meson ninja-build pkg-config gcc libc6-dev libudev-dev libkmod-dev libsystemd-dev systemd scdoc"
-TEST="e2fsprogs umockdev libumockdev-dev valgrind clang libclang-rt-14-dev bash-completion zsh nix-bin python3"
+TEST="debhelper dpkg-dev fakeroot lintian e2fsprogs umockdev libumockdev-dev valgrind clang libclang-rt-14-dev bash-completion zsh nix-bin python3"
 
 if [ "$(id -u)" != 0 ]; then
         echo "tools/deps.sh: run as root (it uses apt-get)" >&2

@@ -3,6 +3,8 @@
 # The test command: installs what it needs (apt-get), then builds and runs every test.
 #   1. a developer build (-Werror, ASan+UBSan): the unit tests
 #   2. a release build (-Werror): the unit tests again, and the real-kernel QEMU tests
+#      (with one two-stage boot that installs the Debian package of step 2b in the guest)
+#   2b. the Debian package (debian/) built from the committed tree, and lintian over it
 #   3. valgrind memcheck over the unit tests of the release build (no errors, no leaks)
 #   4. a short libFuzzer run of the parsers (tools/fuzz.sh 20; clang)
 #   5. the NixOS files: nix-instantiate --parse and the offline evaluation
@@ -173,12 +175,54 @@ else
         release_built=0
 fi
 
+# The Debian package from the committed tree (git archive HEAD: what a clean checkout holds, not
+# the working tree's changes), without its unit suite (nocheck: the release build ran it above),
+# and lintian at its default level, failing on errors and warnings.
+deb=''
+if [ "$quick" = 1 ]; then
+        :
+elif step "Debian package: dpkg-buildpackage -b from the committed tree, lintian"; command -v dpkg-buildpackage >/dev/null &&
+        command -v lintian >/dev/null; then
+        rm -rf "$out/deb"
+        mkdir -p "$out/deb/src"
+        if git archive HEAD | tar -x -C "$out/deb/src" &&
+                (cd "$out/deb/src" && DEB_BUILD_OPTIONS=nocheck dpkg-buildpackage -us -uc -b -Pnocheck) >"$out/deb.log" 2>&1; then
+                deb=$(ls "$out"/deb/vfio-bind_*_*.deb 2>/dev/null | head -n 1)
+                passed=$((passed + 1))
+                if lintian --fail-on error,warning "$out"/deb/vfio-bind_*.changes >"$out/lintian.log" 2>&1; then
+                        grep -v 'running with root privileges' "$out/lintian.log"
+                        echo "lintian: clean"
+                        passed=$((passed + 1))
+                else
+                        cat "$out/lintian.log"
+                        failed=$((failed + 1)) failures+=("lintian")
+                fi
+        else
+                tail -n 30 "$out/deb.log"
+                failed=$((failed + 1)) failures+=("Debian package (see $out/deb.log)")
+        fi
+else
+        echo "SKIP the Debian package: dpkg-buildpackage or lintian is missing (tools/deps.sh installs them)"
+        skipped=$((skipped + 1))
+fi
+
 step "the real-kernel QEMU tests of the release build (tests/vm, $VB_VM_MATRIX matrix: $VB_VM_KERNELS)"
 if [ -n "${VB_SKIP_VM:-}" ]; then
         echo "SKIP the real-kernel QEMU tests: VB_SKIP_VM is set"
         skipped=$((skipped + 1))
 elif [ "$release_built" = 1 ]; then
         run_meson_tests "$out/release" "real-kernel QEMU tests" --timeout-multiplier 2 --suite vm
+        # The package in the guest: one two-stage boot on 6.12 (installed with dpkg -i there).
+        if [ -n "$deb" ] && [ "$(id -u)" = 0 ] && case " $VB_VM_KERNELS " in *" 6.12 "*) true ;; *) false ;; esac; then
+                if VB_VM_KERNELS=6.12 tests/vm/two-stage.sh --daemon "$out/release/daemon/vfio-bindd" \
+                        --cli "$out/release/cli/vfio-bind" --unit "$out/release/systemd/vfio-bind.service" \
+                        --dracut-module "$out/release/dracut" --initramfs-tools "$out/release/initramfs-tools" \
+                        --deb "$deb" --logdir "$out/release/tests/vm/logs-deb" 14-itools-deb; then
+                        passed=$((passed + 1))
+                else
+                        failed=$((failed + 1)) failures+=("the Debian package in the guest (two-stage.sh --deb)")
+                fi
+        fi
 fi
 
 if [ "$quick" = 1 ]; then
@@ -186,11 +230,12 @@ if [ "$quick" = 1 ]; then
 elif step "valgrind memcheck: the unit tests of the release build"; command -v valgrind >/dev/null && [ -f "$out/release/build.ninja" ]; then
         # test-daemon re-executes itself under libumockdev-preload through /proc/self/exe, which
         # valgrind cannot follow, and dracut-module-setup is a shell script (memcheck would check
-        # bash), as are dracut-install-path (bash and meson install) and test-docs (python, which
-        # runs the programs itself); every C test program runs under memcheck.
+        # bash), as are dracut-install-path (bash and meson install), initramfs-tools-hook (bash)
+        # and test-docs (python, which runs the programs itself); every C test program runs under
+        # memcheck.
         mapfile -t memcheck_tests < <(meson test -C "$out/release" --list --no-suite vm --no-suite completion 2>/dev/null |
                 sed -n 's|^[^ ]* / ||p' | grep -vx -e 'test-daemon' -e 'dracut-module-setup' -e 'dracut-install-path' \
-                        -e 'test-docs')
+                        -e 'initramfs-tools-hook' -e 'test-docs')
         run_meson_tests "$out/release" "unit tests under valgrind" --timeout-multiplier 4 \
                 --wrap="valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect --quiet --suppressions=$PWD/tests/valgrind.supp" \
                 "${memcheck_tests[@]}"

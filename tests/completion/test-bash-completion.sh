@@ -185,7 +185,8 @@ if [[ -r $daemon_script ]]; then
         checkd 'vfio-bindd --v' --version --validate
         checkd 'vfio-bindd --dry-run -' --help --version --config= --root=
         checkd 'vfio-bindd --validate --' --help --version --config=
-        checkd 'vfio-bindd --once --config=/etc/x --' --help --version
+        checkd 'vfio-bindd --once --config=/etc/x --' --help --version --in-initrd
+        checkd 'vfio-bindd --once --in-initrd --' --help --version --config=
         checkd "vfio-bindd --dry-run --root=$tmp/etc/o" "$tmp/etc/other.conf"
         checkd "vfio-bindd --config $tmp/etc/vfio" "$tmp/etc/vfio-bind.conf" "$tmp/etc/vfio-bind.conf.d/"
         if ! complete -p vfio-bindd >/dev/null 2>&1; then

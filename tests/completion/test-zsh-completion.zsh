@@ -127,10 +127,12 @@ exactly 'vfio-bind bind 0f:00.0 --driver s' snd_hda_intel
 includes "vfio-bind check --config=$tmp/etc/o" other.conf
 includes "vfio-bind status --config $tmp/etc/vfio" vfio-bind.conf vfio-bind.conf.d
 
-# vfio-bindd: its options; the three modes exclude each other, --root only beside --dry-run
-exactly 'vfio-bindd --' --help --version --config --validate --dry-run --once --root
+# vfio-bindd: its options; the three modes exclude each other, --root only beside --dry-run,
+# --in-initrd not beside --validate, --dry-run or --root
+exactly 'vfio-bindd --' --help --version --config --validate --dry-run --once --in-initrd --root
 exactly 'vfio-bindd --validate --' --help --version --config
 exactly 'vfio-bindd --dry-run --' --help --version --config --root
+exactly 'vfio-bindd --once --' --help --version --config --in-initrd
 includes "vfio-bindd --config=$tmp/etc/o" other.conf
 
 print "$passed passed, $failed failed"

@@ -4,26 +4,42 @@
 # The real two-stage boot: the guest's root file system is an ext4 disk (virtio-blk) with
 # systemd; its initrd is made by the guest's own dracut 059 (systemd in the initrd), run in a
 # chroot of that root file system with the project installed and, unless the scenario says
-# otherwise, the dracut module 90vfio-bind enabled through /etc/dracut.conf.d. The kernel boots
+# otherwise, the dracut module 90vfio-bind enabled through /etc/dracut.conf.d; or, for the
+# scenarios with INITRAMFS=initramfs-tools, by the guest's own update-initramfs (initramfs-tools
+# 0.142, no systemd in the initramfs) with the hook and boot script installed. The kernel boots
 # the initrd, which mounts the disk and switches root into stage 2, where the checks run.
 #
-# Usage: two-stage.sh --daemon PATH --cli PATH --unit PATH --dracut-module DIR [--logdir DIR]
-#                     [--require] [--list] [SCENARIO…]
+# Usage: two-stage.sh --daemon PATH --cli PATH --unit PATH --dracut-module DIR
+#                     [--initramfs-tools DIR] [--logdir DIR] [--require] [--list] [SCENARIO…]
 #        two-stage.sh --images    build (or find) the guest images these boots need, and exit
 #
-#   --dracut-module DIR  the build's dracut/ (module-setup.sh, vfio-bind-initrd.service)
+#   --dracut-module DIR    the build's dracut/ (module-setup.sh, vfio-bind-initrd.service)
+#   --initramfs-tools DIR  the build's initramfs-tools/ (vfio-bind, 00-vfio-bind); without it the
+#                          scenarios with INITRAMFS=initramfs-tools are left out (said so)
+#   --deb PATH             the Debian package (debian/, dpkg-buildpackage) for the scenarios with
+#                          INSTALL=deb; without it they are left out (said so)
 #   the other options as in run.sh; SCENARIO: files of stage1/ without .sh, or a glob
 #
 # The scenarios (stage1/*.sh) are sourced like run.sh's, with more settings:
+#   INITRAMFS       dracut (the default) or initramfs-tools
 #   DRACUT_MODULE   yes (add_dracutmodules+=" vfio-bind " in /etc/dracut.conf.d) or no
 #   DRACUT_DRIVERS  modules put into the initrd (default: the host drivers of the GPU slot,
-#                   bochs and snd_hda_intel, so that udev coldplug there would load them)
+#                   bochs and snd_hda_intel, so that udev coldplug there would load them); with
+#                   initramfs-tools they are written to /etc/initramfs-tools/modules (early KMS)
+#   ITOOLS_HOOK     initramfs-tools: yes (the hook and boot script installed where meson install
+#                   puts them, /usr/share/initramfs-tools) or no
+#   STAGE1_KERNELS  the kernels it boots on at most (default: every kernel of the run)
+#   INSTALL         payload (the build's programs and unit, as run.sh installs them) or deb (the
+#                   package, installed with dpkg -i in the root tree; its unit enabled by its
+#                   postinst; the programs reachable at the payload's paths for the checks)
 #   host_checks()   runs on the host after dracut, with ROOT (the root tree) and INITRD_FILES
 #                   (the initrd's file list) set; report with host_check "ID: TEXT" FUNCTION…
+#                   (initramfs-tools: ITOOLS_TREE is the unpacked initramfs, ITOOLS_LOG what
+#                   update-initramfs said)
 #
 # The kernel and its modules are those of the image vm_image gives (IMAGE/vmlinuz, the modules
 # in IMAGE/rootfs.cpio); the image is tests/vm/build-image.sh's recipe with dracut-core,
-# e2fsprogs and zstd added (VB_VM_EXTRA_PACKAGES), cached under its own key.
+# initramfs-tools, e2fsprogs and zstd added (VB_VM_EXTRA_PACKAGES), cached under its own key.
 #
 # Environment as run.sh's; VB_VM_BOOT_TIMEOUT defaults to 600 s here (two start-ups per boot).
 #
@@ -36,7 +52,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=vm-lib.sh
 source "$HERE/vm-lib.sh"
 
-VB_DAEMON='' VB_CLI='' VB_UNIT='' VB_DRACUT='' VM_LOGDIR='' REQUIRE=0 LIST=0 IMAGES=0
+VB_DAEMON='' VB_CLI='' VB_UNIT='' VB_DRACUT='' VB_ITOOLS='' VB_DEB='' VM_LOGDIR='' REQUIRE=0 LIST=0 IMAGES=0
 SELECT=()
 while (($#)); do
         case $1 in
@@ -44,6 +60,8 @@ while (($#)); do
         --cli) VB_CLI=$2; shift 2 ;;
         --unit) VB_UNIT=$2; shift 2 ;;
         --dracut-module) VB_DRACUT=$2; shift 2 ;;
+        --initramfs-tools) VB_ITOOLS=$2; shift 2 ;;
+        --deb) VB_DEB=$2; shift 2 ;;
         --logdir) VM_LOGDIR=$2; shift 2 ;;
         --require) REQUIRE=1; shift ;; # read by skip() (vm-lib.sh)
         --list) LIST=1; shift ;;
@@ -57,8 +75,9 @@ done
 # Two systemd start-ups per boot (the initrd's and the root's): twice run.sh's limit unless set.
 VM_BOOT_TIMEOUT=${VB_VM_BOOT_TIMEOUT:-600}
 
-# The image recipe of this boot kind: the test image plus the initrd builder.
-export VB_VM_EXTRA_PACKAGES="dracut-core e2fsprogs zstd"
+# The image recipe of this boot kind: the test image plus the initrd builders (dracut, and
+# initramfs-tools for the scenarios with INITRAMFS=initramfs-tools; one image holds both).
+export VB_VM_EXTRA_PACKAGES="dracut-core initramfs-tools e2fsprogs zstd"
 
 VM_REPORT_NAME=two-stage
 
@@ -73,6 +92,10 @@ all_of() {
 
 # the scenario settings of this boot kind, before vm_scenario_load reads the file
 two_stage_defaults() {
+        INITRAMFS=dracut
+        ITOOLS_HOOK=yes
+        INSTALL=payload
+        STAGE1_KERNELS=
         DRACUT_MODULE=yes
         DRACUT_DRIVERS="bochs snd_hda_intel"
         host_checks() { :; }
@@ -104,7 +127,8 @@ fi
 
 ((IMAGES)) || [[ -n $VB_DAEMON && -n $VB_CLI && -n $VB_UNIT && -n $VB_DRACUT ]] ||
         { echo "two-stage.sh: --daemon, --cli, --unit and --dracut-module are required" >&2; exit 2; }
-((IMAGES)) || for f in "$VB_DAEMON" "$VB_CLI" "$VB_UNIT" "$VB_DRACUT/module-setup.sh" "$VB_DRACUT/vfio-bind-initrd.service"; do
+((IMAGES)) || for f in "$VB_DAEMON" "$VB_CLI" "$VB_UNIT" "$VB_DRACUT/module-setup.sh" "$VB_DRACUT/vfio-bind-initrd.service" \
+        ${VB_ITOOLS:+"$VB_ITOOLS/vfio-bind" "$VB_ITOOLS/00-vfio-bind"} ${VB_DEB:+"$VB_DEB"}; do
         [[ -f $f ]] || { report_fail "two-stage: $f does not exist (build first)"; summary; }
 done
 
@@ -167,6 +191,9 @@ build_root() {
         (cd "$ROOT" && cpio -idm --quiet --no-absolute-filenames && cpio -idm --quiet --no-absolute-filenames) \
                 <"$IMAGE/rootfs.cpio" || return 1
         cp -a "$P/." "$ROOT/" || return 1
+        if [[ $INSTALL == deb ]]; then
+                install_deb || return 1
+        fi
         # the module where the guest's dracut looks, as meson install puts it there
         install -D -m 0755 "$VB_DRACUT/module-setup.sh" "$ROOT/usr/lib/dracut/modules.d/90vfio-bind/module-setup.sh"
         install -D -m 0644 "$VB_DRACUT/vfio-bind-initrd.service" \
@@ -176,6 +203,45 @@ build_root() {
                 printf 'add_dracutmodules+=" vfio-bind "\n' > "$ROOT/etc/dracut.conf.d/vfio-bind.conf"
         fi
         install -m 0644 "$HERE/guest/stage1-lib.sh" "$ROOT/vm/stage1-lib.sh"
+        [[ $INITRAMFS == initramfs-tools ]] || return 0
+        # initramfs-tools: the hook and boot script where meson install puts them; the host drivers
+        # of the slot in /etc/initramfs-tools/modules (the early-KMS recipe), with what mounts the
+        # root; the kernel's configuration, which mkinitramfs reads (compressors)
+        if [[ $ITOOLS_HOOK == yes ]]; then
+                install -D -m 0755 "$VB_ITOOLS/vfio-bind" "$ROOT/usr/share/initramfs-tools/hooks/vfio-bind"
+                install -D -m 0755 "$VB_ITOOLS/00-vfio-bind" "$ROOT/usr/share/initramfs-tools/scripts/init-top/00-vfio-bind"
+        fi
+        printf '%s\n' $DRACUT_DRIVERS virtio_pci virtio_blk ext4 >>"$ROOT/etc/initramfs-tools/modules"
+        kernel_config >"$ROOT/boot/config-$KREL" || return 1
+}
+
+# install_deb: the package instead of the payload's programs and unit: dpkg -i in the root tree
+# (its postinst enables the unit with deb-systemd-helper); the checks find the programs at the
+# payload's paths (links to the package's), the output of dpkg in $VM_WORK/dpkg.log
+install_deb() {
+        rm -f "$ROOT$GUEST_DAEMON" "$ROOT$GUEST_CLI" "$ROOT/etc/systemd/system/vfio-bind.service" \
+                "$ROOT/etc/systemd/system/sysinit.target.wants/vfio-bind.service"
+        cp "$VB_DEB" "$ROOT/tmp/vfio-bind.deb" || return 1
+        in_root dpkg -i /tmp/vfio-bind.deb >"$VM_WORK/dpkg.log" 2>&1 || { cat "$VM_WORK/dpkg.log" >&2; return 1; }
+        rm -f "$ROOT/tmp/vfio-bind.deb"
+        [[ $GUEST_DAEMON == /usr/sbin/vfio-bindd ]] || ln -sf /usr/sbin/vfio-bindd "$ROOT$GUEST_DAEMON"
+        [[ $GUEST_CLI == /usr/bin/vfio-bind ]] || ln -sf /usr/bin/vfio-bind "$ROOT$GUEST_CLI"
+}
+
+# kernel_config: the configuration of the image's kernel (Debian's package in the image cache,
+# or build-kernel.sh's tree)
+kernel_config() {
+        local cache=${VB_VM_CACHE:-${XDG_CACHE_HOME:-/var/cache}/vfio-bind-vm} deb cfg
+        deb=$(find "$cache/kernel" -maxdepth 1 -name "linux-image-${KREL}*_amd64.deb" 2>/dev/null | head -n1)
+        if [[ -n $deb ]]; then
+                dpkg-deb --fsys-tarfile "$deb" | tar -xO "./boot/config-$KREL"
+                return
+        fi
+        cfg=$(find "$cache/kernel-build" -maxdepth 3 -name .config -newer "$IMAGE/kernel.env" 2>/dev/null | head -n1)
+        [[ -z $cfg ]] && cfg=$(find "$cache/kernel-build" -maxdepth 3 -name .config 2>/dev/null | head -n1)
+        [[ -n $cfg ]] && cat "$cfg" && return
+        echo "no configuration of kernel $KREL in $cache" >&2
+        return 1
 }
 
 # make_initrd: the guest's dracut makes $VM_WORK/initrd.img from $ROOT (its output in
@@ -190,6 +256,23 @@ make_initrd() {
         cp "$ROOT/boot/initrd.img" "$VM_WORK/initrd.img" || return 1
         rm -f "$ROOT/boot/initrd.img"
         mapfile -t INITRD_FILES < <(cpio -t --quiet <"$VM_WORK/initrd.img" 2>/dev/null)
+        DRACUT_SECONDS=$((SECONDS - start))
+}
+
+# make_initramfs: the guest's update-initramfs makes $VM_WORK/initrd.img from $ROOT (its output in
+# $VM_WORK/dracut.log, the name the logs keep); unpacked into $ITOOLS_TREE for the host's checks
+make_initramfs() {
+        local start=$SECONDS
+        in_root update-initramfs -c -k "$KREL" >"$VM_WORK/dracut.log" 2>&1 || return 1
+        cp "$ROOT/boot/initrd.img-$KREL" "$VM_WORK/initrd.img" || return 1
+        rm -f "$ROOT/boot/initrd.img-$KREL"
+        ITOOLS_LOG=$(cat "$VM_WORK/dracut.log")
+        ITOOLS_TREE=$VM_WORK/initramfs
+        rm -rf "$ITOOLS_TREE"
+        mkdir -p "$ITOOLS_TREE"
+        # no early (microcode) archive in this image: one compressed cpio
+        zstd -dc "$VM_WORK/initrd.img" | (cd "$ITOOLS_TREE" && cpio -idm --quiet --no-absolute-filenames) || return 1
+        mapfile -t INITRD_FILES < <(cd "$ITOOLS_TREE" && find . -mindepth 1 | sed 's|^\./||' | LC_ALL=C sort)
         DRACUT_SECONDS=$((SECONDS - start))
 }
 
@@ -218,12 +301,14 @@ stage_one() {
                 report_fail "$CURRENT: could not build the root tree"
                 return
         fi
-        if ! make_initrd; then
+        local maker=make_initrd tool=dracut
+        [[ $INITRAMFS == initramfs-tools ]] && maker=make_initramfs tool=update-initramfs
+        if ! $maker; then
                 cp "$VM_WORK/dracut.log" "$VM_LOGDIR/$CURRENT/dracut.log"
-                report_fail "$CURRENT: dracut failed: $(tail -n 3 "$VM_WORK/dracut.log" | tr '\n' ' ')"
+                report_fail "$CURRENT: $tool failed: $(tail -n 3 "$VM_WORK/dracut.log" | tr '\n' ' ')"
                 return
         fi
-        log "boot [$kernel] $CURRENT: dracut made the initrd in $DRACUT_SECONDS s ($(du -h "$VM_WORK/initrd.img" | cut -f1), ${#INITRD_FILES[@]} files)"
+        log "boot [$kernel] $CURRENT: $tool made the initrd in $DRACUT_SECONDS s ($(du -h "$VM_WORK/initrd.img" | cut -f1), ${#INITRD_FILES[@]} files)"
         host_checks
         if ! make_disk; then
                 report_fail "$CURRENT: mkfs.ext4 -d failed"
@@ -248,6 +333,18 @@ for kernel in "${KERNELS_PICKED[@]}"; do
         n=0
         for s in "${SCENARIOS[@]}"; do
                 if [[ $MATRIX == short && $kernel != 6.12 && " ${SHORT_ON_OTHER_KERNELS[*]} " != *" $s "* ]]; then
+                        continue
+                fi
+                two_stage_defaults
+                vm_scenario_load "$HERE/stage1/$s.sh"
+                [[ -z $STAGE1_KERNELS || " $STAGE1_KERNELS " == *" $kernel "* ]] || continue
+                if [[ $INITRAMFS == initramfs-tools && -z $VB_ITOOLS ]]; then
+                        [[ $kernel == "${KERNELS_PICKED[0]}" ]] &&
+                                log "$s: left out (INITRAMFS=initramfs-tools needs --initramfs-tools DIR)"
+                        continue
+                fi
+                if [[ $INSTALL == deb && -z $VB_DEB ]]; then
+                        [[ $kernel == "${KERNELS_PICKED[0]}" ]] && log "$s: left out (INSTALL=deb needs --deb PATH)"
                         continue
                 fi
                 ITEMS+=("$kernel $s")

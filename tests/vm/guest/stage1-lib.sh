@@ -78,6 +78,15 @@ load_merged_journal() {
                          .MESSAGE_ID // "-", .SYSLOG_IDENTIFIER // "-",
                          (.MESSAGE | if type == "array" then implode else . end // "")] | @tsv')
         SWITCH_ROOT_USEC=0
+        if [[ ${INITRAMFS:-dracut} == initramfs-tools ]]; then
+                # no systemd in the initramfs: the root's PID 1 starts once run-init has switched
+                # root, and its start (UserspaceTimestamp) is the switch
+                local line
+                while IFS= read -r line; do
+                        [[ $line == UserspaceTimestampMonotonic=* ]] && SWITCH_ROOT_USEC=${line#*=}
+                done < <(systemctl show -p UserspaceTimestampMonotonic)
+                return 0
+        fi
         for ((i = 0; i < ${#MJ_PID[@]}; i++)); do
                 if [[ ${MJ_PID[i]} == 1 && ${MJ_MESSAGE[i]} == "Switching root." ]]; then
                         SWITCH_ROOT_USEC=${MJ_MONO[i]}
@@ -87,9 +96,16 @@ load_merged_journal() {
 }
 
 # two_stage_boot: PID 1 switched root, / is the ext4 disk, and this is not the initrd any more
+# (initramfs-tools: the initramfs's /init ran, made /run/initramfs and moved /run to the root)
 two_stage_boot() {
         local line root=''
-        ((SWITCH_ROOT_USEC > 0)) || { WHY="no \"Switching root.\" from PID 1 in journalctl -b"; return 1; }
+        if [[ ${INITRAMFS:-dracut} == initramfs-tools ]]; then
+                ((SWITCH_ROOT_USEC > 0)) || { WHY="no UserspaceTimestampMonotonic from PID 1"; return 1; }
+                [[ -d /run/initramfs ]] || { WHY="no /run/initramfs: initramfs-tools' /init did not run"; return 1; }
+                klog_find "*Run /init as init process*" || { WHY="the kernel did not run the initramfs's /init"; return 1; }
+        else
+                ((SWITCH_ROOT_USEC > 0)) || { WHY="no \"Switching root.\" from PID 1 in journalctl -b"; return 1; }
+        fi
         [[ ! -e /etc/initrd-release ]] || { WHY="/etc/initrd-release exists: still in the initrd?"; return 1; }
         while read -r line; do
                 [[ $line == *" / / "* ]] && root=$line
@@ -176,6 +192,22 @@ initrd_daemon_mentions() {
                 seen+=" [${MJ_SUNIT[i]}: ${MJ_MESSAGE[i]}]"
         done
         WHY="no message of vfio-bindd before the switch-root mentions \"$1\"; its messages:${seen:- none}"
+        return 1
+}
+
+# initrd_klog_mentions TEXT: vfio-bindd wrote TEXT into the kernel log (SYSTEMD_LOG_TARGET=kmsg,
+# as the initramfs-tools boot script runs it) before the switch-root
+initrd_klog_mentions() {
+        local i t seen=
+        for ((i = 0; i < ${#KLOG[@]}; i++)); do
+                [[ ${KLOG[i]} == *"vfio-bindd["* ]] || continue
+                klog_time "$i"
+                t=$REPLY
+                ((t < SWITCH_ROOT_USEC)) || continue
+                [[ ${KLOG[i]} == *"$1"* ]] && return 0
+                seen+=" [${KLOG[i]}]"
+        done
+        WHY="no kernel log record of vfio-bindd before the switch-root mentions \"$1\"; its records:${seen:- none}"
         return 1
 }
 

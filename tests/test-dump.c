@@ -92,10 +92,10 @@ static int run(int (*prog)(int, char **, const VbPlatform *), const char *name, 
                 int r;
 
                 if (!freopen(out_path, "w", stdout))
-                        _exit(127);
+                        vb_coverage_exit(127);
                 if (with_stderr ? !freopen(out_path, "a", stderr) : !freopen("/dev/null", "w", stderr))
-                        _exit(127);
-                /* The child ends with _exit(): what it holds of the parent's is freed here. */
+                        vb_coverage_exit(127);
+                /* The child ends with _exit() (vb_coverage_exit): what it holds of the parent's is freed here. */
                 free(TAKE_PTR(out_path));
                 free(TAKE_PTR(outdir));
                 setvbuf(stdout, NULL, _IONBF, 0);
@@ -105,7 +105,7 @@ static int run(int (*prog)(int, char **, const VbPlatform *), const char *name, 
                         setenv("TMPDIR", tmp, 1);
                 r = prog(argc, argv, platform);
                 fflush(NULL);
-                _exit(r);
+                vb_coverage_exit(r);
         }
         ASSERT_EQ(waitpid(pid, &st, 0), pid);
         out->text = tree_read(outdir, "out");

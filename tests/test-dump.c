@@ -437,6 +437,28 @@ static void raw_member(int fd, const char *name, char type, const char *link, co
         }
 }
 
+/* Only a whole ".." component climbs out: a name with dots in its components is a name (a
+ * generated mutant, issue 28: a two-byte component ending in '.' was refused as ".."). */
+TEST(archive_names_are_checked_by_whole_component) {
+        static const char *const good[] = { "sys/a.", "sys/.a", "sys/..a", "sys/a..", "sys/./x", "x./y", "a/b/c" };
+        static const struct {
+                const char *name;
+                const char *error;
+        } bad[] = {
+                { "..", "has a \"..\" component" },       { "sys/..", "has a \"..\" component" },
+                { "sys/../x", "has a \"..\" component" }, { "sys//x", "has an empty path component" },
+                { "/sys", "has an absolute name" },       { "", "has an empty name" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(good); i++) {
+                const char *why = vb_archive_name_check(good[i]);
+                if (why)
+                        TEST_FAIL("\"%s\" refused: %s", good[i], why);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+                ASSERT_STREQ(vb_archive_name_check(bad[i].name), bad[i].error);
+}
+
 TEST(bad_archives_are_refused_by_name) {
         static const struct {
                 const char *name;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "address.h"
+#include "coverage.h"
 #include "deadline.h"
 #include "diagnostics.h"
 #include "load.h"
@@ -168,11 +169,11 @@ int vbc_run_with_deadline(VbcArgs *a, int (*verb)(const VbcArgs *, const char *)
         }
         if (pid == 0) {
                 if (dup2(out[1], STDOUT_FILENO) < 0 || dup2(err[1], STDERR_FILENO) < 0)
-                        _exit(1);
+                        vb_coverage_exit(1);
                 a->progress_fd = progress[1];
                 st = verb(a, address);
                 fflush(NULL);
-                _exit(st);
+                vb_coverage_exit(st);
         }
         close(progress[1]);
         close(out[1]);

@@ -80,7 +80,7 @@ static int cli(Machine *m, const char *conf, const char *const *args, char **out
                 int r;
 
                 if (!freopen(out_path, "w", stdout) || !freopen(out_path, "a", stderr))
-                        _exit(127);
+                        vb_coverage_exit(127);
                 setvbuf(stdout, NULL, _IONBF, 0);
                 setenv("NO_COLOR", "1", 1);
                 r = vbc_main(argc, argv,
@@ -94,7 +94,7 @@ static int cli(Machine *m, const char *conf, const char *const *args, char **out
                                      .services_userdata = m,
                              });
                 fflush(NULL);
-                _exit(r);
+                vb_coverage_exit(r);
         }
         ASSERT_EQ(waitpid(pid, &st, 0), pid);
         *out = tree_read(m->dir, "cli.out");

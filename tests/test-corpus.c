@@ -183,18 +183,18 @@ static int run(const Case *c, char *const *argv, const char *const *env, const c
 
                 if (fd < 0 || null < 0 || dup2(fd, STDERR_FILENO) < 0 ||
                     dup2(c->stdout_too ? fd : null, STDOUT_FILENO) < 0)
-                        _exit(127);
+                        vb_coverage_exit(127);
                 if (!c->config && !enter_etc(c))
-                        _exit(EXIT_NO_NAMESPACE);
+                        vb_coverage_exit(EXIT_NO_NAMESPACE);
                 for (const char *const *e = env; e && *e; e++)
                         putenv((char *) *e);
                 unsetenv("JOURNAL_STREAM");
                 if (c->as_nobody && geteuid() == 0) {
                         if (setgroups(0, NULL) < 0 || setgid(65534) < 0 || setuid(65534) < 0)
-                                _exit(126);
+                                vb_coverage_exit(126);
                 }
                 execv(argv[0], argv);
-                _exit(127);
+                vb_coverage_exit(127);
         }
         ASSERT_EQ(waitpid(pid, &st, 0), pid);
         if (WIFEXITED(st) && WEXITSTATUS(st) == EXIT_NO_NAMESPACE)

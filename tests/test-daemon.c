@@ -187,12 +187,12 @@ static void daemon_start(Daemon *d, const char *const *args) {
                 int e = open(err, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 
                 if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
-                        _exit(127);
+                        vb_coverage_exit(127);
                 setenv("VB_FAKE_TREE", d->root, 1);
                 setenv("NOTIFY_SOCKET", sock, 1);
                 unsetenv("JOURNAL_STREAM");
                 execv(argv[0], (char **) argv);
-                _exit(127);
+                vb_coverage_exit(127);
         }
 }
 

@@ -125,11 +125,11 @@ static void daemon_start(Daemon *d, const char *extra, const char *hang_path, un
 
                 fd = open(err, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
                 if (fd < 0 || dup2(fd, STDERR_FILENO) < 0)
-                        _exit(127);
+                        vb_coverage_exit(127);
                 setenv("NOTIFY_SOCKET", sock, 1);
                 unsetenv("JOURNAL_STREAM");
                 if (fake_kernel_new(&h.k, d->dir) < 0)
-                        _exit(126);
+                        vb_coverage_exit(126);
                 r = vbd_main(extra ? 3 : 2, argv,
                              &(VbPlatform) {
                                      .sysfs_root = fake_kernel_sysfs_root(h.k),
@@ -140,7 +140,7 @@ static void daemon_start(Daemon *d, const char *extra, const char *hang_path, un
                              });
                 fflush(NULL);
                 /* A stuck write may still be sleeping in a thread: leave without cleaning up. */
-                _exit(fake_kernel_n_violations(h.k) > 0 ? 3 : r);
+                vb_coverage_exit(fake_kernel_n_violations(h.k) > 0 ? 3 : r);
         }
         leftover_pid = d->pid;
 }

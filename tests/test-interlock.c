@@ -713,7 +713,7 @@ static int cli(const Run *run, const char *conf, const char *verb, char **out) {
                 char *argv[] = { (char *) "vfio-bind", arg, (char *) verb, NULL };
                 FILE *f = freopen(out_path, "w", stdout);
                 if (!f || !freopen(out_path, "a", stderr))
-                        _exit(127);
+                        vb_coverage_exit(127);
                 int r;
 
                 setenv("NO_COLOR", "1", 1);
@@ -726,7 +726,7 @@ static int cli(const Run *run, const char *conf, const char *verb, char **out) {
                                      .runtime_dir = run->dir,
                              });
                 fflush(NULL);
-                _exit(r);
+                vb_coverage_exit(r);
         }
         ASSERT_EQ(waitpid(pid, &st, 0), pid);
         *out = tree_read(run->dir, "cli.out");
@@ -770,7 +770,7 @@ TEST(status_json_names_the_hold) {
                         int r;
 
                         if (!freopen(out_path, "w", stdout))
-                                _exit(127);
+                                vb_coverage_exit(127);
                         r = vbc_main(4, argv,
                                      &(VbPlatform) {
                                              .sysfs_root = fake_kernel_sysfs_root(run.k),
@@ -780,7 +780,7 @@ TEST(status_json_names_the_hold) {
                                              .runtime_dir = run.dir,
                                      });
                         fflush(NULL);
-                        _exit(r);
+                        vb_coverage_exit(r);
                 }
                 ASSERT_EQ(waitpid(pid, &st, 0), pid);
                 ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 1);
@@ -875,7 +875,7 @@ static int vmd_cli(Run *run, const char *conf, const char *verb, const char *arg
                 int r;
 
                 if (!freopen(out_path, "w", stdout) || !freopen(err_path, "w", stderr))
-                        _exit(127);
+                        vb_coverage_exit(127);
                 r = vbc_main(arg ? 4 : 3, argv,
                              &(VbPlatform) {
                                      .sysfs_root = fake_kernel_sysfs_root(run->k),
@@ -885,7 +885,7 @@ static int vmd_cli(Run *run, const char *conf, const char *verb, const char *arg
                                      .runtime_dir = run->dir,
                              });
                 fflush(NULL);
-                _exit(r);
+                vb_coverage_exit(r);
         }
         ASSERT_EQ(waitpid(pid, &st, 0), pid);
         ASSERT_TRUE(WIFEXITED(st));

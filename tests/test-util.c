@@ -185,11 +185,11 @@ TEST(read_full_pipe_short_reads) {
                         for (size_t j = 0; j < sizeof(chunk); j++)
                                 chunk[j] = (char) ('a' + (i + j) % 26);
                         if (write(p[1], chunk, sizeof(chunk)) != sizeof(chunk))
-                                _exit(1);
+                                vb_coverage_exit(1);
                         if (i % 370 == 0)
                                 usleep(1000);
                 }
-                _exit(0);
+                vb_coverage_exit(0);
         }
         close(p[1]);
         ASSERT_OK(vb_read_full_fd(p[0], SIZE_MAX, 0, &s, &size));

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "coverage.h" /* vb_coverage_exit(): how a forked child leaves */
+
 typedef struct TestCase {
         const char *name;
         void (*fn)(void);

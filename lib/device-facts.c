@@ -23,13 +23,13 @@ int vb_device_facts_read(VbContext *ctx, const VbPciDevice *d, VbDeviceFacts *re
         const VbPciAddress *a = &d->address;
         int r;
 
+        /* What cannot be read stays unknown: these facts warn and inform, and a device that goes
+         * away while it is looked at must not stop the look. */
         f.reset = vb_reset_read(ctx, a, &f.reset_methods);
-        if (f.reset == -ENOMEM)
-                return -ENOMEM;
         if (d->driver && vb_driver_is_vfio(d->driver)) {
                 r = vb_vfio_dev_node(ctx, a, &f.vfio_node);
-                if (r == -ENOMEM)
-                        return r;
+                if (r < 0)
+                        vb_debug(ctx, "%s: no VFIO device node: %s", VB_PCI_ADDRESS_STR(a), strerror(-r));
         }
         if (a->domain >= VMD_FIRST_DOMAIN) {
                 f.behind_vmd = true;

@@ -27,6 +27,6 @@ typedef struct VbDeviceFacts {
 void vb_device_facts_done(VbDeviceFacts *f);
 
 /* Read the facts of the device D (as enumerated: its VFIO node is looked for only when it is on
- * a VFIO driver). Returns 0 (what could not be read is said in the facts: reset a negative
- * errno, no node) or -ENOMEM. */
+ * a VFIO driver). Returns 0: what could not be read is said in the facts (reset a negative
+ * errno, no node), whatever the error. */
 int vb_device_facts_read(VbContext *ctx, const VbPciDevice *d, VbDeviceFacts *ret);

@@ -51,6 +51,10 @@ int vb_read_full_fd(int fd, size_t max, VbReadFlags flags, char **ret, size_t *r
                         return -ENOMEM;
                 want = allocated - size - 1;
                 k = flags & VB_READ_SHORT_IS_END ? read_once(fd, buf + size, want) : vb_loop_read(fd, buf + size, want);
+                /* -ENOMEM from read() is the kernel's (an attribute whose show() failed, a device
+                 * going away), not ours: the callers take -ENOMEM for their own allocations and stop. */
+                if (k == -ENOMEM)
+                        return -EIO;
                 if (k < 0)
                         return (int) k;
                 size += (size_t) k;

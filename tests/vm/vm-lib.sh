@@ -351,7 +351,9 @@ VM_LIBVIRT_HOOK_PATH=/etc/libvirt/hooks/qemu.d/vfio-bind
 # vm_payload_libvirt: libvirt's part of the payload root $P (LIBVIRT=yes): libvirtd's logging,
 # and with LIBVIRT_HOOK=yes the build's hook (VB_LIBVIRT_HOOK) where libvirtd runs it
 vm_payload_libvirt() {
-        mkdir -p "$P/etc/libvirt"
+        # the overlays leave /var/log out (what the packages' installation logged): libvirtd does
+        # not start without its log directory
+        mkdir -p "$P/etc/libvirt" "$P/var/log/libvirt/qemu"
         # what libvirt decides about a host device (util.pci: detach, bind to the stub, reattach;
         # util.hostdev: managed or not, the lists of active and inactive devices; util.hook: the
         # hooks it runs) at debug level into a file the checks send to the host; the rest as

@@ -165,13 +165,16 @@ libvirt_log_has() {
         return 1
 }
 
-# note_libvirt_lines ID TEXT…: each distinct line of libvirtd's log with every TEXT, as an INFO
-# line of ID
+# note_libvirt_lines ID TEXT…: each distinct line of libvirtd's log with every TEXT that says what
+# libvirt decided or did with a host device (virHostdev…, and virPCIDevice's detach, reattach,
+# reset, stub and reprobe lines; not its reading of config space), as an INFO line of ID
 note_libvirt_lines() {
         local id=$1 l seen=$'\n'
         shift
         libvirt_log_lines "$@"
         for l in "${LV_LINES[@]}"; do
+                [[ $l == virHostdev* || $l == virPCIDeviceDetach* || $l == virPCIDeviceReattach* ||
+                   $l == virPCIDeviceReset* || $l == *Stub* || $l == *eprobe* ]] || continue
                 [[ $seen == *$'\n'"$l"$'\n'* ]] && continue
                 seen+="$l"$'\n'
                 note "$id" "libvirtd: $l"

@@ -450,8 +450,8 @@ int vbc_release(const VbcArgs *a, const char *arg) {
                 fprintf(stderr, "vfio-bind: Failed to look at the PCI devices: %s\n", strerror(-r));
                 return 1;
         }
-        r = vb_release_plan_compute(&s.devices, s.have_console ? &s.console : NULL, &s.holds, s.released,
-                                    s.n_released, &addr, a->take_group, a->force, &plan);
+        r = vb_release_plan_compute(&s.devices, s.have_console ? &s.console : NULL, &s.holds, s.released, s.n_released,
+                                    &addr, a->take_group, a->force, &plan);
         if (r == -ENODEV) {
                 fprintf(stderr, "vfio-bind: %s: no such PCI device\n", VB_PCI_ADDRESS_STR(&addr));
                 return 1;

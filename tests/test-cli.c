@@ -341,8 +341,7 @@ TEST(release_leaves_what_is_not_passed_through_in_the_group) {
 }
 
 TEST(a_second_bind_or_release_of_a_group_writes_nothing) {
-        _cleanup_free_ char *bound = NULL, *again = NULL, *back = NULL, *back_again = NULL, *alone = NULL,
-                            *log = NULL;
+        _cleanup_free_ char *bound = NULL, *again = NULL, *back = NULL, *back_again = NULL, *alone = NULL, *log = NULL;
         Machine m;
 
         /* A libvirt hook called once per function of the slot: bind --take-group of the GPU, then

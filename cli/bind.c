@@ -445,13 +445,13 @@ int vbc_release(const VbcArgs *a, const char *arg) {
         if (vbc_open_context(a, &ctx) < 0)
                 return 1;
         /* the look: the devices, the console, and who holds them */
-        r = vb_snapshot_read(ctx, NULL, &s);
+        r = vb_snapshot_read(ctx, vb_platform_runtime_dir(a->platform), &s);
         if (r < 0) {
                 fprintf(stderr, "vfio-bind: Failed to look at the PCI devices: %s\n", strerror(-r));
                 return 1;
         }
-        r = vb_release_plan_compute(&s.devices, s.have_console ? &s.console : NULL, &s.holds, &addr, a->take_group,
-                                    a->force, &plan);
+        r = vb_release_plan_compute(&s.devices, s.have_console ? &s.console : NULL, &s.holds, s.released, s.n_released,
+                                    &addr, a->take_group, a->force, &plan);
         if (r == -ENODEV) {
                 fprintf(stderr, "vfio-bind: %s: no such PCI device\n", VB_PCI_ADDRESS_STR(&addr));
                 return 1;
@@ -463,6 +463,13 @@ int vbc_release(const VbcArgs *a, const char *arg) {
         if (plan.refusal) {
                 fprintf(stderr, "vfio-bind: %s\n", plan.refusal);
                 return 1;
+        }
+        /* Given back before (a second release of the group): done, nothing written. */
+        if (plan.already_released) {
+                for (size_t i = 0; i < plan.n; i++)
+                        printf("%s: released already (on %s); nothing written\n",
+                               VB_PCI_ADDRESS_STR(&plan.entries[i].address), plan.entries[i].driver ?: "no driver");
+                return 0;
         }
         for (size_t i = 0; i < plan.n; i++)
                 if (plan.entries[i].held)

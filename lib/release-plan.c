@@ -73,8 +73,17 @@ static int refuse_held(VbReleasePlan *p) {
         return 0;
 }
 
+/* Did vfio-bind give A back before (a release mark)? */
+static bool was_released(const VbPciAddress *released, size_t n_released, const VbPciAddress *a) {
+        for (size_t i = 0; i < n_released; i++)
+                if (vb_pci_address_equal(&released[i], a))
+                        return true;
+        return false;
+}
+
 int vb_release_plan_compute(const VbPciList *devices, const VbConsoleState *console, const VbHolds *holds,
-                            const VbPciAddress *address, bool take_group, bool force, VbReleasePlan *ret) {
+                            const VbPciAddress *released, size_t n_released, const VbPciAddress *address,
+                            bool take_group, bool force, VbReleasePlan *ret) {
         _cleanup_(vb_release_plan_done) VbReleasePlan p = { .iommu_group = -1 };
         const VbPciDevice *d;
         int r = 0;
@@ -132,10 +141,15 @@ int vb_release_plan_compute(const VbPciList *devices, const VbConsoleState *cons
                         }
                 }
 
-        /* Nothing in reach is passed through: a release would only bounce host drivers. */
-        if (p.n_give_back == 0)
-                r = refuse(&p, d, p.n > 1);
-        else {
+        /* Nothing in reach is passed through: a release would only bounce host drivers. It is done
+         * already if vfio-bind gave any of it back before (the group's other function, released
+         * with --take-group a moment ago); else the address is not one vfio-bind passed. */
+        if (p.n_give_back == 0) {
+                for (size_t i = 0; i < p.n; i++)
+                        p.already_released |= was_released(released, n_released, &p.entries[i].address);
+                if (!p.already_released)
+                        r = refuse(&p, d, p.n > 1);
+        } else {
                 for (size_t i = 0; i < p.n; i++)
                         p.forced |= force && p.entries[i].held;
                 if (!force)

@@ -11,7 +11,10 @@
  * driver_override (vfio-pci not loaded, or the device between two writes). Any other device is
  * on its host driver or on none by the host's choice, and releasing it would unbind that driver
  * and probe again: the root disk's controller or the NIC that is up, gone for a moment or for
- * good. A release that names such a device is refused and writes nothing.
+ * good. A release that names such a device is refused and writes nothing, unless vfio-bind gave it
+ * back before (a release mark, lib/runtime.h): then it is released already, and the release
+ * succeeds writing nothing, so that a second release of a group (a libvirt hook called once per
+ * function of it) is harmless.
  *
  * A device given back that a process holds (VB_HOLD_PROGRAM: a running VM has /dev/vfio/G or the
  * device's cdev open) is refused too, naming the process, unless forced: the kernel's unbind of
@@ -50,6 +53,7 @@ typedef struct VbReleasePlan {
         size_t n_give_back;
         char *refusal;          /* NULL, or why nothing is released: "0000:00:1f.2 is not passed through
                                  * (on ahci); nothing to release" */
+        bool already_released;  /* nothing is passed through, and vfio-bind gave it back before: done */
         bool forced;            /* a device given back is held, and FORCE releases it all the same */
         int iommu_group;        /* the named device's, -1: none */
         bool give_console_back; /* a device given back showed the console: give it back after */
@@ -63,9 +67,10 @@ void vb_release_plan_done(VbReleasePlan *p);
 bool vb_release_is_passed_through(const VbPciDevice *d);
 
 /* Plan the release of ADDRESS (and with TAKE_GROUP of its whole IOMMU group, bridges aside) from
- * DEVICES, CONSOLE (NULL: unknown, the console is not given back) and HOLDS (NULL: unknown); FORCE
- * releases devices that processes hold. The plan points into DEVICES, which must outlive it.
+ * DEVICES, CONSOLE (NULL: unknown, the console is not given back), HOLDS (NULL: unknown) and the
+ * N_RELEASED release marks at RELEASED; FORCE releases devices that processes hold. The plan points into DEVICES, which must outlive it.
  * Returns 0 (RET->refusal set if nothing may be released), -ENODEV if ADDRESS is not in DEVICES,
  * or -ENOMEM. */
 int vb_release_plan_compute(const VbPciList *devices, const VbConsoleState *console, const VbHolds *holds,
-                            const VbPciAddress *address, bool take_group, bool force, VbReleasePlan *ret);
+                            const VbPciAddress *released, size_t n_released, const VbPciAddress *address,
+                            bool take_group, bool force, VbReleasePlan *ret);

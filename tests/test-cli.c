@@ -340,6 +340,43 @@ TEST(release_leaves_what_is_not_passed_through_in_the_group) {
         machine_close(&m);
 }
 
+TEST(a_second_bind_or_release_of_a_group_writes_nothing) {
+        _cleanup_free_ char *bound = NULL, *again = NULL, *back = NULL, *back_again = NULL, *alone = NULL, *log = NULL;
+        Machine m;
+
+        /* A libvirt hook called once per function of the slot: bind --take-group of the GPU, then
+         * of its audio function; release --take-group of each. The second of each finds the group
+         * where it should be: exit 0, and no write at all (no unbind, no probe of the host drivers,
+         * no console). */
+        machine_open(&m, "desktop", NULL);
+        ASSERT_EQ(cli(&m, "[Bind]\n", (const char *const[]) { "bind", "--take-group", GPU, NULL }, &bound), 0);
+        ASSERT_DRIVER(&m, GPU, "vfio-pci");
+        ASSERT_DRIVER(&m, AUDIO, "vfio-pci");
+        ASSERT_OK(tree_write(m.dir, "fake-kernel.log", ""));
+        ASSERT_EQ(cli(&m, "[Bind]\n", (const char *const[]) { "bind", "--take-group", AUDIO, NULL }, &again), 0);
+        ASSERT_STREQ(again, "0000:01:00.0: already on vfio-pci\n0000:01:00.1: already on vfio-pci");
+        log = written(&m);
+        ASSERT_STREQ(log, "");
+        free(log);
+
+        ASSERT_EQ(cli(&m, "[Bind]\n", (const char *const[]) { "release", "--take-group", GPU, NULL }, &back), 0);
+        ASSERT_DRIVER(&m, GPU, "bochs-drm");
+        ASSERT_DRIVER(&m, AUDIO, "snd_hda_intel");
+        ASSERT_OK(tree_write(m.dir, "fake-kernel.log", ""));
+        ASSERT_EQ(cli(&m, "[Bind]\n", (const char *const[]) { "release", "--take-group", AUDIO, NULL }, &back_again),
+                  0);
+        ASSERT_STREQ(back_again,
+                     "0000:01:00.1: released already (on snd_hda_intel); nothing written\n"
+                     "0000:01:00.0: released already (on bochs-drm); nothing written");
+        ASSERT_EQ(cli(&m, "[Bind]\n", (const char *const[]) { "release", GPU, NULL }, &alone), 0);
+        ASSERT_STREQ(alone, "0000:01:00.0: released already (on bochs-drm); nothing written");
+        log = written(&m);
+        ASSERT_STREQ(log, "");
+        ASSERT_DRIVER(&m, GPU, "bochs-drm");
+        ASSERT_DRIVER(&m, AUDIO, "snd_hda_intel");
+        machine_close(&m);
+}
+
 TEST(bind_refuses_a_device_a_program_holds) {
         _cleanup_free_ char *out = NULL, *dry = NULL, *forced = NULL, *log = NULL;
         Machine m;

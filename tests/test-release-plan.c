@@ -43,7 +43,7 @@ TEST(a_device_on_vfio_pci_is_given_back_with_the_console_it_showed) {
         VbConsoleState console = {};
         VbPciAddress gpu = at(1, 0, 0);
 
-        ASSERT_OK(vb_release_plan_compute(&l, &console, NULL, &gpu, false, false, &p));
+        ASSERT_OK(vb_release_plan_compute(&l, &console, NULL, NULL, 0, &gpu, false, false, &p));
         ASSERT_NULL(p.refusal);
         ASSERT_EQ(p.n, 1u);
         ASSERT_EQ(p.n_give_back, 1u);
@@ -56,7 +56,7 @@ TEST(a_device_on_vfio_pci_is_given_back_with_the_console_it_showed) {
         vb_release_plan_done(&p);
 
         /* the console unknown (it could not be read): not given back */
-        ASSERT_OK(vb_release_plan_compute(&l, NULL, NULL, &gpu, false, false, &p));
+        ASSERT_OK(vb_release_plan_compute(&l, NULL, NULL, NULL, 0, &gpu, false, false, &p));
         ASSERT_FALSE(p.give_console_back);
 }
 
@@ -67,7 +67,7 @@ TEST(the_group_is_given_back_and_what_is_not_passed_through_left_alone) {
         VbPciAddress audio = at(1, 0, 1);
 
         /* named: the audio function on its host driver; its group's GPU is passed through */
-        ASSERT_OK(vb_release_plan_compute(&l, &console, NULL, &audio, true, false, &p));
+        ASSERT_OK(vb_release_plan_compute(&l, &console, NULL, NULL, 0, &audio, true, false, &p));
         ASSERT_NULL(p.refusal);
         ASSERT_EQ(p.n, 2u);
         ASSERT_TRUE(vb_pci_address_equal(&p.entries[0].address, &audio));
@@ -80,7 +80,7 @@ TEST(the_group_is_given_back_and_what_is_not_passed_through_left_alone) {
         vb_release_plan_done(&p);
 
         /* without --take-group the audio function alone: refused */
-        ASSERT_OK(vb_release_plan_compute(&l, &console, NULL, &audio, false, false, &p));
+        ASSERT_OK(vb_release_plan_compute(&l, &console, NULL, NULL, 0, &audio, false, false, &p));
         ASSERT_STREQ(p.refusal, "0000:01:00.1 is not passed through (on snd_hda_intel); nothing to release");
         ASSERT_FALSE(p.give_console_back);
 }
@@ -91,24 +91,57 @@ TEST(an_override_alone_is_passed_through) {
         VbPciAddress vf = at(3, 16, 0), unbound = at(4, 0, 0), gpu = at(1, 0, 0);
 
         /* a VF created with autoprobe off: the override, no driver (vfio-pci not loaded) */
-        ASSERT_OK(vb_release_plan_compute(&l, NULL, NULL, &vf, false, false, &p));
+        ASSERT_OK(vb_release_plan_compute(&l, NULL, NULL, NULL, 0, &vf, false, false, &p));
         ASSERT_NULL(p.refusal);
         ASSERT_EQ(p.entries[0].action, VB_RELEASE_GIVE_BACK);
         ASSERT_STREQ(p.entries[0].driver_override, "vfio-pci");
         vb_release_plan_done(&p);
 
         /* another driver's override is not VFIO's to give back */
-        ASSERT_OK(vb_release_plan_compute(&l, NULL, NULL, &unbound, false, false, &p));
+        ASSERT_OK(vb_release_plan_compute(&l, NULL, NULL, NULL, 0, &unbound, false, false, &p));
         ASSERT_STREQ(p.refusal,
                      "0000:04:00.0 is not passed through (on no driver, driver_override pci-stub); nothing to release");
         vb_release_plan_done(&p);
 
         /* no driver, no override, and so is the rest of the group */
-        ASSERT_OK(vb_release_plan_compute(&l, NULL, NULL, &gpu, true, false, &p));
+        ASSERT_OK(vb_release_plan_compute(&l, NULL, NULL, NULL, 0, &gpu, true, false, &p));
         ASSERT_STREQ(p.refusal,
                      "0000:01:00.0 is not passed through (on no driver), nor is the rest of its IOMMU group; "
                      "nothing to release");
         ASSERT_EQ(p.n_give_back, 0u);
+}
+
+TEST(a_group_given_back_before_is_released_already) {
+        _cleanup_(vb_release_plan_done) VbReleasePlan p = {};
+        VbPciList l = look("bochs-drm", NULL, "snd_hda_intel", NULL, NULL);
+        VbPciAddress gpu = at(1, 0, 0), audio = at(1, 0, 1), nic = at(2, 0, 0);
+        VbPciAddress marks[] = { gpu, audio };
+
+        /* vfio-bind gave the slot back (both marked): naming either function again, alone or with
+         * its group, is done already and gives nothing back */
+        ASSERT_OK(vb_release_plan_compute(&l, NULL, NULL, marks, 2, &audio, true, false, &p));
+        ASSERT_NULL(p.refusal);
+        ASSERT_TRUE(p.already_released);
+        ASSERT_EQ(p.n_give_back, 0u);
+        ASSERT_EQ(p.n, 2u);
+        ASSERT_EQ(p.entries[0].action, VB_RELEASE_LEAVE);
+        ASSERT_EQ(p.entries[1].action, VB_RELEASE_LEAVE);
+        ASSERT_FALSE(p.give_console_back);
+        vb_release_plan_done(&p);
+
+        /* one mark of the group is enough with --take-group; without it, the named one counts */
+        ASSERT_OK(vb_release_plan_compute(&l, NULL, NULL, marks, 1, &audio, true, false, &p));
+        ASSERT_TRUE(p.already_released);
+        vb_release_plan_done(&p);
+        ASSERT_OK(vb_release_plan_compute(&l, NULL, NULL, marks, 1, &audio, false, false, &p));
+        ASSERT_FALSE(p.already_released);
+        ASSERT_STREQ(p.refusal, "0000:01:00.1 is not passed through (on snd_hda_intel); nothing to release");
+        vb_release_plan_done(&p);
+
+        /* a device vfio-bind never passed (no mark) is still refused */
+        ASSERT_OK(vb_release_plan_compute(&l, NULL, NULL, marks, 2, &nic, false, false, &p));
+        ASSERT_FALSE(p.already_released);
+        ASSERT_STREQ(p.refusal, "0000:02:00.0 is not passed through (on e1000e); nothing to release");
 }
 
 TEST(bridges_and_absent_devices) {
@@ -116,16 +149,16 @@ TEST(bridges_and_absent_devices) {
         VbPciList l = look("vfio-pci", NULL, NULL, NULL, NULL);
         VbPciAddress bridge = at(0, 1, 0), nic = at(2, 0, 0), absent = at(9, 0, 0);
 
-        ASSERT_OK(vb_release_plan_compute(&l, NULL, NULL, &bridge, true, false, &p));
+        ASSERT_OK(vb_release_plan_compute(&l, NULL, NULL, NULL, 0, &bridge, true, false, &p));
         ASSERT_STREQ(p.refusal, "0000:00:01.0 is a bridge; bridges are never bound or released");
         ASSERT_EQ(p.n, 0u);
         vb_release_plan_done(&p);
 
-        ASSERT_OK(vb_release_plan_compute(&l, NULL, NULL, &nic, true, false, &p));
+        ASSERT_OK(vb_release_plan_compute(&l, NULL, NULL, NULL, 0, &nic, true, false, &p));
         ASSERT_STREQ(p.refusal, "0000:02:00.0 is not passed through (on e1000e); nothing to release");
         vb_release_plan_done(&p);
 
-        ASSERT_ERRNO(vb_release_plan_compute(&l, NULL, NULL, &absent, false, false, &p), ENODEV);
+        ASSERT_ERRNO(vb_release_plan_compute(&l, NULL, NULL, NULL, 0, &absent, false, false, &p), ENODEV);
 }
 
 TEST(a_device_a_vm_holds_is_refused_unless_forced) {
@@ -137,13 +170,13 @@ TEST(a_device_a_vm_holds_is_refused_unless_forced) {
         ASSERT_OK(vb_holds_add(&holds, &audio, VB_HOLD_PROGRAM,
                                "/dev/vfio/1 is open in PID 900 (qemu-system-x86, machine-qemu-1-win.scope)"));
         /* the GPU alone: its audio function's holder does not concern it */
-        ASSERT_OK(vb_release_plan_compute(&l, NULL, &holds, &gpu, false, false, &p));
+        ASSERT_OK(vb_release_plan_compute(&l, NULL, &holds, NULL, 0, &gpu, false, false, &p));
         ASSERT_NULL(p.refusal);
         ASSERT_NULL(p.entries[0].held);
         vb_release_plan_done(&p);
 
         /* the group: refused, naming the process; nothing is given back */
-        ASSERT_OK(vb_release_plan_compute(&l, NULL, &holds, &gpu, true, false, &p));
+        ASSERT_OK(vb_release_plan_compute(&l, NULL, &holds, NULL, 0, &gpu, true, false, &p));
         ASSERT_STREQ(p.refusal,
                      "0000:01:00.1 is held: /dev/vfio/1 is open in PID 900 (qemu-system-x86, machine-qemu-1-win.scope); "
                      "the kernel's unbind waits until that lets it go (a VM: shut it down first; --force releases it "
@@ -152,7 +185,7 @@ TEST(a_device_a_vm_holds_is_refused_unless_forced) {
         vb_release_plan_done(&p);
 
         /* forced: released, and said so */
-        ASSERT_OK(vb_release_plan_compute(&l, NULL, &holds, &gpu, true, true, &p));
+        ASSERT_OK(vb_release_plan_compute(&l, NULL, &holds, NULL, 0, &gpu, true, true, &p));
         ASSERT_NULL(p.refusal);
         ASSERT_TRUE(p.forced);
         ASSERT_EQ(p.n_give_back, 2u);

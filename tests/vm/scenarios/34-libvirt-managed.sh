@@ -6,14 +6,17 @@
 # them on vfio-pci already and leaves them; its reattach at `virsh destroy` must not give them
 # to the host drivers while vfio-bindd holds them for vfio-pci, or the two fight over the slot
 # (libvirt reprobes, bochs-drm binds, vfio-bindd takes it back, on every stop). Checked through
-# two start/destroy rounds: the domain runs with both functions each time (query-pci), the slot
-# is still on vfio-pci after each destroy, the kernel log has no bind of the slot by a host
-# driver in the whole boot and no bind at all after the boot's, vfio-bindd logged one bind per
-# function (the boot's) and still says 2/2. The control is 33: there libvirt's reattach gives
-# the slot back to bochs-drm and snd_hda_intel. What libvirt logs about the devices (util.pci,
-# util.hostdev at debug level) is reported as INFO lines.
+# three start/destroy rounds, libvirtd restarted while the third domain runs (what libvirt knew
+# of the devices then comes from its status file): the domain runs with both functions each
+# time (query-pci), the slot is still on vfio-pci after each destroy, the kernel log has no bind
+# of the slot by a host driver in the whole boot and no bind at all after the boot's, vfio-bindd
+# logged one bind per function (the boot's) and still says 2/2. The control is 33: there
+# libvirt's reattach gives the slot back to bochs-drm and snd_hda_intel. What libvirt logs about
+# the devices (util.pci, util.hostdev at debug level) is reported as INFO lines: libvirt 9.0
+# says "Device 0000:01:00.0 is already bound to vfio-pci" at the start and "Unbind from stub
+# skipped for PCI device 0000:01:00.0" at the destroy.
 
-DESCRIPTION="libvirt managed='yes' on a slot vfio-bind binds: start/destroy twice, no rebind, no fight"
+DESCRIPTION="libvirt managed='yes' on a slot vfio-bind binds: start/destroy three times (a libvirtd restart in one), no rebind, no fight"
 KERNELS="6.12"
 # looks at drivers, never at the boot console or framebuffer
 FIRMWARE=bios
@@ -51,8 +54,17 @@ still_on_vfio() {
         all_of "gpu_slot_on vfio-pci" "host_binds_since_mark_are 0" "vfio_binds_since_mark_are 0"
 }
 
+# libvirtd_restarted: libvirtd stopped and started again (it reads the running domain back from
+# its status file: what it remembers of each device's original state is in there or lost)
+libvirtd_restarted() {
+        local out
+        out=$(systemctl restart libvirtd.service 2>&1) || { WHY="systemctl restart libvirtd: ${out//$'\n'/ | }"; return 1; }
+        dom_state_is "$DOM" running
+}
+
+# round N [restart]: start, check, (restart libvirtd,) destroy, check
 round() {
-        local n=$1 t0
+        local n=$1 restart=${2:-} t0
         mark "virsh start $DOM, round $n"
         t0=$(uptime_ms)
         virsh_run "start-$n" start "$DOM"
@@ -61,6 +73,9 @@ round() {
         check scenario-34 "round $n: the domain runs; QEMU's query-pci lists $GPU_ID and $AUDIO_ID" dom_runs_with_slot "$DOM"
         check scenario-34 "round $n: libvirt's detach bound nothing (no bind of the slot since the start)" \
                 all_of "gpu_slot_on vfio-pci" "host_binds_since_mark_are 0" "vfio_binds_since_mark_are 0"
+        if [[ -n $restart ]]; then
+                check scenario-34 "round $n: libvirtd restarted while the domain runs; the domain still runs" libvirtd_restarted
+        fi
         mark "virsh destroy $DOM, round $n"
         virsh_run "destroy-$n" destroy "$DOM"
         check scenario-34 "round $n: virsh destroy succeeds, the domain is shut off" all_of virsh_ok "dom_shut_off $DOM"
@@ -73,6 +88,9 @@ checks() {
         check scenario-34 "a domain with both functions, managed='yes', is defined" dom_define "$DOM" yes "$GPU" "$AUDIO"
         round 1
         round 2
+        # libvirtd keeps what it found of each device in memory and in the domain's status file;
+        # a restart between start and destroy must not turn "already on vfio-pci" into a reattach
+        round 3 restart
         load_klog
         check scenario-34 "the whole boot: bochs-drm and snd_hda_intel never bound the slot (kernel log)" \
                 all_of "never_bound bochs-drm $GPU" "never_bound snd_hda_intel $AUDIO"

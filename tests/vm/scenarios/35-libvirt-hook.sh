@@ -16,8 +16,8 @@
 # the same for release end: exactly one bind and one give-back of each function. And a program
 # holding the GPU's DRM card: `virsh start` fails with the hook's one line ("vfio-bind: DOMAIN:
 # …") naming the program, nothing is written (the slot on its host drivers, no override, no bind
-# in the kernel log), the domain is not running; libvirt then runs release end, which must write
-# nothing either.
+# in the kernel log), the domain is not running; libvirt then runs release end (libvirt 9.0 runs
+# "stopped end" and "release end" after a failed start), which must write nothing either.
 
 DESCRIPTION="vfio-bind's libvirt hook: managed='no' domains bind and give back the slot; a holder refuses the start"
 KERNELS="6.12"
@@ -209,19 +209,37 @@ refused_untouched() {
         dom_shut_off "$DOM"
 }
 
+# release_hooks: REPLY = how many times libvirtd ran the hook for release end
+release_hooks() {
+        libvirt_log_lines "Calling hook $VB_LIBVIRT_HOOK id=$DOM op=release subop=end"
+        REPLY=${#LV_LINES[@]}
+}
+
+# release_ran_after BEFORE: libvirtd ran release end more than BEFORE times
+release_ran_after() {
+        release_hooks
+        ((REPLY > $1)) && return 0
+        WHY="libvirtd's log has $REPLY runs of the hook for release end, as before the start"
+        return 1
+}
+
 HOLDER=''
 held_card() {
-        local card
+        local card releases
         check scenario-35 "the GPU has a DRM card node" card_node || return
         card=$REPLY
         sleep 1000 <"$card" &
         HOLDER=$!
+        release_hooks
+        releases=$REPLY
         mark "virsh start $DOM, $card held by PID $HOLDER (sleep)"
         virsh_run start-held start "$DOM"
         check scenario-35 "$card held by PID $HOLDER (sleep): virsh start fails with the hook's line \"vfio-bind: $DOM: …\" naming it" \
                 refused_naming_holder
         note scenario-35 "virsh start, card held: ${VIRSH_OUT//$'\n'/ | }"
-        check scenario-35 "the refused start wrote nothing (the slot on its host drivers, no override, no bind since), the domain is shut off" \
+        # libvirt cleans up a start that failed as it stops a domain: the hook's release end runs
+        check scenario-35 "after the refused prepare libvirt ran the hook's release end too (libvirtd.log)" release_ran_after "$releases"
+        check scenario-35 "the refused start and its release end wrote nothing (the slot on its host drivers, no override, no bind since), the domain is shut off" \
                 refused_untouched
         kill "$HOLDER" 2>/dev/null
         wait "$HOLDER" 2>/dev/null

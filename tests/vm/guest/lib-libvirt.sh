@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034 # WHY is read by check() (lib.sh)
 #
 # Guest helpers (sourced by lib.sh): libvirt (scenarios 33-35, LIBVIRT=yes): a domain with the GPU
 # slot's functions as PCI host devices, virsh, what QEMU's query-pci shows, the kernel log's binds

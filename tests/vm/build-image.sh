@@ -27,7 +27,7 @@
 # The image directory holds: vmlinuz, rootfs.cpio (the root file system followed by the
 # kernel's modules), kernel-release, kernel.env (what the checks must know about the kernel),
 # manifest (the files of the root file system, used to tell which host libraries a payload must
-# bring along), nested.cpio.zst (QEMU inside the guest, NESTED_PACKAGES: only the boots that
+# bring along; NAME.manifest for each overlay), nested.cpio.zst (QEMU inside the guest, NESTED_PACKAGES: only the boots that
 # start a nested VM append it, so the others do not unpack it), libvirt.cpio.zst (libvirtd with its
 # QEMU driver and virsh, LIBVIRT_PACKAGES, on top of nested.cpio.zst: only the libvirt boots
 # append it, after the nested one) and, when the kernel has the PVH
@@ -287,6 +287,13 @@ build_rootfs() {
                 (($(zstd -dc "$dir/libvirt.cpio.zst" | cpio -it --quiet | grep -c -x -e usr/bin/virsh -e ./usr/bin/virsh -e usr/sbin/libvirtd -e ./usr/sbin/libvirtd) == 2)) ||
                         die "the libvirt overlay has no /usr/bin/virsh or /usr/sbin/libvirtd"
         fi
+        # each overlay's files, so that a payload does not bring along a library the overlay has
+        # (vm-lib.sh install_libs)
+        local o
+        for o in nested libvirt; do
+                [[ -s $dir/$o.cpio.zst ]] || continue
+                zstd -dc "$dir/$o.cpio.zst" | cpio -it --quiet | sed 's|^\./||; s|^|/|' | LC_ALL=C sort > "$dir/$o.manifest"
+        done
         # keep the .deb cache bounded: only the versions this build used
         find "$CACHE/debs" -name '*.deb' -mtime +30 -delete 2>/dev/null || true
 
@@ -341,8 +348,8 @@ OUT=$CACHE/$KEY
 RFS=$CACHE/rootfs/$RKEY
 image_ready() { [[ -s $OUT/rootfs.cpio && -s $OUT/vmlinuz && -s $OUT/manifest && -s $OUT/kernel.env ]]; }
 rootfs_ready() {
-        [[ -s $RFS/rootfs.cpio && -s $RFS/manifest && -s $RFS/nested.cpio.zst ]] &&
-                { ((${#LIBVIRT_PACKAGES[@]} == 0)) || [[ -s $RFS/libvirt.cpio.zst ]]; }
+        [[ -s $RFS/rootfs.cpio && -s $RFS/manifest && -s $RFS/nested.cpio.zst && -s $RFS/nested.manifest ]] &&
+                { ((${#LIBVIRT_PACKAGES[@]} == 0)) || [[ -s $RFS/libvirt.cpio.zst && -s $RFS/libvirt.manifest ]]; }
 }
 if image_ready; then
         say "using cached image $OUT (kernel $KERNEL: $KERNEL_PKG $KERNEL_VER)"
@@ -476,12 +483,12 @@ else
         say "no PVH entry point in $VMLINUZ: SeaBIOS boots start the bzImage"
 fi
 echo "$KREL" > "$WORK/kernel-release"
-cp "$RFS/nested.cpio.zst" "$WORK/nested.cpio.zst"
-overlays=("$WORK/nested.cpio.zst")
-if ((${#LIBVIRT_PACKAGES[@]})); then
-        cp "$RFS/libvirt.cpio.zst" "$WORK/libvirt.cpio.zst"
-        overlays+=("$WORK/libvirt.cpio.zst")
-fi
+overlays=()
+for o in nested libvirt; do
+        [[ $o == nested || ${#LIBVIRT_PACKAGES[@]} -gt 0 ]] || continue
+        cp "$RFS/$o.cpio.zst" "$RFS/$o.manifest" "$WORK/"
+        overlays+=("$WORK/$o.cpio.zst" "$WORK/$o.manifest")
+done
 
 mkdir -p "$OUT"
 mv "$WORK/vmlinuz" "$WORK/kernel-release" "$WORK/kernel.env" "$WORK/manifest" "${overlays[@]}" \

@@ -305,13 +305,16 @@ UNIT
 }
 
 # install_libs BINARY: the shared libraries it needs that the image lacks (an ASan build needs
-# libasan, …), at their /usr path (the image has merged /usr)
+# libasan, …), at their /usr path (the image has merged /usr); the overlays this boot appends
+# count as the image (the libvirt hook's libxml2 is in libvirt.cpio.zst)
 install_libs() {
-        local lib real
+        local lib real manifests=("$IMAGE/manifest")
+        [[ $GUEST_QEMU != yes || ! -s $IMAGE/nested.manifest ]] || manifests+=("$IMAGE/nested.manifest")
+        [[ $LIBVIRT != yes || ! -s $IMAGE/libvirt.manifest ]] || manifests+=("$IMAGE/libvirt.manifest")
         while read -r lib; do
                 real=$(readlink -f "$lib")
                 lib=/usr${lib#/usr}
-                grep -qxF -e "$lib" -e "${lib#/usr}" "$IMAGE/manifest" && continue
+                grep -qxF -e "$lib" -e "${lib#/usr}" "${manifests[@]}" && continue
                 install_file "$real" "$lib" 0644
         done < <(ldd "$1" 2>/dev/null | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p')
 }

@@ -5,6 +5,7 @@
 #include "apply.h"
 #include "driver.h"
 #include "iommu.h"
+#include "libvirt-check.h"
 #include "macro.h"
 #include "output.h"
 #include "reset.h"
@@ -542,6 +543,18 @@ int vbc_check(const VbcArgs *a) {
                 else if (v->action == VB_SRIOV_WAIT)
                         WARNING("%s: %s; vfio-bindd creates its virtual functions once its driver binds",
                                 VB_PCI_ADDRESS_STR(&v->pf), strna(explain));
+        }
+        /* libvirt's domains: how their host devices get to VFIO */
+        {
+                _cleanup_strv_free_ char **w = NULL;
+                size_t n_w = 0;
+
+                if (vbc_libvirt_check(a, &s, &w, &n_w) < 0) {
+                        fprintf(stderr, "vfio-bind: Out of memory\n");
+                        return 1;
+                }
+                for (size_t i = 0; i < n_w; i++)
+                        WARNING("%s", w[i]);
         }
 #undef PROBLEM
 #undef WARNING

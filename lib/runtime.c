@@ -18,6 +18,7 @@ static const char *const mark_table[_VB_RUNTIME_MARK_MAX] = {
         [VB_MARK_RELEASED] = "released",
         [VB_MARK_BOUND_IN_INITRD] = "bound-in-initrd",
         [VB_MARK_AUTOPROBE_OFF] = "autoprobe-off",
+        [VB_MARK_LIBVIRT] = "libvirt",
 };
 
 int vb_runtime_list(const char *dir, VbRuntimeMark mark, VbPciAddress **ret, size_t *ret_n) {

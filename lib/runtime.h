@@ -18,6 +18,10 @@
  *                              ([Handoff] StopUnits=), one a line in the order they were stopped,
  *                              each written before it is stopped: `vfio-bind release` starts them
  *                              again, also after a crash
+ *   libvirt/<address>          a device the libvirt hook took at a domain's start (it was not
+ *                              passed through before): set before the bind, cleared when the
+ *                              domain's release gives it back; a device without it stays where
+ *                              it is when a domain stops
  */
 
 #include <errno.h>
@@ -30,6 +34,7 @@ typedef enum VbRuntimeMark {
         VB_MARK_RELEASED,
         VB_MARK_BOUND_IN_INITRD,
         VB_MARK_AUTOPROBE_OFF,
+        VB_MARK_LIBVIRT,
         _VB_RUNTIME_MARK_MAX,
         _VB_RUNTIME_MARK_INVALID = -EINVAL,
 } VbRuntimeMark;

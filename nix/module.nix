@@ -388,6 +388,23 @@ in
       '';
     };
 
+    libvirtHook = mkOption {
+      type = types.bool;
+      default = config.virtualisation.libvirtd.enable;
+      defaultText = literalExpression "config.virtualisation.libvirtd.enable";
+      example = false;
+      description = ''
+        Whether to install vfio-bind's libvirt hook as
+        {option}`virtualisation.libvirtd.hooks.qemu`'s `vfio-bind`. For a domain's PCI host
+        devices with `managed='no'` it runs `vfio-bind bind` when the domain starts (a process
+        that holds the GPU aborts the start with its name; [Handoff] StopUnits=, the console and
+        the IOMMU group as for a bind by hand) and gives back what it took when the domain stops.
+        Devices in {option}`services.vfio-bind.devices` stay on vfio-pci (vfio-bindd's), and
+        `managed='yes'` devices are left to libvirt. It logs to the journal
+        (`journalctl VFIO_BIND_DOMAIN=name`). See the README's "With libvirt".
+      '';
+    };
+
     initrd.variantModules = mkOption {
       type = types.listOf types.str;
       default = [ ];
@@ -497,6 +514,11 @@ in
         })
       ];
     }
+
+    # libvirt runs every program in its qemu.d hook directory; the NixOS option links them there.
+    (mkIf cfg.libvirtHook {
+      virtualisation.libvirtd.hooks.qemu.vfio-bind = "${cfg.package}/libexec/vfio-bind/vfio-bind-libvirt-hook";
+    })
 
     (mkIf (cfg.initrd.enable && !config.boot.initrd.systemd.enable) {
       warnings = [

@@ -10,6 +10,7 @@
   scdoc,
   systemd,
   kmod,
+  libxml2,
 }:
 
 let
@@ -54,6 +55,7 @@ stdenv.mkDerivation (finalAttrs: {
   buildInputs = [
     systemd # libsystemd (sd_notify, sd-event, journal) and libudev
     kmod # libkmod
+    libxml2 # libvirt's domain XML (the libvirt hook, vfio-bind check)
   ];
 
   mesonFlags = [
@@ -66,6 +68,9 @@ stdenv.mkDerivation (finalAttrs: {
     (lib.mesonOption "unitdir" "${placeholder "out"}/lib/systemd/system")
     # The dracut module otherwise goes to /usr/lib/dracut/modules.d, outside the store.
     (lib.mesonOption "dracutmodulesdir" "${placeholder "out"}/lib/dracut/modules.d")
+    # The libvirt hook is not linked into /etc from the store: the NixOS module puts it into
+    # virtualisation.libvirtd.hooks.qemu (services.vfio-bind.libvirtHook).
+    (lib.mesonOption "libvirthooksdir" "no")
     (lib.mesonEnable "man-pages" true)
     (lib.mesonBool "tests" finalAttrs.doCheck)
     # The real-kernel tests boot QEMU guests: not inside the build sandbox.

@@ -92,6 +92,7 @@ static int cli(Machine *m, const char *conf, const char *const *args, char **out
                                      .runtime_dir = m->dir,
                                      .services = &fake_services,
                                      .services_userdata = m,
+                                     .config_root = m->dir,
                              });
                 fflush(NULL);
                 vb_coverage_exit(r);
@@ -100,6 +101,15 @@ static int cli(Machine *m, const char *conf, const char *const *args, char **out
         *out = tree_read(m->dir, "cli.out");
         ASSERT_TRUE(*out);
         return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* chmod DIR/PATH. */
+static int chmod_in(const char *dir, const char *path, mode_t mode) {
+        _cleanup_free_ char *p = NULL;
+
+        if (asprintf(&p, "%s/%s", dir, path) < 0)
+                return -ENOMEM;
+        return chmod(p, mode) < 0 ? -errno : 0;
 }
 
 /* What the CLI (a separate process) wrote through the fake kernel. */
@@ -374,6 +384,59 @@ TEST(a_second_bind_or_release_of_a_group_writes_nothing) {
         ASSERT_STREQ(log, "");
         ASSERT_DRIVER(&m, GPU, "bochs-drm");
         ASSERT_DRIVER(&m, AUDIO, "snd_hda_intel");
+        machine_close(&m);
+}
+
+TEST(check_warns_of_libvirt_domains_that_bypass_vfio_bind) {
+        _cleanup_free_ char *out = NULL, *out2 = NULL;
+        Machine m;
+
+        /* /etc/libvirt/qemu: a domain passes the slot with managed='yes' (the GPU configured, held
+         * at boot: fine; the audio function not), the NIC with managed='no' and no hook installed,
+         * a USB device (not vfio-bind's), and a file that is no XML. */
+        machine_open(&m, "desktop", NULL);
+        ASSERT_OK(tree_write_new(
+                m.dir, "etc/libvirt/qemu/win11.xml",
+                "<domain type='kvm'>\n"
+                "  <name>win11</name>\n"
+                "  <devices>\n"
+                "    <hostdev mode='subsystem' type='pci' managed='yes'>\n"
+                "      <source><address domain='0x0000' bus='0x01' slot='0x00' function='0x0'/></source>\n"
+                "    </hostdev>\n"
+                "    <hostdev mode='subsystem' type='pci' managed='yes'>\n"
+                "      <source><address domain='0x0000' bus='0x01' slot='0x00' function='0x1'/></source>\n"
+                "    </hostdev>\n"
+                "    <hostdev mode='subsystem' type='pci' managed='no'>\n"
+                "      <source><address domain='0x0000' bus='0x02' slot='0x00' function='0x0'/></source>\n"
+                "    </hostdev>\n"
+                "    <hostdev mode='subsystem' type='usb' managed='yes'>\n"
+                "      <source><vendor id='0x046d'/><product id='0xc52b'/></source>\n"
+                "    </hostdev>\n"
+                "  </devices>\n"
+                "</domain>\n"));
+        ASSERT_OK(tree_write_new(m.dir, "etc/libvirt/qemu/broken.xml", "<domain><devices></domain>"));
+        ASSERT_OK(tree_write_new(m.dir, "etc/libvirt/qemu/networks/default.xml", "<network/>"));
+        ASSERT_EQ(cli(&m, "[Bind]\nDevice=" GPU "\nGroup=ignore\n", (const char *const[]) { "check", NULL }, &out), 0);
+        ASSERT_CONTAINS(out,
+                        "warning: libvirt domain /etc/libvirt/qemu/broken.xml:1: Opening and ending tag mismatch: "
+                        "devices line 1 and domain\n");
+        ASSERT_CONTAINS(out,
+                        "warning: 0000:01:00.1: libvirt domain win11 (/etc/libvirt/qemu/win11.xml:7) passes it "
+                        "with managed='yes', and vfio-bind does not hold it at boot:");
+        ASSERT_CONTAINS(out,
+                        "warning: 0000:02:00.0: libvirt domain win11 (/etc/libvirt/qemu/win11.xml:10) passes it "
+                        "with managed='no', and vfio-bind's libvirt hook is not installed "
+                        "(/etc/libvirt/hooks/qemu.d/vfio-bind): the domain's start fails with \"must be "
+                        "manually detached from the host\"\n");
+        ASSERT_NOT_CONTAINS(out, "0000:01:00.0: libvirt domain");
+        ASSERT_NOT_CONTAINS(out, "usb");
+
+        /* with the hook installed, managed='no' is what it hands over: no warning */
+        ASSERT_OK(tree_write_new(m.dir, "etc/libvirt/hooks/qemu.d/vfio-bind", "#!/bin/sh\n"));
+        ASSERT_OK(chmod_in(m.dir, "etc/libvirt/hooks/qemu.d/vfio-bind", 0755));
+        ASSERT_EQ(cli(&m, "[Bind]\nDevice=" GPU "\nGroup=ignore\n", (const char *const[]) { "check", NULL }, &out2), 0);
+        ASSERT_NOT_CONTAINS(out2, "0000:02:00.0: libvirt domain");
+        ASSERT_CONTAINS(out2, "0000:01:00.1: libvirt domain win11");
         machine_close(&m);
 }
 

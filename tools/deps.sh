@@ -7,7 +7,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-BUILD="meson ninja-build pkg-config gcc libc6-dev libudev-dev libkmod-dev libsystemd-dev systemd scdoc"
+BUILD="meson ninja-build pkg-config gcc libc6-dev libudev-dev libkmod-dev libsystemd-dev libxml2-dev systemd scdoc"
 # Not in "all": CI never runs them.
 DEV="gcovr"
 TEST="debhelper dpkg-dev fakeroot lintian e2fsprogs umockdev libumockdev-dev valgrind clang libclang-rt-14-dev bash-completion zsh nix-bin python3"

@@ -44,6 +44,23 @@ let
   systemdOff = withInitrd { services.vfio-bind.initrd.enable = false; };
   pciStub = withInitrd { services.vfio-bind.driver = "pci-stub"; };
   oldKernel = withInitrd { boot.kernelPackages.kernel.version = "6.1.90"; };
+  # libvirt: the hook follows virtualisation.libvirtd.enable, and can be turned off.
+  withLibvirt = eval (
+    lib.mkMerge [
+      devices
+      { virtualisation.libvirtd.enable = true; }
+    ]
+  );
+  libvirtNoHook = eval (
+    lib.mkMerge [
+      devices
+      {
+        virtualisation.libvirtd.enable = true;
+        services.vfio-bind.libvirtHook = false;
+      }
+    ]
+  );
+  hookOf = c: c.virtualisation.libvirtd.hooks.qemu.vfio-bind or null;
   disabled = eval {
     boot.initrd.systemd.enable = true;
     services.vfio-bind.devices = [ "0f:00.0" ];
@@ -135,6 +152,12 @@ let
   pkg = "/nix/store/00000000000000000000000000000000-vfio-bind-0.1.0";
 
   checks = [
+    (expect "libvirt hook: on with virtualisation.libvirtd.enable" (withLibvirt.services.vfio-bind.libvirtHook == true))
+    (expect "libvirt hook: virtualisation.libvirtd.hooks.qemu.vfio-bind is the package's hook" (
+      hookOf withLibvirt == "${pkg}/libexec/vfio-bind/vfio-bind-libvirt-hook"
+    ))
+    (expect "libvirt hook: off without libvirtd" (systemd1.services.vfio-bind.libvirtHook == false && hookOf systemd1 == null))
+    (expect "libvirt hook: libvirtHook = false installs none" (hookOf libvirtNoHook == null))
     (expect "initrd unit: named vfio-bind-initrd, like the dracut module's" (
       !(systemd1.boot.initrd.systemd.services ? vfio-bind)
     ))

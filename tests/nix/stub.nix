@@ -225,6 +225,10 @@ let
       packages = [ ];
       services = { };
     };
+    virtualisation.libvirtd = {
+      enable = false;
+      hooks.qemu = { };
+    };
   };
 
   eval =

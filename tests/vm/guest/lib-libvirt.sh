@@ -181,6 +181,28 @@ note_libvirt_lines() {
         done
 }
 
+# check_warns_domain DOM MANAGED: `vfio-bind check` warns about libvirt's definition of DOM
+# (/etc/libvirt/qemu/DOM.xml, as virsh define wrote it): its GPU hostdev with managed='yes' that
+# vfio-bind does not hold at boot, or with managed='no' while the hook is not installed
+check_warns_domain() {
+        local what="managed='yes', and vfio-bind does not hold it at boot"
+        [[ $2 == no ]] && what="managed='no', and vfio-bind's libvirt hook is not installed"
+        run_cli "check-libvirt-$1" check
+        cli_says "$GPU: libvirt domain $1 (/etc/libvirt/qemu/$1.xml:" "$what"
+}
+
+# check_quiet_about_domain DOM: `vfio-bind check` has no warning about libvirt's definition of DOM
+check_quiet_about_domain() {
+        local line
+        run_cli "check-libvirt-$1" check
+        [[ -n $CLI_OUT ]] || { WHY="vfio-bind check printed nothing (exit $CLI_RC)"; return 1; }
+        while IFS= read -r line; do
+                [[ $line == *"libvirt domain $1 "* ]] || continue
+                WHY="vfio-bind check (exit $CLI_RC): $line"
+                return 1
+        done <<<"$CLI_OUT"
+}
+
 # slot_on_host: the GPU on bochs-drm, the audio function on snd_hda_intel, no driver_override
 slot_on_host() {
         all_of "on_driver $GPU bochs-drm" "on_driver $AUDIO snd_hda_intel" "no_override $GPU" "no_override $AUDIO"

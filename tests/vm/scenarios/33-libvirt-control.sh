@@ -8,7 +8,7 @@
 # and 8086:293e; `virsh destroy` makes libvirt give them back (bochs-drm and snd_hda_intel bind
 # them again). Then managed='no' with the slot on its host drivers: libvirt refuses to start the
 # domain ("must be manually detached from the host") and touches nothing: what vfio-bind's hook
-# (35) is for. libvirt's own lines about the devices (libvirtd.log, debug for util.pci and
+# (35) is for. `vfio-bind check` warns about both definitions. libvirt's own lines about the devices (libvirtd.log, debug for util.pci and
 # util.hostdev) go to the host and the ones that say what it did are reported as INFO lines.
 
 DESCRIPTION="libvirt without vfio-bind: managed='yes' detaches and reattaches the slot; managed='no' refused"
@@ -85,5 +85,9 @@ checks() {
         note scenario-33 "virsh start (managed='no'): ${VIRSH_OUT//$'\n'/ | }"
         check scenario-33 "managed='no' refused: nothing written (the slot on its host drivers, no bind since, no override), the domain shut off" \
                 refused_untouched
+        check scenario-33 "vfio-bind check warns about $DOM: managed='yes' on $GPU, which vfio-bind does not hold at boot" \
+                check_warns_domain "$DOM" yes
+        check scenario-33 "vfio-bind check warns about $DOM-unmanaged: managed='no' on $GPU without the hook" \
+                check_warns_domain "$DOM-unmanaged" no
         send_libvirt_logs
 }

@@ -10,7 +10,8 @@
 # of the devices then comes from its status file): the domain runs with both functions each
 # time (query-pci), the slot is still on vfio-pci after each destroy, the kernel log has no bind
 # of the slot by a host driver in the whole boot and no bind at all after the boot's, vfio-bindd
-# logged one bind per function (the boot's) and still says 2/2. The control is 33: there
+# logged one bind per function (the boot's) and still says 2/2; `vfio-bind check` has no warning
+# about the domain. The control is 33: there
 # libvirt's reattach gives the slot back to bochs-drm and snd_hda_intel. What libvirt logs about
 # the devices (util.pci, util.hostdev at debug level) is reported as INFO lines: libvirt 9.0
 # says "Device 0000:01:00.0 is already bound to vfio-pci" at the start and "Unbind from stub
@@ -96,6 +97,7 @@ checks() {
                 all_of "never_bound bochs-drm $GPU" "never_bound snd_hda_intel $AUDIO"
         check scenario-34 "vfio-bindd: active, no restart, one bind per function (the boot's), STATUS= still 2/2: no fight with libvirt" \
                 daemon_calm
+        check scenario-34 "vfio-bind check has no warning about $DOM (the slot is held at boot)" check_quiet_about_domain "$DOM"
         note_libvirt_lines scenario-34 "$GPU"
         send_libvirt_logs
 }

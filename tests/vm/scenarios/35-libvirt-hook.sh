@@ -18,6 +18,7 @@
 # …") naming the program, nothing is written (the slot on its host drivers, no override, no bind
 # in the kernel log), the domain is not running; libvirt then runs release end (libvirt 9.0 runs
 # "stopped end" and "release end" after a failed start), which must write nothing either.
+# `vfio-bind check` has no warning about the domain (managed='no' with the hook installed).
 
 DESCRIPTION="vfio-bind's libvirt hook: managed='no' domains bind and give back the slot; a holder refuses the start"
 KERNELS="6.12"
@@ -255,6 +256,7 @@ checks() {
         round 2
         per_hostdev
         held_card
+        check scenario-35 "vfio-bind check has no warning about $DOM (managed='no', the hook installed)" check_quiet_about_domain "$DOM"
         hook_journal
         local i
         for ((i = 0; i < ${#HOOK_MSGS[@]}; i++)); do

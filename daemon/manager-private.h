@@ -44,7 +44,18 @@ typedef struct DeviceFailure {
         bool override_left;    /* FAILED, ROLLED_BACK: driver_override left at the driver */
         VbPciAddress cause;    /* ROLLED_BACK, RESTORE_FAILED: the member whose bind failed */
         bool have_cause;
+        unsigned contested; /* FAILED: not a bind that failed, but a host driver that got it back
+                                * this many times within VBD_TAKE_BACK_WINDOW after vfio-bindd had
+                                * bound it: vfio-bindd stopped taking it back */
+        char contender[64]; /* contested: that host driver */
 } DeviceFailure;
+
+/* Something that gives a bound device back to its host driver (libvirt's reattach of a
+ * managed='yes' hostdev, driverctl, a udev rule) is answered by binding it again; this many times
+ * within the window, and vfio-bindd stops, so that two programs never take a device from each
+ * other in a loop. */
+#define VBD_TAKE_BACK_MAX 3u
+#define VBD_TAKE_BACK_WINDOW (60 * USEC_PER_SEC)
 
 /* A PF's VF creation that failed or hangs, kept as the device's failure is. */
 typedef struct SriovFailure {
@@ -68,7 +79,12 @@ typedef struct DeviceState {
                                      * ROLLED_BACK: put back because a member of its group failed (said in
                                      * STATUS= as long as the group stays refused for it) */
         char *forced;               /* bound by Force= although the host used it: what it used it for */
-        BindJob *stuck;             /* a bind whose sysfs write has not returned */
+        unsigned taken_back;        /* binds after a host driver got it back from vfio-bindd, within
+                                     * VBD_TAKE_BACK_WINDOW of the first (taken_back_since) */
+        uint64_t taken_back_since;
+        bool added_anew; /* an add uevent since the last pass: a host driver's probe of a
+                                     * new device, nothing taken back */
+        BindJob *stuck;  /* a bind whose sysfs write has not returned */
         sd_event_source *stuck_source;
         uint64_t stuck_since;
 } DeviceState;

@@ -235,6 +235,8 @@ static int on_uevent(sd_event_source *s, int fd, uint32_t revents, void *userdat
                                         if (st) {
                                                 free(st->logged);
                                                 st->logged = NULL;
+                                                st->added_anew = true;
+                                                st->taken_back = 0;
                                         }
                                 }
                                 pass = true;
@@ -292,6 +294,7 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
                                         vbd_memory_forget_failure(&m->devices[i]);
                                         free(m->devices[i].logged);
                                         m->devices[i].logged = NULL;
+                                        m->devices[i].taken_back = 0;
                                 }
                         vbd_log(LOG_INFO, "reloaded the configuration");
                 }

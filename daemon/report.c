@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* What a pass did, said once: a journal entry per change of a device's state, and STATUS=. */
+#include "driver.h"
 #include "manager-private.h"
 
 void vbd_report_done(Report *r) {
@@ -150,6 +151,15 @@ static int failure_words(const Manager *m, const DeviceState *s, const DeviceFai
 
         switch (f->state) {
         case VB_DEVICE_FAILED:
+                if (f->contested) {
+                        r = asprintf(ret,
+                                     "%s took it back %u times within %s after vfio-bindd had bound it to %s (libvirt "
+                                     "reattaching a managed='yes' hostdev, driverctl, a udev rule?): vfio-bindd no "
+                                     "longer takes it back, until it is added anew or the configuration is reloaded; "
+                                     "now on %s",
+                                     f->contender, f->contested, "60s", driver, now_on ?: "no driver");
+                        break;
+                }
                 r = asprintf(ret, "binding to %s failed: %s (%s); now on %s%s%s", driver,
                              vb_bind_result_explain(&step, f->error), strerror(-f->error), now_on ?: "no driver",
                              f->override_cleared ? ", driver_override cleared again" : "",
@@ -216,6 +226,53 @@ static int failure_again(const Manager *m, const DeviceState *s, const VbPlanEnt
         return failure_words(m, s, &s->failure, vb_plan_entry_driver(e), e->driver_before, NULL, ret);
 }
 
+/* A bind of S from a host driver that got it back after vfio-bindd had bound it (BEFORE, SEEN:
+ * the last pass's state, SEEN false for a device added anew since), not a new device's probe: counted, and at VBD_TAKE_BACK_MAX within
+ * VBD_TAKE_BACK_WINDOW vfio-bindd stops taking it back (a failure the plan then refuses it for,
+ * said now and in STATUS=). Returns 1 if so (said), 0 if this bind is no such stop, or -ENOMEM. */
+static int note_taken_back(Manager *m, DeviceState *s, const VbPlanEntry *e, const VbApplyResult *res, bool seen,
+                           VbDeviceState before, Report *rep, VbdLogFields *f) {
+        const char *host = res->bind.driver_before;
+        _cleanup_free_ char *text = NULL;
+        uint64_t now = vb_now_usec();
+        int r;
+
+        if (!res->bind.changed || !host || vb_driver_is_vfio(host) || !seen ||
+            (before != VB_DEVICE_BOUND && before != VB_DEVICE_ON_DRIVER))
+                return 0;
+        if (s->taken_back == 0 || now - s->taken_back_since > VBD_TAKE_BACK_WINDOW) {
+                s->taken_back = 0;
+                s->taken_back_since = now;
+        }
+        s->taken_back++;
+        if (s->taken_back < VBD_TAKE_BACK_MAX) {
+                if (asprintf(&text,
+                             "%s got it back after vfio-bindd had bound it: bound to %s again (%u of %u times "
+                             "within 60s before vfio-bindd stops taking it back)",
+                             host, res->driver, s->taken_back, VBD_TAKE_BACK_MAX) < 0)
+                        return -ENOMEM;
+                f->action = "bind";
+                f->driver_before = host;
+                f->driver_after = res->bind.driver_after;
+                vbd_memory_log(s, LOG_WARNING, f, text);
+                return 1;
+        }
+        s->failure = (DeviceFailure) { .state = VB_DEVICE_FAILED, .error = -EBUSY, .contested = s->taken_back };
+        (void) snprintf(s->failure.contender, sizeof(s->failure.contender), "%s", host);
+        s->taken_back = 0;
+        r = failure_words(m, s, &s->failure, res->driver, res->bind.driver_after, NULL, &text);
+        if (r < 0)
+                return r;
+        f->action = "contested";
+        f->driver_before = host;
+        f->driver_after = res->bind.driver_after;
+        f->error = EBUSY;
+        vbd_memory_log(s, LOG_WARNING, f, text);
+        rep->failed = true;
+        r = strv_extend_printf(&rep->problems, &rep->n_problems, "%s %s", VB_PCI_ADDRESS_STR(&e->address), text);
+        return r < 0 ? r : 1;
+}
+
 /* One entry's result: its journal entry (when it changed) and its part of STATUS=. */
 static int report_entry(Manager *m, const VbPlan *p, size_t i, const VbApplyResult *res, Report *rep) {
         const VbPlanEntry *e = &p->entries[i];
@@ -226,7 +283,7 @@ static int report_entry(Manager *m, const VbPlan *p, size_t i, const VbApplyResu
         char timeout[32];
         bool on_driver = vb_apply_on_driver(e, res);
         VbDeviceState before;
-        bool seen;
+        bool seen, added_anew;
         int r = 0;
 
         s = vbd_memory_get(m, &e->address);
@@ -236,6 +293,8 @@ static int report_entry(Manager *m, const VbPlan *p, size_t i, const VbApplyResu
         seen = s->seen;
         s->state = res->state;
         s->seen = true;
+        added_anew = s->added_anew;
+        s->added_anew = false;
         vb_format_duration(m->config->timeout_usec, timeout, sizeof(timeout));
 
         switch (res->state) {
@@ -268,6 +327,9 @@ static int report_entry(Manager *m, const VbPlan *p, size_t i, const VbApplyResu
                 break;
         case VB_DEVICE_BOUND:
                 vbd_memory_forget_failure(s);
+                r = note_taken_back(m, s, e, res, seen && !added_anew, before, rep, &f);
+                if (r != 0)
+                        break;
                 if (e->forced) {
                         free(s->forced);
                         s->forced = strdup(e->in_use);

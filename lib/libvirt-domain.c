@@ -154,6 +154,20 @@ static int add_other(VbLibvirtDomain *d, const xmlNode *n, bool managed, const c
         return 0;
 }
 
+/* A PCI host device: the element N, its <address> ADDR. */
+static int add_pci(VbLibvirtDomain *d, const xmlNode *n, const xmlNode *addr, bool managed, bool interface,
+                   const char *source, char **ret_error) {
+        VbHostdev *h = &d->hostdevs[d->n_hostdevs];
+        int r;
+
+        *h = (VbHostdev) { .kind = VB_HOSTDEV_PCI, .managed = managed, .interface = interface, .line = line_of(n) };
+        r = parse_address(addr, source, &h->address, ret_error);
+        if (r < 0)
+                return r;
+        d->n_hostdevs++;
+        return 0;
+}
+
 /* <hostdev mode='subsystem' type='pci' managed='no'><driver name='vfio'/><source><address …/>. */
 static int parse_hostdev(VbLibvirtDomain *d, const xmlNode *n, const char *source, char **ret_error) {
         _cleanup_xml_ xmlChar *mode = xmlGetProp(n, (const xmlChar *) "mode");
@@ -177,16 +191,7 @@ static int parse_hostdev(VbLibvirtDomain *d, const xmlNode *n, const char *sourc
         addr = src ? child(src, "address") : NULL;
         if (!addr)
                 return error_at(ret_error, source, xmlGetLineNo(n), "<hostdev type='pci'> has no <source><address>");
-        d->hostdevs[d->n_hostdevs] = (VbHostdev) {
-                .kind = VB_HOSTDEV_PCI,
-                .managed = managed,
-                .line = line_of(n),
-        };
-        r = parse_address(addr, source, &d->hostdevs[d->n_hostdevs].address, ret_error);
-        if (r < 0)
-                return r;
-        d->n_hostdevs++;
-        return 0;
+        return add_pci(d, n, addr, managed, false, source, ret_error);
 }
 
 /* <interface type='hostdev' managed='no'><source><address type='pci' …/>: a NIC's VF. */
@@ -208,17 +213,7 @@ static int parse_interface(VbLibvirtDomain *d, const xmlNode *n, const char *sou
         if (atype && !streq((const char *) atype, "pci"))
                 return add_other(d, n, managed, "<interface type='hostdev'> with <address type='%s'>",
                                  (const char *) atype);
-        d->hostdevs[d->n_hostdevs] = (VbHostdev) {
-                .kind = VB_HOSTDEV_PCI,
-                .managed = managed,
-                .interface = true,
-                .line = line_of(n),
-        };
-        r = parse_address(addr, source, &d->hostdevs[d->n_hostdevs].address, ret_error);
-        if (r < 0)
-                return r;
-        d->n_hostdevs++;
-        return 0;
+        return add_pci(d, n, addr, managed, true, source, ret_error);
 }
 
 static bool is_hostdev_interface(const xmlNode *n) {

@@ -334,23 +334,31 @@ static int plan_calls(const Hook *h, VbhAction action, const VbConfig *c, const 
         return 0;
 }
 
+/* Run VERB for CALL; a failure is logged and its one line goes to stderr. Returns 0 or what
+ * run_cli() returned. */
+static int run_call(const Hook *h, const char *verb, const Call *call) {
+        _cleanup_free_ char *error = NULL;
+        const char *a = VB_PCI_ADDRESS_STR(&call->address);
+        int r;
+
+        r = run_cli(h, verb, call->take_group, &call->address, &error);
+        if (r == 0)
+                return 0;
+        if (r < 0)
+                hook_log(h, LOG_ERR, "%s: running %s failed: %s", a, h->setup->cli, strerror(-r));
+        if (error)
+                hook_fail_line(h, error);
+        else
+                fprintf(stderr, "vfio-bind: %s: vfio-bind %s %s failed (%s %d)\n", h->domain, verb, a,
+                        r < 0 ? "error" : "exit", r < 0 ? -r : r);
+        return r;
+}
+
 /* prepare begin: bind in order; on a failure give back what this hook took, and fail. */
 static int take(const Hook *h, const Call *calls, size_t n) {
         for (size_t i = 0; i < n; i++) {
-                _cleanup_free_ char *error = NULL;
-                int r;
-
-                r = run_cli(h, "bind", calls[i].take_group, &calls[i].address, &error);
-                if (r == 0)
+                if (run_call(h, "bind", &calls[i]) == 0)
                         continue;
-                if (r < 0)
-                        hook_log(h, LOG_ERR, "%s: running %s failed: %s", VB_PCI_ADDRESS_STR(&calls[i].address),
-                                 h->setup->cli, strerror(-r));
-                if (error)
-                        hook_fail_line(h, error);
-                else
-                        fprintf(stderr, "vfio-bind: %s: vfio-bind bind %s failed (%s %d)\n", h->domain,
-                                VB_PCI_ADDRESS_STR(&calls[i].address), r < 0 ? "error" : "exit", r < 0 ? -r : r);
                 for (size_t j = i; j-- > 0;)
                         if (!calls[j].was_passed) {
                                 hook_log(h, LOG_NOTICE, "%s: giving it back: the start is aborted",
@@ -366,21 +374,11 @@ static int take(const Hook *h, const Call *calls, size_t n) {
 static int give_back(const Hook *h, Call *calls, size_t n) {
         int ret = 0;
 
-        for (size_t i = 0; i < n; i++) {
-                _cleanup_free_ char *error = NULL;
-                int r;
-
-                r = run_cli(h, "release", calls[i].take_group, &calls[i].address, &error);
-                if (r == 0)
-                        continue;
-                if (r < 0)
-                        hook_log(h, LOG_ERR, "%s: running %s failed: %s", VB_PCI_ADDRESS_STR(&calls[i].address),
-                                 h->setup->cli, strerror(-r));
-                if (error)
-                        hook_fail_line(h, error);
-                calls[i].failed = true;
-                ret = 1;
-        }
+        for (size_t i = 0; i < n; i++)
+                if (run_call(h, "release", &calls[i]) != 0) {
+                        calls[i].failed = true;
+                        ret = 1;
+                }
         return ret;
 }
 

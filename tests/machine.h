@@ -19,6 +19,8 @@ void machine_open(Machine *m, const char *case_name, const char *extra_conf);
 /* Fails the test if the fake kernel saw a violation. */
 void machine_close(Machine *m);
 VbPciAddress machine_addr(const char *s);
+/* The GPU at 0000:01:00.0 has a DRM card, card0, that Xorg (PID 812) of UNIT holds open. */
+void machine_xorg_holds_card(Machine *m, const char *unit);
 
 #define ASSERT_HISTORY(m, expected)                                    \
         do {                                                           \

@@ -447,11 +447,7 @@ TEST(bind_refuses_a_device_a_program_holds) {
         /* Xorg has the GPU's card open: bind refuses the slot, names it and writes nothing;
          * --force takes it. */
         machine_open(&m, "desktop", NULL);
-        ASSERT_OK(tree_write_new(m.dir, "sys/bus/pci/devices/0000:01:00.0/drm/card0/uevent", "DEVNAME=dri/card0\n"));
-        ASSERT_OK(tree_write_new(m.dir, "proc/812/comm", "Xorg"));
-        ASSERT_OK(tree_write_new(m.dir, "proc/812/cgroup", "0::/system.slice/display-manager.service"));
-        ASSERT_OK(tree_mkdirs(m.dir, "proc/812/fd"));
-        ASSERT_OK(tree_symlink(m.dir, "/dev/dri/card0", "proc/812/fd/5"));
+        machine_xorg_holds_card(&m, "display-manager.service");
         ASSERT_EQ(cli(&m, "[Bind]\n", (const char *const[]) { "bind", "--take-group", GPU, NULL }, &out), 1);
         ASSERT_CONTAINS(out,
                         "0000:01:00.0: refused: the host uses it: /dev/dri/card0 is open in PID 812 (Xorg, "
@@ -536,25 +532,13 @@ TEST(a_write_that_hangs_ends_the_command) {
         machine_close(&m);
 }
 
-/* Xorg of display-manager.service holds the GPU's card. */
-static void fake_display_manager(Machine *m, const char *unit) {
-        _cleanup_free_ char *cgroup = NULL;
-
-        ASSERT_TRUE(asprintf(&cgroup, "0::/system.slice/%s", unit) > 0);
-        ASSERT_OK(tree_write_new(m->dir, "sys/bus/pci/devices/0000:01:00.0/drm/card0/uevent", "DEVNAME=dri/card0\n"));
-        ASSERT_OK(tree_write_new(m->dir, "proc/812/comm", "Xorg"));
-        ASSERT_OK(tree_write_new(m->dir, "proc/812/cgroup", cgroup));
-        ASSERT_OK(tree_mkdirs(m->dir, "proc/812/fd"));
-        ASSERT_OK(tree_symlink(m->dir, "/dev/dri/card0", "proc/812/fd/5"));
-}
-
 TEST(handoff_stops_the_units_that_hold_it_and_release_starts_them) {
         static const char conf[] = "[Bind]\n[Handoff]\nStopUnits=nvidia-persistenced.service display-manager.service\n";
         _cleanup_free_ char *bound = NULL, *back = NULL, *units = NULL, *record = NULL, *again = NULL, *crash = NULL;
         Machine m;
 
         machine_open(&m, "desktop", NULL);
-        fake_display_manager(&m, "display-manager.service");
+        machine_xorg_holds_card(&m, "display-manager.service");
         if (cli(&m, conf, (const char *const[]) { "bind", "--take-group", GPU, NULL }, &bound) != 0)
                 TEST_FAIL("bind: %s", bound);
         ASSERT_CONTAINS(bound, "0000:01:00.0: stopped display-manager.service, which held it ([Handoff] StopUnits=)\n");
@@ -597,7 +581,7 @@ TEST(handoff_never_stops_a_unit_it_is_not_told_of) {
         Machine m;
 
         machine_open(&m, "desktop", NULL);
-        fake_display_manager(&m, "gdm.service");
+        machine_xorg_holds_card(&m, "gdm.service");
         ASSERT_EQ(cli(&m, conf, (const char *const[]) { "bind", "--take-group", GPU, NULL }, &out), 1);
         ASSERT_CONTAINS(out, "/dev/dri/card0 is open in PID 812 (Xorg, gdm.service)");
         ASSERT_CONTAINS(out,

@@ -1125,6 +1125,71 @@ TEST(a_device_added_again_before_a_pass_saw_it_gone_is_logged_again) {
         daemon_done(&d);
 }
 
+/* What libvirt's reattach of a managed='yes' hostdev does (or driverctl, or a udev rule): the
+ * override cleared, the VFIO driver unbound, the host drivers probed; then the kernel's bind
+ * uevent. */
+static void give_to_host(Daemon *d, const char *addr, const char *syspath) {
+        _cleanup_free_ char *override = NULL;
+        _cleanup_close_ int fd = open(fake_kernel_sysfs_root(d->k), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        ASSERT_TRUE(fd >= 0);
+        ASSERT_TRUE(asprintf(&override, "bus/pci/devices/%s/driver_override", addr) > 0);
+        ASSERT_OK(fake_kernel_ops.write_attr(d->k, fd, override, "\n"));
+        ASSERT_OK(fake_kernel_ops.write_attr(d->k, fd, "bus/pci/drivers/vfio-pci/unbind", addr));
+        ASSERT_OK(fake_kernel_ops.write_attr(d->k, fd, "bus/pci/drivers_probe", addr));
+        umockdev_testbed_uevent(d->tb, syspath, "bind");
+}
+
+TEST(a_device_given_back_to_its_host_driver_again_and_again_is_not_fought_over) {
+        const char *attempt = "bus/pci/devices/0000:02:00.0/driver_override=vfio-pci\n";
+        _cleanup_free_ char *syspath = NULL;
+        Daemon d;
+
+        /* The NIC is bound at start. Something gives it to e1000e: vfio-bindd takes it back, and
+         * says so; the third time within a minute it stops, and STATUS= says who keeps taking it. */
+        daemon_prepare(&d, "desktop", "[Bind]\nDevice=0000:02:00.0\n", NULL);
+        daemon_start(&d, NULL);
+        ASSERT_DAEMON(&d, daemon_wait_notify(&d, "READY=1"));
+        ASSERT_DRIVER(&d, "0000:02:00.0", "vfio-pci");
+        syspath = device_syspath(&d, "0000:02:00.0");
+        for (unsigned i = 1; i <= 3; i++) {
+                daemon_forget_notifications(&d);
+                give_to_host(&d, "0000:02:00.0", syspath);
+                for (int k = 0; k < 200 && log_count(&d, attempt) < i + 1; k++)
+                        usleep(25 * 1000);
+                ASSERT_EQ(log_count(&d, attempt), i + 1);
+                ASSERT_DAEMON(&d, wait_driver(&d, "0000:02:00.0", "vfio-pci"));
+        }
+        ASSERT_DAEMON(&d, daemon_wait_notify(&d,
+                                             "0000:02:00.0 e1000e took it back 3 times within 60s after "
+                                             "vfio-bindd had bound it to vfio-pci"));
+        ASSERT_DAEMON(&d, strstr(d.notify, "vfio-bindd no longer takes it back"));
+
+        /* the fourth time: left on e1000e, said in the same words, no write */
+        daemon_forget_notifications(&d);
+        give_to_host(&d, "0000:02:00.0", syspath);
+        ASSERT_DAEMON(&d, daemon_wait_notify(&d, "now on e1000e"));
+        ASSERT_DAEMON(&d, strstr(d.notify, "e1000e took it back 3 times"));
+        ASSERT_DRIVER(&d, "0000:02:00.0", "e1000e");
+        ASSERT_EQ(log_count(&d, attempt), 4);
+        {
+                _cleanup_free_ char *text = tree_read(d.root, "stderr");
+
+                ASSERT_TRUE(text);
+                ASSERT_CONTAINS(text,
+                                "0000:02:00.0: e1000e got it back after vfio-bindd had bound it: bound to "
+                                "vfio-pci again (1 of 3 times within 60s before vfio-bindd stops taking it back)");
+                ASSERT_CONTAINS(text, "(2 of 3 times");
+        }
+
+        /* a reload tries again */
+        daemon_forget_notifications(&d);
+        ASSERT_OK(kill(d.pid, SIGHUP) < 0 ? -errno : 0);
+        ASSERT_DAEMON(&d, wait_driver(&d, "0000:02:00.0", "vfio-pci"));
+        ASSERT_EXIT(&d, daemon_stop(&d), 0);
+        daemon_done(&d);
+}
+
 TEST(a_new_member_of_a_group_taken_is_taken_too) {
         Daemon d;
         _cleanup_free_ char *devpath = NULL, *syspath = NULL;

@@ -253,11 +253,7 @@ TEST(a_program_that_holds_the_card_aborts_the_start) {
         Machine m;
 
         machine_open(&m, "desktop", NULL);
-        ASSERT_OK(tree_write_new(m.dir, "sys/bus/pci/devices/0000:01:00.0/drm/card0/uevent", "DEVNAME=dri/card0\n"));
-        ASSERT_OK(tree_write_new(m.dir, "proc/812/comm", "Xorg"));
-        ASSERT_OK(tree_write_new(m.dir, "proc/812/cgroup", "0::/system.slice/display-manager.service"));
-        ASSERT_OK(tree_mkdirs(m.dir, "proc/812/fd"));
-        ASSERT_OK(tree_symlink(m.dir, "/dev/dri/card0", "proc/812/fd/5"));
+        machine_xorg_holds_card(&m, "display-manager.service");
         ASSERT_EQ(hook(&m, "[Bind]\n", SLOT, "prepare", "begin", false, &log, &err), 1);
         ASSERT_CONTAINS(err,
                         "vfio-bind: vm1: 0000:01:00.0: refused: the host uses it: /dev/dri/card0 is open in PID "

@@ -23,7 +23,8 @@
 # vb_interlock_swaps_parse() (and, on small inputs, the hold walk on a copy of the in-use tree
 # under $TMPDIR, which the script puts in /dev/shm when it exists); fuzz-uevent-message
 # vbd_uevent_parse(); fuzz-archive vb_archive_read() and vb_archive_extract() (into $TMPDIR);
-# fuzz-pci-config vb_pci_config_parse() and vb_pci_config_acs_missing().
+# fuzz-pci-config vb_pci_config_parse() and vb_pci_config_acs_missing(); fuzz-libvirt-domain
+# vb_libvirt_domain_parse() (libxml2 under it).
 # Run it niced on a shared machine: nice -n 19 tools/fuzz.sh.
 #
 # Builds with CC=clang -Dfuzz=true and ASan+UBSan in $VB_FUZZ_BUILD (default build-fuzz), seeds a
@@ -44,7 +45,7 @@ runs_seconds=${1:-0}
 out=${VB_FUZZ_BUILD:-$top/build-fuzz}
 jobs=${VB_FUZZ_JOBS:-1}
 runs=${VB_FUZZ_RUNS:-}
-all_targets="config selector cmdline uevent pci-resource sriov sysfs iomem storage uevent-message archive pci-config"
+all_targets="config selector cmdline uevent pci-resource sriov sysfs iomem storage uevent-message archive pci-config libvirt-domain"
 targets=${VB_FUZZ_TARGETS:-$all_targets}
 [ -d /dev/shm ] && [ -w /dev/shm ] && export TMPDIR=${TMPDIR:-/dev/shm}
 

@@ -38,10 +38,11 @@ sbindir=$(sed -n 's|^VFIO_BINDD=\(/.*\)/vfio-bindd$|\1|p' "$HOOK")
 # The hook with the stand-ins: its program, its configuration directory and hook-functions.
 sed -e "s|^VFIO_BINDD=.*|VFIO_BINDD=$tmp/vfio-bindd|" \
         -e "s|^SYSCONFDIR=.*|SYSCONFDIR=$tmp/etc|" \
+        -e "s|^CMDLINE_FILES=.*|CMDLINE_FILES=\"$tmp/cmdline $tmp/grub.d/*.cfg\"|" \
         -e "s|^\. /usr/share/initramfs-tools/hook-functions\$|. $tmp/hook-functions|" "$HOOK" > "$tmp/hook"
 chmod +x "$tmp/hook"
-expect "the hook's program, configuration and hook-functions can be stood in" \
-        "$(grep -c -e "^VFIO_BINDD=$tmp/" -e "^SYSCONFDIR=$tmp/" -e "^\. $tmp/hook-functions" "$tmp/hook")" 3
+expect "the hook's program, configuration, command lines and hook-functions can be stood in" \
+        "$(grep -c -e "^VFIO_BINDD=$tmp/" -e "^SYSCONFDIR=$tmp/" -e "^CMDLINE_FILES=\"$tmp/" -e "^\. $tmp/hook-functions" "$tmp/hook")" 4
 cat > "$tmp/hook-functions" <<'STUB'
 copy_exec() { echo "copy_exec $*" >>"$CALLS"; }
 copy_file() { echo "copy_file $*" >>"$CALLS"; }
@@ -81,6 +82,27 @@ run STUB_OUT="/etc/vfio-bind.conf: valid: 0 selectors, 0 VirtualFunctions= lines
 expect "selects nothing: exit 0" "$?" 0
 expect "selects nothing: nothing copied" "$(cat "$tmp/calls")" ""
 expect "selects nothing: the boot script taken out" "$(script_kept)" removed
+
+# A kernel command line that selects devices (vfio-bind.device=) brings vfio-bindd in although
+# the files select nothing; one in a comment does not.
+mkdir -p "$tmp/grub.d"
+echo '# GRUB_CMDLINE_LINUX="vfio-bind.device=01:00"' > "$tmp/grub.d/50-old.cfg"
+echo 'BOOT_IMAGE=/vmlinuz root=/dev/vda quiet' > "$tmp/cmdline"
+run STUB_OUT="/etc/vfio-bind.conf: valid: 0 selectors, 0 VirtualFunctions= lines, driver auto"
+expect "a commented vfio-bind.device=: nothing copied" "$(cat "$tmp/calls")" ""
+echo 'GRUB_CMDLINE_LINUX_DEFAULT="quiet intel_iommu=on vfio-bind.device=0000:01:00.0,0000:01:00.1"' > "$tmp/grub.d/60-vfio.cfg"
+run STUB_OUT="/etc/vfio-bind.conf: valid: 0 selectors, 0 VirtualFunctions= lines, driver auto" verbose=y
+expect "vfio-bind.device= in GRUB's defaults: exit 0" "$?" 0
+expect "vfio-bind.device= in GRUB's defaults: vfio-bindd and vfio-pci go in" \
+        "$(grep -c -e "^copy_exec $tmp/vfio-bindd" -e "^manual_add_modules vfio-pci$" "$tmp/calls")" 2
+expect "vfio-bind.device= in GRUB's defaults: the boot script kept" "$(script_kept)" kept
+rm -f "$tmp/grub.d/60-vfio.cfg"
+echo 'BOOT_IMAGE=/vmlinuz root=/dev/vda vfio-bind.device=10de:2204' > "$tmp/cmdline"
+run STUB_OUT="no configuration: neither /etc/vfio-bind.conf nor /etc/vfio-bind.conf.d/*.conf exists; nothing would be bound"
+expect "no configuration, vfio-bind.device= on this boot's command line: vfio-bindd goes in, no file" \
+        "$(grep -c -e "^copy_exec " -e "^copy_file " "$tmp/calls")" 1
+expect "no configuration, vfio-bind.device= on the command line: the boot script kept" "$(script_kept)" kept
+rm -f "$tmp/cmdline" "$tmp/grub.d/50-old.cfg"
 
 printf '[Bind]\nDevice=01:00\n' > "$tmp/etc/vfio-bind.conf"
 printf '[Bind]\nGroup=take\n' > "$tmp/etc/vfio-bind.conf.d/50-group.conf"

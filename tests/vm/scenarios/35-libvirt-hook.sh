@@ -18,7 +18,10 @@
 # …") naming the program, nothing is written (the slot on its host drivers, no override, no bind
 # in the kernel log), the domain is not running; libvirt then runs release end (libvirt 9.0 runs
 # "stopped end" and "release end" after a failed start), which must write nothing either.
-# `vfio-bind check` has no warning about the domain (managed='no' with the hook installed).
+# `vfio-bind check` has no warning about the domain (managed='no' with the hook installed). Last,
+# the slot in the configuration (and `vfio-bind bind`): the same domain starts and stops, and the
+# hook leaves the slot on vfio-pci at the destroy ("stays on vfio-pci: the configuration binds
+# it"), with no bind of the slot in the kernel log.
 
 DESCRIPTION="vfio-bind's libvirt hook: managed='no' domains bind and give back the slot; a holder refuses the start"
 KERNELS="6.12"
@@ -247,6 +250,60 @@ held_card() {
         wait "$HOLDER" 2>/dev/null
 }
 
+# settled_on_vfio: some seconds after the destroy, both functions on vfio-pci and not bound again
+# by anyone since the mark
+settled_on_vfio() {
+        udevadm settle --timeout=10 || :
+        read -r -t 3 -u 9 || :
+        all_of "gpu_slot_on vfio-pci" "host_binds_since_mark_are 0" "vfio_binds_since_mark_are 0"
+}
+
+# hook_says TEXT: a journal entry with VFIO_BIND_DOMAIN=$DOM has TEXT
+hook_says() {
+        local i
+        hook_journal
+        for ((i = 0; i < ${#HOOK_MSGS[@]}; i++)); do
+                [[ ${HOOK_MSGS[i]} == *"$1"* ]] && return 0
+        done
+        WHY="no journal entry of the hook (VFIO_BIND_DOMAIN=$DOM) says \"$1\""
+        return 1
+}
+
+# slot_configured: Device= the slot (reload), then `vfio-bind bind`: the hook's give-backs went
+# through `vfio-bind release`, whose marks keep vfio-bindd off a device released by hand until
+# `vfio-bind bind` takes it again (what the daemon said on the reload is reported)
+slot_configured() {
+        local i
+        reconfigure "[Bind]
+Device=$GPU_SLOT
+[Console]
+Release=auto" || return 1
+        load_journal vfio-bind.service
+        for ((i = 0; i < ${#J_MESSAGE[@]}; i++)); do
+                [[ ${J_MESSAGE[i]} == "$GPU: left to the host"* ]] && note scenario-35 "vfio-bindd on the reload: ${J_MESSAGE[i]}"
+        done
+        run_cli bind-configured bind --take-group "$GPU"
+        cli_ok || return 1
+        wait_for 20 gpu_slot_on vfio-pci
+}
+
+# configured: the slot in the configuration (vfio-bindd binds it), the same managed='no' domain:
+# the hook finds it bound at the start and leaves it to vfio-bindd at the destroy
+configured() {
+        check scenario-35 "Device=$GPU_SLOT in /etc/vfio-bind.conf (reload), vfio-bind bind --take-group $GPU: the slot on vfio-pci" slot_configured
+        mark "virsh start $DOM, the slot configured"
+        virsh_run start-configured start "$DOM"
+        check scenario-35 "configured: virsh start succeeds, the domain runs; QEMU's query-pci lists $GPU_ID and $AUDIO_ID" \
+                all_of virsh_ok "dom_runs_with_slot $DOM"
+        check scenario-35 "configured: the start bound nothing (no bind of the slot since)" settled_on_vfio
+        mark "virsh destroy $DOM, the slot configured"
+        virsh_run destroy-configured destroy "$DOM"
+        check scenario-35 "configured: virsh destroy succeeds; the hook leaves the slot to vfio-bindd: on vfio-pci, no bind since" \
+                all_of virsh_ok "dom_shut_off $DOM" settled_on_vfio
+        check scenario-35 "configured: the hook's journal says the configuration binds it" \
+                hook_says "$GPU: stays on vfio-pci: the configuration binds it"
+}
+
 checks() {
         check scenario-35 "boot: the slot on bochs-drm and snd_hda_intel (not configured), vfio-pci never bound it, the console on the framebuffer" \
                 boot_state
@@ -257,6 +314,7 @@ checks() {
         per_hostdev
         held_card
         check scenario-35 "vfio-bind check has no warning about $DOM (managed='no', the hook installed)" check_quiet_about_domain "$DOM"
+        configured
         hook_journal
         local i
         for ((i = 0; i < ${#HOOK_MSGS[@]}; i++)); do

@@ -211,6 +211,8 @@ if [ -n "${VB_SKIP_VM:-}" ]; then
         echo "SKIP the real-kernel QEMU tests: VB_SKIP_VM is set"
         skipped=$((skipped + 1))
 elif [ "$release_built" = 1 ]; then
+        # libvirt's hook for the scenarios that install it (tests/vm/run.sh --libvirt-hook)
+        export VB_VM_LIBVIRT_HOOK="$out/release/libvirt/vfio-bind-libvirt-hook"
         run_meson_tests "$out/release" "real-kernel QEMU tests" --timeout-multiplier 2 --suite vm
         # The package in the guest: one two-stage boot on 6.12 (installed with dpkg -i there).
         if [ -n "$deb" ] && [ "$(id -u)" = 0 ] && case " $VB_VM_KERNELS " in *" 6.12 "*) true ;; *) false ;; esac; then

@@ -27,8 +27,10 @@
 # The image directory holds: vmlinuz, rootfs.cpio (the root file system followed by the
 # kernel's modules), kernel-release, kernel.env (what the checks must know about the kernel),
 # manifest (the files of the root file system, used to tell which host libraries a payload must
-# bring along), nested.cpio.zst (QEMU inside the guest, NESTED_PACKAGES: only the boots that
-# start a nested VM append it, so the others do not unpack it) and, when the kernel has the PVH
+# bring along; NAME.manifest for each overlay), nested.cpio.zst (QEMU inside the guest, NESTED_PACKAGES: only the boots that
+# start a nested VM append it, so the others do not unpack it), libvirt.cpio.zst (libvirtd with its
+# QEMU driver and virsh, LIBVIRT_PACKAGES, on top of nested.cpio.zst: only the libvirt boots
+# append it, after the nested one) and, when the kernel has the PVH
 # entry point (Debian's do, and the NixOS-like one), vmlinux: the kernel decompressed, which the
 # SeaBIOS boots start directly (vm-lib.sh): under TCG the firmware's part and the decompressor
 # took about 4 s of CPU before the kernel's first line (3 s of it xz), the PVH start 0.8 s.
@@ -44,6 +46,13 @@ PACKAGES=(systemd systemd-sysv udev kmod pciutils jq)
 # For a VM inside the guest: installed into the same root after PACKAGES, then cut out into an
 # overlay of their own (nested.cpio.zst).
 NESTED_PACKAGES=(qemu-system-x86)
+# libvirt for a domain inside the guest (issue 32): installed after NESTED_PACKAGES (it needs
+# QEMU), cut out into libvirt.cpio.zst, which the boots with LIBVIRT=yes append after
+# nested.cpio.zst. libvirt-daemon-system brings the units and the QEMU driver (libvirt-daemon
+# depends on libvirt-daemon-driver-qemu), libvirt-clients virsh; without recommends.
+# VB_VM_LIBVIRT=no (two-stage.sh's recipe) leaves it out.
+LIBVIRT_PACKAGES=(libvirt-daemon-system libvirt-clients)
+[[ ${VB_VM_LIBVIRT:-yes} == yes ]] || LIBVIRT_PACKAGES=()
 # A recipe with more packages (tests/vm/two-stage.sh: dracut-core e2fsprogs zstd), cached under
 # a key of its own; the kernel and modules are the same.
 # shellcheck disable=SC2206
@@ -88,46 +97,76 @@ pvh_vmlinux() {
 }
 die() { printf '[vm-image] error: %s\n' "$*" >&2; exit 1; }
 
-# nested_hook pre|post ROOT DIR (build-image.sh --nested-hook …): run by mmdebstrap around the
-# installation of NESTED_PACKAGES (in the chroot). pre keeps a list of the root's files and a copy
-# of /etc and the dpkg database; post packs what the installation added or changed into
-# DIR/nested.cpio.zst and takes it out of the root again.
-nested_hook() {
-        local phase=$1 root=$2 dir=$3
-        [[ $root != / ]] || die "nested_hook: refusing to work on /"
+# overlay_hook pre|post ROOT DIR NAME (build-image.sh --overlay-hook …): run by mmdebstrap around
+# the installation of an overlay's packages (in the chroot). pre keeps a list of the root's files
+# and a copy of /etc and /var/lib (the dpkg database, pam-auth-update's state) in DIR/NAME.state;
+# post packs what the installation added or changed into DIR/NAME.cpio.zst and takes it out of
+# the root again. Overlays nest: the libvirt overlay's pre and post run between the nested one's,
+# so it holds what libvirt adds to a root with QEMU, and its copies of changed files (the dpkg
+# database, /etc/passwd) are those of the root with both; appended after nested.cpio.zst, they
+# replace its copies.
+overlay_hook() {
+        local phase=$1 root=$2 dir=$3 name=$4 state d
+        [[ $root != / ]] || die "overlay_hook: refusing to work on /"
+        state=$dir/$name.state
         cd "$root" || return 1
         case $phase in
         pre)
-                find . -xdev -mindepth 1 | LC_ALL=C sort > "$dir/before.list"
-                mkdir -p "$dir/before"
-                cp -a etc "$dir/before/etc"
-                cp -a var/lib/dpkg "$dir/before/dpkg"
+                mkdir -p "$state/before/var"
+                find . -xdev -mindepth 1 | LC_ALL=C sort > "$state/before.list"
+                touch "$state/stamp"
+                cp -a etc "$state/before/etc"
+                cp -a var/lib "$state/before/var/lib"
                 ;;
         post)
-                find . -xdev -mindepth 1 | LC_ALL=C sort > "$dir/after.list"
-                LC_ALL=C comm -13 "$dir/before.list" "$dir/after.list" > "$dir/added.list"
+                find . -xdev -mindepth 1 | LC_ALL=C sort > "$state/after.list"
+                LC_ALL=C comm -13 "$state/before.list" "$state/after.list" > "$state/added.list"
                 # files that were there before and changed (the dpkg database, ld.so.cache, groups)
-                { diff -rq "$dir/before/etc" etc 2>/dev/null || :
-                  diff -rq "$dir/before/dpkg" var/lib/dpkg 2>/dev/null || :
-                } | sed -n "s|^Files $dir/before/\(etc\|dpkg\)/\(.*\) and .* differ$|\1/\2|p" |
-                        sed 's|^dpkg/|var/lib/dpkg/|; s|^|./|' > "$dir/changed.list"
+                for d in etc var/lib; do
+                        { diff -rq "$state/before/$d" "$d" 2>/dev/null || :; } |
+                                sed -n "s|^Files $state/before/$d/\(.*\) and .* differ$|./$d/\1|p"
+                done > "$state/changed.list"
+                # a file elsewhere that was there before and changed goes into the overlay too, but
+                # cannot be put back: say so
+                find . -xdev -mindepth 1 -type f -newer "$state/stamp" ! -path './etc/*' \
+                        ! -path './var/lib/*' ! -path './var/cache/*' ! -path './var/log/*' \
+                        ! -path './tmp/*' | LC_ALL=C sort |
+                        LC_ALL=C comm -12 "$state/before.list" - > "$state/changed-elsewhere.list"
+                if [[ -s $state/changed-elsewhere.list ]]; then
+                        say "overlay $name: changed outside /etc and /var/lib (in the overlay, left changed in the root): $(tr '\n' ' ' < "$state/changed-elsewhere.list")"
+                fi
                 # not apt's downloads, lists and logs
-                LC_ALL=C sort -u "$dir/added.list" "$dir/changed.list" |
+                LC_ALL=C sort -u "$state/added.list" "$state/changed.list" "$state/changed-elsewhere.list" |
                         grep -v -e '^\./var/cache/apt/' -e '^\./var/lib/apt/' -e '^\./var/log/' |
-                        cpio --quiet -o -H newc -R 0:0 | zstd -q -T0 -10 -o "$dir/nested.cpio.zst"
-                # out of the base root again: added paths deepest first, changed files restored
-                tac "$dir/added.list" | while IFS= read -r p; do
+                        cpio --quiet -o -H newc -R 0:0 | zstd -q -T0 -10 -o "$dir/$name.cpio.zst"
+                # out of the root again: added paths deepest first, changed files restored
+                tac "$state/added.list" | while IFS= read -r p; do
                         if [[ -d $p && ! -L $p ]]; then rmdir "$p"; else rm -f "$p"; fi
                 done
-                cp -a "$dir/before/etc/." etc/
-                cp -a "$dir/before/dpkg/." var/lib/dpkg/
-                rm -rf "$dir/before"
+                cp -a "$state/before/etc/." etc/
+                cp -a "$state/before/var/lib/." var/lib/
+                rm -rf "$state"
                 ;;
         esac
 }
 
-if [[ ${1:-} == --nested-hook ]]; then
-        nested_hook "$2" "$3" "$4"
+# libvirt_trim ROOT (build-image.sh --libvirt-trim ROOT): run in the libvirt overlay before it is
+# packed: the default network is not started (the guest has no dnsmasq, and no domain of the
+# tests has a network interface), and libvirt-guests.service (which starts the domains marked for
+# autostart through virsh at boot; the tests have none) is not enabled
+libvirt_trim() {
+        local root=$1
+        [[ $root != / ]] || die "libvirt_trim: refusing to work on /"
+        rm -f "$root/etc/libvirt/qemu/networks/autostart/default.xml" \
+                "$root/etc/systemd/system/multi-user.target.wants/libvirt-guests.service"
+}
+
+if [[ ${1:-} == --overlay-hook ]]; then
+        overlay_hook "$2" "$3" "$4" "$5"
+        exit
+fi
+if [[ ${1:-} == --libvirt-trim ]]; then
+        libvirt_trim "$2"
         exit
 fi
 
@@ -198,16 +237,24 @@ build_rootfs() {
         local root=$WORK/root dir=$WORK/rootfs
         resolve_mirror
         mkdir -p "$dir"
-        # The essential variant has no apt inside: install NESTED_PACKAGES from the outside as
-        # mmdebstrap installs the others, with its apt configuration and dpkg run in the chroot
+        # The essential variant has no apt inside: install the overlays' packages from the outside
+        # as mmdebstrap installs the others, with its apt configuration and dpkg run in the chroot
         # (without DPkg::Chroot-Directory, dpkg would run on the host).
-        local nested_install="[ \"\$1\" != / ] && TMPDIR=\"\$1/tmp\" APT_CONFIG=\"\$MMDEBSTRAP_APT_CONFIG\" apt-get
+        local install="[ \"\$1\" != / ] && TMPDIR=\"\$1/tmp\" APT_CONFIG=\"\$MMDEBSTRAP_APT_CONFIG\" apt-get
                 -o Dir::Bin::dpkg=env -o DPkg::Options::=--unset=TMPDIR -o DPkg::Options::=dpkg
-                -o DPkg::Chroot-Directory=\"\$1\" --yes -q --no-install-recommends install ${NESTED_PACKAGES[*]}"
-        nested_install=${nested_install//$'\n'/ }
+                -o DPkg::Chroot-Directory=\"\$1\" --yes -q --no-install-recommends install"
+        install=${install//$'\n'/ }
+        local hook="\"$SELF\" --overlay-hook" libvirt=()
+        # shellcheck disable=SC2016 # $1 is the root, expanded by mmdebstrap's hook shell
+        ((${#LIBVIRT_PACKAGES[@]} == 0)) || libvirt=(
+                --customize-hook="$hook pre \"\$1\" \"$dir\" libvirt"
+                --customize-hook="$install ${LIBVIRT_PACKAGES[*]}"
+                --customize-hook="\"$SELF\" --libvirt-trim \"\$1\""
+                --customize-hook="sync-out /var/cache/apt/archives $CACHE/debs"
+                --customize-hook="$hook post \"\$1\" \"$dir\" libvirt")
         local host_status
         host_status=$(sha256sum /var/lib/dpkg/status 2>/dev/null || :)
-        say "building the root file system with mmdebstrap from $MIRROR (${PACKAGES[*]}, then ${NESTED_PACKAGES[*]} as an overlay); this takes a few minutes"
+        say "building the root file system with mmdebstrap from $MIRROR (${PACKAGES[*]}, then ${NESTED_PACKAGES[*]} as an overlay${LIBVIRT_PACKAGES[*]:+, then ${LIBVIRT_PACKAGES[*]} as one more}); this takes a few minutes"
         # shellcheck disable=SC2016 # $1 is the root, expanded by mmdebstrap's hook shell
         mmdebstrap --variant=essential --mode=root \
                 --include="$(IFS=,; echo "${PACKAGES[*]}")" \
@@ -222,10 +269,11 @@ build_rootfs() {
                 --skip=essential/unlink \
                 --setup-hook='mkdir -p "$1"/var/cache/apt/archives/' \
                 --setup-hook="sync-in $CACHE/debs /var/cache/apt/archives/" \
-                --customize-hook="\"$SELF\" --nested-hook pre \"\$1\" \"$dir\"" \
-                --customize-hook="$nested_install" \
+                --customize-hook="$hook pre \"\$1\" \"$dir\" nested" \
+                --customize-hook="$install ${NESTED_PACKAGES[*]}" \
                 --customize-hook="sync-out /var/cache/apt/archives $CACHE/debs" \
-                --customize-hook="\"$SELF\" --nested-hook post \"\$1\" \"$dir\"" \
+                "${libvirt[@]}" \
+                --customize-hook="$hook post \"\$1\" \"$dir\" nested" \
                 --customize-hook='rm -f "$1"/var/cache/apt/archives/*.deb "$1"/var/lib/apt/lists/*_Packages' \
                 "$SUITE" "$root" "$MIRROR" >&2 2> >(sed 's/^/[mmdebstrap] /' >&2) ||
                 die "mmdebstrap failed"
@@ -234,6 +282,18 @@ build_rootfs() {
         [[ -s $dir/nested.cpio.zst ]] || die "no overlay with ${NESTED_PACKAGES[*]} was made"
         (($(zstd -dc "$dir/nested.cpio.zst" | cpio -it --quiet | grep -c -x -e usr/bin/qemu-system-x86_64 -e ./usr/bin/qemu-system-x86_64) == 1)) ||
                 die "the overlay has no /usr/bin/qemu-system-x86_64"
+        if ((${#LIBVIRT_PACKAGES[@]})); then
+                [[ -s $dir/libvirt.cpio.zst ]] || die "no overlay with ${LIBVIRT_PACKAGES[*]} was made"
+                (($(zstd -dc "$dir/libvirt.cpio.zst" | cpio -it --quiet | grep -c -x -e usr/bin/virsh -e ./usr/bin/virsh -e usr/sbin/libvirtd -e ./usr/sbin/libvirtd) == 2)) ||
+                        die "the libvirt overlay has no /usr/bin/virsh or /usr/sbin/libvirtd"
+        fi
+        # each overlay's files, so that a payload does not bring along a library the overlay has
+        # (vm-lib.sh install_libs)
+        local o
+        for o in nested libvirt; do
+                [[ -s $dir/$o.cpio.zst ]] || continue
+                zstd -dc "$dir/$o.cpio.zst" | cpio -it --quiet | sed 's|^\./||; s|^|/|' | LC_ALL=C sort > "$dir/$o.manifest"
+        done
         # keep the .deb cache bounded: only the versions this build used
         find "$CACHE/debs" -name '*.deb' -mtime +30 -delete 2>/dev/null || true
 
@@ -264,8 +324,8 @@ build_rootfs() {
 # the root file system's key: its recipe (the functions that make it) and packages, not the rest
 # of this script, so that a change to the kernel's part does not rebuild it
 rootfs_key() {
-        { declare -f nested_hook build_rootfs
-          printf '%s\n' "$SUITE" "${PACKAGES[*]}" "${NESTED_PACKAGES[*]}"
+        { declare -f overlay_hook libvirt_trim build_rootfs
+          printf '%s\n' "$SUITE" "${PACKAGES[*]}" "${NESTED_PACKAGES[*]}" "libvirt: ${LIBVIRT_PACKAGES[*]}"
         } | sha256sum | cut -c1-16
 }
 
@@ -287,7 +347,10 @@ fi
 OUT=$CACHE/$KEY
 RFS=$CACHE/rootfs/$RKEY
 image_ready() { [[ -s $OUT/rootfs.cpio && -s $OUT/vmlinuz && -s $OUT/manifest && -s $OUT/kernel.env ]]; }
-rootfs_ready() { [[ -s $RFS/rootfs.cpio && -s $RFS/manifest && -s $RFS/nested.cpio.zst ]]; }
+rootfs_ready() {
+        [[ -s $RFS/rootfs.cpio && -s $RFS/manifest && -s $RFS/nested.cpio.zst && -s $RFS/nested.manifest ]] &&
+                { ((${#LIBVIRT_PACKAGES[@]} == 0)) || [[ -s $RFS/libvirt.cpio.zst && -s $RFS/libvirt.manifest ]]; }
+}
 if image_ready; then
         say "using cached image $OUT (kernel $KERNEL: $KERNEL_PKG $KERNEL_VER)"
         touch "$OUT" "$RFS" 2>/dev/null || true # in use: see the clean-up at the end
@@ -420,10 +483,15 @@ else
         say "no PVH entry point in $VMLINUZ: SeaBIOS boots start the bzImage"
 fi
 echo "$KREL" > "$WORK/kernel-release"
-cp "$RFS/nested.cpio.zst" "$WORK/nested.cpio.zst"
+overlays=()
+for o in nested libvirt; do
+        [[ $o == nested || ${#LIBVIRT_PACKAGES[@]} -gt 0 ]] || continue
+        cp "$RFS/$o.cpio.zst" "$RFS/$o.manifest" "$WORK/"
+        overlays+=("$WORK/$o.cpio.zst" "$WORK/$o.manifest")
+done
 
 mkdir -p "$OUT"
-mv "$WORK/vmlinuz" "$WORK/kernel-release" "$WORK/kernel.env" "$WORK/manifest" "$WORK/nested.cpio.zst" \
+mv "$WORK/vmlinuz" "$WORK/kernel-release" "$WORK/kernel.env" "$WORK/manifest" "${overlays[@]}" \
         "$WORK/rootfs.cpio" "${pvh[@]}" "$OUT/"
 # older packages of this kernel are not needed any more
 if [[ -n $KERNEL_FAMILY ]]; then

@@ -5,11 +5,16 @@
 # direct kernel boot) once per scenario file in scenarios/ and kernel, with the freshly built
 # vfio-bindd, vfio-bind and vfio-bind.service installed, and reports what the guest found.
 #
-# Usage: run.sh --daemon PATH --cli PATH --unit PATH [--floor PATH] [--logdir DIR] [--require] [SCENARIO…]
+# Usage: run.sh --daemon PATH --cli PATH --unit PATH [--floor PATH] [--libvirt-hook PATH] [--logdir DIR]
+#               [--require] [SCENARIO…]
 #
 #   --daemon, --cli, --unit  the build's daemon/vfio-bindd, cli/vfio-bind, systemd/vfio-bind.service
 #   --floor PATH             the build's tests/vm/uevent-floor (a bare libudev listener; scenario
 #                            30 measures the floor of a uevent's cost with it, and says so without)
+#   --libvirt-hook PATH      the build's libvirt/vfio-bind-libvirt-hook (default: VB_VM_LIBVIRT_HOOK),
+#                            installed in the guest as libvirt's hook by the scenarios that set
+#                            LIBVIRT_HOOK=yes; without it they are left out (a failure under
+#                            --require)
 #   --logdir DIR             keep each boot's console, results and guest logs in
 #                            DIR/<kernel>/<scenario>/
 #   --require                QEMU missing is a failure, not a skip
@@ -39,6 +44,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$HERE/vm-lib.sh"
 
 VB_DAEMON='' VB_CLI='' VB_UNIT='' VB_FLOOR='' VM_LOGDIR='' REQUIRE=0 LIST=0 IMAGES=0
+VB_LIBVIRT_HOOK=${VB_VM_LIBVIRT_HOOK:-}
 SELECT=()
 while (($#)); do
         case $1 in
@@ -46,6 +52,7 @@ while (($#)); do
         --cli) VB_CLI=$2; shift 2 ;;
         --unit) VB_UNIT=$2; shift 2 ;;
         --floor) VB_FLOOR=$2; shift 2 ;;
+        --libvirt-hook) VB_LIBVIRT_HOOK=$2; shift 2 ;;
         --logdir) VM_LOGDIR=$2; shift 2 ;;
         --require) REQUIRE=1; shift ;; # read by skip() (vm-lib.sh)
         --list) LIST=1; shift ;;
@@ -118,7 +125,7 @@ fi
 
 [[ -n $VB_DAEMON && -n $VB_CLI && -n $VB_UNIT ]] ||
         { echo "run.sh: --daemon, --cli and --unit are required" >&2; exit 2; }
-for f in "$VB_DAEMON" "$VB_CLI" "$VB_UNIT"; do
+for f in "$VB_DAEMON" "$VB_CLI" "$VB_UNIT" ${VB_LIBVIRT_HOOK:+"$VB_LIBVIRT_HOOK"}; do
         [[ -f $f ]] || { report_fail "vm: $f does not exist (build first)"; summary; }
 done
 
@@ -190,10 +197,19 @@ for kernel in "${KERNELS_PICKED[@]}"; do
                 log "kernel $kernel: no picked scenario boots on it"
                 continue
         fi
-        KERNELS_BOOTED+=("$kernel")
         for s in "${BOOTS[@]}"; do
+                vm_scenario_load "$HERE/scenarios/$s.sh"
+                if [[ $LIBVIRT_HOOK == yes && -z $VB_LIBVIRT_HOOK ]]; then
+                        if ((REQUIRE)); then
+                                report_fail "[$kernel] $s: needs the build's libvirt hook (run.sh --libvirt-hook PATH)"
+                        else
+                                echo "SKIP [$kernel] $s: needs the build's libvirt hook (run.sh --libvirt-hook PATH: libvirt/vfio-bind-libvirt-hook)"
+                        fi
+                        continue
+                fi
                 ITEMS+=("$kernel $s")
         done
+        [[ " ${ITEMS[*]} " == *" $kernel "* ]] && KERNELS_BOOTED+=("$kernel")
 done
 ((${#ITEMS[@]})) || summary
 # Building an image needs root; without it, only cached images can be used (build-image.sh says

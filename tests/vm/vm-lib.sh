@@ -223,6 +223,13 @@ vm_cleanup() {
 #   KERNELS      the kernels this scenario boots on (default: Debian's, "6.1 6.12"; a scenario
 #                where the kernel's configuration matters adds 6.12-nixos)
 #   GUEST_QEMU   yes: the image's nested.cpio.zst (QEMU for a VM inside the guest) comes along
+#   LIBVIRT      yes: libvirt in the guest (libvirtd with the QEMU driver, virsh): the image's
+#                libvirt.cpio.zst comes along after nested.cpio.zst (so GUEST_QEMU=yes), and the
+#                payload gets a libvirtd.conf that logs libvirt's PCI, hostdev and hook code at
+#                debug level to /var/log/libvirt/libvirtd.log
+#   LIBVIRT_HOOK yes: the build's libvirt hook (run.sh --libvirt-hook) is installed as
+#                /etc/libvirt/hooks/qemu.d/vfio-bind before libvirtd starts (so LIBVIRT=yes);
+#                without --libvirt-hook run.sh leaves such a scenario out
 #   QMP_REQUESTS yes: the guest may send QMP commands, any number, in order (`qmp_request
 #                COMMAND [KEY=VALUE…]` in guest/lib.sh); the host runs each once, retrying a
 #                failed one for a few seconds (a slot still being freed), and logs to qmp.log
@@ -250,7 +257,7 @@ vm_cleanup() {
 vm_scenario_load() {
         DESCRIPTION='' IOMMU=on APPEND='' CONF='' SERVICE=enabled HOTPLUG='' KPROBES='' QMP_REQUESTS=no
         VCPUS='' BOOT_SECONDS='' FIRMWARE=uefi MEMORY=1024
-        KERNELS="6.1 6.12" GUEST_QEMU=no
+        KERNELS="6.1 6.12" GUEST_QEMU=no LIBVIRT=no LIBVIRT_HOOK=no
         QEMU_EXTRA=()
         payload() { :; }
         checks() { :; }
@@ -258,6 +265,8 @@ vm_scenario_load() {
         # shellcheck source=/dev/null
         source "$1"
         [[ $FIRMWARE == uefi || $FIRMWARE == bios ]] || { echo "$1: FIRMWARE is uefi or bios, not $FIRMWARE" >&2; return 1; }
+        [[ $LIBVIRT_HOOK != yes ]] || LIBVIRT=yes
+        [[ $LIBVIRT != yes ]] || GUEST_QEMU=yes
 }
 
 # vm_boot_limit: the hard limit of the scenario's boot in seconds (VM_BOOT_TIMEOUT, or the
@@ -296,13 +305,16 @@ UNIT
 }
 
 # install_libs BINARY: the shared libraries it needs that the image lacks (an ASan build needs
-# libasan, …), at their /usr path (the image has merged /usr)
+# libasan, …), at their /usr path (the image has merged /usr); the overlays this boot appends
+# count as the image (the libvirt hook's libxml2 is in libvirt.cpio.zst)
 install_libs() {
-        local lib real
+        local lib real manifests=("$IMAGE/manifest")
+        [[ $GUEST_QEMU != yes || ! -s $IMAGE/nested.manifest ]] || manifests+=("$IMAGE/nested.manifest")
+        [[ $LIBVIRT != yes || ! -s $IMAGE/libvirt.manifest ]] || manifests+=("$IMAGE/libvirt.manifest")
         while read -r lib; do
                 real=$(readlink -f "$lib")
                 lib=/usr${lib#/usr}
-                grep -qxF -e "$lib" -e "${lib#/usr}" "$IMAGE/manifest" && continue
+                grep -qxF -e "$lib" -e "${lib#/usr}" "${manifests[@]}" && continue
                 install_file "$real" "$lib" 0644
         done < <(ldd "$1" 2>/dev/null | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p')
 }
@@ -333,6 +345,31 @@ vm_payload_trim() {
         for u in "${VM_TRIM_GENERATORS[@]}"; do
                 ln -sf /dev/null "$P/etc/systemd/system-generators/systemd-$u-generator"
         done
+}
+
+# Where libvirtd (≥ 6.5) finds the hook: it runs every executable of /etc/libvirt/hooks/qemu.d/,
+# a directory it reads when it starts.
+VM_LIBVIRT_HOOK_PATH=/etc/libvirt/hooks/qemu.d/vfio-bind
+
+# vm_payload_libvirt: libvirt's part of the payload root $P (LIBVIRT=yes): libvirtd's logging,
+# and with LIBVIRT_HOOK=yes the build's hook (VB_LIBVIRT_HOOK) where libvirtd runs it
+vm_payload_libvirt() {
+        # the overlays leave /var/log out (what the packages' installation logged): libvirtd does
+        # not start without its log directory
+        mkdir -p "$P/etc/libvirt" "$P/var/log/libvirt/qemu"
+        # what libvirt decides about a host device (util.pci: detach, bind to the stub, reattach;
+        # util.hostdev: managed or not, the lists of active and inactive devices; util.hook: the
+        # hooks it runs) at debug level into a file the checks send to the host; the rest as
+        # Debian has it (warnings and errors to the journal)
+        cat > "$P/etc/libvirt/libvirtd.conf" <<'CONF'
+log_filters="1:util.pci 1:util.hostdev 1:util.hook 1:qemu.qemu_hostdev"
+log_outputs="1:file:/var/log/libvirt/libvirtd.log 3:journald"
+CONF
+        [[ $LIBVIRT_HOOK == yes ]] || return 0
+        [[ -n ${VB_LIBVIRT_HOOK:-} && -f $VB_LIBVIRT_HOOK ]] ||
+                { echo "LIBVIRT_HOOK=yes and no hook (run.sh --libvirt-hook)" >&2; return 1; }
+        install_file "$VB_LIBVIRT_HOOK" "$VM_LIBVIRT_HOOK_PATH" 0755
+        install_libs "$VB_LIBVIRT_HOOK"
 }
 
 # vm_build_payload NAME FILE: $VM_WORK/initrd.img = the image + a cpio with the programs, the
@@ -381,13 +418,19 @@ vm_build_payload() {
                 if ldd "$VB_DAEMON" "$VB_CLI" 2>/dev/null | grep -e libasan -e libubsan >/dev/null; then
                         printf 'VB_SANITIZED=1\n'
                 fi
+                [[ $LIBVIRT_HOOK != yes ]] || printf 'VB_LIBVIRT_HOOK=%q\n' "$VM_LIBVIRT_HOOK_PATH"
         } > "$P/vm/env"
+        [[ $LIBVIRT != yes ]] || vm_payload_libvirt || return 1
         payload "$P" || return 1
         (cd "$P" && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) > "$VM_WORK/payload.cpio" || return 1
         # the kernel reads an uncompressed cpio only at a 4-byte boundary (a compressed one may
         # follow another directly): the payload starts at the next 512 bytes
         local images=("$IMAGE/rootfs.cpio") size=0 f
         [[ $GUEST_QEMU != yes ]] || images+=("$IMAGE/nested.cpio.zst")
+        if [[ $LIBVIRT == yes ]]; then
+                [[ -s $IMAGE/libvirt.cpio.zst ]] || { echo "$IMAGE has no libvirt.cpio.zst" >&2; return 1; }
+                images+=("$IMAGE/libvirt.cpio.zst")
+        fi
         for f in "${images[@]}"; do
                 size=$((size + $(stat -c %s "$f")))
         done

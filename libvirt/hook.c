@@ -130,10 +130,43 @@ static int read_both(int out_fd, int err_fd, Output *out, Output *err) {
         return 0;
 }
 
-/* Log each line of TEXT; the first of stderr that is not a warning goes to *FIRST_ERROR. */
-static void log_lines(const Hook *h, char *text, bool is_stderr, char **first_error) {
+/* The CLI's advice names its own flags, which libvirt cannot pass through the hook: what the
+ * hook's user can do instead. */
+static const struct {
+        const char *cli;
+        const char *hook;
+} hint_table[] = {
+        { "; --release-console releases the console first, --force binds it anyway",
+          "; Release=auto in vfio-bind.conf releases the console first" },
+        { "; --take-group binds every endpoint of the group",
+          "; give the domain every function of the group, or set Group=take in vfio-bind.conf" },
+        { "; --force binds it anyway",
+          "; [Handoff] StopUnits= in vfio-bind.conf lets a unit's program be stopped first" },
+};
+
+/* LINE with the CLI's advice put in the hook's words, into a new string (NULL: out of memory). */
+static char *hook_words(const char *line) {
+        for (size_t i = 0; i < ELEMENTSOF(hint_table); i++) {
+                const char *at = strstr(line, hint_table[i].cli);
+                char *s;
+
+                if (!at)
+                        continue;
+                if (asprintf(&s, "%.*s%s%s", (int) (at - line), line, hint_table[i].hook,
+                             at + strlen(hint_table[i].cli)) < 0)
+                        return NULL;
+                return s;
+        }
+        return strdup(line);
+}
+
+/* Log each line of TEXT (what the CLI said about ADDRESS: a line that names no device gets its
+ * address in front); the first of stderr that is not a warning goes to *FIRST_ERROR. */
+static void log_lines(const Hook *h, const VbPciAddress *address, char *text, bool is_stderr, char **first_error) {
         for (char *line = text, *next; line && *line; line = next) {
-                const char *words;
+                _cleanup_free_ char *words = NULL;
+                const char *w;
+                VbPciAddress a;
                 int prio = LOG_INFO;
 
                 next = strchr(line, '\n');
@@ -141,13 +174,27 @@ static void log_lines(const Hook *h, char *text, bool is_stderr, char **first_er
                         *next++ = 0;
                 if (!*line)
                         continue;
-                words = startswith(line, "vfio-bind: ") ?: line;
+                w = startswith(line, "vfio-bind: ") ?: line;
+                words = hook_words(w);
+                if (!words)
+                        return;
                 if (is_stderr) {
                         prio = startswith(words, "warning:") ? LOG_WARNING : LOG_ERR;
                         if (prio == LOG_ERR && first_error && !*first_error)
                                 *first_error = strdup(words);
                 }
-                hook_log(h, prio, "%s", words);
+                {
+                        /* "0000:01:00.0: …" names its device; "IOMMU group 5: …", "console: …" do not */
+                        char head[VB_PCI_ADDRESS_MAX] = "";
+                        const char *colon = strstr(words, ": ");
+
+                        if (colon && (size_t) (colon - words) < sizeof(head))
+                                memcpy(head, words, (size_t) (colon - words));
+                        if (vb_pci_address_parse(head, &a) >= 0)
+                                hook_log(h, prio, "%s", words);
+                        else
+                                hook_log(h, prio, "%s: %s", VB_PCI_ADDRESS_STR(address), words);
+                }
         }
 }
 
@@ -195,8 +242,8 @@ static int run_cli(const Hook *h, const char *verb, bool take_group, const VbPci
                         r = -errno;
                         break;
                 }
-        log_lines(h, out.text, false, NULL);
-        log_lines(h, err.text, true, &first_error);
+        log_lines(h, a, out.text, false, NULL);
+        log_lines(h, a, err.text, true, &first_error);
         free(out.text);
         free(err.text);
         if (r < 0)
@@ -285,7 +332,8 @@ static int plan_calls(const Hook *h, VbhAction action, const VbConfig *c, const 
         for (size_t i = 0; i < n; i++) {
                 const char *a = VB_PCI_ADDRESS_STR(&l[i]);
                 const VbPciDevice *d = vb_pci_list_find(&s->devices, &l[i]);
-                const VbPlanEntry *e = action == VBH_GIVE_BACK ? vb_plan_find(&s->plan, &l[i]) : NULL;
+                const VbPlanEntry *e = action == VBH_GIVE_BACK ? vb_plan_find(&s->plan, &l[i])
+                                                               : NULL; /* vfio-bindd's? */
                 bool covered = false;
 
                 if (!d && action == VBH_TAKE) {
@@ -302,17 +350,22 @@ static int plan_calls(const Hook *h, VbhAction action, const VbConfig *c, const 
                                  d->driver ?: "no driver");
                         continue;
                 }
-                if (action == VBH_GIVE_BACK && !vb_release_is_passed_through(d)) {
-                        hook_log(h, LOG_INFO, "%s: given back already (on %s); nothing written", a,
-                                 d->driver ?: "no driver");
-                        continue;
-                }
-                if (action == VBH_GIVE_BACK && !in_list(taken, n_taken, &l[i])) {
-                        hook_log(h, LOG_INFO,
-                                 "%s: stays on %s: it was passed through before the domain started, not by this "
-                                 "hook (vfio-bind release %s gives it back)",
-                                 a, d->driver ?: "no driver", a);
-                        continue;
+                if (action == VBH_GIVE_BACK) {
+                        bool was_taken = in_list(taken, n_taken, &l[i]), passed = vb_release_is_passed_through(d);
+
+                        if (!was_taken && passed)
+                                hook_log(h, LOG_INFO,
+                                         "%s: stays on %s: it was passed through before the domain started, not by "
+                                         "this hook (vfio-bind release %s gives it back)",
+                                         a, d->driver ?: "no driver", a);
+                        else if (!was_taken)
+                                hook_log(h, LOG_INFO, "%s: not passed through (on %s); nothing to give back", a,
+                                         d->driver ?: "no driver");
+                        else if (!passed)
+                                hook_log(h, LOG_INFO, "%s: given back already (on %s); nothing written", a,
+                                         d->driver ?: "no driver");
+                        if (!was_taken || !passed)
+                                continue;
                 }
                 for (size_t j = 0; j < k; j++) {
                         const VbPciDevice *o = vb_pci_list_find(&s->devices, &calls[j].address);
@@ -405,6 +458,15 @@ static void mark_taken(const Hook *h, const char *dir, const VbSnapshot *s, cons
                                          VB_PCI_ADDRESS_STR(&m->address), set ? "write" : "remove", dir,
                                          VB_PCI_ADDRESS_STR(&m->address), strerror(-r),
                                          set ? "; the domain's release will not give it back" : ", ignoring");
+                        /* The release mark `vfio-bind release` left keeps vfio-bindd away from a
+                         * device the configuration reaches; for one it does not reach it would only
+                         * say "released by hand" once the configuration names it. */
+                        if (!set && !vb_plan_find(&s->plan, &m->address)) {
+                                r = vb_runtime_set_released(dir, &m->address, false);
+                                if (r < 0)
+                                        hook_log(h, LOG_WARNING, "%s: Failed to remove its release mark: %s, ignoring",
+                                                 VB_PCI_ADDRESS_STR(&m->address), strerror(-r));
+                        }
                 }
         }
 }
@@ -470,11 +532,10 @@ int vbh_main(int argc, char **argv, const VbhSetup *setup) {
                 return 1;
         }
         r = vb_snapshot_read(ctx, vb_platform_runtime_dir(setup->platform), &s);
-        if (r >= 0 && action == VBH_GIVE_BACK) {
+        if (r >= 0)
                 r = vb_snapshot_read_reach(ctx, c, &s);
-                if (r >= 0)
-                        r = vb_snapshot_plan(c, &s);
-        }
+        if (r >= 0)
+                r = vb_snapshot_plan(c, &s);
         if (r < 0) {
                 hook_log(&h, LOG_ERR, "Failed to look at the PCI devices: %s; nothing was written", strerror(-r));
                 hook_fail_line(&h, "cannot look at the PCI devices");

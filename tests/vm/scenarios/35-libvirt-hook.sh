@@ -269,28 +269,29 @@ hook_says() {
         return 1
 }
 
-# slot_configured: Device= the slot (reload), then `vfio-bind bind`: the hook's give-backs went
-# through `vfio-bind release`, whose marks keep vfio-bindd off a device released by hand until
-# `vfio-bind bind` takes it again (what the daemon said on the reload is reported)
+# slot_configured: Device= the slot, and a reload: vfio-bindd binds it itself. The hook's
+# give-backs went through `vfio-bind release`, and the hook removed the release marks they left
+# (the configuration did not reach the slot then): no "released by hand" keeps vfio-bindd off it.
 slot_configured() {
         local i
         reconfigure "[Bind]
 Device=$GPU_SLOT
 [Console]
 Release=auto" || return 1
+        wait_for 20 gpu_slot_on vfio-pci || return 1
         load_journal vfio-bind.service
         for ((i = 0; i < ${#J_MESSAGE[@]}; i++)); do
-                [[ ${J_MESSAGE[i]} == "$GPU: left to the host"* ]] && note scenario-35 "vfio-bindd on the reload: ${J_MESSAGE[i]}"
+                if [[ ${J_MESSAGE[i]} == "$GPU: left to the host"* ]]; then
+                        WHY="vfio-bindd on the reload: ${J_MESSAGE[i]}"
+                        return 1
+                fi
         done
-        run_cli bind-configured bind --take-group "$GPU"
-        cli_ok || return 1
-        wait_for 20 gpu_slot_on vfio-pci
 }
 
 # configured: the slot in the configuration (vfio-bindd binds it), the same managed='no' domain:
 # the hook finds it bound at the start and leaves it to vfio-bindd at the destroy
 configured() {
-        check scenario-35 "Device=$GPU_SLOT in /etc/vfio-bind.conf (reload), vfio-bind bind --take-group $GPU: the slot on vfio-pci" slot_configured
+        check scenario-35 "Device=$GPU_SLOT in /etc/vfio-bind.conf and a reload: vfio-bindd binds the slot (no release mark of the hook's give-backs keeps it off)" slot_configured
         mark "virsh start $DOM, the slot configured"
         virsh_run start-configured start "$DOM"
         check scenario-35 "configured: virsh start succeeds, the domain runs; QEMU's query-pci lists $GPU_ID and $AUDIO_ID" \

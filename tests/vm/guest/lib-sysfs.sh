@@ -86,6 +86,19 @@ vtcon_fb() {
         return 1
 }
 
+# fb_console_bound: a frame buffer vtconsole exists ("(M) frame buffer device") and is bound
+# (REPLY = its name)
+fb_console_bound() {
+        local vt
+        vtcon_fb || { WHY="no frame buffer vtconsole in /sys/class/vtconsole"; return 1; }
+        vt=$REPLY
+        read_attr "/sys/class/vtconsole/$vt/name"
+        [[ $REPLY == "(M) frame buffer device" ]] || { WHY="$vt is \"$REPLY\""; return 1; }
+        read_attr "/sys/class/vtconsole/$vt/bind"
+        [[ $REPLY == 1 ]] || { WHY="$vt (frame buffer device) has bind=${REPLY:-?}"; return 1; }
+        REPLY=$vt
+}
+
 # platform_driver DEV: REPLY = the driver of the platform device DEV ("" for none); 1 if absent.
 platform_driver() {
         local line

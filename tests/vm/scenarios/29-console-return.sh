@@ -53,16 +53,6 @@ boot_bound_and_released() {
         return 0
 }
 
-# fb_console_bound: a framebuffer vtconsole exists and is bound (REPLY = its name)
-fb_console_bound() {
-        local vt
-        vtcon_fb || { WHY="no frame buffer vtconsole in /sys/class/vtconsole"; return 1; }
-        vt=$REPLY
-        read_attr "/sys/class/vtconsole/$vt/bind"
-        [[ $REPLY == 1 ]] || { WHY="$vt (frame buffer device) has bind=${REPLY:-?}"; return 1; }
-        REPLY=$vt
-}
-
 gpu_back() {
         all_of "on_driver $GPU bochs-drm" "on_driver $AUDIO snd_hda_intel" "no_override $GPU" "no_override $AUDIO"
 }

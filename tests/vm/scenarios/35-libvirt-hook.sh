@@ -35,17 +35,6 @@ Release=auto"
 
 DOM=vb35
 
-# fb_console_bound: a framebuffer vtconsole exists and is bound (as in 14)
-fb_console_bound() {
-        local vt
-        vtcon_fb || { WHY="no frame buffer vtconsole in /sys/class/vtconsole"; return 1; }
-        vt=$REPLY
-        read_attr "/sys/class/vtconsole/$vt/name"
-        [[ $REPLY == "(M) frame buffer device" ]] || { WHY="$vt is \"$REPLY\""; return 1; }
-        read_attr "/sys/class/vtconsole/$vt/bind"
-        [[ $REPLY == 1 ]] || { WHY="$vt (frame buffer device) has bind=${REPLY:-?}"; return 1; }
-}
-
 # klog_since_mark_has PATTERN: a kernel log line after the last mark matches PATTERN
 klog_since_mark_has() {
         klog_from_mark || return 1

@@ -39,7 +39,8 @@
 #
 # The kernel and its modules are those of the image vm_image gives (IMAGE/vmlinuz, the modules
 # in IMAGE/rootfs.cpio); the image is tests/vm/build-image.sh's recipe with dracut-core,
-# initramfs-tools, e2fsprogs and zstd added (VB_VM_EXTRA_PACKAGES), cached under its own key.
+# initramfs-tools, e2fsprogs, zstd and the package's libxml2 added (VB_VM_EXTRA_PACKAGES),
+# cached under its own key.
 #
 # Environment as run.sh's; VB_VM_BOOT_TIMEOUT defaults to 600 s here (two start-ups per boot).
 #
@@ -80,6 +81,10 @@ VM_BOOT_TIMEOUT=${VB_VM_BOOT_TIMEOUT:-600}
 export VB_VM_EXTRA_PACKAGES="dracut-core initramfs-tools e2fsprogs zstd"
 
 VM_REPORT_NAME=two-stage
+
+# What the Debian package depends on beyond that image (INSTALL=deb): dpkg -i installs no
+# dependency, as apt would. libxml2: the CLI and the libvirt hook read libvirt's domain XML.
+VB_VM_EXTRA_PACKAGES+=" libxml2"
 
 # all_of CHECK…: every CHECK (a command line in one word list) holds, as in the guest's lib.sh
 all_of() {

@@ -19,6 +19,7 @@
 #   --deb PATH             the Debian package (debian/, dpkg-buildpackage) for the scenarios with
 #                          INSTALL=deb; without it they are left out (said so)
 #   the other options as in run.sh; SCENARIO: files of stage1/ without .sh, or a glob
+#   (stage1/lib.sh is not one: the helpers the scenarios' host_checks() share)
 #
 # The scenarios (stage1/*.sh) are sourced like run.sh's, with more settings:
 #   INITRAMFS       dracut (the default) or initramfs-tools
@@ -52,6 +53,8 @@ set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=vm-lib.sh
 source "$HERE/vm-lib.sh"
+# shellcheck source=stage1/lib.sh
+source "$HERE/stage1/lib.sh"
 
 VB_DAEMON='' VB_CLI='' VB_UNIT='' VB_DRACUT='' VB_ITOOLS='' VB_DEB='' VM_LOGDIR='' REQUIRE=0 LIST=0 IMAGES=0
 SELECT=()
@@ -106,7 +109,7 @@ two_stage_defaults() {
         host_checks() { :; }
 }
 
-mapfile -t SCENARIOS < <(cd "$HERE/stage1" && ls -1 -- *.sh | sed 's/\.sh$//' | LC_ALL=C sort)
+mapfile -t SCENARIOS < <(cd "$HERE/stage1" && ls -1 -- [0-9]*.sh | sed 's/\.sh$//' | LC_ALL=C sort)
 if ((${#SELECT[@]})); then
         picked=()
         for s in "${SCENARIOS[@]}"; do
@@ -271,6 +274,7 @@ make_initramfs() {
         in_root update-initramfs -c -k "$KREL" >"$VM_WORK/dracut.log" 2>&1 || return 1
         cp "$ROOT/boot/initrd.img-$KREL" "$VM_WORK/initrd.img" || return 1
         rm -f "$ROOT/boot/initrd.img-$KREL"
+        # shellcheck disable=SC2034 # read by the scenarios' host_checks()
         ITOOLS_LOG=$(cat "$VM_WORK/dracut.log")
         ITOOLS_TREE=$VM_WORK/initramfs
         rm -rf "$ITOOLS_TREE"

@@ -150,14 +150,15 @@ qemu-system-x86_64 -version >/dev/null 2>&1 || skip "qemu-system-x86_64 does not
 
 # The kernels, as run.sh picks them (VB_VM_KERNELS, VB_VM_MATRIX). The short matrix (what CI
 # runs) boots every two-stage scenario on 6.12, and on the other kernels the control (the race is
-# real there too) and the bind.
+# real there too) and the bind, with dracut and (where STAGE1_KERNELS has the kernel: 6.1) with
+# initramfs-tools.
 read -r -a KERNELS_PICKED <<<"${VB_VM_KERNELS:-${VM_KERNELS_ALL[*]}}"
 for k in "${KERNELS_PICKED[@]}"; do
         [[ " ${VM_KERNELS_ALL[*]} " == *" $k "* ]] ||
                 { echo "two-stage.sh: unknown kernel $k in VB_VM_KERNELS (known: ${VM_KERNELS_ALL[*]})" >&2; exit 2; }
 done
 MATRIX=${VB_VM_MATRIX:-full}
-SHORT_ON_OTHER_KERNELS=(00-control 01-bind)
+SHORT_ON_OTHER_KERNELS=(00-control 01-bind 11-itools-bind)
 VM_KERNEL=
 
 if ((IMAGES)); then

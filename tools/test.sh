@@ -15,9 +15,10 @@
 #   tools/test.sh            everything, as CI runs it (.ci/run)
 #   tools/test.sh --quick    the quick path: the release build's unit tests and the QEMU tests on
 #                            one kernel (VB_VM_KERNELS, default 6.1: CI's boots there, the
-#                            scenarios whose result depends on the kernel and two two-stage boots;
-#                            6.4 min on a warm cache), plus the gates that take seconds; no
-#                            developer build, valgrind or fuzzing
+#                            scenarios whose result depends on the kernel and three two-stage
+#                            boots, dracut's control and bind and initramfs-tools' bind; 6.4 min
+#                            on a warm cache with the first two; the third boots in 26-36 s), plus
+#                            the gates that take seconds; no developer build, valgrind or fuzzing
 #
 # Environment: VB_SKIP_DEPS=1 skips apt-get; VB_SKIP_VM=1 skips the QEMU tests; VB_VM_MATRIX
 # (short, the default here, or full) and VB_VM_KERNELS pick the QEMU tests' boots;

@@ -9,21 +9,9 @@
 #
 # Usage: test-module-setup.sh BUILD/dracut/module-setup.sh
 
-set -uo pipefail
 MODULE=$1
-failed=0 n=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-expect() {
-        n=$((n + 1))
-        if [[ $2 == "$3" ]]; then
-                echo "ok - $1"
-        else
-                echo "not ok - $1: got \"$2\", want \"$3\""
-                failed=1
-        fi
-}
+# shellcheck source=../expect.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../expect.sh"
 
 sbindir=$(sed -n 's|^[[:space:]]*inst_binary \(/[^ ]*\)/vfio-bindd$|\1|p' "$MODULE")
 sysconfdir=$(sed -n 's|.*\[\[ -f \${dracutsysrootdir-}\(/[^ ]*\)/vfio-bind.conf \]\].*|\1|p' "$MODULE")
@@ -110,5 +98,4 @@ inst_simple $sysconfdir/vfio-bind.conf.d/60-other.conf
 inst_simple /mod/vfio-bind-initrd.service /usr/lib/systemd/system/vfio-bind-initrd.service
 systemctl -q --root /initrd add-wants sysinit.target vfio-bind-initrd.service"
 
-echo "$n checks, $([[ $failed == 0 ]] && echo all passed || echo some FAILED)"
-exit "$failed"
+expect_end

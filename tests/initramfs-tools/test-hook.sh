@@ -14,23 +14,11 @@
 #
 # Usage: test-hook.sh BUILD/initramfs-tools/vfio-bind BUILD/initramfs-tools/00-vfio-bind BUILD/daemon/vfio-bindd
 
-set -uo pipefail
 HOOK=$1
 SCRIPT=$2
 DAEMON=$3
-failed=0 n=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-expect() {
-        n=$((n + 1))
-        if [[ $2 == "$3" ]]; then
-                echo "ok - $1"
-        else
-                echo "not ok - $1: got \"$2\", want \"$3\""
-                failed=1
-        fi
-}
+# shellcheck source=../expect.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../expect.sh"
 
 sbindir=$(sed -n 's|^VFIO_BINDD=\(/.*\)/vfio-bindd$|\1|p' "$HOOK")
 [[ -n $sbindir ]] || { echo "not ok - cannot read the program's path from $HOOK"; exit 1; }
@@ -176,5 +164,4 @@ expect "boot script: runs vfio-bindd --once --in-initrd with its messages in the
 sh -n "$SCRIPT" && sh -n "$HOOK"
 expect "hook and boot script: sh -n" "$?" 0
 
-echo "$n checks, $([[ $failed == 0 ]] && echo all passed || echo some FAILED)"
-exit "$failed"
+expect_end

@@ -19,6 +19,7 @@
 #   --deb PATH             the Debian package (debian/, dpkg-buildpackage) for the scenarios with
 #                          INSTALL=deb; without it they are left out (said so)
 #   the other options as in run.sh; SCENARIO: files of stage1/ without .sh, or a glob
+#   (stage1/lib.sh is not one: the helpers the scenarios' host_checks() share)
 #
 # The scenarios (stage1/*.sh) are sourced like run.sh's, with more settings:
 #   INITRAMFS       dracut (the default) or initramfs-tools
@@ -39,7 +40,8 @@
 #
 # The kernel and its modules are those of the image vm_image gives (IMAGE/vmlinuz, the modules
 # in IMAGE/rootfs.cpio); the image is tests/vm/build-image.sh's recipe with dracut-core,
-# initramfs-tools, e2fsprogs and zstd added (VB_VM_EXTRA_PACKAGES), cached under its own key.
+# initramfs-tools, e2fsprogs, zstd and the package's libxml2 added (VB_VM_EXTRA_PACKAGES),
+# cached under its own key.
 #
 # Environment as run.sh's; VB_VM_BOOT_TIMEOUT defaults to 600 s here (two start-ups per boot).
 #
@@ -51,6 +53,8 @@ set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=vm-lib.sh
 source "$HERE/vm-lib.sh"
+# shellcheck source=stage1/lib.sh
+source "$HERE/stage1/lib.sh"
 
 VB_DAEMON='' VB_CLI='' VB_UNIT='' VB_DRACUT='' VB_ITOOLS='' VB_DEB='' VM_LOGDIR='' REQUIRE=0 LIST=0 IMAGES=0
 SELECT=()
@@ -84,6 +88,10 @@ export VB_VM_LIBVIRT=no
 
 VM_REPORT_NAME=two-stage
 
+# What the Debian package depends on beyond that image (INSTALL=deb): dpkg -i installs no
+# dependency, as apt would. libxml2: the CLI and the libvirt hook read libvirt's domain XML.
+VB_VM_EXTRA_PACKAGES+=" libxml2"
+
 # all_of CHECK…: every CHECK (a command line in one word list) holds, as in the guest's lib.sh
 all_of() {
         local c
@@ -104,7 +112,7 @@ two_stage_defaults() {
         host_checks() { :; }
 }
 
-mapfile -t SCENARIOS < <(cd "$HERE/stage1" && ls -1 -- *.sh | sed 's/\.sh$//' | LC_ALL=C sort)
+mapfile -t SCENARIOS < <(cd "$HERE/stage1" && ls -1 -- [0-9]*.sh | sed 's/\.sh$//' | LC_ALL=C sort)
 if ((${#SELECT[@]})); then
         picked=()
         for s in "${SCENARIOS[@]}"; do
@@ -145,14 +153,15 @@ qemu-system-x86_64 -version >/dev/null 2>&1 || skip "qemu-system-x86_64 does not
 
 # The kernels, as run.sh picks them (VB_VM_KERNELS, VB_VM_MATRIX). The short matrix (what CI
 # runs) boots every two-stage scenario on 6.12, and on the other kernels the control (the race is
-# real there too) and the bind.
+# real there too) and the bind, with dracut and (where STAGE1_KERNELS has the kernel: 6.1) with
+# initramfs-tools.
 read -r -a KERNELS_PICKED <<<"${VB_VM_KERNELS:-${VM_KERNELS_ALL[*]}}"
 for k in "${KERNELS_PICKED[@]}"; do
         [[ " ${VM_KERNELS_ALL[*]} " == *" $k "* ]] ||
                 { echo "two-stage.sh: unknown kernel $k in VB_VM_KERNELS (known: ${VM_KERNELS_ALL[*]})" >&2; exit 2; }
 done
 MATRIX=${VB_VM_MATRIX:-full}
-SHORT_ON_OTHER_KERNELS=(00-control 01-bind)
+SHORT_ON_OTHER_KERNELS=(00-control 01-bind 11-itools-bind)
 VM_KERNEL=
 
 if ((IMAGES)); then
@@ -269,6 +278,7 @@ make_initramfs() {
         in_root update-initramfs -c -k "$KREL" >"$VM_WORK/dracut.log" 2>&1 || return 1
         cp "$ROOT/boot/initrd.img-$KREL" "$VM_WORK/initrd.img" || return 1
         rm -f "$ROOT/boot/initrd.img-$KREL"
+        # shellcheck disable=SC2034 # read by the scenarios' host_checks()
         ITOOLS_LOG=$(cat "$VM_WORK/dracut.log")
         ITOOLS_TREE=$VM_WORK/initramfs
         rm -rf "$ITOOLS_TREE"

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034 # WHY: read by check (lib.sh)
 #
 # Guest helpers of the two-stage boots (tests/vm/two-stage.sh), installed as /vm/stage1-lib.sh
 # next to /vm/lib.sh. The checks run in stage 2, after the switch from the dracut initrd to the
@@ -380,4 +380,115 @@ dump_merged_journal() {
         read_attr /proc/sys/kernel/random/boot_id
         boot=${REPLY//-/}
         _dump journal-merged journalctl -m "_BOOT_ID=$boot" -o short-monotonic --no-pager
+}
+
+# ---------------------------------------------------------------------------------------------
+# what the scenarios check alike (stage1/*.sh's checks()), dracut's and initramfs-tools' boots in
+# the words of each: an ID, then the checks in the order the scenarios report them
+
+# stage1_words: S1_INITRD, the name of the first stage in the check texts, and S1_BOOT, the text of
+# the two-stage boot's check
+stage1_words() {
+        if [[ ${INITRAMFS:-dracut} == initramfs-tools ]]; then
+                S1_INITRD=initramfs
+                S1_BOOT="a two-stage boot: initramfs-tools' /init ran, then the root's systemd; / is ext4 on /dev/vda"
+        else
+                S1_INITRD=initrd
+                S1_BOOT="a two-stage boot: PID 1 switched root, / is ext4 on /dev/vda"
+        fi
+}
+
+# stage1_begin ID: the boot's journal loaded (and kept for the host), then the checks every
+# two-stage boot starts with: it was one, and the kernel log is whole
+stage1_begin() {
+        stage1_words
+        load_merged_journal
+        dump_merged_journal
+        check "$1" "$S1_BOOT" two_stage_boot
+        check "$1" "the kernel log is whole (starts at the banner)" klog_complete
+}
+
+# stage1_control_checks ID: the host drivers took the slot in the first stage, vfio-pci never
+stage1_control_checks() {
+        check "$1" "kernel log: bochs-drm bound $GPU in the $S1_INITRD (before the switch-root)" \
+                bound_in_initrd bochs-drm "$GPU"
+        check "$1" "kernel log: snd_hda_intel bound $AUDIO in the $S1_INITRD (before the switch-root)" \
+                bound_in_initrd snd_hda_intel "$AUDIO"
+        check "$1" "vfio-pci never bound $GPU or $AUDIO" \
+                all_of "never_bound_any vfio-pci $GPU" "never_bound_any vfio-pci $AUDIO"
+}
+
+# stage1_bound_checks ID: vfio-pci had the slot before the switch-root, and its host drivers never
+# bound it in the whole kernel log
+stage1_bound_checks() {
+        check "$1" "kernel log: vfio-pci bound $GPU and $AUDIO before the switch-root" \
+                all_of "bound_in_initrd vfio-pci $GPU" "bound_in_initrd vfio-pci $AUDIO"
+        check "$1" "kernel log: bochs-drm and snd_hda_intel never bound $GPU or $AUDIO" \
+                all_of "never_bound_any bochs-drm $GPU" "never_bound_any bochs-drm $AUDIO" \
+                       "never_bound_any snd_hda_intel $GPU" "never_bound_any snd_hda_intel $AUDIO"
+}
+
+# stage2_left_them: vfio-bind.service's journal has a leave entry for both functions, no bind
+stage2_left_them() {
+        all_of "journal_has leave $GPU vfio-pci" "journal_has leave $AUDIO vfio-pci" || return 1
+        journal_lacks bind
+}
+
+# stage2_says_initrd ADDR…: stage 2's line for each device, in the wording agreed with the daemon
+stage2_says_initrd() {
+        local a
+        for a in "$@"; do
+                journal_mentions "$a: already on vfio-pci (bound in the initrd)" || return 1
+        done
+}
+
+nic_untouched() {
+        all_of "on_driver $NIC e1000e" "no_override $NIC" "never_bound_any vfio-pci $NIC"
+}
+
+# stage1_stage2_checks ID: the host drivers' modules were loaded and found the slot taken, and
+# stage 2 found the slot bound, left it, and says it was bound in the first stage; the NIC, not
+# configured, untouched
+stage1_stage2_checks() {
+        check "$1" "bochs and snd_hda_intel are loaded (loaded in the $S1_INITRD; they found the slot taken)" \
+                all_of "module_loaded bochs" "module_loaded snd_hda_intel"
+        check "$1" "each function was bound once: stage 2 did not move them again" \
+                all_of "bound_once vfio-pci $GPU" "bound_once vfio-pci $AUDIO"
+        check "$1" "both functions on vfio-pci in stage 2" gpu_slot_on vfio-pci
+        check "$1" "stage 2: vfio-bind.service active, status 2/2 devices on vfio-pci" \
+                service_status_has "2/2 devices on vfio-pci: $GPU $AUDIO"
+        check "$1" "stage 2: the status says the devices were bound in the initrd" \
+                service_status_has "bound in the initrd"
+        check "$1" "stage 2: the journal says each function was bound in the initrd" \
+                stage2_says_initrd "$GPU" "$AUDIO"
+        check "$1" "stage 2: vfio-bind.service left both functions where they were (leave, no bind)" stage2_left_them
+        check "$1" "the NIC $NIC is untouched: e1000e, no override, never on vfio-pci" nic_untouched
+}
+
+nothing_on_vfio() {
+        local a
+        for a in "$GPU" "$AUDIO" "$NIC"; do
+                never_bound_any vfio-pci "$a" || return 1
+        done
+}
+
+# stage1_off_checks ID: vfio-bind=off: nothing bound in either stage, the host drivers have the
+# slot, no override written, and stage 2's service says why
+stage1_off_checks() {
+        check "$1" "kernel log: vfio-pci bound nothing, in either stage" nothing_on_vfio
+        check "$1" "the host drivers have the slot: bochs-drm and snd_hda_intel" \
+                all_of "on_driver $GPU bochs-drm" "on_driver $AUDIO snd_hda_intel"
+        check "$1" "no driver_override was written" all_of "no_override $GPU" "no_override $AUDIO"
+        check "$1" "stage 2: vfio-bind.service says vfio-bind=off disabled it" \
+                service_status_has "disabled by vfio-bind=off"
+}
+
+# stage1_bad_config_checks ID: an invalid configuration (line 3): vfio-pci bound neither
+# function, no override, and stage 2's service names the line too
+stage1_bad_config_checks() {
+        check "$1" "kernel log: vfio-pci bound neither function" \
+                all_of "never_bound_any vfio-pci $GPU" "never_bound_any vfio-pci $AUDIO"
+        check "$1" "no driver_override was written" all_of "no_override $GPU" "no_override $AUDIO"
+        check "$1" "stage 2: journalctl -b -u vfio-bind.service names /etc/vfio-bind.conf:3 too" \
+                journal_mentions "/etc/vfio-bind.conf:3:"
 }

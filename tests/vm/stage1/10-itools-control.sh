@@ -15,27 +15,6 @@ SERVICE=disabled
 CONF="[Bind]
 Device=$GPU_SLOT"
 
-initrd_has() {
-        local f
-        for f in "${INITRD_FILES[@]}"; do
-                # shellcheck disable=SC2053
-                [[ $f == $1 ]] && return 0
-        done
-        WHY="no file matching $1 in the initramfs"
-        return 1
-}
-initrd_lacks() {
-        local f
-        for f in "${INITRD_FILES[@]}"; do
-                # shellcheck disable=SC2053
-                if [[ $f == $1 ]]; then
-                        WHY="the initramfs has $f"
-                        return 1
-                fi
-        done
-        return 0
-}
-
 host_checks() {
         host_check "itools-control: initramfs: bochs and snd_hda_intel in it, listed in conf/modules, vfio-bind not" \
                 all_of "initrd_has usr/lib/modules/*/bochs.ko*" "initrd_has usr/lib/modules/*/snd-hda-intel.ko*" \
@@ -45,14 +24,6 @@ host_checks() {
 checks() {
         # shellcheck source=../guest/stage1-lib.sh
         source /vm/stage1-lib.sh
-        load_merged_journal
-        dump_merged_journal
-        check itools-control "a two-stage boot: initramfs-tools' /init ran, then the root's systemd; / is ext4 on /dev/vda" two_stage_boot
-        check itools-control "the kernel log is whole (starts at the banner)" klog_complete
-        check itools-control "kernel log: bochs-drm bound $GPU in the initramfs (before the switch-root)" \
-                bound_in_initrd bochs-drm "$GPU"
-        check itools-control "kernel log: snd_hda_intel bound $AUDIO in the initramfs (before the switch-root)" \
-                bound_in_initrd snd_hda_intel "$AUDIO"
-        check itools-control "vfio-pci never bound $GPU or $AUDIO" \
-                all_of "never_bound_any vfio-pci $GPU" "never_bound_any vfio-pci $AUDIO"
+        stage1_begin itools-control
+        stage1_control_checks itools-control
 }

@@ -15,16 +15,6 @@ INSTALL=deb
 CONF="[Bind]
 Device=$GPU_SLOT"
 
-initrd_has() {
-        local f
-        for f in "${INITRD_FILES[@]}"; do
-                # shellcheck disable=SC2053
-                [[ $f == $1 ]] && return 0
-        done
-        WHY="no file matching $1 in the initramfs"
-        return 1
-}
-
 deb_enabled_unit() {
         local link=$ROOT/etc/systemd/system/sysinit.target.wants/vfio-bind.service
         [[ -L $link && $(readlink "$link") == */lib/systemd/system/vfio-bind.service ]] && return 0
@@ -84,15 +74,8 @@ unit_is_the_package_s() {
 checks() {
         # shellcheck source=../guest/stage1-lib.sh
         source /vm/stage1-lib.sh
-        load_merged_journal
-        dump_merged_journal
-        check itools-deb "a two-stage boot: initramfs-tools' /init ran, then the root's systemd; / is ext4 on /dev/vda" two_stage_boot
-        check itools-deb "the kernel log is whole (starts at the banner)" klog_complete
-        check itools-deb "kernel log: vfio-pci bound $GPU and $AUDIO before the switch-root" \
-                all_of "bound_in_initrd vfio-pci $GPU" "bound_in_initrd vfio-pci $AUDIO"
-        check itools-deb "kernel log: bochs-drm and snd_hda_intel never bound $GPU or $AUDIO" \
-                all_of "never_bound_any bochs-drm $GPU" "never_bound_any bochs-drm $AUDIO" \
-                       "never_bound_any snd_hda_intel $GPU" "never_bound_any snd_hda_intel $AUDIO"
+        stage1_begin itools-deb
+        stage1_bound_checks itools-deb
         check itools-deb "stage 2: the package's vfio-bind.service (/lib/systemd/system) runs" unit_is_the_package_s
         check itools-deb "stage 2: status 2/2 devices on vfio-pci, bound in the initrd" \
                 service_status_has "2/2 devices on vfio-pci: $GPU $AUDIO" "bound in the initrd"

@@ -13,6 +13,9 @@
 # and RECIPE below (bump it when the build steps change: a build takes tens of minutes, so editing a
 # comment here does not start one). The compiler runs under nice -n 19.
 #
+# Environment: VB_VM_CACHE, VB_VM_KERNEL_JOBS (default: the cores), VB_VM_KERNEL_WORKDIR (where
+# the source is unpacked and compiled; default $VB_VM_CACHE/kernel-build).
+#
 # Usage: build-kernel.sh           prints the build directory on stdout, progress on stderr
 #        build-kernel.sh --key     prints only the cache key
 #
@@ -77,7 +80,9 @@ done
 [[ -e /usr/include/libelf.h ]] || die "libelf-dev is missing (run tests/vm/install-deps.sh)"
 [[ -e /usr/include/openssl/opensslv.h ]] || die "libssl-dev is missing (run tests/vm/install-deps.sh)"
 
-WORK=$(mktemp -d "$CACHE/kernel-build/build.XXXXXX")
+# the unpacked source and the objects (about 2 GB) go to VB_VM_KERNEL_WORKDIR when it is set
+# (tools/test.sh points it at its scratch tmpfs), else next to the cache; only the result is kept
+WORK=$(mktemp -d "${VB_VM_KERNEL_WORKDIR:-$CACHE/kernel-build}/build.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 START=$SECONDS
 

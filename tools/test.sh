@@ -83,6 +83,8 @@ scratch=''
 if [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ] &&
         [ "$(df -P -B1G /dev/shm 2>/dev/null | awk 'NR == 2 { print $4 + 0 }')" -ge 8 ] &&
         scratch=$(mktemp -d /dev/shm/vfio-bind-test.XXXXXX); then
+        # reachable by every user, as /tmp is: test-corpus runs a copy of vfio-bindd as nobody
+        chmod 0755 "$scratch"
         export TMPDIR=$scratch VB_VM_KERNEL_WORKDIR=$scratch
         trap 'rm -rf "$scratch"' EXIT
         echo "scratch files in $scratch (tmpfs)"
@@ -230,18 +232,16 @@ if [ -n "${VB_SKIP_VM:-}" ]; then
 elif [ "$release_built" = 1 ]; then
         # libvirt's hook for the scenarios that install it (tests/vm/run.sh --libvirt-hook)
         export VB_VM_LIBVIRT_HOOK="$out/release/libvirt/vfio-bind-libvirt-hook"
-        run_meson_tests "$out/release" "real-kernel QEMU tests" --timeout-multiplier 2 --suite vm
-        # The package in the guest: one two-stage boot on 6.12 (installed with dpkg -i there).
-        if [ -n "$deb" ] && [ "$(id -u)" = 0 ] && case " $VB_VM_KERNELS " in *" 6.12 "*) true ;; *) false ;; esac; then
-                if VB_VM_KERNELS=6.12 tests/vm/two-stage.sh --daemon "$out/release/daemon/vfio-bindd" \
-                        --cli "$out/release/cli/vfio-bind" --unit "$out/release/systemd/vfio-bind.service" \
-                        --dracut-module "$out/release/dracut" --initramfs-tools "$out/release/initramfs-tools" \
-                        --deb "$deb" --logdir "$out/release/tests/vm/logs-deb" 14-itools-deb; then
-                        passed=$((passed + 1))
-                else
-                        failed=$((failed + 1)) failures+=("the Debian package in the guest (two-stage.sh --deb)")
-                fi
+        # The package in the guest: the two-stage boot that installs it with dpkg -i
+        # (14-itools-deb, on 6.12 in the short matrix) boots in two-stage.sh's pool beside the
+        # others, rather than alone after them with a core idle.
+        if [ -n "$deb" ]; then
+                export VB_VM_DEB=$deb
+        else
+                echo "SKIP the Debian package in the guest: no package was built"
+                skipped=$((skipped + 1))
         fi
+        run_meson_tests "$out/release" "real-kernel QEMU tests" --timeout-multiplier 2 --suite vm
 fi
 
 if [ "$quick" = 1 ]; then

@@ -17,7 +17,9 @@
 #   --initramfs-tools DIR  the build's initramfs-tools/ (vfio-bind, 00-vfio-bind); without it the
 #                          scenarios with INITRAMFS=initramfs-tools are left out (said so)
 #   --deb PATH             the Debian package (debian/, dpkg-buildpackage) for the scenarios with
-#                          INSTALL=deb; without it they are left out (said so)
+#                          INSTALL=deb (default: VB_VM_DEB, which tools/test.sh sets when it
+#                          built the package, so that its boot shares this pool); without it
+#                          they are left out (said so)
 #   the other options as in run.sh; SCENARIO: files of stage1/ without .sh, or a glob
 #   (stage1/lib.sh is not one: the helpers the scenarios' host_checks() share)
 #
@@ -56,7 +58,7 @@ source "$HERE/vm-lib.sh"
 # shellcheck source=stage1/lib.sh
 source "$HERE/stage1/lib.sh"
 
-VB_DAEMON='' VB_CLI='' VB_UNIT='' VB_DRACUT='' VB_ITOOLS='' VB_DEB='' VM_LOGDIR='' REQUIRE=0 LIST=0 IMAGES=0
+VB_DAEMON='' VB_CLI='' VB_UNIT='' VB_DRACUT='' VB_ITOOLS='' VB_DEB=${VB_VM_DEB:-} VM_LOGDIR='' REQUIRE=0 LIST=0 IMAGES=0
 SELECT=()
 while (($#)); do
         case $1 in

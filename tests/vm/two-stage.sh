@@ -325,6 +325,9 @@ stage_one() {
         fi
         log "boot [$kernel] $CURRENT: $tool made the initrd in $DRACUT_SECONDS s ($(du -h "$VM_WORK/initrd.img" | cut -f1), ${#INITRD_FILES[@]} files)"
         host_checks
+        # the root's own boot (stage 2) without the units no check looks at, as run.sh's boots
+        # (vm-lib.sh, VM_TRIM_UNITS); the initrd is made, so it is as dracut made it
+        vm_payload_trim "$ROOT"
         if ! make_disk; then
                 report_fail "$CURRENT: mkfs.ext4 -d failed"
                 return

@@ -328,7 +328,8 @@ install_libs() {
 # each costs a fork, an exec and a unit's bookkeeping under TCG, about 15% of a boot's CPU time
 # until the checks start (measured on 00-baseline, 09-cli and 14-release-console: 40.6 -> 34.3
 # CPU seconds a boot). Masked in the payload's /etc for run.sh's boots, where the image is the
-# initramfs; not for two-stage.sh's, whose dracut builds its initrd from the same root.
+# initramfs; in two-stage.sh's root tree only once the initrd is made (its dracut and
+# update-initramfs build from the same root), so that they are masked in the root's boot alone.
 VM_TRIM_UNITS=(getty-static.service getty@.service systemd-user-sessions.service
         systemd-update-utmp.service systemd-update-utmp-runlevel.service systemd-random-seed.service
         systemd-sysusers.service systemd-remount-fs.service systemd-journal-flush.service
@@ -339,15 +340,16 @@ VM_TRIM_UNITS=(getty-static.service getty@.service systemd-user-sessions.service
 VM_TRIM_GENERATORS=(cryptsetup fstab getty gpt-auto hibernate-resume integritysetup rc-local run
         system-update sysv veritysetup)
 
-# vm_payload_trim: mask VM_TRIM_UNITS and VM_TRIM_GENERATORS in the payload root $P
+# vm_payload_trim [ROOT]: mask VM_TRIM_UNITS and VM_TRIM_GENERATORS in ROOT's /etc (default: the
+# payload root $P)
 vm_payload_trim() {
-        local u
-        mkdir -p "$P/etc/systemd/system-generators"
+        local u root=${1:-$P}
+        mkdir -p "$root/etc/systemd/system" "$root/etc/systemd/system-generators"
         for u in "${VM_TRIM_UNITS[@]}"; do
-                ln -sf /dev/null "$P/etc/systemd/system/$u"
+                ln -sf /dev/null "$root/etc/systemd/system/$u"
         done
         for u in "${VM_TRIM_GENERATORS[@]}"; do
-                ln -sf /dev/null "$P/etc/systemd/system-generators/systemd-$u-generator"
+                ln -sf /dev/null "$root/etc/systemd/system-generators/systemd-$u-generator"
         done
 }
 

@@ -12,6 +12,8 @@
 #   VB_FUZZ_RUNS=10000000 tools/fuzz.sh 180  10 M executions or 180 s per target, whichever comes first
 #   VB_FUZZ_TARGETS="uevent iomem" tools/fuzz.sh 60   only these targets
 #   VB_FUZZ_PARALLEL=2 tools/fuzz.sh 20      two targets at a time (each still 20 s; tools/test.sh)
+#   tools/fuzz.sh --build-only               only set up and build the targets (tools/test.sh, in
+#                                            the background while the QEMU tests boot)
 #
 # What each target calls (tests/fuzz/README): fuzz-config vb_config_parse_text() and
 # vb_config_apply_cmdline(); fuzz-selector vb_selector_parse() and _parse_explain(); fuzz-cmdline
@@ -39,6 +41,11 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
+build_only=0
+if [ "${1:-}" = --build-only ]; then
+        build_only=1
+        shift
+fi
 seconds=${1:-1800}
 # with VB_FUZZ_RUNS, a time limit only when one is given
 runs_seconds=${1:-0}
@@ -60,6 +67,7 @@ if [ ! -f "$out/build.ninja" ]; then
                 { cat "$out.setup.log"; exit 1; }
 fi
 ninja -C "$out" $(for t in $targets; do printf 'tests/fuzz/fuzz-%s ' "$t"; done) >/dev/null || exit 1
+[ "$build_only" = 0 ] || exit 0
 
 # A quarantine of 16 MB instead of 256: freed memory comes back while it is still in the cache (an
 # execution of any target frees far less than that, so a use after free within one is still
